@@ -1,0 +1,25 @@
+"""Login and account forms (the shape of input only)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=254)],
+                       render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField(_l("Language"), choices=[("fi", "suomi"), ("sv", "svenska"), ("en", "English")])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
+    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=10, max=200, message=_l("At least 10 characters."))],
+                        render_kw={"autocomplete": "new-password"})
+    repeat = PasswordField(_l("New password again"), validators=[EqualTo("new", message=_l("The passwords do not match."))],
+                           render_kw={"autocomplete": "new-password"})

@@ -1,0 +1,106 @@
+"""Users, roles, API tokens and failed-login records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import UTCDateTime, utcnow
+from core.extensions import db
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    STAFF = "staff"
+    MANAGER = "manager"
+    PROVIDER = "provider"
+    CLIENT = "client"
+
+
+class ProviderRole(StrEnum):
+    """A provider member's role inside their own organisation."""
+
+    ADMIN = "admin"
+    WORKER = "worker"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    password_hash: Mapped[str] = mapped_column(sa.String(300), nullable=False)
+    role: Mapped[str] = mapped_column(sa.String(20), nullable=False, index=True)
+    provider_id: Mapped[int | None] = mapped_column(sa.ForeignKey("providers.id"), index=True)
+    provider_role: Mapped[str | None] = mapped_column(sa.String(20))
+    # use_alter: users and clients refer to each other; this key is added after both exist.
+    client_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("clients.id", use_alter=True, name="fk_users_client_id_clients"), index=True)
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    language: Mapped[str] = mapped_column(sa.String(5), nullable=False, default="fi")
+    active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Bumped on password change or deactivation: invalidates every open session.
+    session_version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
+
+    provider = relationship("Provider", foreign_keys=[provider_id])
+    client = relationship("Client", foreign_keys=[client_id])
+
+    __table_args__ = (
+        sa.CheckConstraint("role in ('admin','staff','manager','provider','client')", name="role_known"),
+        sa.CheckConstraint("role <> 'provider' OR provider_id IS NOT NULL", name="provider_has_org"),
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    def get_id(self) -> str:  # Flask-Login: the session stores id and version
+        return f"{self.id}:{self.session_version}"
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles
+
+    @property
+    def is_org_admin(self) -> bool:
+        return self.role == Role.PROVIDER and self.provider_role == ProviderRole.ADMIN
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API. Only the SHA-256 of the token is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False, index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user = relationship("User", lazy="joined")
+
+
+class LoginFailure(db.Model):
+    """A failed login, counted per account and per address to throttle guessing."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    email: Mapped[str] = mapped_column(sa.String(254), nullable=False)
+    address: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+
+    __table_args__ = (
+        sa.Index("ix_login_failures_email_at", "email", "at"),
+        sa.Index("ix_login_failures_address_at", "address", "at"),
+    )

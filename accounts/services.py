@@ -1,0 +1,165 @@
+"""Accounts: creating users, logging in with throttling, API tokens.
+
+Services flush, never commit: the view, API route or CLI command commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from accounts.models import ApiToken, LoginFailure, ProviderRole, Role, User
+from core.db import utcnow
+from core.errors import ConflictError, RateLimited, ValidationFailed
+from core.extensions import db
+
+MIN_PASSWORD_LENGTH = 10
+# scrypt (werkzeug's default KDF): memory-hard, no extra dependency.
+PASSWORD_METHOD = "scrypt"
+
+
+class LoginError(Exception):
+    """Wrong e-mail or password (deliberately not saying which)."""
+
+
+def normalise_email(email: str) -> str:
+    """Validate the shape of an e-mail address and return it lower-cased.
+    Raises ValidationFailed naming the ``email`` field."""
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except (EmailNotValidError, AttributeError):
+        raise ValidationFailed("Invalid e-mail address.", fields={"email": ["Invalid e-mail address."]}) from None
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=PASSWORD_METHOD)
+
+
+def create_user(email: str, password: str, role: str, name: str = "", provider_id: int | None = None,
+                provider_role: str | None = None, client_id: int | None = None, language: str = "fi") -> User:
+    """Create a login. Admin and CLI only. Raises ValidationFailed for a bad e-mail,
+    short password, unknown role or a missing/unknown organisation or client link, and
+    ConflictError when the e-mail is taken."""
+    from clients.models import Client
+    from providers.models import Provider
+
+    errors: dict[str, list[str]] = {}
+    try:
+        email = normalise_email(email)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        errors["password"] = [f"At least {MIN_PASSWORD_LENGTH} characters."]
+    if role not in set(Role):
+        errors["role"] = ["Must be one of: " + ", ".join(Role) + "."]
+    if role == Role.PROVIDER:
+        if provider_id is None:
+            errors["provider"] = ["A provider member needs --provider (the organisation id)."]
+        elif db.session.get(Provider, provider_id) is None:
+            errors["provider"] = [f"No provider organisation with id {provider_id}."]
+    elif provider_id is not None:
+        errors["provider"] = ["Only provider users belong to an organisation."]
+    if client_id is not None:
+        if role != Role.CLIENT:
+            errors["client"] = ["Only client users are linked to a client record."]
+        elif db.session.get(Client, client_id) is None:
+            errors["client"] = [f"No client with id {client_id}."]
+    if errors:
+        raise ValidationFailed("The user could not be created.", fields=errors)
+    if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
+        raise ConflictError(f"A user with e-mail {email} already exists.", code="email_taken")
+    user = User(
+        email=email, name=name.strip(), password_hash=hash_password(password), role=role,
+        provider_id=provider_id, client_id=client_id, language=language,
+        provider_role=(provider_role or ProviderRole.ADMIN) if role == Role.PROVIDER else None,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def _window_start():
+    return utcnow() - timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
+
+
+def check_throttle(email: str, address: str) -> None:
+    """Raise RateLimited when too many recent failures for the account or address."""
+    since = _window_start()
+    by_account = db.session.scalar(
+        sa.select(sa.func.count()).select_from(LoginFailure)
+        .where(LoginFailure.email == email, LoginFailure.at >= since))
+    by_address = db.session.scalar(
+        sa.select(sa.func.count()).select_from(LoginFailure)
+        .where(LoginFailure.address == address, LoginFailure.at >= since))
+    if by_account >= current_app.config["LOGIN_MAX_FAILURES_ACCOUNT"] or \
+            by_address >= current_app.config["LOGIN_MAX_FAILURES_ADDRESS"]:
+        minutes = current_app.config["LOGIN_WINDOW_MINUTES"]
+        raise RateLimited(f"Too many failed logins. Wait {minutes} minutes and try again, or ask your administrator to reset your password.")
+
+
+def authenticate(email: str, password: str, address: str) -> User:
+    """Check a login. Raises RateLimited when throttled and LoginError when the e-mail
+    or password is wrong (the failure is recorded in the session: the caller commits
+    it even though the login failed)."""
+    email = (email or "").strip().lower()[:254]
+    address = (address or "unknown")[:64]
+    check_throttle(email, address)
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    # Hash even for unknown users so timing does not reveal which e-mails exist.
+    stored = user.password_hash if user else _DUMMY_HASH
+    ok = check_password_hash(stored, password or "")
+    if not ok or user is None or not user.active:
+        db.session.add(LoginFailure(email=email, address=address))
+        db.session.flush()
+        raise LoginError("Wrong e-mail address or password.")
+    user.last_login_at = utcnow()
+    return user
+
+
+_DUMMY_HASH = generate_password_hash("not-a-real-password-xx", method=PASSWORD_METHOD)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User) -> tuple[str, ApiToken]:
+    """Create an API bearer token for ``user``; returns the token (shown once) and its row."""
+    token = secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, token_hash=_token_hash(token),
+                   expires_at=utcnow() + timedelta(hours=current_app.config["API_TOKEN_HOURS"]))
+    db.session.add(row)
+    db.session.flush()
+    return token, row
+
+
+def user_for_token(token: str) -> User | None:
+    """The active user of a valid, unexpired, unrevoked token, else None."""
+    if not token or len(token) > 200:
+        return None
+    row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        return None
+    return row.user if row.user.active else None
+
+
+def revoke_token(token: str) -> bool:
+    row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = utcnow()
+    return True
+
+
+def set_password(user: User, password: str) -> None:
+    """Change a password; ends every other session of the user."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed("Password too short.", fields={"password": [f"At least {MIN_PASSWORD_LENGTH} characters."]})
+    user.password_hash = hash_password(password)
+    user.session_version += 1

@@ -1,0 +1,96 @@
+"""The application factory: ``flask --app app ...`` and ``gunicorn 'app:create_app()'``."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+
+from core.config import load_config
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or None,
+                instance_relative_config=True)
+    app.config.update(load_config(app.instance_path))
+    if overrides:
+        app.config.update(overrides)
+    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from core.extensions import babel, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from core.i18n import select_locale
+
+    babel.init_app(app, locale_selector=select_locale)
+
+    _import_models()
+    from core.jobs import install_outbox_hooks
+
+    with app.app_context():
+        install_outbox_hooks()
+
+    from core.security import init_security
+    from core.errors import register_error_handlers
+    from accounts.login import init_login
+
+    init_security(app)
+    register_error_handlers(app)
+    init_login(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _import_models() -> None:
+    # Every table must be known to the metadata before migrations or queries run.
+    import accounts.models  # noqa: F401
+    import clients.models  # noqa: F401
+    import core.models  # noqa: F401
+    import feedback.models  # noqa: F401
+    import marketplace.models  # noqa: F401
+    import orders.models  # noqa: F401
+    import providers.models  # noqa: F401
+    import reports.models  # noqa: F401
+    import staffing.models  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from accounts import bp as accounts_bp
+    from core.api import api_bp
+    from core.extensions import csrf
+    from core.views import bp as core_bp
+
+    import accounts.api  # noqa: F401  (routes on api_bp)
+    import accounts.views  # noqa: F401
+    import core.api_routes  # noqa: F401
+    import marketplace.api  # noqa: F401
+
+    csrf.exempt(api_bp)  # bearer tokens, no cookies: CSRF does not apply
+    app.register_blueprint(core_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(api_bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from accounts.cli import users_cli
+    from core.cli import demo_command, jobs_cli, serve_command
+    from core.worker import worker_command
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(serve_command)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from core.templating import init_templating
+
+    init_templating(app)

@@ -1,0 +1,186 @@
+"""Clients and their coordination: consent, segment, responsible worker, the
+network of professionals, relatives acting for them, guidance contacts, follow-ups
+and messages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import UTCDateTime, utcnow
+from core.extensions import db
+
+
+class Segment(StrEnum):
+    """How much coordination a client needs; sets how often staff check on them."""
+
+    INDEPENDENT = "independent"
+    GUIDANCE = "guidance"
+    INTENSIVE = "intensive"
+
+
+# Days between check-ups the staff dashboard reminds of, per segment.
+SEGMENT_CHECK_DAYS = {Segment.INDEPENDENT: 180, Segment.GUIDANCE: 60, Segment.INTENSIVE: 14}
+
+
+class Client(db.Model):
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    last_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    birth_date: Mapped[date | None] = mapped_column(sa.Date)
+    # Henkilötunnus: only ever shown masked, never in logs or reports.
+    personal_identity_code: Mapped[str | None] = mapped_column(sa.String(11), unique=True)
+    address: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
+    postal_code: Mapped[str] = mapped_column(sa.String(5), nullable=False, index=True)
+    municipality: Mapped[str] = mapped_column(sa.String(100), nullable=False, default="")
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    languages: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
+    consent_to_share: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    consent_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    consent_recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    segment: Mapped[str] = mapped_column(sa.String(20), nullable=False, default=Segment.GUIDANCE)
+    # Turvakielto: address and phone only for the responsible worker and the winning provider.
+    non_disclosure: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    responsible_worker_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    notes: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    last_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    retention_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    erasure_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    responsible_worker = relationship("User", foreign_keys=[responsible_worker_id])
+
+    __table_args__ = (
+        sa.CheckConstraint("segment in ('independent','guidance','intensive')", name="segment_known"),
+        sa.Index("ix_clients_last_name_first_name", "last_name", "first_name"),
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def masked_identity_code(self) -> str | None:
+        code = self.personal_identity_code
+        return None if not code else code[:6] + code[6] + "****"
+
+    def __repr__(self) -> str:  # no personal data in reprs: they end up in logs
+        return f"<Client {self.id}>"
+
+
+class ClientRepresentative(db.Model):
+    """A relative (a client-role user) allowed to act for a client, with the
+    client's consent recorded by staff."""
+
+    __tablename__ = "client_representatives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False, index=True)
+    relationship_: Mapped[str] = mapped_column("relationship", sa.String(60), nullable=False, default="")
+    consent_recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    consent_recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (sa.UniqueConstraint("client_id", "user_id", name="uq_client_representatives_client_user"),)
+
+
+class NetworkMember(db.Model):
+    """A professional or organisation working with the client."""
+
+    __tablename__ = "network_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    organisation: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    role: Mapped[str] = mapped_column(sa.String(120), nullable=False, default="")
+    responsibility: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    provider_id: Mapped[int | None] = mapped_column(sa.ForeignKey("providers.id"))
+    starts_on: Mapped[date | None] = mapped_column(sa.Date)
+    ends_on: Mapped[date | None] = mapped_column(sa.Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class ContactChannel(StrEnum):
+    PHONE = "phone"
+    VISIT = "visit"
+    CHAT = "chat"
+    EMAIL = "email"
+
+
+class GuidanceContact(db.Model):
+    """A logged piece of advice; ``client_id`` is empty for anonymous callers."""
+
+    __tablename__ = "guidance_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clients.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow, index=True)
+    channel: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    topic: Mapped[str] = mapped_column(sa.String(60), nullable=False)
+    outcome: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
+    referral: Mapped[str | None] = mapped_column(sa.String(200))
+    municipality: Mapped[str | None] = mapped_column(sa.String(100))
+    minutes: Mapped[int | None] = mapped_column(sa.Integer)
+
+    __table_args__ = (sa.CheckConstraint("channel in ('phone','visit','chat','email')", name="channel_known"),)
+
+
+class FollowUpKind(StrEnum):
+    SEGMENT_CHECK = "segment_check"
+    CONCERN = "concern"
+    FEEDBACK = "feedback"
+    RETENTION = "retention"
+    ERASURE = "erasure"
+    OTHER = "other"
+
+
+class FollowUp(db.Model):
+    """Something a staff member must do about a client (closed loop)."""
+
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"), nullable=False, index=True)
+    assigned_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    title: Mapped[str] = mapped_column(sa.String(300), nullable=False)
+    order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("service_orders.id"))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    done_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    done_note: Mapped[str | None] = mapped_column(sa.Text)
+
+    __table_args__ = (sa.Index("ix_follow_ups_open", "assigned_to_id", "done_at"),)
+
+
+class Message(db.Model):
+    """A message between a client (or relative) and the responsible worker or the
+    provider of an order; kept with the order when there is one."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"), nullable=False, index=True)
+    order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("service_orders.id"), index=True)
+    sender_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False)
+    to_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    to_provider_id: Mapped[int | None] = mapped_column(sa.ForeignKey("providers.id"))
+    body: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,48 @@
+"""The client access log: every read or change of a client's personal data goes
+through ``record_access``. Rows are never updated or deleted (database triggers
+refuse it); staff search them, and a client sees who has looked at their data."""
+
+from __future__ import annotations
+
+from flask import has_request_context, request
+from flask_login import current_user
+
+from core.extensions import db
+from core.models import AccessLogEntry
+
+
+class Purpose:
+    """Plain-language purposes, shown to the client as they are."""
+
+    GUIDANCE = "client guidance"
+    ORDERING = "placing or following a service order"
+    SERVICE = "providing the ordered service"
+    OWN_DATA = "the client viewing their own data"
+    EXPORT = "data export on request"
+    ERASURE = "erasure on request"
+    FEEDBACK = "recording feedback"
+
+
+def record_access(client_id: int, action: str, purpose: str, what: str = "", actor=None) -> AccessLogEntry:
+    """Append one access-log row in the current transaction.
+
+    ``actor`` defaults to the logged-in user; jobs pass ``actor=None`` outside a
+    request and are logged as the system. ``what`` names the data (e.g. ``contact
+    details``), never its content.
+    """
+    if actor is None and has_request_context() and current_user and current_user.is_authenticated:
+        actor = current_user
+    channel = "system"
+    if has_request_context():
+        channel = "api" if request.path.startswith("/api/") else "web"
+    entry = AccessLogEntry(
+        actor_id=getattr(actor, "id", None),
+        actor_role=getattr(actor, "role", "system"),
+        client_id=client_id,
+        action=action,
+        what=what[:200],
+        purpose=purpose[:200],
+        channel=channel,
+    )
+    db.session.add(entry)
+    return entry

@@ -1,0 +1,251 @@
+"""The JSON API blueprint (``/api/v1``) and the helpers its routes share: bearer
+authentication, body parsing and validation into API.md's error shape, role checks,
+cursor paging and absolute URLs. Each domain registers its routes in its own
+``api.py`` on ``api_bp``."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timezone
+from functools import wraps
+
+from flask import Blueprint, jsonify, request, url_for
+
+from core.errors import DomainError, PermissionDenied, ValidationFailed
+
+api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class MalformedBody(DomainError):
+    status = 400
+    code = "malformed_json"
+
+
+def api_user():
+    """The user of the bearer token, or raise 401."""
+    from flask_login import current_user
+
+    if not current_user.is_authenticated:
+        raise Unauthorized("A valid bearer token is required (POST /api/v1/tokens).")
+    return current_user._get_current_object()
+
+
+def roles(*allowed: str):
+    """Route guard: a valid token whose user has one of ``allowed`` roles."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            user = api_user()
+            if user.role not in allowed:
+                raise PermissionDenied(f"This call is for: {', '.join(allowed)}.")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def json_body() -> dict:
+    """The request body as a JSON object, or 400."""
+    data = request.get_json(silent=True, force=True)
+    if not isinstance(data, dict):
+        raise MalformedBody("The body must be a JSON object.")
+    return data
+
+
+_POSTAL = re.compile(r"^\d{5}$")
+
+
+class Validator:
+    """Collects per-field errors so one 422 names every bad field.
+
+    Usage: ``v = Validator(body); name = v.string("name", required=True); v.done()``.
+    """
+
+    _missing = object()
+
+    def __init__(self, data: dict):
+        self.data = data
+        self.errors: dict[str, list[str]] = {}
+
+    def error(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, []).append(message)
+
+    def _get(self, name: str, required: bool):
+        value = self.data.get(name, self._missing)
+        if value is self._missing or value is None:
+            if required:
+                self.error(name, "This field is required.")
+            return self._missing
+        return value
+
+    def string(self, name, required=False, max_len=1000, min_len=0, choices=None, default=None, strip=True):
+        value = self._get(name, required)
+        if value is self._missing:
+            return default
+        if not isinstance(value, str):
+            self.error(name, "Must be a string.")
+            return default
+        if strip:
+            value = value.strip()
+        if required and not value:
+            self.error(name, "This field is required.")
+            return default
+        if len(value) > max_len:
+            self.error(name, f"At most {max_len} characters.")
+            return default
+        if len(value) < min_len:
+            self.error(name, f"At least {min_len} characters.")
+            return default
+        if choices is not None and value not in choices:
+            self.error(name, "Must be one of: " + ", ".join(choices) + ".")
+            return default
+        return value
+
+    def integer(self, name, required=False, minimum=None, maximum=None, default=None):
+        value = self._get(name, required)
+        if value is self._missing:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.error(name, "Must be an integer.")
+            return default
+        if minimum is not None and value < minimum:
+            self.error(name, f"Must be at least {minimum}.")
+            return default
+        if maximum is not None and value > maximum:
+            self.error(name, f"Must be at most {maximum}.")
+            return default
+        return value
+
+    def number(self, name, required=False, minimum=None, maximum=None, default=None):
+        value = self._get(name, required)
+        if value is self._missing:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.error(name, "Must be a number.")
+            return default
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            self.error(name, f"Must be between {minimum} and {maximum}.")
+            return default
+        return value
+
+    def boolean(self, name, required=False, default=None):
+        value = self._get(name, required)
+        if value is self._missing:
+            return default
+        if not isinstance(value, bool):
+            self.error(name, "Must be true or false.")
+            return default
+        return value
+
+    def date(self, name, required=False, default=None):
+        value = self._get(name, required)
+        if value is self._missing:
+            return default
+        try:
+            return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else _bad()
+        except ValueError:
+            self.error(name, "Must be a date, YYYY-MM-DD.")
+            return default
+
+    def datetime(self, name, required=False, default=None):
+        value = self._get(name, required)
+        if value is self._missing:
+            return default
+        try:
+            if not isinstance(value, str):
+                raise ValueError
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if parsed.tzinfo is None:
+                self.error(name, "Must include a time zone, e.g. 2026-05-01T08:00:00+03:00.")
+                return default
+            return parsed.astimezone(timezone.utc)
+        except ValueError:
+            self.error(name, "Must be an ISO 8601 time with a zone.")
+            return default
+
+    def string_list(self, name, required=False, choices=None, max_items=500, item_max_len=100, default=None, pattern=None):
+        value = self._get(name, required)
+        if value is self._missing:
+            return default
+        if not isinstance(value, list) or not all(isinstance(i, str) for i in value):
+            self.error(name, "Must be a list of strings.")
+            return default
+        if len(value) > max_items:
+            self.error(name, f"At most {max_items} items.")
+            return default
+        bad = [i for i in value if len(i) > item_max_len or (choices is not None and i not in choices)
+               or (pattern is not None and not pattern.match(i))]
+        if bad:
+            self.error(name, "Invalid items: " + ", ".join(sorted(set(map(str, bad)))[:10]) + ".")
+            return default
+        return list(dict.fromkeys(value))
+
+    def postal_code(self, name, required=False, default=None):
+        value = self.string(name, required=required, max_len=5, default=self._missing)
+        if value is self._missing or value is None:
+            return default
+        if not _POSTAL.match(value):
+            self.error(name, "Must be a Finnish postal code of five digits.")
+            return default
+        return value
+
+    def done(self) -> None:
+        if self.errors:
+            raise ValidationFailed("Some fields are invalid.", fields=self.errors)
+
+
+def _bad():
+    raise ValueError
+
+
+POSTAL_CODE_RE = _POSTAL
+
+
+def page_params(default: int = 50, maximum: int = 200) -> tuple[int, int | None]:
+    """``?limit=`` and ``?cursor=`` of a list call (cursor: the last id seen)."""
+    errors = {}
+    limit = request.args.get("limit", str(default))
+    cursor = request.args.get("cursor")
+    try:
+        limit_i = int(limit)
+        if not 1 <= limit_i <= maximum:
+            raise ValueError
+    except ValueError:
+        errors["limit"] = [f"Must be an integer from 1 to {maximum}."]
+        limit_i = default
+    cursor_i = None
+    if cursor:
+        try:
+            cursor_i = int(cursor)
+        except ValueError:
+            errors["cursor"] = ["Invalid cursor."]
+    if errors:
+        raise ValidationFailed("Invalid paging parameters.", fields=errors)
+    return limit_i, cursor_i
+
+
+def page_response(items: list[dict], rows: list, limit: int, endpoint: str, descending=True, **values):
+    """``{"items": [...], "next": url|None}``; ``rows`` were fetched with limit+1."""
+    next_url = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        args = {k: v for k, v in request.args.items() if k not in ("cursor",)}
+        args.update(values)
+        next_url = url_for(endpoint, cursor=last.id, _external=True, **args)
+        items = items[:limit]
+    return jsonify({"items": items, "next": next_url})
+
+
+def iso(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.isoformat()

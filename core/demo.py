@@ -1,0 +1,5 @@
+"""Demo data placeholder (filled in below)."""
+
+
+def load_demo() -> dict:
+    return {}

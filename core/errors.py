@@ -1,0 +1,137 @@
+"""Domain errors and the error handlers: friendly HTML pages for the web UI, the
+API.md error shape under ``/api``. Bad input must never turn into a 500."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """Raised by services when a rule refuses the request. ``code`` is the API's
+    snake_case error code; ``message`` a human sentence; ``fields`` per-field errors."""
+
+    status = 409
+    code = "conflict"
+
+    def __init__(self, message: str, code: str | None = None, fields: dict | None = None, status: int | None = None):
+        super().__init__(str(message))
+        self.message = message
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+        self.fields = fields
+
+
+class NotFoundError(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class PermissionDenied(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class ConflictError(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class ValidationFailed(DomainError):
+    status = 422
+    code = "validation_failed"
+
+
+class GoneError(DomainError):
+    status = 410
+    code = "gone"
+
+
+class RateLimited(DomainError):
+    status = 429
+    code = "rate_limited"
+
+
+_HTTP_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "payload_too_large",
+    415: "unsupported_media_type", 422: "validation_failed", 429: "rate_limited",
+    500: "internal_error",
+}
+
+_PAGE_TEXT = {
+    400: (_l("The request could not be understood"), _l("Something in the request was wrong. Go back and try again.")),
+    403: (_l("You do not have access to this page"), _l("Your role does not allow this. If you think it should, contact your administrator.")),
+    404: (_l("Page not found"), _l("The page does not exist, or you do not have access to it.")),
+    405: (_l("This action is not possible here"), _l("Go back and use the buttons on the page.")),
+    410: (_l("This link is no longer valid"), _l("The link has already been used or it has expired.")),
+    413: (_l("The file is too large"), _l("Choose a smaller file and try again.")),
+    429: (_l("Too many attempts"), _l("Please wait a moment and try again.")),
+    500: (_l("Something went wrong on our side"), _l("The error has been recorded. Please try again in a moment.")),
+}
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def api_error(status: int, code: str, message: str, fields: dict | None = None):
+    body = {"error": {"code": code, "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    response = jsonify(body)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+def _html_error(status: int, message: str | None = None):
+    title, text = _PAGE_TEXT.get(status, _PAGE_TEXT[500] if status >= 500 else _PAGE_TEXT[400])
+    return render_template("core/error.html", status=status, title=title, text=message or text), status
+
+
+def register_error_handlers(app) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        if is_api_request():
+            return api_error(exc.status, exc.code, exc.message, exc.fields)
+        return _html_error(exc.status, exc.message)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        if is_api_request():
+            return api_error(400, "csrf_failed", exc.description)
+        return _html_error(400, _l("The form had expired or was sent from elsewhere. Reload the page and send it again; nothing was saved."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        status = exc.code or 500
+        if is_api_request():
+            message = exc.description if status != 404 else "Not found."
+            return api_error(status, _HTTP_CODES.get(status, "error"), message)
+        response = _html_error(status)
+        if status == 405 and exc.valid_methods:
+            return response[0], status, {"Allow": ", ".join(exc.valid_methods)}
+        return response
+
+    @app.errorhandler(Exception)
+    def unhandled(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        from core.extensions import db
+
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the session may be unusable; the page must still render
+            pass
+        if is_api_request():
+            return api_error(500, "internal_error", "Internal error. It has been recorded.")
+        return _html_error(500)

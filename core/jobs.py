@@ -1,0 +1,234 @@
+"""Background jobs through a transactional outbox and RQ.
+
+``enqueue()`` records an ``OutboxJob`` row in the session of the change that causes
+it. When that transaction commits, the rows are pushed to RQ as jobs with the id
+``outbox-<row id>``; a rolled-back transaction pushes nothing. If Redis does not take a
+push, the row stays with ``pushed_at`` NULL and ``dispatch_pending()`` (run every few
+seconds by RQ's cron scheduler inside ``flask worker``, and by ``flask jobs
+dispatch``) pushes it later. A Redis marker per row refuses a second push; the worker
+marks the row done in the same transaction as the job's own changes, so a repeated
+delivery does nothing.
+
+Jobs are plain functions named by dotted path that take ids and primitives, reload
+their rows and commit nothing themselves: ``run_outbox_job`` commits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from datetime import datetime, timedelta
+
+import redis
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from rq import Queue, Retry
+from rq.job import Job
+from werkzeug.utils import import_string
+
+from core.db import utcnow
+from core.extensions import db
+from core.models import OutboxJob
+from core.redis import get_redis
+
+log = logging.getLogger(__name__)
+
+QUEUES = ("default", "mail", "webhooks", "reports")
+# Backoff between attempts of a failing job, in seconds.
+RETRY_INTERVALS = [10, 60, 300, 900, 3600]
+_MARKER = "kotiapu:outbox:pushed:{}"
+_MARKER_TTL = 30 * 24 * 3600
+_SESSION_KEY = "outbox_ids"
+
+# After a failed push the web process does not try Redis again for a few seconds,
+# so an outage costs one connect timeout, not one per request.
+_breaker = {"until": 0.0}
+BREAKER_SECONDS = 5.0
+
+
+def enqueue(func, *args, queue: str = "default", at: datetime | None = None, **kwargs) -> OutboxJob:
+    """Record a job to run after the current transaction commits.
+
+    ``func`` is a function or its dotted path; ``args``/``kwargs`` must be JSON values
+    (ids and primitives, never ORM objects). ``at`` delays the job (RQ's scheduler).
+    """
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r}")
+    path = func if isinstance(func, str) else f"{func.__module__}.{func.__qualname__}"
+    row = OutboxJob(queue=queue, func=path, args=list(args), kwargs=dict(kwargs), run_at=at)
+    db.session.add(row)
+    db.session.flush()
+    db.session().info.setdefault(_SESSION_KEY, []).append(row.id)
+    return row
+
+
+def _after_commit(session):
+    ids = session.info.pop(_SESSION_KEY, None)
+    if ids:
+        push_jobs(ids)
+
+
+def _after_rollback(session):
+    session.info.pop(_SESSION_KEY, None)
+
+
+def install_outbox_hooks() -> None:
+    """Push recorded jobs after every commit of the Flask-SQLAlchemy session."""
+    session_class = db.session.session_factory.class_
+    if not sa.event.contains(session_class, "after_commit", _after_commit):
+        sa.event.listen(session_class, "after_commit", _after_commit)
+        sa.event.listen(session_class, "after_soft_rollback", lambda s, prev: _after_rollback(s))
+
+
+def push_jobs(ids: list[int]) -> int:
+    """Push the given outbox rows to RQ; returns how many were pushed now.
+    Never raises for a Redis outage: the rows stay pending for the dispatcher."""
+    if not ids or time.monotonic() < _breaker["until"]:
+        return 0
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(OutboxJob.id, OutboxJob.queue, OutboxJob.run_at)
+            .where(OutboxJob.id.in_(ids), OutboxJob.pushed_at.is_(None), OutboxJob.done_at.is_(None))
+        ).all()
+    pushed = []
+    try:
+        conn_r = get_redis()
+        for row_id, queue, run_at in rows:
+            # False means an earlier push took it: only the row's stamp was missing.
+            _push_one(conn_r, row_id, queue, run_at)
+            pushed.append(row_id)
+    except redis.exceptions.RedisError as exc:
+        _breaker["until"] = time.monotonic() + BREAKER_SECONDS
+        log.warning("redis unavailable, %d job(s) kept in the outbox: %s", len(rows) - len(pushed), exc.__class__.__name__)
+    if pushed:
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.update(OutboxJob).where(OutboxJob.id.in_(pushed)).values(pushed_at=utcnow())
+            )
+    return len(pushed)
+
+
+def _push_one(r: redis.Redis, row_id: int, queue: str, run_at: datetime | None) -> bool:
+    marker = _MARKER.format(row_id)
+    if not r.set(marker, "1", nx=True, ex=_MARKER_TTL):
+        return False
+    try:
+        q = Queue(queue, connection=r)
+        options = dict(job_id=f"outbox-{row_id}", retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+                       job_timeout=3600 if queue == "reports" else 600, failure_ttl=30 * 24 * 3600)
+        if run_at is not None and run_at > utcnow():
+            q.enqueue_at(run_at, run_outbox_job, row_id, **options)
+        else:
+            q.enqueue(run_outbox_job, row_id, **options)
+    except BaseException:
+        try:
+            r.delete(marker)
+        except redis.exceptions.RedisError:
+            pass
+        raise
+    return True
+
+
+def dispatch_pending(limit: int = 1000, stale_after: timedelta = timedelta(minutes=30)) -> int:
+    """Push outbox rows that Redis did not take, and re-push rows whose RQ job has
+    vanished (a Redis restart without persistence) before they ran. Idempotent."""
+    now = utcnow()
+    with db.engine.connect() as conn:
+        pending = conn.execute(
+            sa.select(OutboxJob.id).where(OutboxJob.pushed_at.is_(None), OutboxJob.done_at.is_(None))
+            .order_by(OutboxJob.id).limit(limit)
+        ).scalars().all()
+        stale = conn.execute(
+            sa.select(OutboxJob.id).where(
+                OutboxJob.pushed_at < now - stale_after, OutboxJob.done_at.is_(None),
+                sa.or_(OutboxJob.run_at.is_(None), OutboxJob.run_at < now - stale_after),
+            ).order_by(OutboxJob.id).limit(limit)
+        ).scalars().all()
+    count = 0
+    if stale:
+        try:
+            r = get_redis()
+            lost = [i for i in stale if not Job.exists(f"outbox-{i}", connection=r)]
+            for i in lost:
+                r.delete(_MARKER.format(i))
+        except redis.exceptions.RedisError:
+            lost = []
+        if lost:
+            with db.engine.begin() as conn:
+                conn.execute(sa.update(OutboxJob).where(OutboxJob.id.in_(lost)).values(pushed_at=None))
+            pending = sorted(set(pending) | set(lost))
+    _breaker["until"] = 0.0  # the dispatcher always tries
+    if pending:
+        count = push_jobs(pending)
+    return count
+
+
+_engine_pid = {"pid": os.getpid()}
+_job_app = {}
+
+
+def run_outbox_job(outbox_id: int):
+    """The one entry point of every RQ job: load the outbox row, run its function,
+    mark it done in the same transaction, commit. Does nothing if already done."""
+    if has_app_context():
+        try:
+            return _run(outbox_id)
+        finally:
+            db.session.remove()
+    app = _job_app.get("app")
+    if app is None:
+        from app import create_app
+
+        app = _job_app["app"] = create_app()
+    with app.app_context():
+        return _run(outbox_id)
+
+
+def _run(outbox_id: int):
+    if os.getpid() != _engine_pid["pid"]:
+        # A forked work horse must not share the parent's database connections.
+        db.engine.dispose(close=False)
+        _engine_pid["pid"] = os.getpid()
+    row = db.session.get(OutboxJob, outbox_id)
+    if row is None or row.done_at is not None:
+        db.session.rollback()
+        return "skipped"
+    func_path, args, kwargs = row.func, list(row.args), dict(row.kwargs)
+    db.session.execute(
+        sa.update(OutboxJob).where(OutboxJob.id == outbox_id)
+        .values(attempts=OutboxJob.attempts + 1, started_at=utcnow())
+    )
+    db.session.commit()
+    try:
+        func = import_string(func_path)
+        result = func(*args, **kwargs)
+        done = db.session.execute(
+            sa.update(OutboxJob).where(OutboxJob.id == outbox_id, OutboxJob.done_at.is_(None))
+            .values(done_at=utcnow(), last_error=None)
+        ).rowcount
+        if done != 1:  # another delivery finished first: keep its result, not ours
+            db.session.rollback()
+            return "skipped"
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.update(OutboxJob).where(OutboxJob.id == outbox_id)
+                .values(last_error=f"{exc.__class__.__name__}: {str(exc)[:500]}")
+            )
+        raise
+    return result if isinstance(result, (str, int, float, bool, type(None), dict, list)) else None
+
+
+def queue(name: str = "default") -> Queue:
+    return Queue(name, connection=get_redis())
+
+
+def configured_queues() -> list[str]:
+    names = [q.strip() for q in current_app.config["JOB_QUEUES"].split(",") if q.strip()]
+    unknown = [n for n in names if n not in QUEUES]
+    if unknown:
+        raise ValueError(f"unknown queue(s) in JOB_QUEUES: {', '.join(unknown)}")
+    return names

@@ -1,0 +1,48 @@
+"""Front page, the per-role dashboard, the health check and the dev-only mail page."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from core.dashboard import DASHBOARDS
+from core.extensions import db
+from core.models import OutgoingEmail
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.dashboard"))
+    return render_template("core/index.html")
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    data = DASHBOARDS[current_user.role](current_user)
+    return render_template(f"core/dashboard_{current_user.role}.html", **data)
+
+
+@bp.get("/healthz")
+def health():
+    """Liveness and database reachability, for the load balancer."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+        database = "ok"
+    except sa.exc.SQLAlchemyError:
+        database = "unavailable"
+    status = 200 if database == "ok" else 503
+    return jsonify({"status": "ok" if status == 200 else "degraded", "database": database}), status
+
+
+@bp.get("/dev/mail")
+def dev_mail():
+    """Stored e-mails, for development without SMTP. Never in production."""
+    if current_app.config["PRODUCTION"] or current_app.config.get("MAIL_URL"):
+        abort(404)
+    messages = db.session.scalars(sa.select(OutgoingEmail).order_by(OutgoingEmail.id.desc()).limit(100)).all()
+    return render_template("core/dev_mail.html", messages=messages)

@@ -1,0 +1,2 @@
+"""Marketplace: the service catalogue, provider offerings, the public self-paid shop
+and Stripe payments."""

@@ -1,0 +1,237 @@
+"""Service orders, their offers to providers, the event timeline, visit reports and
+service vouchers. The order state machine is the table ``ORDER_TRANSITIONS``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import UTCDateTime, utcnow
+from core.extensions import db
+
+
+class OrderStatus(StrEnum):
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+    ESCALATED = "escalated"
+
+
+class OrderAction(StrEnum):
+    ACCEPT = "accept"
+    ESCALATE = "escalate"
+    REOFFER = "reoffer"
+    START = "start"          # the first visit report
+    COMPLETE = "complete"
+    CLOSE = "close"
+    CANCEL = "cancel"
+
+
+S, A = OrderStatus, OrderAction
+# {(state, action): next_state}. Anything missing is refused.
+ORDER_TRANSITIONS: dict[tuple[OrderStatus, OrderAction], OrderStatus] = {
+    (S.OFFERED, A.ACCEPT): S.ACCEPTED,
+    (S.OFFERED, A.ESCALATE): S.ESCALATED,
+    (S.OFFERED, A.CANCEL): S.CANCELLED,
+    (S.ESCALATED, A.REOFFER): S.OFFERED,
+    (S.ESCALATED, A.CANCEL): S.CANCELLED,
+    (S.ACCEPTED, A.START): S.IN_PROGRESS,
+    (S.ACCEPTED, A.CANCEL): S.CANCELLED,
+    (S.IN_PROGRESS, A.COMPLETE): S.COMPLETED,
+    (S.IN_PROGRESS, A.CANCEL): S.CANCELLED,
+    (S.COMPLETED, A.CLOSE): S.CLOSED,
+}
+del S, A
+
+
+class OfferStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+
+
+class Funding(StrEnum):
+    MUNICIPALITY = "municipality"
+    VOUCHER = "voucher"
+    SELF_PAID = "self_paid"
+
+
+class OfferMode(StrEnum):
+    SINGLE = "single"        # one chosen provider
+    BROADCAST = "broadcast"  # several or all eligible at once, first accept wins
+    RANKED = "ranked"        # down the procured ranking, one at a time
+
+
+class Outcome(StrEnum):
+    RECEIVED = "received"
+    NOT_RECEIVED = "not_received"
+
+
+class ServiceOrder(db.Model):
+    __tablename__ = "service_orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(20), nullable=False, unique=True)
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"), nullable=False, index=True)
+    service_type_id: Mapped[int] = mapped_column(sa.ForeignKey("service_types.id"), nullable=False, index=True)
+    ordered_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False, index=True)
+    provider_id: Mapped[int | None] = mapped_column(sa.ForeignKey("providers.id"))
+    status: Mapped[str] = mapped_column(sa.String(20), nullable=False, default=OrderStatus.OFFERED)
+    funding: Mapped[str] = mapped_column(sa.String(20), nullable=False, default=Funding.MUNICIPALITY)
+    offer_mode: Mapped[str] = mapped_column(sa.String(20), nullable=False, default=OfferMode.BROADCAST)
+    voucher_id: Mapped[int | None] = mapped_column(sa.ForeignKey("service_vouchers.id"))
+    instructions: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    start_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    end_date: Mapped[date | None] = mapped_column(sa.Date)
+    visits_per_week: Mapped[int | None] = mapped_column(sa.Integer)
+    minutes_per_visit: Mapped[int | None] = mapped_column(sa.Integer)
+    # Optimistic concurrency: every transition bumps it in its conditional UPDATE.
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow, index=True)
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    in_progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[str | None] = mapped_column(sa.String(20))
+    outcome_note: Mapped[str | None] = mapped_column(sa.Text)
+    cancel_reason: Mapped[str | None] = mapped_column(sa.Text)
+    has_concern: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+
+    client = relationship("Client")
+    service_type = relationship("ServiceType")
+    provider = relationship("Provider")
+    ordered_by = relationship("User", foreign_keys=[ordered_by_id])
+    offers = relationship("Offer", back_populates="order", order_by="Offer.id")
+    events = relationship("OrderEvent", order_by="OrderEvent.id", viewonly=True)
+    visits = relationship("VisitReport", order_by="VisitReport.date", viewonly=True)
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status in ('offered','accepted','in_progress','completed','closed','cancelled','escalated')",
+            name="status_known",
+        ),
+        sa.CheckConstraint("funding in ('municipality','voucher','self_paid')", name="funding_known"),
+        sa.Index("ix_service_orders_status_created", "status", "created_at"),
+        sa.Index("ix_service_orders_provider_status", "provider_id", "status"),
+    )
+
+
+class Offer(db.Model):
+    """An order offered to one provider organisation."""
+
+    __tablename__ = "offers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("service_orders.id"), nullable=False)
+    provider_id: Mapped[int] = mapped_column(sa.ForeignKey("providers.id"), nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(20), nullable=False, default=OfferStatus.PENDING)
+    rank: Mapped[int | None] = mapped_column(sa.Integer)  # position in a ranked round
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None: waiting its turn
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decline_reason: Mapped[str | None] = mapped_column(sa.Text)
+    auto_accepted: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+
+    order = relationship("ServiceOrder", back_populates="offers")
+    provider = relationship("Provider")
+
+    __table_args__ = (
+        sa.UniqueConstraint("order_id", "provider_id", name="uq_offers_order_provider"),
+        sa.Index("ix_offers_provider_status", "provider_id", "status"),
+        sa.Index("ix_offers_status_deadline", "status", "deadline_at"),
+        # The backstop of "exactly one winner": at most one accepted offer per order.
+        sa.Index("uq_offers_one_accepted", "order_id", unique=True,
+                 sqlite_where=sa.text("status = 'accepted'"),
+                 postgresql_where=sa.text("status = 'accepted'")),
+    )
+
+
+class OrderEvent(db.Model):
+    """One step of an order's timeline."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("service_orders.id"), nullable=False, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    provider_id: Mapped[int | None] = mapped_column(sa.ForeignKey("providers.id"))
+    action: Mapped[str] = mapped_column(sa.String(30), nullable=False)
+    from_status: Mapped[str | None] = mapped_column(sa.String(20))
+    to_status: Mapped[str | None] = mapped_column(sa.String(20))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+    actor = relationship("User")
+
+
+class VisitReport(db.Model):
+    __tablename__ = "visit_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("service_orders.id"), nullable=False, index=True)
+    provider_id: Mapped[int] = mapped_column(sa.ForeignKey("providers.id"), nullable=False)
+    reported_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    date: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    minutes: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    tasks: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    concern: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+    __table_args__ = (sa.CheckConstraint("minutes > 0", name="minutes_positive"),)
+
+
+class VoucherUnit(StrEnum):
+    HOURS = "hours"
+    VISITS = "visits"
+    EUROS = "euros"
+
+
+class ServiceVoucher(db.Model):
+    """A palveluseteli: a value in hours, visits or euros for a service type, with
+    the client's own share per unit."""
+
+    __tablename__ = "service_vouchers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"), nullable=False, index=True)
+    service_type_id: Mapped[int] = mapped_column(sa.ForeignKey("service_types.id"), nullable=False)
+    unit: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    # hours and visits: the count per month; euros: cents per month.
+    value_per_month: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    unit_value_cents: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    client_share_cents: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    valid_from: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    valid_until: Mapped[date | None] = mapped_column(sa.Date)
+    granted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class VoucherSettlement(db.Model):
+    """The monthly settlement of service vouchers with one provider."""
+
+    __tablename__ = "voucher_settlements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(sa.ForeignKey("providers.id"), nullable=False)
+    month: Mapped[date] = mapped_column(sa.Date, nullable=False)  # first day of the month
+    status: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="draft")
+    units: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    municipality_cents: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    client_share_cents: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (sa.UniqueConstraint("provider_id", "month", name="uq_voucher_settlements_provider_month"),)

@@ -1,0 +1,50 @@
+"""Report runs: a manager's request for an aggregated report, built by an RQ job."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import UTCDateTime, utcnow
+from core.extensions import db
+
+
+class ReportStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ReportKind(StrEnum):
+    ORDERS = "orders"
+    RESPONSE_TIMES = "response_times"
+    FEEDBACK = "feedback"
+    GUIDANCE_CONTACTS = "guidance_contacts"
+    SHOP_SALES = "shop_sales"
+    STAFFING = "staffing"
+
+
+class ReportRun(db.Model):
+    __tablename__ = "report_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(30), nullable=False)
+    period_from: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    period_to: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    filters: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
+    format: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="json")
+    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default=ReportStatus.QUEUED)
+    progress: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    scheduled: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    result: Mapped[dict | None] = mapped_column(sa.JSON)
+    content: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    content_type: Mapped[str | None] = mapped_column(sa.String(100))
+    error: Mapped[str | None] = mapped_column(sa.Text)
