@@ -7,15 +7,22 @@ import os
 
 from flask import Flask
 
-from core.config import load_config
+from core.config import SETTINGS, load_config
 
 
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or None,
                 instance_relative_config=True)
-    app.config.update(load_config(app.instance_path))
-    if overrides:
-        app.config.update(overrides)
+    # Overrides of environment settings go through the same parsing as the
+    # environment (derived values such as engine options follow them); the rest are
+    # plain Flask config.
+    overrides = dict(overrides or {})
+    environ = dict(os.environ)
+    for s in SETTINGS:
+        if s.name in overrides:
+            environ[s.name] = str(overrides.pop(s.name))
+    app.config.update(load_config(app.instance_path, environ))
+    app.config.update(overrides)
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from core.extensions import babel, csrf, db, login_manager, migrate

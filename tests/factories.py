@@ -1,0 +1,499 @@
+"""factory_boy factories for every model. Objects are flushed into the test's
+session (``db.session``); tests commit when the code under test needs it."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import date, timedelta
+
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+
+from accounts.models import ApiToken, LoginFailure, User
+from clients.models import (
+    Client, ClientRepresentative, FollowUp, GuidanceContact, Message, NetworkMember,
+)
+from core.db import utcnow
+from core.extensions import db
+from core.models import AccessLogEntry, OutboxJob, OutgoingEmail
+from core.validators import business_id_check_digit
+from feedback.models import Feedback, FeedbackLink
+from marketplace.models import (
+    Offering, OfferingArea, ServiceCategory, ServiceType, ShopOrder, ShopOrderEvent, ShopOrderItem, StripeEvent,
+)
+from orders.models import (
+    Offer, OrderEvent, ServiceOrder, ServiceVoucher, VisitReport, VoucherSettlement,
+)
+from providers.models import (
+    AutoAcceptRule, Provider, ProviderAttachment, ProviderCapacity, ProviderDecision, ProviderInvitation,
+    ProviderRanking,
+)
+from reports.models import ReportRun
+from staffing.models import StaffingCoverage, StaffingOffer, StaffingRecipient, StaffingRequest, StaffingShift
+
+PASSWORD = "correct-horse-battery"
+_PASSWORD_HASH: dict[str, str] = {}
+
+
+def password_hash() -> str:
+    # Hashing with scrypt costs ~50 ms; the factories reuse one hash.
+    if "h" not in _PASSWORD_HASH:
+        from accounts.services import hash_password
+
+        _PASSWORD_HASH["h"] = hash_password(PASSWORD)
+    return _PASSWORD_HASH["h"]
+
+
+def valid_business_id(n: int) -> str:
+    """The n-th valid Y-tunnus (skipping numbers that have no check digit)."""
+    base = 2000000 + n * 7
+    while business_id_check_digit(f"{base:07d}") is None:
+        base += 1
+    return f"{base:07d}-{business_id_check_digit(f'{base:07d}')}"
+
+
+_HETU_CHARS = "0123456789ABCDEFHJKLMNPRSTUVWXY"
+
+
+def valid_identity_code(n: int, born: date = date(1945, 3, 7)) -> str:
+    individual = 2 + n % 897
+    digits = f"{born:%d%m%y}{individual:03d}"
+    return f"{born:%d%m%y}-{individual:03d}{_HETU_CHARS[int(digits) % 31]}"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Base(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731
+        sqlalchemy_session_persistence = "flush"
+
+
+class ProviderFactory(Base):
+    class Meta:
+        model = Provider
+
+    name = factory.Sequence(lambda n: f"Hoivapalvelu {n} Oy")
+    business_id = factory.Sequence(valid_business_id)
+    kind = "company"
+    status = "approved"
+    email = factory.Sequence(lambda n: f"provider{n}@example.fi")
+    languages = factory.LazyFunction(lambda: ["fi"])
+    service_areas = factory.LazyFunction(lambda: ["33100"])
+    approved_at = factory.LazyFunction(utcnow)
+
+
+class UserFactory(Base):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"user{n}@example.fi")
+    name = factory.Sequence(lambda n: f"Testi Käyttäjä {n}")
+    password_hash = factory.LazyFunction(password_hash)
+    role = "staff"
+    language = "fi"
+    provider_role = factory.LazyAttribute(lambda o: "admin" if o.role == "provider" else None)
+
+
+class ClientFactory(Base):
+    class Meta:
+        model = Client
+
+    first_name = factory.Sequence(lambda n: f"Aino{n}")
+    last_name = "Virtanen"
+    birth_date = date(1940, 5, 17)
+    address = factory.Sequence(lambda n: f"Hämeenkatu {n}")
+    postal_code = "33100"
+    municipality = "Tampere"
+    phone = "040 123 4567"
+    languages = factory.LazyFunction(lambda: ["fi"])
+    consent_to_share = True
+    consent_recorded_at = factory.LazyFunction(utcnow)
+    segment = "guidance"
+
+
+class ClientRepresentativeFactory(Base):
+    class Meta:
+        model = ClientRepresentative
+
+    client_id = factory.LazyAttribute(lambda o: ClientFactory().id)
+    user_id = factory.LazyAttribute(lambda o: UserFactory(role="client").id)
+    relationship_ = "daughter"
+
+
+class NetworkMemberFactory(Base):
+    class Meta:
+        model = NetworkMember
+
+    client_id = factory.LazyAttribute(lambda o: ClientFactory().id)
+    name = "Kotisairaanhoitaja Liisa"
+    organisation = "Tampereen kotihoito"
+    role = "home nurse"
+
+
+class GuidanceContactFactory(Base):
+    class Meta:
+        model = GuidanceContact
+
+    staff_id = factory.LazyAttribute(lambda o: UserFactory(role="staff").id)
+    channel = "phone"
+    topic = "cleaning"
+    outcome = "advice given"
+
+
+class FollowUpFactory(Base):
+    class Meta:
+        model = FollowUp
+
+    client_id = factory.LazyAttribute(lambda o: ClientFactory().id)
+    kind = "other"
+    title = "Soita asiakkaalle"
+
+
+class MessageFactory(Base):
+    class Meta:
+        model = Message
+
+    client_id = factory.LazyAttribute(lambda o: ClientFactory().id)
+    sender_id = factory.LazyAttribute(lambda o: UserFactory(role="staff").id)
+    body = "Hei!"
+
+
+class ServiceCategoryFactory(Base):
+    class Meta:
+        model = ServiceCategory
+
+    slug = factory.Sequence(lambda n: f"category-{n}")
+    name_fi = factory.Sequence(lambda n: f"Kategoria {n}")
+    name_sv = factory.Sequence(lambda n: f"Kategori {n}")
+    name_en = factory.Sequence(lambda n: f"Category {n}")
+
+
+class ServiceTypeFactory(Base):
+    class Meta:
+        model = ServiceType
+
+    category = factory.SubFactory(ServiceCategoryFactory)
+    slug = factory.Sequence(lambda n: f"service-{n}")
+    name_fi = factory.Sequence(lambda n: f"Palvelu {n}")
+    name_sv = factory.Sequence(lambda n: f"Tjänst {n}")
+    name_en = factory.Sequence(lambda n: f"Service {n}")
+
+
+class OfferingFactory(Base):
+    class Meta:
+        model = Offering
+
+    provider = factory.SubFactory(ProviderFactory)
+    service_type = factory.SubFactory(ServiceTypeFactory)
+    unit = "hour"
+    price_cents = 4500
+    vat_rate_bp = 2550
+    self_paid = True
+    languages = factory.LazyFunction(lambda: ["fi"])
+
+    @factory.post_generation
+    def postal_codes(obj, create, extracted, **kwargs):
+        for code in extracted if extracted is not None else ["33100"]:
+            obj.areas.append(OfferingArea(postal_code=code))
+        db.session.flush()
+
+
+class ServiceOrderFactory(Base):
+    class Meta:
+        model = ServiceOrder
+
+    number = factory.Sequence(lambda n: f"SO-2026-{n:06d}")
+    client = factory.SubFactory(ClientFactory)
+    service_type = factory.SubFactory(ServiceTypeFactory)
+    ordered_by_id = factory.LazyAttribute(lambda o: UserFactory(role="staff").id)
+    status = "offered"
+    start_date = factory.LazyFunction(lambda: date.today() + timedelta(days=7))
+    visits_per_week = 1
+    minutes_per_visit = 60
+    offered_at = factory.LazyFunction(utcnow)
+
+
+class OfferFactory(Base):
+    class Meta:
+        model = Offer
+
+    order = factory.SubFactory(ServiceOrderFactory)
+    provider = factory.SubFactory(ProviderFactory)
+    status = "pending"
+    sent_at = factory.LazyFunction(utcnow)
+    deadline_at = factory.LazyFunction(lambda: utcnow() + timedelta(hours=24))
+
+
+class OrderEventFactory(Base):
+    class Meta:
+        model = OrderEvent
+
+    order_id = factory.LazyAttribute(lambda o: ServiceOrderFactory().id)
+    action = "create"
+    to_status = "offered"
+
+
+class VisitReportFactory(Base):
+    class Meta:
+        model = VisitReport
+
+    order_id = factory.LazyAttribute(
+        lambda o: ServiceOrderFactory(status="in_progress", provider=ProviderFactory()).id)
+    provider_id = factory.LazyAttribute(lambda o: db.session.get(ServiceOrder, o.order_id).provider_id)
+    date = factory.LazyFunction(date.today)
+    minutes = 60
+    tasks = factory.LazyFunction(lambda: ["cleaning"])
+
+
+class ServiceVoucherFactory(Base):
+    class Meta:
+        model = ServiceVoucher
+
+    client_id = factory.LazyAttribute(lambda o: ClientFactory().id)
+    service_type_id = factory.LazyAttribute(lambda o: ServiceTypeFactory().id)
+    unit = "hours"
+    value_per_month = 10
+    unit_value_cents = 3200
+    client_share_cents = 500
+    valid_from = factory.LazyFunction(date.today)
+
+
+class VoucherSettlementFactory(Base):
+    class Meta:
+        model = VoucherSettlement
+
+    provider_id = factory.LazyAttribute(lambda o: ProviderFactory().id)
+    month = factory.LazyFunction(lambda: date.today().replace(day=1))
+
+
+class FeedbackLinkFactory(Base):
+    class Meta:
+        model = FeedbackLink
+
+    token_hash = factory.LazyFunction(lambda: token_hash(secrets.token_urlsafe(24)))
+    order_id = factory.LazyAttribute(lambda o: ServiceOrderFactory(status="completed").id)
+    provider_id = factory.LazyAttribute(lambda o: ProviderFactory().id)
+    expires_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=30))
+
+
+class FeedbackFactory(Base):
+    class Meta:
+        model = Feedback
+
+    provider_id = factory.LazyAttribute(lambda o: ProviderFactory().id)
+    rating = 4
+    needs_met = True
+    comment = "Hyvää palvelua"
+
+
+class ShopOrderFactory(Base):
+    class Meta:
+        model = ShopOrder
+
+    number = factory.Sequence(lambda n: f"SH-2026-{n:06d}")
+    access_token_hash = factory.LazyFunction(lambda: token_hash(secrets.token_urlsafe(24)))
+    provider = factory.SubFactory(ProviderFactory)
+    buyer_name = "Matti Meikäläinen"
+    buyer_email = factory.Sequence(lambda n: f"buyer{n}@example.fi")
+    buyer_postal_code = "33100"
+    payment_method = "invoice"
+    total_cents = 4500
+    vat_cents = 914
+
+
+class ShopOrderItemFactory(Base):
+    class Meta:
+        model = ShopOrderItem
+
+    shop_order = factory.SubFactory(ShopOrderFactory)
+    offering_id = factory.LazyAttribute(lambda o: OfferingFactory(provider=o.shop_order.provider).id)
+    description = "Siivous"
+    unit = "hour"
+    quantity = 1
+    unit_price_cents = 4500
+    vat_rate_bp = 2550
+    total_cents = 4500
+    vat_cents = 914
+
+
+class ShopOrderEventFactory(Base):
+    class Meta:
+        model = ShopOrderEvent
+
+    shop_order_id = factory.LazyAttribute(lambda o: ShopOrderFactory().id)
+    to_status = "pending_payment"
+
+
+class StripeEventFactory(Base):
+    class Meta:
+        model = StripeEvent
+
+    id = factory.Sequence(lambda n: f"evt_test_{n}")
+    type = "checkout.session.completed"
+    payload = factory.LazyFunction(dict)
+
+
+class ProviderDecisionFactory(Base):
+    class Meta:
+        model = ProviderDecision
+
+    provider_id = factory.LazyAttribute(lambda o: ProviderFactory().id)
+    decision = "approved"
+
+
+class ProviderAttachmentFactory(Base):
+    class Meta:
+        model = ProviderAttachment
+
+    provider_id = factory.LazyAttribute(lambda o: ProviderFactory().id)
+    kind = "insurance"
+    filename = "vakuutus.pdf"
+    stored_name = factory.Sequence(lambda n: f"{secrets.token_hex(8)}-{n}.pdf")
+    content_type = "application/pdf"
+    size_bytes = 1234
+
+
+class ProviderInvitationFactory(Base):
+    class Meta:
+        model = ProviderInvitation
+
+    provider_id = factory.LazyAttribute(lambda o: ProviderFactory().id)
+    email = factory.Sequence(lambda n: f"invitee{n}@example.fi")
+    token_hash = factory.LazyFunction(lambda: token_hash(secrets.token_urlsafe(24)))
+    expires_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=7))
+
+
+class ProviderCapacityFactory(Base):
+    class Meta:
+        model = ProviderCapacity
+
+    provider_id = factory.LazyAttribute(lambda o: ProviderFactory().id)
+    service_type_id = factory.LazyAttribute(lambda o: ServiceTypeFactory().id)
+    orders_per_week = 5
+
+
+class AutoAcceptRuleFactory(Base):
+    class Meta:
+        model = AutoAcceptRule
+
+    provider_id = factory.LazyAttribute(lambda o: ProviderFactory().id)
+
+
+class ProviderRankingFactory(Base):
+    class Meta:
+        model = ProviderRanking
+
+    service_type_id = factory.LazyAttribute(lambda o: ServiceTypeFactory().id)
+    postal_code = "33100"
+    provider_id = factory.LazyAttribute(lambda o: ProviderFactory().id)
+    rank = 1
+
+
+class StaffingCoverageFactory(Base):
+    class Meta:
+        model = StaffingCoverage
+
+    provider_id = factory.LazyAttribute(lambda o: ProviderFactory(kind="agency").id)
+    qualification = "practical_nurse"
+    postal_code = "33100"
+
+
+class StaffingRequestFactory(Base):
+    class Meta:
+        model = StaffingRequest
+
+    number = factory.Sequence(lambda n: f"SR-2026-{n:06d}")
+    created_by_id = factory.LazyAttribute(lambda o: UserFactory(role="staff").id)
+    unit = "Kotihoito Keskusta"
+    qualification = "practical_nurse"
+    postal_code = "33100"
+    headcount = 1
+    respond_by = factory.LazyFunction(lambda: utcnow() + timedelta(hours=4))
+
+
+class StaffingShiftFactory(Base):
+    class Meta:
+        model = StaffingShift
+
+    request_id = factory.LazyAttribute(lambda o: StaffingRequestFactory().id)
+    start_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=1))
+    end_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=1, hours=8))
+
+
+class StaffingRecipientFactory(Base):
+    class Meta:
+        model = StaffingRecipient
+
+    request_id = factory.LazyAttribute(lambda o: StaffingRequestFactory().id)
+    provider_id = factory.LazyAttribute(lambda o: ProviderFactory(kind="agency").id)
+
+
+class StaffingOfferFactory(Base):
+    class Meta:
+        model = StaffingOffer
+
+    request_id = factory.LazyAttribute(lambda o: StaffingRequestFactory().id)
+    provider_id = factory.LazyAttribute(lambda o: ProviderFactory(kind="agency").id)
+    headcount = 1
+    hourly_rate_cents = 3800
+
+
+class ReportRunFactory(Base):
+    class Meta:
+        model = ReportRun
+
+    kind = "orders"
+    period_from = factory.LazyFunction(lambda: date.today().replace(day=1))
+    period_to = factory.LazyFunction(date.today)
+
+
+class ApiTokenFactory(Base):
+    class Meta:
+        model = ApiToken
+
+    user_id = factory.LazyAttribute(lambda o: UserFactory().id)
+    token_hash = factory.LazyFunction(lambda: token_hash(secrets.token_urlsafe(24)))
+    expires_at = factory.LazyFunction(lambda: utcnow() + timedelta(hours=1))
+
+
+class LoginFailureFactory(Base):
+    class Meta:
+        model = LoginFailure
+
+    email = "someone@example.fi"
+    address = "127.0.0.1"
+
+
+class AccessLogEntryFactory(Base):
+    class Meta:
+        model = AccessLogEntry
+
+    client_id = factory.LazyAttribute(lambda o: ClientFactory().id)
+    actor_role = "staff"
+    action = "view"
+    purpose = "client guidance"
+
+
+class OutboxJobFactory(Base):
+    class Meta:
+        model = OutboxJob
+
+    func = "tests.jobs_for_tests.record_run"
+
+
+class OutgoingEmailFactory(Base):
+    class Meta:
+        model = OutgoingEmail
+
+    to_address = "someone@example.fi"
+    subject = "Hei"
+    body = "Viesti"
+
+
+ALL_FACTORIES = [obj for obj in list(globals().values())
+                 if isinstance(obj, type) and issubclass(obj, Base) and obj is not Base]

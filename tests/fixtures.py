@@ -1,0 +1,106 @@
+"""Fixtures shared by every test package: logging in, API tokens, running jobs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests import factories
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def make_user(db):
+    """``make_user(role, **fields)`` creates a user with password ``PASSWORD``;
+    a provider user gets an approved organisation unless one is given."""
+
+    def make(role: str = "staff", **kw):
+        if role == "provider" and "provider" not in kw and "provider_id" not in kw:
+            kw["provider"] = factories.ProviderFactory()
+        if role == "client" and "client" not in kw and "client_id" not in kw:
+            kw["client"] = factories.ClientFactory()
+        user = factories.UserFactory(role=role, **kw)
+        db.session.flush()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login_as(client, db):
+    """``login_as(user)`` logs the test client in through the real login form."""
+
+    def login(user, password: str = PASSWORD):
+        db.session.commit()
+        response = client.post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+
+    return login
+
+
+@pytest.fixture
+def api_token(client, db):
+    """``api_token(user)`` returns Authorization headers from POST /api/v1/tokens."""
+
+    def token(user, password: str = PASSWORD):
+        db.session.commit()
+        response = client.post("/api/v1/tokens", json={"email": user.email, "password": password})
+        assert response.status_code == 201, response.get_json()
+        return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+    return token
+
+
+@pytest.fixture
+def run_jobs(app, db):
+    """Run every queued RQ job with a real RQ worker (SimpleWorker, burst mode) in
+    this process, the way ``flask worker`` runs them. Returns the number run."""
+    from rq import SimpleWorker
+    from rq.registry import FailedJobRegistry
+
+    from core.jobs import QUEUES
+    from core.redis import get_redis
+
+    def run(fail_on_error: bool = True) -> int:
+        db.session.commit()
+        conn = get_redis()
+        ran = 0
+        for _ in range(20):  # jobs may enqueue jobs; stop when the queues are empty
+            worker = SimpleWorker(list(QUEUES), connection=conn)
+            worker.work(burst=True, logging_level="WARNING")
+            done = worker.successful_job_count + worker.failed_job_count
+            if done == 0:
+                break
+            ran += done
+        if fail_on_error:
+            failed = []
+            for name in QUEUES:
+                reg = FailedJobRegistry(name, connection=conn)
+                failed += reg.get_job_ids()
+            assert not failed, f"failed jobs: {failed}"
+        db.session.expire_all()
+        return ran
+
+    return run
+
+
+@pytest.fixture
+def worker_env(app):
+    """Environment for a ``flask worker`` subprocess on this test's database and Redis."""
+    env = dict(os.environ)
+    env["DATABASE_URL"] = app.config["DATABASE_URL"]
+    env["REDIS_URL"] = app.config["REDIS_URL"]
+    env["BASE_URL"] = app.config["BASE_URL"]
+    return env
+
+
+def run_flask(args: list[str], env: dict, timeout: int = 120) -> subprocess.CompletedProcess:
+    from tests.conftest import ROOT
+
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
