@@ -61,7 +61,7 @@ def run_jobs(app, db):
     """Run every queued RQ job with a real RQ worker (SimpleWorker, burst mode) in
     this process, the way ``flask worker`` runs them. Returns the number run."""
     from rq import SimpleWorker
-    from rq.registry import FailedJobRegistry
+    from rq.registry import FailedJobRegistry, FinishedJobRegistry
 
     from core.jobs import QUEUES
     from core.redis import get_redis
@@ -69,14 +69,16 @@ def run_jobs(app, db):
     def run(fail_on_error: bool = True) -> int:
         db.session.commit()
         conn = get_redis()
-        ran = 0
-        for _ in range(20):  # jobs may enqueue jobs; stop when the queues are empty
-            worker = SimpleWorker(list(QUEUES), connection=conn)
-            worker.work(burst=True, logging_level="WARNING")
-            done = worker.successful_job_count + worker.failed_job_count
-            if done == 0:
-                break
-            ran += done
+
+        def finished() -> int:
+            return sum(FinishedJobRegistry(n, connection=conn).count + FailedJobRegistry(n, connection=conn).count
+                       for n in QUEUES)
+
+        start = finished()
+        # A context of its own, as in `flask worker`: the jobs get their own session.
+        with app.app_context():
+            SimpleWorker(list(QUEUES), connection=conn).work(burst=True, logging_level="WARNING")
+        ran = finished() - start
         if fail_on_error:
             failed = []
             for name in QUEUES:

