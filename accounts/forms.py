@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -14,7 +15,8 @@ class LoginForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    language = SelectField(_l("Language"), choices=[("fi", "suomi"), ("sv", "svenska"), ("en", "English")])
+    language = SelectField(_l("Language"), choices=[SelectChoice("fi", "suomi"), SelectChoice("sv", "svenska"),
+                                                    SelectChoice("en", "English")])
 
 
 class PasswordForm(FlaskForm):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash
@@ -37,7 +37,7 @@ def login():
         except RateLimited:
             flash(_("Too many failed attempts. For your safety, login is paused for %(minutes)s minutes. "
                     "You can also ask your administrator to reset your password.",
-                    minutes=db.get_app().config["LOGIN_WINDOW_MINUTES"]), "error")
+                    minutes=current_app.config["LOGIN_WINDOW_MINUTES"]), "error")
             status = 429
         except LoginError:
             db.session.commit()  # keep the failure: it counts towards throttling

@@ -43,14 +43,14 @@ _CHECK_CHARS = "0123456789ABCDEFHJKLMNPRSTUVWXY"
 
 def parse_personal_identity_code(value: str) -> date | None:
     """The birth date of a valid henkilötunnus, else None. Checks the format, the
-    century sign, the date, the individual number (002-899) and the check character."""
+    century sign, the date, the individual number (002-999) and the check character."""
     if not isinstance(value, str):
         return None
     m = _HETU.match(value.strip().upper())
     if not m:
         return None
     dd, mm, yy, sign, individual, check = m.groups()
-    if not 2 <= int(individual) <= 899:
+    if not 2 <= int(individual) <= 999:  # 900-999: temporary codes, still valid
         return None
     try:
         born = date(_CENTURY[sign] + int(yy), int(mm), int(dd))

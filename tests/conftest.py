@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 
 ROOT = Path(__file__).resolve().parent.parent
 _TMP = Path(tempfile.mkdtemp(prefix="kotiapu-tests-"))
@@ -131,6 +132,17 @@ def redis_url():
     return url
 
 
+class RequestIsolatingClient(FlaskClient):
+    """Each request runs in an application context of its own, as in production:
+    its own ``g`` (no logged-in user leaking between clients) and its own database
+    session. The test's own session therefore sees a request's changes after
+    ``db.session.expire_all()`` or a fresh query."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url, redis_url):
     """The app on a clean database, inside an application context."""
@@ -144,6 +156,7 @@ def app(database_url, redis_url):
         "BASE_URL": "http://kotiapu.test",
         "TESTING": True,
     })
+    app.test_client_class = RequestIsolatingClient
     with app.app_context():
         yield app
         from core.extensions import db
