@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite. With TEST_DATABASE_URL (PostgreSQL) and TEST_REDIS_URL set it
+# runs everything against them and then the smoke subset against the SQLite and
+# embedded-Redis defaults; without them, everything runs on the defaults.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+
+# Browser tests drive Debian's Chromium; install it when we can.
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "installing chromium (Debian package) for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+  else
+    echo "the browser tests need Debian's chromium: sudo apt-get install chromium" >&2
+    exit 1
+  fi
+fi
+
+bash scripts/i18n.sh check
+
+args=(-p no:cacheprovider "$@")
+if [ -n "${TEST_DATABASE_URL:-}" ]; then
+  echo "== full suite on ${TEST_DATABASE_URL} and ${TEST_REDIS_URL:-embedded Redis}"
+  "$PY" -m pytest "${args[@]}"
+  echo "== smoke subset on the SQLite + embedded Redis defaults"
+  TEST_DATABASE_URL= TEST_REDIS_URL= "$PY" -m pytest -m smoke "${args[@]}"
+else
+  echo "== full suite on the SQLite + embedded Redis defaults"
+  "$PY" -m pytest "${args[@]}"
+fi
