@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 
@@ -55,34 +56,34 @@ def create_app(overrides: dict | None = None) -> Flask:
     return app
 
 
+# Each domain package may define ``init_app(app)`` in its ``__init__.py`` to register
+# its blueprints, API routes (on ``core.api.api_bp``), CLI commands and periodic jobs.
+DOMAINS = ("accounts", "clients", "providers", "marketplace", "orders", "feedback", "staffing", "reports")
+
+
 def _import_models() -> None:
     # Every table must be known to the metadata before migrations or queries run.
-    import accounts.models  # noqa: F401
-    import clients.models  # noqa: F401
     import core.models  # noqa: F401
-    import feedback.models  # noqa: F401
-    import marketplace.models  # noqa: F401
-    import orders.models  # noqa: F401
-    import providers.models  # noqa: F401
-    import reports.models  # noqa: F401
-    import staffing.models  # noqa: F401
+
+    for name in DOMAINS:
+        importlib.import_module(f"{name}.models")
 
 
 def _register_blueprints(app: Flask) -> None:
-    from accounts import bp as accounts_bp
     from core.api import api_bp
     from core.extensions import csrf
     from core.views import bp as core_bp
 
-    import accounts.api  # noqa: F401  (routes on api_bp)
-    import accounts.views  # noqa: F401
-    import core.api_routes  # noqa: F401
-    import marketplace.api  # noqa: F401
+    import core.api_routes  # noqa: F401  (routes on api_bp)
 
-    csrf.exempt(api_bp)  # bearer tokens, no cookies: CSRF does not apply
     app.register_blueprint(core_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(api_bp)
+    for name in DOMAINS:
+        init = getattr(importlib.import_module(name), "init_app", None)
+        if init is not None:
+            init(app)
+    csrf.exempt(api_bp)  # bearer tokens, no cookies: CSRF does not apply
+    if "api" not in app.blueprints:
+        app.register_blueprint(api_bp)
 
 
 def _register_cli(app: Flask) -> None:

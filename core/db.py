@@ -42,3 +42,24 @@ class UTCDateTime(TypeDecorator):
 
 def created_at_column():
     return sa.orm.mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+def assign_number(obj, prefix: str) -> str:
+    """Give a flushed row a human-readable number from its id, e.g. ``SO-2026-000123``.
+
+    Call after adding the object with a placeholder number (``pending_number()``);
+    flushes to obtain the id. Ids are unique, so numbers are unique without a
+    counter table or a lock.
+    """
+    from core.extensions import db
+
+    db.session.flush()
+    obj.number = f"{prefix}-{utcnow().year}-{obj.id:06d}"
+    return obj.number
+
+
+def pending_number() -> str:
+    """A unique placeholder for a NOT NULL number column until ``assign_number``."""
+    import uuid
+
+    return "tmp-" + uuid.uuid4().hex[:16]

@@ -17,7 +17,6 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
-bash scripts/i18n.sh check
 
 args=(-p no:cacheprovider "$@")
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
