@@ -46,3 +46,25 @@ def record_access(client_id: int, action: str, purpose: str, what: str = "", act
     )
     db.session.add(entry)
     return entry
+
+
+def record_access_many(client_ids, action: str, purpose: str, what: str = "", actor=None) -> int:
+    """One access-log row per client shown in a list, written in one statement."""
+    import sqlalchemy as sa
+
+    ids = sorted(set(client_ids))
+    if not ids:
+        return 0
+    if actor is None and has_request_context() and current_user and current_user.is_authenticated:
+        actor = current_user
+    channel = "system"
+    if has_request_context():
+        channel = "api" if request.path.startswith("/api/") else "web"
+    from core.db import utcnow
+
+    now = utcnow()
+    db.session.execute(sa.insert(AccessLogEntry), [
+        {"at": now, "actor_id": getattr(actor, "id", None), "actor_role": getattr(actor, "role", "system"),
+         "client_id": cid, "action": action, "what": what[:200], "purpose": purpose[:200], "channel": channel}
+        for cid in ids])
+    return len(ids)

@@ -60,7 +60,7 @@ SETTINGS: list[Setting] = [
     Setting("STRIPE_WEBHOOK_SECRET", _str, "", "Signing secret of the Stripe webhook endpoint (`/stripe/webhook`)."),
     Setting("STRIPE_API_BASE", _str, "", "Override of Stripe's API address (tests point it at a local test double)."),
     Setting("PLATFORM_FEE_PERCENT", _float, 5.0, "Platform fee taken from card payments through Stripe Connect, percent."),
-    Setting("OFFER_DEADLINE_HOURS", _int, 24, "Hours a provider has to answer an order offer before it expires."),
+    Setting("OFFER_DEADLINE_HOURS", _float, 24.0, "Hours a provider has to answer an order offer before it expires (decimals allowed)."),
     Setting("FEEDBACK_LINK_DAYS", _int, 30, "Days a one-time feedback link stays valid."),
     Setting("RETENTION_DAYS", _int, 730, "Days without any service after which a client record is flagged for erasure."),
     Setting("API_TOKEN_HOURS", _int, 12, "Lifetime of an API bearer token."),

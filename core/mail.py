@@ -66,3 +66,34 @@ def _smtp_send(url: str, sender: str, msg: OutgoingEmail) -> None:
         if parsed.username:
             server.login(unquote(parsed.username), unquote(parsed.password or ""))
         server.send_message(email)
+
+
+def render_email(template: str, language: str, **context) -> tuple[str, str]:
+    """Render ``templates/<template>`` in ``language``: its first line is
+    ``Subject: ...``, the rest the plain-text body."""
+    from flask import render_template
+    from flask_babel import force_locale
+
+    lang = language if language in ("fi", "sv", "en") else "fi"
+    with force_locale(lang):
+        text = render_template(template, **context)
+    first, _, body = text.lstrip().partition("\n")
+    if not first.startswith("Subject:"):
+        raise ValueError(f"{template} must start with a Subject: line")
+    return first[len("Subject:"):].strip(), body.strip() + "\n"
+
+
+def send_templated(to: str | None, template: str, language: str, dedupe_key: str, **context):
+    """Render and queue one e-mail (nothing when there is no address)."""
+    if not to:
+        return None
+    subject, body = render_email(template, language, **context)
+    return queue_email(to, subject, body, language=language, dedupe_key=dedupe_key)
+
+
+def language_of(languages) -> str:
+    """The first interface language a person speaks (fi, sv, en), else Finnish."""
+    for lang in languages or []:
+        if lang in ("fi", "sv", "en"):
+            return lang
+    return "fi"

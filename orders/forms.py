@@ -1,0 +1,76 @@
+"""Order forms: the shape of input only; the rules are in orders.services."""
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class OrderForm(FlaskForm):
+    service_type_id = SelectField(_l("Service"), coerce=int, validators=[InputRequired(_l("Choose a service."))])
+    start_date = DateField(_l("Start date"), validators=[DataRequired(_l("Give the start date."))], default=date.today)
+    end_date = DateField(_l("End date (optional)"), validators=[Optional()])
+    visits_per_week = IntegerField(_l("Visits per week"), validators=[Optional(), NumberRange(1, 21)])
+    minutes_per_visit = IntegerField(_l("Minutes per visit"), validators=[Optional(), NumberRange(5, 1440)])
+    funding = RadioField(_l("Funding"), default="municipality", choices=[
+        SelectChoice("municipality", _l("Paid by the wellbeing services county")),
+        SelectChoice("voucher", _l("Service voucher")),
+        SelectChoice("self_paid", _l("Self-paid by the client"))])
+    instructions = TextAreaField(_l("Instructions for the provider (no name, address or phone: they are shown only after acceptance)"),
+                                 validators=[Optional(), Length(max=4000)])
+    mode = RadioField(_l("How to offer"), default="broadcast", choices=[
+        SelectChoice("broadcast", _l("To all chosen providers at once: the first to accept gets the order")),
+        SelectChoice("single", _l("To one chosen provider only")),
+        SelectChoice("ranked", _l("Down the ranked list, one provider at a time"))])
+    provider_ids = MultiCheckboxField(_l("Providers"), coerce=int, validators=[Optional()])
+
+
+class DeclineForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for declining"), validators=[DataRequired(_l("Give a reason.")), Length(max=1000)])
+
+
+class VisitForm(FlaskForm):
+    date = DateField(_l("Date of the visit"), validators=[DataRequired()], default=date.today)
+    minutes = IntegerField(_l("Minutes"), validators=[InputRequired(), NumberRange(1, 1440)])
+    tasks = StringField(_l("Tasks done (separate with commas)"), validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)])
+    concern = RadioField(_l("Did anything worry you about the client's wellbeing?"), default="no", choices=[
+        SelectChoice("no", _l("No")), SelectChoice("yes", _l("Yes: alert the responsible worker now"))])
+
+
+class CloseForm(FlaskForm):
+    outcome = RadioField(_l("Did the client get the service?"), validators=[InputRequired(_l("Choose one."))], choices=[
+        SelectChoice("received", _l("Yes, the client got the service")),
+        SelectChoice("not_received", _l("No, the client did not get the service"))])
+    note = TextAreaField(_l("Note (required if not received)"), validators=[Optional(), Length(max=2000)])
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for cancelling"), validators=[DataRequired(_l("Give a reason.")), Length(max=2000)])
+
+
+class ReofferForm(FlaskForm):
+    mode = RadioField(_l("How to offer"), default="broadcast", choices=[
+        SelectChoice("broadcast", _l("To all chosen providers at once")),
+        SelectChoice("ranked", _l("One at a time, in the order shown"))])
+    provider_ids = MultiCheckboxField(_l("Providers"), coerce=int, validators=[Optional()])
+
+
+class OrderFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    status = SelectField(_l("Status"), validators=[Optional()])
+    service_type_id = SelectField(_l("Service"), validators=[Optional()])
+    provider_id = SelectField(_l("Provider"), validators=[Optional()])
+    worker_id = SelectField(_l("Responsible worker"), validators=[Optional()])
+    client = StringField(_l("Client (name)"), validators=[Optional(), Length(max=100)])

@@ -1,0 +1,147 @@
+"""Order jobs: notifications and offer deadlines. Each takes ids, reloads its rows,
+does nothing when the state has moved on, and sends each message at most once
+(``dedupe_key``)."""
+
+from __future__ import annotations
+
+from accounts.models import User
+from clients.models import Client
+from core.extensions import db
+from core.mail import language_of, send_templated
+from core.urls import absolute_url
+from orders.models import Offer, OfferStatus, OrderStatus, ServiceOrder, VisitReport
+from providers.models import Provider
+
+
+def _order_url(order_id: int) -> str:
+    return absolute_url("orders.detail", order_id=order_id)
+
+
+def send_offer_notification(offer_id: int) -> str:
+    """Tell a provider organisation it has a new offer to answer (no client identity)."""
+    offer = db.session.get(Offer, offer_id)
+    if offer is None or offer.status != OfferStatus.PENDING:
+        return "skipped"
+    order = db.session.get(ServiceOrder, offer.order_id)
+    provider = db.session.get(Provider, offer.provider_id)
+    client = db.session.get(Client, order.client_id)
+    send_templated(provider.email, "orders/email/offer.txt", language_of(provider.languages),
+                   f"offer:{offer.id}", order=order, offer=offer, postal_code=client.postal_code,
+                   url=_order_url(order.id))
+    return "sent"
+
+
+def check_offer_deadline(offer_id: int) -> str:
+    """Scheduled at the offer's deadline: expire it if still unanswered."""
+    from orders.services import expire_offer
+
+    return "expired" if expire_offer(offer_id) else "skipped"
+
+
+def expire_overdue_offers() -> int:
+    """Periodic safety net for deadlines whose scheduled job was lost."""
+    from orders.services import expire_overdue_offers as sweep
+
+    return sweep()
+
+
+def send_acceptance_notifications(order_id: int) -> str:
+    """To the ordering staff member and the client: the order was accepted."""
+    order = db.session.get(ServiceOrder, order_id)
+    if order is None or order.provider_id is None:
+        return "skipped"
+    staff = db.session.get(User, order.ordered_by_id)
+    client = db.session.get(Client, order.client_id)
+    provider = db.session.get(Provider, order.provider_id)
+    send_templated(staff.email, "orders/email/accepted_staff.txt", staff.language, f"accepted-staff:{order.id}",
+                   order=order, provider=provider, url=_order_url(order.id))
+    send_templated(client.email, "orders/email/accepted_client.txt", language_of(client.languages),
+                   f"accepted-client:{order.id}", order=order, provider=provider, client=client)
+    return "sent"
+
+
+def send_offer_withdrawn_notification(offer_id: int) -> str:
+    offer = db.session.get(Offer, offer_id)
+    if offer is None or offer.status != OfferStatus.WITHDRAWN:
+        return "skipped"
+    order = db.session.get(ServiceOrder, offer.order_id)
+    provider = db.session.get(Provider, offer.provider_id)
+    send_templated(provider.email, "orders/email/withdrawn.txt", language_of(provider.languages),
+                   f"withdrawn:{offer.id}", order=order)
+    return "sent"
+
+
+def send_decline_notification(offer_id: int) -> str:
+    """To the ordering staff member: a provider declined, with its reason."""
+    offer = db.session.get(Offer, offer_id)
+    if offer is None or offer.status != OfferStatus.DECLINED:
+        return "skipped"
+    order = db.session.get(ServiceOrder, offer.order_id)
+    staff = db.session.get(User, order.ordered_by_id)
+    provider = db.session.get(Provider, offer.provider_id)
+    send_templated(staff.email, "orders/email/declined.txt", staff.language, f"declined:{offer.id}",
+                   order=order, provider=provider, reason=offer.decline_reason, url=_order_url(order.id))
+    return "sent"
+
+
+def send_escalation_notification(order_id: int) -> str:
+    """To the ordering staff member: nobody took the order; re-offer or cancel."""
+    order = db.session.get(ServiceOrder, order_id)
+    if order is None or order.status != OrderStatus.ESCALATED:
+        return "skipped"
+    staff = db.session.get(User, order.ordered_by_id)
+    send_templated(staff.email, "orders/email/escalated.txt", staff.language,
+                   f"escalated:{order.id}:{order.escalated_at.isoformat()}", order=order, url=_order_url(order.id))
+    return "sent"
+
+
+def send_concern_alert(visit_id: int) -> str:
+    """To the client's responsible worker at once: a visit report raised a concern."""
+    visit = db.session.get(VisitReport, visit_id)
+    if visit is None or not visit.concern:
+        return "skipped"
+    order = db.session.get(ServiceOrder, visit.order_id)
+    client = db.session.get(Client, order.client_id)
+    worker = db.session.get(User, client.responsible_worker_id or order.ordered_by_id)
+    send_templated(worker.email, "orders/email/concern.txt", worker.language, f"concern:{visit.id}",
+                   order=order, url=_order_url(order.id))
+    return "sent"
+
+
+def send_completion_notifications(order_id: int) -> str:
+    """To the client: the service is completed, with the one-time feedback link;
+    to the ordering staff member: close the loop."""
+    order = db.session.get(ServiceOrder, order_id)
+    if order is None or order.status not in (OrderStatus.COMPLETED, OrderStatus.CLOSED):
+        return "skipped"
+    from feedback.services import issue_feedback_link
+
+    client = db.session.get(Client, order.client_id)
+    language = language_of(client.languages)
+    link, token = issue_feedback_link(order_id=order.id, language=language)
+    provider = db.session.get(Provider, order.provider_id)
+    send_templated(client.email, "orders/email/completed_client.txt", language, f"completed-client:{order.id}",
+                   order=order, provider=provider, feedback_url=absolute_url("feedback.form", token=token),
+                   expires_at=link.expires_at)
+    staff = db.session.get(User, order.ordered_by_id)
+    send_templated(staff.email, "orders/email/completed_staff.txt", staff.language, f"completed-staff:{order.id}",
+                   order=order, provider=provider, url=_order_url(order.id))
+    return "sent"
+
+
+def send_cancellation_notifications(order_id: int) -> str:
+    """To the providers concerned (offered or winning) and the client."""
+    order = db.session.get(ServiceOrder, order_id)
+    if order is None or order.status != OrderStatus.CANCELLED:
+        return "skipped"
+    provider_ids = {o.provider_id for o in order.offers if o.sent_at is not None}
+    for provider in db.session.query(Provider).filter(Provider.id.in_(provider_ids)):
+        send_templated(provider.email, "orders/email/cancelled_provider.txt", language_of(provider.languages),
+                       f"cancelled:{order.id}:{provider.id}", order=order)
+    client = db.session.get(Client, order.client_id)
+    if order.provider_id is not None:
+        send_templated(client.email, "orders/email/cancelled_client.txt", language_of(client.languages),
+                       f"cancelled-client:{order.id}", order=order)
+    return "sent"
+
+

@@ -1,0 +1,91 @@
+"""Read side of orders: the staff order list with filters, the provider inbox and
+an order's page data. Queries are scoped through ``accounts.permissions`` and their
+number does not grow with the rows shown (joined/select-in loading)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from accounts.permissions import scope_orders
+from clients.models import Client
+from core.extensions import db
+from orders.models import Offer, OfferStatus, OrderEvent, OrderStatus, ServiceOrder
+
+PAGE_SIZE = 50
+
+
+@dataclass
+class OrderFilters:
+    status: str | None = None
+    service_type_id: int | None = None
+    provider_id: int | None = None
+    worker_id: int | None = None
+    client: str | None = None
+    client_id: int | None = None
+
+
+@dataclass
+class Page:
+    items: list
+    next_cursor: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def staff_orders(actor, filters: OrderFilters, cursor: int | None = None, limit: int = PAGE_SIZE) -> Page:
+    """Orders for guidance staff, newest first, keyset-paged by id."""
+    stmt = scope_orders(sa.select(ServiceOrder), actor).options(
+        joinedload(ServiceOrder.client), joinedload(ServiceOrder.service_type), joinedload(ServiceOrder.provider))
+    if filters.status:
+        stmt = stmt.where(ServiceOrder.status == filters.status)
+    if filters.service_type_id:
+        stmt = stmt.where(ServiceOrder.service_type_id == filters.service_type_id)
+    if filters.provider_id:
+        stmt = stmt.where(ServiceOrder.provider_id == filters.provider_id)
+    if filters.client_id:
+        stmt = stmt.where(ServiceOrder.client_id == filters.client_id)
+    if filters.worker_id or filters.client:
+        stmt = stmt.join(Client, Client.id == ServiceOrder.client_id)
+        if filters.worker_id:
+            stmt = stmt.where(Client.responsible_worker_id == filters.worker_id)
+        for word in (filters.client or "").split()[:3]:
+            like = word.lower().replace("%", "").replace("_", "") + "%"
+            stmt = stmt.where(sa.or_(sa.func.lower(Client.first_name).like(like),
+                                     sa.func.lower(Client.last_name).like(like)))
+    if cursor:
+        stmt = stmt.where(ServiceOrder.id < cursor)
+    rows = db.session.scalars(stmt.order_by(ServiceOrder.id.desc()).limit(limit + 1)).unique().all()
+    return Page(items=rows[:limit], next_cursor=rows[limit - 1].id if len(rows) > limit else None)
+
+
+def provider_inbox(actor, cursor: int | None = None, limit: int = PAGE_SIZE) -> Page:
+    """The provider's inbox: offers waiting for an answer (soonest deadline first)
+    and, paged, the orders the organisation has won and not yet finished."""
+    offers = db.session.scalars(
+        sa.select(Offer).where(Offer.provider_id == actor.provider_id, Offer.status == OfferStatus.PENDING,
+                               Offer.sent_at.is_not(None))
+        .options(joinedload(Offer.order).joinedload(ServiceOrder.service_type),
+                 joinedload(Offer.order).joinedload(ServiceOrder.client))
+        .order_by(Offer.deadline_at, Offer.id).limit(200)).all()
+    stmt = (sa.select(ServiceOrder)
+            .where(ServiceOrder.provider_id == actor.provider_id,
+                   ServiceOrder.status.in_([OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED]))
+            .options(joinedload(ServiceOrder.client), joinedload(ServiceOrder.service_type)))
+    if cursor:
+        stmt = stmt.where(ServiceOrder.id < cursor)
+    rows = db.session.scalars(stmt.order_by(ServiceOrder.id.desc()).limit(limit + 1)).unique().all()
+    return Page(items=rows[:limit], next_cursor=rows[limit - 1].id if len(rows) > limit else None,
+                extra={"offers": offers})
+
+
+def order_page(order: ServiceOrder) -> dict:
+    """Everything the order page shows, loaded in a fixed number of queries."""
+    order = db.session.scalar(
+        sa.select(ServiceOrder).where(ServiceOrder.id == order.id)
+        .options(joinedload(ServiceOrder.client), joinedload(ServiceOrder.service_type),
+                 joinedload(ServiceOrder.provider), joinedload(ServiceOrder.ordered_by),
+                 selectinload(ServiceOrder.offers).joinedload(Offer.provider),
+                 selectinload(ServiceOrder.events).joinedload(OrderEvent.actor), selectinload(ServiceOrder.visits)))
+    return {"order": order}

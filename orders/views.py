@@ -1,0 +1,231 @@
+"""Order pages: the staff list and ordering form, the provider inbox, the order page
+with its actions. Each POST: look up → check → validate → one service call → commit
+→ flash and redirect."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from accounts.models import Role, User
+from accounts.permissions import role_required
+from clients.services import get_client
+from core.access import Purpose, record_access, record_access_many
+from core.errors import DomainError
+from core.extensions import db
+from marketplace.services import list_service_types
+from orders import bp, queries, services
+from orders.forms import CancelForm, CloseForm, DeclineForm, OrderFilterForm, OrderForm, ReofferForm, VisitForm
+from orders.models import OrderStatus
+from providers.models import Provider, ProviderStatus
+
+
+def _cursor() -> int | None:
+    value = request.args.get("cursor", "")
+    return int(value) if value.isdigit() else None
+
+
+def _form_errors(form, exc: DomainError) -> None:
+    """Show a service's field errors next to the form's fields, the rest as a flash."""
+    shown = False
+    for name, messages in (exc.fields or {}).items():
+        key = {"date": "date"}.get(name, name)
+        if key in form:
+            form[key].errors = list(form[key].errors) + list(messages)
+            shown = True
+    if not shown:
+        flash(exc.message, "error")
+
+
+@bp.get("/")
+@role_required(Role.STAFF)
+def staff_list():
+    form = OrderFilterForm(request.args)
+    form.status.choices = [("", _("All"))] + [(s.value, s.value) for s in OrderStatus]
+    types = list_service_types(active_only=False)
+    form.service_type_id.choices = [("", _("All"))] + [(str(t.id), t.name()) for t in types]
+    providers = db.session.execute(sa.select(Provider.id, Provider.name).where(
+        Provider.status.in_([ProviderStatus.APPROVED, ProviderStatus.SUSPENDED])).order_by(Provider.name)).all()
+    form.provider_id.choices = [("", _("All"))] + [(str(i), n) for i, n in providers]
+    workers = db.session.execute(sa.select(User.id, User.name).where(User.role == Role.STAFF, User.active.is_(True))
+                                 .order_by(User.name)).all()
+    form.worker_id.choices = [("", _("All"))] + [(str(i), n) for i, n in workers]
+    filters = queries.OrderFilters()
+    if form.validate():
+        filters = queries.OrderFilters(
+            status=form.status.data or None,
+            service_type_id=int(form.service_type_id.data) if (form.service_type_id.data or "").isdigit() else None,
+            provider_id=int(form.provider_id.data) if (form.provider_id.data or "").isdigit() else None,
+            worker_id=int(form.worker_id.data) if (form.worker_id.data or "").isdigit() else None,
+            client=form.client.data or None)
+    page = queries.staff_orders(current_user, filters, cursor=_cursor())
+    record_access_many([o.client_id for o in page.items], "list", Purpose.ORDERING, what="name in order list")
+    db.session.commit()
+    args = {k: v for k, v in request.args.items() if k != "cursor"}
+    return render_template("orders/staff_list.html", form=form, page=page, args=args)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.STAFF)
+def new():
+    client_id = request.args.get("client_id", type=int)
+    if client_id is None:
+        flash(_("First find the client the order is for."), "info")
+        return redirect(url_for("clients.search"))
+    client = get_client(current_user, client_id, Purpose.ORDERING, what="client record for ordering")
+    form = OrderForm()
+    types = [t for t in list_service_types()]
+    form.service_type_id.choices = [(t.id, f"{t.category.name()} – {t.name()}") for t in types]
+    chosen_type = form.service_type_id.data if request.method == "POST" else request.args.get("service_type_id", type=int)
+    if request.method == "GET" and chosen_type:
+        form.service_type_id.data = chosen_type
+    eligible = services.eligible_providers(client, chosen_type) if chosen_type else []
+    form.provider_ids.choices = [(e.provider.id, e.provider.name) for e in eligible]
+    status = 200
+    if request.method == "POST" and request.form.get("step") == "order":
+        if form.validate():
+            try:
+                order = services.place_order(
+                    current_user, client_id=client.id, service_type_id=form.service_type_id.data,
+                    start_date=form.start_date.data, end_date=form.end_date.data,
+                    visits_per_week=form.visits_per_week.data, minutes_per_visit=form.minutes_per_visit.data,
+                    instructions=form.instructions.data or "", funding=form.funding.data,
+                    provider_ids=form.provider_ids.data or None, mode=form.mode.data)
+            except DomainError as exc:
+                db.session.rollback()
+                _form_errors(form, exc)
+                status = exc.status
+            else:
+                db.session.commit()
+                flash(_("Order %(number)s placed and offered.", number=order.number), "success")
+                return redirect(url_for("orders.detail", order_id=order.id))
+        else:
+            status = 422
+    db.session.commit()  # the access-log row of viewing the client
+    return render_template("orders/new.html", form=form, client=client, eligible=eligible,
+                           chosen_type=chosen_type), status
+
+
+@bp.get("/inbox")
+@role_required(Role.PROVIDER)
+def provider_inbox():
+    page = queries.provider_inbox(current_user, cursor=_cursor())
+    record_access_many([o.client_id for o in page.items], "list", Purpose.SERVICE, what="name in provider inbox")
+    db.session.commit()
+    return render_template("orders/provider_inbox.html", page=page)
+
+
+@bp.get("/<int:order_id>")
+@role_required(Role.STAFF, Role.PROVIDER, Role.CLIENT)
+def detail(order_id: int):
+    order = services.visible_order(current_user, order_id)
+    data = queries.order_page(order)
+    order = data["order"]
+    identity = current_user.role in (Role.STAFF, Role.CLIENT) or order.provider_id == current_user.provider_id
+    if identity:
+        purpose = {Role.STAFF: Purpose.ORDERING, Role.PROVIDER: Purpose.SERVICE}.get(current_user.role, Purpose.OWN_DATA)
+        record_access(order.client_id, "view", purpose, what=f"order {order.number}")
+    db.session.commit()
+    my_offer = None
+    if current_user.role == Role.PROVIDER:
+        my_offer = next((o for o in order.offers if o.provider_id == current_user.provider_id), None)
+    reoffer_form = None
+    eligible = []
+    if current_user.role == Role.STAFF and order.status == OrderStatus.ESCALATED:
+        reoffer_form = ReofferForm()
+        eligible = services.eligible_providers(order.client, order.service_type_id,
+                                               exclude={o.provider_id for o in order.offers})
+        reoffer_form.provider_ids.choices = [(e.provider.id, e.provider.name) for e in eligible]
+    feedback_url = None
+    if current_user.role == Role.STAFF and order.status in (OrderStatus.COMPLETED, OrderStatus.CLOSED):
+        from feedback.services import feedback_url_for_order
+
+        feedback_url = feedback_url_for_order(order.id)
+    return render_template(
+        "orders/detail.html", order=order, identity=identity, my_offer=my_offer,
+        decline_form=DeclineForm(), visit_form=VisitForm(), close_form=CloseForm(), cancel_form=CancelForm(),
+        reoffer_form=reoffer_form, eligible=eligible, feedback_url=feedback_url,
+        hide_contact=order.client.non_disclosure and not (
+            current_user.id == order.client.responsible_worker_id
+            or (current_user.role == Role.PROVIDER and order.provider_id == current_user.provider_id
+                and order.status in (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS))))
+
+
+def _act(order_id: int, action, success: str, form=None):
+    """Run one service action from a POSTed form and come back to the order page."""
+    if form is not None and not form.validate():
+        for field_errors in form.errors.values():
+            for message in field_errors:
+                flash(message, "error")
+        return redirect(url_for("orders.detail", order_id=order_id))
+    try:
+        action()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message + "".join(f" {' '.join(v)}" for v in (exc.fields or {}).values()), "error")
+        if exc.status == 404:
+            abort(404)
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(url_for("orders.detail", order_id=order_id))
+
+
+@bp.post("/<int:order_id>/accept")
+@role_required(Role.PROVIDER)
+def accept(order_id: int):
+    return _act(order_id, lambda: services.accept_offer(current_user, order_id),
+                _("You accepted the order. The client's contact details are now shown."))
+
+
+@bp.post("/<int:order_id>/decline")
+@role_required(Role.PROVIDER)
+def decline(order_id: int):
+    form = DeclineForm()
+    return _act(order_id, lambda: services.decline_offer(current_user, order_id, form.reason.data),
+                _("You declined the order."), form)
+
+
+@bp.post("/<int:order_id>/visits")
+@role_required(Role.PROVIDER)
+def visit(order_id: int):
+    form = VisitForm()
+    tasks = [t.strip() for t in (form.tasks.data or "").split(",") if t.strip()]
+    return _act(order_id, lambda: services.record_visit(
+        current_user, order_id, visit_date=form.date.data, minutes=form.minutes.data, tasks=tasks,
+        note=form.note.data, concern=form.concern.data == "yes"), _("Visit reported."), form)
+
+
+@bp.post("/<int:order_id>/complete")
+@role_required(Role.PROVIDER)
+def complete(order_id: int):
+    return _act(order_id, lambda: services.complete_order(current_user, order_id),
+                _("Order completed. The client gets a link to give feedback."))
+
+
+@bp.post("/<int:order_id>/close")
+@role_required(Role.STAFF)
+def close(order_id: int):
+    form = CloseForm()
+    return _act(order_id, lambda: services.close_order(current_user, order_id, form.outcome.data, form.note.data),
+                _("Order closed. Thank you for closing the loop."), form)
+
+
+@bp.post("/<int:order_id>/cancel")
+@role_required(Role.STAFF)
+def cancel(order_id: int):
+    form = CancelForm()
+    return _act(order_id, lambda: services.cancel_order(current_user, order_id, form.reason.data),
+                _("Order cancelled."), form)
+
+
+@bp.post("/<int:order_id>/reoffer")
+@role_required(Role.STAFF)
+def reoffer(order_id: int):
+    form = ReofferForm()
+    form.provider_ids.choices = [(int(v), v) for v in request.form.getlist("provider_ids") if v.isdigit()]
+    return _act(order_id, lambda: services.reoffer_order(current_user, order_id, form.provider_ids.data or None,
+                                                         form.mode.data),
+                _("The order was offered again."), form)
