@@ -10,4 +10,4 @@ def init_app(app) -> None:
     from orders import api, views  # noqa: F401  (routes)
 
     app.register_blueprint(bp)
-    register_periodic("orders.jobs.expire_overdue_offers", "default", 60)
+    register_periodic("orders.jobs.expire_overdue_offers", "default", 30)
