@@ -15,6 +15,7 @@ from clients.services import create_client, get_client, search_clients
 from core.access import Purpose
 from core.errors import DomainError
 from core.extensions import db
+from core.templating import render_then_commit
 from orders.models import ServiceOrder
 
 
@@ -28,8 +29,7 @@ def search():
     results = None
     if any(request.args.get(k) for k in ("q", "birth_date", "postal_code")) and form.validate():
         results = search_clients(current_user, form.q.data or "", form.birth_date.data, form.postal_code.data or None)
-        db.session.commit()
-    return render_template("clients/search.html", form=form, results=results)
+    return render_then_commit("clients/search.html", form=form, results=results)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -66,5 +66,4 @@ def detail(client_id: int):
         sa.select(ServiceOrder).where(ServiceOrder.client_id == client.id)
         .options(sa.orm.joinedload(ServiceOrder.service_type), sa.orm.joinedload(ServiceOrder.provider))
         .order_by(ServiceOrder.created_at.desc()).limit(100)).all()
-    db.session.commit()
-    return render_template("clients/detail.html", client=client, orders=orders)
+    return render_then_commit("clients/detail.html", client=client, orders=orders)

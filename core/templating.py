@@ -105,3 +105,15 @@ def init_templating(app) -> None:
             "language_names": LANGUAGE_NAMES,
             "dev_mail_enabled": not app.config["PRODUCTION"] and not app.config.get("MAIL_URL"),
         }
+
+
+def render_then_commit(template: str, **context) -> str:
+    """Render, then commit (the access-log rows a page writes). Committing first
+    would expire the loaded rows and the template would reload them one by one."""
+    from flask import render_template
+
+    from core.extensions import db
+
+    html = render_template(template, **context)
+    db.session.commit()
+    return html

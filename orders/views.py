@@ -15,6 +15,7 @@ from clients.services import get_client
 from core.access import Purpose, record_access, record_access_many
 from core.errors import DomainError
 from core.extensions import db
+from core.templating import render_then_commit
 from marketplace.services import list_service_types
 from orders import bp, queries, services
 from orders.forms import CancelForm, CloseForm, DeclineForm, OrderFilterForm, OrderForm, ReofferForm, VisitForm
@@ -62,9 +63,9 @@ def staff_list():
             client=form.client.data or None)
     page = queries.staff_orders(current_user, filters, cursor=_cursor())
     record_access_many([o.client_id for o in page.items], "list", Purpose.ORDERING, what="name in order list")
-    db.session.commit()
     args = {k: v for k, v in request.args.items() if k != "cursor"}
-    return render_template("orders/staff_list.html", form=form, page=page, args=args)
+    return render_then_commit("orders/staff_list.html", form=form, page=page, args=args)
+
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -113,8 +114,7 @@ def new():
 def provider_inbox():
     page = queries.provider_inbox(current_user, cursor=_cursor())
     record_access_many([o.client_id for o in page.items], "list", Purpose.SERVICE, what="name in provider inbox")
-    db.session.commit()
-    return render_template("orders/provider_inbox.html", page=page)
+    return render_then_commit("orders/provider_inbox.html", page=page)
 
 
 @bp.get("/<int:order_id>")
@@ -127,7 +127,6 @@ def detail(order_id: int):
     if identity:
         purpose = {Role.STAFF: Purpose.ORDERING, Role.PROVIDER: Purpose.SERVICE}.get(current_user.role, Purpose.OWN_DATA)
         record_access(order.client_id, "view", purpose, what=f"order {order.number}")
-    db.session.commit()
     my_offer = None
     if current_user.role == Role.PROVIDER:
         my_offer = next((o for o in order.offers if o.provider_id == current_user.provider_id), None)
@@ -143,7 +142,7 @@ def detail(order_id: int):
         from feedback.services import feedback_url_for_order
 
         feedback_url = feedback_url_for_order(order.id)
-    return render_template(
+    return render_then_commit(
         "orders/detail.html", order=order, identity=identity, my_offer=my_offer,
         decline_form=DeclineForm(), visit_form=VisitForm(), close_form=CloseForm(), cancel_form=CancelForm(),
         reoffer_form=reoffer_form, eligible=eligible, feedback_url=feedback_url,

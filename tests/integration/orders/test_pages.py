@@ -1,0 +1,151 @@
+"""The order pages as staff and providers use them, and their query counts."""
+
+from contextlib import contextmanager
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from core.models import AccessLogEntry
+from orders.models import ServiceOrder
+from tests import factories as f
+
+pytestmark = pytest.mark.smoke
+
+
+@contextmanager
+def count_queries(db):
+    counter = {"n": 0}
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        counter["n"] += 1
+
+    sa.event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield counter
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", before)
+
+
+def test_staff_orders_a_service_through_the_pages(client, market, login_as, db):
+    login_as(market.staff)
+    found = client.get("/clients/?q=aino").get_data(as_text=True)
+    assert "Asiakas, Aino" in found
+    page = client.get(f"/orders/new?client_id={market.client.id}&service_type_id={market.service_type.id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    for provider in market.providers:
+        assert provider.name in html
+    r = client.post(f"/orders/new?client_id={market.client.id}", data={
+        "step": "order", "service_type_id": market.service_type.id, "mode": "broadcast",
+        "start_date": (date.today() + timedelta(days=1)).isoformat(), "visits_per_week": "2",
+        "minutes_per_visit": "60", "funding": "municipality", "instructions": "Ovikoodi annetaan puhelimessa",
+        "provider_ids": [str(market.providers[0].id), str(market.providers[2].id)]})
+    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+    order = db.session.scalar(sa.select(ServiceOrder))
+    assert sorted(o.provider_id for o in order.offers) == [market.providers[0].id, market.providers[2].id]
+    detail = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert order.number in detail and "Ovikoodi" in detail
+
+
+def test_order_form_refuses_a_client_without_consent(client, market, login_as, db):
+    market.client.consent_to_share = False
+    db.session.commit()
+    login_as(market.staff)
+    r = client.post(f"/orders/new?client_id={market.client.id}", data={
+        "step": "order", "service_type_id": market.service_type.id, "mode": "broadcast",
+        "start_date": date.today().isoformat(), "funding": "municipality"})
+    assert r.status_code == 422
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ServiceOrder)) == 0
+
+
+def test_provider_answers_reports_and_completes(client, market, place, login_as, db):
+    order = place(start_date=date.today())
+    login_as(market.members[0])
+    inbox = client.get("/orders/inbox").get_data(as_text=True)
+    assert order.number in inbox and "Aino" not in inbox
+    page = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert "Aino" not in page and "33100" in page
+    r = client.post(f"/orders/{order.id}/accept")
+    assert r.status_code == 302
+    page = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert "Aino" in page and "Hämeenkatu" in page
+    r = client.post(f"/orders/{order.id}/visits", data={"date": date.today().isoformat(), "minutes": "50",
+                                                       "tasks": "siivous, pyykit", "concern": "yes",
+                                                       "note": "Asiakas vaikutti sekavalta"})
+    assert r.status_code == 302
+    db.session.expire_all()
+    order = db.session.get(ServiceOrder, order.id)
+    assert order.status == "in_progress" and order.has_concern
+    assert order.visits[0].tasks == ["siivous", "pyykit"]
+    client.post(f"/orders/{order.id}/complete")
+    db.session.expire_all()
+    assert db.session.get(ServiceOrder, order.id).status == "completed"
+
+
+def test_another_provider_gets_404(client, market, place, login_as, make_user):
+    order = place(provider_ids=[market.providers[0].id])
+    login_as(make_user("provider"))
+    assert client.get(f"/orders/{order.id}").status_code == 404
+    assert client.post(f"/orders/{order.id}/accept").status_code == 404
+
+
+def test_decline_without_reason_is_refused_with_a_message(client, market, place, login_as, db):
+    order = place()
+    login_as(market.members[0])
+    r = client.post(f"/orders/{order.id}/decline", data={"reason": ""}, follow_redirects=True)
+    assert r.status_code == 200
+    db.session.expire_all()
+    assert {o.status for o in db.session.get(ServiceOrder, order.id).offers} == {"pending"}
+
+
+def test_staff_closes_the_loop(client, market, place, login_as, db):
+    from orders.services import accept_offer, complete_order, record_visit
+
+    order = place(start_date=date.today())
+    accept_offer(market.members[0], order.id)
+    record_visit(market.members[0], order.id, visit_date=date.today(), minutes=30, tasks=[])
+    complete_order(market.members[0], order.id)
+    db.session.commit()
+    login_as(market.staff)
+    r = client.post(f"/orders/{order.id}/close", data={"outcome": "not_received"}, follow_redirects=True)
+    db.session.expire_all()
+    assert db.session.get(ServiceOrder, order.id).status == "completed"
+    r = client.post(f"/orders/{order.id}/close", data={"outcome": "not_received", "note": "Ei tavoitettu"})
+    assert r.status_code == 302
+    db.session.expire_all()
+    closed = db.session.get(ServiceOrder, order.id)
+    assert closed.status == "closed" and closed.outcome == "not_received"
+
+
+def _orders(market, n):
+    for _ in range(n):
+        order = f.ServiceOrderFactory(client=f.ClientFactory(), service_type=market.service_type,
+                                      ordered_by_id=market.staff.id, status="accepted", provider=market.providers[0])
+        f.OfferFactory(order=order, provider=market.providers[0], status="accepted")
+        pending = f.ServiceOrderFactory(client=f.ClientFactory(), service_type=market.service_type,
+                                        ordered_by_id=market.staff.id)
+        f.OfferFactory(order=pending, provider=market.providers[0])
+
+
+@pytest.mark.parametrize("path,user", [("/orders/", "staff"), ("/orders/inbox", "provider")])
+def test_list_query_count_does_not_grow_with_rows(client, market, login_as, db, path, user):
+    login_as(market.staff if user == "staff" else market.members[0])
+    _orders(market, 3)
+    db.session.commit()
+    with count_queries(db) as few:
+        assert client.get(path).status_code == 200
+    _orders(market, 20)
+    db.session.commit()
+    with count_queries(db) as many:
+        html = client.get(path).get_data(as_text=True)
+    assert html.count("/orders/") > 20
+    assert many["n"] == few["n"], (few["n"], many["n"])
+
+
+def test_list_views_write_the_access_log(client, market, place, login_as, db):
+    place()
+    login_as(market.staff)
+    client.get("/orders/")
+    rows = db.session.scalars(sa.select(AccessLogEntry).where(AccessLogEntry.action == "list")).all()
+    assert [r.client_id for r in rows] == [market.client.id]
