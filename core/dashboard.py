@@ -17,23 +17,29 @@ def _count(stmt) -> int:
 
 
 def staff_dashboard(user) -> dict:
+    """What needs the staff member: their escalated orders, orders with a concern,
+    completed orders whose loop is open, and their open follow-ups."""
     from clients.models import Client, FollowUp
     from orders.models import OrderStatus, ServiceOrder
 
-    orders = scope_orders(sa.select(ServiceOrder.id), user)
-    mine = orders.where(ServiceOrder.ordered_by_id == user.id)
-    recent = db.session.scalars(
-        scope_orders(sa.select(ServiceOrder), user).where(ServiceOrder.ordered_by_id == user.id)
-        .options(sa.orm.joinedload(ServiceOrder.service_type), sa.orm.joinedload(ServiceOrder.provider))
-        .order_by(ServiceOrder.created_at.desc()).limit(10)).all()
+    def orders(*conditions, limit=20):
+        return db.session.scalars(
+            sa.select(ServiceOrder).where(ServiceOrder.ordered_by_id == user.id, *conditions)
+            .options(sa.orm.joinedload(ServiceOrder.service_type), sa.orm.joinedload(ServiceOrder.provider),
+                     sa.orm.joinedload(ServiceOrder.client))
+            .order_by(ServiceOrder.id.desc()).limit(limit)).all()
+
+    follow_ups = db.session.scalars(
+        sa.select(FollowUp).where(FollowUp.assigned_to_id == user.id, FollowUp.done_at.is_(None))
+        .order_by(FollowUp.due_at.asc().nulls_last(), FollowUp.id).limit(20)).all()
     return {
         "my_clients": _count(sa.select(Client.id).where(Client.responsible_worker_id == user.id, Client.erased_at.is_(None))),
-        "escalated": _count(mine.where(ServiceOrder.status == OrderStatus.ESCALATED)),
-        "waiting_close": _count(mine.where(ServiceOrder.status == OrderStatus.COMPLETED)),
-        "concerns": _count(mine.where(ServiceOrder.has_concern.is_(True),
-                                      ServiceOrder.status.in_([OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS]))),
-        "follow_ups": _count(sa.select(FollowUp.id).where(FollowUp.assigned_to_id == user.id, FollowUp.done_at.is_(None))),
-        "recent_orders": recent,
+        "escalated": orders(ServiceOrder.status == OrderStatus.ESCALATED),
+        "concerns": orders(ServiceOrder.has_concern.is_(True),
+                           ServiceOrder.status.in_([OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED])),
+        "waiting_close": orders(ServiceOrder.status == OrderStatus.COMPLETED),
+        "follow_ups": follow_ups,
+        "recent_orders": orders(limit=10),
     }
 
 
