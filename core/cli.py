@@ -50,10 +50,18 @@ def demo_command(if_empty: bool):
     from accounts.models import User
     from core.demo import load_demo
 
+    from core.errors import DomainError
+
+    if current_app.config["PRODUCTION"]:
+        raise click.ClickException("the demo data (with its published passwords) is never loaded in production")
     if if_empty and db.session.scalar(sa.select(sa.func.count()).select_from(User)):
         click.echo("database already has users: demo data not loaded")
         return
-    summary = load_demo()
+    try:
+        summary = load_demo()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{exc.message} (use --if-empty to skip quietly)") from None
     db.session.commit()
     click.echo("demo data loaded: " + ", ".join(f"{v} {k}" for k, v in summary.items()))
 
@@ -74,7 +82,8 @@ def serve_command(host: str, port: int, workers: int, no_demo: bool):
     from core.redis import embedded_server, redis_url
 
     upgrade()
-    if not no_demo and not db.session.scalar(sa.select(sa.func.count()).select_from(User)):
+    if not no_demo and not current_app.config["PRODUCTION"] and \
+            not db.session.scalar(sa.select(sa.func.count()).select_from(User)):
         load_demo()
         db.session.commit()
         click.echo("demo data loaded (logins in the README)")

@@ -63,14 +63,3 @@ class ReofferForm(FlaskForm):
         SelectChoice("broadcast", _l("To all chosen providers at once")),
         SelectChoice("ranked", _l("One at a time, in the order shown"))])
     provider_ids = MultiCheckboxField(_l("Providers"), coerce=int, validators=[Optional()])
-
-
-class OrderFilterForm(FlaskForm):
-    class Meta:
-        csrf = False
-
-    status = SelectField(_l("Status"), validators=[Optional()])
-    service_type_id = SelectField(_l("Service"), validators=[Optional()])
-    provider_id = SelectField(_l("Provider"), validators=[Optional()])
-    worker_id = SelectField(_l("Responsible worker"), validators=[Optional()])
-    client = StringField(_l("Client (name)"), validators=[Optional(), Length(max=100)])

@@ -13,6 +13,7 @@ from accounts.permissions import scope_orders
 from clients.models import Client
 from core.extensions import db
 from orders.models import Offer, OfferStatus, OrderEvent, OrderStatus, ServiceOrder
+from providers.models import Provider
 
 PAGE_SIZE = 50
 
@@ -22,6 +23,7 @@ class OrderFilters:
     status: str | None = None
     service_type_id: int | None = None
     provider_id: int | None = None
+    provider: str | None = None  # part of the provider's name
     worker_id: int | None = None
     client: str | None = None
     client_id: int | None = None
@@ -44,6 +46,10 @@ def staff_orders(actor, filters: OrderFilters, cursor: int | None = None, limit:
         stmt = stmt.where(ServiceOrder.service_type_id == filters.service_type_id)
     if filters.provider_id:
         stmt = stmt.where(ServiceOrder.provider_id == filters.provider_id)
+    if filters.provider:
+        like = "%" + filters.provider.lower().replace("%", "").replace("_", "") + "%"
+        stmt = stmt.where(ServiceOrder.provider_id.in_(
+            sa.select(Provider.id).where(sa.func.lower(Provider.name).like(like))))
     if filters.client_id:
         stmt = stmt.where(ServiceOrder.client_id == filters.client_id)
     if filters.worker_id or filters.client:
@@ -89,3 +95,14 @@ def order_page(order: ServiceOrder) -> dict:
                  selectinload(ServiceOrder.offers).joinedload(Offer.provider),
                  selectinload(ServiceOrder.events).joinedload(OrderEvent.actor), selectinload(ServiceOrder.visits)))
     return {"order": order}
+
+
+def service_type_choices() -> list[tuple[int, str]]:
+    """(id, name) of every service type in the current language for filter lists;
+    the language is resolved once, not once per option."""
+    from flask_babel import get_locale
+
+    from marketplace.services import list_service_types
+
+    lang = str(get_locale() or "fi")
+    return [(t.id, t.name(lang)) for t in list_service_types(active_only=False)]

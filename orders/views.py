@@ -18,9 +18,8 @@ from core.extensions import db
 from core.templating import render_then_commit
 from marketplace.services import list_service_types
 from orders import bp, queries, services
-from orders.forms import CancelForm, CloseForm, DeclineForm, OrderFilterForm, OrderForm, ReofferForm, VisitForm
+from orders.forms import CancelForm, CloseForm, DeclineForm, OrderForm, ReofferForm, VisitForm
 from orders.models import OrderStatus
-from providers.models import Provider, ProviderStatus
 
 
 def _cursor() -> int | None:
@@ -40,32 +39,29 @@ def _form_errors(form, exc: DomainError) -> None:
         flash(exc.message, "error")
 
 
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
 @bp.get("/")
 @role_required(Role.STAFF)
 def staff_list():
-    form = OrderFilterForm(request.args)
-    form.status.choices = [("", _("All"))] + [(s.value, s.value) for s in OrderStatus]
-    types = list_service_types(active_only=False)
-    form.service_type_id.choices = [("", _("All"))] + [(str(t.id), t.name()) for t in types]
-    providers = db.session.execute(sa.select(Provider.id, Provider.name).where(
-        Provider.status.in_([ProviderStatus.APPROVED, ProviderStatus.SUSPENDED])).order_by(Provider.name)).all()
-    form.provider_id.choices = [("", _("All"))] + [(str(i), n) for i, n in providers]
-    workers = db.session.execute(sa.select(User.id, User.name).where(User.role == Role.STAFF, User.active.is_(True))
-                                 .order_by(User.name)).all()
-    form.worker_id.choices = [("", _("All"))] + [(str(i), n) for i, n in workers]
-    filters = queries.OrderFilters()
-    if form.validate():
-        filters = queries.OrderFilters(
-            status=form.status.data or None,
-            service_type_id=int(form.service_type_id.data) if (form.service_type_id.data or "").isdigit() else None,
-            provider_id=int(form.provider_id.data) if (form.provider_id.data or "").isdigit() else None,
-            worker_id=int(form.worker_id.data) if (form.worker_id.data or "").isdigit() else None,
-            client=form.client.data or None)
+    # Filters are plain GET parameters; unknown values are ignored, not errors.
+    status = request.args.get("status") or None
+    filters = queries.OrderFilters(
+        status=status if status in set(OrderStatus) else None,
+        service_type_id=_int_arg("service_type_id"), worker_id=_int_arg("worker_id"),
+        provider=(request.args.get("provider") or "").strip()[:100] or None,
+        client=(request.args.get("client") or "").strip()[:100] or None)
     page = queries.staff_orders(current_user, filters, cursor=_cursor())
     record_access_many([o.client_id for o in page.items], "list", Purpose.ORDERING, what="name in order list")
+    workers = db.session.execute(sa.select(User.id, User.name).where(User.role == Role.STAFF, User.active.is_(True))
+                                 .order_by(User.name)).all()
     args = {k: v for k, v in request.args.items() if k != "cursor"}
-    return render_then_commit("orders/staff_list.html", form=form, page=page, args=args)
-
+    return render_then_commit("orders/staff_list.html", filters=filters, page=page, args=args,
+                              statuses=list(OrderStatus), service_types=queries.service_type_choices(),
+                              workers=workers)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -1,0 +1,58 @@
+"""The two ceilings of DESIGN.md section 9, served under the same gunicorn settings
+as the platform:
+
+- ``hello:app`` – a bare Flask "hello world";
+- ``minimal:app`` – the minimal list page: one indexed SQLAlchemy query for 50 rows
+  of the 100,000-row ``bench_items`` table (made by bench/seed.py), rendered by a
+  Jinja template with one ``url_for`` per row.
+
+    gunicorn 'bench.ceilings:hello_app()'
+    DATABASE_URL=... gunicorn 'bench.ceilings:minimal_app()'
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, render_template_string, request
+
+TEMPLATE = """<!doctype html><html lang="fi"><head><title>Items</title></head><body><main><h1>Items</h1><ul>
+{% for row in rows %}<li><a href="{{ url_for('item', item_id=row.id) }}">{{ row.name }}</a></li>{% endfor %}
+</ul></main></body></html>"""
+
+
+def hello_app() -> Flask:
+    app = Flask("hello")
+
+    @app.get("/")
+    def hello():
+        return "Hello, World!"
+
+    return app
+
+
+def minimal_app() -> Flask:
+    import sqlalchemy as sa
+    from flask_sqlalchemy import SQLAlchemy
+
+    app = Flask("minimal")
+    url = os.environ["DATABASE_URL"]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    db = SQLAlchemy(app)
+    items = sa.Table("bench_items", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("name", sa.String), sa.Column("category", sa.Integer))
+
+    @app.get("/")
+    def listing():
+        category = request.args.get("category", 7, type=int)
+        rows = db.session.execute(sa.select(items.c.id, items.c.name).where(items.c.category == category)
+                                  .order_by(items.c.id).limit(50)).all()
+        return render_template_string(TEMPLATE, rows=rows)
+
+    @app.get("/items/<int:item_id>")
+    def item(item_id: int):
+        return str(item_id)
+
+    return app
