@@ -61,8 +61,14 @@ def send_acceptance_notifications(order_id: int) -> str:
 
 
 def send_offer_withdrawn_notification(offer_id: int) -> str:
+    """Tell a provider that an offer it was notified of is no longer open (never
+    about an offer it was not told of in the first place)."""
+    from core.models import OutgoingEmail
+
     offer = db.session.get(Offer, offer_id)
     if offer is None or offer.status != OfferStatus.WITHDRAWN:
+        return "skipped"
+    if db.session.query(OutgoingEmail.id).filter_by(dedupe_key=f"offer:{offer.id}").first() is None:
         return "skipped"
     order = db.session.get(ServiceOrder, offer.order_id)
     provider = db.session.get(Provider, offer.provider_id)
