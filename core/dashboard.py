@@ -44,18 +44,54 @@ def staff_dashboard(user) -> dict:
 
 
 def provider_dashboard(user) -> dict:
-    from orders.models import Offer, OfferStatus, OrderStatus, ServiceOrder
-    from providers.models import Provider
+    """New offers with their answer-by times, active orders and today's visit
+    reports, open purchases, staffing requests (agencies), recent feedback and the
+    organisation's figures beside the area's median. A constant number of queries."""
+    from zoneinfo import ZoneInfo
 
+    from accounts.permissions import scope_shop_orders, scope_staffing_requests
+    from core.db import utcnow
+    from feedback.models import Feedback
+    from marketplace.models import ShopOrder, ShopOrderStatus
+    from orders.models import Offer, OfferStatus, OrderStatus, ServiceOrder, VisitReport
+    from providers.figures import format_duration, provider_figures
+    from providers.models import Provider, ProviderKind
+    from staffing.models import StaffingRequest, StaffingStatus
+
+    pid = user.provider_id
+    provider = db.session.get(Provider, pid)
     pending = db.session.scalars(
-        sa.select(Offer).where(Offer.provider_id == user.provider_id, Offer.status == OfferStatus.PENDING,
+        sa.select(Offer).where(Offer.provider_id == pid, Offer.status == OfferStatus.PENDING,
                                Offer.sent_at.is_not(None))
-        .options(sa.orm.joinedload(Offer.order).joinedload(ServiceOrder.service_type))
+        .options(sa.orm.joinedload(Offer.order).joinedload(ServiceOrder.service_type),
+                 sa.orm.joinedload(Offer.order).joinedload(ServiceOrder.client))
         .order_by(Offer.deadline_at).limit(20)).all()
-    active = _count(sa.select(ServiceOrder.id).where(
-        ServiceOrder.provider_id == user.provider_id,
-        ServiceOrder.status.in_([OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS])))
-    return {"provider": db.session.get(Provider, user.provider_id), "pending_offers": pending, "active_orders": active}
+    active_statuses = [OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS]
+    active = _count(sa.select(ServiceOrder.id).where(ServiceOrder.provider_id == pid,
+                                                     ServiceOrder.status.in_(active_statuses)))
+    active_list = db.session.scalars(
+        sa.select(ServiceOrder).where(ServiceOrder.provider_id == pid, ServiceOrder.status.in_(active_statuses))
+        .options(sa.orm.joinedload(ServiceOrder.service_type))
+        .order_by(ServiceOrder.start_date, ServiceOrder.id).limit(10)).all()
+    today = utcnow().astimezone(ZoneInfo("Europe/Helsinki")).date()
+    visits_today = _count(sa.select(VisitReport.id).where(VisitReport.provider_id == pid, VisitReport.date == today))
+    open_purchases = scope_shop_orders(sa.select(ShopOrder), user).where(sa.or_(
+        ShopOrder.status == ShopOrderStatus.PAID,
+        sa.and_(ShopOrder.status == ShopOrderStatus.PENDING_PAYMENT, ShopOrder.payment_method == "invoice")))
+    purchases = db.session.scalars(open_purchases.order_by(ShopOrder.created_at).limit(10)).all()
+    staffing = []
+    if provider.kind == ProviderKind.AGENCY:
+        staffing = db.session.scalars(
+            scope_staffing_requests(sa.select(StaffingRequest), user)
+            .where(StaffingRequest.status == StaffingStatus.OPEN)
+            .order_by(StaffingRequest.respond_by).limit(10)).all()
+    feedback = db.session.scalars(
+        sa.select(Feedback).where(Feedback.provider_id == pid, Feedback.hidden_at.is_(None))
+        .order_by(Feedback.created_at.desc()).limit(5)).all()
+    figures = provider_figures(pid)
+    return {"provider": provider, "pending_offers": pending, "active_orders": active, "active_list": active_list,
+            "visits_today": visits_today, "purchases": purchases, "staffing_requests": staffing,
+            "recent_feedback": feedback, "figures": figures, "format_duration": format_duration}
 
 
 def client_dashboard(user) -> dict:
@@ -81,14 +117,25 @@ def manager_dashboard(user) -> dict:
 
 
 def admin_dashboard(user) -> dict:
+    from datetime import timedelta
+
+    from core.db import utcnow
     from core.models import OutboxJob
-    from providers.models import Provider, ProviderStatus
+    from providers.models import Provider, ProviderAttachment, ProviderStatus
 
     roles = dict(db.session.execute(sa.select(User.role, sa.func.count()).group_by(User.role)).all())
+    waiting = [ProviderStatus.PENDING, ProviderStatus.INFO_REQUESTED]
+    soon = utcnow().date() + timedelta(days=30)
     return {
-        "pending_providers": _count(sa.select(Provider.id).where(
-            Provider.status.in_([ProviderStatus.PENDING, ProviderStatus.INFO_REQUESTED]))),
+        "pending_providers": _count(sa.select(Provider.id).where(Provider.status.in_(waiting))),
+        "applications": db.session.scalars(sa.select(Provider).where(Provider.status.in_(waiting))
+                                           .order_by(Provider.created_at).limit(10)).all(),
         "approved_providers": _count(sa.select(Provider.id).where(Provider.status == ProviderStatus.APPROVED)),
+        "suspended_providers": _count(sa.select(Provider.id).where(Provider.status == ProviderStatus.SUSPENDED)),
+        "expiring_attachments": _count(sa.select(ProviderAttachment.id).join(
+            Provider, Provider.id == ProviderAttachment.provider_id).where(
+            Provider.status == ProviderStatus.APPROVED, ProviderAttachment.expires_on.is_not(None),
+            ProviderAttachment.expires_on <= soon)),
         "users_by_role": [(r, roles.get(r, 0)) for r in Role],
         "jobs_waiting": _count(sa.select(OutboxJob.id).where(OutboxJob.done_at.is_(None))),
     }

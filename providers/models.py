@@ -27,6 +27,44 @@ class ProviderStatus(StrEnum):
     SUSPENDED = "suspended"
 
 
+class ProviderAction(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    REQUEST_INFO = "request_info"
+    RESUBMIT = "resubmit"        # the organisation answers a request for information
+    SUSPEND = "suspend"
+    REINSTATE = "reinstate"
+
+
+P, PA = ProviderStatus, ProviderAction
+# {(state, action): next_state}. Anything missing is refused. Rejected is final:
+# the business ID stays taken, so a rejected organisation cannot slip back in.
+PROVIDER_TRANSITIONS: dict[tuple[ProviderStatus, ProviderAction], ProviderStatus] = {
+    (P.PENDING, PA.APPROVE): P.APPROVED,
+    (P.PENDING, PA.REJECT): P.REJECTED,
+    (P.PENDING, PA.REQUEST_INFO): P.INFO_REQUESTED,
+    (P.INFO_REQUESTED, PA.APPROVE): P.APPROVED,
+    (P.INFO_REQUESTED, PA.REJECT): P.REJECTED,
+    (P.INFO_REQUESTED, PA.REQUEST_INFO): P.INFO_REQUESTED,
+    (P.INFO_REQUESTED, PA.RESUBMIT): P.PENDING,
+    (P.APPROVED, PA.SUSPEND): P.SUSPENDED,
+    (P.SUSPENDED, PA.REINSTATE): P.APPROVED,
+}
+# The decision row written for each action (ProviderDecision.decision).
+DECISION_OF_ACTION: dict[ProviderAction, str] = {
+    PA.APPROVE: "approved", PA.REJECT: "rejected", PA.REQUEST_INFO: "info_requested",
+    PA.RESUBMIT: "resubmitted", PA.SUSPEND: "suspended", PA.REINSTATE: "reinstated",
+}
+del P, PA
+
+
+class AttachmentKind(StrEnum):
+    INSURANCE = "insurance"
+    SELF_MONITORING_PLAN = "self_monitoring_plan"
+    CERTIFICATE = "certificate"
+    OTHER = "other"
+
+
 class Provider(db.Model):
     __tablename__ = "providers"
 
@@ -44,6 +82,10 @@ class Provider(db.Model):
     # carry the exact postal codes they serve.
     service_areas: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
     contact_person: Mapped[str | None] = mapped_column(sa.String(200))
+    # Service types named in the application (ids); the organisation's offerings,
+    # managed in the marketplace, say what it really offers once approved.
+    requested_service_type_ids: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list,
+                                                             server_default=sa.text("'[]'"))
     soteri_registered: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     prepayment_register: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     logo_path: Mapped[str | None] = mapped_column(sa.String(300))

@@ -1,0 +1,37 @@
+"""Provider jobs: the hourly sweep that reminds of expiring attachments, and the
+removal of a stored file after the commit that dropped its last reference.
+
+Jobs take ids and primitives, reload their rows, are idempotent and commit nothing
+themselves (``core.jobs.run_outbox_job`` and ``core.worker.run_periodic`` commit)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from core.extensions import db
+
+
+def remind_expiring_attachments() -> int:
+    """Periodic (hourly): reminders 30 and 7 days before an attachment expires, once
+    each per recipient (see ``providers.services.remind_expiring_attachments``)."""
+    from providers.services import remind_expiring_attachments as sweep
+
+    return sweep()
+
+
+def delete_stored_file(stored_name: str) -> str:
+    """Remove an attachment or logo file that no row refers to any more. Does nothing
+    if the file is gone already or a row still names it."""
+    from providers.models import Provider, ProviderAttachment
+    from providers.services import stored_path
+
+    in_use = db.session.scalar(sa.select(ProviderAttachment.id).where(ProviderAttachment.stored_name == stored_name)
+                               .limit(1)) is not None or \
+        db.session.scalar(sa.select(Provider.id).where(Provider.logo_path == stored_name).limit(1)) is not None
+    if in_use:
+        return "in use"
+    path = stored_path(stored_name)
+    if not path.exists():
+        return "gone"
+    path.unlink()
+    return "deleted"
