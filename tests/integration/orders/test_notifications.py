@@ -105,3 +105,30 @@ def test_a_repeated_job_sends_nothing_twice(db, market, place, run_jobs):
     db.session.commit()
     run_jobs()
     assert len(_mail(db, market.providers[0].email)) == 1
+
+
+def test_completion_sends_the_client_a_one_time_feedback_link(client, db, market, place, run_jobs, api_token):
+    order = place(start_date=date.today())
+    services.accept_offer(market.members[0], order.id)
+    services.record_visit(market.members[0], order.id, visit_date=date.today(), minutes=30, tasks=[])
+    services.complete_order(market.members[0], order.id)
+    db.session.commit()
+    run_jobs()
+    mails = [m for m in _mail(db, "aino@example.fi") if "/feedback/" in m.body]
+    assert len(mails) == 1
+    link = next(word for word in mails[0].body.split() if "/feedback/" in word)
+    # Staff see the same link in the order's JSON, to give it by phone or letter.
+    body = client.get(f"/api/v1/orders/{order.id}", headers=api_token(market.staff)).get_json()
+    assert body["feedback_url"] == link and link.startswith("http")
+    token = link.rsplit("/", 1)[1]
+    info = client.get(f"/api/v1/feedback/{token}")
+    assert info.status_code == 200 and info.get_json()["order"]["number"] == order.number
+    assert client.post(f"/api/v1/feedback/{token}", json={"rating": 5, "needs_met": True}).status_code == 201
+    assert client.post(f"/api/v1/feedback/{token}", json={"rating": 4, "needs_met": True}).status_code == 410
+    # A repeated completion job does not create a second link or e-mail.
+    from orders.jobs import send_completion_notifications
+
+    send_completion_notifications(order.id)
+    db.session.commit()
+    run_jobs()
+    assert len([m for m in _mail(db, "aino@example.fi") if "/feedback/" in m.body]) == 1
