@@ -123,6 +123,37 @@ class ShopOrderStatus(StrEnum):
     REFUNDED = "refunded"
 
 
+class ShopAction(StrEnum):
+    PAY = "pay"              # card: Stripe confirmed the payment; invoice: the provider got paid
+    RELEASE = "release"      # card: the Checkout Session expired or the payment failed
+    CANCEL = "cancel"        # buyer, provider or admin before payment
+    FULFIL = "fulfil"        # the provider delivered the service
+    REFUND = "refund"        # the whole amount paid has been returned
+    LATE_REFUND = "late_refund"  # a card payment that arrived after cancellation, returned at once
+
+
+# The purchase's state machine: (state, action) -> next state. Anything missing is
+# refused. A partial refund keeps the state (paid or fulfilled) and only raises
+# ``refunded_cents``; the refund that reaches the amount paid is the REFUND action.
+SHOP_TRANSITIONS: dict[tuple[str, str], str] = {
+    (ShopOrderStatus.PENDING_PAYMENT, ShopAction.PAY): ShopOrderStatus.PAID,
+    (ShopOrderStatus.PENDING_PAYMENT, ShopAction.RELEASE): ShopOrderStatus.CANCELLED,
+    (ShopOrderStatus.PENDING_PAYMENT, ShopAction.CANCEL): ShopOrderStatus.CANCELLED,
+    # Invoice purchases: the provider delivers first and invoices afterwards.
+    (ShopOrderStatus.PENDING_PAYMENT, ShopAction.FULFIL): ShopOrderStatus.FULFILLED,
+    (ShopOrderStatus.PAID, ShopAction.FULFIL): ShopOrderStatus.FULFILLED,
+    (ShopOrderStatus.PAID, ShopAction.REFUND): ShopOrderStatus.REFUNDED,
+    (ShopOrderStatus.FULFILLED, ShopAction.REFUND): ShopOrderStatus.REFUNDED,
+    (ShopOrderStatus.CANCELLED, ShopAction.LATE_REFUND): ShopOrderStatus.REFUNDED,
+}
+
+# The timestamp column each state stamps when it is entered.
+STATUS_STAMPS = {
+    ShopOrderStatus.PAID: "paid_at", ShopOrderStatus.FULFILLED: "fulfilled_at",
+    ShopOrderStatus.CANCELLED: "cancelled_at", ShopOrderStatus.REFUNDED: "refunded_at",
+}
+
+
 class ShopOrder(db.Model):
     """A self-paid purchase from one provider, paid by card or invoice."""
 
@@ -139,6 +170,8 @@ class ShopOrder(db.Model):
     buyer_phone: Mapped[str | None] = mapped_column(sa.String(40))
     buyer_address: Mapped[str | None] = mapped_column(sa.String(300))
     buyer_postal_code: Mapped[str] = mapped_column(sa.String(5), nullable=False)
+    # The language the buyer used at checkout: every e-mail about the purchase is in it.
+    buyer_language: Mapped[str] = mapped_column(sa.String(5), nullable=False, default="fi", server_default="fi")
     desired_time: Mapped[str | None] = mapped_column(sa.String(200))
     confirmed_time: Mapped[str | None] = mapped_column(sa.String(200))
     message: Mapped[str | None] = mapped_column(sa.Text)

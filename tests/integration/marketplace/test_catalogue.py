@@ -1,0 +1,302 @@
+"""The public catalogue (no login), provider pages, GET/POST /offerings, providers'
+offering management and the admin's service catalogue."""
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from marketplace.models import Offering, ServiceType
+from tests import factories as f
+
+pytestmark = pytest.mark.smoke
+
+
+def html(r):
+    return r.get_data(as_text=True)
+
+
+def test_catalogue_needs_no_login_and_filters_by_postal_code(client, shop):
+    r = client.get("/services?lang=en")
+    assert r.status_code == 200
+    page = html(r)
+    assert "Cleaning" in page and "Meal delivery" in page and "Kirkas Koti Oy" in page
+    page = html(client.get("/services?postal_code=33500"))
+    assert "Meal delivery" in page and "Cleaning" not in page
+    page = html(client.get("/services?postal_code=33200"))
+    assert "Cleaning" in page and "Window cleaning" not in page and "Meal delivery" not in page
+
+
+@pytest.mark.parametrize("query,present,absent", [
+    ("kind=ngo", ["Meal delivery"], ["Window cleaning"]),
+    ("kind=company", ["Window cleaning", "Cleaning"], ["Meal delivery"]),
+    ("language=sv", ["Cleaning"], ["Meal delivery", "Window cleaning"]),
+    ("max_price=45", ["Cleaning", "Meal delivery"], ["Window cleaning"]),
+    ("max_price=10,50", ["Meal delivery"], ["Window cleaning", ">Cleaning<"]),
+    ("q=ateria", ["Meal delivery"], ["Window cleaning"]),
+])
+def test_catalogue_filters(client, shop, query, present, absent):
+    client.get("/services?lang=en")
+    page = html(client.get(f"/services?{query}"))
+    for text in present:
+        assert text in page, (query, text)
+    for text in absent:
+        assert text not in page, (query, text)
+
+
+def test_catalogue_filter_by_category(client, shop):
+    client.get("/?lang=en")
+    page = html(client.get(f"/services?category={shop['cleaning_cat'].id}"))
+    assert "Window cleaning" in page and "Meal delivery" not in page
+
+
+def test_bad_filters_are_a_clear_422_not_a_500(client, shop):
+    client.get("/?lang=en")
+    r = client.get("/services?postal_code=abc&max_price=lots")
+    assert r.status_code == 422
+    page = html(r)
+    assert "five digits" in page and "euros" in page
+
+
+def test_catalogue_hides_what_cannot_be_bought(client, db, shop):
+    pending = f.ProviderFactory(name="Odottava Oy", status="pending")
+    f.OfferingFactory(provider=pending, service_type=shop["cleaning"])
+    f.OfferingFactory(provider=shop["company"], service_type=f.ServiceTypeFactory(name_en="Public only"), self_paid=False)
+    f.OfferingFactory(provider=shop["company"], service_type=f.ServiceTypeFactory(name_en="Stopped"), active=False)
+    f.OfferingFactory(provider=shop["company"], service_type=f.ServiceTypeFactory(name_en="Not for sale",
+                                                                                  self_paid_allowed=False))
+    db.session.commit()
+    page = html(client.get("/services?lang=en"))
+    for text in ("Odottava Oy", "Public only", "Stopped", "Not for sale"):
+        assert text not in page
+
+
+def test_catalogue_query_count_does_not_grow_with_rows(client, db, shop, app):
+    from core.extensions import db as _db
+
+    statements = []
+
+    def count(*args, **kwargs):
+        statements.append(1)
+
+    client.get("/services?lang=en")
+    sa.event.listen(_db.engine, "before_cursor_execute", count)
+    try:
+        client.get("/services")
+        few = len(statements)
+        for i in range(25):
+            f.OfferingFactory(provider=f.ProviderFactory(), service_type=shop["cleaning"], price_cents=1000 + i)
+        db.session.commit()
+        statements.clear()
+        page = html(client.get("/services"))
+        many = len(statements)
+    finally:
+        sa.event.remove(_db.engine, "before_cursor_execute", count)
+    assert page.count('class="panel offering"') == 20  # one page
+    assert many == few, (few, many)
+
+
+def test_paging(client, db, shop):
+    for i in range(25):
+        f.OfferingFactory(provider=shop["company"], service_type=f.ServiceTypeFactory(), price_cents=2000 + i)
+    db.session.commit()
+    client.get("/?lang=en")
+    first = html(client.get("/services"))
+    assert "Next page" in first
+    second = html(client.get("/services?page=2"))
+    assert second.count('class="panel offering"') == 28 - 20
+
+
+def test_provider_page_shows_areas_languages_rating_and_published_feedback(client, db, shop):
+    company = shop["company"]
+    company.description = "Siivousta Tampereella vuodesta 1999."
+    company.rating_sum, company.rating_count = 9, 2
+    f.FeedbackFactory(provider_id=company.id, rating=5, comment="Erinomainen palvelu", response="Kiitos!")
+    f.FeedbackFactory(provider_id=company.id, rating=1, comment="Piilotettu kommentti", hidden_at=__import__("core.db").db.utcnow())
+    db.session.commit()
+    page = html(client.get(f"/services/providers/{company.id}?lang=en"))
+    assert "Siivousta Tampereella" in page and "33100" in page and "33200" in page
+    assert "fi, sv" in page and "4.5" in page
+    assert "Erinomainen palvelu" in page and "Kiitos!" in page
+    assert "Piilotettu kommentti" not in page
+    pending = f.ProviderFactory(status="pending")
+    db.session.commit()
+    assert client.get(f"/services/providers/{pending.id}").status_code == 404
+
+
+def test_get_offerings_api_with_provider_embedded_and_filters(client, db, shop):
+    r = client.get("/api/v1/offerings?postal_code=33100&self_paid=true")
+    assert r.status_code == 200
+    items = r.get_json()["items"]
+    assert {i["id"] for i in items} == {shop["offering"].id, shop["windows"].id}
+    item = next(i for i in items if i["id"] == shop["offering"].id)
+    assert item["provider"]["name"] == "Kirkas Koti Oy" and item["provider"]["kind"] == "company"
+    assert item["vat_rate"] == 25.5 and item["price_cents"] == 4500 and item["labour_share_percent"] == 80
+    assert item["postal_codes"] == ["33100", "33200"]
+    r = client.get(f"/api/v1/offerings?service_type_id={shop['cleaning'].id}")
+    assert [i["id"] for i in r.get_json()["items"]] == [shop["offering"].id]
+    assert client.get("/api/v1/offerings?postal_code=1").status_code == 422
+    assert client.get("/api/v1/offerings?self_paid=maybe").status_code == 422
+    paged = client.get("/api/v1/offerings?limit=2").get_json()
+    assert len(paged["items"]) == 2 and paged["next"].startswith("http://kotiapu.test/api/v1/offerings")
+    rest = client.get(paged["next"].replace("http://kotiapu.test", "")).get_json()
+    assert len(rest["items"]) == 1 and rest["next"] is None
+
+
+def test_post_offerings_by_provider(client, db, shop, make_user, api_token):
+    shop["ngo"].prepayment_register = True
+    member = make_user("provider", provider=shop["ngo"])
+    headers = api_token(member)
+    body = {"service_type_id": shop["cleaning"].id, "postal_codes": ["33500", "33540"], "languages": ["fi", "sv"],
+            "unit": "hour", "price_cents": 3900, "vat_rate": 25.5, "self_paid": True, "household_deduction": True,
+            "labour_share_percent": 90}
+    r = client.post("/api/v1/offerings", json=body, headers=headers)
+    assert r.status_code == 201, r.get_json()
+    data = r.get_json()
+    assert data["provider_id"] == shop["ngo"].id and data["vat_rate"] == 25.5 and data["postal_codes"] == ["33500", "33540"]
+    offering = db.session.get(Offering, data["id"])
+    assert offering.vat_rate_bp == 2550 and offering.labour_share_percent == 90
+    # labour share defaults to 100; VAT 14 %
+    r = client.post("/api/v1/offerings", json=dict(body, vat_rate=14, labour_share_percent=None), headers=headers)
+    assert r.status_code == 201 and db.session.get(Offering, r.get_json()["id"]).labour_share_percent == 100
+    assert db.session.get(Offering, r.get_json()["id"]).vat_rate_bp == 1400
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"service_type_id": 999999}, "service_type_id"),
+    ({"postal_codes": ["331"]}, "postal_codes"),
+    ({"postal_codes": []}, "postal_codes"),
+    ({"languages": ["finnish"]}, "languages"),
+    ({"unit": "day"}, "unit"),
+    ({"price_cents": -1}, "price_cents"),
+    ({"price_cents": None}, "price_cents"),
+    ({"vat_rate": 25.555}, "vat_rate"),
+    ({"vat_rate": 120}, "vat_rate"),
+    ({"labour_share_percent": 101}, "labour_share_percent"),
+    ({"self_paid": "yes"}, "self_paid"),
+])
+def test_post_offerings_validation(client, db, shop, make_user, api_token, change, field):
+    headers = api_token(make_user("provider", provider=shop["ngo"]))
+    body = {"service_type_id": shop["cleaning"].id, "postal_codes": ["33500"], "languages": ["fi"], "unit": "hour",
+            "price_cents": 3900, "vat_rate": 25.5, "self_paid": True, "household_deduction": False}
+    body.update(change)
+    r = client.post("/api/v1/offerings", json=body, headers=headers)
+    assert r.status_code == 422, r.get_json()
+    assert field in r.get_json()["error"]["fields"]
+
+
+def test_household_deduction_needs_the_prepayment_register(client, db, shop, make_user, api_token):
+    headers = api_token(make_user("provider", provider=shop["ngo"]))  # an NGO not in the register
+    body = {"service_type_id": shop["cleaning"].id, "postal_codes": ["33500"], "languages": ["fi"], "unit": "hour",
+            "price_cents": 3900, "self_paid": True, "household_deduction": True}
+    r = client.post("/api/v1/offerings", json=body, headers=headers)
+    assert r.status_code == 422 and "household_deduction" in r.get_json()["error"]["fields"]
+    assert client.post("/api/v1/offerings", json=dict(body, household_deduction=False), headers=headers).status_code == 201
+
+
+def test_openapi_describes_the_shop(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    for path in ("/offerings", "/shop/checkout", "/shop/orders/{id}", "/shop/orders/{id}/refund", "/service-types"):
+        assert path in paths
+    assert set(paths["/offerings"]) == {"get", "post"}
+
+
+def test_post_offerings_roles(client, db, shop, make_user, api_token):
+    body = {"service_type_id": shop["cleaning"].id, "postal_codes": ["33500"], "languages": ["fi"], "unit": "hour",
+            "price_cents": 3900, "self_paid": True, "household_deduction": False}
+    assert client.post("/api/v1/offerings", json=body).status_code == 401
+    assert client.post("/api/v1/offerings", json=body, headers=api_token(make_user("staff"))).status_code == 403
+
+
+def test_self_paid_not_allowed_for_the_service_type(client, db, shop, make_user, api_token):
+    st = f.ServiceTypeFactory(self_paid_allowed=False)
+    db.session.commit()
+    body = {"service_type_id": st.id, "postal_codes": ["33500"], "languages": ["fi"], "unit": "hour",
+            "price_cents": 3900, "self_paid": True, "household_deduction": False}
+    r = client.post("/api/v1/offerings", json=body, headers=api_token(make_user("provider", provider=shop["ngo"])))
+    assert r.status_code == 422 and "self_paid" in r.get_json()["error"]["fields"]
+
+
+def test_provider_manages_offerings_on_the_web(client, db, shop, make_user, login_as):
+    shop["ngo"].prepayment_register = True
+    member = make_user("provider", provider=shop["ngo"], language="en")
+    login_as(member)
+    page = html(client.get("/provider/offerings"))
+    assert "Meal delivery" in page and "Cleaning" not in page  # only its own
+    r = client.post("/provider/offerings/new", data={
+        "service_type_id": shop["cleaning"].id, "unit": "hour", "price": "39,90", "vat_rate_bp": "2550",
+        "postal_codes": "33500, 33540 33560", "languages": "fi, sv", "self_paid": "y", "household_deduction": "y",
+        "labour_share_percent": "75", "description": "Kotisiivous"})
+    assert r.status_code == 302, html(r)[:3000]
+    offering = db.session.scalar(sa.select(Offering).where(Offering.provider_id == shop["ngo"].id,
+                                                           Offering.service_type_id == shop["cleaning"].id))
+    assert offering.price_cents == 3990 and offering.postal_codes == ["33500", "33540", "33560"]
+    assert offering.languages == ["fi", "sv"] and offering.labour_share_percent == 75 and offering.household_deduction
+    # Bad input: a clear form error, nothing saved.
+    r = client.post(f"/provider/offerings/{offering.id}", data={
+        "service_type_id": shop["cleaning"].id, "unit": "hour", "price": "abc", "vat_rate_bp": "2550",
+        "postal_codes": "335", "languages": "fi", "labour_share_percent": "75"})
+    assert r.status_code == 422 and "Give an amount in euros" in html(r)
+    r = client.post(f"/provider/offerings/{offering.id}", data={
+        "service_type_id": shop["cleaning"].id, "unit": "hour", "price": "41", "vat_rate_bp": "2550",
+        "postal_codes": "335 33500", "languages": "fi", "labour_share_percent": "75"})
+    assert r.status_code == 422 and "five digits: 335." in html(r)
+    db.session.expire_all()
+    assert db.session.get(Offering, offering.id).price_cents == 3990
+    # Take it off sale.
+    assert client.post(f"/provider/offerings/{offering.id}/active", data={"active": "0"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Offering, offering.id).active is False
+    # Another organisation's offering is not found.
+    assert client.get(f"/provider/offerings/{shop['offering'].id}").status_code == 404
+    assert client.post(f"/provider/offerings/{shop['offering'].id}/active", data={"active": "0"}).status_code == 404
+
+
+def test_admin_manages_the_service_catalogue(client, db, shop, make_user, login_as):
+    login_as(make_user("admin", language="en"))
+    page = html(client.get("/admin/catalogue"))
+    assert "Home care" in page and "Window cleaning" in page
+    r = client.post("/admin/catalogue/categories/new", data={"slug": "garden", "name_fi": "Piha", "name_en": "Garden",
+                                                              "position": "5"})
+    assert r.status_code == 302
+    r = client.post("/admin/catalogue/categories/new", data={"slug": "garden", "name_fi": "Piha 2"})
+    assert r.status_code == 422 and "Already in use" in html(r)
+    cat_id = db.session.scalar(sa.text("SELECT id FROM service_categories WHERE slug = 'garden'"))
+    r = client.post("/admin/catalogue/types/new", data={
+        "category_id": cat_id, "slug": "lawn-mowing", "name_fi": "Nurmikon leikkuu", "name_en": "Lawn mowing",
+        "default_unit": "hour", "self_paid_allowed": "y"})
+    assert r.status_code == 302
+    st = db.session.scalar(sa.select(ServiceType).where(ServiceType.slug == "lawn-mowing"))
+    assert st.self_paid_allowed and st.active
+    r = client.post(f"/admin/catalogue/types/{st.id}", data={
+        "category_id": cat_id, "slug": "lawn-mowing", "name_fi": "Ruohonleikkuu", "default_unit": "hour"})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(ServiceType, st.id).name_fi == "Ruohonleikkuu"
+    assert db.session.get(ServiceType, st.id).self_paid_allowed is False  # unchecked box
+    assert client.post(f"/admin/catalogue/types/{shop['cleaning'].id}/active", data={"active": "0"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(ServiceType, shop["cleaning"].id).active is False
+    titles = re.findall(r'<h3 class="offering-title">([^<]*)</h3>', html(client.get("/services")))
+    assert "Cleaning" not in titles and "Window cleaning" in titles
+    r = client.post("/admin/catalogue/types/new", data={"category_id": cat_id, "slug": "Bad Slug!", "name_fi": "x",
+                                                        "default_unit": "hour"})
+    assert r.status_code == 422
+
+
+@pytest.mark.parametrize("role", ["staff", "provider", "client", "manager"])
+def test_admin_catalogue_is_for_admins_only(client, make_user, login_as, role):
+    login_as(make_user(role))
+    assert client.get("/admin/catalogue").status_code == 403
+    assert client.post("/admin/catalogue/categories/new", data={"slug": "x", "name_fi": "x"}).status_code == 403
+
+
+def test_menu_entries_appear_per_role(client, make_user, login_as):
+    login_as(make_user("admin", language="en"))
+    assert 'href="/admin/catalogue"' in html(client.get("/dashboard"))
+    client.post("/logout")
+    login_as(make_user("provider", language="en"))
+    assert 'href="/provider/purchases"' in html(client.get("/dashboard"))
+    client.post("/logout")
+    login_as(make_user("client", language="en"))
+    assert 'href="/services"' in html(client.get("/dashboard"))
