@@ -58,6 +58,7 @@ class Client(db.Model):
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     responsible_worker = relationship("User", foreign_keys=[responsible_worker_id])
+    consent_recorded_by = relationship("User", foreign_keys=[consent_recorded_by_id])
 
     __table_args__ = (
         sa.CheckConstraint("segment in ('independent','guidance','intensive')", name="segment_known"),
@@ -90,6 +91,9 @@ class ClientRepresentative(db.Model):
     consent_recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     consent_recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user = relationship("User", foreign_keys=[user_id])
+    consent_recorded_by = relationship("User", foreign_keys=[consent_recorded_by_id])
 
     __table_args__ = (sa.UniqueConstraint("client_id", "user_id", name="uq_client_representatives_client_user"),)
 
@@ -137,6 +141,9 @@ class GuidanceContact(db.Model):
     municipality: Mapped[str | None] = mapped_column(sa.String(100))
     minutes: Mapped[int | None] = mapped_column(sa.Integer)
 
+    client = relationship("Client")
+    staff = relationship("User", foreign_keys=[staff_id])
+
     __table_args__ = (sa.CheckConstraint("channel in ('phone','visit','chat','email')", name="channel_known"),)
 
 
@@ -166,7 +173,56 @@ class FollowUp(db.Model):
     done_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     done_note: Mapped[str | None] = mapped_column(sa.Text)
 
-    __table_args__ = (sa.Index("ix_follow_ups_open", "assigned_to_id", "done_at"),)
+    assigned_to = relationship("User", foreign_keys=[assigned_to_id])
+    done_by = relationship("User", foreign_keys=[done_by_id])
+
+    __table_args__ = (
+        sa.Index("ix_follow_ups_open", "assigned_to_id", "done_at"),
+        # The backstop of the periodic sweeps: never two open reminders of the same
+        # swept kind for one client, even when two cron schedulers run the sweep.
+        sa.Index("uq_follow_ups_open_swept_kind", "client_id", "kind", unique=True,
+                 sqlite_where=sa.text("done_at IS NULL AND kind IN ('segment_check','retention','erasure')"),
+                 postgresql_where=sa.text("done_at IS NULL AND kind IN ('segment_check','retention','erasure')")),
+    )
+
+
+class ClientEventAction(StrEnum):
+    CREATED = "created"
+    DETAILS_CHANGED = "details_changed"
+    CONSENT_GIVEN = "consent_given"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    SEGMENT_CHANGED = "segment_changed"
+    NON_DISCLOSURE_SET = "non_disclosure_set"
+    NON_DISCLOSURE_REMOVED = "non_disclosure_removed"
+    HANDOVER = "handover"
+    REPRESENTATIVE_ADDED = "representative_added"
+    REPRESENTATIVE_ENDED = "representative_ended"
+    LOGIN_GIVEN = "login_given"
+    CHECKED = "checked"
+    RETENTION_FLAGGED = "retention_flagged"
+    RETENTION_KEPT = "retention_kept"
+    ERASURE_REQUESTED = "erasure_requested"
+    ERASURE_DECLINED = "erasure_declined"
+    ERASED = "erased"
+
+
+class ClientEvent(db.Model):
+    """One change in a client's record history (consent, segment, handover,
+    relatives, retention, erasure): who, when, and a note that names no personal
+    data of the client (it survives erasure)."""
+
+    __tablename__ = "client_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"), nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(sa.String(30), nullable=False)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+    actor = relationship("User", foreign_keys=[actor_id])
+
+    __table_args__ = (sa.Index("ix_client_events_client_at", "client_id", "at"),)
 
 
 class Message(db.Model):
@@ -184,3 +240,7 @@ class Message(db.Model):
     body: Mapped[str] = mapped_column(sa.Text, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    sender = relationship("User", foreign_keys=[sender_id])
+    to_user = relationship("User", foreign_keys=[to_user_id])
+    to_provider = relationship("Provider", foreign_keys=[to_provider_id])

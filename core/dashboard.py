@@ -95,13 +95,33 @@ def provider_dashboard(user) -> dict:
 
 
 def client_dashboard(user) -> dict:
-    from orders.models import ServiceOrder
+    """"My services" of the client the user acts for (their own record, or one they
+    represent as a relative; ``?client=<id>`` chooses): every order grouped as being
+    arranged / now / finished, with provider, schedule, latest visits and what
+    happens next; the responsible worker and unread messages. Writes one
+    access-log row, committed after the page has rendered."""
+    from flask import after_this_request
 
-    orders = db.session.scalars(
-        scope_orders(sa.select(ServiceOrder), user)
-        .options(sa.orm.joinedload(ServiceOrder.service_type), sa.orm.joinedload(ServiceOrder.provider))
-        .order_by(ServiceOrder.start_date.desc()).limit(50)).all()
-    return {"orders": orders}
+    from clients import queries, services
+    from clients.models import Message
+    from clients.portal import acts_for_several, current_client_id
+
+    client_id = current_client_id(user)
+    if client_id is None:
+        return {"client": None, "services": None}
+    client = services.client_for_portal(user, client_id, what="my services")
+
+    @after_this_request
+    def _commit_access_log(response):
+        # The dashboard view renders without committing; the read must be logged.
+        db.session.commit()
+        return response
+
+    unread = db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
+        Message.client_id == client.id, Message.read_at.is_(None),
+        Message.sender_id.in_(sa.select(User.id).where(User.role != Role.CLIENT))))
+    return {"client": client, "services": queries.client_services(user, client.id), "unread_messages": unread,
+            "several": acts_for_several(user)}
 
 
 def manager_dashboard(user) -> dict:

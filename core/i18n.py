@@ -14,6 +14,9 @@ def select_locale() -> str:
     if not has_request_context():
         # Jobs and commands choose their language with flask_babel.force_locale.
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.path.startswith("/api/"):
+        # API callers choose with Accept-Language; otherwise Finnish, like the site.
+        return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang")
     if chosen in languages:
         if not request.path.startswith("/api/"):

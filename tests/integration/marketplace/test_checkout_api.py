@@ -187,7 +187,7 @@ def test_price_changed_after_it_was_shown_keeps_the_price_shown_and_says_so(clie
     db.session.commit()
     body = checkout_body((shop["offering"].id, 2))
     body["items"][0]["price_quote"] = listed["price_quote"]
-    r = client.post("/api/v1/shop/checkout", json=body)
+    r = client.post("/api/v1/shop/checkout", json=body, headers={"Accept-Language": "en"})
     assert r.status_code == 201, r.get_json()
     data = r.get_json()
     assert data["total_cents"] == 9000

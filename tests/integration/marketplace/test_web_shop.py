@@ -73,7 +73,7 @@ def test_guest_orders_by_invoice_and_follows_the_order(client, db, shop, run_job
     buyer_mail = next(m for m in mails if m.to_address == "liisa@example.fi")
     assert "We received your order" in buyer_mail.subject and "/shop/orders/" in buyer_mail.body
     assert "€161.90" in buyer_mail.body and "€36.56" in buyer_mail.body
-    assert any(m.to_address == shop["company"].email and "New purchase" in m.subject for m in mails)
+    assert any(m.to_address == shop["company"].email and "Uusi osto" in m.subject for m in mails)
 
 
 def test_double_submit_makes_one_order(client, db, shop):

@@ -129,7 +129,7 @@ def test_suspension_withdraws_offers_and_flags_active_orders(client, db, admin, 
     assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowUp).where(
         FollowUp.order_id == active_order.id)) == 1
     (mail,) = emails(db, "org@example.fi")
-    assert "suspended" in mail.subject and "Vakuutus on päättynyt." in mail.body
+    assert "keskeytetty" in mail.subject and "Vakuutus on päättynyt." in mail.body
     r = client.post(f"/admin/providers/{org.id}/reinstate", data={"rei-reasons": ""})
     assert r.status_code == 302
     db.session.expire_all()

@@ -1,0 +1,145 @@
+"""Client jobs: the periodic sweeps (segment check-ups, retention) and the e-mails
+about handovers, access, messages and erasure. Each takes ids, reloads its rows,
+does nothing when the state has moved on, and sends each e-mail at most once
+(``dedupe_key``). No e-mail names the client or holds their address or phone:
+they say what happened and link to the page behind the login."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from accounts.models import Role, User
+from clients.models import Client, ClientEvent, ClientEventAction, ClientRepresentative, Message
+from core.extensions import db
+from core.mail import language_of, send_templated
+from core.urls import absolute_url
+from providers.models import Provider
+
+
+def sweep_segment_checks() -> int:
+    """Periodic: open the check-up follow-ups that clients' segments call for."""
+    from clients.services import sweep_segment_checks as sweep
+
+    return sweep()
+
+
+def sweep_retention() -> int:
+    """Periodic: flag records past the retention period for an erasure decision."""
+    from clients.services import sweep_retention as sweep
+
+    return sweep()
+
+
+def _client_side_addresses(client: Client) -> list[tuple[str, str]]:
+    """(e-mail, language) of everyone on the client's side: the client's own
+    active logins and the active relatives' logins; the record's e-mail when
+    nobody has a login."""
+    users = db.session.scalars(sa.select(User).where(User.active.is_(True), sa.or_(
+        User.client_id == client.id,
+        User.id.in_(sa.select(ClientRepresentative.user_id).where(
+            ClientRepresentative.client_id == client.id, ClientRepresentative.ended_at.is_(None))))
+    ).order_by(User.id)).all()
+    addresses = [(u.email, u.language) for u in users]
+    if not addresses and client.email:
+        addresses.append((client.email, language_of(client.languages)))
+    return list(dict.fromkeys(addresses))
+
+
+def send_handover_notifications(event_id: int) -> str:
+    """To the client (if they have e-mail): your responsible worker changed, with
+    the new worker's name; to the new worker: a client was handed over to you."""
+    event = db.session.get(ClientEvent, event_id)
+    if event is None or event.action != ClientEventAction.HANDOVER:
+        return "skipped"
+    client = db.session.get(Client, event.client_id)
+    if client is None or client.erased_at is not None or client.responsible_worker_id is None:
+        return "skipped"
+    worker = db.session.get(User, client.responsible_worker_id)
+    for address, language in _client_side_addresses(client):
+        send_templated(address, "clients/email/handover_client.txt", language, f"handover:{event.id}:{address}",
+                       worker=worker, url=absolute_url("clients.my_network", client=client.id))
+    send_templated(worker.email, "clients/email/handover_worker.txt", worker.language,
+                   f"handover-worker:{event.id}", url=absolute_url("clients.detail", client_id=client.id))
+    return "sent"
+
+
+def send_access_notification(user_id: int, client_id: int, new_login: bool) -> str:
+    """To a client or relative given access: a link to choose a password (a new
+    login) or a note that they can now act for the client (an existing login)."""
+    from clients.services import invitation_token
+
+    user = db.session.get(User, user_id)
+    client = db.session.get(Client, client_id)
+    if user is None or not user.active or user.role != Role.CLIENT or client is None or client.erased_at is not None:
+        return "skipped"
+    own = user.client_id == client.id
+    if new_login:
+        url = absolute_url("clients.accept_invitation", token=invitation_token(user))
+        send_templated(user.email, "clients/email/invitation.txt", user.language,
+                       f"client-invitation:{user.id}:{client.id}:{user.session_version}", url=url, own=own)
+    else:
+        send_templated(user.email, "clients/email/access_given.txt", user.language,
+                       f"client-access:{user.id}:{client.id}", url=absolute_url("core.dashboard", client=client.id))
+    return "sent"
+
+
+def send_message_notifications(message_id: int) -> str:
+    """Tell the recipients of a message that they have one, with a link; never
+    the message itself."""
+    message = db.session.get(Message, message_id)
+    if message is None:
+        return "skipped"
+    client = db.session.get(Client, message.client_id)
+    if client is None or client.erased_at is not None:
+        return "skipped"
+    sender = db.session.get(User, message.sender_id)
+    if sender is not None and sender.role == Role.CLIENT:
+        if message.to_provider_id:
+            provider = db.session.get(Provider, message.to_provider_id)
+            from orders.models import ServiceOrder
+
+            order = db.session.get(ServiceOrder, message.order_id) if message.order_id else None
+            send_templated(provider.email, "clients/email/message_provider.txt", language_of(provider.languages),
+                           f"message:{message.id}:provider", number=order.number if order else "",
+                           url=absolute_url("orders.detail", order_id=message.order_id) if order else
+                           absolute_url("core.dashboard"))
+        elif message.to_user_id:
+            worker = db.session.get(User, message.to_user_id)
+            send_templated(worker.email, "clients/email/message_staff.txt", worker.language, f"message:{message.id}:staff",
+                           url=absolute_url("clients.detail", client_id=client.id, _anchor="messages-h"))
+        return "sent"
+    url = (absolute_url("orders.detail", order_id=message.order_id, _anchor="messages-h") if message.order_id
+           else absolute_url("clients.my_messages", client=client.id))
+    for address, language in _client_side_addresses(client):
+        send_templated(address, "clients/email/message_client.txt", language, f"message:{message.id}:{address}",
+                       url=url)
+    return "sent"
+
+
+def send_erasure_request_notification(client_id: int) -> str:
+    """To the responsible worker: a client asked for erasure; decide."""
+    client = db.session.get(Client, client_id)
+    if client is None or client.erasure_requested_at is None or client.responsible_worker_id is None:
+        return "skipped"
+    worker = db.session.get(User, client.responsible_worker_id)
+    send_templated(worker.email, "clients/email/erasure_requested.txt", worker.language,
+                   f"erasure-request:{client.id}:{client.erasure_requested_at.isoformat()}",
+                   url=absolute_url("clients.detail", client_id=client.id))
+    return "sent"
+
+
+def send_erasure_declined_notification(event_id: int) -> str:
+    """To the client: the erasure request was answered; read the answer in Kotiapu."""
+    event = db.session.get(ClientEvent, event_id)
+    if event is None or event.action != ClientEventAction.ERASURE_DECLINED:
+        return "skipped"
+    client = db.session.get(Client, event.client_id)
+    if client is None or client.erased_at is not None:
+        return "skipped"
+    own = db.session.scalars(sa.select(User).where(User.client_id == client.id, User.active.is_(True))).all()
+    addresses = [(u.email, u.language) for u in own] or (
+        [(client.email, language_of(client.languages))] if client.email else [])
+    for address, language in addresses:
+        send_templated(address, "clients/email/erasure_declined.txt", language, f"erasure-declined:{event.id}:{address}",
+                       url=absolute_url("clients.my_data", client=client.id))
+    return "sent"

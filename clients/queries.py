@@ -1,0 +1,520 @@
+"""Read side of clients: the client's services ("My services"), the network of
+everyone working with a client, message threads, the access log in plain words and
+the data export. Queries are scoped through ``accounts.permissions`` and their
+number does not grow with the rows shown. Functions here write no access-log rows
+unless their docstring says so: the page that shows the data writes one row per
+client and request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload, selectinload
+
+from accounts.models import Role, User
+from accounts.permissions import can_act_for_client, represented_client_ids, scope_orders
+from clients.models import (
+    Client, ClientEvent, ClientRepresentative, FollowUp, GuidanceContact, Message, NetworkMember,
+)
+from clients.services import ACTIVE_ORDER_STATES, client_side_purpose, is_own_record, shows_contact
+from core.access import Purpose, record_access
+from core.db import utcnow
+from core.errors import NotFoundError, PermissionDenied
+from core.extensions import db
+from core.models import AccessLogEntry
+
+PAGE_SIZE = 50
+
+
+# -- whose data a client-role user is looking at -------------------------------
+
+def acting_client_ids(user) -> list[int]:
+    """Ids of the clients a client-role user may act for, own record first."""
+    if user is None or user.role != Role.CLIENT:
+        return []
+    ids = set(db.session.scalars(represented_client_ids(user))) - {-1}
+    live = set(db.session.scalars(sa.select(Client.id).where(Client.id.in_(ids), Client.erased_at.is_(None))))
+    return sorted(live, key=lambda i: (i != user.client_id, i))
+
+
+def acting_clients(user) -> list[Client]:
+    """The clients a client-role user may act for (own first), for a chooser."""
+    ids = acting_client_ids(user)
+    if not ids:
+        return []
+    rows = {c.id: c for c in db.session.scalars(sa.select(Client).where(Client.id.in_(ids)))}
+    return [rows[i] for i in ids if i in rows]
+
+
+# -- "My services" -------------------------------------------------------------
+
+ARRANGING = ("offered", "escalated")
+PAST = ("completed", "closed", "cancelled")
+
+
+@dataclass
+class ServiceView:
+    """One order as the client sees it."""
+
+    order: object
+    phase: str  # arranging | active | past
+    visits: list = field(default_factory=list)  # latest first, at most 5
+    visit_count: int = 0
+    last_visit: object | None = None
+    started: bool = False  # the start date has passed
+    ended: bool = False    # the end date has passed
+
+
+def client_services(user, client_id: int) -> dict:
+    """The client's orders grouped as "being arranged", "now" and "finished", with
+    the latest visits of each. Scoped through ``scope_orders``: another client's id
+    gives nothing. Two queries however many orders there are."""
+    from orders.models import ServiceOrder
+
+    orders = db.session.scalars(
+        scope_orders(sa.select(ServiceOrder), user).where(ServiceOrder.client_id == client_id)
+        .options(joinedload(ServiceOrder.service_type), joinedload(ServiceOrder.provider),
+                 selectinload(ServiceOrder.visits))
+        .order_by(ServiceOrder.start_date.desc(), ServiceOrder.id.desc()).limit(100)).all()
+    today = date.today()
+    groups: dict[str, list[ServiceView]] = {"arranging": [], "active": [], "past": []}
+    for order in orders:
+        phase = "arranging" if order.status in ARRANGING else "past" if order.status in PAST else "active"
+        visits = sorted(order.visits, key=lambda v: (v.date, v.id), reverse=True)
+        groups[phase].append(ServiceView(
+            order=order, phase=phase, visits=visits[:5], visit_count=len(visits),
+            last_visit=visits[0] if visits else None, started=order.start_date <= today,
+            ended=order.end_date is not None and order.end_date < today))
+    groups["active"].sort(key=lambda s: (s.order.start_date, s.order.id))
+    return groups
+
+
+# -- the network -----------------------------------------------------------------
+
+@dataclass
+class NetworkEntry:
+    kind: str  # worker | provider | member | relative
+    name: str
+    organisation: str = ""
+    role: str = ""
+    responsibility: str = ""
+    phone: str | None = None
+    email: str | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    member_id: int | None = None
+    representative_id: int | None = None
+    order_id: int | None = None
+    service: str = ""
+
+    @property
+    def ended(self) -> bool:
+        return self.ends_on is not None and self.ends_on < date.today()
+
+    @property
+    def upcoming(self) -> bool:
+        return self.starts_on is not None and self.starts_on > date.today()
+
+    @property
+    def active(self) -> bool:
+        return not self.ended and not self.upcoming
+
+
+def network(client: Client, include_ended: bool = True) -> list[NetworkEntry]:
+    """Everyone working with the client as one list: the responsible worker, the
+    providers of active orders, the professionals and close people recorded by
+    staff, and the relatives acting for the client. Four queries."""
+    from orders.models import ServiceOrder
+
+    entries: list[NetworkEntry] = []
+    if client.responsible_worker is not None:
+        worker = client.responsible_worker
+        entries.append(NetworkEntry(kind="worker", name=worker.name or worker.email,
+                                    organisation=str(_l("Guidance office")), role=str(_l("Responsible worker")),
+                                    phone=worker.phone, email=worker.email))
+    orders = db.session.scalars(
+        sa.select(ServiceOrder).where(ServiceOrder.client_id == client.id, ServiceOrder.provider_id.is_not(None),
+                                      ServiceOrder.status.in_(ACTIVE_ORDER_STATES))
+        .options(joinedload(ServiceOrder.provider), joinedload(ServiceOrder.service_type))
+        .order_by(ServiceOrder.start_date, ServiceOrder.id)).all()
+    for order in orders:
+        entries.append(NetworkEntry(
+            kind="provider", name=order.provider.name, organisation=order.provider.name,
+            role=str(_l("Service provider")), responsibility=order.service_type.name(), phone=order.provider.phone,
+            email=order.provider.email, starts_on=order.start_date, ends_on=order.end_date, order_id=order.id,
+            service=order.service_type.name()))
+    members = db.session.scalars(sa.select(NetworkMember).where(NetworkMember.client_id == client.id)
+                                 .order_by(NetworkMember.id)).all()
+    member_users = set()
+    for m in members:
+        if m.user_id:
+            member_users.add(m.user_id)
+        entries.append(NetworkEntry(kind="member", name=m.name, organisation=m.organisation, role=m.role,
+                                    responsibility=m.responsibility, phone=m.phone, email=m.email,
+                                    starts_on=m.starts_on, ends_on=m.ends_on, member_id=m.id))
+    reps = db.session.execute(
+        sa.select(ClientRepresentative, User).join(User, User.id == ClientRepresentative.user_id)
+        .where(ClientRepresentative.client_id == client.id, ClientRepresentative.ended_at.is_(None))).all()
+    for rep, user in reps:
+        if user.id in member_users:
+            continue
+        entries.append(NetworkEntry(kind="relative", name=user.name or user.email, role=rep.relationship_,
+                                    responsibility=str(_l("Acts for the client in Kotiapu")), phone=user.phone,
+                                    email=user.email, starts_on=rep.consent_recorded_at.date(),
+                                    representative_id=rep.id))
+    if not include_ended:
+        entries = [e for e in entries if not e.ended]
+    order = {"worker": 0, "provider": 1, "member": 2, "relative": 3}
+    entries.sort(key=lambda e: (e.ended, order[e.kind]))
+    return entries
+
+
+# -- the staff page of a client ------------------------------------------------
+
+def staff_client_page(client: Client) -> dict:
+    """What the staff client page shows besides the record: orders, open
+    follow-ups, network, relatives, logins, messages, guidance contacts and the
+    record history. A constant number of queries."""
+    from orders.models import ServiceOrder
+
+    orders = db.session.scalars(
+        sa.select(ServiceOrder).where(ServiceOrder.client_id == client.id)
+        .options(joinedload(ServiceOrder.service_type), joinedload(ServiceOrder.provider))
+        .order_by(ServiceOrder.created_at.desc()).limit(100)).all()
+    follow_ups = db.session.scalars(
+        sa.select(FollowUp).where(FollowUp.client_id == client.id, FollowUp.done_at.is_(None))
+        .options(joinedload(FollowUp.assigned_to)).order_by(FollowUp.due_at.asc().nulls_last(), FollowUp.id)).all()
+    representatives = db.session.scalars(
+        sa.select(ClientRepresentative).where(ClientRepresentative.client_id == client.id)
+        .options(joinedload(ClientRepresentative.user), joinedload(ClientRepresentative.consent_recorded_by))
+        .order_by(ClientRepresentative.ended_at.is_not(None), ClientRepresentative.id)).all()
+    logins = db.session.scalars(sa.select(User).where(User.client_id == client.id).order_by(User.id)).all()
+    messages = db.session.scalars(
+        sa.select(Message).where(Message.client_id == client.id)
+        .options(joinedload(Message.sender), joinedload(Message.to_user), joinedload(Message.to_provider))
+        .order_by(Message.created_at.desc(), Message.id.desc()).limit(30)).all()
+    contacts = db.session.scalars(
+        sa.select(GuidanceContact).where(GuidanceContact.client_id == client.id)
+        .options(joinedload(GuidanceContact.staff))
+        .order_by(GuidanceContact.at.desc()).limit(10)).all()
+    events = db.session.scalars(
+        sa.select(ClientEvent).where(ClientEvent.client_id == client.id).options(joinedload(ClientEvent.actor))
+        .order_by(ClientEvent.at.desc(), ClientEvent.id.desc()).limit(50)).all()
+    return {"orders": orders, "follow_ups": follow_ups, "network": network(client),
+            "representatives": representatives, "logins": logins, "messages": list(reversed(messages)),
+            "contacts": contacts, "events": events}
+
+
+def latest_event(client_id: int, action: str) -> ClientEvent | None:
+    return db.session.scalar(sa.select(ClientEvent).where(ClientEvent.client_id == client_id,
+                                                          ClientEvent.action == action)
+                             .order_by(ClientEvent.at.desc(), ClientEvent.id.desc()).limit(1))
+
+
+# -- messages ------------------------------------------------------------------
+
+def client_messages(client_id: int, limit: int = 100) -> list[Message]:
+    """The client's thread, oldest first (the latest ``limit``)."""
+    rows = db.session.scalars(
+        sa.select(Message).where(Message.client_id == client_id)
+        .options(joinedload(Message.sender), joinedload(Message.to_user), joinedload(Message.to_provider))
+        .order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)).all()
+    return list(reversed(rows))
+
+
+def order_thread(user, order) -> dict | None:
+    """The messages kept with one order as the viewer may see them, for the order
+    page: the client side and staff see the whole thread, the winning provider the
+    messages between it and the client. None when the viewer sees no thread. The
+    messages addressed to the viewer are stamped read (the order page commits)."""
+    from clients.services import mark_messages_read
+
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    client = order.client
+    if client is None or client.erased_at is not None:
+        return None
+    stmt = sa.select(Message).where(Message.order_id == order.id)
+    recipients: list[tuple[str, str]] = []
+    if user.role == Role.CLIENT:
+        if not can_act_for_client(user, order.client_id):
+            return None
+        if order.provider_id is not None and order.status in ACTIVE_ORDER_STATES + ("completed",):
+            recipients.append(("provider", order.provider.name))
+        if client.responsible_worker_id is not None:
+            worker = client.responsible_worker
+            recipients.append(("worker", str(_l("My responsible worker, %(name)s", name=worker.name or worker.email))))
+    elif user.role == Role.STAFF:
+        recipients.append(("client", client.full_name))
+    elif user.role == Role.PROVIDER:
+        if order.provider_id != user.provider_id:
+            return None
+        provider_members = sa.select(User.id).where(User.provider_id == user.provider_id)
+        stmt = stmt.where(sa.or_(Message.to_provider_id == user.provider_id, Message.sender_id.in_(provider_members)))
+        if order.status in ACTIVE_ORDER_STATES + ("completed",):
+            recipients.append(("client", str(_l("The client"))))
+    else:
+        return None
+    messages = db.session.scalars(stmt.options(joinedload(Message.sender), joinedload(Message.to_provider))
+                                  .order_by(Message.created_at, Message.id)).all()
+    mark_messages_read(user, order.client_id, order_id=order.id)
+    return {"messages": messages, "recipients": recipients, "order": order}
+
+
+def order_thread_for_viewer(order) -> dict | None:
+    """``order_thread`` for the logged-in user (the order page's template global)."""
+    from flask_login import current_user
+
+    return order_thread(current_user, order)
+
+
+def sender_label(message: Message) -> str:
+    sender = message.sender
+    if sender is None:
+        return str(_l("Kotiapu"))
+    if sender.role == Role.PROVIDER and sender.provider is not None:
+        return f"{sender.name or sender.email}, {sender.provider.name}"
+    return sender.name or sender.email
+
+
+# -- the access log ------------------------------------------------------------
+
+ACTION_WORDS = {
+    "view": _l("looked at"), "list": _l("saw your name in a list"), "change": _l("changed"), "update": _l("changed"),
+    "create": _l("registered"), "order": _l("placed a service order using"), "export": _l("downloaded"),
+    "erase": _l("erased"), "feedback": _l("recorded feedback in"),
+}
+PURPOSE_WORDS = {
+    Purpose.GUIDANCE: _l("to guide and advise you"),
+    Purpose.ORDERING: _l("to arrange or follow your services"),
+    Purpose.SERVICE: _l("to provide a service you have"),
+    Purpose.OWN_DATA: _l("you looked at your own data"),
+    Purpose.EXPORT: _l("you asked for a copy of your data"),
+    Purpose.ERASURE: _l("to handle your request to erase your data"),
+    Purpose.FEEDBACK: _l("to record your feedback"),
+    "a relative acting for the client": _l("a relative acting for you"),
+}
+WHAT_WORDS = {
+    "client record": _l("your client record"), "client details": _l("your details"),
+    "name in search results": _l("your name in search results"), "name in order list": _l("your name in a list of orders"),
+    "name in provider inbox": _l("your name in the provider's list of orders"),
+    "name in guidance contacts": _l("your name in the log of guidance contacts"),
+    "name in access-log search": _l("your name in the access log"),
+    "service order": _l("a service order"), "client record for ordering": _l("your record, to place an order"),
+    "consent to share with providers": _l("your consent to share data with providers"),
+    "responsible worker": _l("your responsible worker"), "network": _l("the people working with you"),
+    "relatives acting for the client": _l("the relatives acting for you"), "client login": _l("your login"),
+    "guidance contact": _l("a note of advice given to you"), "follow-up": _l("a follow-up task about you"),
+    "retention decision": _l("the decision to keep your record"), "erasure request": _l("a request to erase your data"),
+    "erasure decision": _l("the answer to your erasure request"), "message": _l("a message"),
+    "my services": _l("your services"), "my network": _l("the people who help you"),
+    "access log": _l("the list of who has seen your data"), "messages": _l("your messages"),
+    "all data held on the client": _l("all your data"), "my data": _l("your data page"),
+    "client record and services": _l("your record and services"),
+    "client record, orders, network and messages": _l("your record, services, network and messages"),
+    "name for a guidance contact": _l("your name, to note advice given to you"),
+    "name in the list of whose services": _l("your name in the list of people they act for"),
+    "contact details": _l("your contact details"), "consent": _l("your consent"),
+    "contact details for a purchase": _l("your contact details, for a purchase"), "orders list": _l("a list of orders"),
+    "feedback given by phone": _l("feedback you gave by phone"), "feedback": _l("your feedback"),
+}
+# "what" texts that start with a fixed part and end with an order or purchase number.
+WHAT_PREFIXES = (
+    ("order ", _l("order %(number)s")), ("purchase ", _l("purchase %(number)s")),
+    ("feedback on order ", _l("feedback on order %(number)s")),
+    ("name, for feedback on order ", _l("your name, for feedback on order %(number)s")),
+)
+
+
+STAFF_ACTION_LABELS = {
+    "view": _l("Viewed"), "list": _l("Listed"), "change": _l("Changed"), "update": _l("Changed"),
+    "create": _l("Registered"), "order": _l("Ordered"), "export": _l("Exported"), "erase": _l("Erased"),
+}
+
+
+def staff_action_label(action: str) -> str:
+    return str(STAFF_ACTION_LABELS.get(action, action))
+
+
+def action_words(action: str) -> str:
+    return str(ACTION_WORDS.get(action, action))
+
+
+def purpose_words(purpose: str) -> str:
+    return str(PURPOSE_WORDS.get(purpose, purpose))
+
+
+def what_words(what: str) -> str:
+    if what in WHAT_WORDS:
+        return str(WHAT_WORDS[what])
+    for prefix, text in sorted(WHAT_PREFIXES, key=lambda p: -len(p[0])):
+        if what.startswith(prefix):
+            return str(text) % {"number": what[len(prefix):]}
+    return what
+
+
+def access_log(client_id: int, cursor: int | None = None, limit: int = PAGE_SIZE, *, actor_text: str | None = None,
+               action: str | None = None, since: date | None = None, until: date | None = None) -> list[AccessLogEntry]:
+    """A client's access-log rows, newest first, keyset-paged by id (fetches
+    limit+1 so the caller knows whether there is a next page)."""
+    return _log_query([AccessLogEntry.client_id == client_id], cursor, limit, actor_text, action, since, until)
+
+
+def search_access_log(cursor: int | None = None, limit: int = PAGE_SIZE, *, client_id: int | None = None,
+                      actor_text: str | None = None, action: str | None = None, since: date | None = None,
+                      until: date | None = None) -> list[AccessLogEntry]:
+    """Access-log rows across clients for staff, with the same filters."""
+    conditions = [AccessLogEntry.client_id == client_id] if client_id else []
+    return _log_query(conditions, cursor, limit, actor_text, action, since, until, load_client=True)
+
+
+def _log_query(conditions, cursor, limit, actor_text, action, since, until, load_client=False):
+    stmt = sa.select(AccessLogEntry).where(*conditions)
+    if cursor:
+        # Newest first by time (rows may be written with earlier times, e.g. imports): the
+        # cursor is the id of the last row shown, and the next page continues after its time.
+        last_at = db.session.scalar(sa.select(AccessLogEntry.at).where(AccessLogEntry.id == cursor))
+        if last_at is None:
+            return []
+        stmt = stmt.where(sa.or_(AccessLogEntry.at < last_at,
+                                 sa.and_(AccessLogEntry.at == last_at, AccessLogEntry.id < cursor)))
+    if actor_text:
+        like = "%" + actor_text.lower().replace("%", "").replace("_", "") + "%"
+        stmt = stmt.where(AccessLogEntry.actor_id.in_(sa.select(User.id).where(sa.or_(
+            sa.func.lower(User.name).like(like), sa.func.lower(User.email).like(like)))))
+    if action:
+        stmt = stmt.where(AccessLogEntry.action == action)
+    tz = utcnow().tzinfo
+    if since:
+        stmt = stmt.where(AccessLogEntry.at >= datetime(since.year, since.month, since.day, tzinfo=tz))
+    if until:
+        from datetime import timedelta
+
+        end = until + timedelta(days=1)
+        stmt = stmt.where(AccessLogEntry.at < datetime(end.year, end.month, end.day, tzinfo=tz))
+    options = [joinedload(AccessLogEntry.actor).joinedload(User.provider)]
+    rows = db.session.scalars(stmt.options(*options).order_by(AccessLogEntry.at.desc(), AccessLogEntry.id.desc())
+                              .limit(limit + 1)).all()
+    if load_client and rows:
+        ids = {r.client_id for r in rows}
+        clients = {c.id: c for c in db.session.scalars(sa.select(Client).where(Client.id.in_(ids)))}
+        for r in rows:
+            r.client_row = clients.get(r.client_id)
+    return list(rows)
+
+
+def access_log_item(entry: AccessLogEntry) -> dict:
+    """An access-log row in API.md's shape (plus ``what`` and ``channel``)."""
+    from core.api import iso
+
+    actor = entry.actor
+    return {"at": iso(entry.at),
+            "actor": {"id": actor.id if actor else None,
+                      "name": (actor.name or actor.email) if actor else "system",
+                      "role": entry.actor_role},
+            "action": entry.action, "purpose": entry.purpose, "what": entry.what, "channel": entry.channel}
+
+
+# -- the data export -----------------------------------------------------------
+
+# Columns never exported: secrets and what only the platform needs.
+_NOT_EXPORTED = {
+    "users": {"password_hash", "session_version"},
+    "feedback_links": {"token_hash", "nonce"},
+    "shop_orders": {"access_token_hash", "stripe_checkout_session_id", "stripe_payment_intent_id"},
+}
+
+
+def _value(value):
+    if isinstance(value, (datetime, date)):
+        from core.api import iso
+
+        return iso(value)
+    return value
+
+
+def _references(table: sa.Table, target: str) -> list[sa.Column]:
+    return [fk.parent for fk in table.foreign_keys if fk.column.table.name == target]
+
+
+def export_client_data(actor, client_id: int) -> dict:
+    """Everything held on the client, as JSON values: every table that refers to
+    the client, to the client's service orders or to their purchases, found from
+    the schema (so a new table is exported without anyone remembering to add it),
+    plus the names of the people, organisations and services the rows refer to.
+    The identity code only masked; address and phone of a client under the
+    non-disclosure marking only for the client themselves and their responsible
+    worker. Who: the client themselves, or staff (a relative gets
+    PermissionDenied ``own_data_only``). Writes one access-log row."""
+    if actor is None or actor.role not in (Role.STAFF, Role.CLIENT):
+        raise PermissionDenied("Only the client or guidance staff can export a client's data.")
+    if actor.role == Role.CLIENT:
+        if not can_act_for_client(actor, client_id):
+            raise NotFoundError("Client not found.")
+        if not is_own_record(actor, client_id):
+            raise PermissionDenied("Only the client themselves can download all their data; a relative can see "
+                                   "the services, the network and the messages.", code="own_data_only")
+    client = db.session.get(Client, client_id)
+    if client is None or client.erased_at is not None:
+        raise NotFoundError("Client not found.")
+    purpose = Purpose.EXPORT if actor.role == Role.STAFF else client_side_purpose(actor, client_id)
+    record_access(client.id, "export", purpose, what="all data held on the client", actor=actor)
+    db.session.flush()
+
+    tables = {t.name: t for t in db.metadata.sorted_tables}
+    order_ids = list(db.session.scalars(sa.select(tables["service_orders"].c.id)
+                                        .where(tables["service_orders"].c.client_id == client.id)))
+    shop_ids = list(db.session.scalars(sa.select(tables["shop_orders"].c.id)
+                                       .where(tables["shop_orders"].c.client_id == client.id)))
+    data: dict[str, list[dict]] = {}
+    for name, table in tables.items():
+        if name == "clients":
+            continue
+        conditions = [col == client.id for col in _references(table, "clients")]
+        if order_ids:
+            conditions += [col.in_(order_ids) for col in _references(table, "service_orders")]
+        if shop_ids:
+            conditions += [col.in_(shop_ids) for col in _references(table, "shop_orders")]
+        if not conditions:
+            continue
+        hidden = _NOT_EXPORTED.get(name, set())
+        rows = db.session.execute(sa.select(table).where(sa.or_(*conditions)).order_by(*table.primary_key.columns))
+        data[name] = [{k: _value(v) for k, v in row._mapping.items() if k not in hidden} for row in rows]
+
+    record = {c.name: _value(getattr(client, c.key)) for c in Client.__table__.columns}
+    record["personal_identity_code"] = client.masked_identity_code
+    if not shows_contact(client, actor):
+        record["address"] = record["phone"] = None
+    return {
+        "exported_at": _value(utcnow()),
+        "client": record,
+        "tables": data,
+        "names": _names(tables, data),
+        "notes": ["The personal identity code is shown masked; the guidance office can confirm it.",
+                  "Ids in the tables refer to the rows of the other tables and to the names listed in 'names'."],
+    }
+
+
+def _names(tables: dict, data: dict) -> dict:
+    """Names for the ids the exported rows refer to: people (name and role only),
+    organisations and services."""
+    wanted: dict[str, set] = {"users": set(), "providers": set(), "service_types": set()}
+    for name, rows in data.items():
+        for target in wanted:
+            cols = [c.name for c in _references(tables[name], target)]
+            for row in rows:
+                wanted[target].update(row[c] for c in cols if row.get(c) is not None)
+    from marketplace.models import ServiceType
+    from providers.models import Provider
+
+    people = {u.id: {"name": u.name, "role": u.role}
+              for u in db.session.scalars(sa.select(User).where(User.id.in_(wanted["users"])))}
+    orgs = {p.id: p.name for p in db.session.scalars(sa.select(Provider).where(Provider.id.in_(wanted["providers"])))}
+    services = {s.id: s.name() for s in db.session.scalars(
+        sa.select(ServiceType).where(ServiceType.id.in_(wanted["service_types"])))}
+    return {"people": {str(k): v for k, v in sorted(people.items())},
+            "organisations": {str(k): v for k, v in sorted(orgs.items())},
+            "services": {str(k): v for k, v in sorted(services.items())}}
