@@ -6,7 +6,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from accounts.models import Role, User
-from accounts.permissions import scope_orders
 from core.extensions import db
 
 SMALL_GROUP = 5  # counts of clients below this are shown as "<5" to managers
@@ -125,15 +124,24 @@ def client_dashboard(user) -> dict:
 
 
 def manager_dashboard(user) -> dict:
-    from orders.models import ServiceOrder
+    """Last month's key figures, county-wide, from the monthly reports (the same
+    report builders as the reports page, where the filters and charts are); where
+    the orders stand now; the reports generated lately."""
+    from flask_babel import get_locale
 
+    from orders.models import ServiceOrder
+    from reports.dashboard import last_month_overview
+    from reports.services import recent_runs
+
+    overview = last_month_overview(str(get_locale() or "fi"))
+    # Where the orders stand now, whenever they were placed.
     rows = db.session.execute(
         sa.select(ServiceOrder.status, sa.func.count(), sa.func.count(sa.distinct(ServiceOrder.client_id)))
         .group_by(ServiceOrder.status)).all()
-    by_status = []
-    for status, orders, clients in sorted(rows):
-        by_status.append({"status": status, "orders": orders if clients >= SMALL_GROUP else None})
-    return {"orders_by_status": by_status}
+    by_status = [{"status": status, "orders": orders if clients >= SMALL_GROUP else None}
+                 for status, orders, clients in sorted(rows)]
+    return {"period": overview["period"], "figures": overview["figures"], "orders_by_status": by_status,
+            "recent_reports": recent_runs(user, limit=5)}
 
 
 def admin_dashboard(user) -> dict:

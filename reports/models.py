@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import UTCDateTime, utcnow
 from core.extensions import db
@@ -26,6 +26,13 @@ class ReportKind(StrEnum):
     GUIDANCE_CONTACTS = "guidance_contacts"
     SHOP_SALES = "shop_sales"
     STAFFING = "staffing"
+    DELIVERED_HOURS = "delivered_hours"
+
+
+class ReportFormat(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
 
 
 class ReportRun(db.Model):
@@ -48,3 +55,13 @@ class ReportRun(db.Model):
     content: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     content_type: Mapped[str | None] = mapped_column(sa.String(100))
     error: Mapped[str | None] = mapped_column(sa.Text)
+
+    requested_by = relationship("User")
+
+    __table_args__ = (
+        # The monthly reports are made once per kind and month, however many cron
+        # schedulers run the sweep at the same moment.
+        sa.Index("uq_report_runs_scheduled", "kind", "period_from", "period_to", unique=True,
+                 sqlite_where=sa.text("scheduled"), postgresql_where=sa.text("scheduled")),
+        sa.Index("ix_report_runs_created_at", "created_at"),
+    )

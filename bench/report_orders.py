@@ -1,0 +1,106 @@
+"""Benchmark of the manager reports (DESIGN.md section 9): the orders report over
+every order of the reference data set, against the yardstick of a single
+``SELECT status, count(*) FROM service_orders GROUP BY status`` over the same rows.
+
+    python bench/seed.py --database-url postgresql://postgres@127.0.0.1:5432/kotiapu_bench5 --scale 5
+    python bench/report_orders.py --database-url postgresql://postgres@127.0.0.1:5432/kotiapu_bench5
+
+``--scale 5`` seeds 1,000,000 orders. The report is the one the RQ job builds
+(``reports.aggregates.build``, the same function the dashboard calls): its period
+runs from the first day of the month of the oldest order to the newest, so every
+order is in it, grouped by month, month and category, category and provider. The
+monthly report of the last full month is timed too. Each figure is the best of
+``--repeat`` runs; the load average is printed, since the machine may be shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def best_of(repeat: int, func) -> tuple[float, object]:
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = func()
+        best = min(best, time.perf_counter() - started)
+    return best, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--kinds", default="orders", help="comma-separated report kinds to time (default: orders)")
+    args = parser.parse_args()
+    if not args.database_url:
+        raise SystemExit("give --database-url or DATABASE_URL")
+    os.environ.setdefault("INSTANCE_PATH", tempfile.mkdtemp(prefix="kotiapu-bench-"))
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+    import sqlalchemy as sa
+
+    from app import create_app
+
+    app = create_app({"DATABASE_URL": args.database_url})
+    with app.app_context():
+        from core.extensions import db
+        from orders.models import ServiceOrder
+        from reports.aggregates import HELSINKI, Filters, Period, build, local_today
+
+        dialect = db.engine.dialect.name
+        first, last, total = db.session.execute(
+            sa.select(sa.func.min(ServiceOrder.created_at), sa.func.max(ServiceOrder.created_at),
+                      sa.func.count())).one()
+        if not total:
+            raise SystemExit("no orders: seed the database with bench/seed.py first")
+        period = Period(first.astimezone(HELSINKI).date().replace(day=1), last.astimezone(HELSINKI).date())
+        last_month = Period.month_of(local_today().replace(day=1) - timedelta(days=1))
+        db.session.rollback()
+
+        def yardstick():
+            rows = db.session.execute(sa.text("SELECT status, count(*) FROM service_orders GROUP BY status")).all()
+            db.session.rollback()
+            return sum(n for _s, n in rows)
+
+        def report(kind, p):
+            def run():
+                result = build(kind, p, Filters(), language="fi")
+                db.session.rollback()
+                return result
+            return run
+
+        load_before = os.getloadavg()
+        yard_s, counted = best_of(args.repeat, yardstick)
+        assert counted == total
+        lines = [f"| database | {dialect} ({db.engine.url.render_as_string(hide_password=True)}) |",
+                 f"| orders | {total:,} ({period.start} – {period.end}, {len(period.months())} months) |",
+                 f"| yardstick `SELECT status, count(*) ... GROUP BY status` | {yard_s:.2f} s |"]
+        for kind in [k.strip() for k in args.kinds.split(",") if k.strip()]:
+            seconds, result = best_of(args.repeat, report(kind, period))
+            if kind == "orders":
+                assert result["totals"]["orders"] == total, "the report must cover every order"
+            lines.append(f"| {kind} report, all orders by month | {seconds:.2f} s "
+                         f"({seconds / yard_s:.1f} x yardstick) |")
+            seconds, result = best_of(args.repeat, report(kind, last_month))
+            covered = result["totals"].get("orders")
+            lines.append(f"| {kind} report, last month ({last_month.start:%Y-%m}"
+                         f"{f', {covered:,} orders' if covered else ''}) | {seconds:.2f} s |")
+        load_after = os.getloadavg()
+    print(f"best of {args.repeat}; load average before {load_before[0]:.2f} {load_before[1]:.2f} "
+          f"{load_before[2]:.2f}, after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} "
+          f"on {os.cpu_count()} CPUs")
+    print("| what | time |\n|---|---|")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""Report pages: the manager dashboard with its filters, the list of reports and
+the request form (``reports.index``); a report's page with its live progress bar
+(``reports.detail``), the small JSON the progress bar polls (``reports.status``)
+and the downloads (``reports.download``).
+
+Each route: look up (404 if missing) → permission → validate → one service call →
+commit → flash + redirect."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from accounts.models import Role
+from accounts.permissions import role_required
+from core.errors import ConflictError, DomainError, NotFoundError, ValidationFailed
+from core.extensions import db
+from reports import bp, dashboard
+from reports import services as svc
+from reports.aggregates import FILTER_KEYS, KIND_TITLES, Filters
+from reports.forms import FORMAT_LABELS, FilterForm, RequestForm
+
+FIELD_OF_ERROR = {"from": "date_from", "to": "date_to", **{f"filters.{k}": k for k in FILTER_KEYS}}
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _language() -> str:
+    return str(get_locale() or "fi")
+
+
+def _run_or_404(run_id: int):
+    try:
+        return svc.get_run(_user(), run_id)
+    except NotFoundError:
+        abort(404)
+
+
+def _read_filters(form: FilterForm):
+    """The period and filters of the dashboard form (defaults: the last twelve
+    months, no filters); errors are put on the form's fields."""
+    default = dashboard.default_period()
+    valid = form.validate()
+    start = form.date_from.data or default.start
+    end = form.date_to.data or (default.end if not form.date_from.data or form.date_from.data <= default.end
+                                else form.date_from.data)
+    period, errors = svc.clean_period(start, end)
+    filters, filter_errors = svc.clean_filters(form.filters() if valid else {})
+    errors.update(filter_errors)
+    for name, messages in errors.items():
+        field = form[FIELD_OF_ERROR.get(name, "date_to")]
+        field.errors = list(field.errors) + list(messages)
+    form.date_from.data, form.date_to.data = start, end
+    ok = valid and not errors
+    return (period if ok else None), (filters if ok else Filters()), ok
+
+
+def _render_index(request_form: RequestForm | None = None, status: int = 200):
+    user = _user()
+    language = _language()
+    form = FilterForm(formdata=request.args if request.method == "GET" else None)
+    if request.method == "POST":
+        # The filters come back as the request form's hidden fields.
+        form = FilterForm(formdata=None, data=_hidden_values(request_form))
+    choices = svc.filter_choices(language)
+    form.set_choices(choices["municipalities"], choices["categories"], choices["providers"])
+    period, filters, ok = _read_filters(form)
+    context = {"form": form, "ok": ok, "runs": svc.recent_runs(user, limit=15), "kind_titles": KIND_TITLES,
+               "format_labels": FORMAT_LABELS}
+    if ok:
+        results = dashboard.results(period, filters, language)
+        context.update(period=period, results=results, figures=dashboard.key_figures(results),
+                       panels=dashboard.panels(results),
+                       generated_at=datetime.fromisoformat(
+                           min(r["generated_at"] for r in results.values()).replace("Z", "+00:00")),
+                       filters_text=results["orders"]["filters_text"])
+    if request_form is None:
+        request_form = RequestForm(formdata=None, data={
+            "date_from": period.start.isoformat() if ok else "", "date_to": period.end.isoformat() if ok else "",
+            **{k: v for k, v in filters.to_dict().items()}})
+    context["request_form"] = request_form
+    if not ok:
+        status = 422
+    return render_template("reports/index.html", **context), status
+
+
+def _hidden_values(form: RequestForm | None) -> dict:
+    if form is None:
+        return {}
+    values = {k: getattr(form, k).data or None for k in FILTER_KEYS}
+    for name in ("date_from", "date_to"):
+        values[name] = _parse_date(getattr(form, name).data)
+    return values
+
+
+def _parse_date(text) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except (TypeError, ValueError):
+        return None
+
+
+@bp.get("/reports/")
+@role_required(Role.MANAGER)
+def index():
+    return _render_index()
+
+
+@bp.post("/reports/")
+@role_required(Role.MANAGER)
+def create():
+    form = RequestForm()
+    if not form.validate_on_submit():
+        return _render_index(request_form=form, status=422)
+    values = _hidden_values(form)
+    filters = {k: values[k] for k in FILTER_KEYS}
+    try:
+        run = svc.request_report(_user(), form.kind.data, values["date_from"], values["date_to"],
+                                 form.format.data, filters)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        messages = [m for ms in (exc.fields or {}).values() for m in ms] or [exc.message]
+        form.kind.errors = list(form.kind.errors) + [_("The report could not be requested: %(why)s",
+                                                       why=" ".join(messages))]
+        return _render_index(request_form=form, status=422)
+    db.session.commit()
+    flash(_("The report is being generated. This page shows its progress."), "success")
+    return redirect(url_for("reports.detail", run_id=run.id))
+
+
+@bp.get("/reports/<int:run_id>")
+@role_required(Role.MANAGER, Role.ADMIN)
+def detail(run_id: int):
+    run = _run_or_404(run_id)
+    tables = []
+    if run.status == "done" and run.result:
+        tables = [dashboard.table(s, limit=50) for s in run.result["sections"]]
+    return render_template("reports/detail.html", run=run, tables=tables, status_text=svc.status_text(run),
+                           kind_titles=KIND_TITLES, format_labels=FORMAT_LABELS,
+                           formats=("xlsx", "csv", "json"))
+
+
+@bp.get("/reports/<int:run_id>/status")
+@role_required(Role.MANAGER, Role.ADMIN)
+def status(run_id: int):
+    """What the progress bar polls (static/js/reports.js)."""
+    run = _run_or_404(run_id)
+    body = {"id": run.id, "status": run.status, "progress": run.progress, "text": svc.status_text(run)}
+    if run.status == "done":
+        body["downloads"] = {fmt: url_for("reports.download", run_id=run.id, fmt=fmt) for fmt in svc.FORMATS}
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/reports/<int:run_id>/download/<fmt>")
+@role_required(Role.MANAGER, Role.ADMIN)
+def download(run_id: int, fmt: str):
+    run = _run_or_404(run_id)
+    try:
+        content, content_type, name = svc.download(run, fmt)
+    except NotFoundError:
+        abort(404)
+    except ConflictError as exc:
+        raise DomainError(_("The report is not ready yet. Wait until its page says it is ready."),
+                          code=exc.code, status=409) from None
+    return Response(content, content_type=content_type,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
