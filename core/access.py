@@ -63,8 +63,9 @@ def record_access_many(client_ids, action: str, purpose: str, what: str = "", ac
     from core.db import utcnow
 
     now = utcnow()
-    db.session.execute(sa.insert(AccessLogEntry), [
+    # One multi-row INSERT: a list page writes up to 50 rows in one round trip.
+    db.session.execute(sa.insert(AccessLogEntry).values([
         {"at": now, "actor_id": getattr(actor, "id", None), "actor_role": getattr(actor, "role", "system"),
          "client_id": cid, "action": action, "what": what[:200], "purpose": purpose[:200], "channel": channel}
-        for cid in ids])
+        for cid in ids]))
     return len(ids)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app, request, url_for
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -76,18 +77,43 @@ def money(cents: int | None) -> str:
     return f"{sign}{grouped},{rest:02d}\u00a0€"
 
 
+_HELSINKI = ZoneInfo("Europe/Helsinki")
+# Short date and time formats per language, written out instead of asking Babel for
+# every cell: a list page formats hundreds of dates.
+_DATE_FORMATS = {"fi": "{d.day}.{d.month}.{d.year}", "sv": "{d.year}-{d.month:02d}-{d.day:02d}",
+                 "en": "{d.day} {month} {d.year}"}
+_TIME_FORMATS = {"fi": "{t.hour}.{t.minute:02d}", "sv": "{t.hour:02d}:{t.minute:02d}", "en": "{t.hour:02d}:{t.minute:02d}"}
+_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _lang() -> str:
+    lang = str(get_locale() or "fi")
+    return lang if lang in _DATE_FORMATS else "fi"
+
+
+def _date_text(d: date, lang: str) -> str:
+    return _DATE_FORMATS[lang].format(d=d, month=_EN_MONTHS[d.month - 1])
+
+
 def fmt_dt(value) -> str:
+    """A date and time in Helsinki time, short, in the page's language."""
     if value is None:
         return "–"
+    lang = _lang()
     if isinstance(value, datetime):
-        return format_datetime(value, "short")
+        local = value.astimezone(_HELSINKI) if value.tzinfo else value
+        return f"{_date_text(local.date(), lang)} {_TIME_FORMATS[lang].format(t=local)}"
     if isinstance(value, date):
-        return format_date(value, "short")
+        return _date_text(value, lang)
     return str(value)
 
 
 def fmt_date(value) -> str:
-    return "–" if value is None else format_date(value, "medium")
+    if value is None:
+        return "–"
+    if isinstance(value, datetime):
+        value = value.astimezone(_HELSINKI).date() if value.tzinfo else value.date()
+    return _date_text(value, _lang())
 
 
 def init_templating(app) -> None:

@@ -69,12 +69,14 @@ def staff_orders(actor, filters: OrderFilters, cursor: int | None = None, limit:
 def provider_inbox(actor, cursor: int | None = None, limit: int = PAGE_SIZE) -> Page:
     """The provider's inbox: offers waiting for an answer (soonest deadline first)
     and, paged, the orders the organisation has won and not yet finished."""
+    waiting = sa.select(Offer).where(Offer.provider_id == actor.provider_id, Offer.status == OfferStatus.PENDING,
+                                     Offer.sent_at.is_not(None))
     offers = db.session.scalars(
-        sa.select(Offer).where(Offer.provider_id == actor.provider_id, Offer.status == OfferStatus.PENDING,
-                               Offer.sent_at.is_not(None))
-        .options(joinedload(Offer.order).joinedload(ServiceOrder.service_type),
-                 joinedload(Offer.order).joinedload(ServiceOrder.client))
-        .order_by(Offer.deadline_at, Offer.id).limit(200)).all()
+        waiting.options(joinedload(Offer.order).joinedload(ServiceOrder.service_type),
+                        joinedload(Offer.order).joinedload(ServiceOrder.client))
+        .order_by(Offer.deadline_at, Offer.id).limit(limit)).all()
+    waiting_count = len(offers) if len(offers) < limit else db.session.scalar(
+        sa.select(sa.func.count()).select_from(waiting.subquery()))
     stmt = (sa.select(ServiceOrder)
             .where(ServiceOrder.provider_id == actor.provider_id,
                    ServiceOrder.status.in_([OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED]))
@@ -83,7 +85,7 @@ def provider_inbox(actor, cursor: int | None = None, limit: int = PAGE_SIZE) -> 
         stmt = stmt.where(ServiceOrder.id < cursor)
     rows = db.session.scalars(stmt.order_by(ServiceOrder.id.desc()).limit(limit + 1)).unique().all()
     return Page(items=rows[:limit], next_cursor=rows[limit - 1].id if len(rows) > limit else None,
-                extra={"offers": offers})
+                extra={"offers": offers, "waiting_count": waiting_count})
 
 
 def order_page(order: ServiceOrder) -> dict:
