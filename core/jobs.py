@@ -9,6 +9,20 @@ dispatch``) pushes it later. A Redis marker per row refuses a second push; the w
 marks the row done in the same transaction as the job's own changes, so a repeated
 delivery does nothing.
 
+A pusher that dies between setting the marker and enqueueing (e.g. a worker killed
+just after committing a job's changes, while pushing the jobs they recorded) leaves a
+marker without a job: after ``MARKER_GRACE_SECONDS`` the dispatcher replaces it and
+pushes the row.
+
+A worker that dies mid-job (SIGKILL, out of memory, a lost machine) leaves its job in
+RQ's StartedJobRegistry; RQ's maintenance finds it once the execution's heartbeat
+expires and retries it with the same backoff as a failure (``Retry`` below). When RQ
+has no retries left it moves the job to the FailedJobRegistry as abandoned: the
+dispatcher then writes that reason on the outbox row (unless the job recorded an error
+of its own) and does not push it again by itself (a job that kills its worker every time would otherwise do so forever); an
+administrator retries it from the jobs page. A row whose attempts are used up is not
+taken for lost when its RQ record later expires.
+
 Jobs are plain functions named by dotted path that take ids and primitives, reload
 their rows and commit nothing themselves: ``run_outbox_job`` commits.
 """
@@ -24,7 +38,7 @@ import redis
 import sqlalchemy as sa
 from flask import current_app, has_app_context
 from rq import Queue, Retry
-from rq.job import Job
+from rq.job import Job, JobStatus
 from werkzeug.utils import import_string
 
 from core.db import utcnow
@@ -37,8 +51,14 @@ log = logging.getLogger(__name__)
 QUEUES = ("default", "mail", "webhooks", "reports")
 # Backoff between attempts of a failing job, in seconds.
 RETRY_INTERVALS = [10, 60, 300, 900, 3600]
+# RQ runs a job at most this many times (the first run and its retries).
+MAX_ATTEMPTS = len(RETRY_INTERVALS) + 1
+ABANDONED = "AbandonedJobError"
 _MARKER = "kotiapu:outbox:pushed:{}"
 _MARKER_TTL = 30 * 24 * 3600
+# A marker without its RQ job older than this was left by a pusher that died between
+# the two steps (pushing takes milliseconds; a failed enqueue removes its marker).
+MARKER_GRACE_SECONDS = 30
 _SESSION_KEY = "outbox_ids"
 
 # After a failed push the web process does not try Redis again for a few seconds,
@@ -95,9 +115,10 @@ def push_jobs(ids: list[int]) -> int:
     try:
         conn_r = get_redis()
         for row_id, queue, run_at in rows:
-            # False means an earlier push took it: only the row's stamp was missing.
-            _push_one(conn_r, row_id, queue, run_at)
-            pushed.append(row_id)
+            # False: another pusher is between its marker and its enqueue; the row
+            # stays pending and the dispatcher looks again.
+            if _push_one(conn_r, row_id, queue, run_at):
+                pushed.append(row_id)
     except redis.exceptions.RedisError as exc:
         _breaker["until"] = time.monotonic() + BREAKER_SECONDS
         log.warning("redis unavailable, %d job(s) kept in the outbox: %s", len(rows) - len(pushed), exc.__class__.__name__)
@@ -110,9 +131,19 @@ def push_jobs(ids: list[int]) -> int:
 
 
 def _push_one(r: redis.Redis, row_id: int, queue: str, run_at: datetime | None) -> bool:
+    """Push one row unless its marker says it was pushed. True when the job is in
+    Redis now (pushed by this call or by an earlier one whose stamp was missing)."""
     marker = _MARKER.format(row_id)
     if not r.set(marker, "1", nx=True, ex=_MARKER_TTL):
-        return False
+        if Job.exists(f"outbox-{row_id}", connection=r):
+            return True  # an earlier push took it: only the row's stamp was missing
+        if _MARKER_TTL - r.ttl(marker) < MARKER_GRACE_SECONDS:
+            return False  # another pusher is between its marker and its enqueue
+        # The pusher died between its marker and its enqueue (a worker killed right
+        # after committing a job's changes): the marker is all there is. Replace it.
+        r.delete(marker)
+        if not r.set(marker, "1", nx=True, ex=_MARKER_TTL):
+            return False
     try:
         q = Queue(queue, connection=r)
         options = dict(job_id=f"outbox-{row_id}", retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
@@ -132,7 +163,10 @@ def _push_one(r: redis.Redis, row_id: int, queue: str, run_at: datetime | None) 
 
 def dispatch_pending(limit: int = 1000, stale_after: timedelta = timedelta(minutes=30)) -> int:
     """Push outbox rows that Redis did not take, and re-push rows whose RQ job has
-    vanished (a Redis restart without persistence) before they ran. Idempotent."""
+    vanished (a Redis restart without persistence) before they ran. A row whose job
+    RQ gave up on as abandoned (its worker died on the last attempt) gets that reason
+    as its error and stays for an administrator; so does a row whose attempts are
+    used up when its RQ record expires. Idempotent."""
     now = utcnow()
     with db.engine.connect() as conn:
         pending = conn.execute(
@@ -140,28 +174,56 @@ def dispatch_pending(limit: int = 1000, stale_after: timedelta = timedelta(minut
             .order_by(OutboxJob.id).limit(limit)
         ).scalars().all()
         stale = conn.execute(
-            sa.select(OutboxJob.id).where(
+            sa.select(OutboxJob.id, OutboxJob.attempts, OutboxJob.last_error).where(
                 OutboxJob.pushed_at < now - stale_after, OutboxJob.done_at.is_(None),
                 sa.or_(OutboxJob.run_at.is_(None), OutboxJob.run_at < now - stale_after),
             ).order_by(OutboxJob.id).limit(limit)
-        ).scalars().all()
+        ).all()
     count = 0
     if stale:
+        lost, abandoned = [], {}
         try:
             r = get_redis()
-            lost = [i for i in stale if not Job.exists(f"outbox-{i}", connection=r)]
+            found = Job.fetch_many([f"outbox-{row.id}" for row in stale], connection=r)
+            for row, job in zip(stale, found):
+                if job is None:
+                    if row.attempts < MAX_ATTEMPTS:
+                        lost.append(row.id)
+                elif row.last_error is None and job.get_status(refresh=False) == JobStatus.FAILED:
+                    # Failed without ever raising: RQ gave up because its worker died.
+                    reason = _abandoned_reason(job, row.attempts)
+                    if reason:
+                        abandoned[row.id] = reason
             for i in lost:
                 r.delete(_MARKER.format(i))
         except redis.exceptions.RedisError:
-            lost = []
+            lost, abandoned = [], {}
         if lost:
             with db.engine.begin() as conn:
                 conn.execute(sa.update(OutboxJob).where(OutboxJob.id.in_(lost)).values(pushed_at=None))
             pending = sorted(set(pending) | set(lost))
+        if abandoned:
+            with db.engine.begin() as conn:
+                for row_id, reason in abandoned.items():
+                    conn.execute(sa.update(OutboxJob).where(OutboxJob.id == row_id, OutboxJob.done_at.is_(None))
+                                 .values(last_error=reason))
+            log.warning("%d outbox job(s) abandoned by dead workers and given up by RQ: %s",
+                        len(abandoned), ", ".join(f"outbox-{i}" for i in abandoned))
     _breaker["until"] = 0.0  # the dispatcher always tries
     if pending:
         count = push_jobs(pending)
     return count
+
+
+def _abandoned_reason(job: Job, attempts: int) -> str | None:
+    """The error to record when RQ failed ``job`` because its worker died, else None
+    (a job that raised has its own error on the row already)."""
+    result = job.latest_result()
+    text = (result.exc_string if result is not None else None) or ""
+    if ABANDONED not in text:
+        return None
+    return (f"{ABANDONED}: the worker running the job died (attempt {attempts}) and RQ has no retries left; "
+            "not pushed again automatically: retry it from the jobs page once the cause is known.")
 
 
 _engine_pid = {"pid": os.getpid()}

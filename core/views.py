@@ -46,3 +46,6 @@ def dev_mail():
         abort(404)
     messages = db.session.scalars(sa.select(OutgoingEmail).order_by(OutgoingEmail.id.desc()).limit(100)).all()
     return render_template("core/dev_mail.html", messages=messages)
+
+
+import core.admin_jobs  # noqa: E402,F401

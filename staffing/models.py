@@ -1,5 +1,6 @@
 """Staffing-agency requests: what agencies cover, the requests, their shifts, the
-fan-out record and the agencies' offers."""
+fan-out record and the agencies' offers. The request and offer state machines are
+the tables ``STAFFING_TRANSITIONS`` and ``OFFER_TRANSITIONS``."""
 
 from __future__ import annotations
 
@@ -33,6 +34,40 @@ class StaffingOfferStatus(StrEnum):
     WITHDRAWN = "withdrawn"
     SELECTED = "selected"
     NOT_SELECTED = "not_selected"
+
+
+class StaffingAction(StrEnum):
+    CLOSE = "close"      # the answer time passed (job or sweep)
+    FILL = "fill"        # the selected offers cover the headcount
+    REOPEN = "reopen"    # staff give the agencies a new answer time
+    CANCEL = "cancel"    # staff no longer need the people
+
+
+class OfferAction(StrEnum):
+    WITHDRAW = "withdraw"  # the agency takes its offer back before selection
+    SELECT = "select"      # staff choose the offer
+    REJECT = "reject"      # the request was filled by others or cancelled
+
+
+S, A = StaffingStatus, StaffingAction
+# {(state, action): next_state}. Anything missing is refused. Each action leads to
+# one state, so an action is one conditional UPDATE over its source states.
+STAFFING_TRANSITIONS: dict[tuple[StaffingStatus, StaffingAction], StaffingStatus] = {
+    (S.OPEN, A.CLOSE): S.CLOSED,
+    (S.OPEN, A.FILL): S.FILLED,
+    (S.OPEN, A.CANCEL): S.CANCELLED,
+    (S.CLOSED, A.FILL): S.FILLED,
+    (S.CLOSED, A.REOPEN): S.OPEN,
+    (S.CLOSED, A.CANCEL): S.CANCELLED,
+    (S.FILLED, A.CANCEL): S.CANCELLED,
+}
+O, OA = StaffingOfferStatus, OfferAction
+OFFER_TRANSITIONS: dict[tuple[StaffingOfferStatus, OfferAction], StaffingOfferStatus] = {
+    (O.OFFERED, OA.WITHDRAW): O.WITHDRAWN,
+    (O.OFFERED, OA.SELECT): O.SELECTED,
+    (O.OFFERED, OA.REJECT): O.NOT_SELECTED,
+}
+del S, A, O, OA
 
 
 class StaffingCoverage(db.Model):
