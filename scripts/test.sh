@@ -18,6 +18,9 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 
+# Every user-visible string must be translated to Finnish and Swedish.
+bash scripts/i18n.sh check
+
 args=(-p no:cacheprovider "$@")
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
   echo "== full suite on ${TEST_DATABASE_URL} and ${TEST_REDIS_URL:-embedded Redis}"
