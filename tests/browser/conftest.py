@@ -103,7 +103,7 @@ def live_server():
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+        pytest.fail(f"{CHROMIUM} is not installed (apt-get install chromium): the browser tests cannot run")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
