@@ -97,10 +97,13 @@ def serve_command(host: str, port: int, workers: int, no_demo: bool):
     db.session.remove()
     db.engine.dispose()
     flask_cmd = [sys.executable, "-m", "flask", "--app", "app"]
+    # Each child leads a process group of its own, so stopping it stops everything it
+    # started (gunicorn's workers, the worker's cron scheduler) and nothing is orphaned.
     procs = [
-        subprocess.Popen(flask_cmd + ["worker"], env=env),
+        subprocess.Popen(flask_cmd + ["worker"], env=env, start_new_session=True),
         subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", "4",
-                          "--bind", f"{host}:{port}", "--access-logfile", "-", "app:create_app()"], env=env),
+                          "--graceful-timeout", "5", "--bind", f"{host}:{port}", "--access-logfile", "-",
+                          "app:create_app()"], env=env, start_new_session=True),
     ]
     click.echo(f"platform running at http://{host}:{port} (Ctrl-C stops it)")
     stopping = {"flag": False}
@@ -115,16 +118,23 @@ def serve_command(host: str, port: int, workers: int, no_demo: bool):
             time.sleep(0.5)
     finally:
         for p in procs:
-            if p.poll() is None:
-                p.terminate()
+            _signal_group(p, signal.SIGTERM)
         for p in procs:
             try:
-                p.wait(10)
+                p.wait(15)
             except subprocess.TimeoutExpired:
-                p.kill()
+                pass
+            _signal_group(p, signal.SIGKILL)
         if embedded is not None:
             _stop_embedded(embedded)
         click.echo("stopped")
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _stop_embedded(server) -> None:
