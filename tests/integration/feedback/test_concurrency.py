@@ -1,5 +1,6 @@
 """Single use under two simultaneous submissions: exactly one is stored, the other
-is told the link was used (PostgreSQL: real row locks and concurrent sessions)."""
+is told the link was used. Runs on both databases: PostgreSQL with real row locks,
+SQLite with its single writer (the second UPDATE waits for the first to commit)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import IS_POSTGRES
-
-pytestmark = [pytest.mark.postgres,
-              pytest.mark.skipif(not IS_POSTGRES, reason="needs PostgreSQL for concurrent transactions")]
+pytestmark = pytest.mark.smoke
 
 
 def test_two_concurrent_submissions_store_exactly_one(app, db, order, make_link):
