@@ -18,7 +18,9 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 
-# Every user-visible string must be translated to Finnish and Swedish.
+# Every user-visible string must be translated to Finnish and Swedish; the compiled
+# catalogues are built from the .po files here (they are not committed).
+bash scripts/i18n.sh compile >/dev/null
 bash scripts/i18n.sh check
 
 args=(-p no:cacheprovider "$@")

@@ -14,10 +14,13 @@ job, so nothing would be interrupted.) See docs/jobs.md.
 
 RQ finds a dead SimpleWorker's job only when the job's execution heartbeat expires
 (job timeout 600 s + 60 s), and the dead worker's scheduler lock expires 61 s after
-its last heartbeat. The test does not wait those eleven minutes: it expires the lock
-and runs RQ's own ``StartedJobRegistry.cleanup`` with the timestamp at which the
-execution expires, which is what the surviving worker's maintenance does then. RQ
-retries the job after the first backoff (10 s) and the new worker runs it.
+its last heartbeat. The test does not wait those eleven minutes, and it does not
+wait on RQ's clocks at all: it expires the lock, runs RQ's own
+``StartedJobRegistry.cleanup`` with the timestamp at which the execution expires
+(what the surviving worker's maintenance does then), which schedules the retry after
+the first backoff (10 s), and then moves the due retry to its queue as RQ's scheduler
+does when that time comes. Every wait is for a condition the test controls, and a
+wait fails only when nothing has moved for a while, with the registries' contents.
 """
 
 from __future__ import annotations
@@ -32,11 +35,13 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from rq.registry import StartedJobRegistry
+from rq import Queue
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
 from core.api import iso
 from core.db import utcnow
-from core.jobs import QUEUES
+from core.jobs import QUEUES, RETRY_INTERVALS
 from core.models import OutboxJob, OutgoingEmail
 from providers.models import Provider
 from staffing import services
@@ -106,28 +111,56 @@ def _progress(db, request_id: int) -> tuple[int, int]:
     return recipients, sent
 
 
-def _wait(condition, timeout: float, what: str, log_path) -> None:
+def _registries(conn) -> str:
+    lines = []
+    for name in QUEUES:
+        q = Queue(name, connection=conn)
+        lines.append(f"{name}: queued {q.count}, started {StartedJobRegistry(name, connection=conn).count}, "
+                     f"scheduled {ScheduledJobRegistry(name, connection=conn).count}, "
+                     f"failed {q.failed_job_registry.count}")
+    return "\n".join(lines)
+
+
+def _wait(condition, timeout: float, what: str, log_path, progress=None, conn=None) -> None:
+    """Wait until ``condition()``. With ``progress`` (a function whose value changes
+    while work is being done) the timeout counts from the last change, so a slow
+    machine is not taken for a stuck worker."""
     deadline = time.monotonic() + timeout
+    last = progress() if progress else None
     while time.monotonic() < deadline:
         if condition():
             return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}\n" + log_path.read_text()[-4000:])
+        if progress:
+            now = progress()
+            if now != last:
+                last, deadline = now, time.monotonic() + timeout
+        time.sleep(0.05)
+    state = f"\nprogress: {last}\n{_registries(conn)}" if conn is not None else ""
+    raise AssertionError(f"timed out waiting for {what}{state}\n" + log_path.read_text()[-4000:])
 
 
-def _fast_forward_past_dead_worker(conn) -> int:
-    """What the surviving worker's maintenance does once the dead worker's execution
-    heartbeat has expired (and its scheduler lock with it): RQ's own cleanup, run at
-    the moment the execution expires. Returns the number of abandoned executions."""
-    found = 0
+def _fast_forward_past_dead_worker(conn) -> list[str]:
+    """What RQ does once the dead worker's execution heartbeat has expired (and its
+    scheduler lock with it): the surviving worker's maintenance runs RQ's own cleanup,
+    which schedules a retry of each abandoned job after the first backoff; when that
+    time comes, RQ's scheduler moves the retry to its queue. Both are done here at
+    once, with RQ's own registries. Returns the ids of the abandoned jobs."""
+    abandoned = []
     for name in QUEUES:
         conn.delete(f"rq:scheduler-lock:{name}")  # TTL 61 s after the dead scheduler's last heartbeat
         registry = StartedJobRegistry(name, connection=conn)
-        scores = [score for _member, score in conn.zrange(registry.key, 0, -1, withscores=True)]
-        if scores:
-            found += len(scores)
-            registry.cleanup(timestamp=max(scores) + 1)
-    return found
+        entries = conn.zrange(registry.key, 0, -1, withscores=True)
+        if not entries:
+            continue
+        abandoned += [(m.decode() if isinstance(m, bytes) else m).split(":")[0] for m, _score in entries]
+        registry.cleanup(timestamp=max(score for _member, score in entries) + 1)
+        scheduled = ScheduledJobRegistry(name, connection=conn)
+        queue = Queue(name, connection=conn)
+        for job_id in scheduled.get_jobs_to_schedule(timestamp=int(time.time()) + RETRY_INTERVALS[0] + 1):
+            job = Job.fetch(job_id, connection=conn)
+            scheduled.remove(job)
+            queue.enqueue_job(job)
+    return abandoned
 
 
 @pytest.mark.parametrize("phase", ["fan-out", "sending"])
@@ -168,15 +201,23 @@ def test_worker_killed_mid_fan_out_every_agency_notified_exactly_once(app, db, w
         _stop(first)
     at_kill = _progress(db, req.id)[index]
     assert 0 < at_kill < AGENCIES, "the worker was not killed mid-way"
-    assert _fast_forward_past_dead_worker(conn) == 1  # the job the dead worker was running
+    [abandoned] = _fast_forward_past_dead_worker(conn)  # the job the dead worker was running
+    # RQ retries it (it was still running, so it is queued again), unless the kill came
+    # after RQ had recorded its end; either way nothing of it is left half-done.
+    assert Job.fetch(abandoned, connection=conn).get_status() in ("queued", "finished"), _registries(conn)
 
     second = _start_worker(env, log_path)
     try:
-        _wait(lambda: _progress(db, req.id) == (AGENCIES, AGENCIES), 120, "every agency notified", log_path)
-        _wait(lambda: not db.session.scalar(sa.select(sa.func.count()).select_from(OutboxJob)
-                                            .where(OutboxJob.done_at.is_(None),
-                                                   OutboxJob.func != "staffing.jobs.close_round"))
-              or db.session.rollback(), 60, "every job done", log_path)
+        _wait(lambda: _progress(db, req.id) == (AGENCIES, AGENCIES), 60, "every agency notified", log_path,
+              progress=lambda: _progress(db, req.id), conn=conn)
+
+        def jobs_left() -> int:
+            left = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxJob)
+                                     .where(OutboxJob.done_at.is_(None), OutboxJob.func != "staffing.jobs.close_round"))
+            db.session.rollback()
+            return left
+
+        _wait(lambda: jobs_left() == 0, 60, "every job done", log_path, progress=jobs_left, conn=conn)
     finally:
         _stop(second)
 
