@@ -45,8 +45,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from core.security import init_security
     from core.errors import register_error_handlers
+    from core.uow import init_unit_of_work
     from accounts.login import init_login
 
+    init_unit_of_work(app)
     init_security(app)
     register_error_handlers(app)
     init_login(app)

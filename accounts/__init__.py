@@ -6,6 +6,13 @@ bp = Blueprint("accounts", __name__)
 
 
 def init_app(app) -> None:
+    from flask_babel import lazy_gettext as _l
+
     from accounts import api, views  # noqa: F401  (routes)
+    from accounts.sections import admin_section
+    from core.registry import register_dashboard, register_navigation
+    from core.roles import Role
 
     app.register_blueprint(bp)
+    register_navigation(Role.ADMIN, "accounts.admin_users", _l("Users"), 30)
+    register_dashboard(Role.ADMIN, admin_section)

@@ -11,14 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import UTCDateTime, utcnow
 from core.extensions import db
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    STAFF = "staff"
-    MANAGER = "manager"
-    PROVIDER = "provider"
-    CLIENT = "client"
+from core.roles import Role  # noqa: F401  (re-exported: the user model and its roles)
 
 
 class ProviderRole(StrEnum):

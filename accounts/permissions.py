@@ -14,23 +14,7 @@ import sqlalchemy as sa
 from flask import abort
 from flask_login import current_user, login_required
 
-from accounts.models import Role
-
-
-def role_required(*roles: str):
-    """Web view guard: logged in (else redirect to login) and one of ``roles`` (else 403)."""
-
-    def decorate(view):
-        @wraps(view)
-        @login_required
-        def wrapper(*args, **kwargs):
-            if current_user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorate
+from core.roles import Role, role_required  # noqa: F401  (re-exported for the domains)
 
 
 def represented_client_ids(user) -> sa.Select:

@@ -8,9 +8,20 @@ bp = Blueprint("clients", __name__, url_prefix="/clients")
 def init_app(app) -> None:
     from clients import api, views  # noqa: F401  (routes)
     from clients.queries import order_thread_for_viewer, sender_label
+    from flask_babel import lazy_gettext as _l
+
+    from clients.sections import client_section, staff_section
+    from core.registry import register_dashboard, register_navigation
+    from core.roles import Role
     from core.worker import register_periodic
 
     app.register_blueprint(bp)
+    register_navigation(Role.STAFF, "clients.search", _l("Clients"), 10)
+    register_navigation(Role.STAFF, "clients.guidance_contacts", _l("Guidance contacts"), 40)
+    register_navigation(Role.CLIENT, "clients.my_network", _l("Who helps me"), 10)
+    register_navigation(Role.CLIENT, "clients.my_access_log", _l("Who has seen my data"), 20)
+    register_dashboard(Role.STAFF, staff_section)
+    register_dashboard(Role.CLIENT, client_section)
     # The order page includes templates/clients/_order_messages.html, which asks for its thread.
     app.add_template_global(order_thread_for_viewer, "order_messages")
     app.add_template_global(sender_label, "message_sender_label")

@@ -26,7 +26,6 @@ from clients.portal import acts_for_several, current_client_id
 from core.access import Purpose, record_access, record_access_many
 from core.errors import DomainError
 from core.extensions import db
-from core.templating import render_then_commit
 
 
 def _form_errors(form, exc: DomainError) -> None:
@@ -93,7 +92,7 @@ def search():
             current_user, form.q.data or "", form.birth_date.data, form.postal_code.data or None,
             responsible_worker_id=current_user.id if form.mine.data else None, segment=form.segment.data or None,
             only_flagged=bool(form.flagged.data), limit=100)
-    return render_then_commit("clients/search.html", form=form, results=results)
+    return render_template("clients/search.html", form=form, results=results)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -137,7 +136,7 @@ def detail(client_id: int):
     from clients.models import SEGMENT_CHECK_DAYS, Segment
 
     next_check = (client.last_check_at or client.created_at) + timedelta(days=SEGMENT_CHECK_DAYS[Segment(client.segment)])
-    return render_then_commit(
+    return render_template(
         "clients/detail.html", client=client, show_contact=services.shows_contact(client, current_user),
         next_check=next_check,
         handover_form=handover, consent_form=consent, message_form=message, done_form=FollowUpDoneForm(),
@@ -369,7 +368,7 @@ def access_log():
                            "list", Purpose.GUIDANCE, what="name in access-log search")
     args = {k: v for k, v in request.args.items() if k != "cursor"}
     next_url = url_for("clients.access_log", cursor=rows[-1].id, **args) if has_next and rows else None
-    return render_then_commit("clients/access_log.html", form=form, rows=rows, client=client, next_url=next_url,
+    return render_template("clients/access_log.html", form=form, rows=rows, client=client, next_url=next_url,
                               action_label=queries.staff_action_label)
 
 
@@ -441,7 +440,7 @@ def choose():
     for c in clients:
         record_access(c.id, "list", services.client_side_purpose(current_user, c.id),
                       what="name in the list of whose services")
-    return render_then_commit("clients/choose.html", clients=clients, current_id=current_client_id(current_user))
+    return render_template("clients/choose.html", clients=clients, current_id=current_client_id(current_user))
 
 
 @bp.get("/me/network")
@@ -450,7 +449,7 @@ def my_network():
     client = _portal_client("my network")
     if client is None:
         return _no_client()
-    return render_then_commit("clients/my_network.html", client=client,
+    return render_template("clients/my_network.html", client=client,
                               entries=queries.network(client, include_ended=False),
                               several=acts_for_several(current_user))
 
@@ -466,7 +465,7 @@ def my_access_log():
     has_next = len(rows) > queries.PAGE_SIZE
     rows = rows[:queries.PAGE_SIZE]
     next_url = url_for("clients.my_access_log", cursor=rows[-1].id, client=client.id) if has_next and rows else None
-    return render_then_commit("clients/my_access_log.html", client=client, rows=rows, next_url=next_url,
+    return render_template("clients/my_access_log.html", client=client, rows=rows, next_url=next_url,
                               several=acts_for_several(current_user), action_words=queries.action_words,
                               purpose_words=queries.purpose_words, what_words=queries.what_words)
 
@@ -534,7 +533,7 @@ def my_data():
         return _no_client()
     from clients.models import ClientEventAction
 
-    return render_then_commit(
+    return render_template(
         "clients/my_data.html", client=client, own=services.is_own_record(current_user, client.id),
         form=ErasureRequestForm(), declined=queries.latest_event(client.id, ClientEventAction.ERASURE_DECLINED),
         several=acts_for_several(current_user))

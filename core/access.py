@@ -4,11 +4,14 @@ refuse it); staff search them, and a client sees who has looked at their data.""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import has_request_context, request
 from flask_login import current_user
 
+from core.db import utcnow
 from core.extensions import db
 from core.models import AccessLogEntry
+from core.uow import defer_access_rows
 
 
 class Purpose:
@@ -23,49 +26,40 @@ class Purpose:
     FEEDBACK = "recording feedback"
 
 
-def record_access(client_id: int, action: str, purpose: str, what: str = "", actor=None) -> AccessLogEntry:
-    """Append one access-log row in the current transaction.
-
-    ``actor`` defaults to the logged-in user; jobs pass ``actor=None`` outside a
-    request and are logged as the system. ``what`` names the data (e.g. ``contact
-    details``), never its content.
-    """
+def _actor_and_channel(actor):
     if actor is None and has_request_context() and current_user and current_user.is_authenticated:
         actor = current_user
     channel = "system"
     if has_request_context():
         channel = "api" if request.path.startswith("/api/") else "web"
-    entry = AccessLogEntry(
-        actor_id=getattr(actor, "id", None),
-        actor_role=getattr(actor, "role", "system"),
-        client_id=client_id,
-        action=action,
-        what=what[:200],
-        purpose=purpose[:200],
-        channel=channel,
-    )
-    db.session.add(entry)
-    return entry
+    return actor, channel
+
+
+def _rows(client_ids, action: str, purpose: str, what: str, actor) -> list[dict]:
+    actor, channel = _actor_and_channel(actor)
+    now = utcnow()
+    return [{"at": now, "actor_id": getattr(actor, "id", None), "actor_role": getattr(actor, "role", "system"),
+             "client_id": cid, "action": action, "what": what[:200], "purpose": purpose[:200], "channel": channel}
+            for cid in client_ids]
+
+
+def record_access(client_id: int, action: str, purpose: str, what: str = "", actor=None) -> None:
+    """Log one read or change of a client's data.
+
+    ``actor`` defaults to the logged-in user; jobs pass ``actor=None`` outside a
+    request and are logged as the system. ``what`` names the data (e.g. ``contact
+    details``), never its content. In a request the row is written when the request
+    ends, and it survives a rollback of the request's own changes (``core.uow``).
+    """
+    record_access_many([client_id], action, purpose, what, actor)
 
 
 def record_access_many(client_ids, action: str, purpose: str, what: str = "", actor=None) -> int:
     """One access-log row per client shown in a list, written in one statement."""
-    import sqlalchemy as sa
-
     ids = sorted(set(client_ids))
     if not ids:
         return 0
-    if actor is None and has_request_context() and current_user and current_user.is_authenticated:
-        actor = current_user
-    channel = "system"
-    if has_request_context():
-        channel = "api" if request.path.startswith("/api/") else "web"
-    from core.db import utcnow
-
-    now = utcnow()
-    # One multi-row INSERT: a list page writes up to 50 rows in one round trip.
-    db.session.execute(sa.insert(AccessLogEntry).values([
-        {"at": now, "actor_id": getattr(actor, "id", None), "actor_role": getattr(actor, "role", "system"),
-         "client_id": cid, "action": action, "what": what[:200], "purpose": purpose[:200], "channel": channel}
-        for cid in ids]))
+    rows = _rows(ids, action, purpose, what, actor)
+    if not defer_access_rows(rows):
+        db.session.execute(sa.insert(AccessLogEntry).values(rows))
     return len(ids)

@@ -100,20 +100,28 @@ def _html_error(status: int, message: str | None = None):
 
 
 def register_error_handlers(app) -> None:
+    from core.uow import mark_failed, undo_changes
+
+    # Every handler marks the request as failed: the unit of work (core.uow) then
+    # rolls back, and drops the access rows of data the error page does not show.
+
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
+        mark_failed()
         if is_api_request():
             return api_error(exc.status, exc.code, exc.message, exc.fields)
         return _html_error(exc.status, exc.message)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
+        mark_failed()
         if is_api_request():
             return api_error(400, "csrf_failed", exc.description)
         return _html_error(400, _l("The form had expired or was sent from elsewhere. Reload the page and send it again; nothing was saved."))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        mark_failed()
         status = exc.code or 500
         if is_api_request():
             message = exc.description if status != 404 else "Not found."
@@ -126,10 +134,9 @@ def register_error_handlers(app) -> None:
     @app.errorhandler(Exception)
     def unhandled(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
-        from core.extensions import db
-
+        mark_failed()
         try:
-            db.session.rollback()
+            undo_changes()  # before the error page reads anything (the session may be broken)
         except Exception:  # noqa: BLE001 - the session may be unusable; the page must still render
             pass
         if is_api_request():

@@ -11,39 +11,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from core.i18n import LANGUAGE_NAMES
-
-# (endpoint, label) per role. An entry shows only once its endpoint exists, so a
-# domain adds its pages here and the menu grows with the features.
-NAVIGATION = {
-    "admin": [("core.dashboard", _l("Dashboard")), ("providers.admin_list", _l("Providers")),
-              ("marketplace.admin_catalogue", _l("Service catalogue")), ("accounts.admin_users", _l("Users")),
-              ("feedback.moderation", _l("Feedback")), ("core.admin_jobs", _l("Jobs"))],
-    "staff": [("core.dashboard", _l("Dashboard")), ("clients.search", _l("Clients")),
-              ("orders.staff_list", _l("Orders")), ("staffing.staff_list", _l("Staffing requests")),
-              ("clients.guidance_contacts", _l("Guidance contacts"))],
-    "manager": [("core.dashboard", _l("Dashboard")), ("reports.index", _l("Reports")),
-                ("feedback.needs_met", _l("Needs met"))],
-    "provider": [("core.dashboard", _l("Dashboard")), ("orders.provider_inbox", _l("Order inbox")),
-                 ("marketplace.provider_purchases", _l("Purchases")), ("staffing.agency_inbox", _l("Staffing requests")),
-                 ("providers.organisation", _l("Organisation")), ("feedback.provider_feedback", _l("Feedback"))],
-    "client": [("core.dashboard", _l("My services")), ("clients.my_network", _l("Who helps me")),
-               ("clients.my_access_log", _l("Who has seen my data")), ("marketplace.catalogue", _l("Buy services"))],
-}
-
+from core.registry import NAVIGATION, STATUS_LABELS, register_navigation, register_status_labels
+from core.roles import Role
 
 ROLE_LABELS = {"admin": _l("Administrator"), "staff": _l("Guidance staff"), "manager": _l("Manager"),
                "provider": _l("Provider"), "client": _l("Client")}
-
-STATUS_LABELS = {
-    "offered": _l("Offered"), "accepted": _l("Accepted"), "in_progress": _l("In progress"),
-    "completed": _l("Completed"), "closed": _l("Closed"), "cancelled": _l("Cancelled"),
-    "escalated": _l("Escalated"), "pending": _l("Waiting for answer"), "declined": _l("Declined"),
-    "expired": _l("Expired"), "withdrawn": _l("Withdrawn"), "pending_payment": _l("Waiting for payment"),
-    "paid": _l("Paid"), "fulfilled": _l("Delivered"), "refunded": _l("Refunded"), "open": _l("Open"),
-    "filled": _l("Filled"), "queued": _l("Queued"), "running": _l("Running"), "done": _l("Done"),
-    "failed": _l("Failed"), "approved": _l("Approved"), "rejected": _l("Rejected"),
-    "suspended": _l("Suspended"), "info_requested": _l("More information requested"),
-}
 
 
 def role_label(role: str) -> str:
@@ -55,10 +27,11 @@ def status_label(status: str) -> str:
 
 
 def navigation():
+    """The menu of the user's role: what the domains registered (core.registry)."""
     if not current_user.is_authenticated:
         return []
     items = []
-    for endpoint, label in NAVIGATION.get(current_user.role, []):
+    for _position, endpoint, label in NAVIGATION.get(current_user.role, []):
         if endpoint in current_app.view_functions:
             items.append({"url": url_for(endpoint), "label": label,
                           "current": request.endpoint == endpoint})
@@ -117,6 +90,11 @@ def fmt_date(value) -> str:
 
 
 def init_templating(app) -> None:
+    for role in Role:
+        register_navigation(role, "core.dashboard", _l("My services") if role == Role.CLIENT else _l("Dashboard"), 0)
+    register_navigation(Role.ADMIN, "core.admin_jobs", _l("Jobs"), 90)
+    register_status_labels({"queued": _l("Queued"), "running": _l("Running"), "done": _l("Done"),
+                            "failed": _l("Failed")})
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["dt"] = fmt_dt
     app.jinja_env.filters["d"] = fmt_date
@@ -132,15 +110,3 @@ def init_templating(app) -> None:
             "language_names": LANGUAGE_NAMES,
             "dev_mail_enabled": not app.config["PRODUCTION"] and not app.config.get("MAIL_URL"),
         }
-
-
-def render_then_commit(template: str, **context) -> str:
-    """Render, then commit (the access-log rows a page writes). Committing first
-    would expire the loaded rows and the template would reload them one by one."""
-    from flask import render_template
-
-    from core.extensions import db
-
-    html = render_template(template, **context)
-    db.session.commit()
-    return html

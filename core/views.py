@@ -6,9 +6,10 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from core.dashboard import DASHBOARDS
 from core.extensions import db
-from core.models import OutgoingEmail
+from core.models import OutboxJob, OutgoingEmail
+from core.registry import dashboard_context, register_dashboard
+from core.roles import Role
 
 bp = Blueprint("core", __name__)
 
@@ -23,8 +24,17 @@ def index():
 @bp.get("/dashboard")
 @login_required
 def dashboard():
-    data = DASHBOARDS[current_user.role](current_user)
+    data = dashboard_context(current_user)
     return render_template(f"core/dashboard_{current_user.role}.html", **data)
+
+
+def _jobs_section(user) -> dict:
+    """Core's part of the administrator's dashboard: jobs not yet done."""
+    return {"jobs_waiting": db.session.scalar(
+        sa.select(sa.func.count()).select_from(OutboxJob).where(OutboxJob.done_at.is_(None)))}
+
+
+register_dashboard(Role.ADMIN, _jobs_section)
 
 
 @bp.get("/healthz")

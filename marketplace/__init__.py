@@ -9,9 +9,20 @@ bp = Blueprint("marketplace", __name__)
 def init_app(app) -> None:
     from core.extensions import csrf
     from core.worker import register_periodic
+    from flask_babel import lazy_gettext as _l
+
+    from core.registry import register_dashboard, register_navigation, register_status_labels
+    from core.roles import Role
     from marketplace import api, views  # noqa: F401  (routes)
+    from marketplace.sections import provider_section
 
     # Stripe signs its webhook; it cannot carry our CSRF token.
     csrf.exempt(views.stripe_webhook)
     app.register_blueprint(bp)
+    register_navigation(Role.ADMIN, "marketplace.admin_catalogue", _l("Service catalogue"), 20)
+    register_navigation(Role.PROVIDER, "marketplace.provider_purchases", _l("Purchases"), 20)
+    register_navigation(Role.CLIENT, "marketplace.catalogue", _l("Buy services"), 30)
+    register_dashboard(Role.PROVIDER, provider_section)
+    register_status_labels({"pending_payment": _l("Waiting for payment"), "paid": _l("Paid"),
+                            "fulfilled": _l("Delivered"), "refunded": _l("Refunded")})
     register_periodic("marketplace.jobs.sync_stale_checkouts", "default", 15 * 60)

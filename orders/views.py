@@ -15,7 +15,6 @@ from clients.services import get_client
 from core.access import Purpose, record_access, record_access_many
 from core.errors import DomainError
 from core.extensions import db
-from core.templating import render_then_commit
 from marketplace.services import list_service_types
 from orders import bp, queries, services
 from orders.forms import CancelForm, CloseForm, DeclineForm, OrderForm, ReofferForm, VisitForm
@@ -59,7 +58,7 @@ def staff_list():
     workers = db.session.execute(sa.select(User.id, User.name).where(User.role == Role.STAFF, User.active.is_(True))
                                  .order_by(User.name)).all()
     args = {k: v for k, v in request.args.items() if k != "cursor"}
-    return render_then_commit("orders/staff_list.html", filters=filters, page=page, args=args,
+    return render_template("orders/staff_list.html", filters=filters, page=page, args=args,
                               statuses=list(OrderStatus), service_types=queries.service_type_choices(),
                               workers=workers)
 
@@ -110,7 +109,7 @@ def new():
 def provider_inbox():
     page = queries.provider_inbox(current_user, cursor=_cursor())
     record_access_many([o.client_id for o in page.items], "list", Purpose.SERVICE, what="name in provider inbox")
-    return render_then_commit("orders/provider_inbox.html", page=page)
+    return render_template("orders/provider_inbox.html", page=page)
 
 
 @bp.get("/<int:order_id>")
@@ -138,7 +137,7 @@ def detail(order_id: int):
         from feedback.services import feedback_url_for_order
 
         feedback_url = feedback_url_for_order(order.id)
-    return render_then_commit(
+    return render_template(
         "orders/detail.html", order=order, identity=identity, my_offer=my_offer,
         decline_form=DeclineForm(), visit_form=VisitForm(), close_form=CloseForm(), cancel_form=CancelForm(),
         reoffer_form=reoffer_form, eligible=eligible, feedback_url=feedback_url,

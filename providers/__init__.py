@@ -12,8 +12,19 @@ REMINDER_SWEEP_SECONDS = 3600
 def init_app(app) -> None:
     from core.worker import register_periodic
     from providers import api, views  # noqa: F401  (routes)
+    from flask_babel import lazy_gettext as _l
+
+    from core.registry import register_dashboard, register_navigation, register_status_labels
+    from core.roles import Role
+    from providers.sections import admin_section, provider_section
     from providers.templating import init_templating
 
     app.register_blueprint(bp)
+    register_navigation(Role.ADMIN, "providers.admin_list", _l("Providers"), 10)
+    register_navigation(Role.PROVIDER, "providers.organisation", _l("Organisation"), 40)
+    register_dashboard(Role.PROVIDER, provider_section)
+    register_dashboard(Role.ADMIN, admin_section)
+    register_status_labels({"approved": _l("Approved"), "rejected": _l("Rejected"), "suspended": _l("Suspended"),
+                            "info_requested": _l("More information requested")})
     init_templating(app)
     register_periodic("providers.jobs.remind_expiring_attachments", "default", REMINDER_SWEEP_SECONDS)

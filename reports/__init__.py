@@ -17,9 +17,15 @@ def init_app(app) -> None:
     from core.worker import register_periodic
     from reports import api, views  # noqa: F401  (routes)
     from reports.aggregates import KIND_TITLES
-    from reports.dashboard import format_value
+    from flask_babel import lazy_gettext as _l
+
+    from core.registry import register_dashboard, register_navigation
+    from core.roles import Role
+    from reports.dashboard import format_value, manager_section
 
     app.register_blueprint(bp)
+    register_navigation(Role.MANAGER, "reports.index", _l("Reports"), 10)
+    register_dashboard(Role.MANAGER, manager_section)
     app.add_template_global(format_value, "report_value")
     app.add_template_global(lambda kind: str(KIND_TITLES.get(kind, kind)), "report_kind_title")
     register_periodic("reports.jobs.monthly_reports", "default", MONTHLY_SWEEP_SECONDS)

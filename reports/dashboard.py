@@ -339,3 +339,14 @@ def _merged_months(months: list[str], parts: list[tuple[dict, list[str]]]) -> di
         rows.append({"names": [m], "values": values})
     return {"caption": _("Declines and escalations by month"), "group_headers": [COLUMNS["month"][1]],
             "headers": headers, "rows": rows, "total": None, "more": 0}
+
+
+def manager_section(user) -> dict:
+    """Last month's key figures, county-wide, from the monthly reports, and the
+    reports generated lately (registered in ``reports.init_app``)."""
+    from flask_babel import get_locale
+
+    from reports.services import recent_runs
+
+    overview = last_month_overview(str(get_locale() or "fi"))
+    return {"period": overview["period"], "figures": overview["figures"], "recent_reports": recent_runs(user, limit=5)}

@@ -1,0 +1,37 @@
+"""The clients' parts of the role dashboards (registered in ``clients.init_app``)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from accounts.models import Role, User
+from clients import queries, services
+from clients.models import Client, FollowUp, Message
+from clients.portal import acts_for_several, current_client_id
+from core.extensions import db
+
+
+def staff_section(user) -> dict:
+    """How many clients the staff member is responsible for, and their open follow-ups."""
+    follow_ups = db.session.scalars(
+        sa.select(FollowUp).where(FollowUp.assigned_to_id == user.id, FollowUp.done_at.is_(None))
+        .order_by(FollowUp.due_at.asc().nulls_last(), FollowUp.id).limit(20)).all()
+    my_clients = db.session.scalar(sa.select(sa.func.count()).select_from(Client).where(
+        Client.responsible_worker_id == user.id, Client.erased_at.is_(None)))
+    return {"my_clients": my_clients, "follow_ups": follow_ups}
+
+
+def client_section(user) -> dict:
+    """"My services" of the client the user acts for (their own record, or one they
+    represent as a relative; ``?client=<id>`` chooses): every order grouped as being
+    arranged / now / finished, the responsible worker and unread messages. The read
+    is logged; the request's unit of work writes the row."""
+    client_id = current_client_id(user)
+    if client_id is None:
+        return {"client": None, "services": None}
+    client = services.client_for_portal(user, client_id, what="my services")
+    unread = db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
+        Message.client_id == client.id, Message.read_at.is_(None),
+        Message.sender_id.in_(sa.select(User.id).where(User.role != Role.CLIENT))))
+    return {"client": client, "services": queries.client_services(user, client.id), "unread_messages": unread,
+            "several": acts_for_several(user)}

@@ -1,0 +1,91 @@
+"""The one way a web view runs a POSTed action, and its API counterpart.
+
+``form_action`` does for every form what each package once wrote by hand:
+validate the form, make one service call, map a refusal (``DomainError``) to the
+form's fields or a message, and redirect after a success (POST-redirect-GET). It
+never commits: the request's unit of work (``core.uow``) does, once the response is
+known. A refused action's writes are thrown away at once, so the page shown again
+reads the state before it; the access-log rows of what the page shows are kept.
+
+Two ways to show a refusal:
+
+- ``render`` given (a page with the form): the page is rendered again with what was
+  typed, the errors next to their fields and the status of the error (422 for an
+  invalid form, the refusal's own status otherwise);
+- no ``render`` (a button on another page): the errors are flashed and the user is
+  sent back to ``back`` (or ``next_url``).
+
+The API needs no helper of its own: its routes call the service and return the
+body; a ``DomainError`` becomes API.md's error shape in ``core.errors``, and the
+unit of work rolls back every response of 400 or more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, flash, redirect
+
+from core.errors import DomainError
+from core.uow import undo_changes
+
+
+def put_errors_on_form(form, exc: DomainError, aliases: dict[str, str] | None = None) -> bool:
+    """Put a refusal's field errors on the form's fields. True if every error
+    found its field; otherwise the caller shows the message."""
+    if form is None or not exc.fields:
+        return False
+    placed = True
+    for name, messages in exc.fields.items():
+        key = (aliases or {}).get(name, name)
+        if key in form:
+            form[key].errors = list(form[key].errors) + [str(m) for m in messages]
+        else:
+            placed = False
+    return placed
+
+
+def _flash_form_errors(form) -> None:
+    for name, messages in form.errors.items():
+        for message in messages:
+            label = getattr(form[name], "label", None) if name in form else None
+            text = getattr(label, "text", "") if label is not None else ""
+            flash(f"{text}: {message}" if text else str(message), "error")
+
+
+def _flash_refusal(exc: DomainError) -> None:
+    extra = " ".join(" ".join(str(m) for m in messages) for messages in (exc.fields or {}).values())
+    flash(f"{exc.message} {extra}".strip(), "error")
+
+
+def form_action(form, action: Callable[[], Any], *, success: str | Callable[[Any], str] | None = None,
+                next_url: str | Callable[[Any], str], render: Callable[[int], Any] | None = None,
+                back: str | None = None, aliases: dict[str, str] | None = None, validate: bool = True):
+    """Run ``action()`` for a POSTed ``form`` (or a bare button: ``form=None``).
+
+    ``next_url`` (a URL, or a function of the action's result) is where a success
+    redirects; ``success`` the message flashed then. ``render(status)`` shows the
+    form's page again; without it refusals are flashed and the user goes ``back``.
+    A refusal with status 404 is a missing page, not a message.
+    """
+    if form is not None and validate and not form.validate():
+        if render is not None:
+            return render(422)
+        _flash_form_errors(form)
+        return redirect(back or (next_url if isinstance(next_url, str) else "/"))
+    try:
+        result = action()
+    except DomainError as exc:
+        undo_changes()
+        if exc.status == 404:
+            abort(404)
+        if render is not None:
+            if not put_errors_on_form(form, exc, aliases):
+                flash(exc.message, "error")
+            return render(exc.status)
+        _flash_refusal(exc)
+        return redirect(back or (next_url if isinstance(next_url, str) else "/"))
+    if success:
+        flash(success(result) if callable(success) else success, "success")
+    return redirect(next_url(result) if callable(next_url) else next_url)

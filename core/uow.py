@@ -1,0 +1,103 @@
+"""One unit of work per request, per job and per command.
+
+A request commits once, after its view has returned a response below 400, and rolls
+back otherwise (the models: indico's ``RH.process`` and warehouse's request-bound
+transaction). Views, API routes, services and template helpers never commit or roll
+back: they change the session and return; this module ends the transaction.
+
+The access log is the exception to "all or nothing": a read of client data that was
+shown must stay logged even when the request's own changes are rolled back (a refused
+form shows the client again). ``core.access`` keeps a request's access rows here,
+outside the session, and they are written:
+
+- with the request's changes, in the same commit, when the response is below 400;
+- after the rollback, in a transaction of their own, when the view itself answered
+  4xx (a form shown again with its errors: the page and its data were shown);
+- never when an error handler made the response (a domain error, an HTTP error or a
+  crash): the page that would have shown the data was not shown.
+
+Jobs end with ``run_outbox_job`` (core.jobs) and the periodic sweeps with
+``run_periodic`` (core.worker); CLI commands use ``unit_of_work()``.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from flask import g, has_request_context
+
+from core.extensions import db
+
+log = logging.getLogger(__name__)
+
+_ROWS = "_uow_access_rows"
+_FAILED = "_uow_failed"
+
+
+def mark_failed() -> None:
+    """Called by the error handlers: the response is an error page, not the view's."""
+    if has_request_context():
+        setattr(g, _FAILED, True)
+
+
+def defer_access_rows(rows: list[dict]) -> bool:
+    """Keep access-log rows for the end of the request. False outside a request (a
+    job or a command), where the caller adds them to the session itself."""
+    if not has_request_context():
+        return False
+    pending = getattr(g, _ROWS, None)
+    if pending is None:
+        pending = []
+        setattr(g, _ROWS, pending)
+    pending.extend(rows)
+    return True
+
+
+def _write_access_rows(rows: list[dict]) -> None:
+    from core.models import AccessLogEntry
+
+    if rows:
+        # One multi-row INSERT: a list page writes up to 50 rows in one round trip.
+        db.session.execute(sa.insert(AccessLogEntry).values(rows))
+
+
+def finish_request(response):
+    """``after_request``: commit or roll back the request's unit of work."""
+    rows = g.pop(_ROWS, None) or []
+    failed = g.pop(_FAILED, False)
+    session = db.session
+    if not failed and response.status_code < 400:
+        _write_access_rows(rows)
+        session.commit()
+        return response
+    session.rollback()
+    if rows and not failed:
+        # The view showed the page (a form with its errors): its reads stay logged.
+        _write_access_rows(rows)
+        session.commit()
+    return response
+
+
+def init_unit_of_work(app) -> None:
+    app.after_request(finish_request)
+
+
+@contextmanager
+def unit_of_work():
+    """Commit at the end of the block, roll back on an exception: for CLI commands
+    and scripts (requests and jobs have theirs already)."""
+    try:
+        yield db.session
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def undo_changes() -> None:
+    """Throw away the session's uncommitted changes, keeping the access rows the
+    request has recorded (they are outside the session). Only the action helpers of
+    ``core.actions`` call this, when a service refused an action."""
+    db.session.rollback()
