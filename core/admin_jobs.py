@@ -23,8 +23,7 @@ from rq.registry import (
     DeferredJobRegistry, FailedJobRegistry, FinishedJobRegistry, ScheduledJobRegistry, StartedJobRegistry,
 )
 
-from accounts.models import Role
-from accounts.permissions import role_required
+from core.roles import Role, role_required
 from core.extensions import db
 from core.jobs import QUEUES, dispatch_pending, queue
 from core.models import OutboxJob

@@ -23,6 +23,9 @@ fi
 bash scripts/i18n.sh compile >/dev/null
 bash scripts/i18n.sh check
 
+# The layers of docs/architecture.md (contracts in pyproject.toml).
+"$(dirname "$PY")/lint-imports" --no-cache
+
 args=(-p no:cacheprovider "$@")
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
   echo "== full suite on ${TEST_DATABASE_URL} and ${TEST_REDIS_URL:-embedded Redis}"
