@@ -98,6 +98,8 @@ def init_templating(app) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["dt"] = fmt_dt
     app.jinja_env.filters["d"] = fmt_date
+    # Globals (unlike context-processor values) are seen by imported macros too.
+    app.jinja_env.globals.update(has_endpoint=lambda name: name in app.view_functions, status_label=status_label)
 
     @app.context_processor
     def globals_():
