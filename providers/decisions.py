@@ -27,9 +27,7 @@ from providers.common import (
 )
 from providers.lifecycle import move
 from providers.members import _new_invitation
-from providers.models import ProviderAction, ProviderDecision, ProviderInvitation, Provider
-
-# --------------------------------------------------------------------------- decisions
+from providers.models import Provider, ProviderAction, ProviderDecision, ProviderInvitation
 
 
 def _transition(provider_id: int, action: ProviderAction, actor, reasons: str = "") -> ProviderDecision:

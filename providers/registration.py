@@ -111,15 +111,14 @@ def _clean_organisation(data: dict, errors: dict, *, application: bool) -> tuple
     clean = _validate_organisation(data, errors)
     clean["contact_person"] = _clean_string(data.get("contact_person"), errors, "contact_person", 200,
                                             required=application, missing=_("Enter the contact person's name."))
-    clean["service_areas"] = _clean_areas(data.get("service_areas", []) if data.get("service_areas") is not None
-                                          else [], errors, required=application)
+    given = {name: value for name, value in data.items() if value is not None}
+    clean["service_areas"] = _clean_areas(given.get("service_areas", []), errors, required=application)
     clean["website"] = _clean_website(data.get("website"), errors)
     description = data.get("description")
     if description is not None and not isinstance(description, str):
         _require(errors, "description", _("Must be text."))
     clean["description"] = sanitise_text(description if isinstance(description, str) else "")
-    ids = data.get("service_type_ids")
-    services = _service_types(ids if ids is not None else [], errors, "service_type_ids", required=application)
+    services = _service_types(given.get("service_type_ids", []), errors, "service_type_ids", required=application)
     clean["requested_service_type_ids"] = [s.id for s in services]
     clean["soteri_registered"] = _clean_flag(data.get("soteri_registered"), errors, "soteri_registered")
     clean["prepayment_register"] = _clean_flag(data.get("prepayment_register"), errors, "prepayment_register")
