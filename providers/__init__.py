@@ -3,6 +3,13 @@ suspension, attachments, members and invitations, the public profile, capacity a
 automatic-acceptance rules; the ``/api/v1/providers`` routes."""
 
 from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+from core.registry import register_dashboard, register_navigation, register_status_labels
+from core.roles import Role
+from core.worker import register_periodic
+from providers.sections import admin_section, provider_section
+from providers.templating import init_templating
 
 bp = Blueprint("providers", __name__)
 
@@ -10,14 +17,8 @@ REMINDER_SWEEP_SECONDS = 3600
 
 
 def init_app(app) -> None:
-    from core.worker import register_periodic
+    # The route modules and what they import need ``bp`` above: imported here.
     from providers import api, views  # noqa: F401  (routes)
-    from flask_babel import lazy_gettext as _l
-
-    from core.registry import register_dashboard, register_navigation, register_status_labels
-    from core.roles import Role
-    from providers.sections import admin_section, provider_section
-    from providers.templating import init_templating
 
     app.register_blueprint(bp)
     register_navigation(Role.ADMIN, "providers.admin_list", _l("Providers"), 10)

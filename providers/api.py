@@ -14,7 +14,6 @@ from core.api import (
     POSTAL_CODE_RE,
     api_bp,
     api_user,
-    iso,
     json_body,
     page_params,
     page_response,
@@ -22,31 +21,32 @@ from core.api import (
 )
 from core.errors import NotFoundError, ValidationFailed
 from core.extensions import db
-from core.urls import absolute_url
-from providers import services as svc
+from marketplace.models import Offering, OfferingArea
+from providers import decisions, policy, registration
 from providers.models import Provider, ProviderStatus
+from providers.serializers import ITEM_SCHEMA, PROVIDER_SCHEMA, provider_item_json, provider_json
 
-_RATING = {"type": "object", "properties": {"average": {"type": "number", "nullable": True},
-                                            "count": {"type": "integer"}}}
-_ITEM = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "name": {"type": "string"}, "kind": {"type": "string", "enum": ["ngo", "company", "agency"]},
-    "business_id": {"type": "string"}, "status": {"type": "string"}, "rating": _RATING,
-    "languages": {"type": "array", "items": {"type": "string"}}, "url": {"type": "string"}}}
-_PROVIDER = {"type": "object", "properties": {
-    **_ITEM["properties"], "email": {"type": "string"}, "phone": {"type": "string", "nullable": True},
-    "website": {"type": "string", "nullable": True}, "description": {"type": "string"},
-    "service_areas": {"type": "array", "items": {"type": "string"}},
-    "created_at": {"type": "string", "format": "date-time"},
-    "approved_at": {"type": "string", "format": "date-time", "nullable": True}}}
-openapi.SCHEMAS["Provider"] = _PROVIDER
+openapi.SCHEMAS["Provider"] = PROVIDER_SCHEMA
+
+# The body of ``POST /providers``: every field of the organisation the web
+# application form sets (``providers.registration.ORGANISATION_FIELDS``).
+CREATE_BODY = {"type": "object", "required": ["name", "business_id", "kind", "email", "languages"], "properties": {
+    "name": {"type": "string"}, "business_id": {"type": "string", "example": "1234567-8"},
+    "kind": {"type": "string", "enum": ["ngo", "company", "agency"]},
+    "email": {"type": "string"}, "phone": {"type": "string"},
+    "languages": {"type": "array", "items": {"type": "string"}},
+    "contact_person": {"type": "string"}, "website": {"type": "string"},
+    "service_areas": {"type": "array", "items": {"type": "string"},
+                      "description": "Postal codes or municipality names"},
+    "service_type_ids": {"type": "array", "items": {"type": "integer"},
+                         "description": "Service types applied for; those needing Soteri need soteri_registered"},
+    "description": {"type": "string"},
+    "soteri_registered": {"type": "boolean", "default": False},
+    "prepayment_register": {"type": "boolean", "default": False,
+                            "description": "Needed to offer services with the household tax deduction"}}}
 
 openapi.register("/providers", "post", "Register a provider organisation (starts pending)", roles="admin",
-                 request={"type": "object", "required": ["name", "business_id", "kind", "email", "languages"],
-                          "properties": {"name": {"type": "string"}, "business_id": {"type": "string",
-                                                                                     "example": "1234567-8"},
-                                         "kind": {"type": "string", "enum": ["ngo", "company", "agency"]},
-                                         "email": {"type": "string"}, "phone": {"type": "string"},
-                                         "languages": {"type": "array", "items": {"type": "string"}}}},
+                 request=CREATE_BODY,
                  responses={"201": ("The provider", {"$ref": "#/components/schemas/Provider"}),
                             "409": "Business ID already registered (`duplicate_business_id`)",
                             "422": "Invalid fields; `invalid_business_id` when the Y-tunnus fails its checksum"})
@@ -57,7 +57,7 @@ openapi.register("/providers", "get", "Approved providers, optionally those with
                              {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 200}},
                              {"name": "cursor", "in": "query", "schema": {"type": "string"}}],
                  responses={"200": ("Providers", {"type": "object", "properties": {
-                     "items": {"type": "array", "items": _ITEM}, "next": {"type": "string", "nullable": True}}}),
+                     "items": {"type": "array", "items": ITEM_SCHEMA}, "next": {"type": "string", "nullable": True}}}),
                      "422": "Invalid filter"})
 openapi.register("/providers/{id}", "get", "One provider (approved, or any for administrators and its members)",
                  auth=False, parameters=[{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
@@ -69,27 +69,13 @@ openapi.register("/providers/{id}/approve", "post", "Approve a pending provider"
                             "422": "Services need Soteri registration (`soteri_required`)"})
 
 
-def _item(p: Provider) -> dict:
-    return {"id": p.id, "name": p.name, "kind": p.kind, "business_id": p.business_id, "status": p.status,
-            "rating": {"average": p.rating_average, "count": p.rating_count}, "languages": list(p.languages or []),
-            "url": absolute_url("providers.profile", provider_id=p.id)}
-
-
-def provider_json(p: Provider) -> dict:
-    return {**_item(p), "email": p.email, "phone": p.phone, "website": p.website, "description": p.description,
-            "service_areas": list(p.service_areas or []), "created_at": iso(p.created_at),
-            "approved_at": iso(p.approved_at)}
-
-
 @api_bp.post("/providers")
 @roles(Role.ADMIN)
 def create_provider():
     body = json_body()
-    provider = svc.create_provider(name=body.get("name"), business_id=body.get("business_id"), kind=body.get("kind"),
-                                   email=body.get("email"), phone=body.get("phone"),
-                                   languages=body.get("languages"), actor=api_user())
-    db.session.commit()
-    return jsonify(provider_json(provider)), 201
+    fields = {name: body[name] for name in CREATE_BODY["properties"] if name in body}
+    provider = registration.create_provider(actor=api_user(), **fields)
+    return jsonify(provider_json(provider, api_user())), 201
 
 
 @api_bp.post("/providers/<int:provider_id>/approve")
@@ -97,15 +83,12 @@ def create_provider():
 def approve_provider(provider_id: int):
     body = request.get_json(silent=True) if request.data else None
     reasons = body.get("reasons") if isinstance(body, dict) else None
-    svc.approve_provider(provider_id, api_user(), reasons or "")
-    db.session.commit()
+    decisions.approve_provider(provider_id, api_user(), reasons or "")
     return jsonify({"status": ProviderStatus.APPROVED.value, "id": provider_id})
 
 
 @api_bp.get("/providers")
 def list_providers():
-    from marketplace.models import Offering, OfferingArea
-
     limit, cursor = page_params()
     errors: dict = {}
     service_type_id = request.args.get("service_type_id")
@@ -136,15 +119,12 @@ def list_providers():
     if cursor is not None:
         stmt = stmt.where(Provider.id > cursor)
     rows = db.session.scalars(stmt.order_by(Provider.id).limit(limit + 1)).all()
-    return page_response([_item(p) for p in rows], rows, limit, "api.list_providers")
+    return page_response([provider_item_json(p) for p in rows], rows, limit, "api.list_providers")
 
 
 @api_bp.get("/providers/<int:provider_id>")
 def get_provider(provider_id: int):
     provider = db.session.get(Provider, provider_id)
-    visible = provider is not None and (
-        provider.status == ProviderStatus.APPROVED or
-        (current_user.is_authenticated and (current_user.role == Role.ADMIN or current_user.provider_id == provider.id)))
-    if not visible:
+    if not policy.can_view(current_user, provider):
         raise NotFoundError("Not found.")
-    return jsonify(provider_json(provider))
+    return jsonify(provider_json(provider, current_user))

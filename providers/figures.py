@@ -25,6 +25,9 @@ import sqlalchemy as sa
 
 from core.db import utcnow
 from core.extensions import db
+from marketplace.models import Offering, OfferingArea
+from orders.models import Offer, OfferStatus
+from providers.models import Provider, ProviderStatus
 
 PERIOD_DAYS = 90
 
@@ -40,10 +43,6 @@ def provider_figures(provider_id: int) -> dict:
     """``{"own": {...}, "area": {...}, "area_size": n, "period_days": d}`` where each of
     own/area holds ``acceptance_rate`` (0..1 or None), ``response_seconds`` (or None),
     ``rating`` (or None) and, for own, ``answered`` and ``rating_count``."""
-    from marketplace.models import Offering, OfferingArea
-    from orders.models import Offer, OfferStatus
-    from providers.models import Provider, ProviderStatus
-
     own_codes = (sa.select(OfferingArea.postal_code).join(Offering, Offering.id == OfferingArea.offering_id)
                  .where(Offering.provider_id == provider_id, Offering.active.is_(True)))
     sharing = (sa.select(Offering.provider_id).join(OfferingArea, OfferingArea.offering_id == Offering.id)

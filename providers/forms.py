@@ -33,7 +33,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from accounts.models import ProviderRole
 from providers.models import AttachmentKind, ProviderKind
-from providers.services import (
+from providers.common import (
     ATTACHMENT_LABELS,
     KIND_LABELS,
     LANGUAGES,

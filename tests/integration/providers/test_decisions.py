@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from core.db import utcnow
 from core.errors import ConflictError
 from orders.models import Offer
+from providers import decisions
 from providers import services as svc
 from providers.models import (
     PROVIDER_TRANSITIONS,
@@ -214,7 +215,7 @@ def test_two_admins_deciding_at_once_one_wins(db, make_user, applicant, monkeypa
         db.session.execute(sa.text("UPDATE providers SET status = 'rejected' WHERE id = :id"), {"id": provider_id})
         return provider
 
-    monkeypatch.setattr(svc, "_provider", stale_read)
+    monkeypatch.setattr(decisions, "_provider", stale_read)
     with pytest.raises(ConflictError) as exc:
         svc._transition(applicant.id, ProviderAction.APPROVE, admin, "")
     assert exc.value.code == "changed_meanwhile"

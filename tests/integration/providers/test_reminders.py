@@ -68,9 +68,9 @@ def test_first_reminder_inside_seven_days_is_the_seven_day_one(db, world):
 
 
 def test_periodic_job_runs_commits_and_the_mail_is_sent(app, db, world, monkeypatch, run_jobs):
-    import providers.services as svc
+    import providers.documents
 
-    monkeypatch.setattr(svc, "_today", lambda: world["today"])
+    monkeypatch.setattr(providers.documents, "_today", lambda: world["today"])
     assert run_periodic("providers.jobs.remind_expiring_attachments") == 1
     assert run_jobs() == 3
     assert [m.status for m in emails(db)] == ["stored"] * 3
