@@ -19,7 +19,8 @@ PAIRS = {
     "orders.forms:CloseForm": ("/orders/{order_id}/close", "post"),
     "orders.forms:CancelForm": ("/orders/{order_id}/cancel", "post"),
     "orders.forms:ReofferForm": ("/orders/{order_id}/reoffer", "post"),
-    "providers.forms:ApplicationForm": ("/providers", "post"),
+    # providers.forms: ApplicationForm and ProfileForm against POST /providers are
+    # compared, with their own declarations, in tests/integration/providers/test_parity.py.
     "marketplace.forms:OfferingForm": ("/offerings", "post"),
     "marketplace.forms:CheckoutForm": ("/shop/checkout", "post"),
     "clients.forms:ClientForm": ("/clients", "post"),

@@ -121,6 +121,24 @@ def _registries(conn) -> str:
     return "\n".join(lines)
 
 
+def _unfinished(conn) -> str:
+    """The outbox rows not done and the e-mails not sent, with what RQ knows of their
+    jobs: what a failure needs to be understood."""
+    from core.extensions import db
+
+    rows = db.session.execute(sa.select(OutboxJob.id, OutboxJob.func, OutboxJob.args, OutboxJob.pushed_at,
+                                        OutboxJob.attempts, OutboxJob.last_error)
+                              .where(OutboxJob.done_at.is_(None))).all()
+    unsent = db.session.scalars(sa.select(OutgoingEmail.id).where(OutgoingEmail.sent_at.is_(None))).all()
+    db.session.rollback()
+    lines = [f"e-mails not sent: {unsent}"]
+    for row in rows:
+        job = Job.fetch(f"outbox-{row.id}", connection=conn) if Job.exists(f"outbox-{row.id}", connection=conn) else None
+        lines.append(f"outbox-{row.id} {row.func}{tuple(row.args)} pushed={row.pushed_at} attempts={row.attempts} "
+                     f"error={row.last_error!r} rq={job.get_status() if job else 'no job'}")
+    return "\n".join(lines)
+
+
 def _wait(condition, timeout: float, what: str, log_path, progress=None, conn=None) -> None:
     """Wait until ``condition()``. With ``progress`` (a function whose value changes
     while work is being done) the timeout counts from the last change, so a slow
@@ -135,7 +153,7 @@ def _wait(condition, timeout: float, what: str, log_path, progress=None, conn=No
             if now != last:
                 last, deadline = now, time.monotonic() + timeout
         time.sleep(0.05)
-    state = f"\nprogress: {last}\n{_registries(conn)}" if conn is not None else ""
+    state = f"\nprogress: {last}\n{_registries(conn)}\n{_unfinished(conn)}" if conn is not None else ""
     raise AssertionError(f"timed out waiting for {what}{state}\n" + log_path.read_text()[-4000:])
 
 
