@@ -6,7 +6,7 @@ Beyond the contract: an optional ``filters`` object in the request, the list
 
 from __future__ import annotations
 
-from flask import Response, jsonify
+from flask import jsonify
 
 from accounts.models import Role
 from core import openapi
@@ -15,7 +15,7 @@ from core.urls import absolute_url
 from reports import services as svc
 from reports.aggregates import FILTER_KEYS, KINDS
 from reports.models import ReportRun
-from reports.serializers import run_json
+from reports.serializers import file_response, run_json
 
 
 _FILTERS = {"type": "object", "additionalProperties": False, "properties": {
@@ -101,6 +101,5 @@ def get_report(run_id: int):
 @roles(Role.MANAGER, Role.ADMIN)
 def download_report(run_id: int):
     content, content_type, name = svc.download(_run(run_id))
-    return Response(content, content_type=content_type,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return file_response(content, content_type, name)
 

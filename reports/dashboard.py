@@ -16,12 +16,17 @@ import logging
 from datetime import date, timedelta
 
 import redis
-from flask_babel import format_decimal
+import sqlalchemy as sa
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 
+from core.extensions import db
 from core.redis import get_redis
+from core.templating import money
 from reports import charts
 from reports.aggregates import COLUMNS, KINDS, SUPPRESSED_TEXT, Filters, Period, build, local_today
+from reports.models import ReportRun, ReportStatus
+from reports.services import previous_month, recent_runs
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +79,6 @@ def last_month_overview(language: str) -> dict:
     """Last month's key figures for the manager's front page: from the monthly
     reports the workers have built (the same builders), or built now (and cached)
     for the kinds not built yet."""
-    import sqlalchemy as sa
-
-    from core.extensions import db
-    from reports.models import ReportRun, ReportStatus
-    from reports.services import previous_month
-
     period = previous_month(local_today())
     stored = {kind: result for kind, result in db.session.execute(
         sa.select(ReportRun.kind, ReportRun.result).where(
@@ -94,8 +93,6 @@ def last_month_overview(language: str) -> dict:
 
 def format_value(value, kind: str, suppressed: bool = False) -> str:
     """A figure as the pages show it, in the page's language."""
-    from core.templating import money
-
     if suppressed:
         return SUPPRESSED_TEXT
     if value is None:
@@ -344,9 +341,5 @@ def _merged_months(months: list[str], parts: list[tuple[dict, list[str]]]) -> di
 def manager_section(user) -> dict:
     """Last month's key figures, county-wide, from the monthly reports, and the
     reports generated lately (registered in ``reports.init_app``)."""
-    from flask_babel import get_locale
-
-    from reports.services import recent_runs
-
     overview = last_month_overview(str(get_locale() or "fi"))
     return {"period": overview["period"], "figures": overview["figures"], "recent_reports": recent_runs(user, limit=5)}

@@ -3,7 +3,7 @@ status the report page's progress bar polls. Both from the same fields."""
 
 from __future__ import annotations
 
-from flask import url_for
+from flask import Response, url_for
 
 from core.api import iso
 from core.urls import absolute_url
@@ -35,3 +35,9 @@ def run_status_json(run: ReportRun, user=None) -> dict:
     if run.status == ReportStatus.DONE:
         body["downloads"] = {fmt: url_for("reports.download", run_id=run.id, fmt=fmt) for fmt in svc.FORMATS}
     return body
+
+
+def file_response(content: bytes, content_type: str, name: str) -> Response:
+    """A report file as a download (the pages and the API)."""
+    return Response(content, content_type=content_type,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

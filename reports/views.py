@@ -11,20 +11,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Response, abort, jsonify, render_template, request, url_for
+from flask import abort, jsonify, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from accounts.models import Role
 from accounts.permissions import role_required
-from core.errors import ConflictError, DomainError, NotFoundError, ValidationFailed
 from core.actions import form_action
-from reports import bp, dashboard
+from core.errors import ConflictError, DomainError, NotFoundError, ValidationFailed
+from reports import bp, dashboard, policy
 from reports import services as svc
 from reports.aggregates import FILTER_KEYS, KIND_TITLES, Filters
 from reports.forms import FORMAT_LABELS, FilterForm, RequestForm
-from reports.serializers import run_status_json
+from reports.serializers import file_response, run_status_json
 
 FIELD_OF_ERROR = {"from": "date_from", "to": "date_to", **{f"filters.{k}": k for k in FILTER_KEYS}}
 
@@ -146,6 +146,7 @@ def detail(run_id: int):
     if run.status == "done" and run.result:
         tables = [dashboard.table(s, limit=50) for s in run.result["sections"]]
     return render_template("reports/detail.html", run=run, tables=tables, status_text=svc.status_text(run),
+                           actions=policy.run_actions(_user(), run),
                            kind_titles=KIND_TITLES, format_labels=FORMAT_LABELS,
                            formats=("xlsx", "csv", "json"))
 
@@ -170,5 +171,4 @@ def download(run_id: int, fmt: str):
     except ConflictError as exc:
         raise DomainError(_("The report is not ready yet. Wait until its page says it is ready."),
                           code=exc.code, status=409) from None
-    return Response(content, content_type=content_type,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return file_response(content, content_type, name)
