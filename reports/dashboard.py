@@ -264,20 +264,12 @@ def panels(res: dict[str, dict]) -> list[dict]:
                                         "the figures are in the table below.")),
                 "table": table(fb)})
     gc = res["guidance_contacts"]
-    channels = _section(gc, "by_channel")
-    out.append({"id": "guidance-channel", "title": _("Guidance contacts by channel"),
-                "chart": charts.hbars([(r["channel"], charts.SUPPRESSED if r["suppressed"] else r["contacts"])
-                                       for r in channels["rows"]], _axis_fmt("count"),
-                                      _("Bar chart of guidance contacts by channel; the figures are in the table "
-                                        "below.")),
-                "table": table(channels)})
-    topics = _section(gc, "by_topic")
-    out.append({"id": "guidance-topic", "title": _("Guidance contacts by topic"),
-                "chart": charts.hbars([(r["topic"], charts.SUPPRESSED if r["suppressed"] else r["contacts"])
-                                       for r in topics["rows"][:15]], _axis_fmt("count"),
-                                      _("Bar chart of guidance contacts by topic; the figures are in the table "
-                                        "below.")),
-                "table": table(topics)})
+    out.append(_contacts_panel("guidance-channel", _("Guidance contacts by channel"), _section(gc, "by_channel"),
+                               "channel", _("Bar chart of guidance contacts by channel; the figures are in the "
+                                            "table below.")))
+    out.append(_contacts_panel("guidance-topic", _("Guidance contacts by topic"), _section(gc, "by_topic"),
+                               "topic", _("Bar chart of guidance contacts by topic; the figures are in the table "
+                                          "below."), limit=15))
     sales = _section(res["shop_sales"], "by_month")
     out.append({"id": "sales", "title": _("Self-paid sales, VAT and platform fees"),
                 "chart": charts.bars(_points(sales, months, "sales_cents"), _axis_fmt("money"),
@@ -336,6 +328,13 @@ def _merged_months(months: list[str], parts: list[tuple[dict, list[str]]]) -> di
         rows.append({"names": [m], "values": values})
     return {"caption": _("Declines and escalations by month"), "group_headers": [COLUMNS["month"][1]],
             "headers": headers, "rows": rows, "total": None, "more": 0}
+
+
+def _contacts_panel(panel_id: str, title: str, section: dict, key: str, alt: str, limit: int | None = None) -> dict:
+    """A panel of guidance contacts grouped by ``key``: horizontal bars and the table."""
+    bars = [(r[key], charts.SUPPRESSED if r["suppressed"] else r["contacts"]) for r in section["rows"][:limit]]
+    return {"id": panel_id, "title": title, "chart": charts.hbars(bars, _axis_fmt("count"), alt),
+            "table": table(section)}
 
 
 def manager_section(user) -> dict:
