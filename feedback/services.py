@@ -361,6 +361,11 @@ def _service_type_of(link: FeedbackLink) -> int | None:
         .where(ShopOrderItem.shop_order_id == link.shop_order_id).order_by(ShopOrderItem.id).limit(1))
 
 
+def needs_follow_up(feedback: Feedback) -> bool:
+    """A low rating or "needs not met" opens a follow-up for the client's worker."""
+    return feedback.rating <= LOW_RATING or not feedback.needs_met
+
+
 def _store(link: FeedbackLink, rating: int, needs_met: bool, comment: str | None, recorded_by) -> Feedback:
     feedback = Feedback(link_id=link.id, provider_id=link.provider_id, order_id=link.order_id,
                         shop_order_id=link.shop_order_id, client_id=link.client_id,
@@ -377,7 +382,7 @@ def _store(link: FeedbackLink, rating: int, needs_met: bool, comment: str | None
     except sa.exc.IntegrityError:
         raise _gone(LINK_USED) from None
     _add_to_rating(link.provider_id, rating, +1)
-    if rating <= LOW_RATING or not needs_met:
+    if needs_follow_up(feedback):
         _open_follow_up(feedback)
     return feedback
 

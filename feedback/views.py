@@ -141,8 +141,7 @@ def thanks(token: str):
         return redirect(url_for("feedback.form", token=token, **_lang_args()))
     lang = _language(link)
     feedback = db.session.scalar(sa.select(Feedback).where(Feedback.link_id == link.id))
-    follow_up = feedback is not None and feedback.client_id is not None and \
-        (feedback.rating <= services.LOW_RATING or not feedback.needs_met)
+    follow_up = feedback is not None and feedback.client_id is not None and services.needs_follow_up(feedback)
     with force_locale(lang):
         return render_template("feedback/thanks.html", summary=services.link_summary(link, lang), follow_up=follow_up)
 
@@ -340,7 +339,7 @@ def staff_item(feedback_id: int):
     if client is not None:
         record_access(client.id, "view", Purpose.GUIDANCE, what="feedback")
     return render_template("feedback/staff_item.html", feedback=feedback, order=order, client=client,
-                           follow_up=feedback.rating <= services.LOW_RATING or not feedback.needs_met)
+                           follow_up=services.needs_follow_up(feedback))
 
 
 # --------------------------------------------------------------------------- managers
