@@ -50,10 +50,6 @@ openapi.register("/providers/{provider_id}/feedback", "get", "A provider's publi
                      "404": "No such provider"})
 
 
-# The one serializer of a feedback item (kept under its old name for callers).
-item_json = feedback_json
-
-
 @api_bp.get("/feedback/<token>")
 def feedback_link(token: str):
     link = services.find_link(token)
