@@ -7,12 +7,12 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from core import openapi
-from core.api import api_bp, iso, json_body, page_params, page_response
+from core.api import api_bp, json_body, page_params, page_response
 from core.errors import NotFoundError
 from core.extensions import db
-from feedback import services
-from feedback.models import Feedback
-from providers.models import Provider, ProviderStatus
+from feedback import policy, services
+from feedback.serializers import feedback_json, link_json
+from providers.models import Provider
 
 _TOKEN = [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"},
            "description": "The one-time token at the end of the feedback link"}]
@@ -50,23 +50,11 @@ openapi.register("/providers/{provider_id}/feedback", "get", "A provider's publi
                      "404": "No such provider"})
 
 
-def item_json(feedback: Feedback) -> dict:
-    return {
-        "id": feedback.id, "rating": feedback.rating, "needs_met": feedback.needs_met,
-        "comment": feedback.comment if feedback.hidden_at is None else None,
-        "response": feedback.response, "responded_at": iso(feedback.responded_at),
-        "service": feedback.service_type.name() if feedback.service_type is not None else None,
-        "at": iso(feedback.created_at),
-    }
-
-
 @api_bp.get("/feedback/<token>")
 def feedback_link(token: str):
     link = services.find_link(token)
     services.require_open(link)
-    summary = services.link_summary(link)
-    return jsonify({"order": {"number": summary.number, "service": summary.service, "provider": summary.provider},
-                    "expires_at": iso(link.expires_at)})
+    return jsonify(link_json(link, services.link_summary(link)))
 
 
 @api_bp.post("/feedback/<token>")
@@ -77,18 +65,17 @@ def give_feedback(token: str):
     body = json_body()
     feedback = services.submit_feedback(token, rating=body.get("rating"), needs_met=body.get("needs_met"),
                                         comment=body.get("comment"))
-    db.session.commit()
-    return jsonify(item_json(feedback)), 201
+    return jsonify(feedback_json(feedback)), 201
 
 
 @api_bp.get("/providers/<int:provider_id>/feedback")
 def provider_feedback(provider_id: int):
     provider = db.session.get(Provider, provider_id)
-    if provider is None or provider.status not in (ProviderStatus.APPROVED, ProviderStatus.SUSPENDED):
+    if not policy.shows_feedback_of(provider):
         raise NotFoundError("Not found.")
     limit, cursor = page_params()
     rows = services.published_feedback(provider.id, limit=limit + 1, before_id=cursor)
-    response = page_response([item_json(f) for f in rows], rows, limit, "api.provider_feedback",
+    response = page_response([feedback_json(f) for f in rows], rows, limit, "api.provider_feedback",
                              provider_id=provider.id)
     body = response.get_json()
     body["rating"] = services.rating_json(provider)

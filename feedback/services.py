@@ -2,7 +2,8 @@
 responses, moderation, the denormalised provider rating and the managers'
 needs-met figures.
 
-Services flush, never commit: the view, API route, job or CLI command commits.
+Services flush, never commit or roll back: the request's, job's or command's unit
+of work (``core.uow``) ends the transaction. Who may act is ``feedback.policy``.
 
 The link token is derived from the server secret, ``base64url(HMAC-SHA256(SECRET_KEY,
 "feedback-link:<id>:<nonce>"))``, so the server can show it to staff again; the
@@ -24,6 +25,7 @@ import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import bleach
 import redis
@@ -45,10 +47,12 @@ from core.errors import (
 )
 from core.extensions import db
 from core.mail import queue_email
+from core.redis import get_redis
 from core.urls import absolute_url
+from feedback import policy
 from feedback.models import Feedback, FeedbackLink, FeedbackModerationEvent
 from marketplace.models import Offering, ServiceType, ShopOrder, ShopOrderItem
-from orders.models import OrderStatus, ServiceOrder
+from orders.models import ServiceOrder
 from providers.models import Provider
 
 log = logging.getLogger(__name__)
@@ -306,8 +310,6 @@ def check_submission_rate(address: str | None) -> None:
     key = f"kotiapu:feedback:attempts:{(address or 'unknown')[:64]}"
     now = time.time()
     try:
-        from core.redis import get_redis
-
         pipe = get_redis().pipeline(transaction=True)
         pipe.zremrangebyscore(key, 0, now - window)
         pipe.zadd(key, {f"{now:.6f}:{secrets.token_hex(4)}": now})
@@ -359,21 +361,28 @@ def _service_type_of(link: FeedbackLink) -> int | None:
         .where(ShopOrderItem.shop_order_id == link.shop_order_id).order_by(ShopOrderItem.id).limit(1))
 
 
+def needs_follow_up(feedback: Feedback) -> bool:
+    """A low rating or "needs not met" opens a follow-up for the client's worker."""
+    return feedback.rating <= LOW_RATING or not feedback.needs_met
+
+
 def _store(link: FeedbackLink, rating: int, needs_met: bool, comment: str | None, recorded_by) -> Feedback:
     feedback = Feedback(link_id=link.id, provider_id=link.provider_id, order_id=link.order_id,
                         shop_order_id=link.shop_order_id, client_id=link.client_id,
                         service_type_id=_service_type_of(link), rating=rating, needs_met=needs_met,
                         comment=comment, recorded_by_id=getattr(recorded_by, "id", None), created_at=utcnow())
-    db.session.add(feedback)
     try:
-        db.session.flush()
+        # The claim (``_claim``: one guarded UPDATE, committed with the request's
+        # unit of work) decides who uses the link. The unique link_id is only the
+        # backstop: should it ever fire, the savepoint keeps the transaction usable
+        # (services never roll back) and the caller is told the link was used.
+        with db.session.begin_nested():
+            db.session.add(feedback)
+            db.session.flush()
     except sa.exc.IntegrityError:
-        # The backstop (unique link_id) caught what the claim should have: the
-        # transaction is unusable, so end it and answer as for a used link.
-        db.session.rollback()
         raise _gone(LINK_USED) from None
     _add_to_rating(link.provider_id, rating, +1)
-    if rating <= LOW_RATING or not needs_met:
+    if needs_follow_up(feedback):
         _open_follow_up(feedback)
     return feedback
 
@@ -426,12 +435,12 @@ def record_feedback_by_phone(order_id: int, rating, needs_met, comment, actor) -
     order has none) so that an order still gets feedback only once.
     Raises PermissionDenied (not staff), NotFoundError, ConflictError
     ``order_not_completed``, GoneError ``feedback_already_given``, ValidationFailed."""
-    if actor is None or actor.role != Role.STAFF:
+    if not policy.may_record_by_phone(actor):
         raise PermissionDenied("Only guidance staff record feedback on a client's behalf.")
     order = db.session.get(ServiceOrder, order_id)
     if order is None:
         raise NotFoundError("No such order.")
-    if order.status not in (OrderStatus.COMPLETED, OrderStatus.CLOSED):
+    if not policy.order_takes_feedback(order):
         raise FeedbackError(_("Feedback can be recorded once the order is completed."), code="order_not_completed")
     rating, needs_met, comment = validate_feedback(rating, needs_met, comment)
     link = _link_for(order_id=order.id)
@@ -452,10 +461,10 @@ def respond_to_feedback(feedback_id: int, text, actor) -> Feedback:
     """A member of the provider organisation writes its one public response to a
     feedback item. Raises NotFoundError (not its own), ValidationFailed (empty or too
     long) and ConflictError ``already_responded``."""
-    if actor is None or actor.role != Role.PROVIDER:
+    if getattr(actor, "role", None) != Role.PROVIDER:
         raise PermissionDenied("Only the provider organisation responds to its feedback.")
     feedback = db.session.get(Feedback, feedback_id)
-    if feedback is None or feedback.provider_id != actor.provider_id:
+    if feedback is None or not policy.is_provider_of(actor, feedback):
         raise NotFoundError("No such feedback.")
     errors: dict = {}
     response = _check_text("response", text, RESPONSE_MAX, errors, required=True)
@@ -519,7 +528,7 @@ def unhide_feedback(feedback_id: int, actor) -> Feedback:
 
 
 def _require_admin(actor) -> None:
-    if actor is None or actor.role != Role.ADMIN:
+    if not policy.may_moderate(actor):
         raise PermissionDenied("Only administrators moderate feedback.")
 
 
@@ -636,6 +645,4 @@ def needs_met_rates(since: date | None = None, until: date | None = None) -> tup
 
 
 def _day_start(day: date) -> datetime:
-    from zoneinfo import ZoneInfo
-
     return datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo("Europe/Helsinki"))

@@ -1,14 +1,18 @@
 """Feedback web pages: the public one-time feedback form (no login, in the link's
 language), the provider's feedback list with responses, the administrators'
 moderation, staff pages (an order's feedback link, feedback by phone, a feedback
-item) and the managers' needs-met table."""
+item) and the managers' needs-met table.
+
+Every POST goes through ``core.actions.form_action`` (see ``_act``); the request's
+unit of work commits. Who may do what is ``feedback.policy``; the pages receive
+the allowed actions."""
 
 from __future__ import annotations
 
 from datetime import date
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,21 +21,49 @@ from accounts.models import Role
 from accounts.permissions import role_required, scope_orders, scope_provider_owned
 from clients.models import Client
 from core.access import Purpose, record_access
-from core.errors import (
-    DomainError,
-    GoneError,
-    NotFoundError,
-    RateLimited,
-    ValidationFailed,
-)
+from core.actions import form_action
+from core.errors import NotFoundError, RateLimited
 from core.extensions import db
-from feedback import bp, services
+from feedback import bp, policy, services
 from feedback.forms import FeedbackForm, HideForm, ResponseForm
 from feedback.models import Feedback, FeedbackLink, FeedbackModerationEvent
-from orders.models import OrderStatus, ServiceOrder
-from providers.models import Provider, ProviderStatus
+from orders.models import ServiceOrder
+from providers.models import Provider
 
 PAGE_SIZE = 50
+
+
+def _act(form, action, *, next_url, render=None, back=None, success=None):
+    """``form_action`` as these pages use it: a success answers 303 See Other; a
+    refusal that is not about the form's input (any status but 422) is flashed
+    and sends the user ``back`` when given, instead of showing the page again."""
+    done = []
+
+    def run():
+        result = action()
+        done.append(True)
+        return result
+
+    def shown(status):
+        if back is not None and status != 422:
+            return redirect(back)
+        return render(status)
+
+    response = form_action(form, run, success=success, next_url=next_url,
+                           render=shown if render is not None else None, back=back)
+    if done and response.status_code == 302:
+        response.status_code = 303
+    return response
+
+
+def _page(rows: list) -> tuple[list, int | None]:
+    """One page of ``PAGE_SIZE + 1`` rows fetched newest first, and the cursor of
+    the older page (None on the last)."""
+    return rows[:PAGE_SIZE], (rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None)
+
+
+def _field_errors(form) -> list[str]:
+    return [str(e) for field in form for e in field.errors]
 
 
 # --------------------------------------------------------------------------- the public form
@@ -83,34 +115,21 @@ def form(token: str):
         if state != services.LINK_OPEN:
             return _closed_page(link, state, lang)
         form = FeedbackForm()
-        status = 200
-        if form.validate_on_submit():
-            try:
-                services.submit_feedback(token, rating=form.rating.data, needs_met=form.needs_met_value(),
-                                         comment=form.comment.data)
-            except GoneError:
-                db.session.rollback()
-                db.session.refresh(link)
+
+        def page(status):
+            if status == 410:
+                # Another submission used the link first: the closed page says so
+                # itself, without the refusal's flashed message.
+                session.pop("_flashes", None)
                 return _closed_page(link, services.link_state(link), lang)
-            except ValidationFailed as exc:
-                db.session.rollback()
-                _attach_errors(form, exc)
-                status = 422
-            else:
-                db.session.commit()
-                return redirect(url_for("feedback.thanks", token=token, **_lang_args()), 303)
-        elif request.method == "POST":
-            status = 422
-        summary = services.link_summary(link, lang)
-        return render_template("feedback/form.html", form=form, summary=summary, link=link), status
+            return render_template("feedback/form.html", form=form, summary=services.link_summary(link, lang),
+                                   link=link), status
 
-
-def _attach_errors(form, exc: ValidationFailed) -> None:
-    for name, messages in (exc.fields or {}).items():
-        if name in form:
-            form[name].errors = list(form[name].errors) + list(messages)
-        else:
-            flash(" ".join(messages), "error")
+        if request.method == "POST":
+            return _act(form, lambda: services.submit_feedback(
+                token, rating=form.rating.data, needs_met=form.needs_met_value(), comment=form.comment.data),
+                next_url=url_for("feedback.thanks", token=token, **_lang_args()), render=page)
+        return page(200)
 
 
 @bp.get("/feedback/<token>/thanks")
@@ -122,8 +141,7 @@ def thanks(token: str):
         return redirect(url_for("feedback.form", token=token, **_lang_args()))
     lang = _language(link)
     feedback = db.session.scalar(sa.select(Feedback).where(Feedback.link_id == link.id))
-    follow_up = feedback is not None and feedback.client_id is not None and \
-        (feedback.rating <= services.LOW_RATING or not feedback.needs_met)
+    follow_up = feedback is not None and feedback.client_id is not None and services.needs_follow_up(feedback)
     with force_locale(lang):
         return render_template("feedback/thanks.html", summary=services.link_summary(link, lang), follow_up=follow_up)
 
@@ -135,12 +153,11 @@ def thanks(token: str):
 def provider_public(provider_id: int):
     """A provider's published feedback with its responses (anyone)."""
     provider = db.session.get(Provider, provider_id)
-    if provider is None or provider.status not in (ProviderStatus.APPROVED, ProviderStatus.SUSPENDED):
+    if not policy.shows_feedback_of(provider):
         abort(404)
-    before = request.args.get("before", type=int)
-    rows = services.published_feedback(provider.id, limit=PAGE_SIZE + 1, before_id=before)
-    older = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
-    return render_template("feedback/provider_public.html", provider=provider, items=rows[:PAGE_SIZE], older=older)
+    items, older = _page(services.published_feedback(provider.id, limit=PAGE_SIZE + 1,
+                                                     before_id=request.args.get("before", type=int)))
+    return render_template("feedback/provider_public.html", provider=provider, items=items, older=older)
 
 
 # --------------------------------------------------------------------------- provider
@@ -151,11 +168,11 @@ def _provider_page(errors: dict | None = None, typed: dict | None = None, status
     stmt = scope_provider_owned(sa.select(Feedback), current_user, Feedback.provider_id)
     if before is not None:
         stmt = stmt.where(Feedback.id < before)
-    rows = db.session.scalars(stmt.options(sa.orm.joinedload(Feedback.service_type))
-                              .order_by(Feedback.id.desc()).limit(PAGE_SIZE + 1)).all()
-    older = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
+    items, older = _page(db.session.scalars(stmt.options(sa.orm.joinedload(Feedback.service_type))
+                                            .order_by(Feedback.id.desc()).limit(PAGE_SIZE + 1)).all())
     provider = db.session.get(Provider, current_user.provider_id)
-    return render_template("feedback/provider_list.html", provider=provider, items=rows[:PAGE_SIZE], older=older,
+    return render_template("feedback/provider_list.html", provider=provider, items=items, older=older,
+                           actions=policy.actions_by_item(current_user, items),
                            errors=errors or {}, typed=typed or {}), status
 
 
@@ -175,22 +192,12 @@ def respond(feedback_id: int):
     if feedback is None:
         abort(404)
     form = ResponseForm()
-    if not form.validate_on_submit():
-        return _provider_page({feedback.id: [e for errs in form.errors.values() for e in errs]},
-                              {feedback.id: form.response.data or ""}, 422)
-    try:
-        services.respond_to_feedback(feedback.id, form.response.data, current_user)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        return _provider_page({feedback.id: [m for ms in (exc.fields or {}).values() for m in ms]},
-                              {feedback.id: form.response.data or ""}, 422)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("feedback.provider_feedback"))
-    db.session.commit()
-    flash(_("Your response has been published."), "success")
-    return redirect(url_for("feedback.provider_feedback") + f"#feedback-{feedback.id}", 303)
+    return _act(form, lambda: services.respond_to_feedback(feedback.id, form.response.data, current_user),
+                success=_("Your response has been published."),
+                next_url=url_for("feedback.provider_feedback") + f"#feedback-{feedback.id}",
+                render=lambda status: _provider_page({feedback.id: _field_errors(form)},
+                                                     {feedback.id: form.response.data or ""}, status),
+                back=url_for("feedback.provider_feedback"))
 
 
 # --------------------------------------------------------------------------- moderation
@@ -212,9 +219,7 @@ def _moderation_page(errors: dict | None = None, typed: dict | None = None, stat
         stmt = stmt.where(Feedback.hidden_at.is_not(None))
     if before is not None:
         stmt = stmt.where(Feedback.id < before)
-    rows = db.session.scalars(stmt.order_by(Feedback.id.desc()).limit(PAGE_SIZE + 1)).all()
-    older = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
-    items = rows[:PAGE_SIZE]
+    items, older = _page(db.session.scalars(stmt.order_by(Feedback.id.desc()).limit(PAGE_SIZE + 1)).all())
     history = {}
     if items:
         for event in db.session.scalars(
@@ -222,6 +227,7 @@ def _moderation_page(errors: dict | None = None, typed: dict | None = None, stat
                 .options(sa.orm.joinedload(FeedbackModerationEvent.actor)).order_by(FeedbackModerationEvent.id)):
             history.setdefault(event.feedback_id, []).append(event)
     return render_template("feedback/moderation.html", items=items, older=older, show=show, history=history,
+                           actions=policy.actions_by_item(current_user, items),
                            errors=errors or {}, typed=typed or {}), status
 
 
@@ -233,44 +239,31 @@ def moderation():
     return _moderation_page()
 
 
+def _moderated(feedback_id: int) -> int:
+    if db.session.get(Feedback, feedback_id) is None:
+        abort(404)
+    return feedback_id
+
+
 @bp.post("/feedback/moderation/<int:feedback_id>/hide")
 @role_required(Role.ADMIN)
 def hide(feedback_id: int):
-    if db.session.get(Feedback, feedback_id) is None:
-        abort(404)
+    feedback_id = _moderated(feedback_id)
     form = HideForm()
-    if not form.validate_on_submit():
-        return _moderation_page({feedback_id: [e for errs in form.errors.values() for e in errs]},
-                                {feedback_id: form.reason.data or ""}, 422)
-    try:
-        services.hide_feedback(feedback_id, form.reason.data, current_user)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        return _moderation_page({feedback_id: [m for ms in (exc.fields or {}).values() for m in ms]},
-                                {feedback_id: form.reason.data or ""}, 422)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(_back_to_moderation())
-    db.session.commit()
-    flash(_("The feedback is hidden. It no longer shows publicly or counts in the provider's rating."), "success")
-    return redirect(_back_to_moderation(), 303)
+    return _act(form, lambda: services.hide_feedback(feedback_id, form.reason.data, current_user),
+                success=_("The feedback is hidden. It no longer shows publicly or counts in the provider's rating."),
+                next_url=_back_to_moderation(),
+                render=lambda status: _moderation_page({feedback_id: _field_errors(form)},
+                                                       {feedback_id: form.reason.data or ""}, status),
+                back=_back_to_moderation())
 
 
 @bp.post("/feedback/moderation/<int:feedback_id>/unhide")
 @role_required(Role.ADMIN)
 def unhide(feedback_id: int):
-    if db.session.get(Feedback, feedback_id) is None:
-        abort(404)
-    try:
-        services.unhide_feedback(feedback_id, current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(_back_to_moderation())
-    db.session.commit()
-    flash(_("The feedback is published again."), "success")
-    return redirect(_back_to_moderation(), 303)
+    feedback_id = _moderated(feedback_id)
+    return _act(None, lambda: services.unhide_feedback(feedback_id, current_user),
+                success=_("The feedback is published again."), next_url=_back_to_moderation())
 
 
 def _back_to_moderation() -> str:
@@ -281,11 +274,15 @@ def _back_to_moderation() -> str:
 # --------------------------------------------------------------------------- staff
 
 
-def _staff_order(order_id: int) -> ServiceOrder:
+def _staff_order(order_id: int) -> tuple[ServiceOrder, Client]:
     order = db.session.scalar(scope_orders(sa.select(ServiceOrder).where(ServiceOrder.id == order_id), current_user))
     if order is None:
         abort(404)
-    return order
+    return order, db.session.get(Client, order.client_id)
+
+
+def _order_feedback(order: ServiceOrder) -> Feedback | None:
+    return db.session.scalar(sa.select(Feedback).where(Feedback.order_id == order.id).order_by(Feedback.id))
 
 
 @bp.get("/feedback/orders/<int:order_id>")
@@ -293,52 +290,41 @@ def _staff_order(order_id: int) -> ServiceOrder:
 def order_feedback(order_id: int):
     """Staff: the order's feedback link (to read out or post to a client without
     e-mail), whether it has been used, and the feedback if given."""
-    order = _staff_order(order_id)
+    order, client = _staff_order(order_id)
     link = db.session.scalar(sa.select(FeedbackLink).where(FeedbackLink.order_id == order.id))
-    feedback = db.session.scalar(sa.select(Feedback).where(Feedback.order_id == order.id).order_by(Feedback.id))
-    client = db.session.get(Client, order.client_id)
+    feedback = _order_feedback(order)
     record_access(client.id, "view", Purpose.GUIDANCE, what=f"feedback on order {order.number}")
-    db.session.commit()
     return render_template("feedback/order_feedback.html", order=order, client=client, link=link,
                            state=services.link_state(link) if link else None, feedback=feedback,
                            url=services.feedback_url_for_order(order.id) if link else None,
-                           can_record=feedback is None and order.status in (OrderStatus.COMPLETED, OrderStatus.CLOSED))
+                           actions=policy.order_actions(current_user, order, feedback))
 
 
 @bp.route("/feedback/orders/<int:order_id>/by-phone", methods=["GET", "POST"])
 @role_required(Role.STAFF)
 def by_phone(order_id: int):
     """Staff record feedback the client gave by phone or letter, on their behalf."""
-    order = _staff_order(order_id)
-    if db.session.scalar(sa.select(Feedback.id).where(Feedback.order_id == order.id)) is not None:
+    order, client = _staff_order(order_id)
+    back = url_for("feedback.order_feedback", order_id=order.id)
+    if _order_feedback(order) is not None:
         flash(_("Feedback on this order has already been given."), "info")
-        return redirect(url_for("feedback.order_feedback", order_id=order.id))
-    client = db.session.get(Client, order.client_id)
+        return redirect(back)
     form = FeedbackForm()
-    status = 200
-    if order.status not in (OrderStatus.COMPLETED, OrderStatus.CLOSED):
-        status = 409
-    elif form.validate_on_submit():
-        try:
-            services.record_feedback_by_phone(order.id, form.rating.data, form.needs_met_value(), form.comment.data,
-                                              current_user)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _attach_errors(form, exc)
-            status = 422
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("feedback.order_feedback", order_id=order.id))
-        else:
-            db.session.commit()
-            flash(_("The client's feedback is saved, marked as given by phone."), "success")
-            return redirect(url_for("feedback.order_feedback", order_id=order.id), 303)
-    elif request.method == "POST":
-        status = 422
-    record_access(client.id, "view", Purpose.FEEDBACK, what=f"name, for feedback on order {order.number}")
-    db.session.commit()
-    return render_template("feedback/by_phone.html", order=order, client=client, form=form), status
+    actions = policy.order_actions(current_user, order, None)
+
+    def page(status):
+        record_access(client.id, "view", Purpose.FEEDBACK, what=f"name, for feedback on order {order.number}")
+        return render_template("feedback/by_phone.html", order=order, client=client, form=form,
+                               actions=actions), status
+
+    if policy.RECORD_BY_PHONE not in actions:
+        return page(409)
+    if request.method == "POST":
+        return _act(form, lambda: services.record_feedback_by_phone(
+            order.id, form.rating.data, form.needs_met_value(), form.comment.data, current_user),
+            success=_("The client's feedback is saved, marked as given by phone."),
+            next_url=back, render=page, back=back)
+    return page(200)
 
 
 @bp.get("/feedback/items/<int:feedback_id>")
@@ -352,8 +338,8 @@ def staff_item(feedback_id: int):
     client = db.session.get(Client, feedback.client_id) if feedback.client_id else None
     if client is not None:
         record_access(client.id, "view", Purpose.GUIDANCE, what="feedback")
-    db.session.commit()
-    return render_template("feedback/staff_item.html", feedback=feedback, order=order, client=client)
+    return render_template("feedback/staff_item.html", feedback=feedback, order=order, client=client,
+                           follow_up=services.needs_follow_up(feedback))
 
 
 # --------------------------------------------------------------------------- managers

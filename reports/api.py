@@ -6,31 +6,16 @@ Beyond the contract: an optional ``filters`` object in the request, the list
 
 from __future__ import annotations
 
-from flask import Response, jsonify
+from flask import jsonify
 
 from accounts.models import Role
 from core import openapi
-from core.api import Validator, api_bp, api_user, iso, json_body, page_params, page_response, roles
-from core.extensions import db
+from core.api import Validator, api_bp, api_user, json_body, page_params, page_response, roles
 from core.urls import absolute_url
 from reports import services as svc
 from reports.aggregates import FILTER_KEYS, KINDS
 from reports.models import ReportRun
-
-
-def run_json(run: ReportRun, with_result: bool = True) -> dict:
-    body = {"id": run.id, "kind": run.kind, "status": run.status, "progress": run.progress,
-            "from": run.period_from.isoformat(), "to": run.period_to.isoformat(), "format": run.format,
-            "filters": run.filters or {}, "scheduled": run.scheduled, "created_at": iso(run.created_at),
-            "started_at": iso(run.started_at), "finished_at": iso(run.finished_at),
-            "url": absolute_url("api.get_report", run_id=run.id)}
-    if run.status == "done":
-        body["download_url"] = absolute_url("api.download_report", run_id=run.id)
-        if with_result and run.format == "json":
-            body["result"] = run.result
-    if run.status == "failed":
-        body["error"] = "The report could not be generated. Request it again; if it fails again, tell the administrator."
-    return body
+from reports.serializers import file_response, run_json
 
 
 _FILTERS = {"type": "object", "additionalProperties": False, "properties": {
@@ -91,7 +76,6 @@ def create_report():
         filters = None
     v.done()
     run = svc.request_report(api_user(), kind, start, end, fmt, filters)
-    db.session.commit()
     return jsonify({"id": run.id, "status": run.status, "url": absolute_url("api.get_report", run_id=run.id)}), 202
 
 
@@ -117,6 +101,5 @@ def get_report(run_id: int):
 @roles(Role.MANAGER, Role.ADMIN)
 def download_report(run_id: int):
     content, content_type, name = svc.download(_run(run_id))
-    return Response(content, content_type=content_type,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return file_response(content, content_type, name)
 

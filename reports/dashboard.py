@@ -16,12 +16,17 @@ import logging
 from datetime import date, timedelta
 
 import redis
-from flask_babel import format_decimal
+import sqlalchemy as sa
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 
+from core.extensions import db
 from core.redis import get_redis
+from core.templating import money
 from reports import charts
 from reports.aggregates import COLUMNS, KINDS, SUPPRESSED_TEXT, Filters, Period, build, local_today
+from reports.models import ReportRun, ReportStatus
+from reports.services import previous_month, recent_runs
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +79,6 @@ def last_month_overview(language: str) -> dict:
     """Last month's key figures for the manager's front page: from the monthly
     reports the workers have built (the same builders), or built now (and cached)
     for the kinds not built yet."""
-    import sqlalchemy as sa
-
-    from core.extensions import db
-    from reports.models import ReportRun, ReportStatus
-    from reports.services import previous_month
-
     period = previous_month(local_today())
     stored = {kind: result for kind, result in db.session.execute(
         sa.select(ReportRun.kind, ReportRun.result).where(
@@ -94,8 +93,6 @@ def last_month_overview(language: str) -> dict:
 
 def format_value(value, kind: str, suppressed: bool = False) -> str:
     """A figure as the pages show it, in the page's language."""
-    from core.templating import money
-
     if suppressed:
         return SUPPRESSED_TEXT
     if value is None:
@@ -267,20 +264,12 @@ def panels(res: dict[str, dict]) -> list[dict]:
                                         "the figures are in the table below.")),
                 "table": table(fb)})
     gc = res["guidance_contacts"]
-    channels = _section(gc, "by_channel")
-    out.append({"id": "guidance-channel", "title": _("Guidance contacts by channel"),
-                "chart": charts.hbars([(r["channel"], charts.SUPPRESSED if r["suppressed"] else r["contacts"])
-                                       for r in channels["rows"]], _axis_fmt("count"),
-                                      _("Bar chart of guidance contacts by channel; the figures are in the table "
-                                        "below.")),
-                "table": table(channels)})
-    topics = _section(gc, "by_topic")
-    out.append({"id": "guidance-topic", "title": _("Guidance contacts by topic"),
-                "chart": charts.hbars([(r["topic"], charts.SUPPRESSED if r["suppressed"] else r["contacts"])
-                                       for r in topics["rows"][:15]], _axis_fmt("count"),
-                                      _("Bar chart of guidance contacts by topic; the figures are in the table "
-                                        "below.")),
-                "table": table(topics)})
+    out.append(_contacts_panel("guidance-channel", _("Guidance contacts by channel"), _section(gc, "by_channel"),
+                               "channel", _("Bar chart of guidance contacts by channel; the figures are in the "
+                                            "table below.")))
+    out.append(_contacts_panel("guidance-topic", _("Guidance contacts by topic"), _section(gc, "by_topic"),
+                               "topic", _("Bar chart of guidance contacts by topic; the figures are in the table "
+                                          "below."), limit=15))
     sales = _section(res["shop_sales"], "by_month")
     out.append({"id": "sales", "title": _("Self-paid sales, VAT and platform fees"),
                 "chart": charts.bars(_points(sales, months, "sales_cents"), _axis_fmt("money"),
@@ -341,12 +330,15 @@ def _merged_months(months: list[str], parts: list[tuple[dict, list[str]]]) -> di
             "headers": headers, "rows": rows, "total": None, "more": 0}
 
 
+def _contacts_panel(panel_id: str, title: str, section: dict, key: str, alt: str, limit: int | None = None) -> dict:
+    """A panel of guidance contacts grouped by ``key``: horizontal bars and the table."""
+    bars = [(r[key], charts.SUPPRESSED if r["suppressed"] else r["contacts"]) for r in section["rows"][:limit]]
+    return {"id": panel_id, "title": title, "chart": charts.hbars(bars, _axis_fmt("count"), alt),
+            "table": table(section)}
+
+
 def manager_section(user) -> dict:
     """Last month's key figures, county-wide, from the monthly reports, and the
     reports generated lately (registered in ``reports.init_app``)."""
-    from flask_babel import get_locale
-
-    from reports.services import recent_runs
-
     overview = last_month_overview(str(get_locale() or "fi"))
     return {"period": overview["period"], "figures": overview["figures"], "recent_reports": recent_runs(user, limit=5)}

@@ -1,12 +1,18 @@
 """Report jobs (RQ, through the outbox): building one report on the ``reports``
-queue, with its progress committed as it goes so the page can show it, and the
+queue, with its progress visible as it goes so the page can show it, and the
 hourly sweep that makes the monthly reports on the first day of a month.
 
 Jobs take ids, reload their rows, do nothing when the state has moved on, and commit
-nothing themselves: ``core.jobs.run_outbox_job`` commits the finished report with
-the job's outbox row (``run_periodic`` for the sweep). Progress is the exception by
-design: it is written in short transactions of its own, so that pages polling it
-see it while the job's own transaction is still open.
+nothing themselves: ``core.jobs.run_outbox_job`` commits the finished (or failed)
+report with the job's outbox row (``run_periodic`` for the sweep). Every change of a
+run's state goes through ``reports.models.RUNS`` (the state machine).
+
+Two things are written outside the job's unit of work, by design, so that pages
+polling the run see them while the job's own transaction is still open: the start
+(``queued`` -> ``running``, through the machine in a session of its own) and the
+progress percentages (short ``db.engine.begin()`` transactions). The figures are
+read in a session of their own too, so a failing query cannot spoil the job's
+transaction: the job never rolls back, it records the failure.
 """
 
 from __future__ import annotations
@@ -14,22 +20,49 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
+from flask import current_app
 
-from core.db import utcnow
+from core.errors import DomainError
 from core.extensions import db
 from reports import aggregates, export, services
-from reports.models import ReportRun, ReportStatus
+from reports.models import RUNS, ReportRun, ReportStatus, RunAction
 
 log = logging.getLogger(__name__)
 
 
-def _update_run(run_id: int, from_statuses: tuple[str, ...] | None, **values) -> bool:
-    """One conditional UPDATE of a run, committed at once; True when it applied."""
-    stmt = sa.update(ReportRun).where(ReportRun.id == run_id)
-    if from_statuses:
-        stmt = stmt.where(ReportRun.status.in_(from_statuses))
+def _start(run_id: int) -> bool:
+    """``queued``/``running`` -> ``running`` (progress 2), committed at once in a
+    session of its own (a fresh application context): not the job's unit of work.
+    False when the run has moved on (done, failed, or taken by another delivery)."""
+    try:
+        with current_app.app_context(), db.session.begin():
+            run = db.session.get(ReportRun, run_id)
+            if run is None:
+                return False
+            RUNS.apply(run, RunAction.START, values={"progress": 2, "error": None})
+    except DomainError:
+        return False
+    return True
+
+
+def _progress(run_id: int, percent: int) -> None:
+    """A progress figure of a running run, in a short transaction of its own (not
+    the job's unit of work) so that the progress bar sees it at once. Not a change
+    of state: the guard only keeps a finished run's figure as it is."""
     with db.engine.begin() as conn:
-        return conn.execute(stmt.values(**values)).rowcount == 1
+        conn.execute(sa.update(ReportRun).where(ReportRun.id == run_id, ReportRun.status == ReportStatus.RUNNING)
+                     .values(progress=percent))
+
+
+def _figures(run_id: int, progress) -> tuple[dict, bytes]:
+    """Build the run's figures and its file, reading in a session of its own."""
+    with current_app.app_context():
+        run = db.session.get(ReportRun, run_id)
+        result = aggregates.build(run.kind, aggregates.Period(run.period_from, run.period_to),
+                                  aggregates.Filters.from_dict(run.filters), language=services.report_language(run),
+                                  progress=progress)
+        progress(95)
+        return result, export.render(result, run.format)
 
 
 def build_report(run_id: int) -> str:
@@ -41,39 +74,31 @@ def build_report(run_id: int) -> str:
     run = db.session.get(ReportRun, run_id)
     if run is None or run.status in (ReportStatus.DONE, ReportStatus.FAILED):
         return "skipped"
-    if not _update_run(run_id, (ReportStatus.QUEUED, ReportStatus.RUNNING), status=ReportStatus.RUNNING,
-                       started_at=utcnow(), progress=2, error=None):
+    if not _start(run_id):
         return "skipped"
-    language = services.report_language(run)
-    period = aggregates.Period(run.period_from, run.period_to)
-    filters = aggregates.Filters.from_dict(run.filters)
-
-    def progress(percent: int) -> None:
-        _update_run(run_id, (ReportStatus.RUNNING,), progress=percent)
-
     try:
-        result = aggregates.build(run.kind, period, filters, language=language, progress=progress)
-        progress(95)
-        content = export.render(result, run.format)
+        result, content = _figures(run_id, lambda percent: _progress(run_id, percent))
     except sa.exc.OperationalError:
         raise
     except Exception as exc:
         log.exception("report %s (%s) failed", run_id, run.kind)
-        db.session.rollback()
-        _update_run(run_id, None, status=ReportStatus.FAILED, finished_at=utcnow(),
-                    error=f"{exc.__class__.__name__}: {str(exc)[:500]}")
-        return "failed"
-    run.result = result
-    run.content = content
-    run.content_type = services.CONTENT_TYPES[run.format]
-    run.status = ReportStatus.DONE
-    run.progress = 100
-    run.finished_at = utcnow()
-    run.error = None
-    db.session.flush()
-    if run.scheduled:
+        return _end(run, RunAction.FAIL, "failed", error=f"{exc.__class__.__name__}: {str(exc)[:500]}")
+    outcome = _end(run, RunAction.FINISH, "done", result=result, content=content,
+                   content_type=services.CONTENT_TYPES[run.format], progress=100, error=None)
+    if outcome == "done" and run.scheduled:
         services.notify_monthly_ready(run.period_from, run.period_to)
-    return "done"
+    return outcome
+
+
+def _end(run: ReportRun, action: str, outcome: str, **values) -> str:
+    """``running`` -> ``done``/``failed`` in the job's unit of work; "skipped" when
+    another delivery of the job ended the run first."""
+    db.session.refresh(run)  # the start was committed by another session
+    try:
+        RUNS.apply(run, action, values=values)
+    except DomainError:
+        return "skipped"
+    return outcome
 
 
 def monthly_reports() -> dict:

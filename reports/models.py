@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import UTCDateTime, utcnow
 from core.extensions import db
+from core.states import StateMachine
 
 
 class ReportStatus(StrEnum):
@@ -65,3 +66,23 @@ class ReportRun(db.Model):
                  sqlite_where=sa.text("scheduled"), postgresql_where=sa.text("scheduled")),
         sa.Index("ix_report_runs_created_at", "created_at"),
     )
+
+
+class RunAction(StrEnum):
+    START = "start"
+    FINISH = "finish"
+    FAIL = "fail"
+
+
+# A run's lifecycle. ``start`` from ``running`` is RQ's retry of a build whose worker
+# died (the run was left running); a run done or failed is never built again.
+RUN_TRANSITIONS = {
+    (ReportStatus.QUEUED, RunAction.START): ReportStatus.RUNNING,
+    (ReportStatus.RUNNING, RunAction.START): ReportStatus.RUNNING,
+    (ReportStatus.RUNNING, RunAction.FINISH): ReportStatus.DONE,
+    (ReportStatus.RUNNING, RunAction.FAIL): ReportStatus.FAILED,
+}
+
+RUNS = StateMachine(ReportRun, RUN_TRANSITIONS,
+                    stamps={ReportStatus.RUNNING: "started_at", ReportStatus.DONE: "finished_at",
+                            ReportStatus.FAILED: "finished_at"})

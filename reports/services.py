@@ -18,9 +18,12 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from accounts.models import Role, User
-from core.errors import NotFoundError, PermissionDenied, ValidationFailed
+from core.errors import ConflictError, NotFoundError, PermissionDenied, ValidationFailed
 from core.extensions import db
 from core.jobs import enqueue
+from core.mail import send_templated
+from core.urls import absolute_url
+from reports import export, policy
 from reports.aggregates import (
     FILTER_KEYS,
     KINDS,
@@ -50,7 +53,7 @@ STATUS_TEXT = {
 
 
 def _require_manager(actor) -> None:
-    if actor is None or actor.role != Role.MANAGER:
+    if not policy.may_request(actor):
         raise PermissionDenied("Only managers may request reports.", code="forbidden")
 
 
@@ -157,7 +160,7 @@ def get_run(actor, run_id: int) -> ReportRun:
     """A report for a manager or an administrator (reports are aggregated and
     shared by the county's managers). NotFoundError when missing, PermissionDenied
     for other roles."""
-    if actor is None or actor.role not in (Role.MANAGER, Role.ADMIN):
+    if not policy.may_read(actor):
         raise PermissionDenied("Reports are for managers.")
     run = db.session.get(ReportRun, run_id)
     if run is None:
@@ -167,7 +170,7 @@ def get_run(actor, run_id: int) -> ReportRun:
 
 def recent_runs(actor, limit: int = 20, cursor: int | None = None) -> list[ReportRun]:
     """The newest reports first (managers and administrators)."""
-    if actor is None or actor.role not in (Role.MANAGER, Role.ADMIN):
+    if not policy.may_read(actor):
         raise PermissionDenied("Reports are for managers.")
     stmt = sa.select(ReportRun).order_by(ReportRun.id.desc()).limit(limit)
     if cursor:
@@ -224,9 +227,6 @@ def notify_monthly_ready(period_from: date, period_to: date) -> int:
     a link to them, in the manager's language. A dedupe key per manager and month
     makes it once, whichever job or sweep gets here first. Returns the e-mails
     queued now."""
-    from core.mail import send_templated
-    from core.urls import absolute_url
-
     runs = list(db.session.scalars(
         sa.select(ReportRun).where(ReportRun.scheduled.is_(True), ReportRun.period_from == period_from,
                                    ReportRun.period_to == period_to).order_by(ReportRun.id)))
@@ -274,9 +274,6 @@ def download(run: ReportRun, fmt: str | None = None) -> tuple[bytes, str, str]:
     """The file of a finished report: ``(content, content type, file name)``. The
     file made by the job for its own format; another format is written from the
     stored figures (the same numbers). ConflictError while it is not ready."""
-    from core.errors import ConflictError
-    from reports import export
-
     fmt = fmt or run.format
     if fmt not in FORMATS:
         raise NotFoundError("No such format.")

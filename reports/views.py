@@ -3,26 +3,28 @@ the request form (``reports.index``); a report's page with its live progress bar
 (``reports.detail``), the small JSON the progress bar polls (``reports.status``)
 and the downloads (``reports.download``).
 
-Each route: look up (404 if missing) → permission → validate → one service call →
-commit → flash + redirect."""
+Each route: look up (404 if missing) → permission → one service call; the POST
+goes through ``core.actions.form_action`` (validate, the call, a refusal shown on
+the form, redirect after success) and the request's unit of work commits."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, jsonify, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from accounts.models import Role
 from accounts.permissions import role_required
+from core.actions import form_action
 from core.errors import ConflictError, DomainError, NotFoundError, ValidationFailed
-from core.extensions import db
-from reports import bp, dashboard
+from reports import bp, dashboard, policy
 from reports import services as svc
 from reports.aggregates import FILTER_KEYS, KIND_TITLES, Filters
 from reports.forms import FORMAT_LABELS, FilterForm, RequestForm
+from reports.serializers import file_response, run_status_json
 
 FIELD_OF_ERROR = {"from": "date_from", "to": "date_to", **{f"filters.{k}": k for k in FILTER_KEYS}}
 
@@ -116,22 +118,24 @@ def index():
 @role_required(Role.MANAGER)
 def create():
     form = RequestForm()
-    if not form.validate_on_submit():
-        return _render_index(request_form=form, status=422)
+    return form_action(form, lambda: _request_report(form),
+                       success=_("The report is being generated. This page shows its progress."),
+                       next_url=lambda run: url_for("reports.detail", run_id=run.id),
+                       render=lambda status: _render_index(request_form=form, status=status))
+
+
+def _request_report(form: RequestForm):
+    """The service call of the request form; a refusal is told on the form's
+    report field, whatever field it was about (the period and filters are hidden
+    fields there)."""
     values = _hidden_values(form)
-    filters = {k: values[k] for k in FILTER_KEYS}
     try:
-        run = svc.request_report(_user(), form.kind.data, values["date_from"], values["date_to"],
-                                 form.format.data, filters)
+        return svc.request_report(_user(), form.kind.data, values["date_from"], values["date_to"],
+                                  form.format.data, {k: values[k] for k in FILTER_KEYS})
     except ValidationFailed as exc:
-        db.session.rollback()
         messages = [m for ms in (exc.fields or {}).values() for m in ms] or [exc.message]
-        form.kind.errors = list(form.kind.errors) + [_("The report could not be requested: %(why)s",
-                                                       why=" ".join(messages))]
-        return _render_index(request_form=form, status=422)
-    db.session.commit()
-    flash(_("The report is being generated. This page shows its progress."), "success")
-    return redirect(url_for("reports.detail", run_id=run.id))
+        raise ValidationFailed(exc.message, fields={"kind": [
+            _("The report could not be requested: %(why)s", why=" ".join(messages))]}) from None
 
 
 @bp.get("/reports/<int:run_id>")
@@ -142,6 +146,7 @@ def detail(run_id: int):
     if run.status == "done" and run.result:
         tables = [dashboard.table(s, limit=50) for s in run.result["sections"]]
     return render_template("reports/detail.html", run=run, tables=tables, status_text=svc.status_text(run),
+                           actions=policy.run_actions(_user(), run),
                            kind_titles=KIND_TITLES, format_labels=FORMAT_LABELS,
                            formats=("xlsx", "csv", "json"))
 
@@ -150,11 +155,7 @@ def detail(run_id: int):
 @role_required(Role.MANAGER, Role.ADMIN)
 def status(run_id: int):
     """What the progress bar polls (static/js/reports.js)."""
-    run = _run_or_404(run_id)
-    body = {"id": run.id, "status": run.status, "progress": run.progress, "text": svc.status_text(run)}
-    if run.status == "done":
-        body["downloads"] = {fmt: url_for("reports.download", run_id=run.id, fmt=fmt) for fmt in svc.FORMATS}
-    response = jsonify(body)
+    response = jsonify(run_status_json(_run_or_404(run_id), _user()))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -170,5 +171,4 @@ def download(run_id: int, fmt: str):
     except ConflictError as exc:
         raise DomainError(_("The report is not ready yet. Wait until its page says it is ready."),
                           code=exc.code, status=409) from None
-    return Response(content, content_type=content_type,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return file_response(content, content_type, name)
