@@ -35,7 +35,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from rq import Queue
+from rq import Queue, SimpleWorker
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
@@ -161,19 +161,27 @@ def _fast_forward_past_dead_worker(conn) -> list[str]:
     """What RQ does once the dead worker's execution heartbeat has expired (and its
     scheduler lock with it): the surviving worker's maintenance runs RQ's own cleanup,
     which schedules a retry of each abandoned job after the first backoff; when that
-    time comes, RQ's scheduler moves the retry to its queue. Both are done here at
-    once, with RQ's own registries. Returns the ids of the abandoned jobs."""
+    time comes, RQ's scheduler moves the retry to its queue. A job the dead worker had
+    already taken off its queue but not yet started sits in RQ's intermediate queue:
+    the maintenance fails it (and so retries it) once it has seen it there for a
+    minute. All of this is done here at once, with RQ's own registries and cleanup
+    code. Returns the ids of the abandoned jobs that were running."""
     abandoned = []
+    survivor = SimpleWorker(list(QUEUES), connection=conn)  # never started: RQ's cleanup wants one
     for name in QUEUES:
         conn.delete(f"rq:scheduler-lock:{name}")  # TTL 61 s after the dead scheduler's last heartbeat
+        queue = Queue(name, connection=conn)
         registry = StartedJobRegistry(name, connection=conn)
         entries = conn.zrange(registry.key, 0, -1, withscores=True)
-        if not entries:
-            continue
-        abandoned += [(m.decode() if isinstance(m, bytes) else m).split(":")[0] for m, _score in entries]
-        registry.cleanup(timestamp=max(score for _member, score in entries) + 1)
+        if entries:
+            abandoned += [(m.decode() if isinstance(m, bytes) else m).split(":")[0] for m, _score in entries]
+            registry.cleanup(timestamp=max(score for _member, score in entries) + 1)
+        intermediate = queue.intermediate_queue
+        for job_id in intermediate.get_job_ids():
+            intermediate.set_first_seen(job_id)
+            conn.set(intermediate.get_first_seen_key(job_id), time.time() - 120)  # seen two minutes ago
+        intermediate.cleanup(survivor, queue)
         scheduled = ScheduledJobRegistry(name, connection=conn)
-        queue = Queue(name, connection=conn)
         for job_id in scheduled.get_jobs_to_schedule(timestamp=int(time.time()) + RETRY_INTERVALS[0] + 1):
             job = Job.fetch(job_id, connection=conn)
             scheduled.remove(job)
