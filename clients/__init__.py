@@ -7,6 +7,7 @@ bp = Blueprint("clients", __name__, url_prefix="/clients")
 
 def init_app(app) -> None:
     from clients import api, views  # noqa: F401  (routes)
+    from clients.policy import shows_postal_code_in_lists, staff_actions
     from clients.queries import order_thread_for_viewer, sender_label
     from flask_babel import lazy_gettext as _l
 
@@ -25,5 +26,8 @@ def init_app(app) -> None:
     # The order page includes templates/clients/_order_messages.html, which asks for its thread.
     app.add_template_global(order_thread_for_viewer, "order_messages")
     app.add_template_global(sender_label, "message_sender_label")
+    # Lists of clients ask the policy row by row (templates/clients/search.html).
+    app.add_template_global(shows_postal_code_in_lists, "client_postal_code_shown")
+    app.add_template_global(staff_actions, "client_staff_actions")
     register_periodic("clients.jobs.sweep_segment_checks", "default", 3600)
     register_periodic("clients.jobs.sweep_retention", "default", 6 * 3600)
