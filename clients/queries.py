@@ -28,6 +28,7 @@ from core.db import utcnow
 from core.errors import NotFoundError
 from core.extensions import db
 from core.models import AccessLogEntry
+from core.uow import write_access_rows_now
 
 PAGE_SIZE = 50
 
@@ -373,6 +374,9 @@ def search_access_log(cursor: int | None = None, limit: int = PAGE_SIZE, *, clie
 
 
 def _log_query(conditions, cursor, limit, actor_text, action, since, until, load_client=False):
+    # The reads this request has recorded (the page's own) are written first, so the
+    # list includes them, as the person reading it expects.
+    write_access_rows_now()
     stmt = sa.select(AccessLogEntry).where(*conditions)
     if cursor:
         # Newest first by time (rows may be written with earlier times, e.g. imports): the
