@@ -60,6 +60,16 @@ def clean_text(value, errors: dict, name: str, limit: int, required: bool = Fals
     return value or None
 
 
+def required_text(value, name: str, limit: int, message: str) -> str:
+    """A required piece of free text (e.g. the reason of a decision), or
+    ValidationFailed with ``message`` and the field's error."""
+    errors: dict[str, list[str]] = {}
+    value = clean_text(value, errors, name, limit, required=True)
+    if errors:
+        raise ValidationFailed(message, fields=errors)
+    return value
+
+
 def clean_email(value, errors: dict, name: str = "email", required: bool = False) -> str | None:
     value = clean_text(value, errors, name, 254, required=required)
     if not value:

@@ -9,11 +9,12 @@ import sqlalchemy as sa
 from flask import current_app
 
 from accounts.models import User
-from clients import jobs
-from clients.base import OPEN_ORDER_STATES, SWEEP_LIMIT, _, clean_text, record_event, live_client, staff_client
+from clients import jobs, policy
+from clients.base import (
+    OPEN_ORDER_STATES, SWEEP_LIMIT, _, clean_text, live_client, record_event, required_text, staff_client,
+)
 from clients.follow_ups import close_open_follow_ups, open_follow_up
 from clients.models import Client, ClientEventAction, ClientRepresentative, FollowUpKind, Message, NetworkMember
-from clients import policy
 from core.access import Purpose, record_access
 from core.db import utcnow
 from core.errors import ConflictError, NotFoundError, ValidationFailed
@@ -59,10 +60,7 @@ def keep_client_record(actor, client_id: int, reason: str) -> Client:
     (with the reason): the flag is removed and the retention period starts again.
     Raises ValidationFailed, ConflictError (not flagged)."""
     client = staff_client(actor, client_id)
-    errors: dict[str, list[str]] = {}
-    reason = clean_text(reason, errors, "reason", 500, required=True)
-    if errors:
-        raise ValidationFailed(_("Give the reason for keeping the record."), fields=errors)
+    reason = required_text(reason, "reason", 500, _("Give the reason for keeping the record."))
     if client.retention_flagged_at is None:
         raise ConflictError(_("The record is not flagged for erasure."), code="not_flagged")
     now = utcnow()
@@ -111,10 +109,7 @@ def decline_erasure(actor, client_id: int, reason: str) -> Client:
     and gets an e-mail telling them to look. Raises ValidationFailed,
     ConflictError (no request)."""
     client = staff_client(actor, client_id)
-    errors: dict[str, list[str]] = {}
-    reason = clean_text(reason, errors, "reason", 1000, required=True)
-    if errors:
-        raise ValidationFailed(_("Give the reason."), fields=errors)
+    reason = required_text(reason, "reason", 1000, _("Give the reason."))
     if client.erasure_requested_at is None:
         raise ConflictError(_("The client has not asked for erasure."), code="no_erasure_request")
     client.erasure_requested_at = None

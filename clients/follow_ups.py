@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from clients.base import SWEEP_LIMIT, _, record_event, live_client
+from clients.base import SWEEP_LIMIT, _, live_client, record_event
 from clients.models import SEGMENT_CHECK_DAYS, Client, ClientEventAction, FollowUp, FollowUpKind, Segment
 from clients.policy import require_staff
 from core.access import Purpose, record_access

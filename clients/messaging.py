@@ -7,10 +7,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from accounts.models import Role, User
-from clients import jobs
+from clients import jobs, policy
 from clients.base import ACTIVE_ORDER_STATES, MESSAGE_MAX, _, clean_text, live_client
 from clients.models import Message
-from clients import policy
 from core.access import Purpose, record_access
 from core.db import utcnow
 from core.errors import NotFoundError, PermissionDenied, ValidationFailed

@@ -10,10 +10,9 @@ import sqlalchemy as sa
 from accounts.models import Role, User
 from accounts.permissions import scope_clients
 from accounts.services import normalise_email
-from clients import jobs
-from clients.base import LANGUAGES, _, record_event, live_client, staff_client
+from clients import jobs, policy
+from clients.base import LANGUAGES, _, live_client, record_event, staff_client
 from clients.models import Client, ClientEventAction, FollowUp, Segment
-from clients import policy
 from clients.policy import require_staff
 from core.access import Purpose, record_access, record_access_many
 from core.db import utcnow

@@ -14,7 +14,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from accounts.models import Role, User
 from accounts.services import MIN_PASSWORD_LENGTH, create_user, hash_password
 from clients import jobs
-from clients.base import INVITATION_DAYS, _, clean_email, clean_text, record_event, live_client, staff_client
+from clients.base import INVITATION_DAYS, _, clean_email, clean_text, live_client, record_event, staff_client
 from clients.models import ClientEventAction, ClientRepresentative, NetworkMember
 from clients.policy import require_staff
 from core.access import Purpose, record_access

@@ -158,12 +158,17 @@ def network_new(client_id: int):
                             _("Added to the client's network."), "network-h")
 
 
+def _end_button(model, row_id: int, action, success: str, anchor: str):
+    """End a row of the client's record (a network member, a relative's access)."""
+    row = db.session.get(model, row_id) or abort(404)
+    return _button(None, lambda: action(current_user, row_id), success, _detail_url(row.client_id, anchor))
+
+
 @bp.post("/network/<int:member_id>/end")
 @role_required(Role.STAFF)
 def network_end(member_id: int):
-    member = db.session.get(NetworkMember, member_id) or abort(404)
-    return _button(None, lambda: services.end_network_member(current_user, member_id),
-                   _("Marked as ended today."), _detail_url(member.client_id, "network-h"))
+    return _end_button(NetworkMember, member_id, services.end_network_member, _("Marked as ended today."),
+                       "network-h")
 
 
 @bp.route("/<int:client_id>/relatives/new", methods=["GET", "POST"])
@@ -181,9 +186,8 @@ def relative_new(client_id: int):
 @bp.post("/relatives/<int:representative_id>/end")
 @role_required(Role.STAFF)
 def relative_end(representative_id: int):
-    rep = db.session.get(ClientRepresentative, representative_id) or abort(404)
-    return _button(None, lambda: services.end_representative(current_user, representative_id),
-                   _("The relative can no longer act for the client."), _detail_url(rep.client_id, "relatives-h"))
+    return _end_button(ClientRepresentative, representative_id, services.end_representative,
+                       _("The relative can no longer act for the client."), "relatives-h")
 
 
 @bp.post("/<int:client_id>/login")
