@@ -18,6 +18,7 @@ page shows the client's contact details to the provider serving them) all ask he
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from accounts.models import Role
 from accounts.permissions import can_act_for_client
@@ -31,8 +32,6 @@ RELATIVE_PURPOSE = "a relative acting for the client"
 
 def _(text: str, **variables) -> str:
     """gettext that also works outside a request (jobs): English there."""
-    from flask_babel import gettext
-
     try:
         return gettext(text, **variables)
     except RuntimeError:

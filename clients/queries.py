@@ -8,10 +8,11 @@ client and request."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from accounts.models import Role, User
@@ -29,6 +30,9 @@ from core.errors import NotFoundError
 from core.extensions import db
 from core.models import AccessLogEntry
 from core.uow import write_access_rows_now
+from marketplace.models import ServiceType
+from orders.models import ServiceOrder
+from providers.models import Provider
 
 PAGE_SIZE = 50
 
@@ -76,8 +80,6 @@ def client_services(user, client_id: int) -> dict:
     """The client's orders grouped as "being arranged", "now" and "finished", with
     the latest visits of each. Scoped through ``scope_orders``: another client's id
     gives nothing. Two queries however many orders there are."""
-    from orders.models import ServiceOrder
-
     orders = db.session.scalars(
         scope_orders(sa.select(ServiceOrder), user).where(ServiceOrder.client_id == client_id)
         .options(joinedload(ServiceOrder.service_type), joinedload(ServiceOrder.provider),
@@ -131,8 +133,6 @@ def network(client: Client, include_ended: bool = True) -> list[NetworkEntry]:
     """Everyone working with the client as one list: the responsible worker, the
     providers of active orders, the professionals and close people recorded by
     staff, and the relatives acting for the client. Four queries."""
-    from orders.models import ServiceOrder
-
     entries: list[NetworkEntry] = []
     if client.responsible_worker is not None:
         worker = client.responsible_worker
@@ -182,8 +182,6 @@ def staff_client_page(client: Client) -> dict:
     """What the staff client page shows besides the record: orders, open
     follow-ups, network, relatives, logins, messages, guidance contacts and the
     record history. A constant number of queries."""
-    from orders.models import ServiceOrder
-
     orders = db.session.scalars(
         sa.select(ServiceOrder).where(ServiceOrder.client_id == client.id)
         .options(joinedload(ServiceOrder.service_type), joinedload(ServiceOrder.provider))
@@ -268,8 +266,6 @@ def order_thread(user, order) -> dict | None:
 
 def order_thread_for_viewer(order) -> dict | None:
     """``order_thread`` for the logged-in user (the order page's template global)."""
-    from flask_login import current_user
-
     return order_thread(current_user, order)
 
 
@@ -396,8 +392,6 @@ def _log_query(conditions, cursor, limit, actor_text, action, since, until, load
     if since:
         stmt = stmt.where(AccessLogEntry.at >= datetime(since.year, since.month, since.day, tzinfo=tz))
     if until:
-        from datetime import timedelta
-
         end = until + timedelta(days=1)
         stmt = stmt.where(AccessLogEntry.at < datetime(end.year, end.month, end.day, tzinfo=tz))
     options = [joinedload(AccessLogEntry.actor).joinedload(User.provider)]
@@ -488,9 +482,6 @@ def _names(tables: dict, data: dict) -> dict:
             cols = [c.name for c in _references(tables[name], target)]
             for row in rows:
                 wanted[target].update(row[c] for c in cols if row.get(c) is not None)
-    from marketplace.models import ServiceType
-    from providers.models import Provider
-
     people = {u.id: {"name": u.name, "role": u.role}
               for u in db.session.scalars(sa.select(User).where(User.id.in_(wanted["users"])))}
     orgs = {p.id: p.name for p in db.session.scalars(sa.select(Provider).where(Provider.id.in_(wanted["providers"])))}
