@@ -1,19 +1,21 @@
 """Clients: records, consent, coordination and the client's own portfolio."""
 
 from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+from core.registry import register_dashboard, register_navigation
+from core.roles import Role
+from core.worker import register_periodic
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
 
 def init_app(app) -> None:
+    # The route and section modules import ``bp`` from this package: imported here.
     from clients import api, views  # noqa: F401  (routes)
+    from clients.policy import shows_postal_code_in_lists, staff_actions
     from clients.queries import order_thread_for_viewer, sender_label
-    from flask_babel import lazy_gettext as _l
-
     from clients.sections import client_section, staff_section
-    from core.registry import register_dashboard, register_navigation
-    from core.roles import Role
-    from core.worker import register_periodic
 
     app.register_blueprint(bp)
     register_navigation(Role.STAFF, "clients.search", _l("Clients"), 10)
@@ -25,5 +27,8 @@ def init_app(app) -> None:
     # The order page includes templates/clients/_order_messages.html, which asks for its thread.
     app.add_template_global(order_thread_for_viewer, "order_messages")
     app.add_template_global(sender_label, "message_sender_label")
+    # Lists of clients ask the policy row by row (templates/clients/search.html).
+    app.add_template_global(shows_postal_code_in_lists, "client_postal_code_shown")
+    app.add_template_global(staff_actions, "client_staff_actions")
     register_periodic("clients.jobs.sweep_segment_checks", "default", 3600)
     register_periodic("clients.jobs.sweep_retention", "default", 6 * 3600)

@@ -1,6 +1,7 @@
 """Client API (API.md "Clients"): ``POST /clients``, ``GET /clients/{id}``,
 ``GET /clients/{id}/access-log`` and ``GET /clients/{id}/export``. Thin routes over
-``clients.services`` and ``clients.queries``; a client-role user (the client or a
+the client services and ``clients.queries``, with the rules of
+``clients.policy`` and the JSON of ``clients.serializers``; a client-role user (the client or a
 relative acting for them) reaches only the clients they may act for, anything
 else is 404."""
 
@@ -9,14 +10,12 @@ from __future__ import annotations
 from flask import jsonify
 
 from accounts.models import Role
-from accounts.permissions import can_act_for_client
-from clients import queries
-from clients.services import client_side_purpose, client_summary, create_client, get_client
+from clients import policy, queries
+from clients.records import create_client, get_client
+from clients.serializers import access_entry_json, client_json
 from core import openapi
-from core.access import Purpose
 from core.api import Validator, api_bp, api_user, json_body, page_params, page_response, roles
 from core.errors import NotFoundError
-from core.extensions import db
 
 _CLIENT_BODY = {"type": "object", "required": ["first_name", "last_name", "address", "postal_code", "municipality"],
                 "properties": {k: {"type": "string"} for k in (
@@ -59,12 +58,7 @@ def create():
     }
     v.done()
     client = create_client(api_user(), data)
-    db.session.commit()
-    return jsonify(client_summary(client, api_user())), 201
-
-
-def _purpose(user, client_id: int) -> str:
-    return Purpose.GUIDANCE if user.role == Role.STAFF else client_side_purpose(user, client_id)
+    return jsonify(client_json(client, api_user())), 201
 
 
 openapi.register("/clients/{client_id}", "get", "A client (writes an access-log row)", roles="staff; the client",
@@ -75,10 +69,8 @@ openapi.register("/clients/{client_id}", "get", "A client (writes an access-log 
 @roles(Role.STAFF, Role.CLIENT)
 def get(client_id: int):
     user = api_user()
-    client = get_client(user, client_id, _purpose(user, client_id))
-    body = client_summary(client, user)
-    db.session.commit()
-    return jsonify(body)
+    client = get_client(user, client_id, policy.read_purpose(user, client_id))
+    return jsonify(client_json(client, user))
 
 
 openapi.register("/clients/{client_id}/access-log", "get",
@@ -96,12 +88,9 @@ openapi.register("/clients/{client_id}/access-log", "get",
 def access_log(client_id: int):
     user = api_user()
     limit, cursor = page_params()
-    client = get_client(user, client_id, _purpose(user, client_id), what="access log")
+    client = get_client(user, client_id, policy.read_purpose(user, client_id), what="access log")
     rows = queries.access_log(client.id, cursor, limit)
-    response = page_response([queries.access_log_item(r) for r in rows], rows, limit, "api.access_log",
-                             client_id=client.id)
-    db.session.commit()
-    return response
+    return page_response([access_entry_json(r) for r in rows], rows, limit, "api.access_log", client_id=client.id)
 
 
 openapi.register("/clients/{client_id}/export", "get",
@@ -116,10 +105,9 @@ openapi.register("/clients/{client_id}/export", "get",
 @roles(Role.STAFF, Role.CLIENT)
 def export(client_id: int):
     user = api_user()
-    if user.role == Role.CLIENT and not can_act_for_client(user, client_id):
+    if user.role == Role.CLIENT and not policy.acts_for(user, client_id):
         raise NotFoundError("Client not found.")
     data = queries.export_client_data(user, client_id)
-    db.session.commit()
     response = jsonify(data)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -44,37 +44,33 @@ def segment_choices():
             SelectChoice("intensive", _l("Needs intensive coordination (check-up every 14 days)"))]
 
 
-class ClientForm(FlaskForm):
+class _ClientDetails(FlaskForm):
+    """The fields of a client's details, shared by registering and editing."""
+
     first_name = StringField(_l("First name"), validators=[DataRequired(), Length(max=100)])
     last_name = StringField(_l("Last name"), validators=[DataRequired(), Length(max=100)])
-    personal_identity_code = StringField(_l("Personal identity code (optional)"), validators=[Optional(), Length(max=11)])
     birth_date = DateField(_l("Birth date"), validators=[Optional()])
     address = StringField(_l("Street address"), validators=[DataRequired(), Length(max=300)])
     postal_code = StringField(_l("Postal code"), validators=[DataRequired(), Regexp(r"^\d{5}$", message=_l("Five digits."))])
     municipality = StringField(_l("Municipality"), validators=[DataRequired(), Length(max=100)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     email = EmailField(_l("E-mail address"), validators=[Optional(), Email(), Length(max=254)])
+    non_disclosure = BooleanField(_l("Safety non-disclosure marking (turvakielto)"))
+
+
+class ClientForm(_ClientDetails):
+    personal_identity_code = StringField(_l("Personal identity code (optional)"), validators=[Optional(), Length(max=11)])
     languages = MultiCheckboxField(_l("Languages the client speaks"), default=["fi"], choices=LANGUAGE_CHOICES)
     segment = RadioField(_l("How much coordination does the client need?"), default="guidance", choices=segment_choices())
     consent_to_share = BooleanField(_l("The client consents to sharing their details with the providers of their services"))
-    non_disclosure = BooleanField(_l("Safety non-disclosure marking (turvakielto)"))
 
 
-class ClientEditForm(FlaskForm):
-    first_name = StringField(_l("First name"), validators=[DataRequired(), Length(max=100)])
-    last_name = StringField(_l("Last name"), validators=[DataRequired(), Length(max=100)])
+class ClientEditForm(_ClientDetails):
     personal_identity_code = StringField(_l("New personal identity code"), validators=[Optional(), Length(max=11)],
                                          render_kw={"autocomplete": "off"})
     remove_identity_code = BooleanField(_l("Remove the personal identity code"))
-    birth_date = DateField(_l("Birth date"), validators=[Optional()])
-    address = StringField(_l("Street address"), validators=[DataRequired(), Length(max=300)])
-    postal_code = StringField(_l("Postal code"), validators=[DataRequired(), Regexp(r"^\d{5}$", message=_l("Five digits."))])
-    municipality = StringField(_l("Municipality"), validators=[DataRequired(), Length(max=100)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
-    email = EmailField(_l("E-mail address"), validators=[Optional(), Email(), Length(max=254)])
     languages = MultiCheckboxField(_l("Languages the client speaks"), choices=LANGUAGE_CHOICES)
     segment = RadioField(_l("How much coordination does the client need?"), choices=segment_choices())
-    non_disclosure = BooleanField(_l("Safety non-disclosure marking (turvakielto)"))
 
 
 class ConsentForm(FlaskForm):

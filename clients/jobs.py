@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from accounts.models import Role, User
+from clients import erasure, follow_ups, relatives
 from clients.models import Client, ClientEvent, ClientEventAction, ClientRepresentative, Message
 from core.extensions import db
 from core.mail import language_of, send_templated
@@ -18,16 +19,12 @@ from providers.models import Provider
 
 def sweep_segment_checks() -> int:
     """Periodic: open the check-up follow-ups that clients' segments call for."""
-    from clients.services import sweep_segment_checks as sweep
-
-    return sweep()
+    return follow_ups.sweep_segment_checks()
 
 
 def sweep_retention() -> int:
     """Periodic: flag records past the retention period for an erasure decision."""
-    from clients.services import sweep_retention as sweep
-
-    return sweep()
+    return erasure.sweep_retention()
 
 
 def _client_side_addresses(client: Client) -> list[tuple[str, str]]:
@@ -66,15 +63,13 @@ def send_handover_notifications(event_id: int) -> str:
 def send_access_notification(user_id: int, client_id: int, new_login: bool) -> str:
     """To a client or relative given access: a link to choose a password (a new
     login) or a note that they can now act for the client (an existing login)."""
-    from clients.services import invitation_token
-
     user = db.session.get(User, user_id)
     client = db.session.get(Client, client_id)
     if user is None or not user.active or user.role != Role.CLIENT or client is None or client.erased_at is not None:
         return "skipped"
     own = user.client_id == client.id
     if new_login:
-        url = absolute_url("clients.accept_invitation", token=invitation_token(user))
+        url = absolute_url("clients.accept_invitation", token=relatives.invitation_token(user))
         send_templated(user.email, "clients/email/invitation.txt", user.language,
                        f"client-invitation:{user.id}:{client.id}:{user.session_version}", url=url, own=own)
     else:

@@ -8,23 +8,31 @@ client and request."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from accounts.models import Role, User
-from accounts.permissions import can_act_for_client, represented_client_ids, scope_orders
+from accounts.permissions import represented_client_ids, scope_orders
 from clients.models import (
     Client, ClientEvent, ClientRepresentative, FollowUp, GuidanceContact, Message, NetworkMember,
 )
-from clients.services import ACTIVE_ORDER_STATES, client_side_purpose, is_own_record, shows_contact
+from clients import policy
+from clients.base import ACTIVE_ORDER_STATES
+from clients.messaging import mark_messages_read
+from clients.serializers import access_entry_json, client_json, json_value
 from core.access import Purpose, record_access
 from core.db import utcnow
-from core.errors import NotFoundError, PermissionDenied
+from core.errors import NotFoundError
 from core.extensions import db
 from core.models import AccessLogEntry
+from core.uow import write_access_rows_now
+from marketplace.models import ServiceType
+from orders.models import ServiceOrder
+from providers.models import Provider
 
 PAGE_SIZE = 50
 
@@ -72,8 +80,6 @@ def client_services(user, client_id: int) -> dict:
     """The client's orders grouped as "being arranged", "now" and "finished", with
     the latest visits of each. Scoped through ``scope_orders``: another client's id
     gives nothing. Two queries however many orders there are."""
-    from orders.models import ServiceOrder
-
     orders = db.session.scalars(
         scope_orders(sa.select(ServiceOrder), user).where(ServiceOrder.client_id == client_id)
         .options(joinedload(ServiceOrder.service_type), joinedload(ServiceOrder.provider),
@@ -127,8 +133,6 @@ def network(client: Client, include_ended: bool = True) -> list[NetworkEntry]:
     """Everyone working with the client as one list: the responsible worker, the
     providers of active orders, the professionals and close people recorded by
     staff, and the relatives acting for the client. Four queries."""
-    from orders.models import ServiceOrder
-
     entries: list[NetworkEntry] = []
     if client.responsible_worker is not None:
         worker = client.responsible_worker
@@ -178,8 +182,6 @@ def staff_client_page(client: Client) -> dict:
     """What the staff client page shows besides the record: orders, open
     follow-ups, network, relatives, logins, messages, guidance contacts and the
     record history. A constant number of queries."""
-    from orders.models import ServiceOrder
-
     orders = db.session.scalars(
         sa.select(ServiceOrder).where(ServiceOrder.client_id == client.id)
         .options(joinedload(ServiceOrder.service_type), joinedload(ServiceOrder.provider))
@@ -229,9 +231,7 @@ def order_thread(user, order) -> dict | None:
     """The messages kept with one order as the viewer may see them, for the order
     page: the client side and staff see the whole thread, the winning provider the
     messages between it and the client. None when the viewer sees no thread. The
-    messages addressed to the viewer are stamped read (the order page commits)."""
-    from clients.services import mark_messages_read
-
+    messages addressed to the viewer are stamped read (with the order page's unit of work)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     client = order.client
@@ -240,7 +240,7 @@ def order_thread(user, order) -> dict | None:
     stmt = sa.select(Message).where(Message.order_id == order.id)
     recipients: list[tuple[str, str]] = []
     if user.role == Role.CLIENT:
-        if not can_act_for_client(user, order.client_id):
+        if not policy.acts_for(user, order.client_id):
             return None
         if order.provider_id is not None and order.status in ACTIVE_ORDER_STATES + ("completed",):
             recipients.append(("provider", order.provider.name))
@@ -266,8 +266,6 @@ def order_thread(user, order) -> dict | None:
 
 def order_thread_for_viewer(order) -> dict | None:
     """``order_thread`` for the logged-in user (the order page's template global)."""
-    from flask_login import current_user
-
     return order_thread(current_user, order)
 
 
@@ -372,6 +370,9 @@ def search_access_log(cursor: int | None = None, limit: int = PAGE_SIZE, *, clie
 
 
 def _log_query(conditions, cursor, limit, actor_text, action, since, until, load_client=False):
+    # The reads this request has recorded (the page's own) are written first, so the
+    # list includes them, as the person reading it expects.
+    write_access_rows_now()
     stmt = sa.select(AccessLogEntry).where(*conditions)
     if cursor:
         # Newest first by time (rows may be written with earlier times, e.g. imports): the
@@ -391,8 +392,6 @@ def _log_query(conditions, cursor, limit, actor_text, action, since, until, load
     if since:
         stmt = stmt.where(AccessLogEntry.at >= datetime(since.year, since.month, since.day, tzinfo=tz))
     if until:
-        from datetime import timedelta
-
         end = until + timedelta(days=1)
         stmt = stmt.where(AccessLogEntry.at < datetime(end.year, end.month, end.day, tzinfo=tz))
     options = [joinedload(AccessLogEntry.actor).joinedload(User.provider)]
@@ -406,16 +405,7 @@ def _log_query(conditions, cursor, limit, actor_text, action, since, until, load
     return list(rows)
 
 
-def access_log_item(entry: AccessLogEntry) -> dict:
-    """An access-log row in API.md's shape (plus ``what`` and ``channel``)."""
-    from core.api import iso
-
-    actor = entry.actor
-    return {"at": iso(entry.at),
-            "actor": {"id": actor.id if actor else None,
-                      "name": (actor.name or actor.email) if actor else "system",
-                      "role": entry.actor_role},
-            "action": entry.action, "purpose": entry.purpose, "what": entry.what, "channel": entry.channel}
+access_log_item = access_entry_json  # the API's shape of an access-log row
 
 
 # -- the data export -----------------------------------------------------------
@@ -426,14 +416,6 @@ _NOT_EXPORTED = {
     "feedback_links": {"token_hash", "nonce"},
     "shop_orders": {"access_token_hash", "stripe_checkout_session_id", "stripe_payment_intent_id"},
 }
-
-
-def _value(value):
-    if isinstance(value, (datetime, date)):
-        from core.api import iso
-
-        return iso(value)
-    return value
 
 
 def _references(table: sa.Table, target: str) -> list[sa.Column]:
@@ -449,18 +431,14 @@ def export_client_data(actor, client_id: int) -> dict:
     non-disclosure marking only for the client themselves and their responsible
     worker. Who: the client themselves, or staff (a relative gets
     PermissionDenied ``own_data_only``). Writes one access-log row."""
-    if actor is None or actor.role not in (Role.STAFF, Role.CLIENT):
-        raise PermissionDenied("Only the client or guidance staff can export a client's data.")
-    if actor.role == Role.CLIENT:
-        if not can_act_for_client(actor, client_id):
-            raise NotFoundError("Client not found.")
-        if not is_own_record(actor, client_id):
-            raise PermissionDenied("Only the client themselves can download all their data; a relative can see "
-                                   "the services, the network and the messages.", code="own_data_only")
+    policy.require_own_or_staff(
+        actor, client_id, refused="Only the client or guidance staff can export a client's data.",
+        denied="Only the client themselves can download all their data; a relative can see the services, the "
+               "network and the messages.")
     client = db.session.get(Client, client_id)
     if client is None or client.erased_at is not None:
         raise NotFoundError("Client not found.")
-    purpose = Purpose.EXPORT if actor.role == Role.STAFF else client_side_purpose(actor, client_id)
+    purpose = Purpose.EXPORT if actor.role == Role.STAFF else policy.client_side_purpose(actor, client_id)
     record_access(client.id, "export", purpose, what="all data held on the client", actor=actor)
     db.session.flush()
 
@@ -482,14 +460,11 @@ def export_client_data(actor, client_id: int) -> dict:
             continue
         hidden = _NOT_EXPORTED.get(name, set())
         rows = db.session.execute(sa.select(table).where(sa.or_(*conditions)).order_by(*table.primary_key.columns))
-        data[name] = [{k: _value(v) for k, v in row._mapping.items() if k not in hidden} for row in rows]
+        data[name] = [{k: json_value(v) for k, v in row._mapping.items() if k not in hidden} for row in rows]
 
-    record = {c.name: _value(getattr(client, c.key)) for c in Client.__table__.columns}
-    record["personal_identity_code"] = client.masked_identity_code
-    if not shows_contact(client, actor):
-        record["address"] = record["phone"] = None
+    record = client_json(client, actor, everything=True)
     return {
-        "exported_at": _value(utcnow()),
+        "exported_at": json_value(utcnow()),
         "client": record,
         "tables": data,
         "names": _names(tables, data),
@@ -507,9 +482,6 @@ def _names(tables: dict, data: dict) -> dict:
             cols = [c.name for c in _references(tables[name], target)]
             for row in rows:
                 wanted[target].update(row[c] for c in cols if row.get(c) is not None)
-    from marketplace.models import ServiceType
-    from providers.models import Provider
-
     people = {u.id: {"name": u.name, "role": u.role}
               for u in db.session.scalars(sa.select(User).where(User.id.in_(wanted["users"])))}
     orgs = {p.id: p.name for p in db.session.scalars(sa.select(Provider).where(Provider.id.in_(wanted["providers"])))}

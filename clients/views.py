@@ -2,80 +2,66 @@
 handover, network, relatives and logins, follow-ups, messages, retention and
 erasure decisions, guidance contacts and the access log. Clients (and relatives
 acting for them): who helps me, who has seen my data, messages, my data (download
-and erasure request). Each POST: look up → check → validate → one service call →
-commit → flash and redirect."""
+and erasure request). Each POST goes through ``core.actions.form_action``: validate,
+one service call, errors on the form or flashed, redirect; the request's unit of
+work commits. The rules of who sees what come from ``clients.policy``."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from accounts.models import Role
 from accounts.permissions import role_required
-from clients import bp, queries, services
+from clients import bp, policy, queries, services
 from clients.forms import (
     AccessLogFilterForm, ClientEditForm, ClientForm, ClientSearchForm, ConsentForm, ErasureRequestForm,
     FollowUpDoneForm, GuidanceContactForm, GuidanceFilterForm, HandoverForm, LoginForm, MessageForm,
     NetworkMemberForm, ReasonForm, RepresentativeForm, SetPasswordForm, TOPIC_LABELS,
 )
-from clients.models import Client, FollowUp
+from clients.models import (
+    SEGMENT_CHECK_DAYS, Client, ClientEventAction, ClientRepresentative, FollowUp, NetworkMember, Segment,
+)
 from clients.portal import acts_for_several, current_client_id
 from core.access import Purpose, record_access, record_access_many
-from core.errors import DomainError
+from core.actions import form_action
 from core.extensions import db
-
-
-def _form_errors(form, exc: DomainError) -> None:
-    """Show a service's field errors next to the form's fields, the rest as a flash."""
-    shown = False
-    for name, messages in (exc.fields or {}).items():
-        if name in form:
-            form[name].errors = list(form[name].errors) + [str(m) for m in messages]
-            shown = True
-    if not shown:
-        flash(exc.message, "error")
-
-
-def _act(action, success: str, back: str, form=None):
-    """Run one service action from a small POSTed form and go back to ``back``."""
-    if form is not None and not form.validate():
-        for messages in form.errors.values():
-            for message in messages:
-                flash(message, "error")
-        return redirect(back)
-    try:
-        action()
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.status == 404:
-            abort(404)
-        details = " ".join(" ".join(map(str, v)) for v in (exc.fields or {}).values())
-        flash(f"{exc.message} {details}".strip() if details and details not in exc.message else exc.message, "error")
-    else:
-        db.session.commit()
-        flash(success, "success")
-    return redirect(back)
+from orders.services import visible_order
 
 
 def _detail_url(client_id: int, anchor: str | None = None) -> str:
     return url_for("clients.detail", client_id=client_id, _anchor=anchor)
 
 
-def _staff_form_client(client_id: int, what: str) -> Client:
-    """The client of a staff form page. Showing the form logs a read; a POST is
-    logged by the service as a change (one access-log row per request either way)."""
+def _form_data(form) -> dict:
+    return {name: form[name].data for name in form.data if name != "csrf_token"}
+
+
+def _staff_form_page(client_id: int, what: str, form, template: str, action, success: str, anchor: str | None = None,
+                     **context):
+    """A staff page with a form about one client. Showing the form logs a read; a
+    POST is logged by the service as a change, and a refused POST that shows the
+    client's data again as a read (one access-log row per request either way)."""
     if request.method == "GET":
-        return services.get_client(current_user, client_id, Purpose.GUIDANCE, what=what)
-    return services.lookup_client(current_user, client_id)
+        client = services.get_client(current_user, client_id, Purpose.GUIDANCE, what=what)
+        return render_template(template, form=form, client=client, **context)
+    client = services.lookup_client(current_user, client_id)
 
-
-def _log_redisplay(client: Client, what: str) -> None:
-    """A refused POST shows the client's data again: that is a read."""
-    if request.method == "POST":
+    def render(status: int):
         record_access(client.id, "view", Purpose.GUIDANCE, what=what)
+        return render_template(template, form=form, client=client, **context), status
+
+    return form_action(form, lambda: action(client), success=success, next_url=_detail_url(client_id, anchor),
+                       render=render)
+
+
+def _button(form, action, success: str, back: str):
+    """A small POSTed form on another page (the client's record): back there."""
+    return form_action(form, action, success=success, next_url=back)
 
 
 # -- staff: finding and registering ----------------------------------------------
@@ -99,22 +85,12 @@ def search():
 @role_required(Role.STAFF)
 def new():
     form = ClientForm()
-    status = 200
-    if form.validate_on_submit():
-        data = {name: form[name].data for name in form.data if name != "csrf_token"}
-        try:
-            client = services.create_client(current_user, data)
-        except DomainError as exc:
-            db.session.rollback()
-            _form_errors(form, exc)
-            status = exc.status
-        else:
-            db.session.commit()
-            flash(_("Client registered. You are their responsible worker."), "success")
-            return redirect(url_for("clients.detail", client_id=client.id))
-    elif form.is_submitted():
-        status = 422
-    return render_template("clients/new.html", form=form), status
+    if request.method == "POST":
+        return form_action(form, lambda: services.create_client(current_user, _form_data(form)),
+                           success=_("Client registered. You are their responsible worker."),
+                           next_url=lambda client: url_for("clients.detail", client_id=client.id),
+                           render=lambda status: (render_template("clients/new.html", form=form), status))
+    return render_template("clients/new.html", form=form)
 
 
 # -- staff: the client record --------------------------------------------------
@@ -128,18 +104,13 @@ def detail(client_id: int):
     services.mark_messages_read(current_user, client.id)
     handover = HandoverForm()
     handover.new_worker_id.choices = [(i, n) for i, n in services.staff_choices() if i != client.responsible_worker_id]
-    consent = ConsentForm()
     message = MessageForm(to="client")
     message.to.choices = [("client", client.full_name)]
-    from datetime import timedelta
-
-    from clients.models import SEGMENT_CHECK_DAYS, Segment
-
     next_check = (client.last_check_at or client.created_at) + timedelta(days=SEGMENT_CHECK_DAYS[Segment(client.segment)])
     return render_template(
-        "clients/detail.html", client=client, show_contact=services.shows_contact(client, current_user),
-        next_check=next_check,
-        handover_form=handover, consent_form=consent, message_form=message, done_form=FollowUpDoneForm(),
+        "clients/detail.html", client=client, show_contact=policy.shows_contact(client, current_user),
+        actions=policy.staff_actions(client, page["logins"]), next_check=next_check,
+        handover_form=handover, consent_form=ConsentForm(), message_form=message, done_form=FollowUpDoneForm(),
         reason_form=ReasonForm(), login_form=LoginForm(), sender_label=queries.sender_label,
         topic_labels=TOPIC_LABELS, **page)
 
@@ -147,29 +118,14 @@ def detail(client_id: int):
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
 @role_required(Role.STAFF)
 def edit(client_id: int):
-    client = _staff_form_client(client_id, "client details")
-    form = ClientEditForm(obj=client if request.method == "GET" else None)
+    form = ClientEditForm()
     if request.method == "GET":
+        client = services.lookup_client(current_user, client_id)
+        form = ClientEditForm(obj=client)
         form.personal_identity_code.data = ""
-    status = 200
-    if form.validate_on_submit():
-        data = {name: form[name].data for name in form.data if name != "csrf_token"}
-        try:
-            services.update_client(current_user, client.id, data)
-        except DomainError as exc:
-            db.session.rollback()
-            _form_errors(form, exc)
-            status = exc.status
-        else:
-            db.session.commit()
-            flash(_("The client's details were saved."), "success")
-            return redirect(_detail_url(client_id))
-    elif form.is_submitted():
-        status = 422
-    _log_redisplay(client, "client details")
-    html = render_template("clients/edit.html", form=form, client=client)
-    db.session.commit()  # the access-log row
-    return html, status
+    return _staff_form_page(client_id, "client details", form, "clients/edit.html",
+                            lambda client: services.update_client(current_user, client.id, _form_data(form)),
+                            _("The client's details were saved."))
 
 
 @bp.post("/<int:client_id>/consent")
@@ -177,10 +133,10 @@ def edit(client_id: int):
 def consent(client_id: int):
     form = ConsentForm()
     given = form.consent.data == "yes"
-    return _act(lambda: services.set_consent(current_user, client_id, given, form.note.data),
-                _("Consent recorded.") if given else
-                _("Withdrawal of consent recorded. No new orders can be placed for the client."),
-                _detail_url(client_id), form)
+    return _button(form, lambda: services.set_consent(current_user, client_id, given, form.note.data),
+                   _("Consent recorded.") if given else
+                   _("Withdrawal of consent recorded. No new orders can be placed for the client."),
+                   _detail_url(client_id))
 
 
 @bp.post("/<int:client_id>/handover")
@@ -188,91 +144,59 @@ def consent(client_id: int):
 def handover(client_id: int):
     form = HandoverForm()
     form.new_worker_id.choices = services.staff_choices()
-    return _act(lambda: services.hand_over_client(current_user, client_id, form.new_worker_id.data),
-                _("The client was handed over. Their open follow-ups moved to the new worker and the client is told."),
-                _detail_url(client_id), form)
+    return _button(form, lambda: services.hand_over_client(current_user, client_id, form.new_worker_id.data),
+                   _("The client was handed over. Their open follow-ups moved to the new worker and the client is "
+                     "told."), _detail_url(client_id))
 
 
 @bp.route("/<int:client_id>/network/new", methods=["GET", "POST"])
 @role_required(Role.STAFF)
 def network_new(client_id: int):
-    client = _staff_form_client(client_id, "network")
     form = NetworkMemberForm()
-    status = 200
-    if form.validate_on_submit():
-        data = {name: form[name].data for name in form.data if name != "csrf_token"}
-        try:
-            services.add_network_member(current_user, client.id, data)
-        except DomainError as exc:
-            db.session.rollback()
-            _form_errors(form, exc)
-            status = exc.status
-        else:
-            db.session.commit()
-            flash(_("Added to the client's network."), "success")
-            return redirect(_detail_url(client_id, "network-h"))
-    elif form.is_submitted():
-        status = 422
-    _log_redisplay(client, "network")
-    html = render_template("clients/network_form.html", form=form, client=client)
-    db.session.commit()
-    return html, status
+    return _staff_form_page(client_id, "network", form, "clients/network_form.html",
+                            lambda client: services.add_network_member(current_user, client.id, _form_data(form)),
+                            _("Added to the client's network."), "network-h")
+
+
+def _end_button(model, row_id: int, action, success: str, anchor: str):
+    """End a row of the client's record (a network member, a relative's access)."""
+    row = db.session.get(model, row_id) or abort(404)
+    return _button(None, lambda: action(current_user, row_id), success, _detail_url(row.client_id, anchor))
 
 
 @bp.post("/network/<int:member_id>/end")
 @role_required(Role.STAFF)
 def network_end(member_id: int):
-    from clients.models import NetworkMember
-
-    member = db.session.get(NetworkMember, member_id) or abort(404)
-    return _act(lambda: services.end_network_member(current_user, member_id),
-                _("Marked as ended today."), _detail_url(member.client_id, "network-h"))
+    return _end_button(NetworkMember, member_id, services.end_network_member, _("Marked as ended today."),
+                       "network-h")
 
 
 @bp.route("/<int:client_id>/relatives/new", methods=["GET", "POST"])
 @role_required(Role.STAFF)
 def relative_new(client_id: int):
-    client = _staff_form_client(client_id, "relatives acting for the client")
     form = RepresentativeForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.add_representative(current_user, client.id, email=form.email.data, name=form.name.data,
-                                        relationship=form.relationship.data or "",
-                                        client_consents=bool(form.client_consents.data))
-        except DomainError as exc:
-            db.session.rollback()
-            _form_errors(form, exc)
-            status = exc.status
-        else:
-            db.session.commit()
-            flash(_("The relative can now act for the client. They get an e-mail with a link to log in."), "success")
-            return redirect(_detail_url(client_id, "relatives-h"))
-    elif form.is_submitted():
-        status = 422
-    _log_redisplay(client, "relatives acting for the client")
-    html = render_template("clients/relative_form.html", form=form, client=client)
-    db.session.commit()
-    return html, status
+    return _staff_form_page(
+        client_id, "relatives acting for the client", form, "clients/relative_form.html",
+        lambda client: services.add_representative(current_user, client.id, email=form.email.data, name=form.name.data,
+                                                   relationship=form.relationship.data or "",
+                                                   client_consents=bool(form.client_consents.data)),
+        _("The relative can now act for the client. They get an e-mail with a link to log in."), "relatives-h")
 
 
 @bp.post("/relatives/<int:representative_id>/end")
 @role_required(Role.STAFF)
 def relative_end(representative_id: int):
-    from clients.models import ClientRepresentative
-
-    rep = db.session.get(ClientRepresentative, representative_id) or abort(404)
-    return _act(lambda: services.end_representative(current_user, representative_id),
-                _("The relative can no longer act for the client."), _detail_url(rep.client_id, "relatives-h"))
+    return _end_button(ClientRepresentative, representative_id, services.end_representative,
+                       _("The relative can no longer act for the client."), "relatives-h")
 
 
 @bp.post("/<int:client_id>/login")
 @role_required(Role.STAFF)
 def give_login(client_id: int):
     form = LoginForm()
-    return _act(lambda: services.give_client_login(current_user, client_id, form.email.data),
-                _("The client gets an e-mail with a link to choose a password."),
-                _detail_url(client_id, "relatives-h"), form)
+    return _button(form, lambda: services.give_client_login(current_user, client_id, form.email.data),
+                   _("The client gets an e-mail with a link to choose a password."),
+                   _detail_url(client_id, "relatives-h"))
 
 
 @bp.post("/follow-ups/<int:follow_up_id>/done")
@@ -280,11 +204,10 @@ def give_login(client_id: int):
 def follow_up_done(follow_up_id: int):
     follow = db.session.get(FollowUp, follow_up_id) or abort(404)
     form = FollowUpDoneForm()
-    back = request.form.get("back")
-    back = back if back in ("dashboard",) else None
-    return _act(lambda: services.complete_follow_up(current_user, follow_up_id, form.note.data),
-                _("Follow-up marked done."),
-                url_for("core.dashboard") if back else _detail_url(follow.client_id, "follow-ups-h"), form)
+    to_dashboard = request.form.get("back") == "dashboard"
+    return _button(form, lambda: services.complete_follow_up(current_user, follow_up_id, form.note.data),
+                   _("Follow-up marked done."),
+                   url_for("core.dashboard") if to_dashboard else _detail_url(follow.client_id, "follow-ups-h"))
 
 
 @bp.post("/<int:client_id>/messages")
@@ -292,50 +215,40 @@ def follow_up_done(follow_up_id: int):
 def staff_message(client_id: int):
     form = MessageForm()
     form.to.choices = [("client", "client")]
-    return _act(lambda: services.send_message(current_user, client_id, form.body.data, to="client"),
-                _("Message sent. The client is told by e-mail that they have a new message."),
-                _detail_url(client_id, "messages-h"), form)
+    return _button(form, lambda: services.send_message(current_user, client_id, form.body.data, to="client"),
+                   _("Message sent. The client is told by e-mail that they have a new message."),
+                   _detail_url(client_id, "messages-h"))
 
 
 @bp.post("/<int:client_id>/retention/keep")
 @role_required(Role.STAFF)
 def retention_keep(client_id: int):
     form = ReasonForm()
-    return _act(lambda: services.keep_client_record(current_user, client_id, form.reason.data),
-                _("The record is kept; the retention period starts again."), _detail_url(client_id), form)
+    return _button(form, lambda: services.keep_client_record(current_user, client_id, form.reason.data),
+                   _("The record is kept; the retention period starts again."), _detail_url(client_id))
 
 
 @bp.post("/<int:client_id>/erasure/decline")
 @role_required(Role.STAFF)
 def erasure_decline(client_id: int):
     form = ReasonForm()
-    return _act(lambda: services.decline_erasure(current_user, client_id, form.reason.data),
-                _("The erasure request was declined. The client can read your reason in Kotiapu."),
-                _detail_url(client_id), form)
+    return _button(form, lambda: services.decline_erasure(current_user, client_id, form.reason.data),
+                   _("The erasure request was declined. The client can read your reason in Kotiapu."),
+                   _detail_url(client_id))
 
 
 @bp.post("/<int:client_id>/erase")
 @role_required(Role.STAFF)
 def erase(client_id: int):
-    try:
-        services.erase_client(current_user, client_id)
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.status == 404:
-            abort(404)
-        flash(exc.message, "error")
-        return redirect(_detail_url(client_id))
-    db.session.commit()
-    flash(_("The client's personal data was erased. Statistics are kept under a pseudonym."), "success")
-    return redirect(url_for("clients.search"))
+    return form_action(None, lambda: services.erase_client(current_user, client_id),
+                       success=_("The client's personal data was erased. Statistics are kept under a pseudonym."),
+                       next_url=url_for("clients.search"), back=_detail_url(client_id))
 
 
 @bp.get("/<int:client_id>/export.json")
 @role_required(Role.STAFF)
 def staff_export(client_id: int):
-    data = queries.export_client_data(current_user, client_id)
-    db.session.commit()
-    return _json_download(data, f"kotiapu-client-{client_id}.json")
+    return _json_download(queries.export_client_data(current_user, client_id), f"kotiapu-client-{client_id}.json")
 
 
 def _json_download(data: dict, filename: str) -> Response:
@@ -369,7 +282,7 @@ def access_log():
     args = {k: v for k, v in request.args.items() if k != "cursor"}
     next_url = url_for("clients.access_log", cursor=rows[-1].id, **args) if has_next and rows else None
     return render_template("clients/access_log.html", form=form, rows=rows, client=client, next_url=next_url,
-                              action_label=queries.staff_action_label)
+                           action_label=queries.staff_action_label)
 
 
 @bp.route("/guidance-contacts", methods=["GET", "POST"])
@@ -379,45 +292,36 @@ def guidance_contacts():
     filters = GuidanceFilterForm(formdata=None)
     filters.process(request.args)
     filters.validate()
-    status = 200
-    client = None
     client_id = request.args.get("client_id", type=int) if request.method == "GET" else form.client_id.data
     if request.method == "GET" and client_id:
         form.client_id.data = client_id
-    if form.validate_on_submit():
-        try:
-            services.log_guidance_contact(
-                current_user, channel=form.channel.data, topic=form.topic.data, outcome=form.outcome.data or "",
-                referral=form.referral.data, municipality=form.municipality.data, minutes=form.minutes.data,
-                client_id=form.client_id.data or None)
-        except DomainError as exc:
-            db.session.rollback()
-            _form_errors(form, exc)
-            status = exc.status
-        else:
-            db.session.commit()
-            flash(_("Guidance contact logged."), "success")
-            if form.client_id.data:
-                return redirect(_detail_url(form.client_id.data, "contacts-h"))
-            return redirect(url_for("clients.guidance_contacts"))
-    elif form.is_submitted():
-        status = 422
-    logged = set()
-    if client_id:
-        client = db.session.get(Client, client_id)
-        if client is None or client.erased_at is not None:
-            client = None
-        else:
+
+    def page(status: int = 200):
+        client = db.session.get(Client, client_id) if client_id else None
+        logged = set()
+        if client is not None and client.erased_at is None:
             record_access(client.id, "view", Purpose.GUIDANCE, what="name for a guidance contact")
             logged.add(client.id)
-    rows, summary = services.guidance_contacts(
-        current_user, since=filters.since.data if not filters.since.errors else None,
-        until=filters.until.data if not filters.until.errors else None, channel=filters.channel.data or None,
-        topic=filters.topic.data or None, mine=bool(filters.mine.data), logged=logged)
-    html = render_template("clients/guidance_contacts.html", form=form, filters=filters, rows=rows,
-                           summary=summary, client=client, topic_labels=TOPIC_LABELS)
-    db.session.commit()
-    return html, status
+        else:
+            client = None
+        rows, summary = services.guidance_contacts(
+            current_user, since=filters.since.data if not filters.since.errors else None,
+            until=filters.until.data if not filters.until.errors else None, channel=filters.channel.data or None,
+            topic=filters.topic.data or None, mine=bool(filters.mine.data), logged=logged)
+        return render_template("clients/guidance_contacts.html", form=form, filters=filters, rows=rows,
+                               summary=summary, client=client, topic_labels=TOPIC_LABELS), status
+
+    if request.method == "POST":
+        return form_action(
+            form, lambda: services.log_guidance_contact(
+                current_user, channel=form.channel.data, topic=form.topic.data, outcome=form.outcome.data or "",
+                referral=form.referral.data, municipality=form.municipality.data, minutes=form.minutes.data,
+                client_id=form.client_id.data or None),
+            success=_("Guidance contact logged."),
+            next_url=_detail_url(form.client_id.data, "contacts-h") if form.client_id.data
+            else url_for("clients.guidance_contacts"),
+            render=page)
+    return page()
 
 
 # -- the client's own pages (the client or a relative acting for them) -----------
@@ -433,12 +337,16 @@ def _no_client():
     return render_template("clients/no_client.html"), 200
 
 
+def _portal_page(template: str, client: Client, **context):
+    return render_template(template, client=client, several=acts_for_several(current_user), **context)
+
+
 @bp.get("/me/choose")
 @role_required(Role.CLIENT)
 def choose():
     clients = queries.acting_clients(current_user)
     for c in clients:
-        record_access(c.id, "list", services.client_side_purpose(current_user, c.id),
+        record_access(c.id, "list", policy.client_side_purpose(current_user, c.id),
                       what="name in the list of whose services")
     return render_template("clients/choose.html", clients=clients, current_id=current_client_id(current_user))
 
@@ -449,9 +357,7 @@ def my_network():
     client = _portal_client("my network")
     if client is None:
         return _no_client()
-    return render_template("clients/my_network.html", client=client,
-                              entries=queries.network(client, include_ended=False),
-                              several=acts_for_several(current_user))
+    return _portal_page("clients/my_network.html", client, entries=queries.network(client, include_ended=False))
 
 
 @bp.get("/me/access-log")
@@ -465,18 +371,18 @@ def my_access_log():
     has_next = len(rows) > queries.PAGE_SIZE
     rows = rows[:queries.PAGE_SIZE]
     next_url = url_for("clients.my_access_log", cursor=rows[-1].id, client=client.id) if has_next and rows else None
-    return render_template("clients/my_access_log.html", client=client, rows=rows, next_url=next_url,
-                              several=acts_for_several(current_user), action_words=queries.action_words,
-                              purpose_words=queries.purpose_words, what_words=queries.what_words)
+    return _portal_page("clients/my_access_log.html", client, rows=rows, next_url=next_url,
+                        action_words=queries.action_words, purpose_words=queries.purpose_words,
+                        what_words=queries.what_words)
 
 
-def _client_message_form(client: Client, services_page: dict | None = None) -> MessageForm:
+def _client_message_form(client: Client) -> MessageForm:
     form = MessageForm()
     choices = []
     if client.responsible_worker_id:
         worker = client.responsible_worker
         choices.append(("worker", _("My responsible worker, %(name)s", name=worker.name or worker.email)))
-    orders = services_page or queries.client_services(current_user, client.id)
+    orders = queries.client_services(current_user, client.id)
     for item in orders["active"] + [s for s in orders["past"] if s.order.status == "completed"]:
         if item.order.provider is not None:
             choices.append((f"provider:{item.order.id}", _("%(provider)s (%(service)s)", provider=item.order.provider.name,
@@ -485,44 +391,35 @@ def _client_message_form(client: Client, services_page: dict | None = None) -> M
     return form
 
 
+def _send_client_message(client: Client, form: MessageForm):
+    to, _sep, order_id = (form.to.data or "").partition(":")
+    return services.send_message(current_user, client.id, form.body.data, to=to,
+                                 order_id=int(order_id) if order_id.isdigit() else None)
+
+
 @bp.route("/me/messages", methods=["GET", "POST"])
 @role_required(Role.CLIENT)
 def my_messages():
     client_id = current_client_id(current_user)
     if client_id is None:
         return _no_client()
-    status = 200
+
+    def page(form: MessageForm, status: int = 200):
+        # Something was wrong on a POST: the page is shown again with the typed text kept.
+        client = services.client_for_portal(current_user, client_id, what="messages")
+        if request.method == "GET":
+            services.mark_messages_read(current_user, client.id)
+        return _portal_page("clients/my_messages.html", client, form=form,
+                            messages=queries.client_messages(client.id), sender_label=queries.sender_label), status
+
     if request.method == "POST":
         client = services.lookup_portal_client(current_user, client_id)
         form = _client_message_form(client)
-        if form.validate():
-            to, _sep, order_id = (form.to.data or "").partition(":")
-            try:
-                services.send_message(current_user, client.id, form.body.data, to=to,
-                                      order_id=int(order_id) if order_id.isdigit() else None)
-            except DomainError as exc:
-                db.session.rollback()
-                if exc.status == 404:
-                    abort(404)
-                _form_errors(form, exc)
-                status = exc.status
-            else:
-                db.session.commit()
-                flash(_("Your message was sent. You will get an answer here; we also tell you by e-mail."), "success")
-                return redirect(url_for("clients.my_messages", client=client.id))
-        else:
-            status = 422
-        # Something was wrong: the page is shown again with the typed text kept.
-        client = services.client_for_portal(current_user, client_id, what="messages")
-    else:
-        client = services.client_for_portal(current_user, client_id, what="messages")
-        form = _client_message_form(client)
-        services.mark_messages_read(current_user, client.id)
-    html = render_template("clients/my_messages.html", client=client, form=form,
-                           messages=queries.client_messages(client.id), sender_label=queries.sender_label,
-                           several=acts_for_several(current_user))
-    db.session.commit()
-    return html, status
+        return form_action(form, lambda: _send_client_message(client, form),
+                           success=_("Your message was sent. You will get an answer here; we also tell you by e-mail."),
+                           next_url=url_for("clients.my_messages", client=client.id),
+                           render=lambda status: page(form, status))
+    return page(_client_message_form(services.lookup_portal_client(current_user, client_id)))
 
 
 @bp.get("/me/data")
@@ -531,12 +428,10 @@ def my_data():
     client = _portal_client("my data")
     if client is None:
         return _no_client()
-    from clients.models import ClientEventAction
-
-    return render_template(
-        "clients/my_data.html", client=client, own=services.is_own_record(current_user, client.id),
-        form=ErasureRequestForm(), declined=queries.latest_event(client.id, ClientEventAction.ERASURE_DECLINED),
-        several=acts_for_several(current_user))
+    return _portal_page(
+        "clients/my_data.html", client, own=policy.is_own_record(current_user, client.id),
+        show_contact=policy.shows_contact(client, current_user), actions=policy.portal_actions(current_user, client),
+        form=ErasureRequestForm(), declined=queries.latest_event(client.id, ClientEventAction.ERASURE_DECLINED))
 
 
 @bp.get("/me/data/export.json")
@@ -545,9 +440,7 @@ def my_export():
     client_id = current_client_id(current_user)
     if client_id is None:
         abort(404)
-    data = queries.export_client_data(current_user, client_id)
-    db.session.commit()
-    return _json_download(data, "kotiapu-my-data.json")
+    return _json_download(queries.export_client_data(current_user, client_id), "kotiapu-my-data.json")
 
 
 @bp.post("/me/data/erasure")
@@ -557,9 +450,9 @@ def my_erasure_request():
     if client_id is None:
         abort(404)
     form = ErasureRequestForm()
-    return _act(lambda: services.request_erasure(current_user, client_id, form.reason.data),
-                _("Your request was sent. Your guidance worker will decide and tell you."),
-                url_for("clients.my_data", client=client_id), form)
+    return _button(form, lambda: services.request_erasure(current_user, client_id, form.reason.data),
+                   _("Your request was sent. Your guidance worker will decide and tell you."),
+                   url_for("clients.my_data", client=client_id))
 
 
 # -- messages kept with an order (the order page shows the thread) -------------
@@ -567,14 +460,12 @@ def my_erasure_request():
 @bp.post("/orders/<int:order_id>/messages")
 @role_required(Role.CLIENT, Role.STAFF, Role.PROVIDER)
 def order_message(order_id: int):
-    from orders.services import visible_order
-
     order = visible_order(current_user, order_id)
     form = MessageForm()
     form.to.choices = [("provider", "provider"), ("worker", "worker"), ("client", "client")]
-    return _act(lambda: services.send_message(current_user, order.client_id, form.body.data, to=form.to.data,
-                                              order_id=order.id),
-                _("Message sent."), url_for("orders.detail", order_id=order.id, _anchor="messages-h"), form)
+    return _button(form, lambda: services.send_message(current_user, order.client_id, form.body.data, to=form.to.data,
+                                                       order_id=order.id),
+                   _("Message sent."), url_for("orders.detail", order_id=order.id, _anchor="messages-h"))
 
 
 # -- choosing a password from an invitation --------------------------------------
@@ -583,18 +474,10 @@ def order_message(order_id: int):
 def accept_invitation(token: str):
     user = services.user_for_invitation(token)
     form = SetPasswordForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.accept_invitation(token, form.password.data)
-        except DomainError as exc:
-            db.session.rollback()
-            _form_errors(form, exc)
-            status = exc.status
-        else:
-            db.session.commit()
-            flash(_("Your password is saved. Log in with your e-mail address and the password."), "success")
-            return redirect(url_for("accounts.login"))
-    elif form.is_submitted():
-        status = 422
-    return render_template("clients/set_password.html", form=form, email=user.email), status
+    if request.method == "POST":
+        return form_action(
+            form, lambda: services.accept_invitation(token, form.password.data),
+            success=_("Your password is saved. Log in with your e-mail address and the password."),
+            next_url=url_for("accounts.login"),
+            render=lambda status: (render_template("clients/set_password.html", form=form, email=user.email), status))
+    return render_template("clients/set_password.html", form=form, email=user.email)

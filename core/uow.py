@@ -63,6 +63,15 @@ def _write_access_rows(rows: list[dict]) -> None:
         db.session.execute(sa.insert(AccessLogEntry).values(rows))
 
 
+def write_access_rows_now() -> None:
+    """Write the access rows the request has recorded so far into the session now,
+    as part of the request's changes: for a page that lists the access log itself,
+    so that its own read is in the list. (Such rows are lost if the request then
+    fails; the page was not shown then.)"""
+    rows = g.pop(_ROWS, None) if has_request_context() else None
+    _write_access_rows(rows or [])
+
+
 def finish_request(response):
     """``after_request``: commit or roll back the request's unit of work."""
     rows = g.pop(_ROWS, None) or []
