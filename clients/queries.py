@@ -507,7 +507,7 @@ def _names(tables: dict, data: dict) -> dict:
             cols = [c.name for c in _references(tables[name], target)]
             for row in rows:
                 wanted[target].update(row[c] for c in cols if row.get(c) is not None)
-    from marketplace.models import ServiceType
+    from catalogue.models import ServiceType
     from providers.models import Provider
 
     people = {u.id: {"name": u.name, "role": u.role}

@@ -32,6 +32,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 
 from accounts.models import Role, User
+from catalogue.models import Offering, ServiceType
 from clients.models import Client, FollowUp, FollowUpKind
 from core.access import Purpose, record_access
 from core.db import utcnow
@@ -47,7 +48,7 @@ from core.extensions import db
 from core.mail import queue_email
 from core.urls import absolute_url
 from feedback.models import Feedback, FeedbackLink, FeedbackModerationEvent
-from marketplace.models import Offering, ServiceType, ShopOrder, ShopOrderItem
+from marketplace.models import ShopOrder, ShopOrderItem
 from orders.models import OrderStatus, ServiceOrder
 from providers.models import Provider
 

@@ -1,5 +1,12 @@
-"""Marketplace: the service catalogue, provider offerings, the public self-paid shop
-and Stripe payments (``billing.py`` is the only module that talks to Stripe)."""
+"""Marketplace: the public self-paid shop (the catalogue's pages, cart, checkout,
+purchases, refunds) and Stripe payments (``billing.py`` is the only module that
+talks to Stripe). The service catalogue itself is the ``catalogue`` package.
+
+Modules: ``pricing`` (a cart priced), ``checkout`` (a cart becomes a purchase),
+``states`` (the purchase's state machine), ``lifecycle`` (what the seller and the
+buyer do with a purchase), ``payments`` (card payments at Stripe),
+``stripe_events`` (the webhook), ``connect`` (Stripe onboarding), ``purchases``
+(reading a purchase), ``policy`` (who may act), ``serializers``, ``jobs``."""
 
 from flask import Blueprint
 

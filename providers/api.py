@@ -104,7 +104,7 @@ def approve_provider(provider_id: int):
 
 @api_bp.get("/providers")
 def list_providers():
-    from marketplace.models import Offering, OfferingArea
+    from catalogue.models import Offering, OfferingArea
 
     limit, cursor = page_params()
     errors: dict = {}

@@ -40,7 +40,7 @@ def provider_figures(provider_id: int) -> dict:
     """``{"own": {...}, "area": {...}, "area_size": n, "period_days": d}`` where each of
     own/area holds ``acceptance_rate`` (0..1 or None), ``response_seconds`` (or None),
     ``rating`` (or None) and, for own, ``answered`` and ``rating_count``."""
-    from marketplace.models import Offering, OfferingArea
+    from catalogue.models import Offering, OfferingArea
     from orders.models import Offer, OfferStatus
     from providers.models import Provider, ProviderStatus
 

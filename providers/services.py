@@ -198,7 +198,7 @@ def _clean_string(value, errors: dict, name: str, limit: int, required: bool = F
 def _service_types(ids, errors: dict, field: str, required: bool = False) -> list:
     """The active service types with these ids, in the order given; errors name the
     unknown ones."""
-    from marketplace.models import ServiceType
+    from catalogue.models import ServiceType
 
     if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
         _require(errors, field, _("Choose services from the list."))
@@ -728,7 +728,7 @@ def _notify_decision(provider: Provider, decision: ProviderDecision) -> None:
 
 
 def requested_services(provider: Provider) -> list:
-    from marketplace.models import ServiceType
+    from catalogue.models import ServiceType
 
     ids = [i for i in provider.requested_service_type_ids or [] if isinstance(i, int)]
     if not ids:

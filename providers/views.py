@@ -107,7 +107,7 @@ def _place_errors(form, exc: DomainError) -> None:
 
 
 def _service_types():
-    from marketplace.models import ServiceCategory, ServiceType
+    from catalogue.models import ServiceCategory, ServiceType
 
     return list(db.session.scalars(
         sa.select(ServiceType).join(ServiceCategory).where(ServiceType.active.is_(True))
@@ -222,7 +222,7 @@ def _visible_provider(provider_id: int) -> Provider:
 
 @bp.get("/providers/<int:provider_id>")
 def profile(provider_id: int):
-    from marketplace.models import Offering, ServiceType
+    from catalogue.models import Offering, ServiceType
 
     provider = _visible_provider(provider_id)
     services = db.session.scalars(
@@ -277,7 +277,7 @@ def _own_provider() -> Provider:
 
 def _choice_types(provider_id: int, all_types):
     """Services for capacity and rules: those the organisation offers, else all."""
-    from marketplace.models import Offering
+    from catalogue.models import Offering
 
     offered = set(db.session.scalars(sa.select(Offering.service_type_id).where(
         Offering.provider_id == provider_id, Offering.active.is_(True))))
