@@ -9,17 +9,18 @@ buyer do with a purchase), ``payments`` (card payments at Stripe),
 (reading a purchase), ``policy`` (who may act), ``serializers``, ``jobs``."""
 
 from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+from core.extensions import csrf
+from core.registry import register_dashboard, register_navigation, register_status_labels
+from core.roles import Role
+from core.worker import register_periodic
 
 bp = Blueprint("marketplace", __name__)
 
 
 def init_app(app) -> None:
-    from core.extensions import csrf
-    from core.worker import register_periodic
-    from flask_babel import lazy_gettext as _l
-
-    from core.registry import register_dashboard, register_navigation, register_status_labels
-    from core.roles import Role
+    # The routes import this package's ``bp``: imported here, once it exists.
     from marketplace import api, views  # noqa: F401  (routes)
     from marketplace.sections import provider_section
 
