@@ -30,7 +30,7 @@ from core.errors import NotFoundError
 from core.extensions import db
 from core.models import AccessLogEntry
 from core.uow import write_access_rows_now
-from marketplace.models import ServiceType
+from catalogue.models import ServiceType
 from orders.models import ServiceOrder
 from providers.models import Provider
 

@@ -30,6 +30,8 @@ import sqlalchemy as sa
 
 from accounts.models import ProviderRole, Role, User
 from accounts.services import create_user
+from catalogue.models import Offering, OfferingArea, ServiceCategory, ServiceType
+from catalogue.money import deduction_base
 from clients.models import (
     Client,
     ClientRepresentative,
@@ -48,17 +50,8 @@ from core.models import AccessLogEntry
 from feedback.models import Feedback, FeedbackLink, FeedbackModerationEvent
 from feedback.services import link_token
 from feedback.services import token_hash as feedback_token_hash
-from marketplace.models import (
-    Offering,
-    OfferingArea,
-    ServiceCategory,
-    ServiceType,
-    ShopOrder,
-    ShopOrderEvent,
-    ShopOrderItem,
-    ShopOrderStatus,
-)
-from marketplace.services import access_token, deduction_base
+from marketplace.models import ShopOrder, ShopOrderEvent, ShopOrderItem, ShopOrderStatus
+from marketplace.purchases import access_token
 from orders.models import (
     Funding,
     Offer,

@@ -34,6 +34,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 
 from accounts.models import Role, User
+from catalogue.models import Offering, ServiceType
 from clients.models import Client, FollowUp, FollowUpKind
 from core.access import Purpose, record_access
 from core.db import utcnow
@@ -51,7 +52,7 @@ from core.redis import get_redis
 from core.urls import absolute_url
 from feedback import policy
 from feedback.models import Feedback, FeedbackLink, FeedbackModerationEvent
-from marketplace.models import Offering, ServiceType, ShopOrder, ShopOrderItem
+from marketplace.models import ShopOrder, ShopOrderItem
 from orders.models import ServiceOrder
 from providers.models import Provider
 

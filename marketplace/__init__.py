@@ -1,18 +1,26 @@
-"""Marketplace: the service catalogue, provider offerings, the public self-paid shop
-and Stripe payments (``billing.py`` is the only module that talks to Stripe)."""
+"""Marketplace: the public self-paid shop (the catalogue's pages, cart, checkout,
+purchases, refunds) and Stripe payments (``billing.py`` is the only module that
+talks to Stripe). The service catalogue itself is the ``catalogue`` package.
+
+Modules: ``pricing`` (a cart priced), ``checkout`` (a cart becomes a purchase),
+``states`` (the purchase's state machine), ``lifecycle`` (what the seller and the
+buyer do with a purchase), ``payments`` (card payments at Stripe),
+``stripe_events`` (the webhook), ``connect`` (Stripe onboarding), ``purchases``
+(reading a purchase), ``policy`` (who may act), ``serializers``, ``jobs``."""
 
 from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+from core.extensions import csrf
+from core.registry import register_dashboard, register_navigation, register_status_labels
+from core.roles import Role
+from core.worker import register_periodic
 
 bp = Blueprint("marketplace", __name__)
 
 
 def init_app(app) -> None:
-    from core.extensions import csrf
-    from core.worker import register_periodic
-    from flask_babel import lazy_gettext as _l
-
-    from core.registry import register_dashboard, register_navigation, register_status_labels
-    from core.roles import Role
+    # The routes import this package's ``bp``: imported here, once it exists.
     from marketplace import api, views  # noqa: F401  (routes)
     from marketplace.sections import provider_section
 

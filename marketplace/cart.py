@@ -1,7 +1,7 @@
 """The web shop's cart, kept in the signed session cookie: offering id, quantity and
 the price shown when the service was put in the cart (the session's signature
 means nobody can alter that price). At checkout the lines become
-``services.CartItem``s; the price shown is honoured by ``services.price_items``.
+``pricing.CartItem``s; the price shown is honoured by ``pricing.price_items``.
 
 A cart may hold services of several providers; each provider's services are
 checked out as a purchase of their own.
@@ -13,7 +13,8 @@ import time
 
 from flask import session
 
-from marketplace.services import MAX_CART_LINES, MAX_QUANTITY, QUOTE_MAX_AGE, CartItem
+from catalogue.quotes import QUOTE_MAX_AGE
+from marketplace.pricing import MAX_CART_LINES, MAX_QUANTITY, CartItem
 
 _KEY = "cart"
 

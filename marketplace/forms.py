@@ -1,4 +1,4 @@
-"""Marketplace forms: the shape of input only (rules live in marketplace.services)."""
+"""Marketplace forms: the shape of input only (rules live in the services: catalogue.offerings, marketplace.checkout, ...)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from wtforms.fields.choices import SelectChoice as C
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import TextInput
 
-from marketplace.services import MAX_QUANTITY, MIN_QUANTITY
+from marketplace.pricing import MAX_QUANTITY, MIN_QUANTITY
 
 POSTAL = Regexp(r"^\d{5}$", message=_l("A Finnish postal code has five digits."))
 

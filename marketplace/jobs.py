@@ -15,9 +15,16 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from werkzeug.routing import BuildError
 
+from catalogue.money import vat_rate_label
 from core.extensions import db
 from core.mail import queue_email
 from core.urls import absolute_url
+from feedback.services import issue_feedback_link
+from marketplace import billing
+from marketplace.errors import PaymentUnavailable
+from marketplace.models import ShopOrder
+from marketplace.payments import stale_card_purchases, sync_checkout
+from marketplace.purchases import order_events, order_url
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +45,8 @@ def _subjects() -> dict[str, str]:
 
 
 def _feedback_url(shop_order_id: int, language: str) -> str | None:
-    try:
-        from feedback.services import issue_feedback_link
-    except ImportError:
-        log.warning("feedback.services.issue_feedback_link is missing: purchase %s e-mailed without a feedback link",
-                    shop_order_id)
-        return None
+    # The link was created with the fulfilment (marketplace.lifecycle.fulfil); this
+    # finds it (and creates it for a purchase fulfilled before that was so).
     _link, token = issue_feedback_link(shop_order_id=shop_order_id, language=language)
     try:
         return absolute_url("feedback.form", token=token)
@@ -57,9 +60,6 @@ def send_buyer_email(shop_order_id: int, kind: str, key: str | None = None, amou
     bought in, with the purchase's link. ``fulfilled`` also creates the one-time
     feedback link and sends it. ``key`` tells apart repeatable steps (each distinct
     time confirmed, each refund)."""
-    from marketplace.models import ShopOrder
-    from marketplace.services import order_events, order_url, vat_rate_label
-
     order = db.session.get(ShopOrder, shop_order_id)
     if order is None:
         return "skipped"
@@ -78,9 +78,6 @@ def send_buyer_email(shop_order_id: int, kind: str, key: str | None = None, amou
 def send_provider_email(shop_order_id: int, kind: str) -> str:
     """Job: tell the provider organisation about a new purchase (invoice: at checkout;
     card: once paid) or a buyer's cancellation."""
-    from marketplace.models import ShopOrder
-    from marketplace.services import vat_rate_label
-
     order = db.session.get(ShopOrder, shop_order_id)
     if order is None:
         return "skipped"
@@ -100,14 +97,6 @@ def sync_stale_checkouts() -> int:
     """Periodic: ask Stripe about card purchases still waiting after their Checkout
     Session's hour, and mark them paid or release them (a lost webhook must not
     leave a purchase hanging). Idempotent; does nothing without Stripe."""
-    from marketplace import billing
-    from marketplace.models import ShopOrder
-    from marketplace.services import (
-        PaymentUnavailable,
-        stale_card_purchases,
-        sync_checkout,
-    )
-
     if not billing.configured():
         return 0
     done = 0

@@ -104,7 +104,7 @@ def service_type_choices() -> list[tuple[int, str]]:
     the language is resolved once, not once per option."""
     from flask_babel import get_locale
 
-    from marketplace.services import list_service_types
+    from catalogue.services import list_service_types
 
     lang = str(get_locale() or "fi")
     return [(t.id, t.name(lang)) for t in list_service_types(active_only=False)]

@@ -17,13 +17,13 @@ import sqlalchemy as sa
 from flask import current_app
 
 from accounts.models import Role, User
+from catalogue.models import Offering, OfferingArea
 from clients.models import Client, FollowUp, FollowUpKind
 from core.access import Purpose, record_access
 from core.db import assign_number, pending_number, utcnow
 from core.errors import DomainError, NotFoundError, PermissionDenied, ValidationFailed
 from core.extensions import db
 from core.jobs import enqueue
-from marketplace.models import Offering, OfferingArea
 from orders.models import (
     ORDER_TRANSITIONS, Funding, Offer, OfferMode, OfferStatus, OrderAction, OrderEvent, OrderStatus, Outcome,
     ServiceOrder, VisitReport,
@@ -214,7 +214,7 @@ def place_order(actor, *, client_id: int, service_type_id: int, start_date: date
     (down the area's procured ranking, or the given order, one at a time). Raises
     ValidationFailed: ``no_consent``, ``no_eligible_provider``, ``ineligible_provider``
     (naming them) or field errors."""
-    from marketplace.models import ServiceType
+    from catalogue.models import ServiceType
 
     _require_staff(actor)
     client = db.session.get(Client, client_id)

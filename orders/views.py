@@ -11,11 +11,11 @@ from flask_login import current_user
 
 from accounts.models import Role, User
 from accounts.permissions import role_required
+from catalogue.services import list_service_types
 from clients.services import get_client
 from core.access import Purpose, record_access, record_access_many
 from core.errors import DomainError
 from core.extensions import db
-from marketplace.services import list_service_types
 from orders import bp, queries, services
 from orders.forms import CancelForm, CloseForm, DeclineForm, OrderForm, ReofferForm, VisitForm
 from orders.models import OrderStatus

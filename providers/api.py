@@ -21,7 +21,7 @@ from core.api import (
 )
 from core.errors import NotFoundError, ValidationFailed
 from core.extensions import db
-from marketplace.models import Offering, OfferingArea
+from catalogue.models import Offering, OfferingArea
 from providers import decisions, policy, registration
 from providers.models import Provider, ProviderStatus
 from providers.serializers import ITEM_SCHEMA, PROVIDER_SCHEMA, provider_item_json, provider_json

@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 
 from accounts.models import ProviderRole, Role, User
 from accounts.services import normalise_email
-from marketplace.models import ServiceType
+from catalogue.models import ServiceType
 from core.db import utcnow
 from core.errors import NotFoundError, ValidationFailed
 from core.extensions import db

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from core.db import utcnow
 from core.extensions import db
-from marketplace.models import Offering, OfferingArea
+from catalogue.models import Offering, OfferingArea
 from orders.models import Offer, OfferStatus
 from providers.models import Provider, ProviderStatus
 

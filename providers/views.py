@@ -33,7 +33,7 @@ from core.actions import form_action
 from core.db import utcnow
 from core.errors import GoneError, NotFoundError
 from core.extensions import db
-from marketplace.models import Offering, ServiceCategory, ServiceType
+from catalogue.models import Offering, ServiceCategory, ServiceType
 from providers import bp, decisions, documents, members, policy, profile as org_profile, registration
 from providers.common import FILE_TYPES, _today, parse_list, requested_services
 from providers.forms import (

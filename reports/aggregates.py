@@ -469,7 +469,7 @@ class Builder:
     # names of groups
     def category_names(self) -> dict:
         if self._category_names is None:
-            from marketplace.models import ServiceCategory
+            from catalogue.models import ServiceCategory
 
             self._category_names = {
                 c.id: (c.position, c.name()) for c in db.session.scalars(sa.select(ServiceCategory))}
@@ -611,7 +611,7 @@ def filter_texts(filters: Filters) -> list[list[str]]:
     out = []
     for key, value in filters.to_dict().items():
         if key == "category_id":
-            from marketplace.models import ServiceCategory
+            from catalogue.models import ServiceCategory
 
             cat = db.session.get(ServiceCategory, value)
             value = cat.name() if cat else str(value)
@@ -632,7 +632,7 @@ def filter_texts(filters: Filters) -> list[list[str]]:
 
 def _orders_base(b: Builder, *extra_columns):
     """Orders created in the period, with the filters applied, as a subquery."""
-    from marketplace.models import ServiceType
+    from catalogue.models import ServiceType
     from orders.models import ServiceOrder as O
 
     f = b.filters
@@ -700,7 +700,7 @@ def build_response_times(b: Builder) -> None:
     """Time from order to acceptance (median, 90th percentile) and escalations per
     month, category and provider; offers declined or left unanswered per month and
     per provider offered to."""
-    from marketplace.models import ServiceType
+    from catalogue.models import ServiceType
     from orders.models import Offer
     from orders.models import ServiceOrder as O
 
@@ -776,7 +776,7 @@ def build_response_times(b: Builder) -> None:
 def build_delivered_hours(b: Builder) -> None:
     """Visits and hours reported by providers, by the month of the visit, by
     category and by provider."""
-    from marketplace.models import ServiceType
+    from catalogue.models import ServiceType
     from orders.models import ServiceOrder as O
     from orders.models import VisitReport as V
 
@@ -819,7 +819,7 @@ def build_feedback(b: Builder) -> None:
     """Published feedback (hidden items left out) given in the period: the average
     rating and the share who said their needs were met."""
     from feedback.models import Feedback as F
-    from marketplace.models import ServiceType
+    from catalogue.models import ServiceType
 
     f = b.filters
     stmt = (sa.select(month_index(F.created_at, b.months).label("month"),
@@ -913,7 +913,8 @@ def build_guidance_contacts(b: Builder) -> None:
 def build_shop_sales(b: Builder) -> None:
     """Self-paid purchases paid (or, by invoice, delivered) in the period: sales
     incl. VAT, VAT, platform fees and refunds, per month and provider."""
-    from marketplace.models import Offering, ServiceType, ShopOrderItem
+    from catalogue.models import Offering, ServiceType
+    from marketplace.models import ShopOrderItem
     from marketplace.models import ShopOrder as S
 
     f = b.filters

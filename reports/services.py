@@ -124,7 +124,7 @@ def clean_filters(data) -> tuple[Filters, dict]:
 
 def _exists(model: str, value: int) -> bool:
     if model == "category":
-        from marketplace.models import ServiceCategory as M
+        from catalogue.models import ServiceCategory as M
     else:
         from providers.models import Provider as M
     return db.session.scalar(sa.select(sa.func.count()).select_from(M).where(M.id == value)) > 0
@@ -257,7 +257,7 @@ def filter_choices(language: str | None = None) -> dict:
     """What the dashboard's filters offer: municipalities of clients, service
     categories and provider organisations (names of organisations, never of people)."""
     from clients.models import Client
-    from marketplace.models import ServiceCategory
+    from catalogue.models import ServiceCategory
     from providers.models import Provider
 
     municipalities = [m for m in db.session.scalars(

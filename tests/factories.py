@@ -11,6 +11,7 @@ import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
 from accounts.models import ApiToken, LoginFailure, User
+from catalogue.models import Offering, OfferingArea, ServiceCategory, ServiceType
 from clients.models import (
     Client, ClientRepresentative, FollowUp, GuidanceContact, Message, NetworkMember,
 )
@@ -19,9 +20,7 @@ from core.extensions import db
 from core.models import AccessLogEntry, OutboxJob, OutgoingEmail
 from core.validators import business_id_check_digit
 from feedback.models import Feedback, FeedbackLink
-from marketplace.models import (
-    Offering, OfferingArea, ServiceCategory, ServiceType, ShopOrder, ShopOrderEvent, ShopOrderItem, StripeEvent,
-)
+from marketplace.models import ShopOrder, ShopOrderEvent, ShopOrderItem, StripeEvent
 from orders.models import (
     Offer, OrderEvent, ServiceOrder, ServiceVoucher, VisitReport, VoucherSettlement,
 )

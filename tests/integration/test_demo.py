@@ -16,12 +16,13 @@ import pytest
 import sqlalchemy as sa
 
 from accounts.models import ProviderRole, Role, User
+from catalogue.models import ServiceCategory, ServiceType
 from clients.models import Client
 from core.db import utcnow
 from core.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
 from core.errors import ConflictError
 from feedback.models import Feedback, FeedbackLink
-from marketplace.models import ServiceCategory, ServiceType, ShopOrder
+from marketplace.models import ShopOrder
 from orders.models import (
     Offer,
     OfferStatus,

@@ -7,8 +7,9 @@ import sqlalchemy as sa
 from accounts.permissions import (
     can_act_for_client, scope_clients, scope_orders, scope_provider_owned, scope_shop_orders, scope_staffing_requests,
 )
+from catalogue.models import Offering
 from clients.models import Client
-from marketplace.models import Offering, ShopOrder
+from marketplace.models import ShopOrder
 from orders.models import ServiceOrder
 from staffing.models import StaffingRequest
 from tests import factories as f

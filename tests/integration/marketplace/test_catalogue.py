@@ -6,7 +6,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from marketplace.models import Offering, ServiceType
+from catalogue.models import Offering, ServiceType
 from tests import factories as f
 
 pytestmark = pytest.mark.smoke

@@ -7,8 +7,15 @@ import pytest
 import sqlalchemy as sa
 
 from core.errors import ConflictError
-from marketplace import services
-from marketplace.models import SHOP_TRANSITIONS, STATUS_STAMPS, ShopAction, ShopOrder, ShopOrderEvent, ShopOrderStatus
+from marketplace import states
+from marketplace.models import (
+    SHOP_TRANSITIONS,
+    STATUS_STAMPS,
+    ShopAction,
+    ShopOrder,
+    ShopOrderEvent,
+    ShopOrderStatus,
+)
 from tests import factories as f
 
 pytestmark = pytest.mark.smoke
@@ -24,11 +31,11 @@ def test_transition_table(db, app, state, action):
     with app.test_request_context():
         if target is None:
             with pytest.raises(ConflictError):
-                services._transition(order, action, None)
+                states.transition(order, action, None)
             db.session.rollback()
             assert db.session.get(ShopOrder, order.id).status == state
             return
-        assert services._transition(order, action, None, "note") == target
+        assert states.transition(order, action, None, "note") == target
         db.session.commit()
     order = db.session.get(ShopOrder, order.id)
     assert order.status == target
@@ -45,4 +52,4 @@ def test_a_stale_copy_loses_to_the_first_change(db, app):
         # Someone else paid it meanwhile; this copy still says pending_payment.
         db.session.execute(sa.update(ShopOrder).where(ShopOrder.id == order.id).values(status="paid"))
         with pytest.raises(ConflictError):
-            services._transition(order, ShopAction.CANCEL, None)
+            states.transition(order, ShopAction.CANCEL, None)
