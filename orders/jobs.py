@@ -8,7 +8,10 @@ from accounts.models import User
 from clients.models import Client
 from core.extensions import db
 from core.mail import language_of, send_templated
+from core.models import OutgoingEmail
 from core.urls import absolute_url
+from feedback.services import issue_feedback_link
+from orders import offers
 from orders.models import Offer, OfferStatus, OrderStatus, ServiceOrder, VisitReport
 from providers.models import Provider
 
@@ -33,16 +36,12 @@ def send_offer_notification(offer_id: int) -> str:
 
 def check_offer_deadline(offer_id: int) -> str:
     """Scheduled at the offer's deadline: expire it if still unanswered."""
-    from orders.services import expire_offer
-
-    return "expired" if expire_offer(offer_id) else "skipped"
+    return "expired" if offers.expire_offer(offer_id) else "skipped"
 
 
 def expire_overdue_offers() -> int:
     """Periodic safety net for deadlines whose scheduled job was lost."""
-    from orders.services import expire_overdue_offers as sweep
-
-    return sweep()
+    return offers.expire_overdue_offers()
 
 
 def send_acceptance_notifications(order_id: int) -> str:
@@ -63,8 +62,6 @@ def send_acceptance_notifications(order_id: int) -> str:
 def send_offer_withdrawn_notification(offer_id: int) -> str:
     """Tell a provider that an offer it was notified of is no longer open (never
     about an offer it was not told of in the first place)."""
-    from core.models import OutgoingEmail
-
     offer = db.session.get(Offer, offer_id)
     if offer is None or offer.status != OfferStatus.WITHDRAWN:
         return "skipped"
@@ -116,12 +113,11 @@ def send_concern_alert(visit_id: int) -> str:
 
 def send_completion_notifications(order_id: int) -> str:
     """To the client: the service is completed, with the one-time feedback link;
-    to the ordering staff member: close the loop."""
+    to the ordering staff member: close the loop. The link itself was created with
+    the completion (``complete_order``); this finds it again."""
     order = db.session.get(ServiceOrder, order_id)
     if order is None or order.status not in (OrderStatus.COMPLETED, OrderStatus.CLOSED):
         return "skipped"
-    from feedback.services import issue_feedback_link
-
     client = db.session.get(Client, order.client_id)
     language = language_of(client.languages)
     link, token = issue_feedback_link(order_id=order.id, language=language)
@@ -149,5 +145,3 @@ def send_cancellation_notifications(order_id: int) -> str:
         send_templated(client.email, "orders/email/cancelled_client.txt", language_of(client.languages),
                        f"cancelled-client:{order.id}", order=order)
     return "sent"
-
-
