@@ -5,7 +5,7 @@ API.md's error shape in ``core.errors``. Bodies come from ``orders.serializers``
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import jsonify, request, url_for
+from flask import jsonify, request
 
 from accounts.models import Role
 from accounts.permissions import scope_orders
@@ -123,17 +123,25 @@ def accept_order(order_id: int):
     return _answer(order, provider_id=order.provider_id)
 
 
+_REASON = {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}
+
+
+def _reason(max_len: int) -> str:
+    """The body's required ``reason`` (a decline, a cancellation)."""
+    v = Validator(json_body())
+    reason = v.string("reason", required=True, max_len=max_len)
+    v.done()
+    return reason
+
+
 openapi.register("/orders/{order_id}/decline", "post", "Decline an offer with a reason", roles="provider",
-                 request={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}})
+                 request=_REASON)
 
 
 @api_bp.post("/orders/<int:order_id>/decline")
 @roles(Role.PROVIDER)
 def decline_order(order_id: int):
-    v = Validator(json_body())
-    reason = v.string("reason", required=True, max_len=1000)
-    v.done()
-    order = services.decline_offer(api_user(), order_id, reason)
+    order = services.decline_offer(api_user(), order_id, _reason(1000))
     offer_status = db.session.scalar(sa.select(Offer.status).where(
         Offer.order_id == order_id, Offer.provider_id == api_user().provider_id))
     return _answer(order, offer_status=offer_status)
@@ -189,16 +197,13 @@ def close(order_id: int):
 
 
 openapi.register("/orders/{order_id}/cancel", "post", "Cancel with a reason (not after completion)", roles="staff",
-                 request={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}})
+                 request=_REASON)
 
 
 @api_bp.post("/orders/<int:order_id>/cancel")
 @roles(Role.STAFF)
 def cancel(order_id: int):
-    v = Validator(json_body())
-    reason = v.string("reason", required=True, max_len=2000)
-    v.done()
-    order = services.cancel_order(api_user(), order_id, reason)
+    order = services.cancel_order(api_user(), order_id, _reason(2000))
     return _answer(order)
 
 

@@ -27,20 +27,29 @@ from core.mail import language_of
 from feedback.services import issue_feedback_link
 from marketplace.models import ServiceType
 from orders import policy
-from orders.eligibility import Eligible, eligible_providers  # noqa: F401  (re-exported)
+from orders.eligibility import Eligible, eligible_providers
 from orders.models import (
     Funding, Offer, OfferMode, OrderAction, OrderEvent, OrderStatus, Outcome, ServiceOrder, VisitReport,
 )
-from orders.offers import (  # noqa: F401  (re-exported)
+from orders.offers import (
     accept_offer, after_offers_sent, decline_offer, deadline, escalate_order, expire_offer, expire_overdue_offers,
     handle_provider_suspension, withdraw_open_offers,
 )
-from orders.states import (  # noqa: F401  (re-exported)
+from orders.states import (
     AlreadyTaken, IllegalTransition, OrderError, refusal_message, timeline_event, transition,
 )
 
 # The transition function under its former name (the lifecycle tests call it).
 _transition = transition
+
+# What other packages and the tests import from here (some of it lives in the
+# modules split off: offers, eligibility, states).
+__all__ = [
+    "AlreadyTaken", "Eligible", "IllegalTransition", "MAX_TASKS", "OrderError", "accept_offer", "cancel_order",
+    "close_order", "complete_order", "decline_offer", "eligible_providers", "escalate_order", "expire_offer",
+    "expire_overdue_offers", "handle_provider_suspension", "place_order", "record_visit", "reoffer_order",
+    "visible_order",
+]
 
 
 # -- lookups -------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from accounts.models import Role, User
@@ -119,65 +120,50 @@ def detail(order_id: int):
         hide_contact=not policy.shows_contact(order, current_user))
 
 
-def _button(order_id: int, action, success: str, form=None):
-    """One action from a button of the order page: a refusal is flashed, and the
-    user comes back to the order page either way."""
-    return form_action(form, action, success=success, next_url=url_for("orders.detail", order_id=order_id))
-
-
-@bp.post("/<int:order_id>/accept")
-@role_required(Role.PROVIDER)
-def accept(order_id: int):
-    return _button(order_id, lambda: services.accept_offer(current_user, order_id),
-                   _("You accepted the order. The client's contact details are now shown."))
-
-
-@bp.post("/<int:order_id>/decline")
-@role_required(Role.PROVIDER)
-def decline(order_id: int):
-    form = DeclineForm()
-    return _button(order_id, lambda: services.decline_offer(current_user, order_id, form.reason.data),
-                   _("You declined the order."), form)
-
-
-@bp.post("/<int:order_id>/visits")
-@role_required(Role.PROVIDER)
-def visit(order_id: int):
-    form = VisitForm()
-    tasks = [t.strip() for t in (form.tasks.data or "").split(",") if t.strip()]
-    return _button(order_id, lambda: services.record_visit(
-        current_user, order_id, visit_date=form.date.data, minutes=form.minutes.data, tasks=tasks,
-        note=form.note.data, concern=form.concern.data == "yes"), _("Visit reported."), form)
-
-
-@bp.post("/<int:order_id>/complete")
-@role_required(Role.PROVIDER)
-def complete(order_id: int):
-    return _button(order_id, lambda: services.complete_order(current_user, order_id),
-                   _("Order completed. The client gets a link to give feedback."))
-
-
-@bp.post("/<int:order_id>/close")
-@role_required(Role.STAFF)
-def close(order_id: int):
-    form = CloseForm()
-    return _button(order_id, lambda: services.close_order(current_user, order_id, form.outcome.data, form.note.data),
-                   _("Order closed. Thank you for closing the loop."), form)
-
-
-@bp.post("/<int:order_id>/cancel")
-@role_required(Role.STAFF)
-def cancel(order_id: int):
-    form = CancelForm()
-    return _button(order_id, lambda: services.cancel_order(current_user, order_id, form.reason.data),
-                   _("Order cancelled."), form)
-
-
-@bp.post("/<int:order_id>/reoffer")
-@role_required(Role.STAFF)
-def reoffer(order_id: int):
+def _reoffer_form() -> ReofferForm:
     form = ReofferForm()
+    # The ticked providers were listed on the page; the service checks each of them.
     form.provider_ids.choices = [(int(v), v) for v in request.form.getlist("provider_ids") if v.isdigit()]
-    return _button(order_id, lambda: services.reoffer_order(current_user, order_id, form.provider_ids.data or None,
-                                                            form.mode.data),
-                   _("The order was offered again."), form)
+    return form
+
+
+def _record_visit(order_id: int, form: VisitForm):
+    tasks = [t.strip() for t in (form.tasks.data or "").split(",") if t.strip()]
+    return services.record_visit(current_user, order_id, visit_date=form.date.data, minutes=form.minutes.data,
+                                 tasks=tasks, note=form.note.data, concern=form.concern.data == "yes")
+
+
+# The buttons of the order page: (path, endpoint, role, the form's factory, the service call,
+# the message after success). Each is one form_action: a refusal is flashed and
+# the user comes back to the order page either way.
+_BUTTONS = [
+    ("accept", "accept", Role.PROVIDER, None, lambda oid, form: services.accept_offer(current_user, oid),
+     _l("You accepted the order. The client's contact details are now shown.")),
+    ("decline", "decline", Role.PROVIDER, DeclineForm,
+     lambda oid, form: services.decline_offer(current_user, oid, form.reason.data), _l("You declined the order.")),
+    ("visits", "visit", Role.PROVIDER, VisitForm, _record_visit, _l("Visit reported.")),
+    ("complete", "complete", Role.PROVIDER, None, lambda oid, form: services.complete_order(current_user, oid),
+     _l("Order completed. The client gets a link to give feedback.")),
+    ("close", "close", Role.STAFF, CloseForm,
+     lambda oid, form: services.close_order(current_user, oid, form.outcome.data, form.note.data),
+     _l("Order closed. Thank you for closing the loop.")),
+    ("cancel", "cancel", Role.STAFF, CancelForm,
+     lambda oid, form: services.cancel_order(current_user, oid, form.reason.data), _l("Order cancelled.")),
+    ("reoffer", "reoffer", Role.STAFF, _reoffer_form,
+     lambda oid, form: services.reoffer_order(current_user, oid, form.provider_ids.data or None, form.mode.data),
+     _l("The order was offered again.")),
+]
+
+
+def _button_view(make_form, call, message):
+    def view(order_id: int):
+        form = make_form() if make_form is not None else None
+        return form_action(form, lambda: call(order_id, form), success=str(message),
+                           next_url=url_for("orders.detail", order_id=order_id))
+
+    return view
+
+
+for _path, _endpoint, _role, _form, _call, _message in _BUTTONS:
+    bp.add_url_rule("/<int:order_id>/" + _path, _endpoint, role_required(_role)(_button_view(_form, _call, _message)),
+                    methods=["POST"])

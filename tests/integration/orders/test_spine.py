@@ -1,14 +1,13 @@
 """The orders package on the spine: state now, messages later (the feedback link
-exists with the completion, Redis or no Redis); the offer transition table; a
-refused order form keeps the access-log row of the client it shows again."""
+exists with the completion, Redis or no Redis); the offer transition table and
+its guarded moves; offer events on the order's timeline."""
 
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
-from core.access import Purpose
-from core.models import AccessLogEntry, OutboxJob
+from core.models import OutboxJob
 from feedback.models import FeedbackLink
 from feedback.services import feedback_url_for_order
 from orders.models import OFFER_TRANSITIONS, Offer, OfferAction, OfferStatus, OrderEvent, ServiceOrder
@@ -98,15 +97,3 @@ def test_suspension_withdraws_only_pending_offers_and_says_so(db, market, place)
     assert status == {declined.id: "declined", pending.id: "withdrawn"}
     withdraw_events = db.session.scalars(sa.select(OrderEvent).where(OrderEvent.action == "withdraw")).all()
     assert [(e.order_id, e.note) for e in withdraw_events] == [(pending.id, "provider suspended")]
-
-
-def test_refused_order_form_keeps_the_access_row_of_the_client_shown(client, market, login_as, db):
-    market.client.consent_to_share = False
-    db.session.commit()
-    login_as(market.staff)
-    r = client.post(f"/orders/new?client_id={market.client.id}", data={
-        "step": "order", "service_type_id": market.service_type.id, "mode": "broadcast",
-        "start_date": date.today().isoformat(), "funding": "municipality"})
-    assert r.status_code == 422 and "Aino" in r.get_data(as_text=True)
-    rows = db.session.scalars(sa.select(AccessLogEntry).where(AccessLogEntry.client_id == market.client.id)).all()
-    assert len(rows) == 1 and rows[0].purpose == Purpose.ORDERING
