@@ -85,7 +85,6 @@ def _providers_at_capacity(provider_ids: list[int], service_type_id: int) -> set
     return {pid for pid, cap in caps.items() if taken.get(pid, 0) >= cap}
 
 
-
 def auto_accept_applies(order: ServiceOrder, provider_id: int) -> bool:
     rules = db.session.scalars(sa.select(AutoAcceptRule).where(
         AutoAcceptRule.provider_id == provider_id, AutoAcceptRule.active.is_(True))).all()

@@ -187,4 +187,3 @@ def handle_provider_suspension(provider_id: int, actor) -> None:
         timeline_event(order, "provider_suspended", actor,
                        note="provider suspended: staff asked to arrange the service", provider_id=provider_id)
     db.session.flush()
-

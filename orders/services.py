@@ -299,4 +299,3 @@ def cancel_order(actor, order_id: int, reason: str) -> ServiceOrder:
     withdraw_open_offers(order, actor)
     enqueue("orders.jobs.send_cancellation_notifications", order.id, queue="mail")
     return order
-
