@@ -1,74 +1,22 @@
-"""Service-order API (``/api/v1/orders``): thin routes over ``orders.services``."""
+"""Service-order API (``/api/v1/orders``): thin routes over ``orders.services``. They
+commit nothing: the request's unit of work does, and a ``DomainError`` becomes
+API.md's error shape in ``core.errors``. Bodies come from ``orders.serializers``."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import jsonify, request, url_for
+from flask import jsonify, request
 
 from accounts.models import Role
 from accounts.permissions import scope_orders
 from core import openapi
-from core.access import Purpose, record_access, record_access_many
-from core.api import Validator, api_bp, api_user, iso, json_body, page_params, page_response, roles
+from core.access import record_access, record_access_many
+from core.api import Validator, api_bp, api_user, json_body, page_params, page_response, roles
 from core.errors import ValidationFailed
 from core.extensions import db
-from orders import services
-from orders.models import Offer, OrderEvent, OrderStatus, ServiceOrder, VisitReport
-
-
-def _client_json(order: ServiceOrder, user, identity: bool) -> dict:
-    client = order.client
-    if not identity:
-        # Before winning, a provider sees only what it needs to decide.
-        return {"postal_code": client.postal_code, "languages": client.languages}
-    hide_contact = client.non_disclosure and not (
-        user.id == client.responsible_worker_id
-        or (user.role == Role.PROVIDER and order.provider_id == user.provider_id
-            and order.status in (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS)))
-    return {"id": client.id, "first_name": client.first_name, "last_name": client.last_name,
-            "address": None if hide_contact else client.address, "postal_code": client.postal_code,
-            "municipality": client.municipality, "phone": None if hide_contact else client.phone,
-            "languages": client.languages}
-
-
-def sees_identity(order: ServiceOrder, user) -> bool:
-    if user.role in (Role.STAFF, Role.CLIENT):
-        return True
-    return user.role == Role.PROVIDER and order.provider_id == user.provider_id
-
-
-def order_json(order: ServiceOrder, user, identity: bool | None = None) -> dict:
-    identity = sees_identity(order, user) if identity is None else identity
-    offers = order.offers
-    if user.role == Role.PROVIDER:
-        offers = [o for o in offers if o.provider_id == user.provider_id]
-    elif user.role == Role.CLIENT:
-        offers = []
-    body = {
-        "id": order.id, "number": order.number, "status": order.status,
-        "url": url_for("api.get_order", order_id=order.id, _external=True),
-        "service_type_id": order.service_type_id, "service_type": order.service_type.name(),
-        "client_id": order.client_id if identity else None,
-        "client": _client_json(order, user, identity),
-        "provider_id": order.provider_id,
-        "provider": {"id": order.provider.id, "name": order.provider.name} if order.provider else None,
-        "funding": order.funding, "offer_mode": order.offer_mode,
-        "instructions": order.instructions,
-        "start_date": iso(order.start_date), "end_date": iso(order.end_date),
-        "visits_per_week": order.visits_per_week, "minutes_per_visit": order.minutes_per_visit,
-        "created_at": iso(order.created_at), "accepted_at": iso(order.accepted_at),
-        "completed_at": iso(order.completed_at), "closed_at": iso(order.closed_at),
-        "cancelled_at": iso(order.cancelled_at), "escalated_at": iso(order.escalated_at),
-        "outcome": order.outcome, "outcome_note": order.outcome_note if user.role == Role.STAFF else None,
-        "cancel_reason": order.cancel_reason, "has_concern": order.has_concern if user.role == Role.STAFF else None,
-        "offers": [{"provider_id": o.provider_id, "status": o.status, "sent_at": iso(o.sent_at),
-                    "deadline_at": iso(o.deadline_at)} for o in offers if o.sent_at is not None or user.role == Role.STAFF],
-    }
-    if user.role == Role.STAFF and order.status in (OrderStatus.COMPLETED, OrderStatus.CLOSED):
-        from feedback.services import feedback_url_for_order
-
-        body["feedback_url"] = feedback_url_for_order(order.id)
-    return body
+from orders import policy, services
+from orders.models import Offer, OrderEvent, OrderStatus, ServiceOrder
+from orders.serializers import event_json, order_json, visit_json
 
 
 _ORDER_SCHEMA = {"type": "object", "properties": {
@@ -111,7 +59,6 @@ def create_order():
         v.error("provider_ids", "Must be a list of provider ids.")
     v.done()
     order = services.place_order(api_user(), provider_ids=provider_ids or None, **fields)
-    db.session.commit()
     return jsonify(order_json(order, api_user())), 201
 
 
@@ -137,14 +84,9 @@ def list_orders():
         stmt = stmt.where(ServiceOrder.id < cursor)
     rows = db.session.scalars(stmt.order_by(ServiceOrder.id.desc()).limit(limit + 1)).unique().all()
     items = [order_json(o, user) for o in rows[:limit]]
-    shown = [o.client_id for o in rows[:limit] if sees_identity(o, user)]
-    record_access_many(shown, "list", _purpose(user), what="orders list")
-    db.session.commit()
+    shown = [o.client_id for o in rows[:limit] if policy.sees_identity(o, user)]
+    record_access_many(shown, "list", policy.access_purpose(user), what="orders list")
     return page_response(items, rows, limit, "api.list_orders")
-
-
-def _purpose(user) -> str:
-    return {Role.STAFF: Purpose.ORDERING, Role.PROVIDER: Purpose.SERVICE}.get(user.role, Purpose.OWN_DATA)
 
 
 def _visible(order_id: int) -> ServiceOrder:
@@ -159,10 +101,9 @@ openapi.register("/orders/{order_id}", "get", "One order (a provider that has no
 def get_order(order_id: int):
     user = api_user()
     order = _visible(order_id)
-    if sees_identity(order, user):
-        record_access(order.client_id, "view", _purpose(user), what=f"order {order.number}")
+    if policy.sees_identity(order, user):
+        record_access(order.client_id, "view", policy.access_purpose(user), what=f"order {order.number}")
     body = order_json(order, user)
-    db.session.commit()
     return jsonify(body)
 
 
@@ -179,22 +120,28 @@ openapi.register("/orders/{order_id}/accept", "post", "Accept an offer (first ac
 @roles(Role.PROVIDER)
 def accept_order(order_id: int):
     order = services.accept_offer(api_user(), order_id)
-    db.session.commit()
     return _answer(order, provider_id=order.provider_id)
 
 
+_REASON = {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}
+
+
+def _reason(max_len: int) -> str:
+    """The body's required ``reason`` (a decline, a cancellation)."""
+    v = Validator(json_body())
+    reason = v.string("reason", required=True, max_len=max_len)
+    v.done()
+    return reason
+
+
 openapi.register("/orders/{order_id}/decline", "post", "Decline an offer with a reason", roles="provider",
-                 request={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}})
+                 request=_REASON)
 
 
 @api_bp.post("/orders/<int:order_id>/decline")
 @roles(Role.PROVIDER)
 def decline_order(order_id: int):
-    v = Validator(json_body())
-    reason = v.string("reason", required=True, max_len=1000)
-    v.done()
-    order = services.decline_offer(api_user(), order_id, reason)
-    db.session.commit()
+    order = services.decline_offer(api_user(), order_id, _reason(1000))
     offer_status = db.session.scalar(sa.select(Offer.status).where(
         Offer.order_id == order_id, Offer.provider_id == api_user().provider_id))
     return _answer(order, offer_status=offer_status)
@@ -219,13 +166,7 @@ def report_visit(order_id: int):
     v.done()
     visit = services.record_visit(api_user(), order_id, visit_date=visit_date, minutes=minutes, tasks=tasks,
                                   note=note, concern=concern)
-    db.session.commit()
     return jsonify(visit_json(visit)), 201
-
-
-def visit_json(visit: VisitReport) -> dict:
-    return {"id": visit.id, "order_id": visit.order_id, "date": iso(visit.date), "minutes": visit.minutes,
-            "tasks": visit.tasks, "note": visit.note, "concern": visit.concern, "created_at": iso(visit.created_at)}
 
 
 openapi.register("/orders/{order_id}/complete", "post", "Complete the order (sends the client a feedback link)",
@@ -236,7 +177,6 @@ openapi.register("/orders/{order_id}/complete", "post", "Complete the order (sen
 @roles(Role.PROVIDER)
 def complete(order_id: int):
     order = services.complete_order(api_user(), order_id)
-    db.session.commit()
     return _answer(order)
 
 
@@ -253,22 +193,17 @@ def close(order_id: int):
     note = v.string("note", max_len=2000)
     v.done()
     order = services.close_order(api_user(), order_id, outcome, note)
-    db.session.commit()
     return _answer(order, outcome=order.outcome)
 
 
 openapi.register("/orders/{order_id}/cancel", "post", "Cancel with a reason (not after completion)", roles="staff",
-                 request={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}})
+                 request=_REASON)
 
 
 @api_bp.post("/orders/<int:order_id>/cancel")
 @roles(Role.STAFF)
 def cancel(order_id: int):
-    v = Validator(json_body())
-    reason = v.string("reason", required=True, max_len=2000)
-    v.done()
-    order = services.cancel_order(api_user(), order_id, reason)
-    db.session.commit()
+    order = services.cancel_order(api_user(), order_id, _reason(2000))
     return _answer(order)
 
 
@@ -290,7 +225,6 @@ def reoffer(order_id: int):
         v.error("provider_ids", "Must be a list of provider ids.")
     v.done()
     order = services.reoffer_order(api_user(), order_id, provider_ids or None, mode)
-    db.session.commit()
     return jsonify(order_json(order, api_user()))
 
 
@@ -303,17 +237,8 @@ def order_events(order_id: int):
     order = _visible(order_id)
     stmt = sa.select(OrderEvent).where(OrderEvent.order_id == order.id).options(
         sa.orm.joinedload(OrderEvent.actor)).order_by(OrderEvent.id)
-    if user.role == Role.PROVIDER and order.provider_id != user.provider_id:
+    if user.role == Role.PROVIDER and not policy.is_winner(order, user):
         # A provider that has not won sees only the events of its own offer.
         stmt = stmt.where(sa.or_(OrderEvent.provider_id == user.provider_id, OrderEvent.action == "create"))
-    items = []
-    for e in db.session.scalars(stmt):
-        actor = None
-        if e.actor is not None:
-            name = e.actor.name if user.role == Role.STAFF or e.actor.id == user.id else None
-            actor = {"id": e.actor.id, "name": name, "role": e.actor.role}
-        items.append({"at": iso(e.at), "actor": actor, "action": e.action, "from_status": e.from_status,
-                      "to_status": e.to_status,
-                      "note": e.note if user.role == Role.STAFF or (
-                          user.role == Role.PROVIDER and e.provider_id == user.provider_id) else None})
+    items = [event_json(e, user) for e in db.session.scalars(stmt)]
     return jsonify({"items": items, "next": None})

@@ -8,7 +8,10 @@ from accounts.models import User
 from clients.models import Client
 from core.extensions import db
 from core.mail import language_of, send_templated
+from core.models import OutgoingEmail
 from core.urls import absolute_url
+from feedback.services import issue_feedback_link
+from orders import offers
 from orders.models import Offer, OfferStatus, OrderStatus, ServiceOrder, VisitReport
 from providers.models import Provider
 
@@ -17,13 +20,21 @@ def _order_url(order_id: int) -> str:
     return absolute_url("orders.detail", order_id=order_id)
 
 
+def _offer_in(offer_id: int, status: str):
+    """(offer, its order, its provider) if the offer is still ``status``, else None:
+    the state moved on and the message is no longer due."""
+    offer = db.session.get(Offer, offer_id)
+    if offer is None or offer.status != status:
+        return None
+    return offer, db.session.get(ServiceOrder, offer.order_id), db.session.get(Provider, offer.provider_id)
+
+
 def send_offer_notification(offer_id: int) -> str:
     """Tell a provider organisation it has a new offer to answer (no client identity)."""
-    offer = db.session.get(Offer, offer_id)
-    if offer is None or offer.status != OfferStatus.PENDING:
+    found = _offer_in(offer_id, OfferStatus.PENDING)
+    if found is None:
         return "skipped"
-    order = db.session.get(ServiceOrder, offer.order_id)
-    provider = db.session.get(Provider, offer.provider_id)
+    offer, order, provider = found
     client = db.session.get(Client, order.client_id)
     send_templated(provider.email, "orders/email/offer.txt", language_of(provider.languages),
                    f"offer:{offer.id}", order=order, offer=offer, postal_code=client.postal_code,
@@ -33,16 +44,12 @@ def send_offer_notification(offer_id: int) -> str:
 
 def check_offer_deadline(offer_id: int) -> str:
     """Scheduled at the offer's deadline: expire it if still unanswered."""
-    from orders.services import expire_offer
-
-    return "expired" if expire_offer(offer_id) else "skipped"
+    return "expired" if offers.expire_offer(offer_id) else "skipped"
 
 
 def expire_overdue_offers() -> int:
     """Periodic safety net for deadlines whose scheduled job was lost."""
-    from orders.services import expire_overdue_offers as sweep
-
-    return sweep()
+    return offers.expire_overdue_offers()
 
 
 def send_acceptance_notifications(order_id: int) -> str:
@@ -63,15 +70,10 @@ def send_acceptance_notifications(order_id: int) -> str:
 def send_offer_withdrawn_notification(offer_id: int) -> str:
     """Tell a provider that an offer it was notified of is no longer open (never
     about an offer it was not told of in the first place)."""
-    from core.models import OutgoingEmail
-
-    offer = db.session.get(Offer, offer_id)
-    if offer is None or offer.status != OfferStatus.WITHDRAWN:
+    found = _offer_in(offer_id, OfferStatus.WITHDRAWN)
+    if found is None or db.session.query(OutgoingEmail.id).filter_by(dedupe_key=f"offer:{offer_id}").first() is None:
         return "skipped"
-    if db.session.query(OutgoingEmail.id).filter_by(dedupe_key=f"offer:{offer.id}").first() is None:
-        return "skipped"
-    order = db.session.get(ServiceOrder, offer.order_id)
-    provider = db.session.get(Provider, offer.provider_id)
+    offer, order, provider = found
     send_templated(provider.email, "orders/email/withdrawn.txt", language_of(provider.languages),
                    f"withdrawn:{offer.id}", order=order)
     return "sent"
@@ -79,12 +81,11 @@ def send_offer_withdrawn_notification(offer_id: int) -> str:
 
 def send_decline_notification(offer_id: int) -> str:
     """To the ordering staff member: a provider declined, with its reason."""
-    offer = db.session.get(Offer, offer_id)
-    if offer is None or offer.status != OfferStatus.DECLINED:
+    found = _offer_in(offer_id, OfferStatus.DECLINED)
+    if found is None:
         return "skipped"
-    order = db.session.get(ServiceOrder, offer.order_id)
+    offer, order, provider = found
     staff = db.session.get(User, order.ordered_by_id)
-    provider = db.session.get(Provider, offer.provider_id)
     send_templated(staff.email, "orders/email/declined.txt", staff.language, f"declined:{offer.id}",
                    order=order, provider=provider, reason=offer.decline_reason, url=_order_url(order.id))
     return "sent"
@@ -116,12 +117,11 @@ def send_concern_alert(visit_id: int) -> str:
 
 def send_completion_notifications(order_id: int) -> str:
     """To the client: the service is completed, with the one-time feedback link;
-    to the ordering staff member: close the loop."""
+    to the ordering staff member: close the loop. The link itself was created with
+    the completion (``complete_order``); this finds it again."""
     order = db.session.get(ServiceOrder, order_id)
     if order is None or order.status not in (OrderStatus.COMPLETED, OrderStatus.CLOSED):
         return "skipped"
-    from feedback.services import issue_feedback_link
-
     client = db.session.get(Client, order.client_id)
     language = language_of(client.languages)
     link, token = issue_feedback_link(order_id=order.id, language=language)
@@ -149,5 +149,3 @@ def send_cancellation_notifications(order_id: int) -> str:
         send_templated(client.email, "orders/email/cancelled_client.txt", language_of(client.languages),
                        f"cancelled-client:{order.id}", order=order)
     return "sent"
-
-

@@ -1,5 +1,7 @@
 """Service orders, their offers to providers, the event timeline, visit reports and
-service vouchers. The order state machine is the table ``ORDER_TRANSITIONS``."""
+service vouchers. The order lifecycle is the table ``ORDER_TRANSITIONS``, an offer's
+the table ``OFFER_TRANSITIONS``; both are applied by ``core.states.StateMachine``
+(``orders.states``)."""
 
 from __future__ import annotations
 
@@ -56,6 +58,23 @@ class OfferStatus(StrEnum):
     DECLINED = "declined"
     EXPIRED = "expired"
     WITHDRAWN = "withdrawn"
+
+
+class OfferAction(StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    EXPIRE = "expire"
+    WITHDRAW = "withdraw"
+
+
+# An offer is answered once: every move is from pending, so a guarded UPDATE never
+# turns a decline (or an acceptance) into "withdrawn".
+OFFER_TRANSITIONS: dict[tuple[OfferStatus, OfferAction], OfferStatus] = {
+    (OfferStatus.PENDING, OfferAction.ACCEPT): OfferStatus.ACCEPTED,
+    (OfferStatus.PENDING, OfferAction.DECLINE): OfferStatus.DECLINED,
+    (OfferStatus.PENDING, OfferAction.EXPIRE): OfferStatus.EXPIRED,
+    (OfferStatus.PENDING, OfferAction.WITHDRAW): OfferStatus.WITHDRAWN,
+}
 
 
 class Funding(StrEnum):

@@ -7,11 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask_babel import get_locale
 from sqlalchemy.orm import joinedload, selectinload
 
 from accounts.permissions import scope_orders
 from clients.models import Client
 from core.extensions import db
+from catalogue.services import list_service_types
 from orders.models import Offer, OfferStatus, OrderEvent, OrderStatus, ServiceOrder
 from providers.models import Provider
 
@@ -102,9 +104,5 @@ def order_page(order: ServiceOrder) -> dict:
 def service_type_choices() -> list[tuple[int, str]]:
     """(id, name) of every service type in the current language for filter lists;
     the language is resolved once, not once per option."""
-    from flask_babel import get_locale
-
-    from catalogue.services import list_service_types
-
     lang = str(get_locale() or "fi")
     return [(t.id, t.name(lang)) for t in list_service_types(active_only=False)]

@@ -1,22 +1,26 @@
 """Order pages: the staff list and ordering form, the provider inbox, the order page
-with its actions. Each POST: look up → check → validate → one service call → commit
-→ flash and redirect."""
+with its actions. Each POST is one ``core.actions.form_action``: validate, one
+service call, a refusal shown on the form (the ordering page) or flashed (the
+buttons of the order page), a redirect after success. The request's unit of work
+commits; who sees what and may do what comes from ``orders.policy``."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from accounts.models import Role, User
 from accounts.permissions import role_required
-from catalogue.services import list_service_types
 from clients.services import get_client
 from core.access import Purpose, record_access, record_access_many
-from core.errors import DomainError
+from core.actions import form_action
 from core.extensions import db
-from orders import bp, queries, services
+from feedback.services import feedback_url_for_order
+from catalogue.services import list_service_types
+from orders import bp, policy, queries, services
 from orders.forms import CancelForm, CloseForm, DeclineForm, OrderForm, ReofferForm, VisitForm
 from orders.models import OrderStatus
 
@@ -24,18 +28,6 @@ from orders.models import OrderStatus
 def _cursor() -> int | None:
     value = request.args.get("cursor", "")
     return int(value) if value.isdigit() else None
-
-
-def _form_errors(form, exc: DomainError) -> None:
-    """Show a service's field errors next to the form's fields, the rest as a flash."""
-    shown = False
-    for name, messages in (exc.fields or {}).items():
-        key = {"date": "date"}.get(name, name)
-        if key in form:
-            form[key].errors = list(form[key].errors) + list(messages)
-            shown = True
-    if not shown:
-        flash(exc.message, "error")
 
 
 def _int_arg(name: str) -> int | None:
@@ -59,8 +51,8 @@ def staff_list():
                                  .order_by(User.name)).all()
     args = {k: v for k, v in request.args.items() if k != "cursor"}
     return render_template("orders/staff_list.html", filters=filters, page=page, args=args,
-                              statuses=list(OrderStatus), service_types=queries.service_type_choices(),
-                              workers=workers)
+                           statuses=list(OrderStatus), service_types=queries.service_type_choices(),
+                           workers=workers)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -72,36 +64,28 @@ def new():
         return redirect(url_for("clients.search"))
     client = get_client(current_user, client_id, Purpose.ORDERING, what="client record for ordering")
     form = OrderForm()
-    types = [t for t in list_service_types()]
-    form.service_type_id.choices = [(t.id, f"{t.category.name()} – {t.name()}") for t in types]
+    form.service_type_id.choices = [(t.id, f"{t.category.name()} – {t.name()}") for t in list_service_types()]
     chosen_type = form.service_type_id.data if request.method == "POST" else request.args.get("service_type_id", type=int)
     if request.method == "GET" and chosen_type:
         form.service_type_id.data = chosen_type
     eligible = services.eligible_providers(client, chosen_type) if chosen_type else []
     form.provider_ids.choices = [(e.provider.id, e.provider.name) for e in eligible]
-    status = 200
+
+    def page(status: int = 200):
+        return render_template("orders/new.html", form=form, client=client, eligible=eligible,
+                               chosen_type=chosen_type), status
+
     if request.method == "POST" and request.form.get("step") == "order":
-        if form.validate():
-            try:
-                order = services.place_order(
-                    current_user, client_id=client.id, service_type_id=form.service_type_id.data,
-                    start_date=form.start_date.data, end_date=form.end_date.data,
-                    visits_per_week=form.visits_per_week.data, minutes_per_visit=form.minutes_per_visit.data,
-                    instructions=form.instructions.data or "", funding=form.funding.data,
-                    provider_ids=form.provider_ids.data or None, mode=form.mode.data)
-            except DomainError as exc:
-                db.session.rollback()
-                _form_errors(form, exc)
-                status = exc.status
-            else:
-                db.session.commit()
-                flash(_("Order %(number)s placed and offered.", number=order.number), "success")
-                return redirect(url_for("orders.detail", order_id=order.id))
-        else:
-            status = 422
-    db.session.commit()  # the access-log row of viewing the client
-    return render_template("orders/new.html", form=form, client=client, eligible=eligible,
-                           chosen_type=chosen_type), status
+        return form_action(
+            form, lambda: services.place_order(
+                current_user, client_id=client.id, service_type_id=form.service_type_id.data,
+                start_date=form.start_date.data, end_date=form.end_date.data,
+                visits_per_week=form.visits_per_week.data, minutes_per_visit=form.minutes_per_visit.data,
+                instructions=form.instructions.data or "", funding=form.funding.data,
+                provider_ids=form.provider_ids.data or None, mode=form.mode.data),
+            success=lambda order: _("Order %(number)s placed and offered.", number=order.number),
+            next_url=lambda order: url_for("orders.detail", order_id=order.id), render=page)
+    return page()
 
 
 @bp.get("/inbox")
@@ -115,111 +99,71 @@ def provider_inbox():
 @bp.get("/<int:order_id>")
 @role_required(Role.STAFF, Role.PROVIDER, Role.CLIENT)
 def detail(order_id: int):
-    order = services.visible_order(current_user, order_id)
-    data = queries.order_page(order)
-    order = data["order"]
-    identity = current_user.role in (Role.STAFF, Role.CLIENT) or order.provider_id == current_user.provider_id
+    order = queries.order_page(services.visible_order(current_user, order_id))["order"]
+    identity = policy.sees_identity(order, current_user)
     if identity:
-        purpose = {Role.STAFF: Purpose.ORDERING, Role.PROVIDER: Purpose.SERVICE}.get(current_user.role, Purpose.OWN_DATA)
-        record_access(order.client_id, "view", purpose, what=f"order {order.number}")
-    my_offer = None
-    if current_user.role == Role.PROVIDER:
-        my_offer = next((o for o in order.offers if o.provider_id == current_user.provider_id), None)
+        record_access(order.client_id, "view", policy.access_purpose(current_user), what=f"order {order.number}")
+    my_offer = policy.my_offer(order, current_user)
+    actions = policy.allowed_actions(order, current_user, my_offer)
     reoffer_form = None
     eligible = []
-    if current_user.role == Role.STAFF and order.status == OrderStatus.ESCALATED:
+    if "reoffer" in actions:
         reoffer_form = ReofferForm()
         eligible = services.eligible_providers(order.client, order.service_type_id,
                                                exclude={o.provider_id for o in order.offers})
         reoffer_form.provider_ids.choices = [(e.provider.id, e.provider.name) for e in eligible]
-    feedback_url = None
-    if current_user.role == Role.STAFF and order.status in (OrderStatus.COMPLETED, OrderStatus.CLOSED):
-        from feedback.services import feedback_url_for_order
-
-        feedback_url = feedback_url_for_order(order.id)
+    feedback_url = feedback_url_for_order(order.id) if policy.shows_feedback_link(order, current_user) else None
     return render_template(
-        "orders/detail.html", order=order, identity=identity, my_offer=my_offer,
+        "orders/detail.html", order=order, identity=identity, my_offer=my_offer, actions=actions,
         decline_form=DeclineForm(), visit_form=VisitForm(), close_form=CloseForm(), cancel_form=CancelForm(),
         reoffer_form=reoffer_form, eligible=eligible, feedback_url=feedback_url,
-        hide_contact=order.client.non_disclosure and not (
-            current_user.id == order.client.responsible_worker_id
-            or (current_user.role == Role.PROVIDER and order.provider_id == current_user.provider_id
-                and order.status in (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS))))
+        hide_contact=not policy.shows_contact(order, current_user))
 
 
-def _act(order_id: int, action, success: str, form=None):
-    """Run one service action from a POSTed form and come back to the order page."""
-    if form is not None and not form.validate():
-        for field_errors in form.errors.values():
-            for message in field_errors:
-                flash(message, "error")
-        return redirect(url_for("orders.detail", order_id=order_id))
-    try:
-        action()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message + "".join(f" {' '.join(v)}" for v in (exc.fields or {}).values()), "error")
-        if exc.status == 404:
-            abort(404)
-    else:
-        db.session.commit()
-        flash(success, "success")
-    return redirect(url_for("orders.detail", order_id=order_id))
-
-
-@bp.post("/<int:order_id>/accept")
-@role_required(Role.PROVIDER)
-def accept(order_id: int):
-    return _act(order_id, lambda: services.accept_offer(current_user, order_id),
-                _("You accepted the order. The client's contact details are now shown."))
-
-
-@bp.post("/<int:order_id>/decline")
-@role_required(Role.PROVIDER)
-def decline(order_id: int):
-    form = DeclineForm()
-    return _act(order_id, lambda: services.decline_offer(current_user, order_id, form.reason.data),
-                _("You declined the order."), form)
-
-
-@bp.post("/<int:order_id>/visits")
-@role_required(Role.PROVIDER)
-def visit(order_id: int):
-    form = VisitForm()
-    tasks = [t.strip() for t in (form.tasks.data or "").split(",") if t.strip()]
-    return _act(order_id, lambda: services.record_visit(
-        current_user, order_id, visit_date=form.date.data, minutes=form.minutes.data, tasks=tasks,
-        note=form.note.data, concern=form.concern.data == "yes"), _("Visit reported."), form)
-
-
-@bp.post("/<int:order_id>/complete")
-@role_required(Role.PROVIDER)
-def complete(order_id: int):
-    return _act(order_id, lambda: services.complete_order(current_user, order_id),
-                _("Order completed. The client gets a link to give feedback."))
-
-
-@bp.post("/<int:order_id>/close")
-@role_required(Role.STAFF)
-def close(order_id: int):
-    form = CloseForm()
-    return _act(order_id, lambda: services.close_order(current_user, order_id, form.outcome.data, form.note.data),
-                _("Order closed. Thank you for closing the loop."), form)
-
-
-@bp.post("/<int:order_id>/cancel")
-@role_required(Role.STAFF)
-def cancel(order_id: int):
-    form = CancelForm()
-    return _act(order_id, lambda: services.cancel_order(current_user, order_id, form.reason.data),
-                _("Order cancelled."), form)
-
-
-@bp.post("/<int:order_id>/reoffer")
-@role_required(Role.STAFF)
-def reoffer(order_id: int):
+def _reoffer_form() -> ReofferForm:
     form = ReofferForm()
+    # The ticked providers were listed on the page; the service checks each of them.
     form.provider_ids.choices = [(int(v), v) for v in request.form.getlist("provider_ids") if v.isdigit()]
-    return _act(order_id, lambda: services.reoffer_order(current_user, order_id, form.provider_ids.data or None,
-                                                         form.mode.data),
-                _("The order was offered again."), form)
+    return form
+
+
+def _record_visit(order_id: int, form: VisitForm):
+    tasks = [t.strip() for t in (form.tasks.data or "").split(",") if t.strip()]
+    return services.record_visit(current_user, order_id, visit_date=form.date.data, minutes=form.minutes.data,
+                                 tasks=tasks, note=form.note.data, concern=form.concern.data == "yes")
+
+
+# The buttons of the order page: (path, endpoint, role, the form's factory, the service call,
+# the message after success). Each is one form_action: a refusal is flashed and
+# the user comes back to the order page either way.
+_BUTTONS = [
+    ("accept", "accept", Role.PROVIDER, None, lambda oid, form: services.accept_offer(current_user, oid),
+     _l("You accepted the order. The client's contact details are now shown.")),
+    ("decline", "decline", Role.PROVIDER, DeclineForm,
+     lambda oid, form: services.decline_offer(current_user, oid, form.reason.data), _l("You declined the order.")),
+    ("visits", "visit", Role.PROVIDER, VisitForm, _record_visit, _l("Visit reported.")),
+    ("complete", "complete", Role.PROVIDER, None, lambda oid, form: services.complete_order(current_user, oid),
+     _l("Order completed. The client gets a link to give feedback.")),
+    ("close", "close", Role.STAFF, CloseForm,
+     lambda oid, form: services.close_order(current_user, oid, form.outcome.data, form.note.data),
+     _l("Order closed. Thank you for closing the loop.")),
+    ("cancel", "cancel", Role.STAFF, CancelForm,
+     lambda oid, form: services.cancel_order(current_user, oid, form.reason.data), _l("Order cancelled.")),
+    ("reoffer", "reoffer", Role.STAFF, _reoffer_form,
+     lambda oid, form: services.reoffer_order(current_user, oid, form.provider_ids.data or None, form.mode.data),
+     _l("The order was offered again.")),
+]
+
+
+def _button_view(make_form, call, message):
+    def view(order_id: int):
+        form = make_form() if make_form is not None else None
+        return form_action(form, lambda: call(order_id, form), success=str(message),
+                           next_url=url_for("orders.detail", order_id=order_id))
+
+    return view
+
+
+for _path, _endpoint, _role, _form, _call, _message in _BUTTONS:
+    bp.add_url_rule("/<int:order_id>/" + _path, _endpoint, role_required(_role)(_button_view(_form, _call, _message)),
+                    methods=["POST"])

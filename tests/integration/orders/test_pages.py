@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from core.access import Purpose
 from core.models import AccessLogEntry
 from orders.models import ServiceOrder
 from tests import factories as f
@@ -55,8 +56,11 @@ def test_order_form_refuses_a_client_without_consent(client, market, login_as, d
     r = client.post(f"/orders/new?client_id={market.client.id}", data={
         "step": "order", "service_type_id": market.service_type.id, "mode": "broadcast",
         "start_date": date.today().isoformat(), "funding": "municipality"})
-    assert r.status_code == 422
+    assert r.status_code == 422 and "Aino" in r.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ServiceOrder)) == 0
+    # The page showed the client again: its one access row survives the refusal.
+    shown = db.session.scalars(sa.select(AccessLogEntry).where(AccessLogEntry.client_id == market.client.id)).all()
+    assert [row.purpose for row in shown] == [Purpose.ORDERING]
 
 
 def test_provider_answers_reports_and_completes(client, market, place, login_as, db):

@@ -1,0 +1,105 @@
+"""Which providers may get an order: approved, offering the service type at the
+client's postal code in a language the client speaks, with capacity left this
+week; and whether a provider's automatic-acceptance rule takes an offer at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from clients.models import Client
+from core.db import utcnow
+from core.extensions import db
+from catalogue.models import Offering, OfferingArea
+from orders.models import Offer, ServiceOrder
+from providers.models import AutoAcceptRule, Provider, ProviderCapacity, ProviderRanking, ProviderStatus
+
+
+@dataclass
+class Eligible:
+    provider: Provider
+    offering: Offering
+    rank: int | None = None
+
+    @property
+    def rating(self) -> float | None:
+        return self.provider.rating_average
+
+
+def week_start():
+    return utcnow() - timedelta(days=7)
+
+
+def eligible_providers(client: Client, service_type_id: int, exclude: set[int] | None = None) -> list[Eligible]:
+    """Providers that may get this client's order: approved, offering the service
+    type at the client's postal code, in a language the client speaks, and with
+    capacity left this week. Ranked providers first (by procured rank), then by
+    rating and price."""
+    rows = db.session.execute(
+        sa.select(Offering, Provider)
+        .join(OfferingArea, sa.and_(OfferingArea.offering_id == Offering.id, OfferingArea.postal_code == client.postal_code))
+        .join(Provider, Provider.id == Offering.provider_id)
+        .where(Offering.service_type_id == service_type_id, Offering.active.is_(True),
+               Provider.status == ProviderStatus.APPROVED)
+        .order_by(Offering.price_cents.asc().nulls_last(), Offering.id)
+    ).all()
+    speaks = set(client.languages or [])
+    best: dict[int, Eligible] = {}
+    for offering, provider in rows:
+        if exclude and provider.id in exclude:
+            continue
+        offered_languages = set(offering.languages or provider.languages or [])
+        if speaks and offered_languages and not (speaks & offered_languages):
+            continue
+        best.setdefault(provider.id, Eligible(provider, offering))
+    if not best:
+        return []
+    full = _providers_at_capacity(list(best), service_type_id)
+    ranks = dict(db.session.execute(
+        sa.select(ProviderRanking.provider_id, ProviderRanking.rank)
+        .where(ProviderRanking.service_type_id == service_type_id, ProviderRanking.postal_code == client.postal_code,
+               ProviderRanking.provider_id.in_(list(best)))).all())
+    result = []
+    for pid, item in best.items():
+        if pid in full:
+            continue
+        item.rank = ranks.get(pid)
+        result.append(item)
+    result.sort(key=lambda e: (e.rank is None, e.rank or 0, -(e.rating or 0), e.offering.price_cents or 0, e.provider.name))
+    return result
+
+
+def _providers_at_capacity(provider_ids: list[int], service_type_id: int) -> set[int]:
+    caps = dict(db.session.execute(
+        sa.select(ProviderCapacity.provider_id, ProviderCapacity.orders_per_week)
+        .where(ProviderCapacity.service_type_id == service_type_id, ProviderCapacity.provider_id.in_(provider_ids))).all())
+    if not caps:
+        return set()
+    taken = dict(db.session.execute(
+        sa.select(ServiceOrder.provider_id, sa.func.count())
+        .where(ServiceOrder.provider_id.in_(list(caps)), ServiceOrder.service_type_id == service_type_id,
+               ServiceOrder.accepted_at >= week_start())
+        .group_by(ServiceOrder.provider_id)).all())
+    return {pid for pid, cap in caps.items() if taken.get(pid, 0) >= cap}
+
+
+def auto_accept_applies(order: ServiceOrder, provider_id: int) -> bool:
+    rules = db.session.scalars(sa.select(AutoAcceptRule).where(
+        AutoAcceptRule.provider_id == provider_id, AutoAcceptRule.active.is_(True))).all()
+    client = db.session.get(Client, order.client_id)
+    for rule in rules:
+        if rule.service_type_ids and order.service_type_id not in rule.service_type_ids:
+            continue
+        if rule.postal_codes and client.postal_code not in rule.postal_codes:
+            continue
+        if rule.weekdays and order.start_date.weekday() not in rule.weekdays:
+            continue
+        if rule.capacity_per_week is not None:
+            taken = db.session.scalar(sa.select(sa.func.count()).select_from(Offer).where(
+                Offer.provider_id == provider_id, Offer.auto_accepted.is_(True), Offer.answered_at >= week_start()))
+            if taken >= rule.capacity_per_week:
+                continue
+        return True
+    return False

@@ -1,0 +1,101 @@
+"""Who may see what of an order and who may act on it: the one place the web
+pages, the API, the templates and the serializers ask.
+
+- ``sees_identity``: the client's name and address: staff, the client, the
+  winning provider (a provider that was only offered the order sees the postal
+  code and languages it needs to decide);
+- ``shows_contact``: address and phone, the clients' non-disclosure rule with the
+  serving provider (the winner of an accepted or running order);
+- ``allowed_actions``: the buttons the user gets, from the state machines and the
+  roles; the services check the same rules with ``require_*``.
+"""
+
+from __future__ import annotations
+
+from clients import policy as client_policy
+from core.access import Purpose
+from core.errors import NotFoundError, PermissionDenied
+from core.roles import Role
+from orders.models import OfferAction, OfferStatus, OrderAction, OrderStatus, ServiceOrder
+from orders.states import OFFER_MACHINE, ORDER_MACHINE
+
+SERVING_STATES = (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS)
+
+
+def is_staff(user) -> bool:
+    return user is not None and user.role == Role.STAFF
+
+
+def is_winner(order: ServiceOrder, user) -> bool:
+    return (user is not None and user.role == Role.PROVIDER and order.provider_id is not None
+            and order.provider_id == user.provider_id)
+
+
+def sees_identity(order: ServiceOrder, user) -> bool:
+    """Staff, the client (``scope_orders`` shows a client only their own orders) and
+    the winning provider."""
+    if user is None:
+        return False
+    return user.role in (Role.STAFF, Role.CLIENT) or is_winner(order, user)
+
+
+def shows_contact(order: ServiceOrder, user) -> bool:
+    return client_policy.shows_contact(order.client, user,
+                                       serving_provider=is_winner(order, user) and order.status in SERVING_STATES)
+
+
+def shows_feedback_link(order: ServiceOrder, user) -> bool:
+    """Staff read the one-time feedback link out to a client without e-mail."""
+    return is_staff(user) and order.status in (OrderStatus.COMPLETED, OrderStatus.CLOSED)
+
+
+def access_purpose(user) -> str:
+    """The purpose logged when ``user`` is shown a client on an order."""
+    return {Role.STAFF: Purpose.ORDERING, Role.PROVIDER: Purpose.SERVICE}.get(user.role, Purpose.OWN_DATA)
+
+
+def my_offer(order: ServiceOrder, user):
+    """The offer made to the user's provider organisation, if any."""
+    if user is None or user.role != Role.PROVIDER:
+        return None
+    return next((o for o in order.offers if o.provider_id == user.provider_id), None)
+
+
+def allowed_actions(order: ServiceOrder, user, my_offer=None) -> set[str]:
+    """What ``user`` may do on ``order`` now: a subset of accept, decline, visit,
+    complete, close, cancel, reoffer."""
+    actions: set[str] = set()
+    state = order.status
+    if user is None:
+        return actions
+    if (my_offer is not None and my_offer.sent_at is not None and my_offer.status == OfferStatus.PENDING
+            and user.role == Role.PROVIDER and my_offer.provider_id == user.provider_id):
+        if ORDER_MACHINE.can(state, OrderAction.ACCEPT) and OFFER_MACHINE.can(my_offer.status, OfferAction.ACCEPT):
+            actions |= {"accept", "decline"}
+    if is_winner(order, user):
+        # A visit starts an accepted order and is reported on a running one.
+        if ORDER_MACHINE.can(state, OrderAction.START) or ORDER_MACHINE.can(state, OrderAction.COMPLETE):
+            actions.add("visit")
+        if ORDER_MACHINE.can(state, OrderAction.COMPLETE):
+            actions.add("complete")
+    if is_staff(user):
+        actions |= {a for a in ("close", "cancel", "reoffer") if ORDER_MACHINE.can(state, a)}
+    return actions
+
+
+# -- the same rules, enforced by the services ----------------------------------------
+
+def require_staff(actor) -> None:
+    if not is_staff(actor):
+        raise PermissionDenied("Only guidance staff can do this.")
+
+
+def require_provider(actor) -> None:
+    if actor is None or actor.role != Role.PROVIDER:
+        raise PermissionDenied("Only provider members can do this.")
+
+
+def require_winner(actor, order: ServiceOrder) -> None:
+    require_provider(actor)
+    if order.provider_id != actor.provider_id:
+        raise NotFoundError("Order not found.")

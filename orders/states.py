@@ -1,0 +1,113 @@
+"""The order and offer lifecycles as ``core.states.StateMachine``s, their refusals
+and the order timeline.
+
+Every state change of an order goes through ``ORDER_MACHINE`` (a conditional UPDATE
+on status and version whose row count decides a race, the ``<status>_at`` stamp and
+an ``OrderEvent``); every change of an offer through ``OFFER_MACHINE`` (guarded on
+the offer being pending, so a concurrent decline is never overwritten). Offer
+changes that carry a note (a decline's reason, an expiry, a suspension) are written
+on the order's timeline, as the order page shows them.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from core.errors import DomainError
+from core.extensions import db
+from core.states import StateMachine
+from orders.models import (
+    OFFER_TRANSITIONS, ORDER_TRANSITIONS, Offer, OfferAction, OrderAction, OrderEvent, OrderStatus, ServiceOrder,
+)
+
+
+class OrderError(DomainError):
+    """A rule of the order lifecycle refused the request (409 unless stated)."""
+
+    status = 409
+    code = "order_conflict"
+
+
+class IllegalTransition(OrderError):
+    code = "illegal_transition"
+
+
+class AlreadyTaken(OrderError):
+    code = "already_taken"
+
+
+_ACTION_WORDS = {
+    OrderAction.ACCEPT: "accepted", OrderAction.ESCALATE: "escalated", OrderAction.REOFFER: "offered again",
+    OrderAction.START: "started", OrderAction.COMPLETE: "completed", OrderAction.CLOSE: "closed",
+    OrderAction.CANCEL: "cancelled",
+}
+_OFFER_WORDS = {OfferAction.ACCEPT: "accepted", OfferAction.DECLINE: "declined", OfferAction.EXPIRE: "expired",
+                OfferAction.WITHDRAW: "withdrawn"}
+
+
+def refusal_message(current: str, action: str) -> str:
+    return f"An order that is {str(current).replace('_', ' ')} cannot be {_ACTION_WORDS[OrderAction(action)]}."
+
+
+def _order_refusal(current: str, action: str) -> DomainError:
+    return IllegalTransition(refusal_message(current, action))
+
+
+def _order_lost(order: ServiceOrder, action: str) -> DomainError:
+    if action == OrderAction.ACCEPT:
+        return AlreadyTaken("Another provider has already accepted this order.")
+    return _order_refusal(order.status, action)
+
+
+def _offer_refusal(current: str, action: str) -> DomainError:
+    return OrderError(f"Your organisation's offer is {current}; it can no longer be "
+                      f"{_OFFER_WORDS[OfferAction(action)]}.", code="offer_not_pending")
+
+
+def _offer_lost(offer: Offer, action: str) -> DomainError:
+    if action == OfferAction.ACCEPT:
+        return OrderError("Your organisation's offer is no longer open.", code="offer_not_pending")
+    return _offer_refusal(offer.status, action)
+
+
+def _order_event(order_id, action, from_state, to_state, actor, note, params) -> None:
+    db.session.add(OrderEvent(order_id=order_id, actor_id=getattr(actor, "id", None),
+                              provider_id=params.get("provider_id"), action=action, from_status=from_state,
+                              to_status=to_state, note=note))
+
+
+def _offer_event(offer_id, action, from_state, to_state, actor, note, params) -> None:
+    """An offer's change on its order's timeline, when it carries a note (an
+    acceptance is the order's own event; withdrawing the others after it, or on
+    cancelling, is not listed)."""
+    if note is None:
+        return
+    order_id, provider_id = db.session.execute(
+        sa.select(Offer.order_id, Offer.provider_id).where(Offer.id == offer_id)).one()
+    status = db.session.scalar(sa.select(ServiceOrder.status).where(ServiceOrder.id == order_id))
+    db.session.add(OrderEvent(order_id=order_id, actor_id=getattr(actor, "id", None), provider_id=provider_id,
+                              action=action, from_status=status, to_status=status, note=note))
+
+
+ORDER_MACHINE = StateMachine(ServiceOrder, ORDER_TRANSITIONS, event=_order_event, version_column="version",
+                             refusal=_order_refusal, lost=_order_lost)
+
+OFFER_MACHINE = StateMachine(Offer, OFFER_TRANSITIONS, event=_offer_event,
+                             stamps={"accepted": "answered_at", "declined": "answered_at",
+                                     "expired": "answered_at", "withdrawn": None},
+                             refusal=_offer_refusal, lost=_offer_lost)
+
+
+def transition(order: ServiceOrder, action: str, actor, note: str | None = None,
+               event_provider_id: int | None = None, **values) -> OrderStatus:
+    """Apply ``action`` to ``order`` (``values``: further columns of the same UPDATE).
+    The loser of a race gets IllegalTransition, or AlreadyTaken for a lost accept."""
+    return OrderStatus(ORDER_MACHINE.apply(order, action, actor, note=note, values=values,
+                                           params={"provider_id": event_provider_id}))
+
+
+def timeline_event(order: ServiceOrder, action: str, actor, note: str | None = None,
+                   provider_id: int | None = None) -> None:
+    """A timeline entry that does not change the order's status (visits, rounds)."""
+    db.session.add(OrderEvent(order_id=order.id, actor_id=getattr(actor, "id", None), provider_id=provider_id,
+                              action=action, from_status=order.status, to_status=order.status, note=note))
