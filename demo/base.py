@@ -24,7 +24,6 @@ DEMO_PASSWORD = "demo-salasana-2026"
 DOMAIN = "demo.kotiapu.fi"
 HELSINKI = ZoneInfo("Europe/Helsinki")
 OFFER_DEADLINE = timedelta(hours=24)
-FEEDBACK_LINK_DAYS = 30
 
 # --------------------------------------------------------------------------- logins
 

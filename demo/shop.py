@@ -1,5 +1,11 @@
 """The self-paid shop: six purchases, one or more in each state (waiting for
-payment, paid, delivered, cancelled, refunded), from guests and the demo client."""
+payment, paid, delivered, cancelled, refunded), from guests and the demo client.
+
+The purchases are written as rows with the same prices, VAT and deduction the
+checkout computes (``deduction_base``) and the same buyer link (``access_token``):
+they were made days or weeks ago and went through payments (Stripe for a card,
+refunds) that the demo cannot make. The feedback link of a delivered purchase is
+issued through the feedback service (``demo.feedback.issue_link``)."""
 
 from __future__ import annotations
 
@@ -9,9 +15,8 @@ from datetime import date, timedelta
 
 from accounts.models import User
 from demo import catalogue, feedback
-from demo.base import FEEDBACK_LINK_DAYS, DOMAIN, HELSINKI, POSTAL_AREAS, Demo, ascii_name, number, random_token_hash, vat
+from demo.base import DOMAIN, HELSINKI, POSTAL_AREAS, Demo, ascii_name, number, random_token_hash, vat
 # Shop models are imported through marketplace.models until the shop has its own package.
-from feedback.models import FeedbackLink
 from marketplace.models import ShopOrder, ShopOrderEvent, ShopOrderItem, ShopOrderStatus
 from marketplace.services import access_token, deduction_base
 
@@ -94,12 +99,7 @@ def _shop_history(d: Demo, shop: ShopOrder, buyer: User | None, day: date) -> No
         shop.fulfilled_at = d.local(day, 15)
         steps.append((ShopOrderStatus.PENDING_PAYMENT, ShopOrderStatus.FULFILLED, provider_admin,
                       shop.fulfilled_at, "Tehty; lasku lähetetty."))
-        link = FeedbackLink(token_hash=random_token_hash(), shop_order_id=shop.id, provider_id=shop.provider_id,
-                            client_id=shop.client_id, created_at=shop.fulfilled_at,
-                            expires_at=shop.fulfilled_at + timedelta(days=FEEDBACK_LINK_DAYS))
-        d.add(link)
-        feedback.derive_link_token(d, link)
-        d.count("feedback_links")
+        feedback.issue_link(d, shop.fulfilled_at, shop_order_id=shop.id)
     if shop.status == ShopOrderStatus.CANCELLED:
         shop.cancelled_at = shop.created_at + timedelta(minutes=35)
         steps.append((ShopOrderStatus.PENDING_PAYMENT, ShopOrderStatus.CANCELLED, None, shop.cancelled_at,
