@@ -1,6 +1,8 @@
 """The service catalogue: ten categories of service types named in Finnish, Swedish
 and English, and (once the providers exist) the providers' offerings with prices,
-VAT, the household deduction and the postal codes they serve."""
+VAT, the household deduction and the postal codes they serve, and their weekly
+capacities. All of it goes through the services (the administrator saves the
+catalogue, each org admin its offerings and capacities)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,12 @@ from dataclasses import dataclass
 
 from demo.base import Demo, round_price
 from demo.providers import PROVIDERS
-# Catalogue models are imported through marketplace.models until the catalogue
-# package has moved (the integrator updates this import).
-from marketplace.models import Offering, OfferingArea, ServiceCategory, ServiceType
-from providers.models import Provider, ProviderCapacity, ProviderKind
-
+# The catalogue is imported through marketplace until it has moved to its own
+# package (the integrator updates these imports).
+from marketplace.models import Offering
+from marketplace.services import OfferingInput, create_offering, save_category, save_service_type
+from providers.models import Provider, ProviderKind
+from providers.services import set_capacity
 
 
 @dataclass(frozen=True)
@@ -189,29 +192,25 @@ CAPACITIES = [("hyvaarki", "kotihoito", 12), ("kirkaskoti", "yllapitosiivous", 2
 
 
 def build_catalogue(d: Demo) -> None:
-    """Categories and service types from ``CATALOGUE``, in three languages."""
+    """Categories and service types from ``CATALOGUE``, in three languages, saved by
+    the administrator."""
     for position, (slug, fi, sv, en, specs, tasks) in enumerate(CATALOGUE, start=1):
-        category = ServiceCategory(slug=slug, name_fi=fi, name_sv=sv, name_en=en, position=position)
-        d.add(category)
-        d.session.flush()
+        category = save_category(d.admin, slug=slug, name_fi=fi, name_sv=sv, name_en=en, position=position)
         d.count("service_categories")
         for spec in specs:
-            service = ServiceType(
-                category_id=category.id, slug=spec.slug, name_fi=spec.fi, name_sv=spec.sv, name_en=spec.en,
+            d.services[spec.slug] = save_service_type(
+                d.admin, category_id=category.id, slug=spec.slug, name_fi=spec.fi, name_sv=spec.sv, name_en=spec.en,
                 description_fi=spec.description, self_paid_allowed=spec.self_paid, needs_soteri=spec.soteri,
                 default_unit=spec.unit)
-            d.add(service)
-            d.services[spec.slug] = service
             d.specs[spec.slug] = spec
             d.category_of[spec.slug] = slug
             d.count("service_types")
         d.tasks[slug] = tasks
-    d.session.flush()
 
 
 def build_offerings(d: Demo) -> None:
     """Each approved provider's offerings with prices, VAT, household deduction and
-    the postal codes served; a few weekly capacities."""
+    the postal codes served, added by its org admin; a few weekly capacities."""
     for spec in PROVIDERS:
         provider = d.providers[spec.slug]
         for slug in spec.services:
@@ -220,23 +219,21 @@ def build_offerings(d: Demo) -> None:
             if service_spec.price is not None:
                 factor = spec.price_factor * d.rng.uniform(0.95, 1.05)
                 price = round_price(service_spec.price * factor)
-            offering = Offering(
-                provider_id=provider.id, service_type_id=d.services[slug].id, unit=service_spec.unit,
+            offering = create_offering(d.provider_admins[provider.id], OfferingInput(
+                service_type_id=d.services[slug].id, postal_codes=list(spec.areas), languages=list(spec.languages),
+                unit=service_spec.unit, price_cents=price,
                 # Small non-profit associations are not VAT-registered.
-                price_cents=price, vat_rate_bp=0 if spec.kind == ProviderKind.NGO else service_spec.vat_bp,
+                vat_rate_bp=0 if spec.kind == ProviderKind.NGO else service_spec.vat_bp,
                 self_paid=service_spec.self_paid and price is not None,
                 household_deduction=service_spec.labour_share is not None,
-                labour_share_percent=service_spec.labour_share or 100, languages=list(spec.languages),
-                description=d.rng.choice(OFFERING_NOTES), created_at=provider.approved_at,
-                updated_at=provider.approved_at)
-            offering.areas = [OfferingArea(postal_code=code) for code in spec.areas]
-            d.add(offering)
+                labour_share_percent=service_spec.labour_share or 100, description=d.rng.choice(OFFERING_NOTES)))
+            # Published when the provider was approved (the service stamps now).
+            offering.created_at = offering.updated_at = provider.approved_at
             d.offerings.append(offering)
             d.count("offerings")
-    d.session.flush()
     for slug, service, per_week in CAPACITIES:
-        d.add(ProviderCapacity(provider_id=d.providers[slug].id, service_type_id=d.services[service].id,
-                                  orders_per_week=per_week))
+        provider = d.providers[slug]
+        set_capacity(provider.id, d.services[service].id, per_week, d.provider_admins[provider.id])
 
 
 def offering_of(d: Demo, provider: Provider, slug: str) -> Offering:
