@@ -2,11 +2,12 @@
 its offers, events, visit reports, follow-ups, voucher and (once completed) its
 feedback link.
 
-The orders are written as rows, not placed through ``orders.services``: every order
-has a history that ended days or months ago (offers answered within their deadline,
-visits reported after acceptance, a deadline sweep that expired offers), and the
-services stamp the current time and pick recipients, deadlines and the ranking
-themselves. The rows mirror what ``orders.services`` writes when the same story
+The orders still waiting for an answer are placed and declined through
+``orders.services`` (``place_order``, ``decline_offer``; see ``_place``). The others
+are written as rows: their history ended days or months ago (offers answered within
+their deadline, visits reported after acceptance and before completion, a deadline
+sweep that expired offers, start dates in the past that ``place_order`` refuses), and
+the services stamp the current time on every step. The rows mirror what ``orders.services`` writes when the same story
 happens live: numbers from the row id, offer ranks by position, the same event
 actions and system notes, an access-log row when an order is placed, a follow-up for
 each concern and for a service not received. The feedback link of a completed order
@@ -18,6 +19,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
 
 from accounts.models import User
 from clients.models import Client, FollowUp, FollowUpKind
@@ -39,6 +42,7 @@ from orders.models import (
     ServiceVoucher,
     VisitReport,
 )
+from orders.services import decline_offer, place_order
 from providers.models import Provider
 
 INSTRUCTIONS = (
@@ -152,6 +156,7 @@ class _OrderPlan:
     order: ServiceOrder | None = None
     offers: list[Offer] = field(default_factory=list)
     events: list[OrderEvent] = field(default_factory=list)
+    placed: bool = False                 # placed through orders.services (see _place)
 
 
 
@@ -343,20 +348,102 @@ def build_orders(d: Demo) -> None:
     d.plans = plan_orders(d)
     for plan in d.plans:
         tl, spec = plan.timeline, plan.spec
+        voucher = _voucher(d, plan) if plan.funding == Funding.VOUCHER else None
+        instructions = d.rng.choice(INSTRUCTIONS)
+        if plan.status == OrderStatus.OFFERED:
+            _place(d, plan, instructions, voucher)
+            continue
         plan.order = ServiceOrder(
             number=f"tmp-{secrets.token_hex(8)}", client_id=plan.client.id,
             service_type_id=d.services[spec.slug].id, ordered_by_id=plan.client.responsible_worker_id,
             status=plan.status, funding=plan.funding, offer_mode=plan.mode,
-            voucher_id=_voucher(d, plan).id if plan.funding == Funding.VOUCHER else None,
-            instructions=d.rng.choice(INSTRUCTIONS), start_date=tl.start_date, end_date=tl.end_date,
+            voucher_id=voucher.id if voucher else None,
+            instructions=instructions, start_date=tl.start_date, end_date=tl.end_date,
             visits_per_week=plan.per_week, minutes_per_visit=plan.minutes, created_at=tl.created_at,
             offered_at=tl.reoffered_at or tl.created_at)
         d.add(plan.order)
     d.session.flush()
     for plan in d.plans:
-        plan.order.number = number("SO", plan.timeline.created_at, plan.order.id)
-        _order_history(d, plan)
+        if plan.placed:
+            _answer_placed(d, plan)
+        else:
+            plan.order.number = number("SO", plan.timeline.created_at, plan.order.id)
+            _order_history(d, plan)
         d.count("orders")
+    d.session.flush()
+
+
+# -- orders still waiting for an answer: through orders.services
+#
+# An order that is still offered was placed hours ago: it is placed with
+# place_order (offers, deadlines, the access-log row, the providers' notifications
+# and the deadline jobs are what the live service makes), and the declines are made
+# with decline_offer (which also passes a ranked order on to the next provider).
+# Each step is then moved back to when it happened in the story, because the
+# services stamp the current time.
+
+
+def _place(d: Demo, plan: _OrderPlan, instructions: str, voucher: ServiceVoucher | None) -> None:
+    """Place an offered order through the service, to the planned providers."""
+    tl = plan.timeline
+    staff = d.staff_by_id[plan.client.responsible_worker_id]
+    plan.order = place_order(
+        staff, client_id=plan.client.id, service_type_id=d.services[plan.spec.slug].id, start_date=tl.start_date,
+        end_date=tl.end_date, visits_per_week=plan.per_week, minutes_per_visit=plan.minutes,
+        instructions=instructions, funding=plan.funding, provider_ids=[p.id for p in plan.recipients],
+        mode=plan.mode)
+    if voucher is not None:
+        plan.order.voucher_id = voucher.id  # place_order takes no voucher: staff link it afterwards
+    plan.placed = True
+    _backdate(d, plan, tl.created_at)
+    plan.order.created_at = plan.order.offered_at = tl.created_at
+    d.count("offers", len(plan.recipients))
+    d.count("access_log")
+
+
+def _answer_placed(d: Demo, plan: _OrderPlan) -> None:
+    """The declines of an offered order, in time order, through decline_offer. The
+    random draws are those of ``_parallel_offers`` / ``_ranked_offers`` for the same
+    story, so the set does not depend on which path wrote an order."""
+    tl, rng = plan.timeline, d.rng
+    sent, declines = tl.created_at, []
+    if plan.mode == OfferMode.RANKED:
+        current = rng.choice((0, 0, 1)) if len(plan.recipients) > 1 else 0
+        step = (d.now - sent) / (current + 1)
+        for provider in plan.recipients[:current]:
+            answered = sent + min(step * rng.uniform(0.3, 0.9), timedelta(hours=20))
+            declines.append((answered, provider, rng.choice(DECLINE_REASONS)))
+            sent = answered
+    else:
+        for i, provider in enumerate(plan.recipients):
+            if i > 0 and rng.random() < 0.3:
+                answered = sent + (d.now - sent) * rng.uniform(0.1, 0.8)
+                declines.append((answered, provider, rng.choice(DECLINE_REASONS)))
+    for answered, provider, reason in sorted(declines, key=lambda item: item[0]):
+        decline_offer(d.provider_admins[provider.id], plan.order.id, reason)
+        _backdate(d, plan, answered)
+    d.count("order_events", d.session.scalar(
+        sa.select(sa.func.count()).select_from(OrderEvent).where(OrderEvent.order_id == plan.order.id)))
+    d.touch(plan.client, max([tl.created_at] + [answered for answered, _, _ in declines]))
+
+
+def _backdate(d: Demo, plan: _OrderPlan, at: datetime) -> None:
+    """Move what a service just stamped (anything at or after the moment the demo
+    started loading) back to ``at``: events and offers sent or answered (with their
+    24-hour deadlines). The access-log row of the placing keeps the moment the demo
+    was loaded: the log is append-only, by design nothing can move it."""
+    d.session.flush()
+    order_id = plan.order.id
+    for event in d.session.scalars(sa.select(OrderEvent).where(OrderEvent.order_id == order_id)):
+        d.session.refresh(event)
+        if event.at >= d.now:
+            event.at = at
+    for offer in d.session.scalars(sa.select(Offer).where(Offer.order_id == order_id)):
+        d.session.refresh(offer)
+        if offer.sent_at is not None and offer.sent_at >= d.now:
+            offer.sent_at, offer.deadline_at = at, at + OFFER_DEADLINE
+        if offer.answered_at is not None and offer.answered_at >= d.now:
+            offer.answered_at = at
     d.session.flush()
 
 
