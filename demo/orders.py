@@ -2,9 +2,9 @@
 its offers, events, visit reports, follow-ups, voucher and (once completed) its
 feedback link.
 
-The orders still waiting for an answer are placed and declined through
-``orders.services`` (``place_order``, ``decline_offer``; see ``_place``). The others
-are written as rows: their history ended days or months ago (offers answered within
+The orders that have not started yet (offered, escalated, accepted) are placed and
+answered through ``orders.services`` (see ``_place``). The others are written as
+rows: their history ended days or months ago (offers answered within
 their deadline, visits reported after acceptance and before completion, a deadline
 sweep that expired offers, start dates in the past that ``place_order`` refuses), and
 the services stamp the current time on every step. The rows mirror what ``orders.services`` writes when the same story
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from accounts.models import User
 from clients.models import Client, FollowUp, FollowUpKind
 from core.access import Purpose
-from core.models import AccessLogEntry
+from core.models import AccessLogEntry, OutboxJob
 from demo import feedback, providers
 from demo.base import HELSINKI, OFFER_DEADLINE, Demo, number
 from demo.catalogue import ServiceSpec
@@ -42,7 +42,7 @@ from orders.models import (
     ServiceVoucher,
     VisitReport,
 )
-from orders.services import decline_offer, place_order
+from orders.services import accept_offer, decline_offer, expire_offer, place_order, reoffer_order
 from providers.models import Provider
 
 INSTRUCTIONS = (
@@ -346,11 +346,12 @@ def build_orders(d: Demo) -> None:
     """Orders in the order they were placed (so numbers grow with time), then
     their offers, events, visit reports, follow-ups and feedback."""
     d.plans = plan_orders(d)
+    jobs_before = d.session.scalar(sa.select(sa.func.max(OutboxJob.id))) or 0
     for plan in d.plans:
         tl, spec = plan.timeline, plan.spec
         voucher = _voucher(d, plan) if plan.funding == Funding.VOUCHER else None
         instructions = d.rng.choice(INSTRUCTIONS)
-        if plan.status == OrderStatus.OFFERED:
+        if plan.status in THROUGH_SERVICES:
             _place(d, plan, instructions, voucher)
             continue
         plan.order = ServiceOrder(
@@ -370,21 +371,32 @@ def build_orders(d: Demo) -> None:
             plan.order.number = number("SO", plan.timeline.created_at, plan.order.id)
             _order_history(d, plan)
         d.count("orders")
+    # The services queued the e-mails of every step (new offers, declines,
+    # escalations, acceptances). The story happened hours to days ago, so those
+    # e-mails are not sent now; the deadline checks stay, and keep the offered orders
+    # moving once the worker runs.
+    d.session.execute(sa.delete(OutboxJob).where(OutboxJob.id > jobs_before, OutboxJob.queue == "mail"))
     d.session.flush()
 
 
-# -- orders still waiting for an answer: through orders.services
+# -- orders that have not started yet: through orders.services
 #
-# An order that is still offered was placed hours ago: it is placed with
-# place_order (offers, deadlines, the access-log row, the providers' notifications
-# and the deadline jobs are what the live service makes), and the declines are made
-# with decline_offer (which also passes a ranked order on to the next provider).
-# Each step is then moved back to when it happened in the story, because the
-# services stamp the current time.
+# An order that is offered, escalated or accepted (and not cancelled) has its start
+# date ahead: it is placed with place_order (offers, deadlines, the access-log row,
+# the providers' notifications and the deadline jobs are what the live service
+# makes), its offers are declined with decline_offer and expired with expire_offer
+# (which pass a ranked order on to the next provider and escalate it when nobody is
+# left), an escalated one is offered again with reoffer_order, and the winner
+# accepts with accept_offer (which withdraws the other offers). Each step is then
+# moved back to when it happened in the story, because the services stamp the
+# current time. Orders that have started, ended or were cancelled are rows (see the
+# module's docstring).
+
+THROUGH_SERVICES = (OrderStatus.OFFERED, OrderStatus.ESCALATED, OrderStatus.ACCEPTED)
 
 
 def _place(d: Demo, plan: _OrderPlan, instructions: str, voucher: ServiceVoucher | None) -> None:
-    """Place an offered order through the service, to the planned providers."""
+    """Place an order through the service, to the planned providers."""
     tl = plan.timeline
     staff = d.staff_by_id[plan.client.responsible_worker_id]
     plan.order = place_order(
@@ -395,50 +407,100 @@ def _place(d: Demo, plan: _OrderPlan, instructions: str, voucher: ServiceVoucher
     if voucher is not None:
         plan.order.voucher_id = voucher.id  # place_order takes no voucher: staff link it afterwards
     plan.placed = True
+    plan.order.created_at = tl.created_at
     _backdate(d, plan, tl.created_at)
-    plan.order.created_at = plan.order.offered_at = tl.created_at
-    d.count("offers", len(plan.recipients))
     d.count("access_log")
 
 
-def _answer_placed(d: Demo, plan: _OrderPlan) -> None:
-    """The declines of an offered order, in time order, through decline_offer. The
-    random draws are those of ``_parallel_offers`` / ``_ranked_offers`` for the same
+def _answers(d: Demo, plan: _OrderPlan) -> list[tuple[datetime, str, Provider, str | None]]:
+    """The providers' answers before the order reached its state, as (when, "decline"
+    or "expire", provider, reason). The random draws are those the row builders
+    (``_parallel_offers``, ``_ranked_offers``, ``_reoffered``) make for the same
     story, so the set does not depend on which path wrote an order."""
-    tl, rng = plan.timeline, d.rng
-    sent, declines = tl.created_at, []
-    if plan.mode == OfferMode.RANKED:
-        current = rng.choice((0, 0, 1)) if len(plan.recipients) > 1 else 0
-        step = (d.now - sent) / (current + 1)
-        for provider in plan.recipients[:current]:
+    tl, rng, state, recipients = plan.timeline, d.rng, plan.prior, plan.recipients
+    sent, answers = tl.created_at, []
+
+    def decline(provider: Provider, answered: datetime) -> None:
+        answers.append((answered, "decline", provider, rng.choice(DECLINE_REASONS)))
+
+    def expire(provider: Provider) -> None:  # the deadline job, a few minutes after the deadline
+        answers.append((sent + OFFER_DEADLINE + timedelta(minutes=rng.randrange(1, 6)), "expire", provider, None))
+
+    if plan.reoffer_to is not None:
+        for provider in recipients:
+            expire(provider)
+    elif plan.mode == OfferMode.RANKED:
+        if state == OrderStatus.ACCEPTED:
+            current, stop = recipients.index(plan.winner), tl.accepted_at
+        elif state == OrderStatus.OFFERED:
+            current, stop = (rng.choice((0, 0, 1)) if len(recipients) > 1 else 0), d.now
+        else:  # escalated: everybody declined in turn
+            current, stop = len(recipients), tl.created_at + timedelta(hours=30)
+        step = (stop - sent) / (current + 1)
+        for provider in recipients[:current]:
             answered = sent + min(step * rng.uniform(0.3, 0.9), timedelta(hours=20))
-            declines.append((answered, provider, rng.choice(DECLINE_REASONS)))
+            decline(provider, answered)
             sent = answered
-    else:
-        for i, provider in enumerate(plan.recipients):
+    elif state == OrderStatus.OFFERED:
+        for i, provider in enumerate(recipients):
             if i > 0 and rng.random() < 0.3:
-                answered = sent + (d.now - sent) * rng.uniform(0.1, 0.8)
-                declines.append((answered, provider, rng.choice(DECLINE_REASONS)))
-    for answered, provider, reason in sorted(declines, key=lambda item: item[0]):
-        decline_offer(d.provider_admins[provider.id], plan.order.id, reason)
-        _backdate(d, plan, answered)
-    d.count("order_events", d.session.scalar(
-        sa.select(sa.func.count()).select_from(OrderEvent).where(OrderEvent.order_id == plan.order.id)))
-    d.touch(plan.client, max([tl.created_at] + [answered for answered, _, _ in declines]))
+                decline(provider, sent + (d.now - sent) * rng.uniform(0.1, 0.8))
+    elif state == OrderStatus.ESCALATED:
+        for provider in recipients:
+            if rng.random() < 0.5:
+                decline(provider, sent + timedelta(hours=rng.uniform(0.5, 20)))
+            else:
+                expire(provider)
+    else:  # accepted: some declined before the winner accepted
+        for provider in recipients:
+            if provider is not plan.winner and rng.random() < 0.4:
+                decline(provider, sent + (tl.accepted_at - sent) * rng.uniform(0.1, 0.9))
+    return sorted(answers, key=lambda answer: answer[0])
+
+
+def _answer_placed(d: Demo, plan: _OrderPlan) -> None:
+    """Answers, escalation, re-offer and acceptance of a placed order, in time order."""
+    order, tl = plan.order, plan.timeline
+    for at, kind, provider, reason in _answers(d, plan):
+        if kind == "decline":
+            decline_offer(d.provider_admins[provider.id], order.id, reason)
+        else:
+            expire_offer(d.session.scalar(sa.select(Offer.id).where(
+                Offer.order_id == order.id, Offer.provider_id == provider.id)))
+        _backdate(d, plan, at)
+    if plan.reoffer_to is not None:
+        reoffer_order(d.staff_by_id[order.ordered_by_id], order.id, provider_ids=[plan.reoffer_to.id],
+                      mode=OfferMode.SINGLE)
+        _backdate(d, plan, tl.reoffered_at)
+    if plan.prior == OrderStatus.ACCEPTED:
+        accept_offer(d.provider_admins[plan.winner.id], order.id)
+        _backdate(d, plan, tl.accepted_at)
+    if order.status != plan.status:
+        raise RuntimeError(f"demo data: {order.number} ended {order.status}, not {plan.status}")
+    offers = d.session.scalar(sa.select(sa.func.count()).select_from(Offer).where(Offer.order_id == order.id))
+    d.count("offers", offers)
+    events = d.session.scalars(sa.select(OrderEvent.at).where(OrderEvent.order_id == order.id)).all()
+    d.count("order_events", len(events))
+    d.touch(plan.client, max(events))
 
 
 def _backdate(d: Demo, plan: _OrderPlan, at: datetime) -> None:
     """Move what a service just stamped (anything at or after the moment the demo
-    started loading) back to ``at``: events and offers sent or answered (with their
-    24-hour deadlines). The access-log row of the placing keeps the moment the demo
-    was loaded: the log is append-only, by design nothing can move it."""
+    started loading) back to ``at``: the order's state stamps, its events and offers
+    sent or answered (with their 24-hour deadlines). The access-log row of the
+    placing keeps the moment the demo was loaded: the log is append-only, by design
+    nothing can move it."""
     d.session.flush()
-    order_id = plan.order.id
-    for event in d.session.scalars(sa.select(OrderEvent).where(OrderEvent.order_id == order_id)):
+    order = plan.order
+    d.session.refresh(order)
+    for name in ("offered_at", "accepted_at", "escalated_at"):
+        if getattr(order, name) is not None and getattr(order, name) >= d.now:
+            setattr(order, name, at)
+    for event in d.session.scalars(sa.select(OrderEvent).where(OrderEvent.order_id == order.id)):
         d.session.refresh(event)
         if event.at >= d.now:
             event.at = at
-    for offer in d.session.scalars(sa.select(Offer).where(Offer.order_id == order_id)):
+    for offer in d.session.scalars(sa.select(Offer).where(Offer.order_id == order.id)):
         d.session.refresh(offer)
         if offer.sent_at is not None and offer.sent_at >= d.now:
             offer.sent_at, offer.deadline_at = at, at + OFFER_DEADLINE
