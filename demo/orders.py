@@ -42,7 +42,17 @@ from orders.models import (
     ServiceVoucher,
     VisitReport,
 )
-from orders.services import accept_offer, decline_offer, expire_offer, place_order, reoffer_order
+from orders.services import (
+    accept_offer,
+    cancel_order,
+    close_order,
+    complete_order,
+    decline_offer,
+    expire_offer,
+    place_order,
+    record_visit,
+    reoffer_order,
+)
 from providers.models import Provider
 
 INSTRUCTIONS = (
@@ -357,7 +367,9 @@ def build_orders(d: Demo) -> None:
         plan.order = ServiceOrder(
             number=f"tmp-{secrets.token_hex(8)}", client_id=plan.client.id,
             service_type_id=d.services[spec.slug].id, ordered_by_id=plan.client.responsible_worker_id,
-            status=plan.status, funding=plan.funding, offer_mode=plan.mode,
+            # the services move it on from its acceptance (or the state it was cancelled in)
+            status=plan.prior if plan.prior in THROUGH_SERVICES else OrderStatus.ACCEPTED,
+            funding=plan.funding, offer_mode=plan.mode,
             voucher_id=voucher.id if voucher else None,
             instructions=instructions, start_date=tl.start_date, end_date=tl.end_date,
             visits_per_week=plan.per_week, minutes_per_visit=plan.minutes, created_at=tl.created_at,
@@ -486,16 +498,25 @@ def _answer_placed(d: Demo, plan: _OrderPlan) -> None:
 
 def _backdate(d: Demo, plan: _OrderPlan, at: datetime) -> None:
     """Move what a service just stamped (anything at or after the moment the demo
-    started loading) back to ``at``: the order's state stamps, its events and offers
-    sent or answered (with their 24-hour deadlines). The access-log row of the
+    started loading) back to ``at``: the order's state stamps, its events, offers
+    sent or answered (with their 24-hour deadlines), visit reports and follow-ups. The access-log row of the
     placing keeps the moment the demo was loaded: the log is append-only, by design
     nothing can move it."""
     d.session.flush()
     order = plan.order
     d.session.refresh(order)
-    for name in ("offered_at", "accepted_at", "escalated_at"):
+    for name in ("offered_at", "accepted_at", "escalated_at", "in_progress_at", "completed_at", "closed_at",
+                 "cancelled_at"):
         if getattr(order, name) is not None and getattr(order, name) >= d.now:
             setattr(order, name, at)
+    for visit in d.session.scalars(sa.select(VisitReport).where(VisitReport.order_id == order.id)):
+        d.session.refresh(visit)
+        if visit.created_at >= d.now:
+            visit.created_at = at
+    for follow in d.session.scalars(sa.select(FollowUp).where(FollowUp.order_id == order.id)):
+        d.session.refresh(follow)
+        if follow.created_at >= d.now:
+            follow.created_at = follow.due_at = at
     for event in d.session.scalars(sa.select(OrderEvent).where(OrderEvent.order_id == order.id)):
         d.session.refresh(event)
         if event.at >= d.now:
@@ -578,50 +599,27 @@ def _order_history(d: Demo, plan: _OrderPlan) -> None:
         _ranked_offers(d, plan)
     else:
         _parallel_offers(d, plan)
+    plan.events.sort(key=lambda e: e.at)  # stable: same-moment entries keep their order
+    d.add(*plan.events)
+    d.session.flush()
+    # From the acceptance on, through the services (each step moved back to its time):
+    # visits, completion, the feedback link, closing, cancelling.
     if state in (OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED, OrderStatus.CLOSED):
         _visits(d, plan)
     if state in (OrderStatus.COMPLETED, OrderStatus.CLOSED):
-        order.completed_at = tl.completed_at
-        _event(d, plan, tl.completed_at, "complete", OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED,
-                    actor=_reporter(d, order.provider_id), provider=plan.winner)
+        complete_order(_reporter(d, order.provider_id), order.id)
+        _backdate(d, plan, tl.completed_at)
         feedback.order_feedback(d, plan)
     if state == OrderStatus.CLOSED:
         _close(d, plan, staff)
     if plan.status == OrderStatus.CANCELLED:
-        order.cancelled_at, order.cancel_reason = plan.cancelled_at, rng.choice(CANCEL_REASONS)
-        for offer in plan.offers:
-            if offer.status == OfferStatus.PENDING:  # cancelling withdraws the open offers
-                offer.status = OfferStatus.WITHDRAWN
-        _event(d, plan, plan.cancelled_at, "cancel", state, OrderStatus.CANCELLED, actor=staff,
-                    note=order.cancel_reason)
-    plan.events.sort(key=lambda e: e.at)  # stable: same-moment entries keep their order
-    d.add(*plan.events)
-    d.count("order_events", len(plan.events))
-    for event in plan.events:
-        d.touch(plan.client, event.at)
-
-
-def _close(d: Demo, plan: _OrderPlan, staff: User) -> None:
-    """Staff confirm what the client got; a service not received opens a follow-up."""
-    order, rng = plan.order, d.rng
-    order.closed_at = plan.timeline.closed_at
-    if rng.random() < 0.15:
-        order.outcome, order.outcome_note = Outcome.NOT_RECEIVED, rng.choice(NOT_RECEIVED_NOTES)
-        follow = FollowUp(client_id=plan.client.id, assigned_to_id=plan.client.responsible_worker_id,
-                          kind=FollowUpKind.OTHER, order_id=order.id, due_at=order.closed_at,
-                          created_at=order.closed_at,
-                          title=f"Order {order.number}: the client did not get the service")
-        if order.closed_at < d.ago(days=7):
-            follow.done_at, follow.done_by_id = order.closed_at + timedelta(days=2), staff.id
-            follow.done_note = "Uusi tilaus tehty toiselle palveluntuottajalle."
-        d.add(follow)
-        d.count("follow_ups")
-    else:
-        order.outcome = Outcome.RECEIVED
-        order.outcome_note = rng.choice((None, None, "Asiakas tyytyväinen, tarve jatkuu omana ostona.",
-                                         "Varmistettu puhelimessa asiakkaalta."))
-    _event(d, plan, order.closed_at, "close", OrderStatus.COMPLETED, OrderStatus.CLOSED, actor=staff,
-                note=order.outcome_note)
+        cancel_order(staff, order.id, rng.choice(CANCEL_REASONS))  # also withdraws the open offers
+        _backdate(d, plan, plan.cancelled_at)
+    if order.status != plan.status:
+        raise RuntimeError(f"demo data: {order.number} ended {order.status}, not {plan.status}")
+    events = d.session.scalars(sa.select(OrderEvent.at).where(OrderEvent.order_id == order.id)).all()
+    d.count("order_events", len(events))
+    d.touch(plan.client, max(events))
 
 
 def _escalate(d: Demo, plan: _OrderPlan, at: datetime) -> None:
@@ -723,8 +721,8 @@ def _reporter(d: Demo, provider_id: int) -> User:
 
 
 def _visits(d: Demo, plan: _OrderPlan) -> None:
-    """Visit reports; the first one starts the order, a concern alerts the
-    responsible worker."""
+    """Visit reports through record_visit; the first one starts the order, a concern
+    alerts the responsible worker."""
     order, rng, tl = plan.order, d.rng, plan.timeline
     reporter = _reporter(d, order.provider_id)
     tasks = d.tasks[plan.category]
@@ -735,35 +733,48 @@ def _visits(d: Demo, plan: _OrderPlan) -> None:
             minutes += rng.choice((-15, 0, 0, 0, 15))
         reported = start + timedelta(minutes=minutes + rng.randrange(5, 60))
         concern = i == concern_at
-        d.add(VisitReport(
-            order_id=order.id, provider_id=order.provider_id, reported_by_id=reporter.id,
-            date=start.astimezone(HELSINKI).date(), minutes=minutes,
-            tasks=rng.sample(tasks, rng.randrange(1, 4)),
-            note=rng.choice(CONCERN_NOTES) if concern else rng.choice(VISIT_NOTES), concern=concern,
-            created_at=reported))
+        done = rng.sample(tasks, rng.randrange(1, 4))
+        note = rng.choice(CONCERN_NOTES) if concern else rng.choice(VISIT_NOTES)
+        record_visit(reporter, order.id, visit_date=start.astimezone(HELSINKI).date(), minutes=minutes, tasks=done,
+                     note=note, concern=concern)
+        _backdate(d, plan, reported)
         d.count("visit_reports")
-        if i == 0:
-            order.in_progress_at = reported
-            _event(d, plan, reported, "start", OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS, actor=reporter,
-                        provider=plan.winner, note="first visit reported")
-        _event(d, plan, reported, "visit", OrderStatus.IN_PROGRESS, OrderStatus.IN_PROGRESS, actor=reporter,
-                    provider=plan.winner, note="visit reported" + (" with a concern" if concern else ""))
         if concern:
-            order.has_concern = True
             _concern_follow_up(d, plan, reported)
 
 
+def _done_by_hand(d: Demo, plan: _OrderPlan, kind: str, at: datetime, by_id: int, note: str) -> None:
+    """Mark the order's open follow-up of ``kind`` done at ``at``. By hand, not with
+    clients.services.complete_follow_up: that stamps now and logs an access row at
+    the moment the demo is loaded, which the append-only log cannot move back."""
+    follow = d.session.scalar(sa.select(FollowUp).where(
+        FollowUp.order_id == plan.order.id, FollowUp.kind == kind, FollowUp.done_at.is_(None)))
+    follow.done_at, follow.done_by_id, follow.done_note = at, by_id, note
+
+
 def _concern_follow_up(d: Demo, plan: _OrderPlan, at: datetime) -> None:
-    """The responsible worker's task about a concern; done unless the order still runs."""
-    client = plan.client
-    follow = FollowUp(client_id=client.id, assigned_to_id=client.responsible_worker_id,
-                      kind=FollowUpKind.CONCERN, title=f"Concern in a visit report on order {plan.order.number}",
-                      order_id=plan.order.id, due_at=at, created_at=at)
-    if plan.status != OrderStatus.IN_PROGRESS:
-        follow.done_at = min(at + timedelta(days=d.rng.uniform(0.2, 2)), d.now - timedelta(hours=1))
-        follow.done_by_id = client.responsible_worker_id
-        follow.done_note = "Soitettu asiakkaalle ja kotihoitoon, kotikäynti sovittu."
-    d.add(follow)
+    """record_visit opened the responsible worker's task about the concern; it is
+    done unless the order still runs."""
     d.count("follow_ups")
+    if plan.status != OrderStatus.IN_PROGRESS:
+        done = min(at + timedelta(days=d.rng.uniform(0.2, 2)), d.now - timedelta(hours=1))
+        _done_by_hand(d, plan, FollowUpKind.CONCERN, done, plan.client.responsible_worker_id,
+                      "Soitettu asiakkaalle ja kotihoitoon, kotikäynti sovittu.")
 
 
+def _close(d: Demo, plan: _OrderPlan, staff: User) -> None:
+    """Staff confirm what the client got (close_order); a service not received opens
+    a follow-up, done by now unless the order was closed in the last week."""
+    rng, closed = d.rng, plan.timeline.closed_at
+    if rng.random() < 0.15:
+        outcome, note = Outcome.NOT_RECEIVED, rng.choice(NOT_RECEIVED_NOTES)
+    else:
+        outcome, note = Outcome.RECEIVED, rng.choice((None, None, "Asiakas tyytyväinen, tarve jatkuu omana ostona.",
+                                                      "Varmistettu puhelimessa asiakkaalta."))
+    close_order(staff, plan.order.id, outcome, note)
+    _backdate(d, plan, closed)
+    if outcome == Outcome.NOT_RECEIVED:
+        d.count("follow_ups")
+        if closed < d.ago(days=7):
+            _done_by_hand(d, plan, FollowUpKind.OTHER, closed + timedelta(days=2), staff.id,
+                          "Uusi tilaus tehty toiselle palveluntuottajalle.")
