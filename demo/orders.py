@@ -2,16 +2,24 @@
 its offers, events, visit reports, follow-ups, voucher and (once completed) its
 feedback link.
 
-The orders that have not started yet (offered, escalated, accepted) are placed and
-answered through ``orders.services`` (see ``_place``). The others are written as
-rows: their history ended days or months ago (offers answered within
-their deadline, visits reported after acceptance and before completion, a deadline
-sweep that expired offers, start dates in the past that ``place_order`` refuses), and
-the services stamp the current time on every step. The rows mirror what ``orders.services`` writes when the same story
-happens live: numbers from the row id, offer ranks by position, the same event
-actions and system notes, an access-log row when an order is placed, a follow-up for
-each concern and for a service not received. The feedback link of a completed order
-is issued through ``feedback.services`` (``demo.feedback``).
+Every step goes through ``orders.services`` as staff and providers would take it,
+and is then moved back to when it happened in the story (``_backdate``: the
+services stamp the current time, the story spans months):
+
+- an order still offered, escalated or accepted (its start date is ahead) is placed
+  with ``place_order`` and answered with ``decline_offer``, ``expire_offer``,
+  ``reoffer_order`` and ``accept_offer`` (see ``_place``);
+- an order that has started, ended or was cancelled may have a start date in the
+  past, which ``place_order`` refuses: its offers and events up to the acceptance
+  (or up to the state it was cancelled in) are written as rows
+  (``_order_history``), mirroring what the services write (numbers from the row id,
+  offer ranks by position, the same event actions and notes, the access-log row of
+  the placing); from there on it goes through ``record_visit``,
+  ``complete_order``, ``close_order`` and ``cancel_order``.
+
+The feedback link of a completed order is issued through ``feedback.services``
+(``demo.feedback``). The e-mails the services queue for these past steps are
+dropped; the deadline checks of open offers stay.
 """
 
 from __future__ import annotations
@@ -401,8 +409,7 @@ def build_orders(d: Demo) -> None:
 # left), an escalated one is offered again with reoffer_order, and the winner
 # accepts with accept_offer (which withdraws the other offers). Each step is then
 # moved back to when it happened in the story, because the services stamp the
-# current time. Orders that have started, ended or were cancelled are rows (see the
-# module's docstring).
+# current time. The others: see the module's docstring.
 
 THROUGH_SERVICES = (OrderStatus.OFFERED, OrderStatus.ESCALATED, OrderStatus.ACCEPTED)
 
