@@ -19,7 +19,17 @@ from clients.models import (
 )
 from core.access import Purpose
 from core.models import AccessLogEntry
-from demo.base import DOMAIN, MUNICIPALITY_GENITIVE, HEALTH_CENTRES, HOME_CARE_TEAMS, POSTAL_AREAS, Demo, ascii_name, identity_code, phone
+from demo.base import (
+    DOMAIN,
+    HEALTH_CENTRES,
+    HOME_CARE_TEAMS,
+    MUNICIPALITY_GENITIVE,
+    POSTAL_AREAS,
+    Demo,
+    ascii_name,
+    identity_code,
+    phone,
+)
 from orders.models import OrderStatus
 
 WOMEN = ("Aili", "Aino", "Anna-Liisa", "Anneli", "Eeva", "Eila", "Elli", "Helmi", "Helvi", "Hilkka", "Irja",
@@ -128,18 +138,18 @@ def build_client_logins(d: Demo) -> None:
     """Two clients' own logins and a daughter acting for her mother."""
     aino, gunnel, helvi = d.clients[:3]
     d.client_users.append(d.user(f"asiakas@{DOMAIN}", Role.CLIENT, aino.full_name,
-                                       aino.created_at + timedelta(days=1), client_id=aino.id))
+                                 aino.created_at + timedelta(days=1), client_id=aino.id))
     d.client_users.append(d.user(f"asiakas2@{DOMAIN}", Role.CLIENT, gunnel.full_name,
-                                       gunnel.created_at + timedelta(days=1), client_id=gunnel.id, language="sv"))
+                                 gunnel.created_at + timedelta(days=1), client_id=gunnel.id, language="sv"))
     relative = d.user(f"omainen@{DOMAIN}", Role.CLIENT, "Leena Mäkinen", helvi.created_at + timedelta(days=2))
     relative.phone = "050 412 7788"
     d.relative = relative
     d.add(ClientRepresentative(client_id=helvi.id, user_id=relative.id, relationship_="tytär",
-                                  consent_recorded_at=helvi.created_at + timedelta(days=2, hours=1),
-                                  consent_recorded_by_id=helvi.responsible_worker_id))
+                               consent_recorded_at=helvi.created_at + timedelta(days=2, hours=1),
+                               consent_recorded_by_id=helvi.responsible_worker_id))
     d.add(NetworkMember(client_id=helvi.id, name="Leena Mäkinen", role="Tytär",
-                           responsibility="Omainen, asioi äidin puolesta palvelussa", phone=relative.phone,
-                           email=relative.email, user_id=relative.id, created_at=helvi.created_at))
+                        responsibility="Omainen, asioi äidin puolesta palvelussa", phone=relative.phone,
+                        email=relative.email, user_id=relative.id, created_at=helvi.created_at))
     d.count("network_members")
 
 
@@ -223,9 +233,9 @@ def build_segment_checks(d: Demo) -> None:
     for client in d.clients:
         if client.segment == Segment.INTENSIVE and client.last_check_at < d.ago(days=14):
             d.add(FollowUp(client_id=client.id, assigned_to_id=client.responsible_worker_id,
-                              kind=FollowUpKind.SEGMENT_CHECK, title="Tehostetun asiakkaan tilannekatsaus",
-                              due_at=client.last_check_at + timedelta(days=14),
-                              created_at=client.last_check_at + timedelta(days=14)))
+                           kind=FollowUpKind.SEGMENT_CHECK, title="Tehostetun asiakkaan tilannekatsaus",
+                           due_at=client.last_check_at + timedelta(days=14),
+                           created_at=client.last_check_at + timedelta(days=14)))
             d.count("follow_ups")
 
 
@@ -266,7 +276,7 @@ def build_access_log(d: Demo) -> None:
     ]
     for actor, action, what, purpose, at in rows:
         d.add(AccessLogEntry(at=at, actor_id=actor.id, actor_role=actor.role, client_id=aino.id,
-                                action=action, what=what, purpose=purpose, channel="web"))
+                             action=action, what=what, purpose=purpose, channel="web"))
         d.count("access_log")
 
 

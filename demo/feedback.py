@@ -92,7 +92,8 @@ def hide_one_feedback(d: Demo) -> None:
     # Hidden the day after it was given (the service stamps now).
     hidden_at = min(feedback.created_at + timedelta(days=1), d.now - timedelta(minutes=1))
     feedback.hidden_at = hidden_at
-    event = d.session.scalar(sa.select(FeedbackModerationEvent).where(FeedbackModerationEvent.feedback_id == feedback.id))
+    event = d.session.scalar(
+        sa.select(FeedbackModerationEvent).where(FeedbackModerationEvent.feedback_id == feedback.id))
     event.at = hidden_at
 
 

@@ -506,35 +506,45 @@ def _answer_placed(d: Demo, plan: _OrderPlan) -> None:
 def _backdate(d: Demo, plan: _OrderPlan, at: datetime) -> None:
     """Move what a service just stamped (anything at or after the moment the demo
     started loading) back to ``at``: the order's state stamps, its events, offers
-    sent or answered (with their 24-hour deadlines), visit reports and follow-ups. The access-log row of the
-    placing keeps the moment the demo was loaded: the log is append-only, by design
-    nothing can move it."""
+    sent or answered (with their 24-hour deadlines), visit reports and follow-ups.
+    The access-log row of the placing keeps the moment the demo was loaded: the log
+    is append-only, by design nothing can move it."""
     d.session.flush()
     order = plan.order
     d.session.refresh(order)
     for name in ("offered_at", "accepted_at", "escalated_at", "in_progress_at", "completed_at", "closed_at",
                  "cancelled_at"):
-        if getattr(order, name) is not None and getattr(order, name) >= d.now:
+        if _stamped(d, getattr(order, name)):
             setattr(order, name, at)
-    for visit in d.session.scalars(sa.select(VisitReport).where(VisitReport.order_id == order.id)):
-        d.session.refresh(visit)
-        if visit.created_at >= d.now:
-            visit.created_at = at
-    for follow in d.session.scalars(sa.select(FollowUp).where(FollowUp.order_id == order.id)):
-        d.session.refresh(follow)
-        if follow.created_at >= d.now:
-            follow.created_at = follow.due_at = at
-    for event in d.session.scalars(sa.select(OrderEvent).where(OrderEvent.order_id == order.id)):
-        d.session.refresh(event)
-        if event.at >= d.now:
+    for event in _rows_of(d, OrderEvent, order.id):
+        if _stamped(d, event.at):
             event.at = at
-    for offer in d.session.scalars(sa.select(Offer).where(Offer.order_id == order.id)):
-        d.session.refresh(offer)
-        if offer.sent_at is not None and offer.sent_at >= d.now:
+    for offer in _rows_of(d, Offer, order.id):
+        if _stamped(d, offer.sent_at):
             offer.sent_at, offer.deadline_at = at, at + OFFER_DEADLINE
-        if offer.answered_at is not None and offer.answered_at >= d.now:
+        if _stamped(d, offer.answered_at):
             offer.answered_at = at
+    for visit in _rows_of(d, VisitReport, order.id):
+        if _stamped(d, visit.created_at):
+            visit.created_at = at
+    for follow in _rows_of(d, FollowUp, order.id):
+        if _stamped(d, follow.created_at):
+            follow.created_at = follow.due_at = at
     d.session.flush()
+
+
+def _stamped(d: Demo, value: datetime | None) -> bool:
+    """Stamped by a service during this load (the story itself is all earlier)."""
+    return value is not None and value >= d.now
+
+
+def _rows_of(d: Demo, model, order_id: int) -> list:
+    """The order's rows of ``model`` as the database has them now (the services
+    change some with bulk UPDATEs that the session does not see)."""
+    rows = d.session.scalars(sa.select(model).where(model.order_id == order_id)).all()
+    for row in rows:
+        d.session.refresh(row)
+    return rows
 
 
 def _voucher(d: Demo, plan: _OrderPlan) -> ServiceVoucher:
@@ -583,10 +593,10 @@ def _offer(d: Demo, plan: _OrderPlan, provider: Provider, status: str, sent: dat
     d.count("offers")
     if status == OfferStatus.DECLINED:
         _event(d, plan, answered, "decline", OrderStatus.OFFERED, OrderStatus.OFFERED, actor=answered_by,
-                    provider=provider, note=reason)
+               provider=provider, note=reason)
     elif status == OfferStatus.EXPIRED:
         _event(d, plan, answered, "expire", OrderStatus.OFFERED, OrderStatus.OFFERED, provider=provider,
-                    note="no answer by the deadline")
+               note="no answer by the deadline")
 
 
 def _order_history(d: Demo, plan: _OrderPlan) -> None:
@@ -596,9 +606,9 @@ def _order_history(d: Demo, plan: _OrderPlan) -> None:
     state = plan.prior
     first_round = 1 if plan.mode == OfferMode.RANKED else len(plan.recipients)
     _event(d, plan, tl.created_at, "create", None, OrderStatus.OFFERED, actor=staff,
-                note=f"{plan.mode}: offered to {first_round} provider(s)")
+           note=f"{plan.mode}: offered to {first_round} provider(s)")
     d.add(AccessLogEntry(at=tl.created_at, actor_id=staff.id, actor_role=staff.role, client_id=plan.client.id,
-                            action="order", what="service order", purpose=Purpose.ORDERING, channel="web"))
+                         action="order", what="service order", purpose=Purpose.ORDERING, channel="web"))
     d.count("access_log")
     if plan.reoffer_to is not None:
         _reoffered(d, plan, staff)
@@ -633,7 +643,7 @@ def _escalate(d: Demo, plan: _OrderPlan, at: datetime) -> None:
     """Back to the ordering staff member (the deadline job's wording)."""
     plan.order.escalated_at = at
     _event(d, plan, at, "escalate", OrderStatus.OFFERED, OrderStatus.ESCALATED,
-                note="every provider declined or did not answer in time")
+           note="every provider declined or did not answer in time")
 
 
 def _reoffered(d: Demo, plan: _OrderPlan, staff: User) -> None:
@@ -644,7 +654,7 @@ def _reoffered(d: Demo, plan: _OrderPlan, staff: User) -> None:
         _offer(d, plan, provider, OfferStatus.EXPIRED, tl.created_at)
     _escalate(d, plan, max(o.answered_at for o in plan.offers))
     _event(d, plan, tl.reoffered_at, "reoffer", OrderStatus.ESCALATED, OrderStatus.OFFERED, actor=staff,
-                note=f"{OfferMode.SINGLE}: offered to 1 provider(s)")
+           note=f"{OfferMode.SINGLE}: offered to 1 provider(s)")
     _offer(d, plan, plan.reoffer_to, OfferStatus.ACCEPTED, tl.reoffered_at, tl.accepted_at)
     _accept(d, plan)
 
@@ -665,7 +675,7 @@ def _parallel_offers(d: Demo, plan: _OrderPlan) -> None:
         for provider in plan.recipients:
             if rng.random() < 0.5:
                 _offer(d, plan, provider, OfferStatus.DECLINED, sent,
-                            sent + timedelta(hours=rng.uniform(0.5, 20)))
+                       sent + timedelta(hours=rng.uniform(0.5, 20)))
             else:
                 _offer(d, plan, provider, OfferStatus.EXPIRED, sent)
         _escalate(d, plan, max(o.answered_at for o in plan.offers))
@@ -675,7 +685,7 @@ def _parallel_offers(d: Demo, plan: _OrderPlan) -> None:
                 _offer(d, plan, provider, OfferStatus.ACCEPTED, sent, tl.accepted_at)
             elif rng.random() < 0.4:
                 _offer(d, plan, provider, OfferStatus.DECLINED, sent,
-                            sent + (tl.accepted_at - sent) * rng.uniform(0.1, 0.9))
+                       sent + (tl.accepted_at - sent) * rng.uniform(0.1, 0.9))
             else:
                 _offer(d, plan, provider, OfferStatus.WITHDRAWN, sent)  # another provider won
         _accept(d, plan)
@@ -698,7 +708,7 @@ def _ranked_offers(d: Demo, plan: _OrderPlan) -> None:
     for position, provider in enumerate(plan.recipients):
         if position > 0 and position <= current:
             _event(d, plan, sent, "offer", OrderStatus.OFFERED, OrderStatus.OFFERED, provider=provider,
-                        note="offered to the next provider on the ranked list")
+                   note="offered to the next provider on the ranked list")
         if position < current:
             answered = sent + min(step * rng.uniform(0.3, 0.9), timedelta(hours=20))
             _offer(d, plan, provider, OfferStatus.DECLINED, sent, answered)
@@ -719,7 +729,7 @@ def _accept(d: Demo, plan: _OrderPlan) -> None:
     order = plan.order
     order.provider_id, order.accepted_at = plan.winner.id, plan.timeline.accepted_at
     _event(d, plan, order.accepted_at, "accept", OrderStatus.OFFERED, OrderStatus.ACCEPTED,
-                actor=d.provider_admins[plan.winner.id], provider=plan.winner)
+           actor=d.provider_admins[plan.winner.id], provider=plan.winner)
 
 
 def _reporter(d: Demo, provider_id: int) -> User:

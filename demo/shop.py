@@ -44,7 +44,7 @@ def build_shop_orders(d: Demo) -> None:
         created = d.ago(days=days)
         if buyer == "aino":
             name, email, phone, address, user, client = (aino.full_name, aino_user.email, aino.phone,
-                                                          aino.address, aino_user, aino)
+                                                         aino.address, aino_user, aino)
         else:
             name, phone = guests.pop(0)
             email = f"{ascii_name(name.split()[0])}.{ascii_name(name.split()[1])}@asiakas.{DOMAIN}"
@@ -111,6 +111,6 @@ def _shop_history(d: Demo, shop: ShopOrder, buyer: User | None, day: date) -> No
                       "Jalkahoitaja sairastui, käyntiä ei voitu tehdä. Maksu palautettu."))
     for from_status, to_status, actor, at, note in steps:
         d.add(ShopOrderEvent(shop_order_id=shop.id, at=at, actor_id=actor.id if actor else None,
-                                from_status=from_status, to_status=to_status, note=note))
+                             from_status=from_status, to_status=to_status, note=note))
 
 
