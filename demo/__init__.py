@@ -10,10 +10,12 @@ purchases and an open staffing request.
 
 One module per domain builds its part (``demo.accounts``, ``demo.catalogue``,
 ``demo.providers``, ``demo.staffing``, ``demo.clients``, ``demo.orders``,
-``demo.feedback``, ``demo.shop``); ``demo.base`` holds what they share. Parts are
-built through the domain services where a service can write them as they are
-(logins, feedback links, the feedback given, the staffing request and offer); the
-rest are written as rows because their history lies in the past (see each module).
+``demo.feedback``, ``demo.shop``); ``demo.base`` holds what they share. The set is
+built through the domain services wherever a service can write it with the story's
+dates (logins, providers and their approval, the catalogue and offerings, the
+orders from placing to closing, feedback links and moderation, the staffing round),
+each step then moved back to when it happened; the rest are rows, and each module
+says why (docs/demo.md sums it up).
 
 Everything comes from ``random.Random(2026)``, so the set is the same on every run
 (only the secret tokens differ). Timestamps are relative to now, so the data always

@@ -1,6 +1,15 @@
 """Clients: 60 older people in the Tampere region with their networks, the client
 and relative logins, logged guidance contacts, follow-ups, messages and the access
-log of who has read the demo client's record."""
+log of who has read the demo client's record.
+
+Logins go through ``accounts.services.create_user``. The rest are rows: each
+``clients.services`` call (``create_client``, ``add_network_member``,
+``log_guidance_contact``, ``send_message``, ...) writes an access-log row stamped
+with the moment the demo is loaded, and the access log is append-only, so nothing
+can move those rows back to the story's dates; the demo client's "who has seen my
+data" page would list a dozen reads from the loading instead of the few below.
+``log_guidance_contact`` would also mark every contacted client as checked today.
+The rows are what those services write, with the story's timestamps."""
 
 from __future__ import annotations
 

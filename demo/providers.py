@@ -5,11 +5,15 @@ logins, two applications waiting for a decision, and the procured rankings."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
 
 from accounts.models import ProviderRole, Role
 from demo.base import ALL_AREAS, DOMAIN, TAMPERE, Demo, business_id
-from providers.models import Provider, ProviderDecision, ProviderKind, ProviderRanking, ProviderStatus
+from core.models import OutboxJob
+from providers.models import Provider, ProviderKind, ProviderRanking, ProviderStatus
+from providers.services import approve_provider, create_provider
 
 # --------------------------------------------------------------------------- providers
 
@@ -117,50 +121,69 @@ PROVIDERS: list[ProviderSpec] = [
                  requested=("ystavapalvelu", "ulkoiluapu")),
 ]
 
+APPROVAL_REASONS = "Y-tunnus, vakuutukset ja omavalvontasuunnitelma tarkistettu."
+
 # (service type slug, postal codes) that have a procured ranking of providers.
 RANKED_AREAS = ("33100", "33200", "33210", "33500", "33540", "33720", "33800", "37100")
 RANKINGS = [(slug, RANKED_AREAS) for slug in ("kotihoito", "yllapitosiivous", "ateriakuljetus", "kauppa-asiointi")]
 
 
 def build_providers(d: Demo) -> None:
-    """Providers from ``PROVIDERS`` with valid business IDs; each approved one has
-    its approval decision and an org-admin login (and some a worker login)."""
+    """Providers from ``PROVIDERS`` with valid business IDs. An approved one is
+    registered by the administrator (``create_provider``), gets its org-admin login
+    (and some a worker login) and is approved (``approve_provider``); the dates are
+    then moved back to when it joined. The two waiting applications are rows: an
+    application comes through ``submit_application`` with its insurance certificate
+    and self-monitoring plan as files, which the demo does not have."""
     taken: set[str] = set()
+    approved_at: dict[str, datetime] = {}
+    jobs_before = d.session.scalar(sa.select(sa.func.max(OutboxJob.id))) or 0
     for spec in PROVIDERS:
         first_digit = d.rng.choice((0, 1)) if spec.kind == ProviderKind.NGO else d.rng.choice((2, 3))
         approved = spec.status == ProviderStatus.APPROVED
         # approved providers joined before the oldest demo orders (about 230 days back)
         created = d.ago(days=d.rng.uniform(260, 690)) if approved else d.ago(days=d.rng.uniform(1, 6))
-        provider = Provider(
-            name=spec.name, business_id=business_id(d.rng, first_digit, taken), kind=spec.kind,
-            status=spec.status, email=f"info@{spec.slug}.{DOMAIN}", phone=f"03 {d.rng.randrange(200, 400)} "
-            f"{d.rng.randrange(1000, 10000)}", website=f"https://{spec.slug}.{DOMAIN}",
-            description=spec.description, languages=list(spec.languages), service_areas=list(spec.areas),
-            contact_person=spec.contact, soteri_registered=spec.soteri,
-            requested_service_type_ids=[d.services[slug].id for slug in spec.requested],
-            prepayment_register=spec.kind != ProviderKind.NGO, allows_invoice=True, created_at=created,
-            approved_at=created + timedelta(days=d.rng.uniform(2, 14)) if approved else None)
-        d.add(provider)
+        number = business_id(d.rng, first_digit, taken)
+        phone = f"03 {d.rng.randrange(200, 400)} {d.rng.randrange(1000, 10000)}"
+        # The profile the organisation fills in (the administrator's registration
+        # takes only the organisation's identity).
+        profile = dict(website=f"https://{spec.slug}.{DOMAIN}", description=spec.description,
+                       service_areas=list(spec.areas), contact_person=spec.contact, soteri_registered=spec.soteri,
+                       prepayment_register=spec.kind != ProviderKind.NGO, allows_invoice=True, created_at=created)
+        identity = dict(name=spec.name, business_id=number, kind=spec.kind, email=f"info@{spec.slug}.{DOMAIN}",
+                        phone=phone, languages=list(spec.languages))
+        if approved:
+            approved_at[spec.slug] = created + timedelta(days=d.rng.uniform(2, 14))
+            provider = create_provider(**identity, actor=d.admin)
+            for name, value in profile.items():
+                setattr(provider, name, value)
+        else:
+            provider = Provider(status=spec.status, requested_service_type_ids=[d.services[slug].id
+                                                                                for slug in spec.requested],
+                                **identity, **profile)
+            d.add(provider)
         d.providers[spec.slug] = provider
         d.count("providers")
         d.count(f"providers_{spec.status}")
     d.session.flush()
     d.provider_by_id = {p.id: p for p in d.providers.values()}
     for spec in PROVIDERS:
-        provider = d.providers[spec.slug]
         if spec.status != ProviderStatus.APPROVED:
             continue
-        d.add(ProviderDecision(provider_id=provider.id, decision="approved", decided_by_id=d.admin.id,
-                                  reasons="Y-tunnus, vakuutukset ja omavalvontasuunnitelma tarkistettu.",
-                                  at=provider.approved_at))
-        admin = d.user(f"tilaukset@{spec.slug}.{DOMAIN}", Role.PROVIDER, spec.contact, provider.approved_at,
-                          provider_id=provider.id, provider_role=ProviderRole.ADMIN)
-        d.provider_admins[provider.id] = admin
+        provider, at = d.providers[spec.slug], approved_at[spec.slug]
+        # The login first, so the approval e-mail links to the organisation's page
+        # instead of inviting a first login.
+        d.provider_admins[provider.id] = d.user(f"tilaukset@{spec.slug}.{DOMAIN}", Role.PROVIDER, spec.contact, at,
+                                                provider_id=provider.id, provider_role=ProviderRole.ADMIN)
+        decision = approve_provider(provider.id, d.admin, APPROVAL_REASONS)
+        provider.approved_at = decision.at = at  # the service stamps now
         if spec.worker:
             d.provider_workers[provider.id] = d.user(
-                f"tyontekija@{spec.slug}.{DOMAIN}", Role.PROVIDER, spec.worker,
-                provider.approved_at + timedelta(days=3), provider_id=provider.id,
-                provider_role=ProviderRole.WORKER)
+                f"tyontekija@{spec.slug}.{DOMAIN}", Role.PROVIDER, spec.worker, at + timedelta(days=3),
+                provider_id=provider.id, provider_role=ProviderRole.WORKER)
+    # The approval e-mails went out when the providers joined, not now.
+    d.session.execute(sa.delete(OutboxJob).where(OutboxJob.id > jobs_before, OutboxJob.queue == "mail"))
+    d.session.flush()
 
 
 def eligible(d: Demo, slug: str, postal_code: str, languages: list[str]) -> list[Provider]:
@@ -188,7 +211,7 @@ def build_rankings(d: Demo) -> None:
             d.rankings[(slug, code)] = providers
             for rank, provider in enumerate(providers, start=1):
                 d.add(ProviderRanking(service_type_id=d.services[slug].id, postal_code=code,
-                                         provider_id=provider.id, rank=rank))
+                                      provider_id=provider.id, rank=rank))
                 d.count("provider_rankings")
 
 
