@@ -21,7 +21,7 @@ from flask_migrate import upgrade
 from accounts.models import User
 from core.errors import DomainError
 from core.extensions import db
-from core.redis import embedded_server, redis_url
+from core.redis import embedded_server, redis_url, reset_clients
 from core.uow import unit_of_work
 from demo import load_demo
 
@@ -45,6 +45,12 @@ def demo_command(if_empty: bool):
             summary = load_demo()
     except DomainError as exc:
         raise click.ClickException(f"{exc.message} (use --if-empty to skip quietly)") from None
+    finally:
+        # The commit pushed the demo's jobs (offer deadlines, the staffing round) to
+        # Redis. Closing this process's connection lets an embedded Redis that only
+        # this command started stop when it exits; the jobs wait in its data file for
+        # the worker.
+        reset_clients()
     click.echo("demo data loaded: " + ", ".join(f"{v} {k}" for k, v in summary.items()))
 
 
