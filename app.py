@@ -90,8 +90,9 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from accounts.cli import users_cli
-    from core.cli import demo_command, jobs_cli, serve_command
+    from core.cli import jobs_cli
     from core.worker import worker_command
+    from demo.cli import demo_command, serve_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(jobs_cli)

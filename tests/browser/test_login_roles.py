@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from core.demo import DEMO_LOGINS, DEMO_PASSWORD
+from demo import DEMO_LOGINS, DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 

@@ -1,4 +1,4 @@
-"""The demo data set (``core.demo.load_demo``): it loads into a freshly migrated
+"""The demo data set (``demo.load_demo``): it loads into a freshly migrated
 database, holds what the README promises, its identifiers pass the Finnish checksums,
 its money adds up, and every service order tells a consistent story.
 
@@ -19,7 +19,7 @@ from accounts.models import ProviderRole, Role, User
 from catalogue.models import ServiceCategory, ServiceType
 from clients.models import Client
 from core.db import utcnow
-from core.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
+from demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
 from core.errors import ConflictError
 from feedback.models import Feedback, FeedbackLink
 from marketplace.models import ShopOrder
