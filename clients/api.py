@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from accounts.models import Role
-from accounts.permissions import can_act_for_client
+from clients.scopes import can_act_for_client
 from clients import queries
 from clients.services import client_side_purpose, client_summary, create_client, get_client
 from core import openapi

@@ -15,7 +15,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
 from accounts.models import Role, User
-from accounts.permissions import can_act_for_client, represented_client_ids, scope_orders
+from clients.scopes import can_act_for_client, represented_client_ids
+from orders.scopes import scope_orders
 from clients.models import (
     Client, ClientEvent, ClientRepresentative, FollowUp, GuidanceContact, Message, NetworkMember,
 )

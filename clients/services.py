@@ -21,7 +21,7 @@ from flask_babel import gettext as _gettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from accounts.models import Role, User
-from accounts.permissions import can_act_for_client, scope_clients
+from clients.scopes import can_act_for_client, scope_clients
 from clients.models import (
     SEGMENT_CHECK_DAYS, Client, ClientEvent, ClientEventAction, ClientRepresentative, ContactChannel, FollowUp,
     FollowUpKind, GuidanceContact, Message, NetworkMember, Segment,

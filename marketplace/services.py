@@ -28,7 +28,9 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from accounts.models import Role
-from accounts.permissions import represented_client_ids, scope_provider_owned, scope_shop_orders
+from accounts.permissions import scope_provider_owned
+from clients.scopes import represented_client_ids
+from marketplace.scopes import scope_shop_orders
 from core.access import Purpose, record_access
 from core.db import assign_number, pending_number, utcnow
 from core.errors import ConflictError, DomainError, NotFoundError, PermissionDenied, ValidationFailed

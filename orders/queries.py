@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
-from accounts.permissions import scope_orders
+from orders.scopes import scope_orders
 from clients.models import Client
 from core.extensions import db
 from orders.models import Offer, OfferStatus, OrderEvent, OrderStatus, ServiceOrder

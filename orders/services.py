@@ -170,7 +170,7 @@ def _event(order: ServiceOrder, action: str, actor, note: str | None = None, pro
 def visible_order(actor, order_id: int, lock: bool = False) -> ServiceOrder:
     """The order if ``actor`` may see it (staff all; a provider offered to or won by
     its org; a client their own), else NotFoundError."""
-    from accounts.permissions import scope_orders
+    from orders.scopes import scope_orders
 
     stmt = scope_orders(sa.select(ServiceOrder).where(ServiceOrder.id == order_id), actor)
     if lock:
