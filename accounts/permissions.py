@@ -13,11 +13,7 @@ imports only core, so the helpers for a domain's rows live in that domain:
 
 from __future__ import annotations
 
-from functools import wraps
-
 import sqlalchemy as sa
-from flask import abort
-from flask_login import current_user, login_required
 
 from core.roles import Role, role_required  # noqa: F401  (re-exported for the domains)
 

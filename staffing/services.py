@@ -545,7 +545,8 @@ def request_events(request_id: int) -> list[StaffingEvent]:
     return list(db.session.scalars(
         sa.select(StaffingEvent).where(StaffingEvent.request_id == request_id)
         .options(sa.orm.joinedload(StaffingEvent.actor),
-                 sa.orm.joinedload(StaffingEvent.offer).joinedload(StaffingOffer.provider)).order_by(StaffingEvent.at, StaffingEvent.id)))
+                 sa.orm.joinedload(StaffingEvent.offer).joinedload(StaffingOffer.provider))
+        .order_by(StaffingEvent.at, StaffingEvent.id)))
 
 
 def matching_agencies(req: StaffingRequest):

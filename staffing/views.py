@@ -45,9 +45,10 @@ def _agency_or_403():
 def _context(user, req) -> dict:
     """What both detail pages show: the offers the user may see, sorted by price and
     fit, the people covered, whether the hours are due and what the user may do."""
-    ranked = svc.rank_offers(req, svc.offers_for(user, req))
+    offers = svc.offers_for(user, req)
+    ranked = svc.rank_offers(req, offers)
     return {"req": req, "ranked": ranked, "covered": svc.covered_headcount(req.id), "hours_due": svc.hours_due(req),
-            "scheduled_minutes": svc.scheduled_minutes(req), "actions": policy.request_actions(user, req, [r.offer for r in ranked]),
+            "scheduled_minutes": svc.scheduled_minutes(req), "actions": policy.request_actions(user, req, offers),
             "offer_actions": {r.offer.id: policy.offer_actions(user, req, r.offer) for r in ranked}}
 
 
