@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
@@ -633,8 +634,6 @@ def hours_summary(period_from: date, period_to: date) -> list[dict]:
     whose last shift ended in the period (Finnish dates), the people, the hours
     reported and their cost in cents (hours x hourly rate). Offers whose hours are not
     reported yet count in ``offers`` but not in the hours."""
-    from zoneinfo import ZoneInfo
-
     tz = ZoneInfo("Europe/Helsinki")
     start = datetime.combine(period_from, time.min, tz).astimezone(timezone.utc)
     end = datetime.combine(period_to + timedelta(days=1), time.min, tz).astimezone(timezone.utc)
