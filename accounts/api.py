@@ -7,7 +7,6 @@ from flask import jsonify, request
 
 from accounts.services import LoginError, authenticate, issue_token, revoke_token
 from core.api import Unauthorized, Validator, api_bp, api_user, iso, json_body
-from core.extensions import db
 
 
 @api_bp.post("/tokens")
@@ -19,11 +18,9 @@ def create_token():
     v.done()
     try:
         user = authenticate(email, password, request.remote_addr)
-    except LoginError:
-        db.session.commit()  # the failure counts towards throttling
+    except LoginError:  # the service has recorded the failure for throttling
         raise Unauthorized("Wrong e-mail address or password.", code="invalid_credentials") from None
     token, row = issue_token(user)
-    db.session.commit()
     return jsonify({"token": token, "expires_at": iso(row.expires_at)}), 201
 
 
@@ -32,7 +29,6 @@ def delete_token():
     api_user()
     token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     revoke_token(token)
-    db.session.commit()
     return "", 204
 
 

@@ -9,6 +9,7 @@ from accounts.models import User
 from accounts.services import create_user
 from core.errors import DomainError
 from core.extensions import db
+from core.uow import unit_of_work
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 
@@ -25,11 +26,10 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 def create(email, password, role, provider_id, client_id, name, provider_role):
     """Create a user."""
     try:
-        user = create_user(email, password, role, name=name, provider_id=provider_id,
-                           client_id=client_id, provider_role=provider_role)
-        db.session.commit()
+        with unit_of_work():
+            user = create_user(email, password, role, name=name, provider_id=provider_id,
+                               client_id=client_id, provider_role=provider_role)
     except DomainError as exc:
-        db.session.rollback()
         details = "; ".join(f"{k}: {' '.join(v)}" for k, v in (exc.fields or {}).items())
         raise click.ClickException(f"{exc.message} {details}".strip()) from None
     click.echo(f"created user {user.id} {user.email} ({user.role})")

@@ -3,9 +3,12 @@ An API request never authenticates through the session cookie (it has no CSRF)."
 
 from __future__ import annotations
 
-from flask import redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 
+from accounts.models import User
+from accounts.services import user_for_token
+from core.api import Unauthorized
 from core.extensions import db, login_manager
 
 
@@ -23,8 +26,6 @@ def init_login(app) -> None:
     def load_user(user_id: str):
         if _is_api():
             return None
-        from accounts.models import User
-
         try:
             uid, version = (int(p) for p in user_id.split(":", 1))
         except ValueError:
@@ -41,17 +42,11 @@ def init_login(app) -> None:
         header = req.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             return None
-        from accounts.services import user_for_token
-
         return user_for_token(header[7:].strip())
 
     @login_manager.unauthorized_handler
     def unauthorized():
         if _is_api():
-            from core.api import Unauthorized
-
             raise Unauthorized("A valid bearer token is required (POST /api/v1/tokens).")
-        from flask import flash
-
         flash(login_manager.login_message, "info")
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))

@@ -1,6 +1,12 @@
 """Accounts: creating users, logging in with throttling, API tokens.
 
-Services flush, never commit: the view, API route or CLI command commits.
+Services flush, never commit: the request's, job's or CLI command's unit of work
+commits. The one exception is a failed login, written in its own short transaction
+so that it counts towards throttling although the request that saw it is refused.
+
+Accounts imports only ``core``: a new user's link to an organisation or a client
+record is checked through the foreign key of ``users`` (the row it points at must
+exist), not by importing the providers' or clients' models.
 """
 
 from __future__ import annotations
@@ -46,9 +52,6 @@ def create_user(email: str, password: str, role: str, name: str = "", provider_i
     """Create a login. Admin and CLI only. Raises ValidationFailed for a bad e-mail,
     short password, unknown role or a missing/unknown organisation or client link, and
     ConflictError when the e-mail is taken."""
-    from clients.models import Client
-    from providers.models import Provider
-
     errors: dict[str, list[str]] = {}
     try:
         email = normalise_email(email)
@@ -61,14 +64,14 @@ def create_user(email: str, password: str, role: str, name: str = "", provider_i
     if role == Role.PROVIDER:
         if provider_id is None:
             errors["provider"] = ["A provider member needs --provider (the organisation id)."]
-        elif db.session.get(Provider, provider_id) is None:
+        elif not _linked_row_exists(User.provider_id, provider_id):
             errors["provider"] = [f"No provider organisation with id {provider_id}."]
     elif provider_id is not None:
         errors["provider"] = ["Only provider users belong to an organisation."]
     if client_id is not None:
         if role != Role.CLIENT:
             errors["client"] = ["Only client users are linked to a client record."]
-        elif db.session.get(Client, client_id) is None:
+        elif not _linked_row_exists(User.client_id, client_id):
             errors["client"] = [f"No client with id {client_id}."]
     if errors:
         raise ValidationFailed("The user could not be created.", fields=errors)
@@ -82,6 +85,14 @@ def create_user(email: str, password: str, role: str, name: str = "", provider_i
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def _linked_row_exists(column, row_id: int) -> bool:
+    """Whether the row a foreign key column of ``users`` would point at exists (the
+    target table is read from the key, so no domain model is imported)."""
+    (key,) = column.property.columns[0].foreign_keys
+    target = key.column
+    return db.session.scalar(sa.select(target).where(target == row_id)) is not None
 
 
 def _window_start():
@@ -105,8 +116,9 @@ def check_throttle(email: str, address: str) -> None:
 
 def authenticate(email: str, password: str, address: str) -> User:
     """Check a login. Raises RateLimited when throttled and LoginError when the e-mail
-    or password is wrong (the failure is recorded in the session: the caller commits
-    it even though the login failed)."""
+    or password is wrong (the failure is written at once in its own transaction: it
+    counts towards throttling even though the caller's request is refused and rolled
+    back)."""
     email = (email or "").strip().lower()[:254]
     address = (address or "unknown")[:64]
     check_throttle(email, address)
@@ -115,11 +127,17 @@ def authenticate(email: str, password: str, address: str) -> User:
     stored = user.password_hash if user else _DUMMY_HASH
     ok = check_password_hash(stored, password or "")
     if not ok or user is None or not user.active:
-        db.session.add(LoginFailure(email=email, address=address))
-        db.session.flush()
+        _record_failure(email, address)
         raise LoginError("Wrong e-mail address or password.")
     user.last_login_at = utcnow()
     return user
+
+
+def _record_failure(email: str, address: str) -> None:
+    """A failed login, committed in a transaction of its own (not the request's unit
+    of work, which a refused login rolls back)."""
+    with db.engine.begin() as connection:
+        connection.execute(sa.insert(LoginFailure).values(email=email, address=address, at=utcnow()))
 
 
 _DUMMY_HASH = generate_password_hash("not-a-real-password-xx", method=PASSWORD_METHOD)
@@ -155,6 +173,10 @@ def revoke_token(token: str) -> bool:
         return False
     row.revoked_at = utcnow()
     return True
+
+
+def set_language(user: User, language: str) -> None:
+    user.language = language
 
 
 def set_password(user: User, password: str) -> None:

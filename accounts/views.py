@@ -11,9 +11,9 @@ from werkzeug.security import check_password_hash
 
 from accounts import bp
 from accounts.forms import LanguageForm, LoginForm, PasswordForm
-from accounts.services import LoginError, authenticate, set_password
-from core.errors import RateLimited, ValidationFailed
-from core.extensions import db
+from accounts.services import LoginError, authenticate, set_language, set_password
+from core.actions import form_action
+from core.errors import DomainError, RateLimited, ValidationFailed
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -25,35 +25,38 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _log_in(form):
+    """One login attempt; a refusal is a DomainError with the page's status and message
+    (the service has already recorded a failure for throttling)."""
+    try:
+        user = authenticate(form.email.data, form.password.data, request.remote_addr)
+    except RateLimited:
+        raise RateLimited(_("Too many failed attempts. For your safety, login is paused for %(minutes)s minutes. "
+                            "You can also ask your administrator to reset your password.",
+                            minutes=current_app.config["LOGIN_WINDOW_MINUTES"])) from None
+    except LoginError:
+        raise DomainError(_("Wrong e-mail address or password."), code="invalid_credentials", status=401) from None
+    session.clear()
+    login_user(user)
+    session.permanent = True
+    if user.language in ("fi", "sv", "en"):
+        session["lang"] = user.language
+    return user
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.dashboard"))
     form = LoginForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            user = authenticate(form.email.data, form.password.data, request.remote_addr)
-        except RateLimited:
-            flash(_("Too many failed attempts. For your safety, login is paused for %(minutes)s minutes. "
-                    "You can also ask your administrator to reset your password.",
-                    minutes=current_app.config["LOGIN_WINDOW_MINUTES"]), "error")
-            status = 429
-        except LoginError:
-            db.session.commit()  # keep the failure: it counts towards throttling
-            flash(_("Wrong e-mail address or password."), "error")
-            status = 401
-        else:
-            db.session.commit()
-            session.clear()
-            login_user(user)
-            session.permanent = True
-            if user.language in ("fi", "sv", "en"):
-                session["lang"] = user.language
-            return redirect(_safe_next(request.args.get("next")) or url_for("core.dashboard"))
-    elif request.method == "POST":
-        status = 422
-    return render_template("accounts/login.html", form=form), status
+
+    def page(status: int):
+        return render_template("accounts/login.html", form=form), status
+
+    if request.method == "POST":
+        return form_action(form, lambda: _log_in(form), render=page,
+                           next_url=lambda user: _safe_next(request.args.get("next")) or url_for("core.dashboard"))
+    return page(200)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -64,29 +67,39 @@ def logout():
     return redirect(url_for("accounts.login"))
 
 
+def _change_password(form) -> None:
+    user = current_user._get_current_object()
+    if not check_password_hash(user.password_hash, form.current.data):
+        raise ValidationFailed(_("The current password is wrong."),
+                               fields={"current": [_("The current password is wrong.")]})
+    try:
+        set_password(user, form.new.data)
+    except ValidationFailed as exc:
+        raise ValidationFailed(exc.message, fields={"new": [exc.message]}) from None
+    login_user(user)  # the session carries the new version
+
+
+def _change_language(form) -> None:
+    set_language(current_user._get_current_object(), form.language.data)
+    session["lang"] = form.language.data
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
     language_form = LanguageForm(prefix="lang", language=current_user.language)
     password_form = PasswordForm(prefix="pw")
-    if request.method == "POST" and request.form.get("form") == "language" and language_form.validate_on_submit():
-        current_user.language = language_form.language.data
-        db.session.commit()
-        session["lang"] = current_user.language
-        flash(_("Language saved."), "success")
-        return redirect(url_for("accounts.account"))
-    if request.method == "POST" and request.form.get("form") == "password" and password_form.validate_on_submit():
-        if not check_password_hash(current_user.password_hash, password_form.current.data):
-            password_form.current.errors.append(_("The current password is wrong."))
-        else:
-            try:
-                set_password(current_user, password_form.new.data)
-            except ValidationFailed as exc:
-                password_form.new.errors.append(exc.message)
-            else:
-                db.session.commit()
-                login_user(current_user._get_current_object())  # the session carries the new version
-                flash(_("Password changed. Your other sessions have been logged out."), "success")
-                return redirect(url_for("accounts.account"))
-    status = 422 if request.method == "POST" else 200
-    return render_template("accounts/account.html", language_form=language_form, password_form=password_form), status
+
+    def page(status: int):
+        return render_template("accounts/account.html", language_form=language_form,
+                               password_form=password_form), status
+
+    chosen = request.form.get("form") if request.method == "POST" else None
+    if chosen == "language":
+        return form_action(language_form, lambda: _change_language(language_form), success=_("Language saved."),
+                           next_url=url_for("accounts.account"), render=page)
+    if chosen == "password":
+        return form_action(password_form, lambda: _change_password(password_form),
+                           success=_("Password changed. Your other sessions have been logged out."),
+                           next_url=url_for("accounts.account"), render=page)
+    return page(422 if request.method == "POST" else 200)

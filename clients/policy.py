@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from flask_babel import gettext
 
 from accounts.models import Role
-from accounts.permissions import can_act_for_client
+from clients.scopes import can_act_for_client
 from clients.models import Client
 from core.access import Purpose
 from core.errors import NotFoundError, PermissionDenied

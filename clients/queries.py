@@ -16,7 +16,8 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from accounts.models import Role, User
-from accounts.permissions import represented_client_ids, scope_orders
+from clients.scopes import represented_client_ids
+from orders.scopes import scope_orders
 from clients.models import (
     Client, ClientEvent, ClientRepresentative, FollowUp, GuidanceContact, Message, NetworkMember,
 )

@@ -8,7 +8,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from accounts.models import Role, User
-from accounts.permissions import scope_clients
+from clients.scopes import scope_clients
 from accounts.services import normalise_email
 from clients import jobs, policy
 from clients.base import LANGUAGES, _, live_client, record_event, staff_client

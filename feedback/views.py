@@ -18,7 +18,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from accounts.models import Role
-from accounts.permissions import role_required, scope_orders, scope_provider_owned
+from accounts.permissions import role_required, scope_provider_owned
+from orders.scopes import scope_orders
 from clients.models import Client
 from core.access import Purpose, record_access
 from core.actions import form_action

@@ -14,7 +14,7 @@ import redis
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from accounts.permissions import represented_client_ids
+from clients.scopes import represented_client_ids
 from accounts.services import normalise_email
 from catalogue.money import CURRENCY
 from catalogue.services import POSTAL_RE

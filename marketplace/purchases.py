@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
-from accounts.permissions import scope_shop_orders
+from marketplace.scopes import scope_shop_orders
 from core.access import Purpose, record_access
 from core.errors import NotFoundError
 from core.extensions import db

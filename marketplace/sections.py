@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from accounts.permissions import scope_shop_orders
+from marketplace.scopes import scope_shop_orders
 from core.extensions import db
 from marketplace.models import ShopOrder, ShopOrderStatus
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import jsonify, request
 
 from accounts.models import Role
-from accounts.permissions import scope_orders
+from orders.scopes import scope_orders
 from core import openapi
 from core.access import record_access, record_access_many
 from core.api import Validator, api_bp, api_user, json_body, page_params, page_response, roles

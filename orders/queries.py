@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask_babel import get_locale
 from sqlalchemy.orm import joinedload, selectinload
 
-from accounts.permissions import scope_orders
+from orders.scopes import scope_orders
 from clients.models import Client
 from core.extensions import db
 from catalogue.services import list_service_types

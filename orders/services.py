@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from accounts.permissions import scope_orders
+from orders.scopes import scope_orders
 from clients.models import Client, FollowUp, FollowUpKind
 from core.access import Purpose, record_access
 from core.db import assign_number, pending_number, utcnow

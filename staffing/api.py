@@ -3,7 +3,8 @@
 (staff; agencies it was sent to), ``POST /staffing-requests/{id}/offers``
 (agencies it was sent to) and ``POST .../offers/{offer_id}/select`` (staff); beyond
 the contract: the list, withdrawing an offer, reporting hours, re-opening and
-cancelling. The same services as the web pages."""
+cancelling. The same services as the web pages and the serializers of
+``staffing.serializers``; the request's unit of work commits."""
 
 from __future__ import annotations
 
@@ -11,43 +12,13 @@ from flask import jsonify, request
 
 from accounts.models import Role
 from core import openapi
-from core.api import Validator, api_bp, api_user, iso, json_body, page_params, page_response, roles
-from core.extensions import db
-from core.urls import absolute_url
+from core.api import Validator, api_bp, api_user, json_body, page_params, page_response, roles
 from staffing import services as svc
-from staffing.models import Qualification, StaffingOffer, StaffingRequest, StaffingStatus
+from staffing.models import Qualification, StaffingStatus
+from staffing.serializers import offer_json, request_json
 
 QUALIFICATIONS = [str(q) for q in Qualification]
 STATUSES = [str(s) for s in StaffingStatus]
-
-
-# --------------------------------------------------------------------------- JSON shapes
-
-def offer_json(o: StaffingOffer) -> dict:
-    return {"id": o.id, "request_id": o.request_id, "provider": {"id": o.provider_id, "name": o.provider.name},
-            "headcount": o.headcount, "hourly_rate_cents": o.hourly_rate_cents, "currency": "EUR",
-            "candidates": svc.candidate_rows(o), "note": o.note, "status": o.status,
-            "created_at": iso(o.created_at), "selected_at": iso(o.selected_at), "withdrawn_at": iso(o.withdrawn_at),
-            "minutes_worked": o.minutes_worked, "hours_reported_at": iso(o.hours_reported_at)}
-
-
-def request_json(req: StaffingRequest, user, with_offers: bool = True, covered: int | None = None) -> dict:
-    """A request; in lists (``with_offers`` False, ``covered`` known) without the
-    per-request queries."""
-    body = {"id": req.id, "number": req.number, "status": req.status, "unit": req.unit,
-            "qualification": req.qualification, "postal_code": req.postal_code, "headcount": req.headcount,
-            "covered": svc.covered_headcount(req.id) if covered is None else covered,
-            "respond_by": iso(req.respond_by), "note": req.note,
-            "shifts": [{"start": iso(s.start_at), "end": iso(s.end_at)} for s in req.shifts],
-            "created_at": iso(req.created_at), "closed_at": iso(req.closed_at), "filled_at": iso(req.filled_at),
-            "cancelled_at": iso(req.cancelled_at), "url": absolute_url("staffing.detail", request_id=req.id)}
-    if user.role == Role.STAFF:
-        body["created_by_id"] = req.created_by_id
-    if with_offers:
-        if user.role == Role.STAFF:
-            body["recipients"] = svc.recipient_count(req.id)
-        body["offers"] = [offer_json(r.offer) for r in svc.rank_offers(req, svc.offers_for(user, req))]
-    return body
 
 
 # --------------------------------------------------------------------------- OpenAPI
@@ -155,7 +126,6 @@ def staffing_set_coverage():
     postal_codes = v.string_list("postal_codes", required=True, max_items=svc.MAX_POSTAL_CODES, item_max_len=5)
     v.done()
     svc.set_coverage(user, qualifications, postal_codes)
-    db.session.commit()
     qualifications, postal_codes = svc.coverage_of(user.provider_id)
     return jsonify({"qualifications": qualifications, "postal_codes": postal_codes}), 201
 
@@ -184,7 +154,6 @@ def staffing_create_request():
     v.done()
     req = svc.create_request(user, unit=unit, qualification=qualification, postal_code=postal_code, shifts=shifts,
                              headcount=headcount, respond_by=respond_by, note=note)
-    db.session.commit()
     return jsonify(request_json(req, user)), 201
 
 
@@ -246,8 +215,7 @@ def staffing_create_offer(request_id: int):
     v.done()
     offer = svc.submit_offer(user, request_id, headcount=headcount, hourly_rate_cents=rate, candidates=candidates,
                              note=note)
-    db.session.commit()
-    return jsonify(offer_json(offer)), 201
+    return jsonify(offer_json(offer, user)), 201
 
 
 @api_bp.post("/staffing-requests/<int:request_id>/offers/<int:offer_id>/select")
@@ -255,16 +223,15 @@ def staffing_create_offer(request_id: int):
 def staffing_select_offer(request_id: int, offer_id: int):
     user = api_user()
     result = svc.select_offer(user, request_id, offer_id)
-    db.session.commit()
     return jsonify(request_json(result.request, user))
 
 
 @api_bp.post("/staffing-requests/<int:request_id>/offers/<int:offer_id>/withdraw")
 @roles(Role.PROVIDER)
 def staffing_withdraw_offer(request_id: int, offer_id: int):
-    offer = svc.withdraw_offer(api_user(), request_id, offer_id)
-    db.session.commit()
-    return jsonify(offer_json(offer))
+    user = api_user()
+    offer = svc.withdraw_offer(user, request_id, offer_id)
+    return jsonify(offer_json(offer, user))
 
 
 @api_bp.post("/staffing-requests/<int:request_id>/offers/<int:offer_id>/hours")
@@ -276,8 +243,7 @@ def staffing_report_hours(request_id: int, offer_id: int):
     minutes = v.integer("minutes_worked", required=True, minimum=0)
     v.done()
     offer = svc.report_hours(user, request_id, offer_id, minutes)
-    db.session.commit()
-    return jsonify(offer_json(offer))
+    return jsonify(offer_json(offer, user))
 
 
 @api_bp.post("/staffing-requests/<int:request_id>/reopen")
@@ -289,7 +255,6 @@ def staffing_reopen_request(request_id: int):
     respond_by = v.datetime("respond_by", required=True)
     v.done()
     req = svc.reopen_request(user, request_id, respond_by)
-    db.session.commit()
     return jsonify(request_json(req, user))
 
 
@@ -298,5 +263,4 @@ def staffing_reopen_request(request_id: int):
 def staffing_cancel_request(request_id: int):
     user = api_user()
     req = svc.cancel_request(user, request_id)
-    db.session.commit()
     return jsonify(request_json(req, user))

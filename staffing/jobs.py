@@ -23,6 +23,7 @@ from core.extensions import db
 from core.jobs import enqueue
 from core.mail import queue_email
 from core.models import OutgoingEmail
+from core.templating import fmt_dt
 from core.urls import absolute_url
 from providers.models import Provider
 from staffing import services
@@ -263,8 +264,6 @@ _SUBJECTS = {
 
 
 def _fmt(value) -> str:
-    from core.templating import fmt_dt
-
     return fmt_dt(value)
 
 

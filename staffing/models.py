@@ -157,3 +157,27 @@ class StaffingOffer(db.Model):
         sa.CheckConstraint("headcount > 0", name="headcount_positive"),
         sa.CheckConstraint("hourly_rate_cents > 0", name="rate_positive"),
     )
+
+
+class StaffingEvent(db.Model):
+    """One step of a staffing request's timeline: a move of the request or of one of
+    its offers (``offer_id`` set), with who made it (``actor_id`` None: the system,
+    e.g. the round closing at its answer time) and a note code."""
+
+    __tablename__ = "staffing_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(sa.ForeignKey("staffing_requests.id", ondelete="CASCADE"),
+                                            nullable=False)
+    offer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staffing_offers.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(sa.String(30), nullable=False)
+    from_status: Mapped[str | None] = mapped_column(sa.String(20))
+    to_status: Mapped[str | None] = mapped_column(sa.String(20))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+    actor = relationship("User")
+    offer = relationship("StaffingOffer")
+
+    __table_args__ = (sa.Index("ix_staffing_events_request_at", "request_id", "at"),)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from accounts.permissions import scope_staffing_requests
+from staffing.policy import scope_staffing_requests
 from core.extensions import db
 from providers.models import Provider, ProviderKind
 from staffing.models import StaffingRequest, StaffingStatus

@@ -3,11 +3,13 @@ the agencies' offers, the staff's selection, the round's closing and the hours
 worked.
 
 The only code that changes staffing state. Functions take plain values and the acting
-user, flush and never commit (the view, the API route or the job commits), and raise
-``core.errors`` domain errors with a clear message and an API error ``code``.
-Notifications go out through jobs recorded in the same transaction (the outbox).
-State changes are single conditional UPDATEs over the transition tables in
-``staffing.models``, so two people acting at once cannot both win.
+user, flush and never commit (the request's, the job's or the command's unit of work
+commits), and raise ``core.errors`` domain errors with a clear message and an API
+error ``code``. Notifications go out through jobs recorded in the same transaction
+(the outbox). State changes go through the state machines of ``staffing.states``
+(guarded conditional UPDATEs, so two people acting at once cannot both win, each
+move written as a ``StaffingEvent`` with its actor); who may act is
+``staffing.policy``.
 """
 
 from __future__ import annotations
@@ -15,25 +17,26 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm.util import identity_key
 
-from accounts.models import Role
-from accounts.permissions import scope_staffing_requests
 from core.api import POSTAL_CODE_RE
 from core.db import assign_number, pending_number, utcnow
-from core.errors import ConflictError, NotFoundError, PermissionDenied, ValidationFailed
+from core.errors import ConflictError, NotFoundError, ValidationFailed
 from core.extensions import db
 from core.jobs import enqueue
 from providers.models import Provider, ProviderKind, ProviderStatus
 from staffing.models import (
-    OFFER_TRANSITIONS, STAFFING_TRANSITIONS, OfferAction, Qualification, StaffingAction, StaffingCoverage,
-    StaffingOffer, StaffingOfferStatus, StaffingRecipient, StaffingRequest, StaffingShift, StaffingStatus,
+    OfferAction, Qualification, StaffingAction, StaffingCoverage, StaffingEvent, StaffingOffer, StaffingOfferStatus,
+    StaffingRecipient, StaffingRequest, StaffingShift, StaffingStatus,
 )
+from staffing.policy import agency_of  # noqa: F401  (used by the views, the API and the jobs)
+from staffing.policy import require_approved_agency, require_staff, scope_staffing_requests, sees_all_offers
+from staffing.states import OFFER_MACHINE, REQUEST_MACHINE, request_refusal
 
 QUALIFICATION_LABELS = {
     Qualification.PRACTICAL_NURSE: _l("Practical nurse"),
@@ -83,27 +86,10 @@ def offer_status_label(value: str) -> str:
 
 
 # --------------------------------------------------------------------------- guards
-
-def _require_staff(user) -> None:
-    if user is None or user.role != Role.STAFF:
-        raise PermissionDenied(_("Only guidance staff can do this."), code="staff_only")
-
-
-def agency_of(user) -> Provider:
-    """The agency organisation of a provider member; PermissionDenied for anyone
-    else (other roles, members of organisations that are not agencies)."""
-    provider = db.session.get(Provider, user.provider_id) if user is not None and user.role == Role.PROVIDER else None
-    if provider is None or provider.kind != ProviderKind.AGENCY:
-        raise PermissionDenied(_("Only staffing agencies can do this."), code="not_agency")
-    return provider
-
-
-def _require_approved_agency(user) -> Provider:
-    agency = agency_of(user)
-    if agency.status != ProviderStatus.APPROVED:
-        raise PermissionDenied(_("Your organisation is not approved at the moment, so it cannot answer requests."),
-                               code="agency_not_approved")
-    return agency
+# The rules are in ``staffing.policy``; ``agency_of`` stays importable from here
+# for the views, the API and the jobs.
+_require_staff = require_staff
+_require_approved_agency = require_approved_agency
 
 
 def visible_request(user, request_id: int, for_update: bool = False) -> StaffingRequest:
@@ -120,55 +106,24 @@ def visible_request(user, request_id: int, for_update: bool = False) -> Staffing
 
 # --------------------------------------------------------------------------- transitions
 
-def _sources(table: dict, action) -> tuple[list, object]:
-    sources = [state for (state, a) in table if a == action]
-    targets = {table[(state, action)] for state in sources}
-    assert len(targets) == 1, f"{action} must lead to one state"
-    return sources, targets.pop()
+def transition_request(request_id: int, action: StaffingAction, extra=None, *, actor=None,
+                       note: str | None = None, **values) -> bool:
+    """Apply ``action`` to a request known by id through the state machine (one
+    guarded UPDATE, an event row); True when this call moved the request (its
+    current state allowed the action and ``extra`` held), False otherwise."""
+    conditions = [StaffingRequest.id == request_id] + ([extra] if extra is not None else [])
+    return bool(REQUEST_MACHINE.apply_where(action, *conditions, actor=actor, note=note, values=values))
 
 
-def transition_request(request_id: int, action: StaffingAction, extra=None, **values) -> bool:
-    """Apply ``action`` with one conditional UPDATE; True when this call moved the
-    request (its current state allowed the action), False otherwise."""
-    sources, target = _sources(STAFFING_TRANSITIONS, action)
-    stmt = (sa.update(StaffingRequest)
-            .where(StaffingRequest.id == request_id, StaffingRequest.status.in_([str(s) for s in sources]))
-            .values(status=str(target), **values)
-            .execution_options(synchronize_session=False))
-    if extra is not None:
-        stmt = stmt.where(extra)
-    won = db.session.execute(stmt).rowcount == 1
-    _expire(StaffingRequest, request_id)
-    return won
-
-
-def transition_offer(offer_id: int, action: OfferAction, **values) -> bool:
-    sources, target = _sources(OFFER_TRANSITIONS, action)
-    stmt = (sa.update(StaffingOffer)
-            .where(StaffingOffer.id == offer_id, StaffingOffer.status.in_([str(s) for s in sources]))
-            .values(status=str(target), **values)
-            .execution_options(synchronize_session=False))
-    won = db.session.execute(stmt).rowcount == 1
-    _expire(StaffingOffer, offer_id)
-    return won
-
-
-def _expire(model, pk) -> None:
-    obj = db.session.identity_map.get(identity_key(model, pk))
-    if obj is not None:
-        db.session.expire(obj)
-
-
-_STATE_TEXT = {
-    StaffingStatus.OPEN: _l("The request is still open for offers."),
-    StaffingStatus.CLOSED: _l("The answer time of the request has passed."),
-    StaffingStatus.FILLED: _l("The request has already been filled."),
-    StaffingStatus.CANCELLED: _l("The request has been cancelled."),
-}
+def transition_offer(offer_id: int, action: OfferAction, *, actor=None, note: str | None = None, **values) -> bool:
+    return bool(OFFER_MACHINE.apply_where(action, StaffingOffer.id == offer_id, actor=actor, note=note,
+                                          values=values))
 
 
 def _refuse(req: StaffingRequest, code: str) -> ConflictError:
-    return ConflictError(str(_STATE_TEXT.get(req.status, req.status)), code=code)
+    refusal = request_refusal(req.status, "")
+    refusal.code = code
+    return refusal
 
 
 # --------------------------------------------------------------------------- coverage
@@ -307,9 +262,7 @@ def reopen_request(user, request_id: int, respond_by: datetime) -> StaffingReque
         errors.append(_("The agencies must answer before the first shift starts."))
     if errors:
         raise ValidationFailed(_("The request could not be re-opened."), fields={"respond_by": errors})
-    if not transition_request(req.id, StaffingAction.REOPEN, respond_by=respond_by, closed_at=None):
-        raise _refuse(req, "not_closed")
-    db.session.refresh(req)
+    REQUEST_MACHINE.apply(req, StaffingAction.REOPEN, user, values={"respond_by": respond_by, "closed_at": None})
     _start_round(req)
     # Only agencies that had the request before: those found now get the request itself.
     enqueue("staffing.jobs.send_reopen_notices", req.id, round_key(req), now.isoformat())
@@ -322,11 +275,8 @@ def cancel_request(user, request_id: int) -> StaffingRequest:
     (``already_cancelled``) when it already was."""
     _require_staff(user)
     req = visible_request(user, request_id, for_update=True)
-    now = utcnow()
-    if not transition_request(req.id, StaffingAction.CANCEL, cancelled_at=now):
-        raise _refuse(req, "already_cancelled")
-    _reject_waiting_offers(req.id)
-    db.session.refresh(req)
+    REQUEST_MACHINE.apply(req, StaffingAction.CANCEL, user)
+    _reject_waiting_offers(req.id, user, "request_cancelled")
     enqueue("staffing.jobs.send_cancellation_notices", req.id)
     return req
 
@@ -336,7 +286,7 @@ def close_round(request_id: int, now: datetime | None = None) -> bool:
     only for the one call that closed it, so only that call notifies the staff."""
     now = now or utcnow()
     return transition_request(request_id, StaffingAction.CLOSE, extra=StaffingRequest.respond_by <= now,
-                              closed_at=now)
+                              note="answer_time_passed", closed_at=now)
 
 
 def round_key(req: StaffingRequest) -> str:
@@ -434,10 +384,7 @@ def withdraw_offer(user, request_id: int, offer_id: int) -> StaffingOffer:
     another organisation's offer; ConflictError ``not_withdrawable`` once selected,
     not selected or already withdrawn."""
     offer = _own_offer(user, request_id, offer_id)
-    if not transition_offer(offer.id, OfferAction.WITHDRAW, withdrawn_at=utcnow()):
-        raise ConflictError(_("Only an offer that is still waiting for the decision can be withdrawn."),
-                            code="not_withdrawable")
-    db.session.refresh(offer)
+    OFFER_MACHINE.apply(offer, OfferAction.WITHDRAW, user, params={"request_id": offer.request_id})
     return offer
 
 
@@ -457,39 +404,29 @@ def select_offer(user, request_id: int, offer_id: int) -> Selection:
     already decided)."""
     _require_staff(user)
     req = visible_request(user, request_id, for_update=True)
-    if req.status not in (StaffingStatus.OPEN, StaffingStatus.CLOSED):
-        raise _refuse(req, "not_selectable")
+    if not REQUEST_MACHINE.can(req.status, StaffingAction.FILL):
+        raise request_refusal(req.status, StaffingAction.FILL)
     offer = db.session.scalar(sa.select(StaffingOffer).where(StaffingOffer.id == offer_id,
                                                               StaffingOffer.request_id == req.id))
     if offer is None:
         raise NotFoundError(_("Offer not found."))
-    now = utcnow()
-    if not transition_offer(offer.id, OfferAction.SELECT, selected_at=now):
-        db.session.refresh(offer)
-        if offer.status == StaffingOfferStatus.WITHDRAWN:
-            raise ConflictError(_("The agency has withdrawn this offer."), code="offer_not_available")
-        raise ConflictError(_("This offer has already been decided."), code="offer_not_available")
+    OFFER_MACHINE.apply(offer, OfferAction.SELECT, user, params={"request_id": req.id})
     covered = covered_headcount(req.id)
     filled = False
     if covered >= req.headcount:
-        filled = transition_request(req.id, StaffingAction.FILL, filled_at=now)
+        filled = transition_request(req.id, StaffingAction.FILL, actor=user, note="headcount_covered")
         if filled:
-            _reject_waiting_offers(req.id)
+            _reject_waiting_offers(req.id, user, "request_filled")
     db.session.refresh(req)
-    db.session.refresh(offer)
     enqueue("staffing.jobs.send_selection_notices", req.id)
     return Selection(request=req, offer=offer, covered=covered, filled=filled)
 
 
-def _reject_waiting_offers(request_id: int) -> None:
-    sources, target = _sources(OFFER_TRANSITIONS, OfferAction.REJECT)
-    db.session.execute(sa.update(StaffingOffer)
-                       .where(StaffingOffer.request_id == request_id,
-                              StaffingOffer.status.in_([str(s) for s in sources]))
-                       .values(status=str(target)).execution_options(synchronize_session=False))
-    for obj in list(db.session.identity_map.values()):
-        if isinstance(obj, StaffingOffer) and obj.request_id == request_id:
-            db.session.expire(obj)
+def _reject_waiting_offers(request_id: int, actor, note: str) -> list[int]:
+    """The offers still waiting become ``not_selected`` (one guarded UPDATE: an offer
+    withdrawn meanwhile stays withdrawn), each with its event."""
+    return OFFER_MACHINE.apply_where(OfferAction.REJECT, StaffingOffer.request_id == request_id, actor=actor,
+                                     note=note, params={"request_id": request_id})
 
 
 def covered_headcount(request_id: int) -> int:
@@ -599,9 +536,18 @@ def offers_for(user, req: StaffingRequest) -> list[StaffingOffer]:
     """Staff see every offer; an agency only its own."""
     stmt = sa.select(StaffingOffer).where(StaffingOffer.request_id == req.id).options(
         sa.orm.joinedload(StaffingOffer.provider)).order_by(StaffingOffer.id)
-    if user.role != Role.STAFF:
+    if not sees_all_offers(user):
         stmt = stmt.where(StaffingOffer.provider_id == user.provider_id)
     return list(db.session.scalars(stmt))
+
+
+def request_events(request_id: int) -> list[StaffingEvent]:
+    """The request's timeline, oldest first (staff's page)."""
+    return list(db.session.scalars(
+        sa.select(StaffingEvent).where(StaffingEvent.request_id == request_id)
+        .options(sa.orm.joinedload(StaffingEvent.actor),
+                 sa.orm.joinedload(StaffingEvent.offer).joinedload(StaffingOffer.provider))
+        .order_by(StaffingEvent.at, StaffingEvent.id)))
 
 
 def matching_agencies(req: StaffingRequest):
@@ -640,7 +586,7 @@ def list_requests(user, status: str | None = None, limit: int = 50, cursor: int 
              .correlate(StaffingRequest).scalar_subquery())
     offers = sa.select(sa.func.count(StaffingOffer.id)).where(StaffingOffer.request_id == StaffingRequest.id,
                                                               StaffingOffer.status != StaffingOfferStatus.WITHDRAWN)
-    if user.role != Role.STAFF:
+    if not sees_all_offers(user):
         offers = offers.where(StaffingOffer.provider_id == user.provider_id)
     covered = (sa.select(sa.func.coalesce(sa.func.sum(StaffingOffer.headcount), 0))
                .where(StaffingOffer.request_id == StaffingRequest.id,
@@ -688,8 +634,6 @@ def hours_summary(period_from: date, period_to: date) -> list[dict]:
     whose last shift ended in the period (Finnish dates), the people, the hours
     reported and their cost in cents (hours x hourly rate). Offers whose hours are not
     reported yet count in ``offers`` but not in the hours."""
-    from zoneinfo import ZoneInfo
-
     tz = ZoneInfo("Europe/Helsinki")
     start = datetime.combine(period_from, time.min, tz).astimezone(timezone.utc)
     end = datetime.combine(period_to + timedelta(days=1), time.min, tz).astimezone(timezone.utc)

@@ -2,23 +2,23 @@
 offers sorted by price and fit, select, re-open, cancel) and the agencies' inbox
 (coverage, offers, withdrawal, hours worked).
 
-Each route: look up (404 if not visible) → permission → validate the form → one
-service call → commit → flash + redirect; a refused request re-renders the form with
-the service's messages and a 4xx status, with nothing written."""
+Each POST goes through ``core.actions.form_action``: validate the form, one service
+call, flash + redirect; a refused form is shown again with the service's messages
+and a 4xx status, and a refused button is flashed on the request's page. The
+request's unit of work commits (``core.uow``); no view commits or rolls back."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from accounts.models import Role
 from accounts.permissions import role_required
-from core.db import utcnow
-from core.errors import ConflictError, DomainError, ValidationFailed
-from core.extensions import db
+from core.actions import form_action
+from core.errors import DomainError
 from staffing import bp
+from staffing import policy
 from staffing import services as svc
 from staffing.forms import CoverageForm, HoursForm, OfferForm, ReopenForm, RequestForm, local_to_utc
 from staffing.models import StaffingOfferStatus, StaffingStatus
@@ -31,27 +31,8 @@ def _user():
     return current_user._get_current_object()
 
 
-def _place_errors(form, exc: DomainError, aliases: dict | None = None) -> list[str]:
-    """Put a service's per-field errors on the form's fields; returns the rest."""
-    rest = []
-    for name, messages in (exc.fields or {}).items():
-        name = (aliases or {}).get(name, name)
-        if name in form and name != "shifts":
-            form[name].errors = list(form[name].errors) + [str(m) for m in messages]
-        else:
-            rest.extend(str(m) for m in messages)
-    form._errors = None  # WTForms caches form.errors
-    if not exc.fields:
-        rest.append(exc.message)
-    return rest
-
-
-def _context(user, req) -> dict:
-    """What both detail pages show: the offers the user may see, sorted by price and
-    fit, the people covered and whether the hours are due."""
-    return {"req": req, "ranked": svc.rank_offers(req, svc.offers_for(user, req)),
-            "covered": svc.covered_headcount(req.id), "hours_due": svc.hours_due(req),
-            "scheduled_minutes": svc.scheduled_minutes(req), "action_form": FlaskForm()}
+def _detail_url(request_id: int) -> str:
+    return url_for("staffing.detail", request_id=request_id)
 
 
 def _agency_or_403():
@@ -59,6 +40,56 @@ def _agency_or_403():
         return svc.agency_of(_user())
     except DomainError:
         abort(403)
+
+
+def _context(user, req) -> dict:
+    """What both detail pages show: the offers the user may see, sorted by price and
+    fit, the people covered, whether the hours are due and what the user may do."""
+    offers = svc.offers_for(user, req)
+    ranked = svc.rank_offers(req, offers)
+    return {"req": req, "ranked": ranked, "covered": svc.covered_headcount(req.id), "hours_due": svc.hours_due(req),
+            "scheduled_minutes": svc.scheduled_minutes(req), "actions": policy.request_actions(user, req, offers),
+            "offer_actions": {r.offer.id: policy.offer_actions(user, req, r.offer) for r in ranked}}
+
+
+def _page(request_id: int, status: int = 200, **forms):
+    """The request's page for the current user (staff or agency), with the forms
+    given (a refused form shown again) and the status."""
+    user = _user()
+    req = svc.visible_request(user, request_id)
+    context = _context(user, req)
+    if user.role == Role.STAFF:
+        return render_template("staffing/detail_staff.html", reopen_form=forms.get("reopen_form")
+                               or ReopenForm(formdata=None), events=svc.request_events(req.id),
+                               recipients=svc.recipient_count(req.id), matching=svc.matching_count(req),
+                               **context), status
+    agency = _agency_or_403()
+    offer_form = forms.get("offer_form")
+    if offer_form is None and "offer" in context["actions"]:
+        offer_form = OfferForm(formdata=None, headcount=req.headcount)
+    hours_forms = dict(forms.get("hours_forms") or {})
+    for r in context["ranked"]:
+        o = r.offer
+        if o.status == StaffingOfferStatus.SELECTED and o.id not in hours_forms:
+            hours = None if o.minutes_worked is None else f"{o.minutes_worked / 60:g}".replace(".", ",")
+            hours_forms[o.id] = HoursForm(formdata=None, prefix=f"h{o.id}", hours=hours)
+    return render_template("staffing/detail_agency.html", agency=agency, offer_form=offer_form,
+                           hours_forms=hours_forms, **context), status
+
+
+def _on_page(request_id: int, **forms):
+    """``render`` for a form on the request's page: a refused form (422) is shown
+    again there; any other refusal is flashed on the page after a redirect."""
+    def render(status: int):
+        if status == 422:
+            return _page(request_id, 422, **forms)
+        return redirect(_detail_url(request_id))
+    return render
+
+
+def _button(request_id: int, action, success):
+    """A button on the request's page (select, cancel, withdraw)."""
+    return form_action(None, action, success=success, next_url=_detail_url(request_id))
 
 
 # --------------------------------------------------------------------------- staff
@@ -78,124 +109,63 @@ def staff_list():
                            decide=decide, next_cursor=rows[-1].request.id if more and rows else None)
 
 
+def _new_request_page(form, status: int):
+    shift_errors = [str(e) for e in form.shifts.errors if isinstance(e, str)]
+    return render_template("staffing/new_request.html", form=form, shift_errors=shift_errors), status
+
+
 @bp.route("/staffing/new", methods=["GET", "POST"])
 @role_required(Role.STAFF)
 def new_request():
     form = RequestForm()
-    shift_errors: list[str] = []
-    status = 200
-    if form.validate_on_submit():
-        try:
-            req = svc.create_request(_user(), unit=form.unit.data, qualification=form.qualification.data,
-                                     postal_code=(form.postal_code.data or "").strip(), shifts=form.shift_pairs(),
-                                     headcount=form.headcount.data, respond_by=local_to_utc(form.respond_by.data),
-                                     note=form.note.data)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            shift_errors = _place_errors(form, exc)
-            status = 422
-        else:
-            db.session.commit()
-            flash(_("Staffing request %(number)s saved. The agencies that cover it are being told.",
-                    number=req.number), "success")
-            return redirect(url_for("staffing.detail", request_id=req.id))
-    elif request.method == "POST":
-        status = 422
-    return render_template("staffing/new_request.html", form=form, shift_errors=shift_errors), status
+    if request.method == "POST":
+        return form_action(
+            form, lambda: svc.create_request(
+                _user(), unit=form.unit.data, qualification=form.qualification.data,
+                postal_code=(form.postal_code.data or "").strip(), shifts=form.shift_pairs(),
+                headcount=form.headcount.data, respond_by=local_to_utc(form.respond_by.data), note=form.note.data),
+            success=lambda req: _("Staffing request %(number)s saved. The agencies that cover it are being told.",
+                                  number=req.number),
+            next_url=lambda req: _detail_url(req.id), render=lambda status: _new_request_page(form, status))
+    return _new_request_page(form, 200)
 
 
 @bp.get("/staffing/<int:request_id>")
 @role_required(Role.STAFF, Role.PROVIDER)
 def detail(request_id: int):
-    user = _user()
-    req = svc.visible_request(user, request_id)
-    context = _context(user, req)
-    if user.role == Role.STAFF:
-        return render_template("staffing/detail_staff.html", reopen_form=ReopenForm(formdata=None),
-                               recipients=svc.recipient_count(req.id), matching=svc.matching_count(req), **context)
-    agency = _agency_or_403()
-    return _agency_detail(req, agency, context)
+    return _page(request_id)
 
 
-def _agency_detail(req, agency, context, offer_form=None, hours_forms=None, status=200):
-    standing = [o for o in context["ranked"] if o.offer.status in (StaffingOfferStatus.OFFERED,
-                                                                     StaffingOfferStatus.SELECTED)]
-    can_offer = (req.status == StaffingStatus.OPEN and req.respond_by > utcnow() and not standing
-                 and agency.status == "approved")
-    if offer_form is None and can_offer:
-        offer_form = OfferForm(formdata=None, headcount=req.headcount)
-    hours_forms = hours_forms or {}
-    for r in context["ranked"]:
-        o = r.offer
-        if o.status == StaffingOfferStatus.SELECTED and o.id not in hours_forms:
-            hours = None if o.minutes_worked is None else f"{o.minutes_worked / 60:g}".replace(".", ",")
-            hours_forms[o.id] = HoursForm(formdata=None, prefix=f"h{o.id}", hours=hours)
-    return render_template("staffing/detail_agency.html", agency=agency, can_offer=can_offer, offer_form=offer_form,
-                           hours_forms=hours_forms, **context), status
+def _selected_message(result) -> str:
+    if result.filled:
+        return _("Offer selected. The request is now filled; the agencies are being told.")
+    return _("Offer selected. %(covered)s of %(needed)s people are covered.", covered=result.covered,
+             needed=result.request.headcount)
 
 
 @bp.post("/staffing/<int:request_id>/offers/<int:offer_id>/select")
 @role_required(Role.STAFF)
 def select(request_id: int, offer_id: int):
     svc.visible_request(_user(), request_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    try:
-        result = svc.select_offer(_user(), request_id, offer_id)
-    except ConflictError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("staffing.detail", request_id=request_id))
-    db.session.commit()
-    if result.filled:
-        flash(_("Offer selected. The request is now filled; the agencies are being told."), "success")
-    else:
-        flash(_("Offer selected. %(covered)s of %(needed)s people are covered.", covered=result.covered,
-                needed=result.request.headcount), "success")
-    return redirect(url_for("staffing.detail", request_id=request_id))
+    return _button(request_id, lambda: svc.select_offer(_user(), request_id, offer_id), _selected_message)
 
 
 @bp.post("/staffing/<int:request_id>/reopen")
 @role_required(Role.STAFF)
 def reopen(request_id: int):
-    user = _user()
-    req = svc.visible_request(user, request_id)
+    svc.visible_request(_user(), request_id)
     form = ReopenForm()
-    if form.validate_on_submit():
-        try:
-            svc.reopen_request(user, request_id, local_to_utc(form.respond_by.data))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            for message in _place_errors(form, exc):
-                flash(message, "error")
-        except ConflictError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("staffing.detail", request_id=request_id))
-        else:
-            db.session.commit()
-            flash(_("The request is open again. The agencies are told the new answer time."), "success")
-            return redirect(url_for("staffing.detail", request_id=request_id))
-    req = svc.visible_request(user, request_id)
-    return render_template("staffing/detail_staff.html", reopen_form=form, recipients=svc.recipient_count(req.id),
-                           matching=svc.matching_count(req), **_context(user, req)), 422
+    return form_action(form, lambda: svc.reopen_request(_user(), request_id, local_to_utc(form.respond_by.data)),
+                       success=_("The request is open again. The agencies are told the new answer time."),
+                       next_url=_detail_url(request_id), render=_on_page(request_id, reopen_form=form))
 
 
 @bp.post("/staffing/<int:request_id>/cancel")
 @role_required(Role.STAFF)
 def cancel(request_id: int):
     svc.visible_request(_user(), request_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    try:
-        svc.cancel_request(_user(), request_id)
-    except ConflictError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("The request has been cancelled. The agencies are being told."), "success")
-    return redirect(url_for("staffing.detail", request_id=request_id))
+    return _button(request_id, lambda: svc.cancel_request(_user(), request_id),
+                   _("The request has been cancelled. The agencies are being told."))
 
 
 # --------------------------------------------------------------------------- agencies
@@ -213,50 +183,31 @@ def coverage():
     agency = _agency_or_403()
     qualifications, postal_codes = svc.coverage_of(agency.id)
     form = CoverageForm(qualifications=qualifications, postal_codes=" ".join(postal_codes))
-    status = 200
-    if form.validate_on_submit():
-        try:
-            svc.set_coverage(_user(), form.qualifications.data or [], form.postal_code_list())
-        except ValidationFailed as exc:
-            db.session.rollback()
-            for message in _place_errors(form, exc):
-                flash(message, "error")
-            status = 422
-        else:
-            db.session.commit()
-            flash(_("Coverage saved. New requests for these qualifications and areas come to your inbox."), "success")
-            return redirect(url_for("staffing.agency_inbox"))
-    elif request.method == "POST":
-        status = 422
-    return render_template("staffing/coverage.html", form=form, agency=agency), status
+
+    def page(status: int):
+        return render_template("staffing/coverage.html", form=form, agency=agency), status
+
+    if request.method == "POST":
+        return form_action(
+            form, lambda: svc.set_coverage(_user(), form.qualifications.data or [], form.postal_code_list()),
+            success=_("Coverage saved. New requests for these qualifications and areas come to your inbox."),
+            next_url=url_for("staffing.agency_inbox"), render=page)
+    return page(200)
 
 
 @bp.post("/staffing/<int:request_id>/offers")
 @role_required(Role.PROVIDER)
 def submit_offer(request_id: int):
-    user = _user()
-    agency = _agency_or_403()
-    req = svc.visible_request(user, request_id)
+    _agency_or_403()
+    svc.visible_request(_user(), request_id)
     form = OfferForm()
-    if form.validate_on_submit():
-        try:
-            svc.submit_offer(user, request_id, headcount=form.headcount.data, hourly_rate_cents=form.rate_cents(),
-                             candidates=form.candidate_list(), note=form.note.data)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            for message in _place_errors(form, exc, aliases={"hourly_rate_cents": "hourly_rate"}):
-                flash(message, "error")
-        except ConflictError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("staffing.detail", request_id=request_id))
-        else:
-            db.session.commit()
-            flash(_("Your offer has been sent. The unit decides after the answer time."), "success")
-            return redirect(url_for("staffing.detail", request_id=request_id))
-    req = svc.visible_request(user, request_id)
-    context = _context(user, req)
-    return _agency_detail(req, agency, context, offer_form=form, status=422)
+    return form_action(
+        form, lambda: svc.submit_offer(_user(), request_id, headcount=form.headcount.data,
+                                       hourly_rate_cents=form.rate_cents(), candidates=form.candidate_list(),
+                                       note=form.note.data),
+        success=_("Your offer has been sent. The unit decides after the answer time."),
+        next_url=_detail_url(request_id), render=_on_page(request_id, offer_form=form),
+        aliases={"hourly_rate_cents": "hourly_rate"})
 
 
 @bp.post("/staffing/<int:request_id>/offers/<int:offer_id>/withdraw")
@@ -264,41 +215,17 @@ def submit_offer(request_id: int):
 def withdraw(request_id: int, offer_id: int):
     _agency_or_403()
     svc.visible_request(_user(), request_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    try:
-        svc.withdraw_offer(_user(), request_id, offer_id)
-    except ConflictError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Your offer has been withdrawn."), "success")
-    return redirect(url_for("staffing.detail", request_id=request_id))
+    return _button(request_id, lambda: svc.withdraw_offer(_user(), request_id, offer_id),
+                   _("Your offer has been withdrawn."))
 
 
 @bp.post("/staffing/<int:request_id>/offers/<int:offer_id>/hours")
 @role_required(Role.PROVIDER)
 def report_hours(request_id: int, offer_id: int):
-    user = _user()
-    agency = _agency_or_403()
-    req = svc.visible_request(user, request_id)
+    _agency_or_403()
+    svc.visible_request(_user(), request_id)
     form = HoursForm(prefix=f"h{offer_id}")
-    if form.validate_on_submit():
-        try:
-            svc.report_hours(user, request_id, offer_id, form.minutes())
-        except ValidationFailed as exc:
-            db.session.rollback()
-            for message in _place_errors(form, exc, aliases={"minutes_worked": "hours"}):
-                flash(message, "error")
-        except ConflictError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("staffing.detail", request_id=request_id))
-        else:
-            db.session.commit()
-            flash(_("Hours saved. Thank you."), "success")
-            return redirect(url_for("staffing.detail", request_id=request_id))
-    req = svc.visible_request(user, request_id)
-    context = _context(user, req)
-    return _agency_detail(req, agency, context, hours_forms={offer_id: form}, status=422)
+    return form_action(form, lambda: svc.report_hours(_user(), request_id, offer_id, form.minutes()),
+                       success=_("Hours saved. Thank you."), next_url=_detail_url(request_id),
+                       render=_on_page(request_id, hours_forms={offer_id: form}),
+                       aliases={"minutes_worked": "hours"})

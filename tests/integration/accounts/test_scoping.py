@@ -4,9 +4,11 @@ only their own (and those they represent), managers and admins no client data.""
 import pytest
 import sqlalchemy as sa
 
-from accounts.permissions import (
-    can_act_for_client, scope_clients, scope_orders, scope_provider_owned, scope_shop_orders, scope_staffing_requests,
-)
+from accounts.permissions import scope_provider_owned
+from clients.scopes import can_act_for_client, scope_clients
+from marketplace.scopes import scope_shop_orders
+from orders.scopes import scope_orders
+from staffing.policy import scope_staffing_requests
 from catalogue.models import Offering
 from clients.models import Client
 from marketplace.models import ShopOrder
