@@ -61,13 +61,17 @@ def _flash_refusal(exc: DomainError) -> None:
 
 def form_action(form, action: Callable[[], Any], *, success: str | Callable[[Any], str] | None = None,
                 next_url: str | Callable[[Any], str], render: Callable[[int], Any] | None = None,
-                back: str | None = None, aliases: dict[str, str] | None = None, validate: bool = True):
+                back: str | None = None, aliases: dict[str, str] | None = None, validate: bool = True,
+                code: int = 302, refusals_go_back: bool = False):
     """Run ``action()`` for a POSTed ``form`` (or a bare button: ``form=None``).
 
     ``next_url`` (a URL, or a function of the action's result) is where a success
-    redirects; ``success`` the message flashed then. ``render(status)`` shows the
-    form's page again; without it refusals are flashed and the user goes ``back``.
-    A refusal with status 404 is a missing page, not a message.
+    redirects (with ``code``: 302, or 303 See Other); ``success`` the message
+    flashed then. ``render(status)`` shows the form's page again; without it
+    refusals are flashed and the user goes ``back``. With ``refusals_go_back`` the
+    page is shown again only for invalid input (422); a refusal that is not about
+    the input is flashed and the user goes ``back``. A refusal with status 404 is a
+    missing page, not a message.
     """
     if form is not None and validate and not form.validate():
         if render is not None:
@@ -80,7 +84,7 @@ def form_action(form, action: Callable[[], Any], *, success: str | Callable[[Any
         undo_changes()
         if exc.status == 404:
             abort(404)
-        if render is not None:
+        if render is not None and not (refusals_go_back and back and exc.status != 422):
             if not put_errors_on_form(form, exc, aliases):
                 flash(exc.message, "error")
             return render(exc.status)
@@ -88,4 +92,4 @@ def form_action(form, action: Callable[[], Any], *, success: str | Callable[[Any
         return redirect(back or (next_url if isinstance(next_url, str) else "/"))
     if success:
         flash(success(result) if callable(success) else success, "success")
-    return redirect(next_url(result) if callable(next_url) else next_url)
+    return redirect(next_url(result) if callable(next_url) else next_url, code=code)

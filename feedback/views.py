@@ -34,27 +34,10 @@ from providers.models import Provider
 PAGE_SIZE = 50
 
 
-def _act(form, action, *, next_url, render=None, back=None, success=None):
-    """``form_action`` as these pages use it: a success answers 303 See Other; a
-    refusal that is not about the form's input (any status but 422) is flashed
-    and sends the user ``back`` when given, instead of showing the page again."""
-    done = []
-
-    def run():
-        result = action()
-        done.append(True)
-        return result
-
-    def shown(status):
-        if back is not None and status != 422:
-            return redirect(back)
-        return render(status)
-
-    response = form_action(form, run, success=success, next_url=next_url,
-                           render=shown if render is not None else None, back=back)
-    if done and response.status_code == 302:
-        response.status_code = 303
-    return response
+def _act(form, action, **options):
+    """These pages answer a success with 303 See Other, and send a refusal that is
+    not about the form's input back to the page it came from."""
+    return form_action(form, action, code=303, refusals_go_back=True, **options)
 
 
 def _page(rows: list) -> tuple[list, int | None]:
