@@ -14,6 +14,11 @@ just after committing a job's changes, while pushing the jobs they recorded) lea
 marker without a job: after ``MARKER_GRACE_SECONDS`` the dispatcher replaces it and
 pushes the row.
 
+A worker that dies between taking a job off its queue and starting it leaves a job
+that RQ still calls queued but that is in no queue (RQ pops from several queues
+without its intermediate list): the dispatcher pushes such a row again once it is
+stale.
+
 A worker that dies mid-job (SIGKILL, out of memory, a lost machine) leaves its job in
 RQ's StartedJobRegistry; RQ's maintenance finds it once the execution's heartbeat
 expires and retries it with the same backoff as a failure (``Retry`` below). When RQ
@@ -189,6 +194,12 @@ def dispatch_pending(limit: int = 1000, stale_after: timedelta = timedelta(minut
                 if job is None:
                     if row.attempts < MAX_ATTEMPTS:
                         lost.append(row.id)
+                elif job.get_status(refresh=False) == JobStatus.QUEUED and not _waiting_in_queue(r, job):
+                    # Taken off its queue by a worker that died before starting it
+                    # (RQ pops from several queues without an intermediate list):
+                    # nothing would ever run it. Push it again.
+                    job.delete()
+                    lost.append(row.id)
                 elif row.last_error is None and job.get_status(refresh=False) == JobStatus.FAILED:
                     # Failed without ever raising: RQ gave up because its worker died.
                     reason = _abandoned_reason(job, row.attempts)
@@ -213,6 +224,13 @@ def dispatch_pending(limit: int = 1000, stale_after: timedelta = timedelta(minut
     if pending:
         count = push_jobs(pending)
     return count
+
+
+def _waiting_in_queue(r: redis.Redis, job: Job) -> bool:
+    """Whether a queued job is still in its queue's list (or RQ's intermediate list
+    of a worker that took it and is about to start it)."""
+    q = Queue(job.origin, connection=r)
+    return r.lpos(q.key, job.id) is not None or r.lpos(q.intermediate_queue_key, job.id) is not None
 
 
 def _abandoned_reason(job: Job, attempts: int) -> str | None:

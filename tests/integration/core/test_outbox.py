@@ -174,3 +174,28 @@ def test_jobs_lost_by_a_redis_restart_are_pushed_again(app, db, own_redis, run_j
     assert dispatch_pending() == 1
     run_jobs()
     assert _runs(db, "lost-in-restart") == 1
+
+
+def test_a_job_taken_off_its_queue_by_a_worker_that_died_is_pushed_again(app, db, run_jobs):
+    """RQ pops from several queues without its intermediate list: a worker killed
+    between taking a job and starting it leaves the job 'queued' in no queue. Once
+    the row is stale, the dispatcher pushes it again and it runs once."""
+    from datetime import timedelta
+
+    from rq import Queue
+
+    from core.db import utcnow
+    from core.redis import get_redis
+
+    row = enqueue("tests.jobs_for_tests.record_run", "popped")
+    db.session.commit()
+    conn = get_redis()
+    queue = Queue("default", connection=conn)
+    assert conn.lpop(queue.key).decode() == f"outbox-{row.id}"  # the dead worker's pop
+    assert dispatch_pending() == 0  # not stale yet: a live worker may be about to start it
+    db.session.execute(sa.update(OutboxJob).where(OutboxJob.id == row.id)
+                       .values(pushed_at=utcnow() - timedelta(hours=1)))
+    db.session.commit()
+    assert dispatch_pending() == 1
+    assert run_jobs() == 1
+    assert _runs(db, "popped") == 1
