@@ -582,16 +582,23 @@ def _category_form_page(category):
         _("The category was saved."), category=category)
 
 
-@bp.route("/admin/catalogue/categories/new", methods=["GET", "POST"])
-@role_required(Role.ADMIN)
-def admin_category_new():
-    return _category_form_page(None)
+def _admin_add_and_edit(kind: str, path: str, id_name: str, form_page, load) -> None:
+    """The admin's pages adding a catalogue item (``{path}/new``, endpoint ``admin_{kind}_new``) and editing one
+    (``{path}/<id>``, ``admin_{kind}_edit``), both ``form_page``: with None, or with the item ``load`` finds."""
+
+    def add():
+        return form_page(None)
+
+    def change(**ids):
+        return form_page(load(ids[id_name]))
+
+    for rule, endpoint, view in ((f"{path}/new", f"admin_{kind}_new", add),
+                                 (f"{path}/<int:{id_name}>", f"admin_{kind}_edit", change)):
+        bp.add_url_rule(rule, endpoint, role_required(Role.ADMIN)(view), methods=["GET", "POST"])
 
 
-@bp.route("/admin/catalogue/categories/<int:category_id>", methods=["GET", "POST"])
-@role_required(Role.ADMIN)
-def admin_category_edit(category_id: int):
-    return _category_form_page(catalogue_services.get_category(category_id))
+_admin_add_and_edit("category", "/admin/catalogue/categories", "category_id", _category_form_page,
+                    catalogue_services.get_category)
 
 
 def _type_form_page(service_type):
@@ -605,16 +612,7 @@ def _type_form_page(service_type):
         _("The service type was saved."), service_type=service_type)
 
 
-@bp.route("/admin/catalogue/types/new", methods=["GET", "POST"])
-@role_required(Role.ADMIN)
-def admin_type_new():
-    return _type_form_page(None)
-
-
-@bp.route("/admin/catalogue/types/<int:type_id>", methods=["GET", "POST"])
-@role_required(Role.ADMIN)
-def admin_type_edit(type_id: int):
-    return _type_form_page(catalogue_services.get_service_type(type_id))
+_admin_add_and_edit("type", "/admin/catalogue/types", "type_id", _type_form_page, catalogue_services.get_service_type)
 
 
 @bp.post("/admin/catalogue/types/<int:type_id>/active")
