@@ -14,7 +14,7 @@ move written as a ``StaffingEvent`` with its actor); who may act is
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -73,16 +73,16 @@ OFFER_STATUS_LABELS = {
 }
 
 
-def qualification_label(value: str) -> str:
-    return str(QUALIFICATION_LABELS.get(value, value))
+def _label_of(labels: dict) -> Callable[[str], str]:
+    """A function giving a code's label in the reader's language, or the code itself."""
+    def label(value: str) -> str:
+        return str(labels.get(value, value))
+    return label
 
 
-def request_status_label(value: str) -> str:
-    return str(REQUEST_STATUS_LABELS.get(value, value))
-
-
-def offer_status_label(value: str) -> str:
-    return str(OFFER_STATUS_LABELS.get(value, value))
+qualification_label = _label_of(QUALIFICATION_LABELS)
+request_status_label = _label_of(REQUEST_STATUS_LABELS)
+offer_status_label = _label_of(OFFER_STATUS_LABELS)
 
 
 # --------------------------------------------------------------------------- guards
