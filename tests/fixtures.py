@@ -30,13 +30,22 @@ def make_user(db):
     return make
 
 
+def _post_credentials(client, db, url: str, user, password: str, as_form: bool):
+    """Commits the test's data (the request reads it in its own session), then posts
+    the user's email and password to ``url`` as a form or as JSON."""
+    db.session.commit()
+    credentials = {"email": user.email, "password": password}
+    if as_form:
+        return client.post(url, data=credentials)
+    return client.post(url, json=credentials)
+
+
 @pytest.fixture
 def login_as(client, db):
     """``login_as(user)`` logs the test client in through the real login form."""
 
     def login(user, password: str = PASSWORD):
-        db.session.commit()
-        response = client.post("/login", data={"email": user.email, "password": password})
+        response = _post_credentials(client, db, "/login", user, password, as_form=True)
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return client
 
@@ -48,8 +57,7 @@ def api_token(client, db):
     """``api_token(user)`` returns Authorization headers from POST /api/v1/tokens."""
 
     def token(user, password: str = PASSWORD):
-        db.session.commit()
-        response = client.post("/api/v1/tokens", json={"email": user.email, "password": password})
+        response = _post_credentials(client, db, "/api/v1/tokens", user, password, as_form=False)
         assert response.status_code == 201, response.get_json()
         return {"Authorization": f"Bearer {response.get_json()['token']}"}
 
