@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -28,6 +29,49 @@ def make_user(db):
         return user
 
     return make
+
+
+def wait_for(predicate, timeout: float, interval: float) -> bool:
+    """Polls ``predicate`` every ``interval`` seconds until it holds (True) or
+    ``timeout`` seconds have passed (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def start_worker(worker_env: dict, log_path):
+    """Starts ``flask worker`` (INFO logging) as a subprocess whose output goes to
+    ``log_path``; returns the process and the open log file, for ``stop_worker``."""
+    from tests.conftest import ROOT
+
+    log = open(log_path, "w+")  # noqa: SIM115 - closed by stop_worker
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT,
+                              env=dict(worker_env, LOG_LEVEL="INFO"), stdout=log, stderr=subprocess.STDOUT, text=True)
+    return worker, log
+
+
+def stop_worker(worker: subprocess.Popen, log) -> None:
+    """Stops a ``flask worker`` subprocess a test started (killing it if it does not
+    stop within 20 s) and closes the file its output went to."""
+    worker.terminate()
+    try:
+        worker.wait(20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+    log.close()
+
+
+def add_failing_route(app, rule: str, endpoint: str, message: str) -> None:
+    """Adds a route at ``rule`` whose view raises ``RuntimeError(message)``, for
+    tests of the 500 handling (the message must never reach the user)."""
+
+    def fail():
+        raise RuntimeError(message)
+
+    app.add_url_rule(rule, endpoint, fail)
 
 
 def _post_credentials(client, db, url: str, user, password: str, as_form: bool):
