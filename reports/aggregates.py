@@ -52,7 +52,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.sql.ddl import CreateTableAs
 
-from core.db import utcnow
+from core.db import utcnow, where_given
 from core.extensions import db
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -641,10 +641,7 @@ def _orders_base(b: Builder, *extra_columns):
                       O.client_id.label("client_id"), *extra_columns)
             .select_from(O).outerjoin(ServiceType, ServiceType.id == O.service_type_id)
             .where(O.created_at >= b.period.start_utc, O.created_at < b.period.end_utc))
-    if f.category_id:
-        stmt = stmt.where(ServiceType.category_id == f.category_id)
-    if f.provider_id:
-        stmt = stmt.where(O.provider_id == f.provider_id)
+    stmt = where_given(stmt, (ServiceType.category_id, f.category_id), (O.provider_id, f.provider_id))
     return _with_client_filters(stmt, O.client_id, f)
 
 
@@ -786,10 +783,7 @@ def build_delivered_hours(b: Builder) -> None:
                       O.client_id.label("client_id"), V.minutes.label("minutes"))
             .select_from(V).join(O, O.id == V.order_id).outerjoin(ServiceType, ServiceType.id == O.service_type_id)
             .where(V.date >= b.period.start, V.date <= b.period.end))
-    if f.category_id:
-        stmt = stmt.where(ServiceType.category_id == f.category_id)
-    if f.provider_id:
-        stmt = stmt.where(V.provider_id == f.provider_id)
+    stmt = where_given(stmt, (ServiceType.category_id, f.category_id), (V.provider_id, f.provider_id))
     src = _with_client_filters(stmt, O.client_id, f).subquery("src")
     agg = Aggregation(src, sets={"month": ("month",), "category": ("category_id",), "provider": ("provider_id",),
                                  "total": ()},
@@ -828,10 +822,7 @@ def build_feedback(b: Builder) -> None:
                       sa.case((F.needs_met.is_(True), 1), else_=0).label("needs_met"))
             .select_from(F).outerjoin(ServiceType, ServiceType.id == F.service_type_id)
             .where(F.created_at >= b.period.start_utc, F.created_at < b.period.end_utc, F.hidden_at.is_(None)))
-    if f.category_id:
-        stmt = stmt.where(ServiceType.category_id == f.category_id)
-    if f.provider_id:
-        stmt = stmt.where(F.provider_id == f.provider_id)
+    stmt = where_given(stmt, (ServiceType.category_id, f.category_id), (F.provider_id, f.provider_id))
     src = _with_client_filters(stmt, F.client_id, f).subquery("src")
     agg = Aggregation(src, sets={"month": ("month",), "category": ("category_id",), "provider": ("provider_id",),
                                  "total": ()},
