@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from catalogue.models import Offering, OfferingArea, ServiceCategory, ServiceType, provider_model
+from core.db import where_given
 from core.errors import NotFoundError
 from core.extensions import db
 
@@ -107,12 +108,8 @@ def search_catalogue(f: CatalogueFilter, page: int = 1, per_page: int = 20) -> t
         stmt = stmt.where(sa.or_(*(sa.func.lower(col).contains(needle, autoescape=True) for col in (
             provider.name, ServiceType.name_fi, ServiceType.name_sv, ServiceType.name_en,
             ServiceCategory.name_fi, ServiceCategory.name_sv, ServiceCategory.name_en))))
-    if f.category_id:
-        stmt = stmt.where(ServiceType.category_id == f.category_id)
-    if f.service_type_id:
-        stmt = stmt.where(Offering.service_type_id == f.service_type_id)
-    if f.provider_id:
-        stmt = stmt.where(Offering.provider_id == f.provider_id)
+    stmt = where_given(stmt, (ServiceType.category_id, f.category_id),
+                       (Offering.service_type_id, f.service_type_id), (Offering.provider_id, f.provider_id))
     if f.postal_code:
         stmt = stmt.where(_serves(f.postal_code))
     if f.language:

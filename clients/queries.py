@@ -30,6 +30,7 @@ from core.db import utcnow
 from core.errors import NotFoundError
 from core.extensions import db
 from core.models import AccessLogEntry
+from core.templating import labeller
 from core.uow import write_access_rows_now
 from catalogue.models import ServiceType
 from orders.models import ServiceOrder
@@ -334,16 +335,9 @@ STAFF_ACTION_LABELS = {
 }
 
 
-def staff_action_label(action: str) -> str:
-    return str(STAFF_ACTION_LABELS.get(action, action))
-
-
-def action_words(action: str) -> str:
-    return str(ACTION_WORDS.get(action, action))
-
-
-def purpose_words(purpose: str) -> str:
-    return str(PURPOSE_WORDS.get(purpose, purpose))
+staff_action_label = labeller(STAFF_ACTION_LABELS, "staff_action_label")
+action_words = labeller(ACTION_WORDS, "action_words")
+purpose_words = labeller(PURPOSE_WORDS, "purpose_words")
 
 
 def what_words(what: str) -> str:

@@ -16,14 +16,12 @@ from core.errors import DomainError, PermissionDenied, ValidationFailed
 api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-class Unauthorized(DomainError):
-    status = 401
-    code = "unauthorized"
+class Unauthorized(DomainError, status=401, code="unauthorized"):
+    """No valid bearer token came with the request."""
 
 
-class MalformedBody(DomainError):
-    status = 400
-    code = "malformed_json"
+class MalformedBody(DomainError, status=400, code="malformed_json"):
+    """The body is not a JSON object."""
 
 
 def api_user():
@@ -77,6 +75,11 @@ class Validator:
     def error(self, name: str, message: str) -> None:
         self.errors.setdefault(name, []).append(message)
 
+    def _fail(self, name: str, message: str, default):
+        """Record ``message`` for ``name``; the field's value is then ``default``."""
+        self.error(name, message)
+        return default
+
     def _get(self, name: str, required: bool):
         value = self.data.get(name, self._missing)
         if value is self._missing or value is None:
@@ -90,22 +93,17 @@ class Validator:
         if value is self._missing:
             return default
         if not isinstance(value, str):
-            self.error(name, "Must be a string.")
-            return default
+            return self._fail(name, "Must be a string.", default)
         if strip:
             value = value.strip()
         if required and not value:
-            self.error(name, "This field is required.")
-            return default
+            return self._fail(name, "This field is required.", default)
         if len(value) > max_len:
-            self.error(name, f"At most {max_len} characters.")
-            return default
+            return self._fail(name, f"At most {max_len} characters.", default)
         if len(value) < min_len:
-            self.error(name, f"At least {min_len} characters.")
-            return default
+            return self._fail(name, f"At least {min_len} characters.", default)
         if choices is not None and value not in choices:
-            self.error(name, "Must be one of: " + ", ".join(choices) + ".")
-            return default
+            return self._fail(name, "Must be one of: " + ", ".join(choices) + ".", default)
         return value
 
     def integer(self, name, required=False, minimum=None, maximum=None, default=None):
@@ -113,14 +111,11 @@ class Validator:
         if value is self._missing:
             return default
         if isinstance(value, bool) or not isinstance(value, int):
-            self.error(name, "Must be an integer.")
-            return default
+            return self._fail(name, "Must be an integer.", default)
         if minimum is not None and value < minimum:
-            self.error(name, f"Must be at least {minimum}.")
-            return default
+            return self._fail(name, f"Must be at least {minimum}.", default)
         if maximum is not None and value > maximum:
-            self.error(name, f"Must be at most {maximum}.")
-            return default
+            return self._fail(name, f"Must be at most {maximum}.", default)
         return value
 
     def number(self, name, required=False, minimum=None, maximum=None, default=None):
@@ -128,11 +123,9 @@ class Validator:
         if value is self._missing:
             return default
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.error(name, "Must be a number.")
-            return default
+            return self._fail(name, "Must be a number.", default)
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            self.error(name, f"Must be between {minimum} and {maximum}.")
-            return default
+            return self._fail(name, f"Must be between {minimum} and {maximum}.", default)
         return value
 
     def boolean(self, name, required=False, default=None):
@@ -140,8 +133,7 @@ class Validator:
         if value is self._missing:
             return default
         if not isinstance(value, bool):
-            self.error(name, "Must be true or false.")
-            return default
+            return self._fail(name, "Must be true or false.", default)
         return value
 
     def date(self, name, required=False, default=None):
@@ -151,8 +143,7 @@ class Validator:
         try:
             return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else _bad()
         except ValueError:
-            self.error(name, "Must be a date, YYYY-MM-DD.")
-            return default
+            return self._fail(name, "Must be a date, YYYY-MM-DD.", default)
 
     def datetime(self, name, required=False, default=None):
         value = self._get(name, required)
@@ -163,28 +154,23 @@ class Validator:
                 raise ValueError
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
             if parsed.tzinfo is None:
-                self.error(name, "Must include a time zone, e.g. 2026-05-01T08:00:00+03:00.")
-                return default
+                return self._fail(name, "Must include a time zone, e.g. 2026-05-01T08:00:00+03:00.", default)
             return parsed.astimezone(timezone.utc)
         except ValueError:
-            self.error(name, "Must be an ISO 8601 time with a zone.")
-            return default
+            return self._fail(name, "Must be an ISO 8601 time with a zone.", default)
 
     def string_list(self, name, required=False, choices=None, max_items=500, item_max_len=100, default=None, pattern=None):
         value = self._get(name, required)
         if value is self._missing:
             return default
         if not isinstance(value, list) or not all(isinstance(i, str) for i in value):
-            self.error(name, "Must be a list of strings.")
-            return default
+            return self._fail(name, "Must be a list of strings.", default)
         if len(value) > max_items:
-            self.error(name, f"At most {max_items} items.")
-            return default
+            return self._fail(name, f"At most {max_items} items.", default)
         bad = [i for i in value if len(i) > item_max_len or (choices is not None and i not in choices)
                or (pattern is not None and not pattern.match(i))]
         if bad:
-            self.error(name, "Invalid items: " + ", ".join(sorted(set(map(str, bad)))[:10]) + ".")
-            return default
+            return self._fail(name, "Invalid items: " + ", ".join(sorted(set(map(str, bad)))[:10]) + ".", default)
         return list(dict.fromkeys(value))
 
     def postal_code(self, name, required=False, default=None):
@@ -192,8 +178,7 @@ class Validator:
         if value is self._missing or value is None:
             return default
         if not _POSTAL.match(value):
-            self.error(name, "Must be a Finnish postal code of five digits.")
-            return default
+            return self._fail(name, "Must be a Finnish postal code of five digits.", default)
         return value
 
     def done(self) -> None:

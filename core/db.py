@@ -44,6 +44,15 @@ def created_at_column():
     return sa.orm.mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
 
+def where_given(stmt, *conditions):
+    """``stmt`` narrowed by ``column == value`` for each ``(column, value)`` whose
+    value is given (a list filter the user left empty narrows nothing)."""
+    for column, value in conditions:
+        if value:
+            stmt = stmt.where(column == value)
+    return stmt
+
+
 def assign_number(obj, prefix: str) -> str:
     """Give a flushed row a human-readable number from its id, e.g. ``SO-2026-000123``.
 

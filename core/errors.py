@@ -15,10 +15,20 @@ log = logging.getLogger(__name__)
 
 class DomainError(Exception):
     """Raised by services when a rule refuses the request. ``code`` is the API's
-    snake_case error code; ``message`` a human sentence; ``fields`` per-field errors."""
+    snake_case error code; ``message`` a human sentence; ``fields`` per-field errors.
+
+    A subclass names its HTTP status and code in its bases:
+    ``class GoneError(DomainError, status=410, code="gone")``."""
 
     status = 409
     code = "conflict"
+
+    def __init_subclass__(cls, status: int | None = None, code: str | None = None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status = status
+        if code is not None:
+            cls.code = code
 
     def __init__(self, message: str, code: str | None = None, fields: dict | None = None, status: int | None = None):
         super().__init__(str(message))
@@ -30,34 +40,28 @@ class DomainError(Exception):
         self.fields = fields
 
 
-class NotFoundError(DomainError):
-    status = 404
-    code = "not_found"
+class NotFoundError(DomainError, status=404, code="not_found"):
+    """The record does not exist, or the user may not know that it does."""
 
 
-class PermissionDenied(DomainError):
-    status = 403
-    code = "forbidden"
+class PermissionDenied(DomainError, status=403, code="forbidden"):
+    """The user's role or ownership does not allow the action."""
 
 
-class ConflictError(DomainError):
-    status = 409
-    code = "conflict"
+class ConflictError(DomainError, status=409, code="conflict"):
+    """The request clashes with the record's current state."""
 
 
-class ValidationFailed(DomainError):
-    status = 422
-    code = "validation_failed"
+class ValidationFailed(DomainError, status=422, code="validation_failed"):
+    """The input is malformed; ``fields`` names the bad fields."""
 
 
-class GoneError(DomainError):
-    status = 410
-    code = "gone"
+class GoneError(DomainError, status=410, code="gone"):
+    """A link or token that was valid once has been used or has expired."""
 
 
-class RateLimited(DomainError):
-    status = 429
-    code = "rate_limited"
+class RateLimited(DomainError, status=429, code="rate_limited"):
+    """Too many attempts in too short a time."""
 
 
 _HTTP_CODES = {

@@ -7,6 +7,7 @@ installed simply adds nothing.
 - ``register_navigation(role, endpoint, label, position)``: a menu entry, shown
   once its endpoint exists.
 - ``register_status_labels({...})``: the words shown for stored status codes.
+- ``register_domain(app, blueprint, ...)``: all of the above and the blueprint at once.
 """
 
 from __future__ import annotations
@@ -41,3 +42,16 @@ def register_navigation(role: str, endpoint: str, label, position: int) -> None:
 
 def register_status_labels(labels: dict) -> None:
     STATUS_LABELS.update({str(k): v for k, v in labels.items()})
+
+
+def register_domain(app, blueprint, navigation=(), dashboards=None, status_labels=None) -> None:
+    """Registers a domain's ``blueprint`` on ``app``, its menu entries ``(role,
+    endpoint, label, position)``, its dashboard section of each role
+    (``{role: section}``) and the labels of its statuses."""
+    app.register_blueprint(blueprint)
+    for role, endpoint, label, position in navigation:
+        register_navigation(role, endpoint, label, position)
+    for role, section in (dashboards or {}).items():
+        register_dashboard(role, section)
+    if status_labels:
+        register_status_labels(status_labels)

@@ -34,6 +34,12 @@ class TransitionRefused(ConflictError):
     code = "invalid_state"
 
 
+def transition_table(moves: dict) -> dict:
+    """``{state: {action: next state}}`` (a table written by source state) as the
+    ``{(state, action): next state}`` a ``StateMachine`` takes."""
+    return {(state, action): target for state, actions in moves.items() for action, target in actions.items()}
+
+
 # event(row_id, action, from_state, to_state, actor, note, params) -> None
 EventWriter = Callable[[int, str, str, str, Any, str | None, dict], None]
 

@@ -18,6 +18,17 @@ ROLE_LABELS = {"admin": _l("Administrator"), "staff": _l("Guidance staff"), "man
                "provider": _l("Provider"), "client": _l("Client")}
 
 
+def labeller(labels: dict, name: str):
+    """A function ``name(value)`` giving the value's label in ``labels`` as text, or
+    the value itself when it has none (``name`` is also its Jinja global's name)."""
+
+    def label(value) -> str:
+        return str(labels.get(value, value))
+
+    label.__name__ = label.__qualname__ = name
+    return label
+
+
 def role_label(role: str) -> str:
     return str(ROLE_LABELS.get(role, role))
 

@@ -12,7 +12,7 @@ from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
 from core.extensions import csrf
-from core.registry import register_dashboard, register_navigation, register_status_labels
+from core.registry import register_domain
 from core.roles import Role
 from core.worker import register_periodic
 
@@ -26,11 +26,12 @@ def init_app(app) -> None:
 
     # Stripe signs its webhook; it cannot carry our CSRF token.
     csrf.exempt(views.stripe_webhook)
-    app.register_blueprint(bp)
-    register_navigation(Role.ADMIN, "marketplace.admin_catalogue", _l("Service catalogue"), 20)
-    register_navigation(Role.PROVIDER, "marketplace.provider_purchases", _l("Purchases"), 20)
-    register_navigation(Role.CLIENT, "marketplace.catalogue", _l("Buy services"), 30)
-    register_dashboard(Role.PROVIDER, provider_section)
-    register_status_labels({"pending_payment": _l("Waiting for payment"), "paid": _l("Paid"),
-                            "fulfilled": _l("Delivered"), "refunded": _l("Refunded")})
+    register_domain(
+        app, bp,
+        navigation=[(Role.ADMIN, "marketplace.admin_catalogue", _l("Service catalogue"), 20),
+                    (Role.PROVIDER, "marketplace.provider_purchases", _l("Purchases"), 20),
+                    (Role.CLIENT, "marketplace.catalogue", _l("Buy services"), 30)],
+        dashboards={Role.PROVIDER: provider_section},
+        status_labels={"pending_payment": _l("Waiting for payment"), "paid": _l("Paid"),
+                       "fulfilled": _l("Delivered"), "refunded": _l("Refunded")})
     register_periodic("marketplace.jobs.sync_stale_checkouts", "default", 15 * 60)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import UTCDateTime, utcnow
 from core.extensions import db
+from core.states import transition_table
 
 
 class ShopOrderStatus(StrEnum):
@@ -33,17 +34,18 @@ class ShopAction(StrEnum):
 # The purchase's state machine: (state, action) -> next state. Anything missing is
 # refused. A partial refund keeps the state (paid or fulfilled) and only raises
 # ``refunded_cents``; the refund that reaches the amount paid is the REFUND action.
-SHOP_TRANSITIONS: dict[tuple[str, str], str] = {
-    (ShopOrderStatus.PENDING_PAYMENT, ShopAction.PAY): ShopOrderStatus.PAID,
-    (ShopOrderStatus.PENDING_PAYMENT, ShopAction.RELEASE): ShopOrderStatus.CANCELLED,
-    (ShopOrderStatus.PENDING_PAYMENT, ShopAction.CANCEL): ShopOrderStatus.CANCELLED,
-    # Invoice purchases: the provider delivers first and invoices afterwards.
-    (ShopOrderStatus.PENDING_PAYMENT, ShopAction.FULFIL): ShopOrderStatus.FULFILLED,
-    (ShopOrderStatus.PAID, ShopAction.FULFIL): ShopOrderStatus.FULFILLED,
-    (ShopOrderStatus.PAID, ShopAction.REFUND): ShopOrderStatus.REFUNDED,
-    (ShopOrderStatus.FULFILLED, ShopAction.REFUND): ShopOrderStatus.REFUNDED,
-    (ShopOrderStatus.CANCELLED, ShopAction.LATE_REFUND): ShopOrderStatus.REFUNDED,
-}
+SHOP_TRANSITIONS: dict[tuple[str, str], str] = transition_table({
+    ShopOrderStatus.PENDING_PAYMENT: {
+        ShopAction.PAY: ShopOrderStatus.PAID,
+        ShopAction.RELEASE: ShopOrderStatus.CANCELLED,
+        ShopAction.CANCEL: ShopOrderStatus.CANCELLED,
+        # Invoice purchases: the provider delivers first and invoices afterwards.
+        ShopAction.FULFIL: ShopOrderStatus.FULFILLED,
+    },
+    ShopOrderStatus.PAID: {ShopAction.FULFIL: ShopOrderStatus.FULFILLED, ShopAction.REFUND: ShopOrderStatus.REFUNDED},
+    ShopOrderStatus.FULFILLED: {ShopAction.REFUND: ShopOrderStatus.REFUNDED},
+    ShopOrderStatus.CANCELLED: {ShopAction.LATE_REFUND: ShopOrderStatus.REFUNDED},
+})
 
 # The timestamp column each state stamps when it is entered.
 STATUS_STAMPS = {

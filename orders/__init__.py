@@ -9,20 +9,19 @@ def init_app(app) -> None:
     from core.worker import register_periodic
     from flask_babel import lazy_gettext as _l
 
-    from core.registry import register_dashboard, register_navigation, register_status_labels
+    from core.registry import register_domain
     from core.roles import Role
     from orders import api, views  # noqa: F401  (routes)
     from orders.sections import manager_section, provider_section, staff_section
 
-    app.register_blueprint(bp)
-    register_navigation(Role.STAFF, "orders.staff_list", _l("Orders"), 20)
-    register_navigation(Role.PROVIDER, "orders.provider_inbox", _l("Order inbox"), 10)
-    register_dashboard(Role.STAFF, staff_section)
-    register_dashboard(Role.PROVIDER, provider_section)
-    register_dashboard(Role.MANAGER, manager_section)
-    register_status_labels({
-        "offered": _l("Offered"), "accepted": _l("Accepted"), "in_progress": _l("In progress"),
-        "completed": _l("Completed"), "closed": _l("Closed"), "cancelled": _l("Cancelled"),
-        "escalated": _l("Escalated"), "pending": _l("Waiting for answer"), "declined": _l("Declined"),
-        "expired": _l("Expired"), "withdrawn": _l("Withdrawn")})
+    register_domain(
+        app, bp,
+        navigation=[(Role.STAFF, "orders.staff_list", _l("Orders"), 20),
+                    (Role.PROVIDER, "orders.provider_inbox", _l("Order inbox"), 10)],
+        dashboards={Role.STAFF: staff_section, Role.PROVIDER: provider_section, Role.MANAGER: manager_section},
+        status_labels={
+            "offered": _l("Offered"), "accepted": _l("Accepted"), "in_progress": _l("In progress"),
+            "completed": _l("Completed"), "closed": _l("Closed"), "cancelled": _l("Cancelled"),
+            "escalated": _l("Escalated"), "pending": _l("Waiting for answer"), "declined": _l("Declined"),
+            "expired": _l("Expired"), "withdrawn": _l("Withdrawn")})
     register_periodic("orders.jobs.expire_overdue_offers", "default", 30)

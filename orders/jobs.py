@@ -4,6 +4,8 @@ does nothing when the state has moved on, and sends each message at most once
 
 from __future__ import annotations
 
+from functools import wraps
+
 from accounts.models import User
 from clients.models import Client
 from core.extensions import db
@@ -20,21 +22,27 @@ def _order_url(order_id: int) -> str:
     return absolute_url("orders.detail", order_id=order_id)
 
 
-def _offer_in(offer_id: int, status: str):
-    """(offer, its order, its provider) if the offer is still ``status``, else None:
-    the state moved on and the message is no longer due."""
-    offer = db.session.get(Offer, offer_id)
-    if offer is None or offer.status != status:
-        return None
-    return offer, db.session.get(ServiceOrder, offer.order_id), db.session.get(Provider, offer.provider_id)
+def _offer_job(status: str):
+    """Decorates ``job(offer, order, provider)`` into the job ``job(offer_id)``, which
+    is "skipped" unless the offer is still ``status`` (the state moved on and the
+    message is no longer due)."""
+
+    def decorate(job):
+        @wraps(job)
+        def run(offer_id: int) -> str:
+            offer = db.session.get(Offer, offer_id)
+            if offer is None or offer.status != status:
+                return "skipped"
+            return job(offer, db.session.get(ServiceOrder, offer.order_id), db.session.get(Provider, offer.provider_id))
+
+        return run
+
+    return decorate
 
 
-def send_offer_notification(offer_id: int) -> str:
+@_offer_job(OfferStatus.PENDING)
+def send_offer_notification(offer, order, provider) -> str:
     """Tell a provider organisation it has a new offer to answer (no client identity)."""
-    found = _offer_in(offer_id, OfferStatus.PENDING)
-    if found is None:
-        return "skipped"
-    offer, order, provider = found
     client = db.session.get(Client, order.client_id)
     send_templated(provider.email, "orders/email/offer.txt", language_of(provider.languages),
                    f"offer:{offer.id}", order=order, offer=offer, postal_code=client.postal_code,
@@ -67,24 +75,20 @@ def send_acceptance_notifications(order_id: int) -> str:
     return "sent"
 
 
-def send_offer_withdrawn_notification(offer_id: int) -> str:
+@_offer_job(OfferStatus.WITHDRAWN)
+def send_offer_withdrawn_notification(offer, order, provider) -> str:
     """Tell a provider that an offer it was notified of is no longer open (never
     about an offer it was not told of in the first place)."""
-    found = _offer_in(offer_id, OfferStatus.WITHDRAWN)
-    if found is None or db.session.query(OutgoingEmail.id).filter_by(dedupe_key=f"offer:{offer_id}").first() is None:
+    if db.session.query(OutgoingEmail.id).filter_by(dedupe_key=f"offer:{offer.id}").first() is None:
         return "skipped"
-    offer, order, provider = found
     send_templated(provider.email, "orders/email/withdrawn.txt", language_of(provider.languages),
                    f"withdrawn:{offer.id}", order=order)
     return "sent"
 
 
-def send_decline_notification(offer_id: int) -> str:
+@_offer_job(OfferStatus.DECLINED)
+def send_decline_notification(offer, order, provider) -> str:
     """To the ordering staff member: a provider declined, with its reason."""
-    found = _offer_in(offer_id, OfferStatus.DECLINED)
-    if found is None:
-        return "skipped"
-    offer, order, provider = found
     staff = db.session.get(User, order.ordered_by_id)
     send_templated(staff.email, "orders/email/declined.txt", staff.language, f"declined:{offer.id}",
                    order=order, provider=provider, reason=offer.decline_reason, url=_order_url(order.id))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import UTCDateTime, utcnow
 from core.extensions import db
+from core.states import transition_table
 
 
 class OrderStatus(StrEnum):
@@ -36,19 +37,14 @@ class OrderAction(StrEnum):
 
 
 S, A = OrderStatus, OrderAction
-# {(state, action): next_state}. Anything missing is refused.
-ORDER_TRANSITIONS: dict[tuple[OrderStatus, OrderAction], OrderStatus] = {
-    (S.OFFERED, A.ACCEPT): S.ACCEPTED,
-    (S.OFFERED, A.ESCALATE): S.ESCALATED,
-    (S.OFFERED, A.CANCEL): S.CANCELLED,
-    (S.ESCALATED, A.REOFFER): S.OFFERED,
-    (S.ESCALATED, A.CANCEL): S.CANCELLED,
-    (S.ACCEPTED, A.START): S.IN_PROGRESS,
-    (S.ACCEPTED, A.CANCEL): S.CANCELLED,
-    (S.IN_PROGRESS, A.COMPLETE): S.COMPLETED,
-    (S.IN_PROGRESS, A.CANCEL): S.CANCELLED,
-    (S.COMPLETED, A.CLOSE): S.CLOSED,
-}
+# {(state, action): next_state}, written by state. Anything missing is refused.
+ORDER_TRANSITIONS: dict[tuple[OrderStatus, OrderAction], OrderStatus] = transition_table({
+    S.OFFERED: {A.ACCEPT: S.ACCEPTED, A.ESCALATE: S.ESCALATED, A.CANCEL: S.CANCELLED},
+    S.ESCALATED: {A.REOFFER: S.OFFERED, A.CANCEL: S.CANCELLED},
+    S.ACCEPTED: {A.START: S.IN_PROGRESS, A.CANCEL: S.CANCELLED},
+    S.IN_PROGRESS: {A.COMPLETE: S.COMPLETED, A.CANCEL: S.CANCELLED},
+    S.COMPLETED: {A.CLOSE: S.CLOSED},
+})
 del S, A
 
 
@@ -69,12 +65,10 @@ class OfferAction(StrEnum):
 
 # An offer is answered once: every move is from pending, so a guarded UPDATE never
 # turns a decline (or an acceptance) into "withdrawn".
-OFFER_TRANSITIONS: dict[tuple[OfferStatus, OfferAction], OfferStatus] = {
-    (OfferStatus.PENDING, OfferAction.ACCEPT): OfferStatus.ACCEPTED,
-    (OfferStatus.PENDING, OfferAction.DECLINE): OfferStatus.DECLINED,
-    (OfferStatus.PENDING, OfferAction.EXPIRE): OfferStatus.EXPIRED,
-    (OfferStatus.PENDING, OfferAction.WITHDRAW): OfferStatus.WITHDRAWN,
-}
+OFFER_TRANSITIONS: dict[tuple[OfferStatus, OfferAction], OfferStatus] = transition_table({
+    OfferStatus.PENDING: {OfferAction.ACCEPT: OfferStatus.ACCEPTED, OfferAction.DECLINE: OfferStatus.DECLINED,
+                          OfferAction.EXPIRE: OfferStatus.EXPIRED, OfferAction.WITHDRAW: OfferStatus.WITHDRAWN},
+})
 
 
 class Funding(StrEnum):

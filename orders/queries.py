@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from orders.scopes import scope_orders
 from clients.models import Client
+from core.db import where_given
 from core.extensions import db
 from catalogue.services import list_service_types
 from orders.models import Offer, OfferStatus, OrderEvent, OrderStatus, ServiceOrder
@@ -42,12 +43,9 @@ def staff_orders(actor, filters: OrderFilters, cursor: int | None = None, limit:
     """Orders for guidance staff, newest first, keyset-paged by id."""
     stmt = scope_orders(sa.select(ServiceOrder), actor).options(
         joinedload(ServiceOrder.client), joinedload(ServiceOrder.service_type), joinedload(ServiceOrder.provider))
-    if filters.status:
-        stmt = stmt.where(ServiceOrder.status == filters.status)
-    if filters.service_type_id:
-        stmt = stmt.where(ServiceOrder.service_type_id == filters.service_type_id)
-    if filters.provider_id:
-        stmt = stmt.where(ServiceOrder.provider_id == filters.provider_id)
+    stmt = where_given(stmt, (ServiceOrder.status, filters.status),
+                       (ServiceOrder.service_type_id, filters.service_type_id),
+                       (ServiceOrder.provider_id, filters.provider_id))
     if filters.provider:
         like = "%" + filters.provider.lower().replace("%", "").replace("_", "") + "%"
         stmt = stmt.where(ServiceOrder.provider_id.in_(

@@ -5,7 +5,7 @@ automatic-acceptance rules; the ``/api/v1/providers`` routes."""
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-from core.registry import register_dashboard, register_navigation, register_status_labels
+from core.registry import register_domain
 from core.roles import Role
 from core.worker import register_periodic
 from providers.sections import admin_section, provider_section
@@ -20,12 +20,12 @@ def init_app(app) -> None:
     # The route modules and what they import need ``bp`` above: imported here.
     from providers import api, views  # noqa: F401  (routes)
 
-    app.register_blueprint(bp)
-    register_navigation(Role.ADMIN, "providers.admin_list", _l("Providers"), 10)
-    register_navigation(Role.PROVIDER, "providers.organisation", _l("Organisation"), 40)
-    register_dashboard(Role.PROVIDER, provider_section)
-    register_dashboard(Role.ADMIN, admin_section)
-    register_status_labels({"approved": _l("Approved"), "rejected": _l("Rejected"), "suspended": _l("Suspended"),
-                            "info_requested": _l("More information requested")})
+    register_domain(
+        app, bp,
+        navigation=[(Role.ADMIN, "providers.admin_list", _l("Providers"), 10),
+                    (Role.PROVIDER, "providers.organisation", _l("Organisation"), 40)],
+        dashboards={Role.PROVIDER: provider_section, Role.ADMIN: admin_section},
+        status_labels={"approved": _l("Approved"), "rejected": _l("Rejected"), "suspended": _l("Suspended"),
+                       "info_requested": _l("More information requested")})
     init_templating(app)
     register_periodic("providers.jobs.remind_expiring_attachments", "default", REMINDER_SWEEP_SECONDS)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import UTCDateTime, utcnow
 from core.extensions import db
+from core.states import transition_table
 
 
 class ProviderKind(StrEnum):
@@ -37,19 +38,16 @@ class ProviderAction(StrEnum):
 
 
 P, PA = ProviderStatus, ProviderAction
-# {(state, action): next_state}. Anything missing is refused. Rejected is final:
-# the business ID stays taken, so a rejected organisation cannot slip back in.
-PROVIDER_TRANSITIONS: dict[tuple[ProviderStatus, ProviderAction], ProviderStatus] = {
-    (P.PENDING, PA.APPROVE): P.APPROVED,
-    (P.PENDING, PA.REJECT): P.REJECTED,
-    (P.PENDING, PA.REQUEST_INFO): P.INFO_REQUESTED,
-    (P.INFO_REQUESTED, PA.APPROVE): P.APPROVED,
-    (P.INFO_REQUESTED, PA.REJECT): P.REJECTED,
-    (P.INFO_REQUESTED, PA.REQUEST_INFO): P.INFO_REQUESTED,
-    (P.INFO_REQUESTED, PA.RESUBMIT): P.PENDING,
-    (P.APPROVED, PA.SUSPEND): P.SUSPENDED,
-    (P.SUSPENDED, PA.REINSTATE): P.APPROVED,
-}
+# {(state, action): next_state}, written by state. Anything missing is refused.
+# Rejected is final: the business ID stays taken, so a rejected organisation cannot
+# slip back in.
+PROVIDER_TRANSITIONS: dict[tuple[ProviderStatus, ProviderAction], ProviderStatus] = transition_table({
+    P.PENDING: {PA.APPROVE: P.APPROVED, PA.REJECT: P.REJECTED, PA.REQUEST_INFO: P.INFO_REQUESTED},
+    P.INFO_REQUESTED: {PA.APPROVE: P.APPROVED, PA.REJECT: P.REJECTED, PA.REQUEST_INFO: P.INFO_REQUESTED,
+                       PA.RESUBMIT: P.PENDING},
+    P.APPROVED: {PA.SUSPEND: P.SUSPENDED},
+    P.SUSPENDED: {PA.REINSTATE: P.APPROVED},
+})
 # The decision row written for each action (ProviderDecision.decision).
 DECISION_OF_ACTION: dict[ProviderAction, str] = {
     PA.APPROVE: "approved", PA.REJECT: "rejected", PA.REQUEST_INFO: "info_requested",

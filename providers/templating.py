@@ -3,6 +3,7 @@ members' roles, weekdays and language codes (registered as Jinja globals)."""
 
 from __future__ import annotations
 
+from core.templating import labeller
 from providers.common import (
     ATTACHMENT_LABELS,
     DECISION_LABELS,
@@ -14,16 +15,9 @@ from providers.common import (
 )
 
 
-def kind_label(kind: str) -> str:
-    return str(KIND_LABELS.get(kind, kind))
-
-
-def attachment_label(kind: str) -> str:
-    return str(ATTACHMENT_LABELS.get(kind, kind))
-
-
-def decision_label(decision: str) -> str:
-    return str(DECISION_LABELS.get(decision, decision))
+kind_label = labeller(KIND_LABELS, "kind_label")
+attachment_label = labeller(ATTACHMENT_LABELS, "attachment_label")
+decision_label = labeller(DECISION_LABELS, "decision_label")
 
 
 def provider_role_label(role: str | None) -> str:

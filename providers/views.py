@@ -248,10 +248,7 @@ def attachment_download(attachment_id: int):
 
 
 def _own_provider() -> Provider:
-    provider = db.session.get(Provider, current_user.provider_id)
-    if provider is None:
-        abort(404)
-    return provider
+    return db.get_or_404(Provider, current_user.provider_id)
 
 
 def _managed_provider() -> Provider:
@@ -527,10 +524,7 @@ def _admin_detail_context(provider: Provider, **forms) -> dict:
 
 
 def _admin_provider(provider_id: int) -> Provider:
-    provider = db.session.get(Provider, provider_id)
-    if provider is None:
-        abort(404)
-    return provider
+    return db.get_or_404(Provider, provider_id)
 
 
 @bp.get("/admin/providers/<int:provider_id>")

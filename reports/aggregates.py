@@ -52,7 +52,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.sql.ddl import CreateTableAs
 
-from core.db import utcnow
+from core.db import utcnow, where_given
 from core.extensions import db
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -455,6 +455,11 @@ def _minutes_to_hours(minutes) -> float | None:
     return None if minutes is None else round(minutes / 60.0, 1)
 
 
+def _total_row(groups: dict) -> dict:
+    """The one row of an aggregation's "total" grouping, or an empty row."""
+    return groups["total"][0] if groups["total"] else {}
+
+
 class Builder:
     """Assembles one report: sections of named, suppressed rows from grouped rows."""
 
@@ -539,6 +544,20 @@ class Builder:
             section["total"] = self._row(dict(total), [], columns, derive, people)
         self.sections.append(section)
         return section
+
+    def grand_total(self, groups: dict, columns: list[str], derive: Callable[[dict], dict],
+                    people: str | None = "clients") -> dict:
+        """The aggregation's total row (empty when nothing matched); the report's key
+        figures (``totals``) are derived from it."""
+        total = _total_row(groups)
+        self.totals = self._row(dict(total), [], columns, derive, people)
+        return total
+
+    def grouped_section(self, key: str, title, dim: str, columns: list[str], groups: dict,
+                        derive: Callable[[dict], dict], **options) -> dict:
+        """``section`` of the rows grouped by the one dimension ``dim``
+        (``groups[dim]`` of an aggregation), named and sorted by ``name_rows``."""
+        return self.section(key, title, [dim], columns, self.name_rows(groups[dim], dim), derive, **options)
 
     @staticmethod
     def _row(r: dict, group: list[str], columns: list[str], derive, people) -> dict:
@@ -641,10 +660,7 @@ def _orders_base(b: Builder, *extra_columns):
                       O.client_id.label("client_id"), *extra_columns)
             .select_from(O).outerjoin(ServiceType, ServiceType.id == O.service_type_id)
             .where(O.created_at >= b.period.start_utc, O.created_at < b.period.end_utc))
-    if f.category_id:
-        stmt = stmt.where(ServiceType.category_id == f.category_id)
-    if f.provider_id:
-        stmt = stmt.where(O.provider_id == f.provider_id)
+    stmt = where_given(stmt, (ServiceType.category_id, f.category_id), (O.provider_id, f.provider_id))
     return _with_client_filters(stmt, O.client_id, f)
 
 
@@ -681,17 +697,14 @@ def build_orders(b: Builder) -> None:
 
     columns = ["orders", "clients", "accepted", "escalated", "escalation_rate", "cancelled", "completed",
                "closed", "received", "not_received", "received_rate", "open_loops"]
-    total = g["total"][0] if g["total"] else {}
-    b.totals = b._row(dict(total), [], columns, derive, "clients")
-    b.section("by_month", _l("Orders by month"), ["month"], columns, b.name_rows(g["month"], "month"), derive,
-              total=total)
+    total = b.grand_total(g, columns, derive)
+    b.grouped_section("by_month", _l("Orders by month"), "month", columns, g, derive, total=total)
     rows = b.name_rows(b.name_rows(g["month_category"], "category"), "month")
     b.section("by_month_category", _l("Orders by month and service category"), ["month", "category"],
               ["orders", "clients"], rows, derive, complement=("month", "category"))
-    b.section("by_category", _l("Orders by service category"), ["category"], columns,
-              b.name_rows(g["category"], "category"), derive, total=total)
-    b.section("by_provider", _l("Orders by provider"), ["provider"], columns,
-              b.name_rows(g["provider"], "provider"), derive, total=total, sort_by="orders")
+    b.grouped_section("by_category", _l("Orders by service category"), "category", columns, g, derive, total=total)
+    b.grouped_section("by_provider", _l("Orders by provider"), "provider", columns, g, derive, total=total,
+                      sort_by="orders")
     b.notes.append(_("Orders are counted in the month they were placed; their later steps (acceptance, "
                      "completion, closing) are counted with them."))
 
@@ -752,23 +765,22 @@ def build_response_times(b: Builder) -> None:
 
     tcols = ["orders", "clients", "accepted", "median_hours", "p90_hours", "escalated", "escalation_rate"]
     ocols = ["offers", "clients", "offers_accepted", "declined", "expired", "decline_rate", "expiry_rate"]
-    ttotal = t["total"][0] if t["total"] else {}
-    ototal = a["total"][0] if a["total"] else {}
+    ttotal = _total_row(t)
+    ototal = _total_row(a)
     totals = b._row(dict(ttotal), [], tcols, derive_times, "clients")
     offer_totals = b._row(dict(ototal), [], ocols, derive_offers, "clients")
     b.totals = {**totals, **{k: offer_totals[k] for k in ("offers", "offers_accepted", "declined", "expired",
                                                           "decline_rate", "expiry_rate")},
                 "offers_suppressed": offer_totals["suppressed"]}
-    b.section("by_month", _l("Time to acceptance by month"), ["month"], tcols, b.name_rows(t["month"], "month"),
-              derive_times, total=ttotal)
-    b.section("by_category", _l("Time to acceptance by service category"), ["category"], tcols,
-              b.name_rows(t["category"], "category"), derive_times, total=ttotal)
-    b.section("by_provider", _l("Time to acceptance by provider"), ["provider"], tcols,
-              b.name_rows(t["provider"], "provider"), derive_times, total=ttotal, sort_by="orders")
-    b.section("offers_by_month", _l("Offers and declines by month"), ["month"], ocols,
-              b.name_rows(a["month"], "month"), derive_offers, total=ototal)
-    b.section("offers_by_provider", _l("Offers and declines by provider"), ["provider"], ocols,
-              b.name_rows(a["provider"], "provider"), derive_offers, total=ototal, sort_by="offers")
+    b.grouped_section("by_month", _l("Time to acceptance by month"), "month", tcols, t, derive_times, total=ttotal)
+    b.grouped_section("by_category", _l("Time to acceptance by service category"), "category", tcols, t, derive_times,
+                      total=ttotal)
+    b.grouped_section("by_provider", _l("Time to acceptance by provider"), "provider", tcols, t, derive_times,
+                      total=ttotal, sort_by="orders")
+    b.grouped_section("offers_by_month", _l("Offers and declines by month"), "month", ocols, a, derive_offers,
+                      total=ototal)
+    b.grouped_section("offers_by_provider", _l("Offers and declines by provider"), "provider", ocols, a, derive_offers,
+                      total=ototal, sort_by="offers")
     b.notes.append(_("Time to acceptance runs from placing the order to its acceptance. Decline and expiry "
                      "rates are shares of the offers that were answered or expired."))
 
@@ -786,10 +798,7 @@ def build_delivered_hours(b: Builder) -> None:
                       O.client_id.label("client_id"), V.minutes.label("minutes"))
             .select_from(V).join(O, O.id == V.order_id).outerjoin(ServiceType, ServiceType.id == O.service_type_id)
             .where(V.date >= b.period.start, V.date <= b.period.end))
-    if f.category_id:
-        stmt = stmt.where(ServiceType.category_id == f.category_id)
-    if f.provider_id:
-        stmt = stmt.where(V.provider_id == f.provider_id)
+    stmt = where_given(stmt, (ServiceType.category_id, f.category_id), (V.provider_id, f.provider_id))
     src = _with_client_filters(stmt, O.client_id, f).subquery("src")
     agg = Aggregation(src, sets={"month": ("month",), "category": ("category_id",), "provider": ("provider_id",),
                                  "total": ()},
@@ -804,14 +813,12 @@ def build_delivered_hours(b: Builder) -> None:
                 "hours": _minutes_to_hours(r.get("minutes") or 0)}
 
     columns = ["visits", "clients", "hours"]
-    total = g["total"][0] if g["total"] else {}
-    b.totals = b._row(dict(total), [], columns, derive, "clients")
-    b.section("by_month", _l("Delivered hours by month"), ["month"], columns, b.name_rows(g["month"], "month"),
-              derive, total=total)
-    b.section("by_category", _l("Delivered hours by service category"), ["category"], columns,
-              b.name_rows(g["category"], "category"), derive, total=total)
-    b.section("by_provider", _l("Delivered hours by provider"), ["provider"], columns,
-              b.name_rows(g["provider"], "provider"), derive, total=total, sort_by="hours")
+    total = b.grand_total(g, columns, derive)
+    b.grouped_section("by_month", _l("Delivered hours by month"), "month", columns, g, derive, total=total)
+    b.grouped_section("by_category", _l("Delivered hours by service category"), "category", columns, g, derive,
+                      total=total)
+    b.grouped_section("by_provider", _l("Delivered hours by provider"), "provider", columns, g, derive, total=total,
+                      sort_by="hours")
     b.notes.append(_("Hours are the minutes of the visit reports, counted by the date of the visit."))
 
 
@@ -828,10 +835,7 @@ def build_feedback(b: Builder) -> None:
                       sa.case((F.needs_met.is_(True), 1), else_=0).label("needs_met"))
             .select_from(F).outerjoin(ServiceType, ServiceType.id == F.service_type_id)
             .where(F.created_at >= b.period.start_utc, F.created_at < b.period.end_utc, F.hidden_at.is_(None)))
-    if f.category_id:
-        stmt = stmt.where(ServiceType.category_id == f.category_id)
-    if f.provider_id:
-        stmt = stmt.where(F.provider_id == f.provider_id)
+    stmt = where_given(stmt, (ServiceType.category_id, f.category_id), (F.provider_id, f.provider_id))
     src = _with_client_filters(stmt, F.client_id, f).subquery("src")
     agg = Aggregation(src, sets={"month": ("month",), "category": ("category_id",), "provider": ("provider_id",),
                                  "total": ()},
@@ -849,14 +853,11 @@ def build_feedback(b: Builder) -> None:
                 "needs_met_rate": _rate(r.get("needs_met") or 0, n)}
 
     columns = ["feedback", "clients", "average_rating", "needs_met_rate"]
-    total = g["total"][0] if g["total"] else {}
-    b.totals = b._row(dict(total), [], columns, derive, "clients")
-    b.section("by_month", _l("Feedback by month"), ["month"], columns, b.name_rows(g["month"], "month"), derive,
-              total=total)
-    b.section("by_category", _l("Feedback by service category"), ["category"], columns,
-              b.name_rows(g["category"], "category"), derive, total=total)
-    b.section("by_provider", _l("Feedback by provider"), ["provider"], columns,
-              b.name_rows(g["provider"], "provider"), derive, total=total, sort_by="feedback")
+    total = b.grand_total(g, columns, derive)
+    b.grouped_section("by_month", _l("Feedback by month"), "month", columns, g, derive, total=total)
+    b.grouped_section("by_category", _l("Feedback by service category"), "category", columns, g, derive, total=total)
+    b.grouped_section("by_provider", _l("Feedback by provider"), "provider", columns, g, derive, total=total,
+                      sort_by="feedback")
     b.notes.append(_("Feedback hidden by moderation is not counted. Feedback without a known client "
                      "(guest purchases) does not count towards the five clients a row needs."))
 
@@ -893,12 +894,11 @@ def build_guidance_contacts(b: Builder) -> None:
                 "average_minutes": round((r.get("minutes") or 0) / timed, 1) if timed else None}
 
     columns = ["contacts", "people", "anonymous", "average_minutes"]
-    total = g["total"][0] if g["total"] else {}
-    b.totals = b._row(dict(total), [], columns, derive, "people")
-    b.section("by_month", _l("Guidance contacts by month"), ["month"], columns, b.name_rows(g["month"], "month"),
-              derive, people="people", total=total)
-    b.section("by_channel", _l("Guidance contacts by channel"), ["channel"], columns,
-              b.name_rows(g["channel"], "channel"), derive, people="people", total=total)
+    total = b.grand_total(g, columns, derive, people="people")
+    b.grouped_section("by_month", _l("Guidance contacts by month"), "month", columns, g, derive, people="people",
+                      total=total)
+    b.grouped_section("by_channel", _l("Guidance contacts by channel"), "channel", columns, g, derive, people="people",
+                      total=total)
     topics = b.section("by_topic", _l("Guidance contacts by topic"), ["topic"], columns,
                        b.name_rows(g["topic"], "topic"), derive, people="people", total=total, sort_by="contacts")
     # A topic is typed by staff: a rare one could name a person, so a suppressed
@@ -957,12 +957,11 @@ def build_shop_sales(b: Builder) -> None:
 
     columns = ["purchases", "buyers", "sales_cents", "vat_cents", "platform_fee_cents", "refunded_cents",
                "net_sales_cents"]
-    total = g["total"][0] if g["total"] else {}
-    b.totals = b._row(dict(total), [], columns, derive, "buyers")
-    b.section("by_month", _l("Self-paid sales by month"), ["month"], columns, b.name_rows(g["month"], "month"),
-              derive, people="buyers", total=total)
-    b.section("by_provider", _l("Self-paid sales by provider"), ["provider"], columns,
-              b.name_rows(g["provider"], "provider"), derive, people="buyers", total=total, sort_by="sales_cents")
+    total = b.grand_total(g, columns, derive, people="buyers")
+    b.grouped_section("by_month", _l("Self-paid sales by month"), "month", columns, g, derive, people="buyers",
+                      total=total)
+    b.grouped_section("by_provider", _l("Self-paid sales by provider"), "provider", columns, g, derive,
+                      people="buyers", total=total, sort_by="sales_cents")
     b.notes.append(_("Sales are counted when paid (invoice purchases: when delivered); amounts are in euros "
                      "incl. VAT, net sales after refunds."))
 
@@ -1031,13 +1030,12 @@ def build_staffing(b: Builder) -> None:
 
     columns = ["requests", "headcount", "filled", "fill_rate", "people_covered", "median_fill_hours",
                "p90_fill_hours", "hours_worked"]
-    total = g["total"][0] if g["total"] else {}
-    b.totals = b._row(dict(total), [], columns, derive, None)
-    b.section("by_month", _l("Staffing requests by month"), ["month"], columns, b.name_rows(g["month"], "month"),
-              derive, people=None, total=total)
-    b.section("by_qualification", _l("Staffing requests by qualification"), ["qualification"], columns,
-              b.name_rows(g["qualification"], "qualification"), derive, people=None, total=total)
-    atotal = a["total"][0] if a["total"] else {}
+    total = b.grand_total(g, columns, derive, people=None)
+    b.grouped_section("by_month", _l("Staffing requests by month"), "month", columns, g, derive, people=None,
+                      total=total)
+    b.grouped_section("by_qualification", _l("Staffing requests by qualification"), "qualification", columns, g,
+                      derive, people=None, total=total)
+    atotal = _total_row(a)
     b.section("by_agency", _l("People provided by agency"), ["agency"], ["selected_offers", "people_covered",
                                                                        "hours_worked"],
               b.name_rows(a["provider"], "agency"), derive_agency, people=None, total=atotal,

@@ -210,10 +210,9 @@ def panels(res: dict[str, dict]) -> list[dict]:
     orders = res["orders"]
     months = orders["months"]
     by_month = _section(orders, "by_month")
-    out.append({"id": "orders-month", "title": _("Service orders per month"),
-                "chart": charts.bars(_points(by_month, months, "orders"), _axis_fmt("count"),
-                                     _("Bar chart of service orders per month; the figures are in the table below.")),
-                "table": table(by_month, ["orders", "clients", "accepted", "cancelled", "escalated"])})
+    out.append(_month_bars("orders-month", _("Service orders per month"), by_month, months, "orders", "count",
+                           _("Bar chart of service orders per month; the figures are in the table below."),
+                           ["orders", "clients", "accepted", "cancelled", "escalated"]))
     out.append(_category_panel(orders, months))
     providers = _section(orders, "by_provider")
     top = [r for r in providers["rows"] if not r["suppressed"]][:TOP_PROVIDERS]
@@ -224,13 +223,11 @@ def panels(res: dict[str, dict]) -> list[dict]:
                                limit=25)})
     rt = res["response_times"]
     t_month = _section(rt, "by_month")
-    out.append({"id": "acceptance", "title": _("Hours from order to acceptance"),
-                "chart": charts.lines(months, [(_("Median"), _series(t_month, months, "median_hours")),
-                                               (_("90th percentile"), _series(t_month, months, "p90_hours"))],
-                                      _axis_fmt("hours"),
-                                      _("Line chart of the median and 90th percentile hours to acceptance per "
-                                        "month; the figures are in the table below.")),
-                "table": table(t_month, ["accepted", "median_hours", "p90_hours"])})
+    out.append(_month_lines("acceptance", _("Hours from order to acceptance"), t_month, months,
+                            [(_("Median"), "median_hours"), (_("90th percentile"), "p90_hours")], "hours",
+                            _("Line chart of the median and 90th percentile hours to acceptance per "
+                              "month; the figures are in the table below."),
+                            ["accepted", "median_hours", "p90_hours"]))
     o_month = _section(rt, "offers_by_month")
     rates = _merged_months(months, [(o_month, ["offers", "declined", "expired", "decline_rate"]),
                                     (t_month, ["escalated", "escalation_rate"])])
@@ -241,28 +238,20 @@ def panels(res: dict[str, dict]) -> list[dict]:
                                       _("Line chart of the decline and escalation rates per month; the figures "
                                         "are in the table below.")),
                 "table": rates})
-    out.append({"id": "outcomes", "title": _("Completion and closed-loop outcomes"),
-                "chart": charts.lines(months, [(_("Completed"), _series(by_month, months, "completed")),
-                                               (_("Received"), _series(by_month, months, "received")),
-                                               (_("Not received"), _series(by_month, months, "not_received")),
-                                               (_("Loop open"), _series(by_month, months, "open_loops"))],
-                                      _axis_fmt("count"),
-                                      _("Line chart of completed orders and closed-loop outcomes per month; the "
-                                        "figures are in the table below.")),
-                "table": table(by_month, ["completed", "closed", "received", "not_received", "received_rate",
-                                          "open_loops"])})
-    hours = _section(res["delivered_hours"], "by_month")
-    out.append({"id": "hours", "title": _("Hours delivered per month (visit reports)"),
-                "chart": charts.bars(_points(hours, months, "hours"), _axis_fmt("hours"),
-                                     _("Bar chart of delivered hours per month; the figures are in the table below.")),
-                "table": table(hours)})
-    fb = _section(res["feedback"], "by_month")
-    out.append({"id": "feedback", "title": _("Feedback: needs met and average rating"),
-                "chart": charts.lines(months, [(_("Needs met %"), _series(fb, months, "needs_met_rate"))],
-                                      _axis_fmt("percent"),
-                                      _("Line chart of the share of feedback saying needs were met, per month; "
-                                        "the figures are in the table below.")),
-                "table": table(fb)})
+    out.append(_month_lines("outcomes", _("Completion and closed-loop outcomes"), by_month, months,
+                            [(_("Completed"), "completed"), (_("Received"), "received"),
+                             (_("Not received"), "not_received"), (_("Loop open"), "open_loops")], "count",
+                            _("Line chart of completed orders and closed-loop outcomes per month; the "
+                              "figures are in the table below."),
+                            ["completed", "closed", "received", "not_received", "received_rate", "open_loops"]))
+    out.append(_month_bars("hours", _("Hours delivered per month (visit reports)"),
+                           _section(res["delivered_hours"], "by_month"), months, "hours", "hours",
+                           _("Bar chart of delivered hours per month; the figures are in the table below.")))
+    out.append(_month_lines("feedback", _("Feedback: needs met and average rating"),
+                            _section(res["feedback"], "by_month"), months,
+                            [(_("Needs met %"), "needs_met_rate")], "percent",
+                            _("Line chart of the share of feedback saying needs were met, per month; "
+                              "the figures are in the table below.")))
     gc = res["guidance_contacts"]
     out.append(_contacts_panel("guidance-channel", _("Guidance contacts by channel"), _section(gc, "by_channel"),
                                "channel", _("Bar chart of guidance contacts by channel; the figures are in the "
@@ -270,19 +259,33 @@ def panels(res: dict[str, dict]) -> list[dict]:
     out.append(_contacts_panel("guidance-topic", _("Guidance contacts by topic"), _section(gc, "by_topic"),
                                "topic", _("Bar chart of guidance contacts by topic; the figures are in the table "
                                           "below."), limit=15))
-    sales = _section(res["shop_sales"], "by_month")
-    out.append({"id": "sales", "title": _("Self-paid sales, VAT and platform fees"),
-                "chart": charts.bars(_points(sales, months, "sales_cents"), _axis_fmt("money"),
-                                     _("Bar chart of self-paid sales per month; the figures are in the table below.")),
-                "table": table(sales)})
-    staffing = _section(res["staffing"], "by_month")
-    out.append({"id": "staffing", "title": _("Staffing: fill rate, time to fill and hours worked"),
-                "chart": charts.lines(months, [(_("Fill rate %"), _series(staffing, months, "fill_rate"))],
-                                      _axis_fmt("percent"),
-                                      _("Line chart of the staffing fill rate per month; the figures are in the "
-                                        "table below.")),
-                "table": table(staffing)})
+    out.append(_month_bars("sales", _("Self-paid sales, VAT and platform fees"),
+                           _section(res["shop_sales"], "by_month"), months, "sales_cents", "money",
+                           _("Bar chart of self-paid sales per month; the figures are in the table below.")))
+    out.append(_month_lines("staffing", _("Staffing: fill rate, time to fill and hours worked"),
+                            _section(res["staffing"], "by_month"), months, [(_("Fill rate %"), "fill_rate")],
+                            "percent",
+                            _("Line chart of the staffing fill rate per month; the figures are in the "
+                              "table below.")))
     return out
+
+
+def _month_bars(panel_id: str, title: str, section: dict, months: list[str], key: str, fmt: str, alt: str,
+                columns: list[str] | None = None) -> dict:
+    """A panel of one figure of a by-month section as bars, and the section's table."""
+    return {"id": panel_id, "title": title,
+            "chart": charts.bars(_points(section, months, key), _axis_fmt(fmt), alt),
+            "table": table(section, columns)}
+
+
+def _month_lines(panel_id: str, title: str, section: dict, months: list[str], lines: list[tuple], fmt: str,
+                 alt: str, columns: list[str] | None = None) -> dict:
+    """A panel of figures of a by-month section as lines (``lines``: (label, key)
+    pairs), and the section's table."""
+    return {"id": panel_id, "title": title,
+            "chart": charts.lines(months, [(label, _series(section, months, key)) for label, key in lines],
+                                  _axis_fmt(fmt), alt),
+            "table": table(section, columns)}
 
 
 def _category_panel(orders: dict, months: list[str]) -> dict:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import UTCDateTime, utcnow
 from core.extensions import db
-from core.states import StateMachine
+from core.states import StateMachine, transition_table
 
 
 class ReportStatus(StrEnum):
@@ -76,12 +76,11 @@ class RunAction(StrEnum):
 
 # A run's lifecycle. ``start`` from ``running`` is RQ's retry of a build whose worker
 # died (the run was left running); a run done or failed is never built again.
-RUN_TRANSITIONS = {
-    (ReportStatus.QUEUED, RunAction.START): ReportStatus.RUNNING,
-    (ReportStatus.RUNNING, RunAction.START): ReportStatus.RUNNING,
-    (ReportStatus.RUNNING, RunAction.FINISH): ReportStatus.DONE,
-    (ReportStatus.RUNNING, RunAction.FAIL): ReportStatus.FAILED,
-}
+RUN_TRANSITIONS = transition_table({
+    ReportStatus.QUEUED: {RunAction.START: ReportStatus.RUNNING},
+    ReportStatus.RUNNING: {RunAction.START: ReportStatus.RUNNING, RunAction.FINISH: ReportStatus.DONE,
+                           RunAction.FAIL: ReportStatus.FAILED},
+})
 
 RUNS = StateMachine(ReportRun, RUN_TRANSITIONS,
                     stamps={ReportStatus.RUNNING: "started_at", ReportStatus.DONE: "finished_at",

@@ -65,17 +65,42 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class Base(SQLAlchemyModelFactory):
+def id_of(factory_class, **kwargs):
+    """A foreign key declaration: the id of a new ``factory_class(**kwargs)`` object."""
+    return factory.LazyAttribute(lambda o: factory_class(**kwargs).id)
+
+
+def from_now(**delta):
+    """A time declaration: ``timedelta(**delta)`` after the object is made."""
+    return factory.LazyFunction(lambda: utcnow() + timedelta(**delta))
+
+
+def random_token_hash():
+    """A token hash declaration: the hash of a fresh random token."""
+    return factory.LazyFunction(lambda: token_hash(secrets.token_urlsafe(24)))
+
+
+class _ModelKeyword(type(SQLAlchemyModelFactory)):
+    """Lets a factory name its model in the class statement:
+    ``class OfferFactory(Base, model=Offer)`` instead of an inner ``Meta``."""
+
+    def __new__(mcs, name, bases, attrs, model=None):
+        if model is not None:
+            attrs["Meta"] = type("Meta", (), {"model": model})
+        return super().__new__(mcs, name, bases, attrs)
+
+    def __init__(cls, name, bases, attrs, model=None):
+        super().__init__(name, bases, attrs)
+
+
+class Base(SQLAlchemyModelFactory, metaclass=_ModelKeyword):
     class Meta:
         abstract = True
         sqlalchemy_session_factory = lambda: db.session  # noqa: E731
         sqlalchemy_session_persistence = "flush"
 
 
-class ProviderFactory(Base):
-    class Meta:
-        model = Provider
-
+class ProviderFactory(Base, model=Provider):
     name = factory.Sequence(lambda n: f"Hoivapalvelu {n} Oy")
     business_id = factory.Sequence(valid_business_id)
     kind = "company"
@@ -86,10 +111,7 @@ class ProviderFactory(Base):
     approved_at = factory.LazyFunction(utcnow)
 
 
-class UserFactory(Base):
-    class Meta:
-        model = User
-
+class UserFactory(Base, model=User):
     email = factory.Sequence(lambda n: f"user{n}@example.fi")
     name = factory.Sequence(lambda n: f"Testi Käyttäjä {n}")
     password_hash = factory.LazyFunction(password_hash)
@@ -98,10 +120,7 @@ class UserFactory(Base):
     provider_role = factory.LazyAttribute(lambda o: "admin" if o.role == "provider" else None)
 
 
-class ClientFactory(Base):
-    class Meta:
-        model = Client
-
+class ClientFactory(Base, model=Client):
     first_name = factory.Sequence(lambda n: f"Aino{n}")
     last_name = "Virtanen"
     birth_date = date(1940, 5, 17)
@@ -115,67 +134,46 @@ class ClientFactory(Base):
     segment = "guidance"
 
 
-class ClientRepresentativeFactory(Base):
-    class Meta:
-        model = ClientRepresentative
-
-    client_id = factory.LazyAttribute(lambda o: ClientFactory().id)
-    user_id = factory.LazyAttribute(lambda o: UserFactory(role="client").id)
+class ClientRepresentativeFactory(Base, model=ClientRepresentative):
+    client_id = id_of(ClientFactory)
+    user_id = id_of(UserFactory, role="client")
     relationship_ = "daughter"
 
 
-class NetworkMemberFactory(Base):
-    class Meta:
-        model = NetworkMember
-
-    client_id = factory.LazyAttribute(lambda o: ClientFactory().id)
+class NetworkMemberFactory(Base, model=NetworkMember):
+    client_id = id_of(ClientFactory)
     name = "Kotisairaanhoitaja Liisa"
     organisation = "Tampereen kotihoito"
     role = "home nurse"
 
 
-class GuidanceContactFactory(Base):
-    class Meta:
-        model = GuidanceContact
-
-    staff_id = factory.LazyAttribute(lambda o: UserFactory(role="staff").id)
+class GuidanceContactFactory(Base, model=GuidanceContact):
+    staff_id = id_of(UserFactory, role="staff")
     channel = "phone"
     topic = "cleaning"
     outcome = "advice given"
 
 
-class FollowUpFactory(Base):
-    class Meta:
-        model = FollowUp
-
-    client_id = factory.LazyAttribute(lambda o: ClientFactory().id)
+class FollowUpFactory(Base, model=FollowUp):
+    client_id = id_of(ClientFactory)
     kind = "other"
     title = "Soita asiakkaalle"
 
 
-class MessageFactory(Base):
-    class Meta:
-        model = Message
-
-    client_id = factory.LazyAttribute(lambda o: ClientFactory().id)
-    sender_id = factory.LazyAttribute(lambda o: UserFactory(role="staff").id)
+class MessageFactory(Base, model=Message):
+    client_id = id_of(ClientFactory)
+    sender_id = id_of(UserFactory, role="staff")
     body = "Hei!"
 
 
-class ServiceCategoryFactory(Base):
-    class Meta:
-        model = ServiceCategory
-
+class ServiceCategoryFactory(Base, model=ServiceCategory):
     slug = factory.Sequence(lambda n: f"category-{n}")
     name_fi = factory.Sequence(lambda n: f"Kategoria {n}")
     name_sv = factory.Sequence(lambda n: f"Kategori {n}")
     name_en = factory.Sequence(lambda n: f"Category {n}")
 
 
-class ServiceTypeFactory(Base):
-    class Meta:
-        model = ServiceType
-
+class ServiceTypeFactory(Base, model=ServiceType):
     category = factory.SubFactory(ServiceCategoryFactory)
     slug = factory.Sequence(lambda n: f"service-{n}")
     name_fi = factory.Sequence(lambda n: f"Palvelu {n}")
@@ -183,10 +181,7 @@ class ServiceTypeFactory(Base):
     name_en = factory.Sequence(lambda n: f"Service {n}")
 
 
-class OfferingFactory(Base):
-    class Meta:
-        model = Offering
-
+class OfferingFactory(Base, model=Offering):
     provider = factory.SubFactory(ProviderFactory)
     service_type = factory.SubFactory(ServiceTypeFactory)
     unit = "hour"
@@ -202,14 +197,11 @@ class OfferingFactory(Base):
         db.session.flush()
 
 
-class ServiceOrderFactory(Base):
-    class Meta:
-        model = ServiceOrder
-
+class ServiceOrderFactory(Base, model=ServiceOrder):
     number = factory.Sequence(lambda n: f"SO-2026-{n:06d}")
     client = factory.SubFactory(ClientFactory)
     service_type = factory.SubFactory(ServiceTypeFactory)
-    ordered_by_id = factory.LazyAttribute(lambda o: UserFactory(role="staff").id)
+    ordered_by_id = id_of(UserFactory, role="staff")
     status = "offered"
     start_date = factory.LazyFunction(lambda: date.today() + timedelta(days=7))
     visits_per_week = 1
@@ -217,30 +209,21 @@ class ServiceOrderFactory(Base):
     offered_at = factory.LazyFunction(utcnow)
 
 
-class OfferFactory(Base):
-    class Meta:
-        model = Offer
-
+class OfferFactory(Base, model=Offer):
     order = factory.SubFactory(ServiceOrderFactory)
     provider = factory.SubFactory(ProviderFactory)
     status = "pending"
     sent_at = factory.LazyFunction(utcnow)
-    deadline_at = factory.LazyFunction(lambda: utcnow() + timedelta(hours=24))
+    deadline_at = from_now(hours=24)
 
 
-class OrderEventFactory(Base):
-    class Meta:
-        model = OrderEvent
-
-    order_id = factory.LazyAttribute(lambda o: ServiceOrderFactory().id)
+class OrderEventFactory(Base, model=OrderEvent):
+    order_id = id_of(ServiceOrderFactory)
     action = "create"
     to_status = "offered"
 
 
-class VisitReportFactory(Base):
-    class Meta:
-        model = VisitReport
-
+class VisitReportFactory(Base, model=VisitReport):
     order_id = factory.LazyAttribute(
         lambda o: ServiceOrderFactory(status="in_progress", provider=ProviderFactory()).id)
     provider_id = factory.LazyAttribute(lambda o: db.session.get(ServiceOrder, o.order_id).provider_id)
@@ -249,12 +232,9 @@ class VisitReportFactory(Base):
     tasks = factory.LazyFunction(lambda: ["cleaning"])
 
 
-class ServiceVoucherFactory(Base):
-    class Meta:
-        model = ServiceVoucher
-
-    client_id = factory.LazyAttribute(lambda o: ClientFactory().id)
-    service_type_id = factory.LazyAttribute(lambda o: ServiceTypeFactory().id)
+class ServiceVoucherFactory(Base, model=ServiceVoucher):
+    client_id = id_of(ClientFactory)
+    service_type_id = id_of(ServiceTypeFactory)
     unit = "hours"
     value_per_month = 10
     unit_value_cents = 3200
@@ -262,40 +242,28 @@ class ServiceVoucherFactory(Base):
     valid_from = factory.LazyFunction(date.today)
 
 
-class VoucherSettlementFactory(Base):
-    class Meta:
-        model = VoucherSettlement
-
-    provider_id = factory.LazyAttribute(lambda o: ProviderFactory().id)
+class VoucherSettlementFactory(Base, model=VoucherSettlement):
+    provider_id = id_of(ProviderFactory)
     month = factory.LazyFunction(lambda: date.today().replace(day=1))
 
 
-class FeedbackLinkFactory(Base):
-    class Meta:
-        model = FeedbackLink
-
-    token_hash = factory.LazyFunction(lambda: token_hash(secrets.token_urlsafe(24)))
-    order_id = factory.LazyAttribute(lambda o: ServiceOrderFactory(status="completed").id)
-    provider_id = factory.LazyAttribute(lambda o: ProviderFactory().id)
-    expires_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=30))
+class FeedbackLinkFactory(Base, model=FeedbackLink):
+    token_hash = random_token_hash()
+    order_id = id_of(ServiceOrderFactory, status="completed")
+    provider_id = id_of(ProviderFactory)
+    expires_at = from_now(days=30)
 
 
-class FeedbackFactory(Base):
-    class Meta:
-        model = Feedback
-
-    provider_id = factory.LazyAttribute(lambda o: ProviderFactory().id)
+class FeedbackFactory(Base, model=Feedback):
+    provider_id = id_of(ProviderFactory)
     rating = 4
     needs_met = True
     comment = "Hyvää palvelua"
 
 
-class ShopOrderFactory(Base):
-    class Meta:
-        model = ShopOrder
-
+class ShopOrderFactory(Base, model=ShopOrder):
     number = factory.Sequence(lambda n: f"SH-2026-{n:06d}")
-    access_token_hash = factory.LazyFunction(lambda: token_hash(secrets.token_urlsafe(24)))
+    access_token_hash = random_token_hash()
     provider = factory.SubFactory(ProviderFactory)
     buyer_name = "Matti Meikäläinen"
     buyer_email = factory.Sequence(lambda n: f"buyer{n}@example.fi")
@@ -305,10 +273,7 @@ class ShopOrderFactory(Base):
     vat_cents = 914
 
 
-class ShopOrderItemFactory(Base):
-    class Meta:
-        model = ShopOrderItem
-
+class ShopOrderItemFactory(Base, model=ShopOrderItem):
     shop_order = factory.SubFactory(ShopOrderFactory)
     offering_id = factory.LazyAttribute(lambda o: OfferingFactory(provider=o.shop_order.provider).id)
     description = "Siivous"
@@ -320,36 +285,24 @@ class ShopOrderItemFactory(Base):
     vat_cents = 914
 
 
-class ShopOrderEventFactory(Base):
-    class Meta:
-        model = ShopOrderEvent
-
-    shop_order_id = factory.LazyAttribute(lambda o: ShopOrderFactory().id)
+class ShopOrderEventFactory(Base, model=ShopOrderEvent):
+    shop_order_id = id_of(ShopOrderFactory)
     to_status = "pending_payment"
 
 
-class StripeEventFactory(Base):
-    class Meta:
-        model = StripeEvent
-
+class StripeEventFactory(Base, model=StripeEvent):
     id = factory.Sequence(lambda n: f"evt_test_{n}")
     type = "checkout.session.completed"
     payload = factory.LazyFunction(dict)
 
 
-class ProviderDecisionFactory(Base):
-    class Meta:
-        model = ProviderDecision
-
-    provider_id = factory.LazyAttribute(lambda o: ProviderFactory().id)
+class ProviderDecisionFactory(Base, model=ProviderDecision):
+    provider_id = id_of(ProviderFactory)
     decision = "approved"
 
 
-class ProviderAttachmentFactory(Base):
-    class Meta:
-        model = ProviderAttachment
-
-    provider_id = factory.LazyAttribute(lambda o: ProviderFactory().id)
+class ProviderAttachmentFactory(Base, model=ProviderAttachment):
+    provider_id = id_of(ProviderFactory)
     kind = "insurance"
     filename = "vakuutus.pdf"
     stored_name = factory.Sequence(lambda n: f"{secrets.token_hex(8)}-{n}.pdf")
@@ -357,138 +310,93 @@ class ProviderAttachmentFactory(Base):
     size_bytes = 1234
 
 
-class ProviderInvitationFactory(Base):
-    class Meta:
-        model = ProviderInvitation
-
-    provider_id = factory.LazyAttribute(lambda o: ProviderFactory().id)
+class ProviderInvitationFactory(Base, model=ProviderInvitation):
+    provider_id = id_of(ProviderFactory)
     email = factory.Sequence(lambda n: f"invitee{n}@example.fi")
-    token_hash = factory.LazyFunction(lambda: token_hash(secrets.token_urlsafe(24)))
-    expires_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=7))
+    token_hash = random_token_hash()
+    expires_at = from_now(days=7)
 
 
-class ProviderCapacityFactory(Base):
-    class Meta:
-        model = ProviderCapacity
-
-    provider_id = factory.LazyAttribute(lambda o: ProviderFactory().id)
-    service_type_id = factory.LazyAttribute(lambda o: ServiceTypeFactory().id)
+class ProviderCapacityFactory(Base, model=ProviderCapacity):
+    provider_id = id_of(ProviderFactory)
+    service_type_id = id_of(ServiceTypeFactory)
     orders_per_week = 5
 
 
-class AutoAcceptRuleFactory(Base):
-    class Meta:
-        model = AutoAcceptRule
-
-    provider_id = factory.LazyAttribute(lambda o: ProviderFactory().id)
+class AutoAcceptRuleFactory(Base, model=AutoAcceptRule):
+    provider_id = id_of(ProviderFactory)
 
 
-class ProviderRankingFactory(Base):
-    class Meta:
-        model = ProviderRanking
-
-    service_type_id = factory.LazyAttribute(lambda o: ServiceTypeFactory().id)
+class ProviderRankingFactory(Base, model=ProviderRanking):
+    service_type_id = id_of(ServiceTypeFactory)
     postal_code = "33100"
-    provider_id = factory.LazyAttribute(lambda o: ProviderFactory().id)
+    provider_id = id_of(ProviderFactory)
     rank = 1
 
 
-class StaffingCoverageFactory(Base):
-    class Meta:
-        model = StaffingCoverage
-
-    provider_id = factory.LazyAttribute(lambda o: ProviderFactory(kind="agency").id)
+class StaffingCoverageFactory(Base, model=StaffingCoverage):
+    provider_id = id_of(ProviderFactory, kind="agency")
     qualification = "practical_nurse"
     postal_code = "33100"
 
 
-class StaffingRequestFactory(Base):
-    class Meta:
-        model = StaffingRequest
-
+class StaffingRequestFactory(Base, model=StaffingRequest):
     number = factory.Sequence(lambda n: f"SR-2026-{n:06d}")
-    created_by_id = factory.LazyAttribute(lambda o: UserFactory(role="staff").id)
+    created_by_id = id_of(UserFactory, role="staff")
     unit = "Kotihoito Keskusta"
     qualification = "practical_nurse"
     postal_code = "33100"
     headcount = 1
-    respond_by = factory.LazyFunction(lambda: utcnow() + timedelta(hours=4))
+    respond_by = from_now(hours=4)
 
 
-class StaffingShiftFactory(Base):
-    class Meta:
-        model = StaffingShift
-
-    request_id = factory.LazyAttribute(lambda o: StaffingRequestFactory().id)
-    start_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=1))
-    end_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=1, hours=8))
+class StaffingShiftFactory(Base, model=StaffingShift):
+    request_id = id_of(StaffingRequestFactory)
+    start_at = from_now(days=1)
+    end_at = from_now(days=1, hours=8)
 
 
-class StaffingRecipientFactory(Base):
-    class Meta:
-        model = StaffingRecipient
-
-    request_id = factory.LazyAttribute(lambda o: StaffingRequestFactory().id)
-    provider_id = factory.LazyAttribute(lambda o: ProviderFactory(kind="agency").id)
+class StaffingRecipientFactory(Base, model=StaffingRecipient):
+    request_id = id_of(StaffingRequestFactory)
+    provider_id = id_of(ProviderFactory, kind="agency")
 
 
-class StaffingOfferFactory(Base):
-    class Meta:
-        model = StaffingOffer
-
-    request_id = factory.LazyAttribute(lambda o: StaffingRequestFactory().id)
-    provider_id = factory.LazyAttribute(lambda o: ProviderFactory(kind="agency").id)
+class StaffingOfferFactory(Base, model=StaffingOffer):
+    request_id = id_of(StaffingRequestFactory)
+    provider_id = id_of(ProviderFactory, kind="agency")
     headcount = 1
     hourly_rate_cents = 3800
 
 
-class ReportRunFactory(Base):
-    class Meta:
-        model = ReportRun
-
+class ReportRunFactory(Base, model=ReportRun):
     kind = "orders"
     period_from = factory.LazyFunction(lambda: date.today().replace(day=1))
     period_to = factory.LazyFunction(date.today)
 
 
-class ApiTokenFactory(Base):
-    class Meta:
-        model = ApiToken
-
-    user_id = factory.LazyAttribute(lambda o: UserFactory().id)
-    token_hash = factory.LazyFunction(lambda: token_hash(secrets.token_urlsafe(24)))
-    expires_at = factory.LazyFunction(lambda: utcnow() + timedelta(hours=1))
+class ApiTokenFactory(Base, model=ApiToken):
+    user_id = id_of(UserFactory)
+    token_hash = random_token_hash()
+    expires_at = from_now(hours=1)
 
 
-class LoginFailureFactory(Base):
-    class Meta:
-        model = LoginFailure
-
+class LoginFailureFactory(Base, model=LoginFailure):
     email = "someone@example.fi"
     address = "127.0.0.1"
 
 
-class AccessLogEntryFactory(Base):
-    class Meta:
-        model = AccessLogEntry
-
-    client_id = factory.LazyAttribute(lambda o: ClientFactory().id)
+class AccessLogEntryFactory(Base, model=AccessLogEntry):
+    client_id = id_of(ClientFactory)
     actor_role = "staff"
     action = "view"
     purpose = "client guidance"
 
 
-class OutboxJobFactory(Base):
-    class Meta:
-        model = OutboxJob
-
+class OutboxJobFactory(Base, model=OutboxJob):
     func = "tests.jobs_for_tests.record_run"
 
 
-class OutgoingEmailFactory(Base):
-    class Meta:
-        model = OutgoingEmail
-
+class OutgoingEmailFactory(Base, model=OutgoingEmail):
     to_address = "someone@example.fi"
     subject = "Hei"
     body = "Viesti"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -30,13 +31,65 @@ def make_user(db):
     return make
 
 
+def wait_for(predicate, timeout: float, interval: float) -> bool:
+    """Polls ``predicate`` every ``interval`` seconds until it holds (True) or
+    ``timeout`` seconds have passed (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def start_worker(worker_env: dict, log_path):
+    """Starts ``flask worker`` (INFO logging) as a subprocess whose output goes to
+    ``log_path``; returns the process and the open log file, for ``stop_worker``."""
+    from tests.conftest import ROOT
+
+    log = open(log_path, "w+")  # noqa: SIM115 - closed by stop_worker
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT,
+                              env=dict(worker_env, LOG_LEVEL="INFO"), stdout=log, stderr=subprocess.STDOUT, text=True)
+    return worker, log
+
+
+def stop_worker(worker: subprocess.Popen, log) -> None:
+    """Stops a ``flask worker`` subprocess a test started (killing it if it does not
+    stop within 20 s) and closes the file its output went to."""
+    worker.terminate()
+    try:
+        worker.wait(20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+    log.close()
+
+
+def add_failing_route(app, rule: str, endpoint: str, message: str) -> None:
+    """Adds a route at ``rule`` whose view raises ``RuntimeError(message)``, for
+    tests of the 500 handling (the message must never reach the user)."""
+
+    def fail():
+        raise RuntimeError(message)
+
+    app.add_url_rule(rule, endpoint, fail)
+
+
+def _post_credentials(client, db, url: str, user, password: str, as_form: bool):
+    """Commits the test's data (the request reads it in its own session), then posts
+    the user's email and password to ``url`` as a form or as JSON."""
+    db.session.commit()
+    credentials = {"email": user.email, "password": password}
+    if as_form:
+        return client.post(url, data=credentials)
+    return client.post(url, json=credentials)
+
+
 @pytest.fixture
 def login_as(client, db):
     """``login_as(user)`` logs the test client in through the real login form."""
 
     def login(user, password: str = PASSWORD):
-        db.session.commit()
-        response = client.post("/login", data={"email": user.email, "password": password})
+        response = _post_credentials(client, db, "/login", user, password, as_form=True)
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return client
 
@@ -48,8 +101,7 @@ def api_token(client, db):
     """``api_token(user)`` returns Authorization headers from POST /api/v1/tokens."""
 
     def token(user, password: str = PASSWORD):
-        db.session.commit()
-        response = client.post("/api/v1/tokens", json={"email": user.email, "password": password})
+        response = _post_credentials(client, db, "/api/v1/tokens", user, password, as_form=False)
         assert response.status_code == 201, response.get_json()
         return {"Authorization": f"Bearer {response.get_json()['token']}"}
 

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.fixtures import add_failing_route
+
 pytestmark = pytest.mark.smoke
 
 
@@ -60,10 +62,7 @@ def test_friendly_403_page(client, make_user, login_as, app):
 
 
 def test_friendly_500_page_rolls_back(client, app):
-    def broken():
-        raise RuntimeError("database detail")
-
-    app.add_url_rule("/test-broken", "test_broken", broken)
+    add_failing_route(app, "/test-broken", "test_broken", "database detail")
     r = client.get("/test-broken")
     assert r.status_code == 500
     html = r.get_data(as_text=True)

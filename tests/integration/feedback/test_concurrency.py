@@ -12,6 +12,20 @@ import sqlalchemy as sa
 pytestmark = pytest.mark.smoke
 
 
+def _race(db, listener, submit, ratings) -> None:
+    """Calls ``submit(rating)`` for each rating at once, each in a thread of its own,
+    with ``listener`` seeing every SQL statement until the threads are done."""
+    sa.event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        threads = [threading.Thread(target=submit, args=(r,)) for r in ratings]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listener)
+
+
 def test_two_concurrent_submissions_store_exactly_one(app, db, order, make_link):
     from feedback.models import Feedback
     from providers.models import Provider
@@ -25,7 +39,6 @@ def test_two_concurrent_submissions_store_exactly_one(app, db, order, make_link)
         if statement.lstrip().upper().startswith("UPDATE FEEDBACK_LINKS"):
             barrier.wait()
 
-    sa.event.listen(db.engine, "before_cursor_execute", wait_at_claim)
     results: list = []
 
     def submit(rating):
@@ -33,14 +46,7 @@ def test_two_concurrent_submissions_store_exactly_one(app, db, order, make_link)
         response = web.post(f"/api/v1/feedback/{token}", json={"rating": rating, "needs_met": True})
         results.append(response.status_code)
 
-    try:
-        threads = [threading.Thread(target=submit, args=(r,)) for r in (5, 1)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(30)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", wait_at_claim)
+    _race(db, wait_at_claim, submit, (5, 1))
     assert sorted(results) == [201, 410]
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Feedback)) == 1
@@ -67,7 +73,6 @@ def test_two_concurrent_service_calls_in_their_own_sessions(app, db, order, make
         if sql.startswith("INSERT INTO FEEDBACK "):
             inserts.append(threading.current_thread().name)
 
-    sa.event.listen(db.engine, "before_cursor_execute", wait_at_claim)
 
     def submit(rating):
         with app.app_context():
@@ -81,14 +86,7 @@ def test_two_concurrent_service_calls_in_their_own_sessions(app, db, order, make
             finally:
                 db.session.remove()
 
-    try:
-        threads = [threading.Thread(target=submit, args=(r,)) for r in (2, 4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(30)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", wait_at_claim)
+    _race(db, wait_at_claim, submit, (2, 4))
     assert sorted(outcomes) == ["gone", "stored"]
     # The claim decided, not the unique index: the loser never tried to insert.
     assert len(inserts) == 1

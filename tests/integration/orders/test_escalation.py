@@ -2,27 +2,19 @@
 through RQ's scheduler and a real `flask worker` process against real Redis."""
 
 import os
-import subprocess
-import sys
-import time
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
 
 from core.models import OutgoingEmail
 from orders.models import Offer, ServiceOrder
-from tests.conftest import ROOT
+from tests.fixtures import start_worker, stop_worker, wait_for
 
 pytestmark = pytest.mark.smoke
 
 
-def _wait_for(predicate, timeout=100.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return False
+_wait_for = partial(wait_for, timeout=100.0, interval=0.3)
 
 
 def test_unanswered_offers_escalate_by_the_scheduler(app, db, market, place, worker_env, tmp_path):
@@ -30,9 +22,7 @@ def test_unanswered_offers_escalate_by_the_scheduler(app, db, market, place, wor
     order = place()
     order_id = order.id
     assert {o.status for o in order.offers} == {"pending"}
-    log = open(tmp_path / "worker.log", "w+")
-    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT,
-                              env=dict(worker_env, LOG_LEVEL="INFO"), stdout=log, stderr=subprocess.STDOUT, text=True)
+    worker, log = start_worker(worker_env, tmp_path / "worker.log")
     try:
         def escalated():
             db.session.expire_all()
@@ -49,12 +39,7 @@ def test_unanswered_offers_escalate_by_the_scheduler(app, db, market, place, wor
 
         assert _wait_for(staff_told), "the ordering staff member was not told"
     finally:
-        worker.terminate()
-        try:
-            worker.wait(20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-        log.close()
+        stop_worker(worker, log)
     output = (tmp_path / "worker.log").read_text()
     assert "Traceback" not in output, output[-3000:]
 

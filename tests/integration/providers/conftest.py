@@ -23,6 +23,20 @@ def upload_dir(app, tmp_path):
     return path
 
 
+@pytest.fixture
+def org(db):
+    """An approved provider organisation (a test module may override it)."""
+    from tests import factories as f
+
+    return f.ProviderFactory()
+
+
+@pytest.fixture
+def org_admin(make_user, org):
+    """The administrator of ``org``, using the app in English."""
+    return make_user("provider", provider=org, language="en")
+
+
 def file(data: bytes, name: str):
     return (io.BytesIO(data), name)
 

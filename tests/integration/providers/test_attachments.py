@@ -11,16 +11,6 @@ from tests.integration.providers.conftest import PDF, PNG, file
 pytestmark = pytest.mark.smoke
 
 
-@pytest.fixture
-def org(db):
-    return f.ProviderFactory()
-
-
-@pytest.fixture
-def org_admin(make_user, org):
-    return make_user("provider", provider=org, language="en")
-
-
 def _upload(client, data: bytes, name: str, kind="insurance", expires_on=""):
     return client.post("/organisation/attachments?lang=en",
                        data={"att-kind": kind, "att-file": file(data, name), "att-expires_on": expires_on},

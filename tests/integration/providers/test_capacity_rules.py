@@ -13,16 +13,6 @@ pytestmark = pytest.mark.smoke
 
 
 @pytest.fixture
-def org(db):
-    return f.ProviderFactory()
-
-
-@pytest.fixture
-def org_admin(make_user, org):
-    return make_user("provider", provider=org, language="en")
-
-
-@pytest.fixture
 def cleaning(db, org):
     service = f.ServiceTypeFactory(name_en="Cleaning")
     f.OfferingFactory(provider=org, service_type=service)

@@ -14,11 +14,6 @@ def org(db):
     return f.ProviderFactory(name="Kotiapu Siivous Oy", description="Vanha kuvaus")
 
 
-@pytest.fixture
-def org_admin(make_user, org):
-    return make_user("provider", provider=org, language="en")
-
-
 def _save(client, **overrides):
     data = {"description": "Uusi kuvaus", "languages": ["fi", "en"], "service_areas": "33100\nNokia",
             "email": "info@siivous.example.fi", "phone": "03 123 4567", "website": "https://siivous.example.fi"}

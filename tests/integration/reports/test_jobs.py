@@ -6,10 +6,8 @@ cron scheduler."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from datetime import date
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
@@ -19,7 +17,7 @@ from reports import jobs, services
 from reports.aggregates import KINDS
 from reports.models import ReportRun
 from tests import factories as f
-from tests.conftest import ROOT
+from tests.fixtures import start_worker, stop_worker, wait_for
 
 pytestmark = pytest.mark.smoke
 
@@ -108,21 +106,13 @@ def test_a_second_scheduler_cannot_make_the_monthly_reports_twice(app, db):
     db.session.rollback()
 
 
-def _wait_for(predicate, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.5)
-    return False
+_wait_for = partial(wait_for, timeout=120.0, interval=0.5)
 
 
 def test_the_monthly_sweep_runs_by_rqs_cron_scheduler_in_a_real_worker(app, db, make_user, worker_env, tmp_path):
     manager = make_user("manager")
     db.session.commit()
-    log = open(tmp_path / "worker.log", "w+")
-    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT,
-                              env=dict(worker_env, LOG_LEVEL="INFO"), stdout=log, stderr=subprocess.STDOUT, text=True)
+    worker, log = start_worker(worker_env, tmp_path / "worker.log")
     try:
         def mailed():
             db.session.expire_all()
@@ -134,11 +124,6 @@ def test_the_monthly_sweep_runs_by_rqs_cron_scheduler_in_a_real_worker(app, db, 
         assert len(runs) == len(KINDS) and {r.status for r in runs} == {"done"}
         assert {r.period_to for r in runs} == {services.previous_month(services.local_today()).end}
     finally:
-        worker.terminate()
-        try:
-            worker.wait(20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-        log.close()
+        stop_worker(worker, log)
     output = (tmp_path / "worker.log").read_text()
     assert "Traceback" not in output, output[-3000:]

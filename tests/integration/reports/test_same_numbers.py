@@ -154,6 +154,18 @@ def _file_value(value, kind, suppressed):
     return value
 
 
+def _figure_cells(section: dict, block: list):
+    """``(cell, column, wanted value)`` for each figure of a section's block in a
+    file (its header line and group columns skipped), after checking the block has
+    a line for every row of the section and its total."""
+    rows = section["rows"] + ([section["total"]] if section.get("total") else [])
+    assert len(block) - 1 == len(rows)
+    for line, row in zip(block[1:], rows):
+        for cell, column in zip(line, section["columns"]):
+            if column["type"] not in ("month", "label"):
+                yield cell, column, _file_value(row.get(column["key"]), column["type"], row["suppressed"])
+
+
 def check_csv(result: dict, content: bytes) -> None:
     header, sections = csv_sections(content)
     assert header["Report"] == result["title"]
@@ -164,21 +176,15 @@ def check_csv(result: dict, content: bytes) -> None:
         block = sections[section["title"]]
         assert block[0][:len(section["columns"])] == [
             c["label"] + (" (EUR)" if c["type"] == "money" else "") for c in section["columns"]]
-        rows = section["rows"] + ([section["total"]] if section.get("total") else [])
-        assert len(block) - 1 == len(rows)
-        for line, row in zip(block[1:], rows):
-            for text, column in zip(line, section["columns"]):
-                if column["type"] in ("month", "label"):
-                    continue
-                want = _file_value(row.get(column["key"]), column["type"], row["suppressed"])
-                if want is None:
-                    assert text == ""
-                elif isinstance(want, Decimal):
-                    assert Decimal(text) == want
-                elif want == "<5":
-                    assert text == "<5"
-                else:
-                    assert float(text) == want, (section["key"], column["key"])
+        for text, column, want in _figure_cells(section, block):
+            if want is None:
+                assert text == ""
+            elif isinstance(want, Decimal):
+                assert Decimal(text) == want
+            elif want == "<5":
+                assert text == "<5"
+            else:
+                assert float(text) == want, (section["key"], column["key"])
 
 
 def check_xlsx(result: dict, content: bytes) -> None:
@@ -189,17 +195,11 @@ def check_xlsx(result: dict, content: bytes) -> None:
     for section in result["sections"]:
         title = section["title"]
         block = sections.get(title) or next(v for k, v in sections.items() if title.startswith(k))
-        rows = section["rows"] + ([section["total"]] if section.get("total") else [])
-        assert len(block) - 1 == len(rows)
-        for line, row in zip(block[1:], rows):
-            for value, column in zip(line, section["columns"]):
-                if column["type"] in ("month", "label"):
-                    continue
-                want = _file_value(row.get(column["key"]), column["type"], row["suppressed"])
-                if isinstance(want, Decimal):
-                    assert Decimal(str(value)) == want
-                else:
-                    assert value == want, (section["key"], column["key"])
+        for value, column, want in _figure_cells(section, block):
+            if isinstance(want, Decimal):
+                assert Decimal(str(value)) == want
+            else:
+                assert value == want, (section["key"], column["key"])
 
 
 def check_dashboard(app, results: dict, html: str) -> None:
