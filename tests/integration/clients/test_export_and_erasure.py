@@ -1,14 +1,12 @@
 """The data export holds everything held on the client; erasure pseudonymises the
 person and keeps every count the reports are made of."""
 
-from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from accounts.models import User
 from clients.models import Client, FollowUp, GuidanceContact, Message, NetworkMember
-from core.db import utcnow
 from core.errors import ConflictError, PermissionDenied
 from core.extensions import db as _db
 from core.models import AccessLogEntry
