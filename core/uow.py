@@ -107,6 +107,7 @@ def unit_of_work():
 
 def undo_changes() -> None:
     """Throw away the session's uncommitted changes, keeping the access rows the
-    request has recorded (they are outside the session). Only the action helpers of
-    ``core.actions`` call this, when a service refused an action."""
+    request has recorded (they are outside the session). Called by
+    ``core.actions.form_action`` when a service refused an action, and by the crash
+    handler before it renders the error page."""
     db.session.rollback()
