@@ -14,7 +14,7 @@ move written as a ``StaffingEvent`` with its actor); who may act is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -28,6 +28,7 @@ from core.api import POSTAL_CODE_RE
 from core.db import assign_number, pending_number, utcnow
 from core.errors import ConflictError, NotFoundError, ValidationFailed
 from core.extensions import db
+from core.templating import labeller
 from core.jobs import enqueue
 from providers.models import Provider, ProviderKind, ProviderStatus
 from staffing.models import (
@@ -73,16 +74,9 @@ OFFER_STATUS_LABELS = {
 }
 
 
-def _label_of(labels: dict) -> Callable[[str], str]:
-    """A function giving a code's label in the reader's language, or the code itself."""
-    def label(value: str) -> str:
-        return str(labels.get(value, value))
-    return label
-
-
-qualification_label = _label_of(QUALIFICATION_LABELS)
-request_status_label = _label_of(REQUEST_STATUS_LABELS)
-offer_status_label = _label_of(OFFER_STATUS_LABELS)
+qualification_label = labeller(QUALIFICATION_LABELS, "qualification_label")
+request_status_label = labeller(REQUEST_STATUS_LABELS, "request_status_label")
+offer_status_label = labeller(OFFER_STATUS_LABELS, "offer_status_label")
 
 
 # --------------------------------------------------------------------------- guards
