@@ -163,10 +163,13 @@ def _free_stale_scheduler_locks(conn: redis.Redis, queue_names: list[str]) -> No
                 continue
             owner = owner.decode() if isinstance(owner, bytes) else owner
             beat = conn.hget(f"rq:scheduler:{owner}", "last_heartbeat")
-            if beat is not None:
-                age = time.time() - utcparse(beat.decode()).timestamp()
-                if age < _STALE_SCHEDULER_SECONDS:
-                    continue
+            if beat is None:
+                # Not registered yet (a scheduler that is starting), or its record
+                # expired together with the lock it would have had: leave it.
+                continue
+            age = time.time() - utcparse(beat.decode()).timestamp()
+            if age < _STALE_SCHEDULER_SECONDS:
+                continue
             # Compare-and-delete: only the dead owner's lock goes.
             conn.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",
                       1, key, owner)
