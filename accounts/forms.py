@@ -49,8 +49,8 @@ class InviteForm(FlaskForm):
                        render_kw={"autocomplete": "off"})
     email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Enter the e-mail address.")), Length(max=254)],
                        render_kw={"autocomplete": "off"})
-    role = SelectField(_l("Role"), choices=STAFF_ROLE_CHOICES)
-    language = SelectField(_l("Language of the invitation"),
+    role = SelectField(_l("Role"), choices=STAFF_ROLE_CHOICES, default="staff")
+    language = SelectField(_l("Language of the invitation"), default="fi",
                            choices=[SelectChoice("fi", "suomi"), SelectChoice("sv", "svenska"), SelectChoice("en", "English")])
 
 
