@@ -24,6 +24,7 @@ from accounts.models import PasswordToken, Role, User, UserSession
 from accounts.passwords import INVITE, send_invitation
 from accounts.services import create_user
 from accounts.sessions import end_user_sessions
+from core.access import Purpose, record_access, record_access_many
 from core.errors import ConflictError, NotFoundError, PermissionDenied, ValidationFailed
 from core.extensions import db
 
@@ -54,7 +55,7 @@ def list_users(actor: User, q: str = "", role: str = "", status: str = "", page:
                                        PasswordToken.used_at.is_(None))
     sessions = (sa.select(sa.func.count()).select_from(UserSession)
                 .where(UserSession.user_id == User.id, UserSession.ended_at.is_(None)).scalar_subquery())
-    stmt = sa.select(User.id, User.name, User.email, User.role, User.active, User.last_login_at,
+    stmt = sa.select(User.id, User.name, User.email, User.role, User.active, User.last_login_at, User.client_id,
                      pending_invite.label("invited"), sessions.label("open_sessions"))
     text = (q or "").strip()[:100]
     if text:
@@ -73,12 +74,19 @@ def list_users(actor: User, q: str = "", role: str = "", status: str = "", page:
     page = max(1, min(page, 10_000))
     rows = db.session.execute(stmt.order_by(User.role, User.name, User.id)
                               .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).mappings().all()
-    return [dict(r) for r in rows], total
+    result = [dict(r) for r in rows]
+    # A client's login shows the client's name and e-mail: a read of client data.
+    record_access_many([r["client_id"] for r in result if r["client_id"]], "view", Purpose.LOGINS,
+                       "client login", actor)
+    return result, total
 
 
 def get_user(actor: User, user_id: int) -> User:
     _require_admin(actor)
-    return _user(user_id)
+    user = _user(user_id)
+    if user.client_id:
+        record_access(user.client_id, "view", Purpose.LOGINS, "client login", actor)
+    return user
 
 
 def invite_user(actor: User, email: str, name: str, role: str, language: str = "fi") -> User:

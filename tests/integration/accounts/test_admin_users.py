@@ -178,3 +178,15 @@ def test_user_page_shows_the_actions(as_admin, make_user, db):
     html = as_admin.get(f"/admin/users/{target.id}").get_data(as_text=True)
     assert f"/admin/users/{target.id}/disable" in html and f"/admin/users/{target.id}/role" in html
     assert as_admin.get("/admin/users/123456").status_code == 404
+
+
+def test_reading_a_client_login_is_in_the_access_log(as_admin, admin, make_user, db):
+    from core.models import AccessLogEntry
+
+    login = make_user("client", name="Aino Asiakas")
+    db.session.commit()
+    assert "Aino Asiakas" in as_admin.get("/admin/users?role=client").get_data(as_text=True)
+    as_admin.get(f"/admin/users/{login.id}")
+    db.session.expire_all()
+    rows = db.session.scalars(sa.select(AccessLogEntry).where(AccessLogEntry.client_id == login.client_id)).all()
+    assert len(rows) == 2 and all(r.actor_id == admin.id for r in rows)
