@@ -123,11 +123,22 @@ def test_admin_disables_a_user_whose_open_session_ends(page, admin_page, screens
     assert page.url.endswith("/dashboard")
     page.goto("/account")
     assert page.locator("#sessions-h").is_visible()
+    assert page.locator("#sessions-h ~ table tr[aria-current]").count() == 1  # this session is marked
+    assert not _serious_violations(page)
+    page.set_viewport_size({"width": 320, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320  # no sideways scrolling
+    page.screenshot(path=str(screenshot_dir / "account-sessions-320.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     admin_page.goto(f"/admin/users?q={email}")
     assert not _serious_violations(admin_page)
+    admin_page.set_viewport_size({"width": 320, "height": 800})
+    assert admin_page.evaluate("document.documentElement.scrollWidth") <= 320
+    admin_page.screenshot(path=str(screenshot_dir / "admin-users-320.png"), full_page=True)
+    admin_page.set_viewport_size({"width": 1280, "height": 900})
     admin_page.screenshot(path=str(screenshot_dir / "admin-users.png"), full_page=True)
     admin_page.locator("main table a", has_text="Poistuva Ohjaaja").click()
+    assert not _serious_violations(admin_page)
     admin_page.locator("form[action$='/disable'] button").click()
     admin_page.wait_for_load_state("domcontentloaded")
     assert admin_page.locator("form[action$='/enable']").count() == 1
