@@ -20,7 +20,7 @@ import secrets
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from accounts.models import PasswordToken, Role, User, UserSession
+from accounts.models import PasswordToken, Role, User
 from accounts.passwords import INVITE, send_invitation
 from accounts.services import create_user
 from accounts.sessions import end_user_sessions
@@ -53,11 +53,9 @@ def list_users(actor: User, q: str = "", role: str = "", status: str = "", page:
     _require_admin(actor)
     pending_invite = sa.exists().where(PasswordToken.user_id == User.id, PasswordToken.purpose == INVITE,
                                        PasswordToken.used_at.is_(None))
-    sessions = (sa.select(sa.func.count()).select_from(UserSession)
-                .where(UserSession.user_id == User.id, UserSession.ended_at.is_(None)).scalar_subquery())
     stmt = sa.select(User.id, User.name, User.email, User.role, User.active, User.last_login_at, User.client_id,
-                     pending_invite.label("invited"), sessions.label("open_sessions"))
-    text = (q or "").strip()[:100]
+                     pending_invite.label("invited"))
+    text = "".join(ch for ch in (q or "") if ch.isprintable()).strip()[:100]
     if text:
         pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(sa.or_(sa.func.lower(User.name).like(pattern, escape="\\"),
@@ -97,6 +95,9 @@ def invite_user(actor: User, email: str, name: str, role: str, language: str = "
         raise ValidationFailed(_("Choose the role."), fields={"role": [_("Choose the role.")]})
     if not (name or "").strip():
         raise ValidationFailed(_("Enter the name."), fields={"name": [_("Enter the name.")]})
+    if not name.isprintable():
+        message = _("The name may not contain control characters.")
+        raise ValidationFailed(message, fields={"name": [message]})
     try:
         # Nobody knows this password: the user chooses one through the link.
         user = create_user(email, secrets.token_urlsafe(24), role, name=name,

@@ -21,7 +21,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from accounts.models import PasswordResetRequest, PasswordToken, User
-from accounts.services import MIN_PASSWORD_LENGTH, hash_password
+from accounts.services import MIN_PASSWORD_LENGTH, hash_password, normalise_email
 from accounts.sessions import end_user_sessions
 from core.db import utcnow
 from core.errors import GoneError, RateLimited, ValidationFailed
@@ -59,10 +59,15 @@ def _window_start():
 
 
 def request_reset(email: str, address: str) -> None:
-    """Someone asks for a reset link for ``email``. Raises RateLimited when the client
-    address has asked too often; otherwise answers nothing, whether or not a link
-    was sent (an unknown, disabled or too often asked address gets no e-mail)."""
-    email = (email or "").strip().lower()[:254]
+    """Someone asks for a reset link for ``email``. Raises ValidationFailed for text
+    that is no e-mail address and RateLimited when the client address has asked too
+    often; otherwise answers nothing, whether or not a link was sent (an unknown,
+    disabled or too often asked address gets no e-mail)."""
+    try:
+        email = normalise_email(email or "")
+    except ValidationFailed:
+        message = _("Enter an e-mail address in the form name@example.fi.")
+        raise ValidationFailed(message, fields={"email": [message]}) from None
     address = (address or "unknown")[:64]
     since = _window_start()
     by_address = db.session.scalar(sa.select(sa.func.count()).select_from(PasswordResetRequest).where(

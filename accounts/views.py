@@ -114,12 +114,15 @@ def account():
 def end_session(session_id: int):
     """End one of the user's own sessions (another device, or this one)."""
     this_one = session_id == g.get("user_session_id")
-    response = form_action(None, lambda: sessions.end_own_session(current_user, session_id),
-                           success=_("You have logged out.") if this_one else _("The session has ended."),
-                           next_url=url_for("accounts.login") if this_one else url_for("accounts.account", _anchor="sessions-h"))
-    if this_one:
-        end_login()
-    return response
+
+    def end():
+        row = sessions.end_own_session(current_user, session_id)
+        if this_one:
+            end_login()  # before the message is flashed: logging out empties the cookie
+        return row
+
+    return form_action(None, end, success=_("You have logged out.") if this_one else _("The session has ended."),
+                       next_url=url_for("accounts.login") if this_one else url_for("accounts.account", _anchor="sessions-h"))
 
 
 @bp.post("/account/sessions/end-others")

@@ -193,7 +193,9 @@ def test_user_sees_and_ends_own_sessions(app, staff, make_user, db):
     assert laptop.post("/account/sessions/end-others").status_code == 302
     assert not _logged_in(stranger)
     assert _logged_in(laptop)
-    assert laptop.post(f"/account/sessions/{laptop_row.id}/end").headers["Location"].startswith("/login")
+    r = laptop.post(f"/account/sessions/{laptop_row.id}/end")
+    assert r.headers["Location"].startswith("/login")
+    assert "flash-success" in laptop.get(r.headers["Location"]).get_data(as_text=True)
     assert not _logged_in(laptop)
 
 
