@@ -190,7 +190,7 @@ def staff_client_page(client: Client) -> dict:
         .order_by(ServiceOrder.created_at.desc()).limit(100)).all()
     follow_ups = db.session.scalars(
         sa.select(FollowUp).where(FollowUp.client_id == client.id, FollowUp.done_at.is_(None))
-        .options(joinedload(FollowUp.assigned_to)).order_by(FollowUp.due_at.asc().nulls_last(), FollowUp.id)).all()
+        .options(joinedload(FollowUp.assigned_to)).order_by(FollowUp.priority.desc(), FollowUp.due_at.asc().nulls_last(), FollowUp.id)).all()
     representatives = db.session.scalars(
         sa.select(ClientRepresentative).where(ClientRepresentative.client_id == client.id)
         .options(joinedload(ClientRepresentative.user), joinedload(ClientRepresentative.consent_recorded_by))
@@ -320,6 +320,7 @@ WHAT_WORDS = {
     "contact details": _l("your contact details"), "consent": _l("your consent"),
     "contact details for a purchase": _l("your contact details, for a purchase"), "orders list": _l("a list of orders"),
     "feedback given by phone": _l("feedback you gave by phone"), "feedback": _l("your feedback"),
+    "concern text": _l("a worry a provider reported about your wellbeing"),
 }
 # "what" texts that start with a fixed part and end with an order or purchase number.
 WHAT_PREFIXES = (

@@ -17,18 +17,19 @@ from flask_login import current_user
 
 from accounts.models import Role
 from accounts.permissions import role_required
-from clients import bp, policy, queries, services
+from clients import bp, concerns, policy, queries, services, signals
 from clients.forms import (
     AccessLogFilterForm, ClientEditForm, ClientForm, ClientSearchForm, ConsentForm, ErasureRequestForm,
     FollowUpDoneForm, GuidanceContactForm, GuidanceFilterForm, HandoverForm, LoginForm, MessageForm,
     NetworkMemberForm, ReasonForm, RepresentativeForm, SetPasswordForm, TOPIC_LABELS,
 )
 from clients.models import (
-    SEGMENT_CHECK_DAYS, Client, ClientEventAction, ClientRepresentative, FollowUp, NetworkMember, Segment,
+    SEGMENT_CHECK_DAYS, Client, ClientEventAction, ClientRepresentative, Concern, FollowUp, NetworkMember, Segment,
 )
 from clients.portal import acts_for_several, current_client_id
 from core.access import Purpose, record_access, record_access_many
 from core.actions import form_action
+from core.db import utcnow
 from core.extensions import db
 from orders.services import visible_order
 
@@ -107,12 +108,15 @@ def detail(client_id: int):
     message = MessageForm(to="client")
     message.to.choices = [("client", client.full_name)]
     next_check = (client.last_check_at or client.created_at) + timedelta(days=SEGMENT_CHECK_DAYS[Segment(client.segment)])
+    timeline = signals.timeline(client.id)
+    if any(s.kind == signals.CONCERN for s in timeline) or any(f.concern_id for f in page["follow_ups"]):
+        record_access(client.id, "view", Purpose.GUIDANCE, what=concerns.CONCERN_TEXT)
     return render_template(
         "clients/detail.html", client=client, show_contact=policy.shows_contact(client, current_user),
         actions=policy.staff_actions(client, page["logins"]), next_check=next_check,
         handover_form=handover, consent_form=ConsentForm(), message_form=message, done_form=FollowUpDoneForm(),
         reason_form=ReasonForm(), login_form=LoginForm(), sender_label=queries.sender_label,
-        topic_labels=TOPIC_LABELS, **page)
+        topic_labels=TOPIC_LABELS, signal_timeline=timeline, now=utcnow(), **page)
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
@@ -208,6 +212,17 @@ def follow_up_done(follow_up_id: int):
     return _button(form, lambda: services.complete_follow_up(current_user, follow_up_id, form.note.data),
                    _("Follow-up marked done."),
                    url_for("core.dashboard") if to_dashboard else _detail_url(follow.client_id, "follow-ups-h"))
+
+
+@bp.post("/concerns/<int:concern_id>/acknowledge")
+@role_required(Role.STAFF)
+def concern_acknowledge(concern_id: int):
+    concern = db.session.get(Concern, concern_id) or abort(404)
+    back = {"order": url_for("orders.detail", order_id=concern.order_id) if concern.order_id else None,
+            "dashboard": url_for("core.dashboard")}.get(request.form.get("next", "")) \
+        or _detail_url(concern.client_id, "follow-ups-h")
+    return _button(None, lambda: concerns.acknowledge_concern(current_user, concern_id),
+                   _("Concern acknowledged: it will not be escalated."), back)
 
 
 @bp.post("/<int:client_id>/messages")

@@ -31,7 +31,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from accounts.models import User
-from clients.models import Client, FollowUp, FollowUpKind
+from clients.models import Client, Concern, FollowUp, FollowUpKind, Urgency
 from core.access import Purpose
 from core.models import AccessLogEntry, OutboxJob
 from demo import feedback, providers
@@ -61,6 +61,7 @@ from orders.services import (
     record_visit,
     reoffer_order,
 )
+from orders import policy as order_policy
 from providers.models import Provider
 
 INSTRUCTIONS = (
@@ -86,6 +87,11 @@ DECLINE_REASONS = (
     "Alue on liian kaukana työntekijöidemme reiteiltä.",
     "Emme pysty takaamaan samaa työntekijää joka kerta.",
     "Toivottu kieli ei onnistu tällä viikolla.",
+)
+COMPLETION_REASONS = (
+    "Asiakas siirtyi tehostettuun palveluasumiseen.",
+    "Asiakas toipui, eikä tarvitse palvelua enää.",
+    "Omainen hoitaa jatkossa, sovittu asiakkaan kanssa.",
 )
 CANCEL_REASONS = (
     "Asiakas muutti tehostettuun palveluasumiseen.",
@@ -530,6 +536,9 @@ def _backdate(d: Demo, plan: _OrderPlan, at: datetime) -> None:
     for follow in _rows_of(d, FollowUp, order.id):
         if _stamped(d, follow.created_at):
             follow.created_at = follow.due_at = at
+    for concern in _rows_of(d, Concern, order.id):
+        if _stamped(d, concern.created_at):
+            concern.created_at = at
     d.session.flush()
 
 
@@ -624,7 +633,10 @@ def _order_history(d: Demo, plan: _OrderPlan) -> None:
     if state in (OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED, OrderStatus.CLOSED):
         _visits(d, plan)
     if state in (OrderStatus.COMPLETED, OrderStatus.CLOSED):
-        complete_order(_reporter(d, order.provider_id), order.id)
+        # Completing is for the organisation's administrators (its default setting);
+        # an order with no end date (or visits still planned) needs the reason it ends.
+        complete_order(d.provider_admins[order.provider_id], order.id,
+                       rng.choice(COMPLETION_REASONS) if order_policy.is_ongoing(order) else None)
         _backdate(d, plan, tl.completed_at)
         feedback.order_feedback(d, plan)
     if state == OrderStatus.CLOSED:
@@ -753,7 +765,8 @@ def _visits(d: Demo, plan: _OrderPlan) -> None:
         done = rng.sample(tasks, rng.randrange(1, 4))
         note = rng.choice(CONCERN_NOTES) if concern else rng.choice(VISIT_NOTES)
         record_visit(reporter, order.id, visit_date=start.astimezone(HELSINKI).date(), minutes=minutes, tasks=done,
-                     note=note, concern=concern)
+                     note=None if concern else note, concern=concern, concern_text=note if concern else None,
+                     urgency=rng.choice((Urgency.TODAY, Urgency.WEEK)) if concern else None)
         _backdate(d, plan, reported)
         d.count("visit_reports")
         if concern:
@@ -767,6 +780,8 @@ def _done_by_hand(d: Demo, plan: _OrderPlan, kind: str, at: datetime, by_id: int
     follow = d.session.scalar(sa.select(FollowUp).where(
         FollowUp.order_id == plan.order.id, FollowUp.kind == kind, FollowUp.done_at.is_(None)))
     follow.done_at, follow.done_by_id, follow.done_note = at, by_id, note
+    if follow.concern is not None:
+        follow.concern.acknowledged_at, follow.concern.acknowledged_by_id = at, by_id
 
 
 def _concern_follow_up(d: Demo, plan: _OrderPlan, at: datetime) -> None:

@@ -36,6 +36,7 @@ from flask_babel import force_locale, gettext
 from accounts.models import Role, User
 from catalogue.models import Offering, ServiceType
 from clients.models import Client, FollowUp, FollowUpKind
+from clients.signals import LOW_FEEDBACK, note_signal
 from core.access import Purpose, record_access
 from core.db import utcnow
 from core.errors import (
@@ -385,6 +386,8 @@ def _store(link: FeedbackLink, rating: int, needs_met: bool, comment: str | None
     _add_to_rating(link.provider_id, rating, +1)
     if needs_follow_up(feedback):
         _open_follow_up(feedback)
+        if feedback.client_id is not None:
+            note_signal(feedback.client_id, LOW_FEEDBACK, "client")
     return feedback
 
 
