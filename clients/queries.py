@@ -412,6 +412,9 @@ _NOT_EXPORTED = {
     "feedback_links": {"token_hash", "nonce"},
     "shop_orders": {"access_token_hash", "stripe_checkout_session_id", "stripe_payment_intent_id"},
 }
+# Not in the client's own download: the text of a concern a provider raised is for
+# the client's workers (issue 13); the row (when, urgency, handled) is exported.
+_NOT_EXPORTED_TO_CLIENT = {"concerns": {"description"}}
 
 
 def _references(table: sa.Table, target: str) -> list[sa.Column]:
@@ -455,6 +458,8 @@ def export_client_data(actor, client_id: int) -> dict:
         if not conditions:
             continue
         hidden = _NOT_EXPORTED.get(name, set())
+        if actor.role != Role.STAFF:
+            hidden = hidden | _NOT_EXPORTED_TO_CLIENT.get(name, set())
         rows = db.session.execute(sa.select(table).where(sa.or_(*conditions)).order_by(*table.primary_key.columns))
         data[name] = [{k: json_value(v) for k, v in row._mapping.items() if k not in hidden} for row in rows]
 

@@ -28,7 +28,7 @@ from clients.models import (
 )
 from clients.portal import acts_for_several, current_client_id
 from core.access import Purpose, record_access, record_access_many
-from core.actions import form_action
+from core.actions import Confirmation, form_action
 from core.db import utcnow
 from core.extensions import db
 from orders.services import visible_order
@@ -116,7 +116,7 @@ def detail(client_id: int):
         actions=policy.staff_actions(client, page["logins"]), next_check=next_check,
         handover_form=handover, consent_form=ConsentForm(), message_form=message, done_form=FollowUpDoneForm(),
         reason_form=ReasonForm(), login_form=LoginForm(), sender_label=queries.sender_label,
-        topic_labels=TOPIC_LABELS, signal_timeline=timeline, now=utcnow(), **page)
+        topic_labels=TOPIC_LABELS, signal_items=timeline, now=utcnow(), **page)
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
@@ -247,17 +247,33 @@ def retention_keep(client_id: int):
 @role_required(Role.STAFF)
 def erasure_decline(client_id: int):
     form = ReasonForm()
-    return _button(form, lambda: services.decline_erasure(current_user, client_id, form.reason.data),
-                   _("The erasure request was declined. The client can read your reason in Kotiapu."),
-                   _detail_url(client_id))
+    return form_action(form, lambda: services.decline_erasure(current_user, client_id, form.reason.data),
+                       success=_("The erasure request was declined. The client can read your reason in Kotiapu."),
+                       next_url=_detail_url(client_id),
+                       confirm=lambda: Confirmation(
+                           title=_("Decline the client's request to erase their data?"),
+                           consequences=[_("The record is kept."),
+                                         _("The client is told and reads your reason: %(reason)s",
+                                           reason=form.reason.data), _("This cannot be undone.")],
+                           button=_("Yes, decline the request"), back=_detail_url(client_id)))
 
 
 @bp.post("/<int:client_id>/erase")
 @role_required(Role.STAFF)
 def erase(client_id: int):
+    def confirm() -> Confirmation:
+        client = services.lookup_client(current_user, client_id)
+        return Confirmation(
+            title=_("Erase the personal data of %(name)s?", name=client.full_name),
+            consequences=[_("The name, identity code, address, phone, e-mail and notes are erased."),
+                          _("Logins of the client and relatives stop working."),
+                          _("Statistics are kept under a pseudonym."),
+                          _("This cannot be undone.")],
+            button=_("Yes, erase the personal data"), back=_detail_url(client_id))
+
     return form_action(None, lambda: services.erase_client(current_user, client_id),
                        success=_("The client's personal data was erased. Statistics are kept under a pseudonym."),
-                       next_url=url_for("clients.search"), back=_detail_url(client_id))
+                       next_url=url_for("clients.search"), back=_detail_url(client_id), confirm=confirm)
 
 
 @bp.get("/<int:client_id>/export.json")

@@ -70,10 +70,13 @@ def confirmation_page(form, confirmation: Confirmation, status: int = 200):
     """The confirmation step: the posted values carried in hidden fields (except
     the fields asked again and the CSRF token, rendered fresh)."""
     asked = [form[name] for name in confirmation.ask if form is not None and name in form]
-    skip = {"csrf_token", CONFIRMED, *confirmation.ask}
-    carried = [(k, v) for k, values in request.form.lists() if k not in skip for v in values]
+    skip = {CONFIRMED, *(f.name for f in asked)}
+    # CSRF tokens are rendered fresh (the form's own, prefixed or not), never carried.
+    carried = [(k, v) for k, values in request.form.lists()
+               if k not in skip and not k.endswith("csrf_token") for v in values]
+    action = request.full_path if request.query_string else request.path  # e.g. a guest buyer's ?token=
     return render_template("core/confirm.html", confirmation=confirmation, carried=carried, asked=asked,
-                           action=request.path, form=form), status
+                           action=action, form=form), status
 
 
 def put_errors_on_form(form, exc: DomainError, aliases: dict[str, str] | None = None) -> bool:
