@@ -61,6 +61,8 @@ from orders.services import (
     record_visit,
     reoffer_order,
 )
+from clients.concerns import escalate_overdue_concerns
+from clients.signals import CONCERN as CONCERN_SIGNAL, note_signal
 from orders import policy as order_policy
 from providers.models import Provider
 
@@ -397,6 +399,7 @@ def build_orders(d: Demo) -> None:
             plan.order.number = number("SO", plan.timeline.created_at, plan.order.id)
             _order_history(d, plan)
         d.count("orders")
+    _signals_and_escalations(d)
     # The services queued the e-mails of every step (new offers, declines,
     # escalations, acceptances). The story happened hours to days ago, so those
     # e-mails are not sent now; the deadline checks stay, and keep the offered orders
@@ -766,7 +769,8 @@ def _visits(d: Demo, plan: _OrderPlan) -> None:
         note = rng.choice(CONCERN_NOTES) if concern else rng.choice(VISIT_NOTES)
         record_visit(reporter, order.id, visit_date=start.astimezone(HELSINKI).date(), minutes=minutes, tasks=done,
                      note=None if concern else note, concern=concern, concern_text=note if concern else None,
-                     urgency=rng.choice((Urgency.TODAY, Urgency.WEEK)) if concern else None)
+                     urgency=(Urgency.TODAY if plan.status == OrderStatus.IN_PROGRESS
+                              else rng.choice((Urgency.TODAY, Urgency.WEEK))) if concern else None)
         _backdate(d, plan, reported)
         d.count("visit_reports")
         if concern:
@@ -810,3 +814,26 @@ def _close(d: Demo, plan: _OrderPlan, staff: User) -> None:
         if closed < d.ago(days=7):
             _done_by_hand(d, plan, FollowUpKind.OTHER, closed + timedelta(days=2), staff.id,
                           "Uusi tilaus tehty toiselle palveluntuottajalle.")
+
+
+def _signals_and_escalations(d: Demo) -> None:
+    """Weak signals noticed together and urgent concerns escalated, as the system
+    would have done while the story happened: every concern is noted as a signal
+    at its time (a second one from another source within the window raises the
+    client's follow-up), then the escalation sweep runs (an urgent concern of a
+    running order was not acknowledged in time and goes to the area's other staff)."""
+    concerns = d.session.scalars(sa.select(Concern).order_by(Concern.created_at)).all()
+    before = d.session.scalar(sa.select(sa.func.count()).select_from(FollowUp))
+    for concern in concerns:
+        note_signal(concern.client_id, CONCERN_SIGNAL, f"provider:{concern.provider_id}", at=concern.created_at)
+    d.count("follow_ups", d.session.scalar(sa.select(sa.func.count()).select_from(FollowUp)) - before)
+    # The workers acknowledged every urgent concern in time but the newest one.
+    waiting = [c for c in concerns if c.acknowledged_at is None]
+    for concern in waiting[:-1]:
+        client = d.session.get(Client, concern.client_id)
+        concern.acknowledged_at = concern.created_at + timedelta(minutes=d.rng.randrange(20, 180))
+        concern.acknowledged_by_id = client.responsible_worker_id
+    d.session.flush()
+    before = d.session.scalar(sa.select(sa.func.count()).select_from(FollowUp))
+    escalate_overdue_concerns()
+    d.count("follow_ups", d.session.scalar(sa.select(sa.func.count()).select_from(FollowUp)) - before)
