@@ -118,6 +118,14 @@ class NetworkMember(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
 
+# The coded topics of guidance contacts (the statistics group by them); their
+# labels in every language are in clients.forms.TOPIC_LABELS.
+GUIDANCE_TOPICS = (
+    "cleaning", "meals", "shopping", "safety_phone", "personal_care", "repairs", "transport", "carer_support",
+    "service_voucher", "housing", "loneliness", "memory", "money", "home_care", "other",
+)
+
+
 class ContactChannel(StrEnum):
     PHONE = "phone"
     VISIT = "visit"

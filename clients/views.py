@@ -335,12 +335,17 @@ def guidance_contacts():
             logged.add(client.id)
         else:
             client = None
+        # Choosing the client: search by name (or birth date as typed), then choose
+        # from the list; plain links, so it works without JavaScript.
+        find = (request.args.get("find") or "").strip()[:100]
+        found = services.search_clients(current_user, find, limit=20) if find and client is None else None
         rows, summary = services.guidance_contacts(
             current_user, since=filters.since.data if not filters.since.errors else None,
             until=filters.until.data if not filters.until.errors else None, channel=filters.channel.data or None,
             topic=filters.topic.data or None, mine=bool(filters.mine.data), logged=logged)
         return render_template("clients/guidance_contacts.html", form=form, filters=filters, rows=rows,
-                               summary=summary, client=client, topic_labels=TOPIC_LABELS), status
+                               summary=summary, client=client, topic_labels=TOPIC_LABELS, find=find,
+                               found=found), status
 
     if request.method == "POST":
         return form_action(

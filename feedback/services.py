@@ -178,6 +178,15 @@ def feedback_url_for_order(order_id: int) -> str | None:
     return absolute_url("feedback.form", token=token) if token else None
 
 
+def feedback_link_status(order_id: int | None = None, shop_order_id: int | None = None) -> dict | None:
+    """What staff see of the one-time link: ``state`` (open, used, expired), when it
+    was used or expires. None when there is no link."""
+    link = _link_for(order_id=order_id, shop_order_id=shop_order_id)
+    if link is None:
+        return None
+    return {"state": link_state(link), "used_at": link.used_at, "expires_at": link.expires_at}
+
+
 def feedback_url_for_shop_order(shop_order_id: int) -> str | None:
     """As ``feedback_url_for_order`` for a self-paid purchase."""
     link = _link_for(shop_order_id=shop_order_id)

@@ -19,7 +19,7 @@ from clients.services import get_client
 from core.access import Purpose, record_access, record_access_many
 from core.actions import Confirmation, form_action
 from core.extensions import db
-from feedback.services import feedback_url_for_order
+from feedback.services import feedback_link_status, feedback_url_for_order
 from catalogue.services import list_service_types
 from orders import bp, policy, queries, services
 from orders.queries import concerns_of_order
@@ -115,7 +115,11 @@ def detail(order_id: int):
         eligible = services.eligible_providers(order.client, order.service_type_id,
                                                exclude={o.provider_id for o in order.offers})
         reoffer_form.provider_ids.choices = [(e.provider.id, e.provider.name) for e in eligible]
-    feedback_url = feedback_url_for_order(order.id) if policy.shows_feedback_link(order, current_user) else None
+    feedback_url = feedback_link = None
+    if policy.shows_feedback_link(order, current_user):
+        feedback_link = feedback_link_status(order_id=order.id)
+        # A used or expired link is not handed out again: staff see its state instead.
+        feedback_url = feedback_url_for_order(order.id) if feedback_link and feedback_link["state"] == "open" else None
     concerns = concerns_of_order(order, current_user)
     if concerns:
         record_access(order.client_id, "view", policy.access_purpose(current_user), what=CONCERN_TEXT)
@@ -123,7 +127,7 @@ def detail(order_id: int):
         "orders/detail.html", order=order, identity=identity, my_offer=my_offer, actions=actions,
         decline_form=DeclineForm(), visit_form=VisitForm(), close_form=CloseForm(), cancel_form=CancelForm(),
         complete_form=CompleteForm(), ongoing=policy.is_ongoing(order), concerns=concerns,
-        reoffer_form=reoffer_form, eligible=eligible, feedback_url=feedback_url,
+        reoffer_form=reoffer_form, eligible=eligible, feedback_url=feedback_url, feedback_link=feedback_link,
         hide_contact=not policy.shows_contact(order, current_user))
 
 

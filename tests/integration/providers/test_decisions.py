@@ -243,3 +243,24 @@ def test_approving_needs_soteri_when_the_services_need_it(db, make_user):
     with pytest.raises(ValidationFailed) as exc:
         svc.approve_provider(provider.id, admin)
     assert exc.value.code == "soteri_required"
+
+
+def test_approving_without_a_required_document_needs_a_stated_reason(client, db, admin, login_as):
+    """Issue 13, point 7: the admin page says which document is missing, and approving
+    without a reason is refused with the message on the form."""
+    bare = f.ProviderFactory(status="pending", approved_at=None, email="vajaa@example.fi", languages=["fi"])
+    db.session.commit()
+    login_as(admin)
+    page = client.get(f"/admin/providers/{bare.id}?lang=en").get_data(as_text=True)
+    assert "A required document is missing or expired: Insurance certificate" in page
+    r = client.post(f"/admin/providers/{bare.id}/decision?lang=en", data={"action": "approve", "reasons": ""})
+    assert r.status_code == 422 and "Required: a required document is missing" in r.get_data(as_text=True)
+    db.session.expire_all()
+    assert bare.status == "pending"
+    r = client.post(f"/admin/providers/{bare.id}/decision",
+                    data={"action": "approve", "reasons": "Vakuutustodistus nähty paperisena, lisätään viikon sisällä."})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert bare.status == "approved"
+    (decision,) = _decisions(db, bare)
+    assert decision.reasons.startswith("Vakuutustodistus nähty")
