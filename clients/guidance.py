@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from clients.base import _, clean_text, live_client
 from clients.follow_ups import close_open_follow_ups
-from clients.models import ContactChannel, FollowUpKind, GuidanceContact
+from clients.models import GUIDANCE_TOPICS, ContactChannel, FollowUpKind, GuidanceContact
 from clients.policy import require_staff
 from core.access import Purpose, record_access, record_access_many
 from core.db import utcnow
@@ -34,7 +34,8 @@ def log_guidance_contact(actor, *, channel: str, topic: str, outcome: str = "", 
     errors: dict[str, list[str]] = {}
     if channel not in set(ContactChannel):
         errors["channel"] = [_("Choose phone, visit, chat or e-mail.")]
-    topic = clean_text(topic, errors, "topic", 60, required=True)
+    if topic not in GUIDANCE_TOPICS:
+        errors["topic"] = [_("Choose one of the topics: %(codes)s.", codes=", ".join(GUIDANCE_TOPICS))]
     outcome = clean_text(outcome, errors, "outcome", 300) or ""
     referral = clean_text(referral, errors, "referral", 200)
     municipality = clean_text(municipality, errors, "municipality", 100)
