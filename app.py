@@ -27,6 +27,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from core.extensions import babel, csrf, db, login_manager, migrate
+    from core.inputs import init_inputs
+
+    init_inputs(app)  # the bounded <int:> converter before any route; the NUL guard first
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)

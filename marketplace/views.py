@@ -28,6 +28,7 @@ from catalogue.money import VAT_CHOICES_BP, vat_rate_label
 from core.actions import form_action
 from core.errors import DomainError, ValidationFailed
 from core.extensions import db
+from core.inputs import query_int, query_page
 from marketplace import billing, bp, cart, lifecycle, payments, purchases, stripe_events
 from marketplace.checkout import Buyer, buyer_defaults, clients_acted_for
 from marketplace.checkout import checkout as make_purchase
@@ -64,10 +65,7 @@ def _user():
 
 
 def _page() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", 1)), 1000))
-    except ValueError:
-        return 1
+    return query_page()
 
 
 # --------------------------------------------------------------------------- public catalogue
@@ -86,13 +84,12 @@ def catalogue():
     filters = catalogue_services.CatalogueFilter(sort=form.sort.data if form.sort.data in catalogue_services.SORTS else "price")
     if valid:
         filters.q = (form.q.data or "").strip()
-        filters.category_id = int(form.category.data) if (form.category.data or "").isdigit() else None
+        filters.category_id = query_int("category")
         filters.postal_code = form.postal_code.data or None
         filters.language = form.language.data if form.language.data in ("fi", "sv", "en") else None
         filters.kind = form.kind.data if form.kind.data in catalogue_services.PROVIDER_KINDS else None
         filters.max_price_cents = form.max_price.data
-    service_type = request.args.get("service_type", "")
-    filters.service_type_id = int(service_type) if service_type.isdigit() else None
+    filters.service_type_id = query_int("service_type")
     page = _page()
     offerings, has_next = catalogue_services.search_catalogue(filters, page=page, per_page=PER_PAGE) if valid else ([], False)
     args = {k: v for k, v in request.args.items() if k not in ("page", "lang")}
