@@ -26,6 +26,9 @@ bash scripts/i18n.sh check
 # The layers of docs/architecture.md (contracts in pyproject.toml).
 "$(dirname "$PY")/lint-imports" --no-cache
 
+# bandit and pip-audit (docs/security.md).
+PY="$PY" bash scripts/supply_chain.sh
+
 args=(-p no:cacheprovider "$@")
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
   echo "== full suite on ${TEST_DATABASE_URL} and ${TEST_REDIS_URL:-embedded Redis}"
