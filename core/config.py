@@ -150,10 +150,12 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
 
 
 def _engine_options(url: str) -> dict:
+    # hide_parameters: a logged database error names the statement, never the values
+    # (client names, addresses, identity codes).
     if url.startswith("sqlite"):
         # Several processes (web, worker) share the file: wait on locks instead of failing.
-        return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+        return {"connect_args": {"timeout": 30}, "hide_parameters": True}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, "hide_parameters": True}
 
 
 def _instance_secret(path: Path) -> str:

@@ -39,7 +39,7 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 IS_POSTGRES = TEST_DATABASE_URL.startswith("postgres")
 SQLITE_TEMPLATE = _TMP / "template.sqlite3"
 
-pytest_plugins = ["tests.fixtures"]
+pytest_plugins = ["tests.fixtures", "tests.log_scan"]
 
 
 def pytest_configure(config):
