@@ -389,6 +389,7 @@ _OFFERING_FIELDS = {"price_cents": "price", "vat_rate": "vat_rate_bp"}
 
 
 def _offering_form_page(offering):
+    offering_services.require_offering_manager(current_user)  # a worker: 403, on the page as in the service
     form = OfferingForm(obj=offering if request.method == "GET" else None)
     form.service_type_id.choices = [C(t.id, f"{t.category.name()} – {t.name()}") for t in catalogue_services.list_service_types()]
     form.vat_rate_bp.choices = [C(bp_, f"{vat_rate_label(bp_)} %") for bp_ in VAT_CHOICES_BP]
@@ -422,6 +423,7 @@ def provider_offerings():
     return render_template("marketplace/provider_offerings.html",
                            offerings=offering_services.own_offerings(current_user),
                            provider=db.session.get(Provider, current_user.provider_id),
+                           can_manage=offering_services.can_manage_offerings(current_user),
                            card_enabled=billing.configured(), active_form=ActiveForm(),
                            onboarding_form=NoteForm(), vat_rate_label=vat_rate_label)
 

@@ -46,5 +46,19 @@ def subject_clients(app, demo_world):
         if email:
             r = c.post("/login", data={"email": email, "password": DEMO_PASSWORD})
             assert r.status_code == 302, (name, r.status_code)
+            r = c.post("/api/v1/tokens", json={"email": email, "password": DEMO_PASSWORD})
+            assert r.status_code == 201, (name, r.status_code)
+            # The API authenticates with the bearer token, the web with the session.
+            c.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {r.get_json()['token']}"
         clients[name] = c
     return clients
+
+
+@pytest.fixture
+def org_a_ids(app, demo_world, db):
+    """Ids of rows that belong to organisation A (the org_admin's and org_worker's)."""
+    from catalogue.models import Offering
+
+    provider_id = demo_world["org_admin"].provider_id
+    offering = db.session.scalar(sa.select(Offering.id).where(Offering.provider_id == provider_id).limit(1))
+    return {"offering_id": offering, "provider_id": provider_id}
