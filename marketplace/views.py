@@ -305,6 +305,8 @@ def order(order_id: int):
     user = _user()
     if user is not None and user.role in (Role.PROVIDER, Role.ADMIN) and not token:
         return redirect(url_for("marketplace.provider_purchase", order_id=order.id))
+    if is_buyer:
+        purchases.record_buyer_view(user, order)
     if request.args.get("payment") == "cancelled" and order.status == ShopOrderStatus.PENDING_PAYMENT:
         flash(_("You left the payment page. The order waits for payment: pay now, or cancel it."), "info")
     return render_template("marketplace/order.html", order=order, token=token, is_buyer=is_buyer,
