@@ -17,12 +17,6 @@ from core.errors import NotFoundError, ValidationFailed
 from core.extensions import db
 
 
-GUIDANCE_TOPICS = (
-    "cleaning", "meals", "shopping", "safety_phone", "personal_care", "repairs", "transport", "carer_support",
-    "service_voucher", "housing", "loneliness", "memory", "money", "home_care", "other",
-)
-
-
 def log_guidance_contact(actor, *, channel: str, topic: str, outcome: str = "", referral: str | None = None,
                          municipality: str | None = None, minutes: int | None = None,
                          client_id: int | None = None, at: datetime | None = None) -> GuidanceContact:

@@ -31,6 +31,7 @@ from core.access import Purpose, record_access, record_access_many
 from core.actions import Confirmation, form_action
 from core.db import utcnow
 from core.extensions import db
+from core.inputs import bounded_id, query_int
 from orders.services import visible_order
 
 
@@ -296,9 +297,9 @@ def access_log():
     form = AccessLogFilterForm(formdata=None)
     form.process(request.args)
     form.validate()
-    cursor = request.args.get("cursor", type=int)
+    cursor = query_int("cursor")
     client = None
-    if form.client_id.data:
+    if bounded_id(form.client_id.data):
         client = services.get_client(current_user, form.client_id.data, Purpose.GUIDANCE, what="access log")
     rows = queries.search_access_log(
         cursor, client_id=client.id if client else None, actor_text=(form.actor.data or "").strip() or None,
@@ -323,7 +324,7 @@ def guidance_contacts():
     filters = GuidanceFilterForm(formdata=None)
     filters.process(request.args)
     filters.validate()
-    client_id = request.args.get("client_id", type=int) if request.method == "GET" else form.client_id.data
+    client_id = query_int("client_id") if request.method == "GET" else bounded_id(form.client_id.data)
     if request.method == "GET" and client_id:
         form.client_id.data = client_id
 
@@ -402,7 +403,7 @@ def my_access_log():
     client = _portal_client("access log")
     if client is None:
         return _no_client()
-    cursor = request.args.get("cursor", type=int)
+    cursor = query_int("cursor")
     rows = queries.access_log(client.id, cursor)
     has_next = len(rows) > queries.PAGE_SIZE
     rows = rows[:queries.PAGE_SIZE]

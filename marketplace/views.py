@@ -29,6 +29,7 @@ from core.actions import Confirmation, form_action
 from core.templating import money
 from core.errors import DomainError, ValidationFailed
 from core.extensions import db
+from core.inputs import query_int, query_page
 from marketplace import billing, bp, cart, lifecycle, payments, purchases, stripe_events
 from marketplace.checkout import Buyer, buyer_defaults, clients_acted_for
 from marketplace.checkout import checkout as make_purchase
@@ -65,10 +66,7 @@ def _user():
 
 
 def _page() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", 1)), 1000))
-    except ValueError:
-        return 1
+    return query_page()
 
 
 # --------------------------------------------------------------------------- public catalogue
@@ -87,13 +85,12 @@ def catalogue():
     filters = catalogue_services.CatalogueFilter(sort=form.sort.data if form.sort.data in catalogue_services.SORTS else "price")
     if valid:
         filters.q = (form.q.data or "").strip()
-        filters.category_id = int(form.category.data) if (form.category.data or "").isdigit() else None
+        filters.category_id = query_int("category")
         filters.postal_code = form.postal_code.data or None
         filters.language = form.language.data if form.language.data in ("fi", "sv", "en") else None
         filters.kind = form.kind.data if form.kind.data in catalogue_services.PROVIDER_KINDS else None
         filters.max_price_cents = form.max_price.data
-    service_type = request.args.get("service_type", "")
-    filters.service_type_id = int(service_type) if service_type.isdigit() else None
+    filters.service_type_id = query_int("service_type")
     page = _page()
     offerings, has_next = catalogue_services.search_catalogue(filters, page=page, per_page=PER_PAGE) if valid else ([], False)
     args = {k: v for k, v in request.args.items() if k not in ("page", "lang")}
@@ -309,6 +306,8 @@ def order(order_id: int):
     user = _user()
     if user is not None and user.role in (Role.PROVIDER, Role.ADMIN) and not token:
         return redirect(url_for("marketplace.provider_purchase", order_id=order.id))
+    if is_buyer:
+        purchases.record_buyer_view(user, order)
     if request.args.get("payment") == "cancelled" and order.status == ShopOrderStatus.PENDING_PAYMENT:
         flash(_("You left the payment page. The order waits for payment: pay now, or cancel it."), "info")
     return render_template("marketplace/order.html", order=order, token=token, is_buyer=is_buyer,
@@ -406,6 +405,7 @@ _OFFERING_FIELDS = {"price_cents": "price", "vat_rate": "vat_rate_bp"}
 
 
 def _offering_form_page(offering):
+    offering_services.require_offering_manager(current_user)  # a worker: 403, on the page as in the service
     form = OfferingForm(obj=offering if request.method == "GET" else None)
     form.service_type_id.choices = [C(t.id, f"{t.category.name()} – {t.name()}") for t in catalogue_services.list_service_types()]
     form.vat_rate_bp.choices = [C(bp_, f"{vat_rate_label(bp_)} %") for bp_ in VAT_CHOICES_BP]
@@ -439,6 +439,7 @@ def provider_offerings():
     return render_template("marketplace/provider_offerings.html",
                            offerings=offering_services.own_offerings(current_user),
                            provider=db.session.get(Provider, current_user.provider_id),
+                           can_manage=offering_services.can_manage_offerings(current_user),
                            card_enabled=billing.configured(), active_form=ActiveForm(),
                            onboarding_form=NoteForm(), vat_rate_label=vat_rate_label)
 

@@ -3,7 +3,9 @@ pages, the API, the templates and the serializers ask.
 
 - ``sees_identity``: the client's name and address: staff, the client, the
   winning provider (a provider that was only offered the order sees the postal
-  code and languages it needs to decide);
+  code and languages it needs to decide); the winner's access ends
+  ``PROVIDER_IDENTITY_DAYS`` (default 30) after the order was closed or cancelled,
+  after which the order shows without identity;
 - ``shows_contact``: address and phone, the clients' non-disclosure rule with the
   serving provider (the winner of an accepted or running order);
 - ``allowed_actions``: the buttons the user gets, from the state machines and the
@@ -12,9 +14,14 @@ pages, the API, the templates and the serializers ask.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from flask import current_app
+
 from clients import policy as client_policy
 from accounts.models import ProviderRole
 from core.access import Purpose
+from core.db import utcnow
 from core.errors import NotFoundError, PermissionDenied
 from core.roles import Role
 from core.time import local_today
@@ -33,12 +40,23 @@ def is_winner(order: ServiceOrder, user) -> bool:
             and order.provider_id == user.provider_id)
 
 
+def winner_access_ended(order: ServiceOrder, now=None) -> bool:
+    """The order was closed or cancelled more than ``PROVIDER_IDENTITY_DAYS`` ago:
+    its provider no longer needs to know who the client is."""
+    field = {OrderStatus.CLOSED: "closed_at", OrderStatus.CANCELLED: "cancelled_at"}.get(order.status)
+    ended_at = getattr(order, field, None) if field else None
+    if ended_at is None:
+        return False
+    days = current_app.config.get("PROVIDER_IDENTITY_DAYS", 30)
+    return (now or utcnow()) - ended_at > timedelta(days=days)
+
+
 def sees_identity(order: ServiceOrder, user) -> bool:
     """Staff, the client (``scope_orders`` shows a client only their own orders) and
-    the winning provider."""
+    the winning provider, until its access ends (``winner_access_ended``)."""
     if user is None:
         return False
-    return user.role in (Role.STAFF, Role.CLIENT) or is_winner(order, user)
+    return user.role in (Role.STAFF, Role.CLIENT) or (is_winner(order, user) and not winner_access_ended(order))
 
 
 def shows_contact(order: ServiceOrder, user) -> bool:

@@ -19,6 +19,7 @@ from clients.services import get_client
 from core.access import Purpose, record_access, record_access_many
 from core.actions import Confirmation, form_action
 from core.extensions import db
+from core.inputs import query_int, query_str
 from feedback.services import feedback_link_status, feedback_url_for_order
 from catalogue.services import list_service_types
 from orders import bp, policy, queries, services
@@ -29,13 +30,11 @@ from orders.models import OrderStatus
 
 
 def _cursor() -> int | None:
-    value = request.args.get("cursor", "")
-    return int(value) if value.isdigit() else None
+    return query_int("cursor")
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return query_int(name)
 
 
 @bp.get("/")
@@ -46,8 +45,8 @@ def staff_list():
     filters = queries.OrderFilters(
         status=status if status in set(OrderStatus) else None,
         service_type_id=_int_arg("service_type_id"), worker_id=_int_arg("worker_id"),
-        provider=(request.args.get("provider") or "").strip()[:100] or None,
-        client=(request.args.get("client") or "").strip()[:100] or None)
+        provider=query_str("provider") or None,
+        client=query_str("client") or None)
     page = queries.staff_orders(current_user, filters, cursor=_cursor())
     record_access_many([o.client_id for o in page.items], "list", Purpose.ORDERING, what="name in order list")
     workers = db.session.execute(sa.select(User.id, User.name).where(User.role == Role.STAFF, User.active.is_(True))
@@ -61,14 +60,14 @@ def staff_list():
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(Role.STAFF)
 def new():
-    client_id = request.args.get("client_id", type=int)
+    client_id = query_int("client_id")
     if client_id is None:
         flash(_("First find the client the order is for."), "info")
         return redirect(url_for("clients.search"))
     client = get_client(current_user, client_id, Purpose.ORDERING, what="client record for ordering")
     form = OrderForm()
     form.service_type_id.choices = [(t.id, f"{t.category.name()} – {t.name()}") for t in list_service_types()]
-    chosen_type = form.service_type_id.data if request.method == "POST" else request.args.get("service_type_id", type=int)
+    chosen_type = form.service_type_id.data if request.method == "POST" else query_int("service_type_id")
     if request.method == "GET" and chosen_type:
         form.service_type_id.data = chosen_type
     eligible = services.eligible_providers(client, chosen_type) if chosen_type else []

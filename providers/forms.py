@@ -5,7 +5,7 @@ duplicates, file types by content, sizes, Soteri, capacity limits) are checked i
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from core.inputs import Form as FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,

@@ -34,6 +34,7 @@ from core.actions import Confirmation, form_action
 from core.db import utcnow
 from core.errors import GoneError, NotFoundError
 from core.extensions import db
+from core.inputs import query_page, query_str
 from catalogue.models import Offering, ServiceCategory, ServiceType
 from providers import bp, decisions, documents, members, policy, profile as org_profile, registration
 from providers.common import ATTACHMENT_LABELS, FILE_TYPES, _today, parse_list, requested_services
@@ -499,11 +500,8 @@ def admin_list():
     tab = request.args.get("status", "applications")
     if tab not in ADMIN_TABS:
         tab = "applications"
-    search = (request.args.get("q") or "").strip()[:100]
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    search = query_str("q")
+    page = query_page(last=10_000)
     stmt = sa.select(Provider).where(Provider.status.in_(ADMIN_TABS[tab]))
     if search:
         like = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

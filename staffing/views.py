@@ -17,6 +17,7 @@ from accounts.models import Role
 from accounts.permissions import role_required
 from core.actions import Confirmation, form_action
 from core.errors import DomainError
+from core.inputs import query_int
 from staffing import bp
 from staffing import policy
 from staffing import services as svc
@@ -101,7 +102,7 @@ def staff_list():
     status = request.args.get("status") or None
     if status not in (None, *STATUS_FILTERS):
         status = None
-    cursor = request.args.get("cursor", type=int)
+    cursor = query_int("cursor")
     rows = svc.list_requests(_user(), status=status, limit=PAGE_SIZE, cursor=cursor)
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
