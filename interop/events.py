@@ -48,7 +48,7 @@ def _after_flush(session, flush_context) -> None:
 
 def _on_execute(state) -> None:
     """Bulk inserts of staffing recipients (the staffing fan-out writes them so)."""
-    if not state.is_insert or getattr(state.statement, "table", None) is not StaffingRecipient.__table__:
+    if not state.is_insert or getattr(getattr(state.statement, "table", None), "name", None) != "staffing_recipients":
         return
     params = state.parameters
     for row in (params if isinstance(params, list) else [params or {}]):
@@ -82,12 +82,12 @@ def _before_commit(session) -> None:
     try:
         session.flush()
         found = session.info.pop(_KEY, None)
-        if not found:
+        if not found or not webhooks.any_active_endpoint():
             return
         for type_, subject_id, hint in dict.fromkeys(found):
             targets = webhooks.subscribed_providers(type_, _targets(type_, subject_id, hint))
             for provider_id in sorted(targets):
-                webhooks._new_event(type_, provider_id, subject_id)
+                webhooks.new_event(type_, provider_id, subject_id)
     finally:
         session.info.pop(_BUSY, None)
 

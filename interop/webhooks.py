@@ -238,7 +238,7 @@ def send_test_event(actor, endpoint_id: int) -> WebhookEvent:
     """The "send a test event" button: a ``webhook.test`` event to this endpoint only,
     delivered like any other (even to a disabled endpoint, to check it works again)."""
     endpoint = managed_endpoint(actor, endpoint_id)
-    event = _new_event(TEST_EVENT, endpoint.provider_id, None, endpoint_id=endpoint.id)
+    event = new_event(TEST_EVENT, endpoint.provider_id, None, endpoint_id=endpoint.id)
     event.data = {"message": "A test event from Kotiapu.", "endpoint_id": endpoint.id}
     db.session.flush()
     return event
@@ -257,13 +257,20 @@ def disabled_endpoints(provider_id: int) -> list[WebhookEndpoint]:
 # --------------------------------------------------------------------------- events
 
 
-def _new_event(type_: str, provider_id: int, subject_id: int | None, endpoint_id: int | None = None) -> WebhookEvent:
+def new_event(type_: str, provider_id: int, subject_id: int | None, endpoint_id: int | None = None) -> WebhookEvent:
     event = WebhookEvent(public_id="evt_" + secrets.token_hex(12), type=type_, provider_id=provider_id,
                          subject_id=subject_id, endpoint_id=endpoint_id)
     db.session.add(event)
     db.session.flush()
     enqueue("interop.jobs.fan_out", event.id, queue="webhooks")
     return event
+
+
+def any_active_endpoint() -> bool:
+    """One cheap query before looking at events in detail: most commits of a
+    platform without webhooks stop here."""
+    return bool(db.session.scalar(sa.select(sa.exists().where(WebhookEndpoint.active.is_(True),
+                                                               WebhookEndpoint.deleted_at.is_(None)))))
 
 
 def subscribed_providers(type_: str, provider_ids) -> set[int]:

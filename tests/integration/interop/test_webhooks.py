@@ -208,7 +208,7 @@ def test_web_pages_add_an_endpoint_show_the_secret_once_and_send_a_test_event(
 
     # A worker of the organisation reads the log but cannot add or change endpoints.
     worker = make_user("provider", provider=market.providers[0], provider_role="worker")
-    client.get("/logout")
+    client.post("/logout")
     login_as(worker)
     assert 'name="url"' not in client.get("/organisation/webhooks").get_data(as_text=True)
     assert client.get(f"/organisation/webhooks/{endpoint.id}").status_code == 200
@@ -216,6 +216,48 @@ def test_web_pages_add_an_endpoint_show_the_secret_once_and_send_a_test_event(
     client.post(f"/organisation/webhooks/{endpoint.id}/delete")
     assert db.session.get(WebhookEndpoint, endpoint.id).deleted_at is None
     # Another organisation's admin gets 404.
-    client.get("/logout")
+    client.post("/logout")
     login_as(market.admins[1])
     assert client.get(f"/organisation/webhooks/{endpoint.id}").status_code == 404
+
+
+def test_staffing_requests_reach_the_agencies_they_are_sent_to(client, market, api_token, make_user, receiver,
+                                                               run_jobs, db):
+    from tests import factories as f
+    from tests.integration.staffing.conftest import request_body
+
+    agencies = []
+    for postal_code in ("33100", "00100"):
+        provider = f.ProviderFactory(kind="agency")
+        f.StaffingCoverageFactory(provider_id=provider.id, qualification="practical_nurse", postal_code=postal_code)
+        agencies.append(make_user("provider", provider=provider))
+    secrets = [_register(client, api_token(a), receiver.url + f"?agency={a.provider_id}",
+                         events=["staffing_request.opened"]).get_json()["secret"] for a in agencies]
+    r = client.post("/api/v1/staffing-requests", json=request_body(), headers=api_token(market.staff))
+    assert r.status_code == 201
+    run_jobs()
+    # Only the agency covering 33100 got it, signed, as the API shows it to the agency.
+    assert [x.path for x in receiver.requests] == [f"/kotiapu/hooks?agency={agencies[0].provider_id}"]
+    event = receiver.requests[0]
+    assert verify(secrets[0], event.headers["Kotiapu-Signature"], event.body)
+    assert event.json()["type"] == "staffing_request.opened"
+    assert event.json()["data"]["staffing_request"]["id"] == r.get_json()["id"]
+    assert "created_by_id" not in event.json()["data"]["staffing_request"]
+
+
+def test_a_paid_invoice_purchase_reaches_the_seller(client, market, api_token, receiver, run_jobs, db):
+    from marketplace.lifecycle import mark_invoice_paid
+    from marketplace.models import ShopOrder
+    from tests import factories as f
+
+    seller = market.admins[0]
+    secret = _register(client, api_token(seller), receiver.url, events=["shop_order.paid"]).get_json()["secret"]
+    purchase = f.ShopOrderFactory(provider=market.providers[0], buyer_name="Matti Ostaja")
+    db.session.commit()
+    mark_invoice_paid(seller, db.session.get(ShopOrder, purchase.id))
+    db.session.commit()
+    run_jobs()
+    assert [r.json()["type"] for r in receiver.requests] == ["shop_order.paid"]
+    assert verify(secret, receiver.requests[0].headers["Kotiapu-Signature"], receiver.requests[0].body)
+    data = receiver.requests[0].json()["data"]["shop_order"]
+    assert data["id"] == purchase.id and data["status"] == "paid" and data["buyer"]["name"] == "Matti Ostaja"
