@@ -261,3 +261,40 @@ def test_a_paid_invoice_purchase_reaches_the_seller(client, market, api_token, r
     assert verify(secret, receiver.requests[0].headers["Kotiapu-Signature"], receiver.requests[0].body)
     data = receiver.requests[0].json()["data"]["shop_order"]
     assert data["id"] == purchase.id and data["status"] == "paid" and data["buyer"]["name"] == "Matti Ostaja"
+
+
+def test_cancelled_order_reaches_the_providers_it_was_offered_to(client, market, api_token, receiver, run_jobs,
+                                                                  make_user, db):
+    for admin in market.admins:
+        _register(client, api_token(admin), receiver.url + f"?org={admin.provider_id}", events=["order.cancelled"])
+    staff = api_token(market.staff)
+    order = client.post("/api/v1/orders", json=_order_body(market), headers=staff).get_json()
+    assert client.post(f"/api/v1/orders/{order['id']}/cancel", json={"reason": "Asiakas muutti"},
+                       headers=staff).status_code == 200
+    run_jobs()
+    cancelled = receiver.of_type("order.cancelled")
+    assert sorted(r.path for r in cancelled) == sorted(f"/kotiapu/hooks?org={p.id}" for p in market.providers)
+    assert all(r.json()["data"]["order"]["status"] == "cancelled" and b"Aino" not in r.body for r in cancelled)
+    # Any member of the organisation reads the log; the OpenAPI document describes the calls.
+    worker = make_user("provider", provider=market.providers[0], provider_role="worker")
+    endpoint_id = client.get("/api/v1/webhooks", headers=api_token(worker)).get_json()["items"][0]["id"]
+    log = client.get(f"/api/v1/webhooks/{endpoint_id}/deliveries", headers=api_token(worker)).get_json()
+    assert [i["event"] for i in log["items"]] == ["order.cancelled"] and log["next"] is None
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    assert {"/webhooks", "/webhooks/{endpoint_id}/deliveries", "/fhir/Task/{order_id}", "/fhir/CareTeam"} <= set(paths)
+
+
+def test_a_ranked_round_offers_the_next_provider_when_the_first_declines(client, market, api_token, receiver,
+                                                                          run_jobs, db):
+    for admin in market.admins:
+        _register(client, api_token(admin), receiver.url + f"?org={admin.provider_id}", events=["order.offered"])
+    first, second = market.providers
+    body = {**_order_body(market), "provider_ids": [first.id, second.id], "mode": "ranked"}
+    order = client.post("/api/v1/orders", json=body, headers=api_token(market.staff)).get_json()
+    run_jobs()
+    assert [r.path for r in receiver.of_type("order.offered")] == [f"/kotiapu/hooks?org={first.id}"]
+    assert client.post(f"/api/v1/orders/{order['id']}/decline", json={"reason": "Ei kapasiteettia"},
+                       headers=api_token(market.admins[0])).status_code == 200
+    run_jobs()
+    assert [r.path for r in receiver.of_type("order.offered")] == [f"/kotiapu/hooks?org={first.id}",
+                                                                  f"/kotiapu/hooks?org={second.id}"]
