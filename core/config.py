@@ -62,6 +62,8 @@ SETTINGS: list[Setting] = [
     Setting("PLATFORM_FEE_PERCENT", _float, 5.0, "Platform fee taken from card payments through Stripe Connect, percent."),
     Setting("OFFER_DEADLINE_HOURS", _float, 24.0, "Hours a provider has to answer an order offer before it expires (decimals allowed)."),
     Setting("FEEDBACK_LINK_DAYS", _int, 30, "Days a one-time feedback link stays valid."),
+    Setting("VOUCHER_GRACE_DAYS", _int, 60, "Service events may be recorded on a voucher back to the start of the current month minus this many days."),
+    Setting("VOUCHER_SETTLEMENT_DAY", _int, 5, "From this day of the month the scheduled job settles the previous month's service vouchers with the providers."),
     Setting("RETENTION_DAYS", _int, 730, "Days without any service after which a client record is flagged for erasure."),
     Setting("API_TOKEN_HOURS", _int, 12, "Lifetime of an API bearer token."),
     Setting("LOGIN_MAX_FAILURES_ACCOUNT", _int, 5, "Failed logins per account within LOGIN_WINDOW_MINUTES before login is refused."),
