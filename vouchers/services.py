@@ -569,6 +569,19 @@ def resubmit_event(actor, event_id: int, *, event_date: date, quantity: int) -> 
     if event.status != EventStatus.REFUSED:
         raise EVENT_MACHINE.refusal(event.status, EventAction.RESUBMIT)
     voucher = _lock_voucher(event.voucher_id)
+    if event.corrects_id is not None:
+        # A refused correction sent again replaces its original, unless another
+        # correction of it stands meanwhile; it keeps the original's date and price.
+        if pending_correction(event.corrects_id) is not None:
+            raise ConflictError(_("A correction of this event is already waiting."), code="correction_pending")
+        original = db.session.get(ServiceEvent, event.corrects_id)
+        _check_event(voucher, event.provider_id, original.date, quantity, replaces=original.id, exclude=event.id)
+        voucher_cents, share = split_amount(voucher.unit, quantity, voucher.value_cents_per_unit,
+                                            original.price_cents_per_unit)
+        EVENT_MACHINE.apply(event, EventAction.RESUBMIT, actor, params={"voucher_id": voucher.id}, values={
+            "quantity": quantity, "voucher_cents": voucher_cents, "client_share_cents": share,
+            "refusal_reason": None})
+        return event
     price, voucher_cents, share = _check_event(voucher, event.provider_id, event_date, quantity,
                                                replaces=None, exclude=event.id)
     EVENT_MACHINE.apply(event, EventAction.RESUBMIT, actor, params={"voucher_id": voucher.id}, values={
