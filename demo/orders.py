@@ -424,7 +424,7 @@ def _place(d: Demo, plan: _OrderPlan, instructions: str, voucher: ServiceVoucher
         instructions=instructions, funding=plan.funding, provider_ids=[p.id for p in plan.recipients],
         mode=plan.mode)
     if voucher is not None:
-        plan.order.voucher_id = voucher.id  # place_order takes no voucher: staff link it afterwards
+        plan.order.voucher_id = voucher.id  # linked as it was then (the story's voucher may since have ended)
     plan.placed = True
     plan.order.created_at = tl.created_at
     _backdate(d, plan, tl.created_at)

@@ -687,7 +687,7 @@ def settlement_due_month(today: date | None = None) -> date | None:
     return month_start(month_start(today) - timedelta(days=1))
 
 
-def _get_or_create_settlement(month: date, actor=None) -> tuple[VoucherSettlement, bool]:
+def settlement_for_month(month: date, actor=None) -> tuple[VoucherSettlement, bool]:
     existing = db.session.scalar(sa.select(VoucherSettlement).where(VoucherSettlement.month == month))
     if existing is not None:
         return existing, False
@@ -709,7 +709,7 @@ def request_settlement(actor, month: date) -> VoucherSettlement:
     if month >= month_start(local_today()):
         raise ValidationFailed(_("Only a month that has ended can be settled."), code="month_not_over",
                                fields={"month": [_("Choose a month that has ended.")]})
-    settlement, _created = _get_or_create_settlement(month, actor)
+    settlement, _created = settlement_for_month(month, actor)
     if settlement.status == SettlementStatus.QUEUED:
         enqueue("vouchers.jobs.run_settlement", settlement.id)
     return settlement
@@ -721,7 +721,7 @@ def settle_due_month() -> int | None:
     month = settlement_due_month()
     if month is None:
         return None
-    settlement, _created = _get_or_create_settlement(month)
+    settlement, _created = settlement_for_month(month)
     run_settlement(settlement.id)
     return settlement.id
 
@@ -888,7 +888,7 @@ def settle_month(actor, month: date) -> VoucherSettlement:
     if month >= month_start(local_today()):
         raise ValidationFailed(_("Only a month that has ended can be settled."), code="month_not_over",
                                fields={"month": [_("Choose a month that has ended.")]})
-    settlement, _created = _get_or_create_settlement(month, actor)
+    settlement, _created = settlement_for_month(month, actor)
     return run_settlement(settlement.id)
 
 

@@ -45,7 +45,7 @@ def test_two_concurrent_runs_settle_each_event_once(app, db, vw, funded_order):
                     if how == "admin":
                         settlement = svc.settle_month(admin, p1)
                     else:
-                        settlement, _created = svc._get_or_create_settlement(p1)
+                        settlement, _created = svc.settlement_for_month(p1)
                         settlement = svc.run_settlement(settlement.id)
                     db.session.commit()
                     outcomes.append(settlement.id)
