@@ -26,6 +26,7 @@ def init_app(app) -> None:
     register_navigation(Role.PROVIDER, "vouchers.provider_events", _l("Service vouchers"), 35)
     register_navigation(Role.CLIENT, "vouchers.my_vouchers", _l("Service vouchers"), 35)
     register_navigation(Role.ADMIN, "vouchers.settlements", _l("Voucher settlement"), 35)
+    register_navigation(Role.MANAGER, "vouchers.figures", _l("Service vouchers"), 35)
     register_status_labels({
         "granted": _l("Granted"), "open": _l("Open"), "recorded": _l("Recorded"), "under_review": _l("Under review"),
         "approved": _l("Approved"), "settled": _l("Settled"), "paid": _l("Paid"), "refused": _l("Refused"),

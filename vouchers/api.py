@@ -197,3 +197,36 @@ def settlement_county_file(settlement_id: int):
     user = api_user()
     settlement = svc.visible_settlement(user, settlement_id)
     return county_response(settlement, svc.visible_lines(user, settlement))
+
+
+openapi.register("/voucher-figures", "get", "Voucher use per month, category and provider, the share of the granted "
+                 "value used and the settlement totals (groups of fewer than 5 clients suppressed)",
+                 roles="manager; admin", parameters=[
+                     {"name": "from", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
+                     {"name": "to", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}}])
+
+
+@api_bp.get("/voucher-figures")
+@roles(Role.MANAGER, Role.ADMIN)
+def voucher_figures():
+    from flask import request
+
+    from core.time import local_today
+    from vouchers.figures import voucher_figures as figures
+
+    errors = {}
+    months = {}
+    for name in ("from", "to"):
+        text = request.args.get(name)
+        months[name] = svc.parse_month(text) if text else None
+        if text and months[name] is None:
+            errors[name] = ["Must be YYYY-MM."]
+    if errors:
+        raise ValidationFailed("Invalid months.", fields=errors)
+    end = months["to"] or svc.month_start(local_today())
+    start = months["from"] or svc.month_start(end.replace(day=1).replace(year=end.year - 1))
+    if start > end:
+        raise ValidationFailed("The period ends before it starts.", fields={"from": ["After `to`."]})
+    if (end.year - start.year) * 12 + end.month - start.month > 36:
+        raise ValidationFailed("At most 36 months.", fields={"from": ["At most 36 months before `to`."]})
+    return jsonify(figures(start, end))

@@ -305,3 +305,18 @@ def county(settlement_id: int):
     user = _user()
     settlement = svc.visible_settlement(user, settlement_id)
     return county_response(settlement, svc.visible_lines(user, settlement))
+
+
+# --------------------------------------------------------------------------- figures
+
+@bp.get("/figures")
+@role_required(Role.MANAGER, Role.ADMIN)
+def figures():
+    from vouchers.figures import voucher_figures
+
+    today = local_today()
+    end = svc.parse_month(request.args.get("to", "")) or svc.month_start(today)
+    start = svc.parse_month(request.args.get("from", "")) or svc.month_start(end - timedelta(days=150))
+    if start > end:
+        start = end
+    return render_template("vouchers/figures.html", figures=voucher_figures(start, end), start=start, end=end)
