@@ -61,7 +61,8 @@ def statement_pdf(settlement: VoucherSettlement, line: SettlementLine) -> bytes:
     pdf.set_author("Kotiapu")
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 15)
-    pdf.cell(0, 9, _latin(_("Service voucher statement %(month)s", month=f"{settlement.month:%m/%Y}")),
+    month = settlement.month.strftime("%m/%Y")
+    pdf.cell(0, 9, _latin(_("Service voucher statement %(month)s", month=month)),
              new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
     pdf.cell(0, 6, _latin(f"{line.provider.name} ({line.provider.business_id})"), new_x="LMARGIN", new_y="NEXT")
