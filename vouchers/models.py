@@ -174,6 +174,7 @@ class ServiceEvent(db.Model):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     voucher = relationship("ServiceVoucher")
+    order = relationship("ServiceOrder")
     provider = relationship("Provider")
     corrects = relationship("ServiceEvent", remote_side=[id])
 

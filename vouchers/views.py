@@ -219,17 +219,26 @@ def correct(event_id: int):
 @bp.get("/mine")
 @role_required(Role.CLIENT)
 def my_vouchers():
+    """The vouchers of the client and of everyone the user acts for as a relative."""
+    from clients.models import Client
+    from clients.scopes import represented_client_ids
+    from core.extensions import db
+
     user = _user()
-    client_id = request.args.get("client_id", type=int) or user.client_id
-    if client_id is None or not policy.client_policy.acts_for(user, client_id):
-        abort(404)
-    vouchers = [v for v in svc.vouchers_of_client(user, client_id)]
-    record_access(client_id, "view", policy.access_purpose(user, client_id), what="service vouchers")
+    ids = sorted(i for i in db.session.scalars(represented_client_ids(user)) if i is not None and i > 0)
     today = local_today()
-    return render_template("vouchers/mine.html", vouchers=vouchers,
-                           balances={v.id: svc.balance(v, today) for v in vouchers},
-                           choices={v.id: svc.provider_choices(v) for v in vouchers},
-                           summary=svc.client_year_summary(client_id, today.year))
+    people = []
+    for client_id in ids:
+        client = db.session.get(Client, client_id)
+        if client is None or client.erased_at is not None:
+            continue
+        vouchers = svc.vouchers_of_client(user, client_id)
+        record_access(client_id, "view", policy.access_purpose(user, client_id), what="service vouchers")
+        people.append({"client": client, "own": client_id == user.client_id, "vouchers": vouchers,
+                       "balances": {v.id: svc.balance(v, today) for v in vouchers},
+                       "choices": {v.id: svc.provider_choices(v) for v in vouchers},
+                       "summary": svc.client_year_summary(client_id, today.year)})
+    return render_template("vouchers/mine.html", people=people)
 
 
 # --------------------------------------------------------------------------- settlements

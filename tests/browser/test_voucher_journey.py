@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import pytest
 
 from demo import DEMO_PASSWORD
+from tests.browser.test_login_roles import _serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -33,6 +34,11 @@ def _log_in(page, email: str) -> None:
 def _log_out(page) -> None:
     page.get_by_role("button", name=LOG_OUT).click()
     page.wait_for_load_state("domcontentloaded")
+
+
+def _accessible(page) -> None:
+    serious = _serious_violations(page)
+    assert not serious, [f"{v['id']} ({v['impact']}): {v['help']}" for v in serious]
 
 
 def _submit(page, form_selector: str) -> None:
@@ -59,6 +65,7 @@ def test_from_granting_to_the_downloaded_statement(page, screenshot_dir, tmp_pat
     page.fill("#value", "32,00")
     page.fill("#valid_from", last_month.isoformat())
     page.screenshot(path=str(screenshot_dir / "voucher-grant.png"), full_page=True)
+    _accessible(page)
     _submit(page, "main form")
     assert re.search(r"/vouchers/\d+$", page.url), page.url
     assert "8 h" in page.locator("#remaining").inner_text()
@@ -86,6 +93,7 @@ def test_from_granting_to_the_downloaded_statement(page, screenshot_dir, tmp_pat
     events = page.locator("main section:has(#events-h)")
     assert "2 h" in events.inner_text() and "64,00" in events.inner_text()
     page.screenshot(path=str(screenshot_dir / "voucher-provider.png"), full_page=True)
+    _accessible(page)
     _log_out(page)
 
     # Staff approve it.
@@ -94,6 +102,7 @@ def test_from_granting_to_the_downloaded_statement(page, screenshot_dir, tmp_pat
     row = page.locator("main tr", has_text="Kirkas Koti").filter(has_text="2 h")
     assert row.count() == 1
     event_id = row.locator("input[name=event_ids]").get_attribute("value")
+    _accessible(page)
     page.locator(f"form[action$='/vouchers/events/{event_id}/approve'] button").click()
     page.wait_for_load_state("domcontentloaded")
     page.goto(voucher_url)
@@ -116,6 +125,10 @@ def test_from_granting_to_the_downloaded_statement(page, screenshot_dir, tmp_pat
     page.goto(settlement_url)
     assert "64,00" in page.content() and "10,00" in page.content()
     page.screenshot(path=str(screenshot_dir / "voucher-statement-provider.png"), full_page=True)
+    _accessible(page)
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.screenshot(path=str(screenshot_dir / "voucher-statement-320.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
     with page.expect_download() as info:
         page.locator("main a[href$='.pdf']").first.click()
     pdf = tmp_path / "statement.pdf"

@@ -104,3 +104,22 @@ def test_the_administrator_settles_and_the_provider_downloads(client, db, vw, lo
     login_as(vw.members[1])
     assert client.get(f"/vouchers/settlements/{settlement_id}").status_code == 404
     assert client.get(f"/vouchers/settlements/{settlement_id}/statements/{vw.providers[0].id}.pdf").status_code == 404
+
+
+def test_a_relative_with_a_mandate_sees_the_clients_vouchers(client, db, vw, login_as, grant, make_user, api_token):
+    from tests import factories as f
+
+    voucher = grant()
+    relative = f.UserFactory(role="client")
+    f.ClientRepresentativeFactory(client_id=vw.client.id, user_id=relative.id)
+    stranger = f.UserFactory(role="client")
+    db.session.commit()
+    login_as(relative)
+    page = client.get("/vouchers/mine").get_data(as_text=True)
+    assert "Aino Asiakas" in page and f"{voucher.id}" in page and "10 h" in page
+    assert client.get(f"/vouchers/{voucher.id}").status_code == 200
+    assert client.get(f"/api/v1/vouchers/{voucher.id}", headers=api_token(relative)).status_code == 200
+    client.post("/logout")
+    login_as(stranger)
+    assert "Aino" not in client.get("/vouchers/mine").get_data(as_text=True)
+    assert client.get(f"/vouchers/{voucher.id}").status_code == 404
