@@ -180,7 +180,10 @@ def request_settlement():
 @roles(Role.ADMIN, Role.PROVIDER)
 def get_settlement(settlement_id: int):
     user = api_user()
-    return jsonify(settlement_json(svc.visible_settlement(user, settlement_id), user))
+    settlement = svc.visible_settlement(user, settlement_id)
+    if policy.is_provider(user) and not svc.visible_lines(user, settlement):
+        raise NotFoundError("Settlement not found.")
+    return jsonify(settlement_json(settlement, user))
 
 
 @api_bp.get("/settlements/<int:settlement_id>/statements/<int:provider_id>.<any(pdf, csv):ext>")

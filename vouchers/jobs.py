@@ -1,5 +1,5 @@
-"""Voucher jobs (RQ): running a month's settlement (queued by an administrator
-through the outbox), the scheduled monthly settlement and the closing of vouchers
+"""Voucher jobs (RQ): the approval rule of a recorded event and running a month's
+settlement (both queued through the outbox), the scheduled monthly settlement and the closing of vouchers
 whose validity ended (periodic sweeps, ``core.worker.run_periodic``).
 
 Each is idempotent: a settlement already done is left as it is, and a voucher
@@ -13,6 +13,10 @@ from vouchers import services
 def run_settlement(settlement_id: int) -> dict:
     settlement = services.run_settlement(settlement_id)
     return {"settlement_id": settlement.id, "status": settlement.status}
+
+
+def apply_approval_rule(event_id: int) -> bool:
+    return services.apply_approval_rule(event_id)
 
 
 def monthly_settlement() -> int | None:

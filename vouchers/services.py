@@ -497,10 +497,24 @@ def record_event(actor, order_id: int, *, event_date: date, quantity: int, visit
     if voucher.status == VoucherStatus.GRANTED:
         VOUCHER_MACHINE.apply(voucher, VoucherAction.OPEN, actor, note="first service event")
     if _matches_plan(order, voucher, quantity):
-        EVENT_MACHINE.apply(event, EventAction.APPROVE, None, note="matches the order's plan",
-                            params={"voucher_id": voucher.id}, values={"auto_approved": True})
+        # The approval rule runs after the commit: the event is first recorded, as
+        # the provider was told, then approved by the rule (no user).
+        enqueue("vouchers.jobs.apply_approval_rule", event.id)
     db.session.flush()
     return event
+
+
+def apply_approval_rule(event_id: int) -> bool:
+    """Approve a recorded event that matches its order's plan; an event that staff
+    have moved meanwhile is left as it is. True if it was approved."""
+    event = db.session.get(ServiceEvent, event_id)
+    if event is None or event.status != EventStatus.RECORDED:
+        return False
+    order = db.session.get(ServiceOrder, event.order_id)
+    if not _matches_plan(order, event.voucher, event.quantity):
+        return False
+    return EVENT_MACHINE.apply_by_id(event.id, EventAction.APPROVE, note="matches the order's plan",
+                                     params={"voucher_id": event.voucher_id}, values={"auto_approved": True})
 
 
 def order_voucher(actor, order_id: int) -> ServiceVoucher:

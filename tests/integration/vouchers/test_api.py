@@ -182,14 +182,16 @@ def test_resubmission_and_transitions_through_the_services(vw, db, funded_order)
                         ("approve", "approved", vw.staff.id)]
 
 
-def test_an_event_matching_the_plan_is_approved_by_the_rule(vw, db, funded_order):
-    from vouchers import services as svc
-
+def test_an_event_matching_the_plan_is_approved_by_the_rule(client, vw, db, funded_order, api_token, run_jobs):
     order, voucher = funded_order(minutes_per_visit=90, visits_per_week=2)
-    within = svc.record_event(vw.members[0], order.id, event_date=date.today(), quantity=90)
-    beyond = svc.record_event(vw.members[0], order.id, event_date=date.today(), quantity=120)
-    assert within.status == "approved" and within.auto_approved
-    assert beyond.status == "recorded"
+    provider = api_token(vw.members[0])
+    url = f"/api/v1/orders/{order.id}/service-events"
+    within = client.post(url, json={"date": date.today().isoformat(), "quantity": 90}, headers=provider).get_json()
+    beyond = client.post(url, json={"date": date.today().isoformat(), "quantity": 120}, headers=provider).get_json()
+    assert within["status"] == beyond["status"] == "recorded"
+    run_jobs()
+    statuses = {e["id"]: (e["status"], e["auto_approved"]) for e in client.get(url, headers=provider).get_json()["items"]}
+    assert statuses == {within["id"]: ("approved", True), beyond["id"]: ("recorded", False)}
 
 
 def test_bulk_approval_leaves_what_moved_meanwhile(vw, db, funded_order):
@@ -293,6 +295,9 @@ def test_statements_are_files_each_provider_sees_only_its_own(client, db, vw, fu
     assert county["total_payable_cents"] == 3500 + 3000
     assert sum(i["voucher_cents"] for p in county["providers"] for i in p["items"]) == county["total_payable_cents"]
     assert client.get(f"/api/v1/settlements/{settlement.id}", headers=other).get_json()["lines"][0]["voucher_cents"] == 3000
+    outsider = api_token(f.UserFactory(role="provider", provider=f.ProviderFactory()))
+    assert client.get(f"/api/v1/settlements/{settlement.id}", headers=outsider).status_code == 404
+    assert client.get(f"/api/v1/settlements/{settlement.id}", headers=api_token(vw.staff)).status_code == 403
     # Paid: the events are paid.
     svc.mark_paid(vw.admin, settlement.id)
     db.session.commit()

@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 
 from tests.integration.vouchers.conftest import previous_month
 
-pytestmark = pytest.mark.smoke
 
 OPS = st.lists(st.one_of(
     st.tuples(st.just("record"), st.integers(0, 1), st.integers(0, 27), st.integers(1, 400)),

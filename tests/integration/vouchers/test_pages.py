@@ -5,12 +5,10 @@ page and its downloads."""
 
 from datetime import date, timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from tests.integration.vouchers.conftest import previous_month
 
-pytestmark = pytest.mark.smoke
 
 
 def test_staff_grant_a_voucher_on_the_page(client, db, vw, login_as):
