@@ -3,7 +3,7 @@ per provider, the share of the granted value used, and the settlement totals.
 
 Aggregated only, never a client: a row about fewer than the reports' small-group
 limit of distinct clients has its figures suppressed, with the reports package's
-complementary suppression (``reports.aggregates``), so that totals do not give a
+complementary suppression (``reports.privacy.suppress_table``), so that totals do not give a
 suppressed row away. The figures are read-only and exposed here (the page
 ``/vouchers/figures`` and ``GET /api/v1/voucher-figures``) rather than as a kind
 of the reports package's runs."""
@@ -18,7 +18,11 @@ import sqlalchemy as sa
 from catalogue.models import ServiceType
 from core.extensions import db
 from providers.models import Provider
-from reports.aggregates import SMALL_GROUP, _complement
+try:  # the reports package's table suppression (issue 13), a stable public name
+    from reports.privacy import SMALL_GROUP, suppress_table
+except ImportError:  # pragma: no cover - the reports package before it: its earlier helper
+    from reports.aggregates import SMALL_GROUP, _complement
+    suppress_table = None
 from vouchers.models import COUNTING_STATUSES, ServiceEvent, ServiceVoucher, SettlementLine, VoucherSettlement
 from vouchers.services import _superseded, month_end, month_start
 
@@ -26,14 +30,32 @@ PEOPLE = "clients"
 USE_COLUMNS = ["clients", "events", "voucher_cents", "client_share_cents"]
 
 
-def _suppress(rows: list[dict], columns: list[str], within: tuple[str, ...] = ()) -> list[dict]:
-    """The reports' small-group rule and its complementary suppression."""
+def _suppress(rows: list[dict], columns: list[str], key: str, total_people: int | None = None,
+              column: str | None = None) -> list[dict]:
+    """The reports' small-group rule with complementary suppression, over a table
+    whose rows are keyed by ``key`` (and by ``column`` for a two-way table, whose
+    row and column totals can be worked out from the other tables). A suppressed
+    row has its figures hidden (None) and ``suppressed`` set."""
+    if suppress_table is not None:
+        if column is None:
+            cells = {(r[key], "all"): r[PEOPLE] for r in rows}
+            result = suppress_table(cells, column_totals={"all": total_people} if total_people else True,
+                                    grand_total=False)
+        else:
+            cells = {(r[key], r[column]): r[PEOPLE] for r in rows}
+            result = suppress_table(cells, row_totals=True, column_totals=True, grand_total=True)
+        hidden = set(result.cells)
+        for r in rows:
+            r["suppressed"] = (r[key], "all" if column is None else r[column]) in hidden
+    else:
+        for r in rows:
+            r["suppressed"] = (r.get(PEOPLE) or 0) < SMALL_GROUP
     for r in rows:
-        r["suppressed"] = (r.get(PEOPLE) or 0) < SMALL_GROUP
         if r["suppressed"]:
             for c in columns:
                 r[c] = None
-    _complement(rows, PEOPLE, columns, within)
+    if suppress_table is None:
+        _complement(rows, PEOPLE, columns, (key, column) if column else ())
     return rows
 
 
@@ -83,12 +105,12 @@ def voucher_figures(start: date, end: date) -> dict:
 
     use_rows = [{"month": f"{m:%Y-%m}", "category_id": cid, "category": categories.get(cid, ""), **flat(f)}
                 for (m, cid), f in sorted(by_month_cat.items(), key=lambda kv: (kv[0][0], categories.get(kv[0][1], "")))]
-    _suppress(use_rows, USE_COLUMNS, within=("month", "category_id"))
+    _suppress(use_rows, USE_COLUMNS, "month", column="category_id")
     names = dict(db.session.execute(sa.select(Provider.id, Provider.name)
                                     .where(Provider.id.in_(list(by_provider) or [0]))).all())
     provider_rows = [{"provider_id": pid, "provider": names.get(pid, ""), **flat(f)}
                      for pid, f in sorted(by_provider.items(), key=lambda kv: names.get(kv[0], "").lower())]
-    _suppress(provider_rows, USE_COLUMNS)
+    _suppress(provider_rows, USE_COLUMNS, "provider_id", total_people=len({e[4] for e in events}))
 
     # The share of the granted value used, per month: every voucher valid in the month.
     vouchers = db.session.scalars(sa.select(ServiceVoucher).where(
@@ -106,7 +128,7 @@ def voucher_figures(start: date, end: date) -> dict:
         share_rows.append({"month": f"{m:%Y-%m}", "clients": len({v.client_id for v in valid}),
                            "vouchers": len(valid), "granted_cents": granted, "used_cents": used,
                            "used_percent": round(100 * used / granted, 1) if granted else None})
-    _suppress(share_rows, ["vouchers", "granted_cents", "used_cents", "used_percent"])
+    _suppress(share_rows, ["vouchers", "granted_cents", "used_cents", "used_percent"], "month")
 
     settlements = db.session.execute(
         sa.select(VoucherSettlement.month, VoucherSettlement.status, sa.func.count(SettlementLine.id),
