@@ -115,6 +115,21 @@ def get_voucher(voucher_id: int):
     return jsonify(voucher_json(voucher, user))
 
 
+openapi.register("/vouchers/{id}/close", "post", "Close a voucher (no more events can be recorded on it)",
+                 roles="staff", parameters=[_ID],
+                 request={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}},
+                 responses={"200": _V, "409": "Already closed", "422": "No reason"})
+
+
+@api_bp.post("/vouchers/<int:voucher_id>/close")
+@roles(Role.STAFF)
+def close_voucher(voucher_id: int):
+    v = Validator(json_body())
+    reason = v.string("reason", required=True, max_len=2000)
+    v.done()
+    return jsonify(voucher_json(svc.close_voucher(api_user(), voucher_id, reason), api_user()))
+
+
 @api_bp.post("/orders/<int:order_id>/service-events")
 @roles(Role.PROVIDER)
 def record_service_event(order_id: int):

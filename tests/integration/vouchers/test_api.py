@@ -303,3 +303,18 @@ def test_statements_are_files_each_provider_sees_only_its_own(client, db, vw, fu
     db.session.commit()
     assert {e["status"] for e in client.get(f"/api/v1/orders/{order0.id}/service-events",
                                             headers=mine).get_json()["items"]} == {"paid"}
+
+
+def test_staff_close_a_voucher_and_no_more_events_are_recorded(client, vw, funded_order, api_token):
+    order, voucher = funded_order()
+    staff = api_token(vw.staff)
+    assert client.post(f"/api/v1/vouchers/{voucher.id}/close", json={}, headers=staff).status_code == 422
+    assert client.post(f"/api/v1/vouchers/{voucher.id}/close", json={"reason": "x"},
+                       headers=api_token(vw.members[0])).status_code == 403
+    r = client.post(f"/api/v1/vouchers/{voucher.id}/close", json={"reason": "Muutti pois"}, headers=staff)
+    assert r.status_code == 200 and r.get_json()["status"] == "closed"
+    assert client.post(f"/api/v1/vouchers/{voucher.id}/close", json={"reason": "x"}, headers=staff).status_code == 409
+    r = client.post(f"/api/v1/orders/{order.id}/service-events", json={"date": date.today().isoformat(),
+                                                                      "quantity": 30},
+                    headers=api_token(vw.members[0]))
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "voucher_closed"
