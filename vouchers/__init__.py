@@ -19,6 +19,7 @@ def init_app(app) -> None:
     from core.roles import Role
     from core.worker import register_periodic
     from vouchers import api, views  # noqa: F401  (routes)
+    from vouchers.policy import order_voucher_link
     from vouchers.services import euros, quantity_text, unit_label
 
     app.register_blueprint(bp)
@@ -34,5 +35,6 @@ def init_app(app) -> None:
     app.add_template_global(quantity_text, "voucher_quantity")
     app.add_template_global(euros, "voucher_euros")
     app.add_template_global(unit_label, "voucher_unit_label")
+    app.add_template_global(order_voucher_link, "order_voucher_link")
     register_periodic("vouchers.jobs.monthly_settlement", "default", SETTLEMENT_SWEEP_SECONDS)
     register_periodic("vouchers.jobs.close_expired", "default", SETTLEMENT_SWEEP_SECONDS)

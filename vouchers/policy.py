@@ -119,3 +119,15 @@ def sees_settlement(user) -> bool:
 
 def sees_line(user, line) -> bool:
     return is_admin(user) or (is_provider(user) and line.provider_id == user.provider_id)
+
+
+def order_voucher_link(order, user) -> str | None:
+    """What an order's page links to about its voucher: ``voucher`` (staff, the
+    client side), ``events`` (the winning provider records its events), or None."""
+    if order.voucher_id is None or user is None:
+        return None
+    if is_staff(user) or (user.role == Role.CLIENT and client_policy.acts_for(user, order.client_id)):
+        return "voucher"
+    if is_provider(user) and order.provider_id == user.provider_id:
+        return "events"
+    return None
