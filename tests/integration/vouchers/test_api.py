@@ -318,3 +318,24 @@ def test_staff_close_a_voucher_and_no_more_events_are_recorded(client, vw, funde
                                                                       "quantity": 30},
                     headers=api_token(vw.members[0]))
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "voucher_closed"
+
+
+def test_the_scheduled_job_settles_the_previous_month_once(app, client, db, vw, funded_order, api_token):
+    from core.worker import run_periodic
+    from vouchers import services as svc
+
+    p1 = previous_month(date.today())
+    order, voucher = funded_order()
+    event = svc.record_event(vw.members[0], order.id, event_date=p1 + timedelta(days=1), quantity=60)
+    svc.approve_event(vw.staff, event.id)
+    db.session.commit()
+    admin = api_token(vw.admin)  # the periodic wrapper ends the session: ask for the token first
+    app.config["VOUCHER_SETTLEMENT_DAY"] = 31 if date.today().day < 31 else 32
+    assert run_periodic("vouchers.jobs.monthly_settlement") is None  # not due yet
+    app.config["VOUCHER_SETTLEMENT_DAY"] = 1
+    first = run_periodic("vouchers.jobs.monthly_settlement")
+    second = run_periodic("vouchers.jobs.monthly_settlement")
+    assert first == second
+    body = client.get(f"/api/v1/settlements/{first}", headers=admin).get_json()
+    assert body["month"] == f"{p1:%Y-%m}" and body["status"] == "done"
+    assert [(line["events"], line["voucher_cents"]) for line in body["lines"]] == [(1, 3500)]
