@@ -66,6 +66,8 @@ SETTINGS: list[Setting] = [
     Setting("SIGNAL_WINDOW_DAYS", _int, 30, "A second weak signal about the same client from a different source within this many days raises the priority of the client's follow-up."),
     Setting("SIGNAL_TIMELINE_DAYS", _int, 180, "How far back the client's page shows weak signals (concerns, decline reasons, missed visits, low feedback) on one timeline."),
     Setting("PROVIDER_IDENTITY_DAYS", _int, 30, "Days after an order is closed or cancelled during which its provider still sees the client's name and address; after that the order shows without identity."),
+    Setting("VOUCHER_GRACE_DAYS", _int, 60, "Service events may be recorded on a voucher back to the start of the current month minus this many days."),
+    Setting("VOUCHER_SETTLEMENT_DAY", _int, 5, "From this day of the month the scheduled job settles the previous month's service vouchers with the providers."),
     Setting("RETENTION_DAYS", _int, 730, "Days without any service after which a client record is flagged for erasure."),
     Setting("API_TOKEN_HOURS", _int, 12, "Lifetime of an API bearer token."),
     Setting("LOGIN_MAX_FAILURES_ACCOUNT", _int, 5, "Failed logins per account within LOGIN_WINDOW_MINUTES before login is refused."),

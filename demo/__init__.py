@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from accounts.models import User
 from core.errors import ConflictError
 from core.extensions import db
-from demo import accounts, catalogue, clients, feedback, orders, providers, shop, staffing
+from demo import accounts, catalogue, clients, feedback, orders, providers, shop, staffing, vouchers
 from demo.base import DEMO_LOGINS, DEMO_PASSWORD, Demo
 
 __all__ = ["DEMO_LOGINS", "DEMO_PASSWORD", "load_demo"]
@@ -58,6 +58,7 @@ STEPS = (
     clients.finish_clients,
     shop.build_shop_orders,
     staffing.build_staffing_request,
+    vouchers.build_voucher_events,
 )
 
 

@@ -47,9 +47,9 @@ from orders.models import (
     OrderStatus,
     Outcome,
     ServiceOrder,
-    ServiceVoucher,
     VisitReport,
 )
+from vouchers.models import ServiceVoucher
 from orders.services import (
     accept_offer,
     cancel_order,
@@ -433,7 +433,7 @@ def _place(d: Demo, plan: _OrderPlan, instructions: str, voucher: ServiceVoucher
         instructions=instructions, funding=plan.funding, provider_ids=[p.id for p in plan.recipients],
         mode=plan.mode)
     if voucher is not None:
-        plan.order.voucher_id = voucher.id  # place_order takes no voucher: staff link it afterwards
+        plan.order.voucher_id = voucher.id  # linked as it was then (the story's voucher may since have ended)
     plan.placed = True
     plan.order.created_at = tl.created_at
     _backdate(d, plan, tl.created_at)
@@ -563,14 +563,14 @@ def _voucher(d: Demo, plan: _OrderPlan) -> ServiceVoucher:
     """The client's service voucher for the service, granted just before the order."""
     key = (plan.client.id, plan.spec.slug)
     if key not in d.vouchers:
-        unit = "hours" if plan.spec.unit == "hour" else "visits"
+        unit = "hour" if plan.spec.unit == "hour" else "visit"
         valid_from = min(plan.timeline.start_date, plan.timeline.created_at.date()) - timedelta(days=3)
         voucher = ServiceVoucher(
             client_id=plan.client.id, service_type_id=d.services[plan.spec.slug].id, unit=unit,
-            value_per_month=d.rng.choice((4, 6, 8)) if unit == "hours" else 20,
-            unit_value_cents=int((plan.spec.price or 3000) * 0.85),
-            client_share_cents=d.rng.choice((500, 800, 1000)), valid_from=valid_from,
-            valid_until=valid_from + timedelta(days=365), granted_by_id=plan.client.responsible_worker_id,
+            monthly_amount=d.rng.choice((4, 6, 8)) * 60 if unit == "hour" else 20,
+            value_cents_per_unit=int((plan.spec.price or 3000) * 0.85), renews=True, status="open",
+            valid_from=valid_from, valid_to=valid_from + timedelta(days=365),
+            granted_by_id=plan.client.responsible_worker_id,
             created_at=plan.timeline.created_at - timedelta(days=3))
         d.add(voucher)
         d.session.flush()

@@ -33,7 +33,9 @@ openapi.register("/orders", "post", "Place a service order and offer it", roles=
         "funding": {"type": "string", "enum": ["municipality", "voucher", "self_paid"]},
         "instructions": {"type": "string"}, "start_date": {"type": "string", "format": "date"},
         "end_date": {"type": "string", "format": "date"}, "visits_per_week": {"type": "integer"},
-        "minutes_per_visit": {"type": "integer"}}},
+        "minutes_per_visit": {"type": "integer"},
+        "voucher_id": {"type": "integer", "description": "fund the order with this voucher (same client and "
+                                                         "service type, else 422 `voucher_mismatch`)"}}},
     responses={"201": ("The order", _ORDER_SCHEMA)})
 
 
@@ -52,6 +54,7 @@ def create_order():
         instructions=v.string("instructions", max_len=4000, default=""),
         funding=v.string("funding", choices=["municipality", "voucher", "self_paid"], default="municipality"),
         mode=v.string("mode", choices=["single", "broadcast", "ranked"]),
+        voucher_id=v.integer("voucher_id", minimum=1),
     )
     provider_ids = body.get("provider_ids")
     if provider_ids is not None and (not isinstance(provider_ids, list) or not all(

@@ -32,6 +32,8 @@ class OrderForm(FlaskForm):
         SelectChoice("single", _l("To one chosen provider only")),
         SelectChoice("ranked", _l("Down the ranked list, one provider at a time"))])
     provider_ids = MultiCheckboxField(_l("Providers"), coerce=int, validators=[Optional()])
+    voucher_id = SelectField(_l("Service voucher"), choices=[SelectChoice("", _l("No voucher"))], validators=[Optional()],
+                             validate_choice=False)
 
 
 class DeclineForm(FlaskForm):

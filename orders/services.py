@@ -114,14 +114,15 @@ def _require_consent(client: Client, message: str) -> None:
 def place_order(actor, *, client_id: int, service_type_id: int, start_date: date, end_date: date | None = None,
                 visits_per_week: int | None = None, minutes_per_visit: int | None = None,
                 instructions: str = "", funding: str = Funding.MUNICIPALITY, provider_ids: list[int] | None = None,
-                mode: str | None = None) -> ServiceOrder:
+                mode: str | None = None, voucher_id: int | None = None) -> ServiceOrder:
     """Staff place an order and offer it.
 
     ``mode``: ``single`` (exactly one provider in ``provider_ids``), ``broadcast`` (the
     given providers, or every eligible one, at once: first accept wins) or ``ranked``
     (down the area's procured ranking, or the given order, one at a time). Raises
     ValidationFailed: ``no_consent``, ``no_eligible_provider``, ``ineligible_provider``
-    (naming them) or field errors."""
+    (naming them) or field errors; with ``voucher_id`` the order is funded by that
+    voucher (``vouchers.services.voucher_for_order``: 422 ``voucher_mismatch``)."""
     policy.require_staff(actor)
     client = db.session.get(Client, client_id)
     errors: dict[str, list[str]] = {}
@@ -146,11 +147,18 @@ def place_order(actor, *, client_id: int, service_type_id: int, start_date: date
         raise ValidationFailed("The order could not be placed.", fields=errors)
     _require_consent(client, "The client has not consented to sharing their details with providers; "
                              "record the consent first.")
+    voucher = None
+    if voucher_id is not None:
+        from vouchers.services import voucher_for_order
+        voucher, funding = voucher_for_order(voucher_id, client.id, service_type_id, funding), Funding.VOUCHER
     chosen = _choose(eligible_providers(client, service_type_id), provider_ids,
                      "Not eligible for this order: ", "Provider {pid} is not eligible for this order.",
                      "No provider can take this order: nobody approved offers this service at the "
                      "client's postal code in a language the client speaks, with capacity left.",
                      {"service_type_id": ["No eligible provider."]})
+    if voucher is not None:
+        from vouchers.services import providers_for_voucher
+        chosen = providers_for_voucher(actor, voucher, chosen, explicit=bool(provider_ids))
     if mode is None:
         mode = OfferMode.SINGLE if len(chosen) == 1 else OfferMode.BROADCAST
     if mode == OfferMode.RANKED and not provider_ids:
@@ -161,7 +169,7 @@ def place_order(actor, *, client_id: int, service_type_id: int, start_date: date
         number=pending_number(), client_id=client.id, service_type_id=service_type_id, ordered_by_id=actor.id,
         status=OrderStatus.OFFERED, funding=funding, offer_mode=mode, instructions=(instructions or "").strip(),
         start_date=start_date, end_date=end_date, visits_per_week=visits_per_week,
-        minutes_per_visit=minutes_per_visit, offered_at=now)
+        minutes_per_visit=minutes_per_visit, offered_at=now, voucher_id=voucher.id if voucher else None)
     db.session.add(order)
     assign_number(order, "SO")
     sent = _add_offers(order, chosen, mode)

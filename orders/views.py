@@ -27,6 +27,7 @@ from orders.queries import concerns_of_order
 from core.templating import fmt_date
 from orders.forms import CancelForm, CloseForm, CompleteForm, DeclineForm, OrderForm, ReofferForm, VisitForm
 from orders.models import OrderStatus
+from vouchers.services import voucher_choices
 
 
 def _cursor() -> int | None:
@@ -72,6 +73,9 @@ def new():
         form.service_type_id.data = chosen_type
     eligible = services.eligible_providers(client, chosen_type) if chosen_type else []
     form.provider_ids.choices = [(e.provider.id, e.provider.name) for e in eligible]
+    form.voucher_id.choices = [("", _("No voucher"))] + voucher_choices(client.id)
+    if request.method == "GET" and request.args.get("voucher_id"):
+        form.voucher_id.data = request.args.get("voucher_id")
 
     def page(status: int = 200):
         return render_template("orders/new.html", form=form, client=client, eligible=eligible,
@@ -84,7 +88,8 @@ def new():
                 start_date=form.start_date.data, end_date=form.end_date.data,
                 visits_per_week=form.visits_per_week.data, minutes_per_visit=form.minutes_per_visit.data,
                 instructions=form.instructions.data or "", funding=form.funding.data,
-                provider_ids=form.provider_ids.data or None, mode=form.mode.data),
+                provider_ids=form.provider_ids.data or None, mode=form.mode.data,
+                voucher_id=int(form.voucher_id.data) if (form.voucher_id.data or "").isdigit() else None),
             success=lambda order: _("Order %(number)s placed and offered.", number=order.number),
             next_url=lambda order: url_for("orders.detail", order_id=order.id), render=page)
     return page()

@@ -32,6 +32,12 @@ PAIRS = {
     "staffing.forms:ReopenForm": ("/staffing-requests/{id}/reopen", "post"),
     "feedback.forms:FeedbackForm": ("/feedback/{token}", "post"),
     "reports.forms:RequestForm": ("/reports", "post"),
+    "vouchers.forms:GrantForm": ("/vouchers", "post"),
+    "vouchers.forms:CloseForm": ("/vouchers/{id}/close", "post"),
+    "vouchers.forms:EventForm": ("/orders/{id}/service-events", "post"),
+    "vouchers.forms:RefuseForm": ("/service-events/{id}/refuse", "post"),
+    "vouchers.forms:CorrectForm": ("/service-events/{id}/correct", "post"),
+    "vouchers.forms:SettleForm": ("/settlements", "post"),
 }
 
 # (form, name) -> why the name is on one side only. "form:" names exist only in the
@@ -62,6 +68,9 @@ DECLARED = {
     ("reports.forms:RequestForm", "api:from"): "the form's period choice is turned into from/to",
     ("reports.forms:RequestForm", "api:to"): "as from",
     ("reports.forms:RequestForm", "api:filters"): "the form's filter fields, nested in the API",
+    ("vouchers.forms:GrantForm", "api:client_id"): "the web form is reached from the client's page (?client_id=)",
+    ("vouchers.forms:GrantForm", "form:value"): "euros as typed; the API takes value_cents_per_unit",
+    ("vouchers.forms:GrantForm", "api:value_cents_per_unit"): "the same value in cents",
 }
 
 _NOT_DATA = {"CSRFTokenField", "SubmitField", "HiddenField"}

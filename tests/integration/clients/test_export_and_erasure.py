@@ -30,7 +30,8 @@ def _everything_for(world):
                      order_id=w.aino_order.id)
     f.OfferFactory(order=w.aino_order, provider=w.provider, status="accepted")
     f.OrderEventFactory(order_id=w.aino_order.id, action="accept", to_status="accepted")
-    f.ServiceVoucherFactory(client_id=aino.id, service_type_id=w.service_type.id)
+    voucher = f.ServiceVoucherFactory(client_id=aino.id, service_type_id=w.service_type.id)
+    f.ServiceEventFactory(voucher_id=voucher.id, order_id=w.aino_order.id, provider_id=w.provider.id)
     link = f.FeedbackLinkFactory(order_id=w.aino_order.id, provider_id=w.provider.id, client_id=aino.id)
     f.FeedbackFactory(link_id=link.id, order_id=w.aino_order.id, provider_id=w.provider.id, client_id=aino.id,
                       rating=4, needs_met=True, comment="Hyvä")
