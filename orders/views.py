@@ -228,16 +228,24 @@ _BUTTONS = [
 ]
 
 
-def _button_view(make_form, call, message, confirm):
+def _button_view(endpoint, make_form, call, message, confirm):
     def view(order_id: int):
         form = make_form() if make_form is not None else None
+        if confirm is not None:
+            # Ask again only for what the user may do now; anything else is refused at once.
+            order = services.visible_order(current_user, order_id)
+            if endpoint not in policy.allowed_actions(order, current_user, policy.my_offer(order, current_user)):
+                confirm_step = None
+            else:
+                confirm_step = lambda: confirm(order_id, form)  # noqa: E731
+        else:
+            confirm_step = None
         return form_action(form, lambda: call(order_id, form), success=str(message),
-                           next_url=url_for("orders.detail", order_id=order_id),
-                           confirm=(lambda: confirm(order_id, form)) if confirm else None)
+                           next_url=url_for("orders.detail", order_id=order_id), confirm=confirm_step)
 
     return view
 
 
 for _path, _endpoint, _role, _form, _call, _message, _confirm in _BUTTONS:
     bp.add_url_rule("/<int:order_id>/" + _path, _endpoint,
-                    role_required(_role)(_button_view(_form, _call, _message, _confirm)), methods=["POST"])
+                    role_required(_role)(_button_view(_endpoint, _form, _call, _message, _confirm)), methods=["POST"])
