@@ -38,6 +38,12 @@ def init_app(app) -> None:
                          (STATUS_LABELS, "help_status_label"), (QUESTION_LABELS, "help_question_label"),
                          (EVENT_LABELS, "help_event_label"), (CONTACT_CHANNEL_LABELS, "help_contact_channel_label")):
         app.add_template_global(labeller(labels, name), name)
+    def help_number(value) -> str:
+        from flask_babel import format_decimal
+
+        return "–" if value is None else format_decimal(value, format="#,##0.0")
+
+    app.add_template_global(help_number, "help_number")
     app.add_template_global(lambda topics: ", ".join(str(TOPIC_LABELS.get(t, t)) for t in topics or []),
                             "help_topics_text")
     app.add_template_global(lambda q, a: str(ANSWER_LABELS.get(q, {}).get(a, a)), "help_answer_label")

@@ -84,7 +84,7 @@ ANSWER_LABELS = {
     "complexity": {"low": _l("Simple: advice is enough"), "medium": _l("Some coordination needed"),
                    "high": _l("Complex: many needs or people involved")},
 }
-EVENT_LABELS = {"received": _l("Received"), "merged": _l("A new request from the same person merged"),
+EVENT_LABELS = {"received": _l("Request came in"), "merged": _l("A new request from the same person merged"),
                 "claim": _l("Claimed"), "release": _l("Given back to the queue"), "contact": _l("Contact logged"),
                 "assessed": _l("Self-assessment filled in"), "confirmed": _l("Segment and services confirmed"),
                 "escalated": _l("Escalated: callback overdue"), "close": _l("Closed with advice"),

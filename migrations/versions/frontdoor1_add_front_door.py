@@ -142,14 +142,16 @@ def upgrade():
 
 # The segment rules every county starts with (an administrator changes them on the
 # rules page): needing daily help or a complex situation means intensive coordination.
+# The notes are shown to the guidance staff beside the suggestion (in Finnish, the
+# county's working language; an administrator rewrites them as needed).
 DEFAULT_RULES = [
-    ('daily_tasks', 'some_help', 'guidance', 'Needs some help with daily tasks.'),
-    ('daily_tasks', 'help_every_day', 'intensive', 'Needs help every day.'),
-    ('helpers', 'nobody', 'guidance', 'Nobody helps now.'),
-    ('worry', 'health_or_memory', 'guidance', 'Worried about health or memory.'),
-    ('worry', 'safety', 'guidance', 'Worried about safety at home.'),
-    ('complexity', 'medium', 'guidance', "Staff's view: some coordination needed."),
-    ('complexity', 'high', 'intensive', "Staff's view: a complex situation."),
+    ('daily_tasks', 'some_help', 'guidance', 'Tarvitsee jonkin verran apua arjessa.'),
+    ('daily_tasks', 'help_every_day', 'intensive', 'Tarvitsee apua joka päivä.'),
+    ('helpers', 'nobody', 'guidance', 'Kukaan ei auta nyt.'),
+    ('worry', 'health_or_memory', 'guidance', 'Huoli terveydestä tai muistista.'),
+    ('worry', 'safety', 'guidance', 'Huoli turvallisuudesta kotona.'),
+    ('complexity', 'medium', 'guidance', 'Ohjaajan arvio: koordinointia tarvitaan.'),
+    ('complexity', 'high', 'intensive', 'Ohjaajan arvio: monimutkainen tilanne.'),
 ]
 
 
