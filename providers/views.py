@@ -23,10 +23,11 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.fields.choices import SelectChoice
 
+from accounts.login import complete_login
 from accounts.models import Role, User
 from accounts.permissions import role_required
 from core.actions import form_action
@@ -187,7 +188,7 @@ def accept_invitation(token: str):
 
         def accept():
             user = members.accept_invitation(token, form.name.data, form.password.data, language=_lang())
-            login_user(user)
+            complete_login(user)
             return user
 
         return form_action(form, accept, success=_("Welcome to Kotiapu! Your login has been created."),

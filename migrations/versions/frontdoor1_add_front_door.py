@@ -6,7 +6,7 @@ self-assessment and the administrator's suggestion rules (seeded with the segmen
 rules of the guidance model; rules suggesting services are added per catalogue).
 
 Revision ID: frontdoor1
-Revises: 0007
+Revises: accounts1
 Create Date: 2026-12-06 02:37:05
 
 """
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'frontdoor1'
-down_revision = '0007'
+down_revision = 'accounts1'
 branch_labels = None
 depends_on = None
 
