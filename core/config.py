@@ -86,6 +86,7 @@ SETTINGS: list[Setting] = [
     Setting("FRONTDOOR_CALLBACK_HOUR", _int, 16, "Local hour at which a front-door working day ends (callback due time)."),
     Setting("FRONTDOOR_MAX_PER_ADDRESS_HOUR", _int, 10, "Help requests accepted from one network address per hour."),
     Setting("FRONTDOOR_MAX_PER_CONTACT_DAY", _int, 5, "Help requests accepted for one phone number or e-mail address per day."),
+    Setting("FRONTDOOR_RETENTION_DAYS", _int, 365, "Days after a help request is closed (or became a client record) before its personal details (name, contact details, message, advice) are erased; the figures for the report stay."),
     Setting("FRONTDOOR_ESCALATION_EMAIL", _str, "", "Team address told when a callback is overdue. Unset: only the worker who claimed it is told."),
     Setting("DEFAULT_LANGUAGE", _str, "fi", "Interface language when the user has not chosen one: `fi`, `sv` or `en`."),
     Setting("LOG_LEVEL", _str, "INFO", "Python log level."),

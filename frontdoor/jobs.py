@@ -1,6 +1,8 @@
 """Front-door jobs: escalating a callback when it falls due (scheduled at the due
 time by RQ's scheduler when the request comes in) and the periodic sweep that
-escalates any overdue callback whose scheduled job was lost. Both are idempotent."""
+escalates any overdue callback whose scheduled job was lost and erases the personal
+details of requests finished longer ago than the retention period. Both are
+idempotent."""
 
 from __future__ import annotations
 
@@ -13,4 +15,8 @@ def escalate_if_overdue(request_id: int) -> list[int]:
 
 
 def sweep_overdue() -> list[int]:
-    return services.escalate_overdue()
+    """The periodic sweep: escalate overdue callbacks, and erase the personal details
+    of requests finished longer ago than the retention period."""
+    escalated = services.escalate_overdue()
+    services.erase_finished()
+    return escalated

@@ -88,7 +88,8 @@ EVENT_LABELS = {"received": _l("Request came in"), "merged": _l("A new request f
                 "claim": _l("Claimed"), "release": _l("Given back to the queue"), "contact": _l("Contact logged"),
                 "assessed": _l("Self-assessment filled in"), "confirmed": _l("Segment and services confirmed"),
                 "escalated": _l("Escalated: callback overdue"), "close": _l("Closed with advice"),
-                "convert": _l("Turned into a client record")}
+                "convert": _l("Turned into a client record"),
+                "erased": _l("Personal details erased after the retention period")}
 CONTACT_CHANNEL_LABELS = {"phone": _l("Phone"), "chat": _l("Chat"), "email": _l("E-mail"), "visit": _l("Visit")}
 STATUS_LABELS = {"open": _l("Waiting for a callback"), "claimed": _l("Claimed"), "closed": _l("Closed with advice"),
                  "converted": _l("Became a client")}
@@ -700,3 +701,27 @@ def escalate_overdue(request_ids: list[int] | None = None, now: datetime | None 
             queue_email(to, subject, body, language="fi", dedupe_key=f"frontdoor:{row.id}:escalated:{to}")
     db.session.flush()
     return ids
+
+
+# --------------------------------------------------------------------------- retention
+
+ERASED = "–"
+
+
+def erase_finished(now: datetime | None = None) -> int:
+    """Erase the personal details of help requests closed or converted more than
+    ``FRONTDOOR_RETENTION_DAYS`` ago: the name, phone, e-mail, best time, message and
+    advice (a converted request's person lives on in the client record). What the
+    report counts stays: channel, topics, postal code, times, status. Idempotent."""
+    days = int(current_app.config.get("FRONTDOOR_RETENTION_DAYS", 365))
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    finished = sa.func.coalesce(HelpRequest.closed_at, HelpRequest.converted_at)
+    ids = [r[0] for r in db.session.execute(
+        sa.update(HelpRequest).where(HelpRequest.status.in_((HelpStatus.CLOSED, HelpStatus.CONVERTED)),
+                                     finished < cutoff, HelpRequest.name != ERASED)
+        .values(name=ERASED, phone=None, email=None, contact_key=ERASED, best_time=None, message=None, advice=None)
+        .returning(HelpRequest.id).execution_options(synchronize_session=False)).all()]
+    for row_id in ids:
+        write_event(row_id, "erased", None, None, None)
+    db.session.flush()
+    return len(ids)

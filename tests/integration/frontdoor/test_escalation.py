@@ -86,3 +86,22 @@ def test_the_sweep_escalates_overdue_callbacks_once_and_spares_those_called_back
     assert db.session.scalar(sa.select(sa.func.count()).select_from(HelpRequestEvent).where(
         HelpRequestEvent.action == "escalated")) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutgoingEmail)) == 2
+
+
+def test_the_sweep_erases_the_personal_details_of_requests_finished_long_ago(app, db, client, run_jobs):
+    refs = [client.post("/api/v1/help-requests", json=body(phone=f"040 777 000{i}", email=f"h{i}@example.fi"))
+            .get_json()["reference"] for i in range(3)]
+    old, recent, waiting = (db.session.scalar(sa.select(HelpRequest).where(HelpRequest.reference == r)) for r in refs)
+    old.status, old.closed_at, old.advice = "closed", utcnow() - timedelta(days=400), "Neuvoin siivouksessa."
+    old.called_back_at = utcnow() - timedelta(days=401)
+    recent.status, recent.closed_at = "closed", utcnow() - timedelta(days=10)
+    waiting.created_at = utcnow() - timedelta(days=400)
+    db.session.commit()
+    enqueue("frontdoor.jobs.sweep_overdue")
+    db.session.commit()
+    run_jobs()
+    assert (old.name, old.phone, old.email, old.message, old.advice) == ("–", None, None, None, None)
+    assert old.topics == ["cleaning", "meals"] and old.postal_code == "33100" and old.called_back_at is not None
+    assert recent.name == "Liisa Virtanen" and waiting.name == "Liisa Virtanen"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(HelpRequestEvent).where(
+        HelpRequestEvent.action == "erased")) == 1
