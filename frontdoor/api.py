@@ -13,7 +13,7 @@ from core import openapi
 from core.api import api_bp, json_body, roles
 from core.errors import ValidationFailed
 from frontdoor import services as svc
-from frontdoor.models import HelpStatus
+from frontdoor.models import ASSESSMENT_QUESTIONS, HelpStatus
 from frontdoor.serializers import help_request_json, receipt_json
 
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
@@ -25,7 +25,10 @@ openapi.register("/help-requests", "post", "Ask for help at home (no login)", au
                      "name": {"type": "string"}, "phone": {"type": "string"}, "email": {"type": "string"},
                      "postal_code": {"type": "string", "pattern": "^[0-9]{5}$"},
                      "language": {"type": "string", "enum": ["fi", "sv", "en"]}, "best_time": {"type": "string"},
-                     "message": {"type": "string"}, "consent_to_contact": {"type": "boolean", "enum": [True]}}},
+                     "message": {"type": "string"}, "consent_to_contact": {"type": "boolean", "enum": [True]},
+                     **{q: {"type": "string", "enum": list(ASSESSMENT_QUESTIONS[q]),
+                            "description": "optional self-assessment answer"}
+                        for q in ("daily_tasks", "helpers", "worry")}}},
                  responses={"201": ("The receipt", {"type": "object", "properties": {
                      "reference": {"type": "string"}, "callback_due": {"type": "string", "format": "date-time"},
                      "merged": {"type": "boolean"}}}),
@@ -42,7 +45,8 @@ openapi.register("/help-requests/{id}/claim", "post", "Claim a help request", ro
 @api_bp.post("/help-requests")
 def create_help_request():
     body = json_body()
-    req, merged = svc.submit_help_request(body, address=request.remote_addr)
+    answers = {q: body.get(q) for q in ("daily_tasks", "helpers", "worry") if body.get(q) is not None}
+    req, merged = svc.submit_help_request(body, address=request.remote_addr, answers=answers)
     return jsonify(receipt_json(req, merged)), 201
 
 

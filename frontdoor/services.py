@@ -342,7 +342,14 @@ def submit_help_request(data: dict, *, actor=None, address: str | None = None,
     elif data.get("channel") not in (None, "", Channel.WEB):
         raise ValidationFailed(_("Some answers need correcting."),
                                fields={"channel": [_("Only guidance staff enter phone calls and chats.")]})
-    clean = validate_help_request(data)
+    try:
+        clean = validate_help_request(data)
+    except ValidationFailed as exc:
+        try:
+            validate_answers(answers or {}, staff=actor is not None)
+        except ValidationFailed as more:  # one refusal names every bad field
+            raise ValidationFailed(exc.message, fields={**(exc.fields or {}), **(more.fields or {})}) from None
+        raise
     answers = validate_answers(answers or {}, staff=actor is not None)
     if actor is None:
         check_rate(address, clean["phone"] or clean["email"])

@@ -31,6 +31,7 @@ PAIRS = {
     "staffing.forms:ReopenForm": ("/staffing-requests/{id}/reopen", "post"),
     "feedback.forms:FeedbackForm": ("/feedback/{token}", "post"),
     "reports.forms:RequestForm": ("/reports", "post"),
+    "frontdoor.forms:HelpRequestForm": ("/help-requests", "post"),
 }
 
 # (form, name) -> why the name is on one side only. "form:" names exist only in the
@@ -60,6 +61,7 @@ DECLARED = {
     ("reports.forms:RequestForm", "api:from"): "the form's period choice is turned into from/to",
     ("reports.forms:RequestForm", "api:to"): "as from",
     ("reports.forms:RequestForm", "api:filters"): "the form's filter fields, nested in the API",
+    ("frontdoor.forms:HelpRequestForm", "form:homepage"): "the honeypot: a field only robots fill in",
 }
 
 _NOT_DATA = {"CSRFTokenField", "SubmitField", "HiddenField"}

@@ -113,9 +113,11 @@ def test_the_honeypot_thanks_a_robot_and_stores_nothing(client, db):
 
 @pytest.mark.smoke
 def test_api_receipt_and_no_contact(client, db):
-    response = client.post("/api/v1/help-requests", json=body())
+    response = client.post("/api/v1/help-requests", json=body(daily_tasks="some_help", worry="being_alone"))
     assert response.status_code == 201, response.get_json()
     data = response.get_json()
+    stored = db.session.scalar(sa.select(HelpRequest))
+    assert stored.assessment.answers == {"daily_tasks": "some_help", "worry": "being_alone"}
     assert re.fullmatch(r"AP-[A-Z0-9]{6}", data["reference"]) and data["callback_due"].endswith("Z")
     assert data["merged"] is False
 
@@ -129,11 +131,15 @@ def test_api_receipt_and_no_contact(client, db):
 def test_api_names_every_bad_field(client, db):
     response = client.post("/api/v1/help-requests", json={"for_whom": "cousin", "topics": ["gardening"],
                                                            "postal_code": 33100, "consent_to_contact": False,
-                                                           "email": "x@example.fi", "language": "de"})
+                                                           "email": "x@example.fi", "language": "de",
+                                                           "worry": "taxes"})
     assert response.status_code == 422
     error = response.get_json()["error"]
     assert error["code"] == "validation_failed"
-    assert set(error["fields"]) == {"for_whom", "topics", "name", "postal_code", "consent_to_contact", "language"}
+    assert set(error["fields"]) == {"for_whom", "topics", "name", "postal_code", "consent_to_contact", "language",
+                                    "worry"}
+    bad_answer = client.post("/api/v1/help-requests", json=body(worry="taxes"))
+    assert bad_answer.status_code == 422 and set(bad_answer.get_json()["error"]["fields"]) == {"worry"}
     assert client.post("/api/v1/help-requests", data="[1]", content_type="application/json").status_code == 400
     assert client.post("/api/v1/help-requests", json=body(channel="phone")).status_code == 422  # staff only
     assert _count(db) == 0
