@@ -88,6 +88,12 @@ SETTINGS: list[Setting] = [
     Setting("JOB_HEARTBEAT_SECONDS", _int, 10, "Seconds between the heartbeats of a running job. A job whose worker died counts as abandoned 10 s after the heartbeat it missed."),
     Setting("WORKER_MAINTENANCE_SECONDS", _int, 10, "Seconds between RQ's maintenance runs in each worker (finding abandoned jobs, restarting a dead scheduler)."),
     Setting("JOB_QUEUES", _str, "default,mail,webhooks,reports", "Queues a `flask worker` listens on, in priority order."),
+    Setting("FRONTDOOR_CALLBACK_WORKING_DAYS", _int, 1, "Service level of the front door: a help request is called back by the end of this many working days (Finnish public holidays and weekends skipped; 0: the same working day)."),
+    Setting("FRONTDOOR_CALLBACK_HOUR", _int, 16, "Local hour at which a front-door working day ends (callback due time)."),
+    Setting("FRONTDOOR_MAX_PER_ADDRESS_HOUR", _int, 10, "Help requests accepted from one network address per hour."),
+    Setting("FRONTDOOR_MAX_PER_CONTACT_DAY", _int, 5, "Help requests accepted for one phone number or e-mail address per day."),
+    Setting("FRONTDOOR_RETENTION_DAYS", _int, 365, "Days after a help request is closed (or became a client record) before its personal details (name, contact details, message, advice) are erased; the figures for the report stay."),
+    Setting("FRONTDOOR_ESCALATION_EMAIL", _str, "", "Team address told when a callback is overdue. Unset: only the worker who claimed it is told."),
     Setting("DEFAULT_LANGUAGE", _str, "fi", "Interface language when the user has not chosen one: `fi`, `sv` or `en`."),
     Setting("LOG_LEVEL", _str, "INFO", "Python log level."),
 ]

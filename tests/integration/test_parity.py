@@ -38,6 +38,7 @@ PAIRS = {
     "vouchers.forms:RefuseForm": ("/service-events/{id}/refuse", "post"),
     "vouchers.forms:CorrectForm": ("/service-events/{id}/correct", "post"),
     "vouchers.forms:SettleForm": ("/settlements", "post"),
+    "frontdoor.forms:HelpRequestForm": ("/help-requests", "post"),
 }
 
 # (form, name) -> why the name is on one side only. "form:" names exist only in the
@@ -71,6 +72,7 @@ DECLARED = {
     ("vouchers.forms:GrantForm", "api:client_id"): "the web form is reached from the client's page (?client_id=)",
     ("vouchers.forms:GrantForm", "form:value"): "euros as typed; the API takes value_cents_per_unit",
     ("vouchers.forms:GrantForm", "api:value_cents_per_unit"): "the same value in cents",
+    ("frontdoor.forms:HelpRequestForm", "form:homepage"): "the honeypot: a field only robots fill in",
 }
 
 _NOT_DATA = {"CSRFTokenField", "SubmitField", "HiddenField"}
