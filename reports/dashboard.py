@@ -24,7 +24,7 @@ from core.extensions import db
 from core.redis import get_redis
 from core.templating import money
 from reports import charts
-from reports.aggregates import COLUMNS, KINDS, SUPPRESSED_TEXT, Filters, Period, build, local_today
+from reports.aggregates import COLUMNS, HIDDEN_TEXT, KINDS, SUPPRESSED_TEXT, Filters, Period, build, local_today
 from reports.models import ReportRun, ReportStatus
 from reports.services import previous_month, recent_runs
 
@@ -91,10 +91,12 @@ def last_month_overview(language: str) -> dict:
 
 # --------------------------------------------------------------------------- presentation
 
-def format_value(value, kind: str, suppressed: bool = False) -> str:
-    """A figure as the pages show it, in the page's language."""
+def format_value(value, kind: str, suppressed: bool = False, small_count: bool = False) -> str:
+    """A figure as the pages show it, in the page's language. A hidden figure is
+    ``<5`` when it is the people count of a small group (``small_count``), else
+    ``–`` (see ``reports.aggregates.hidden_text``)."""
     if suppressed:
-        return SUPPRESSED_TEXT
+        return SUPPRESSED_TEXT if small_count else HIDDEN_TEXT
     if value is None:
         return "–"
     if kind == "count":
@@ -135,7 +137,8 @@ def table(section: dict, columns: list[str] | None = None, caption: str | None =
     def cells(row, head=None):
         names = [head] + [""] * (len(groups) - 1) if head else [str(row.get(c["key"], "")) for c in groups]
         return {"names": names,
-                "values": [format_value(row.get(c["key"]), c["type"], row.get("suppressed", False)) for c in figures]}
+                "values": [format_value(row.get(c["key"]), c["type"], row.get("suppressed", False),
+                                        _small_count(row, c["key"], section.get("people"))) for c in figures]}
 
     return {
         "caption": caption or section["title"],
@@ -145,6 +148,10 @@ def table(section: dict, columns: list[str] | None = None, caption: str | None =
         "total": cells(section["total"], _("Total")) if total and section.get("total") else None,
         "more": len(section["rows"]) - len(rows),
     }
+
+
+def _small_count(row: dict, key: str, people: str | None) -> bool:
+    return row.get("suppression") == "small" and key == people
 
 
 def _series(section: dict, months: list[str], key: str) -> list:
@@ -199,7 +206,9 @@ def key_figures(res: dict[str, dict]) -> list[dict]:
         totals = res[kind]["totals"]
         suppressed = totals.get("offers_suppressed" if key == "decline_rate" else "suppressed", False)
         out.append({"kind": kind, "key": key, "label": label,
-                    "value": format_value(totals.get(key), COLUMNS[key][0], suppressed),
+                    "value": format_value(totals.get(key), COLUMNS[key][0], suppressed,
+                                          suppressed and key in ("clients", "people", "buyers")
+                                          and totals.get("suppression") == "small"),
                     "attention": key in ("open_loops",) and not suppressed and (totals.get(key) or 0) > 0})
     return out
 
@@ -305,7 +314,7 @@ def _category_panel(orders: dict, months: list[str]) -> dict:
             suppressed = row is not None and row["suppressed"]
             value = row["orders"] if row and not suppressed else 0
             series.append(charts.SUPPRESSED if suppressed else value)
-            texts.append(format_value(value, "count", suppressed))
+            texts.append(format_value(value, "count", suppressed))  # orders, not people: "–"
         smalls.append({"name": name, "chart": charts.spark(series, top, _("Orders per month: %(name)s", name=name))})
         rows.append({"names": [name], "values": texts})
     return {"id": "orders-category", "title": _("Service orders per month by service category"),
@@ -327,7 +336,8 @@ def _merged_months(months: list[str], parts: list[tuple[dict, list[str]]]) -> di
             types = {c["key"]: c["type"] for c in section["columns"]}
             for c in columns:
                 values.append(format_value(row.get(c) if row else 0 if types[c] == "count" else None, types[c],
-                                           bool(row and row["suppressed"])))
+                                           bool(row and row["suppressed"]),
+                                           bool(row) and _small_count(row, c, section.get("people"))))
         rows.append({"names": [m], "values": values})
     return {"caption": _("Declines and escalations by month"), "group_headers": [COLUMNS["month"][1]],
             "headers": headers, "rows": rows, "total": None, "more": 0}

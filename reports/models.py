@@ -32,7 +32,8 @@ class ReportKind(StrEnum):
 
 class ReportFormat(StrEnum):
     JSON = "json"
-    CSV = "csv"
+    CSV = "csv"  # Finnish spreadsheet dialect: semicolons, decimal comma, UTF-8 with BOM
+    CSV_PLAIN = "csv_plain"  # commas, decimal point, UTF-8
     XLSX = "xlsx"
 
 
