@@ -284,6 +284,17 @@ def seconds_between(later, earlier):
     return sa.func.round((sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400.0)
 
 
+def count_distinct(column: str):
+    """The measure "distinct values of ``column``" (clients, buyers). Marked, so
+    that the monthly figures (``reports.monthly``) can keep the values themselves:
+    distinct counts do not add up over months, sets do."""
+    def measure(s):
+        return sa.func.count(sa.distinct(s.c[column]))
+
+    measure.distinct_column = column
+    return measure
+
+
 def _count_if(condition):
     return sa.func.sum(sa.case((condition, 1), else_=0))
 
@@ -471,7 +482,29 @@ class Builder:
         self.totals: dict = {}
         self.notes: list[str] = []
         self._plans: list[dict] = []
+        # Where the grouped rows come from (``aggregate``): the database (None),
+        # or the monthly figures: ``capture`` collects one month's parts,
+        # ``replay`` holds each aggregation's parts of every month.
+        self.capture: list | None = None
+        self.replay: list | None = None
+        self._replayed = 0
         self._category_names: dict | None = None
+
+    def aggregate(self, agg: Aggregation) -> dict[str, list[dict]]:
+        """The grouped rows of ``agg``: from the database, or combined from the
+        monthly figures (``reports.monthly``), which give the same rows."""
+        from reports import monthly
+
+        if self.capture is not None:
+            parts = monthly.month_parts(agg, self.progress, self.months[0].label)
+            self.capture.append(parts)
+            return monthly.combine([parts], agg, self.months)
+        if self.replay is not None:
+            parts = self.replay[self._replayed]
+            self._replayed += 1
+            self.progress.step()
+            return monthly.combine(parts, agg, self.months)
+        return run_aggregation(agg, self.progress)
 
     # names of groups
     def category_names(self) -> dict:
@@ -788,13 +821,13 @@ def build_orders(b: Builder) -> None:
                        flag(O.outcome == "not_received", "not_received"),
                        flag(O.status == "completed", "open_loops")).subquery("src")
     flags = ("accepted", "escalated", "cancelled", "completed", "closed", "received", "not_received", "open_loops")
-    measures = {"orders": lambda s: sa.func.count(), "clients": lambda s: sa.func.count(sa.distinct(s.c.client_id))}
+    measures = {"orders": lambda s: sa.func.count(), "clients": count_distinct("client_id")}
     measures.update({name: (lambda s, name=name: sa.func.sum(s.c[name])) for name in flags})
     agg = Aggregation(src, sets={"month": ("month",), "month_category": ("month", "category_id"),
                                  "category": ("category_id",), "provider": ("provider_id",), "total": ()},
                       measures=measures)
     b.progress.plan(agg.steps())
-    g = run_aggregation(agg, b.progress)
+    g = b.aggregate(agg)
 
     def derive(r):
         out = {k: r.get(k) or 0 for k in ("orders", "clients", "accepted", "escalated", "cancelled", "completed",
@@ -837,7 +870,7 @@ def build_response_times(b: Builder) -> None:
     times = Aggregation(src, sets={"month": ("month",), "category": ("category_id",),
                                    "provider": ("provider_id",), "total": ()},
                         measures={"orders": lambda s: sa.func.count(),
-                                  "clients": lambda s: sa.func.count(sa.distinct(s.c.client_id)),
+                                  "clients": count_distinct("client_id"),
                                   "accepted": lambda s: sa.func.count(s.c.accepted_at),
                                   "escalated": lambda s: sa.func.count(s.c.escalated_at)},
                         percentiles={"p50": ("secs", 0.5), "p90": ("secs", 0.9)})
@@ -855,13 +888,13 @@ def build_response_times(b: Builder) -> None:
     osrc = _with_client_filters(offers, O.client_id, f).subquery("osrc")
     answers = Aggregation(osrc, sets={"month": ("month",), "provider": ("provider_id",), "total": ()},
                           measures={"offers": lambda s: sa.func.count(),
-                                    "clients": lambda s: sa.func.count(sa.distinct(s.c.client_id)),
+                                    "clients": count_distinct("client_id"),
                                     "offers_accepted": lambda s: _count_if(s.c.status == "accepted"),
                                     "declined": lambda s: _count_if(s.c.status == "declined"),
                                     "expired": lambda s: _count_if(s.c.status == "expired")})
     b.progress.plan(times.steps() + answers.steps())
-    t = run_aggregation(times, b.progress)
-    a = run_aggregation(answers, b.progress)
+    t = b.aggregate(times)
+    a = b.aggregate(answers)
 
     def derive_times(r):
         out = {k: r.get(k) or 0 for k in ("orders", "clients", "accepted", "escalated")}
@@ -917,10 +950,10 @@ def build_delivered_hours(b: Builder) -> None:
     agg = Aggregation(src, sets={"month": ("month",), "category": ("category_id",), "provider": ("provider_id",),
                                  "total": ()},
                       measures={"visits": lambda s: sa.func.count(),
-                                "clients": lambda s: sa.func.count(sa.distinct(s.c.client_id)),
+                                "clients": count_distinct("client_id"),
                                 "minutes": lambda s: sa.func.sum(s.c.minutes)})
     b.progress.plan(agg.steps())
-    g = run_aggregation(agg, b.progress)
+    g = b.aggregate(agg)
 
     def derive(r):
         return {"visits": r.get("visits") or 0, "clients": r.get("clients") or 0,
@@ -954,11 +987,11 @@ def build_feedback(b: Builder) -> None:
     agg = Aggregation(src, sets={"month": ("month",), "category": ("category_id",), "provider": ("provider_id",),
                                  "total": ()},
                       measures={"feedback": lambda s: sa.func.count(),
-                                "clients": lambda s: sa.func.count(sa.distinct(s.c.client_id)),
+                                "clients": count_distinct("client_id"),
                                 "rating_sum": lambda s: sa.func.sum(s.c.rating),
                                 "needs_met": lambda s: sa.func.sum(s.c.needs_met)})
     b.progress.plan(agg.steps())
-    g = run_aggregation(agg, b.progress)
+    g = b.aggregate(agg)
 
     def derive(r):
         n = r.get("feedback") or 0
@@ -994,12 +1027,12 @@ def build_guidance_contacts(b: Builder) -> None:
     agg = Aggregation(src, sets={"month": ("month",), "channel": ("channel_key",), "topic": ("topic_key",),
                                  "total": ()},
                       measures={"contacts": lambda s: sa.func.count(),
-                                "known": lambda s: sa.func.count(sa.distinct(s.c.client_id)),
+                                "known": count_distinct("client_id"),
                                 "anonymous": lambda s: sa.func.count() - sa.func.count(s.c.client_id),
                                 "minutes": lambda s: sa.func.sum(s.c.minutes),
                                 "timed": lambda s: sa.func.count(s.c.minutes)})
     b.progress.plan(agg.steps())
-    g = run_aggregation(agg, b.progress)
+    g = b.aggregate(agg)
 
     def derive(r):
         timed = r.get("timed") or 0
@@ -1053,12 +1086,12 @@ def build_shop_sales(b: Builder) -> None:
     src = stmt.subquery("src")
     agg = Aggregation(src, sets={"month": ("month",), "provider": ("provider_id",), "total": ()},
                       measures={"purchases": lambda s: sa.func.count(),
-                                "buyers": lambda s: sa.func.count(sa.distinct(s.c.buyer)),
+                                "buyers": count_distinct("buyer"),
                                 "total": lambda s: sa.func.sum(s.c.total), "vat": lambda s: sa.func.sum(s.c.vat),
                                 "fee": lambda s: sa.func.sum(s.c.fee),
                                 "refunded": lambda s: sa.func.sum(s.c.refunded)})
     b.progress.plan(agg.steps())
-    g = run_aggregation(agg, b.progress)
+    g = b.aggregate(agg)
 
     def derive(r):
         total, refunded = r.get("total") or 0, r.get("refunded") or 0
@@ -1124,8 +1157,8 @@ def build_staffing(b: Builder) -> None:
                                       "people_covered": lambda s: sa.func.sum(s.c.people),
                                       "minutes": lambda s: sa.func.sum(s.c.minutes)})
     b.progress.plan(requests.steps() + by_agency.steps())
-    g = run_aggregation(requests, b.progress)
-    a = run_aggregation(by_agency, b.progress)
+    g = b.aggregate(requests)
+    a = b.aggregate(by_agency)
 
     def derive(r):
         n, cancelled = r.get("requests") or 0, r.get("cancelled") or 0
@@ -1169,15 +1202,26 @@ KINDS = tuple(BUILDERS)
 
 
 def build(kind: str, period: Period, filters: Filters | None = None, language: str = "fi",
-          progress: Callable[[int], None] | None = None) -> dict:
+          progress: Callable[[int], None] | None = None, live: bool = False) -> dict:
     """The report ``kind`` for ``period`` and ``filters`` as JSON values, with its
     names and headings in ``language``. ``progress(percent)`` is called as the
-    queries finish (5..90). Read-only: callable from jobs and pages alike."""
+    queries finish (5..90). Read-only: callable from jobs and pages alike.
+
+    Without filters the report is assembled from the monthly figures
+    (``reports.monthly``: kept ones for settled closed months, the others
+    computed for their month alone); with filters, or ``live``, it is computed
+    from the rows of the whole period. Both give the same report."""
     if kind not in BUILDERS:
         raise ValueError(f"unknown report kind {kind!r}")
-    builder = Builder(kind, period, filters or Filters(), Progress(progress))
+    filters = filters or Filters()
+    builder = Builder(kind, period, filters, Progress(progress))
     with force_locale(language if language in ("fi", "sv", "en") else "fi"):
         _tune_session()
+        if not live and not filters.to_dict():
+            from reports import monthly
+
+            builder.replay = monthly.parts_for_period(kind, period)
+            builder.progress.plan(len(builder.replay))
         BUILDERS[kind](builder)
         result = builder.result()
     result["language"] = language
