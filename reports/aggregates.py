@@ -29,15 +29,25 @@ How the numbers are computed, the same on PostgreSQL and SQLite:
   exactly as ``percentile_cont`` does. Only those two values per group leave the
   database.
 - **Small groups.** A row whose number of distinct clients is below ``SMALL_GROUP``
-  (5) has every figure suppressed: ``null`` with ``"suppressed": true`` in JSON,
-  ``<5`` in CSV, XLSX and on the pages. Guidance contacts count distinct known
-  clients plus anonymous contacts; self-paid sales count distinct buyers (by e-mail
-  address, which never leaves the database). Staffing requests concern no clients
-  and are not suppressed. No names of people or identity codes are read at all.
+  (5) has every figure suppressed: ``null`` with ``"suppressed": true`` and
+  ``"suppression": "small"`` in JSON; its people count reads ``<5``, its other
+  figures ``–`` (``hidden_text``). Complementary suppression
+  (``reports.privacy.suppress_table``) then hides further rows (``"suppression":
+  "complementary"``, every figure ``–``) until no hidden row can be worked out from
+  a table's total, or, for the month-by-category table, from its month and
+  category totals. Guidance contacts count distinct known clients plus anonymous
+  contacts; self-paid sales count distinct buyers (by e-mail address, which never
+  leaves the database). Staffing requests concern no clients and are not
+  suppressed. No names of people or identity codes are read at all.
+- **Kept months.** Without filters a report is assembled from the figures of each
+  month (``reports.monthly``): closed months are computed once and kept, the
+  others computed for their month alone; the result is the same as computing the
+  whole period from the rows.
 """
 
 from __future__ import annotations
 
+import gc
 import math
 import uuid
 from collections.abc import Callable
@@ -1220,9 +1230,20 @@ def build(kind: str, period: Period, filters: Filters | None = None, language: s
         if not live and not filters.to_dict():
             from reports import monthly
 
-            builder.replay = monthly.parts_for_period(kind, period)
-            builder.progress.plan(len(builder.replay))
-        BUILDERS[kind](builder)
+            # Tens of thousands of small objects (the groups of every month) are
+            # made and dropped here; the cyclic garbage collector would walk them
+            # again and again (they hold no cycles), so it waits until the end.
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                builder.replay = monthly.parts_for_period(kind, period)
+                builder.progress.plan(len(builder.replay))
+                BUILDERS[kind](builder)
+            finally:
+                if collecting:
+                    gc.enable()
+        else:
+            BUILDERS[kind](builder)
         result = builder.result()
     result["language"] = language
     return result

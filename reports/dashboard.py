@@ -1,11 +1,11 @@
 """The manager dashboard: the same report builders as the jobs (``reports.aggregates``)
 for the filters chosen on the page, turned into key figures, charts and tables.
 
-The built reports are cached in Redis for ``CACHE_SECONDS`` per kind, period,
-filters and language, so a dashboard over a million orders is computed once and then
-served from the cache by every web process; the page shows when the figures were
-computed. Without Redis the figures are computed on every view. Everything here is
-presentation of already aggregated rows (a few hundred at most).
+Without filters the reports come from the kept figures of the closed months
+(``reports.monthly``) and only the current month is computed from its rows. The
+built reports are also cached in Redis for ``CACHE_SECONDS`` per kind, period,
+filters and language; the page shows when the figures were computed. Everything
+here is presentation of already aggregated rows (a few hundred at most).
 """
 
 from __future__ import annotations

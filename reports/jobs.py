@@ -118,8 +118,9 @@ def settle_months(limit: int = 24) -> dict:
     from reports import monthly
 
     done = {}
+    first = monthly.first_month()
     for kind in aggregates.KINDS:
-        months = monthly.months_to_settle(kind)[:limit]
+        months = monthly.months_to_settle(kind, first=first)[:limit]
         settled = sum(1 for month in months if monthly.settle_month(kind, month))
         if months:
             done[kind] = settled

@@ -103,7 +103,7 @@ class ReportMonth(db.Model):
     stale: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     changes: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     parts: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)  # aggregations kept
-    format_version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=2)
+    format_version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=4)
     computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (sa.UniqueConstraint("kind", "month", name="uq_report_months_kind_month"),)

@@ -35,7 +35,9 @@ import hashlib
 import json
 import zlib
 from array import array
+from bisect import bisect_right
 from collections import Counter
+from itertools import accumulate
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -44,7 +46,7 @@ from core.db import utcnow
 from core.extensions import db
 
 # How a stored month's JSON is laid out; a change makes every month recomputed.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 4
 
 
 # --------------------------------------------------------------------------- parts
@@ -63,18 +65,25 @@ MAX_BITMAP_ID = 1 << 26  # ids up to 67 million are kept as a bitmap (8 MB at mo
 
 
 def distinct_set(values):
-    """The distinct values of a group in a form whose union is ``|`` and whose
-    size is ``distinct_size``: ids (non-negative integers) as a bitmap in a Python
-    integer (bit i set: id i is in), anything else as a set of 64-bit keys."""
+    """The distinct values of a group in a form whose union is ``_union`` and whose
+    size is ``distinct_size``: ids (non-negative integers) of a dense group as a
+    bitmap in a Python integer (bit i set: id i is in), of a sparse group as a set
+    of ids; anything else as a set of 64-bit keys."""
     values = [v for v in values if v is not None]
     if all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < MAX_BITMAP_ID for v in values):
         if not values:
             return 0
-        bits = bytearray(max(values) // 8 + 1)
-        for v in values:
-            bits[v >> 3] |= 1 << (v & 7)
-        return int.from_bytes(bits, "little")
+        if len(values) * 32 < max(values):
+            return set(values)
+        return _bits(values)
     return {_value_key(v) for v in values}
+
+
+def _bits(values) -> int:
+    bits = bytearray(max(values) // 8 + 1)
+    for v in values:
+        bits[v >> 3] |= 1 << (v & 7)
+    return int.from_bytes(bits, "little")
 
 
 def distinct_size(value) -> int:
@@ -84,21 +93,12 @@ def distinct_size(value) -> int:
 def _union(a, b):
     if isinstance(a, int) and isinstance(b, int):
         return a | b
-    if isinstance(a, int):
-        a = _bits_to_set(a)
-    if isinstance(b, int):
-        b = _bits_to_set(b)
-    return a | b
-
-
-def _bits_to_set(bits: int) -> set:
-    out, i = set(), 0
-    while bits:
-        if bits & 1:
-            out.add(i)
-        bits >>= 1
-        i += 1
-    return out
+    if isinstance(a, set) and isinstance(b, set):
+        return a | b
+    # A bitmap and a set of ids (a group dense in one month, sparse in another).
+    if isinstance(a, set):
+        a, b = b, a
+    return a | _bits(b) if b else a
 
 
 def _new_part(additive) -> dict:
@@ -108,7 +108,7 @@ def _new_part(additive) -> dict:
 def month_parts(agg, progress, month_label: str) -> dict:
     """The parts of each group of ``agg`` (an ``aggregates.Aggregation`` over ONE
     month): ``{set: {key: {"m": {measure: n}, "d": distinct values, "p": {name:
-    Counter of values}}}}``, with the month dimension given as ``month_label``.
+    histogram: values ascending, counts}}}}``, with the month dimension given as ``month_label``.
     PostgreSQL: one grouping-sets query with ``array_agg`` of the distinct values
     and of the percentile columns per group; SQLite: grouped by the distinct column
     too, and one query per percentile column."""
@@ -130,7 +130,7 @@ def month_parts(agg, progress, month_label: str) -> dict:
         if column:
             measures["_d"] = lambda s: sa.func.array_agg(sa.distinct(s.c[column])).filter(s.c[column].is_not(None))
         for pname, (col, _p) in percentiles.items():
-            measures[f"_p_{pname}"] = (lambda s, col=col: sa.func.array_agg(s.c[col])
+            measures[f"_p_{pname}"] = (lambda s, col=col: sa.func.array_agg(sa.cast(s.c[col], sa.BigInteger))
                                        .filter(s.c[col].is_not(None)))
         grouped = run_aggregation(Aggregation(agg.src, agg.sets, measures), progress)
         for name, dims in agg.sets.items():
@@ -140,7 +140,7 @@ def month_parts(agg, progress, month_label: str) -> dict:
                 for pname in percentiles:
                     values = row.get(f"_p_{pname}") or []
                     if values:
-                        part["p"][pname] = Counter(int(round(v)) for v in values)
+                        part["p"][pname] = _histogram(Counter(values))
                 out[name][key_of(row, dims)] = part
         return out
 
@@ -167,7 +167,17 @@ def month_parts(agg, progress, month_label: str) -> dict:
             for row in hist[name]:
                 part = out[name].setdefault(key_of(row, dims), _new_part(additive))
                 part["p"].setdefault(pname, Counter())[int(round(row[col]))] += row["_n"]
+        for groups in out.values():
+            for part in groups.values():
+                if pname in part["p"]:
+                    part["p"][pname] = _histogram(part["p"][pname])
     return out
+
+
+def _histogram(counter: Counter) -> tuple:
+    """A histogram as (values ascending, their counts)."""
+    items = sorted(counter.items())
+    return [v for v, _c in items], [c for _v, c in items]
 
 
 def combine(month_parts_list: list[dict], agg, months: list) -> dict[str, list[dict]]:
@@ -209,32 +219,36 @@ def combine(month_parts_list: list[dict], agg, months: list) -> dict[str, list[d
     return out
 
 
-def percentile(histograms: list[Counter], p: float) -> float | None:
+_COUNT_BITS = 24  # a value and its count packed in one integer for sorting
+
+
+def percentile(histograms: list[tuple], p: float) -> float | None:
     """The continuous percentile (``percentile_cont``) of the values counted in
-    ``histograms`` together: interpolated between the values at positions
-    floor(p(n-1)) and the next one."""
+    ``histograms`` (each: values ascending, their counts) together: interpolated
+    between the values at positions floor(p(n-1)) and the next one. One month's
+    histogram is read as it is; several are merged by one sort of packed integers
+    (value, count), all in C but the packing."""
     if not histograms:
         return None
-    merged = histograms[0] if len(histograms) == 1 else sum(histograms, Counter())
-    values = sorted(merged.items())
-    n = sum(c for _v, c in values)
+    if len(histograms) == 1:
+        values, counts = histograms[0]
+    else:
+        mask = (1 << _COUNT_BITS) - 1
+        packed = []
+        for vals, cnts in histograms:
+            packed += [(v << _COUNT_BITS) | c for v, c in zip(vals, cnts)]
+        packed.sort()
+        values = [x >> _COUNT_BITS for x in packed]
+        counts = [x & mask for x in packed]
+    cumulative = list(accumulate(counts))
+    n = cumulative[-1]
     position = p * (n - 1)
     low = int(position)
     fraction = position - low
-    wanted = {low, low + 1}
-    found = {}
-    seen = 0
-    for v, c in values:
-        for i in sorted(wanted):
-            if seen <= i < seen + c:
-                found[i] = float(v)
-        seen += c
-        if len(found) == len(wanted) or seen > low + 1:
-            break
-    first = found[low]
+    first = float(values[bisect_right(cumulative, low)])
     if fraction == 0 or low + 1 >= n:
         return first
-    return first + fraction * (found[low + 1] - first)
+    return first + fraction * (float(values[bisect_right(cumulative, low + 1)]) - first)
 
 
 # --------------------------------------------------------------------------- storage
@@ -255,6 +269,7 @@ def encode(parts: dict) -> dict:
     sorted 64-bit keys) and each percentile histogram as arrays, compressed."""
     keys = list(parts)
     out: dict = {"keys": [list(k) for k in keys], "m": {}, "d": [], "p": {}}
+    set_lengths, set_values = [], []
     measures = list(next(iter(parts.values()))["m"]) if parts else []
     for k in measures:
         out["m"][k] = [parts[key]["m"][k] for key in keys]
@@ -263,17 +278,23 @@ def encode(parts: dict) -> dict:
         if isinstance(d, int):
             out["d"].append("b" + base64.b64encode(zlib.compress(
                 d.to_bytes((d.bit_length() + 7) // 8, "little"), 6)).decode("ascii") if d else "")
+        elif not d:
+            out["d"].append("")
         else:
-            out["d"].append("h" + _pack_ints(sorted(d)))
+            # A sparse set (ids, or 64-bit keys of text values): in "s" with the others.
+            out["d"].append("s")
+            set_lengths.append(len(d))
+            set_values += sorted(d)
+    if set_lengths:
+        out["s"] = [_pack_ints(set_lengths), _pack_ints(set_values)]
     names = sorted({n for part in parts.values() for n in part["p"]})
     for name in names:
         lengths, values, counts = [], [], []
         for key in keys:
-            hist = parts[key]["p"].get(name) or {}
-            items = sorted(hist.items())
-            lengths.append(len(items))
-            values += [v for v, _c in items]
-            counts += [c for _v, c in items]
+            vals, cnts = parts[key]["p"].get(name) or ([], [])
+            lengths.append(len(vals))
+            values += vals
+            counts += cnts
         out["p"][name] = [_pack_ints(lengths), _pack_ints(values), _pack_ints(counts)]
     return out
 
@@ -285,9 +306,17 @@ def decode(data: dict) -> dict:
         lengths, values, counts = _unpack_ints(lengths), _unpack_ints(values), _unpack_ints(counts)
         per_key, at = [], 0
         for n in lengths:
-            per_key.append(Counter(dict(zip(values[at:at + n], counts[at:at + n]))) if n else None)
+            per_key.append((values[at:at + n], counts[at:at + n]) if n else None)
             at += n
         hists[name] = per_key
+    sets = []
+    if data.get("s"):
+        lengths, values = _unpack_ints(data["s"][0]), _unpack_ints(data["s"][1]).tolist()
+        at = 0
+        for n in lengths:
+            sets.append(set(values[at:at + n]))
+            at += n
+    sets.reverse()
     out = {}
     for i, key in enumerate(keys):
         text = data["d"][i] if i < len(data.get("d", [])) else ""
@@ -296,7 +325,7 @@ def decode(data: dict) -> dict:
         elif text[0] == "b":
             d = int.from_bytes(zlib.decompress(base64.b64decode(text[1:])), "little")
         else:
-            d = set(_unpack_ints(text[1:]).tolist())
+            d = sets.pop()
         p = {name: per_key[i] for name, per_key in hists.items() if per_key[i]}
         out[key] = {"m": {k: v[i] for k, v in data["m"].items()}, "d": d, "p": p}
     return out
@@ -431,13 +460,22 @@ def _time_column(kind: str):
     }[kind]
 
 
-def months_to_settle(kind: str, today: date | None = None) -> list[date]:
+def first_month() -> date | None:
+    """The first month with data of any report kind: every kind is kept from
+    there, so that a kind with no rows yet has its (empty) months kept too."""
+    from reports.aggregates import KINDS
+
+    months = [m for m in (first_data_month(k) for k in KINDS) if m]
+    return min(months) if months else None
+
+
+def months_to_settle(kind: str, today: date | None = None, first: date | None = None) -> list[date]:
     """The closed months of ``kind`` not settled (never computed, or stale), oldest
-    first: from the first month with data to the last closed month."""
+    first: from ``first`` (default: ``first_month()``) to the last closed month."""
     from reports.models import ReportMonth
 
     this_month = first_of_month(today) if today else current_month()
-    first = first_data_month(kind)
+    first = first or first_month()
     if first is None or first >= this_month:
         return []
     settled = set(db.session.scalars(sa.select(ReportMonth.month).where(
