@@ -166,6 +166,8 @@ def _series(section: dict, months: list[str], key: str) -> list:
 
 
 def _points(section: dict, months: list[str], key: str) -> list[tuple[str, float | None]]:
+    if not section["rows"]:
+        return [(m, None) for m in months]  # no figures at all: the chart says so
     by_month = {r["month"]: r for r in section["rows"]}
     out = []
     for m in months:
@@ -226,7 +228,8 @@ def panels(res: dict[str, dict]) -> list[dict]:
     providers = _section(orders, "by_provider")
     top = [r for r in providers["rows"] if not r["suppressed"]][:TOP_PROVIDERS]
     out.append({"id": "orders-provider", "title": _("Service orders by provider (largest %(n)s)", n=TOP_PROVIDERS),
-                "chart": charts.hbars([(r["provider"], r["orders"]) for r in top], _axis_fmt("count"),
+                "chart": charts.hbars([(r["provider"], r["orders"]) for r in top]
+                                      or [("", charts.SUPPRESSED) for _r in providers["rows"][:1]], _axis_fmt("count"),
                                       _("Bar chart of orders by provider; the figures are in the table below.")),
                 "table": table(providers, ["orders", "clients", "accepted", "completed", "escalation_rate"],
                                limit=25)})

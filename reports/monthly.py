@@ -91,6 +91,10 @@ def distinct_size(value) -> int:
 
 
 def _union(a, b):
+    if not b:
+        return a
+    if not a:
+        return b
     if isinstance(a, int) and isinstance(b, int):
         return a | b
     if isinstance(a, set) and isinstance(b, set):
@@ -98,7 +102,14 @@ def _union(a, b):
     # A bitmap and a set of ids (a group dense in one month, sparse in another).
     if isinstance(a, set):
         a, b = b, a
-    return a | _bits(b) if b else a
+    if all(0 <= v < MAX_BITMAP_ID for v in b):
+        return a | _bits(b)
+    return _bits_to_set(a) | b
+
+
+def _bits_to_set(bits: int) -> set:
+    raw = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
+    return {i * 8 + j for i, byte in enumerate(raw) if byte for j in range(8) if byte >> j & 1}
 
 
 def _new_part(additive) -> dict:
