@@ -16,8 +16,6 @@ from reports.aggregates import KINDS, Filters, Period, build
 from reports.models import ReportMonth, ReportMonthFigure
 from tests.integration.reports.conftest import PERIOD, utc
 
-pytestmark = pytest.mark.smoke
-
 MARCH, APRIL = date(2026, 3, 1), date(2026, 4, 1)
 
 
@@ -30,6 +28,7 @@ def _state(db, kind, month):
     return db.session.scalar(sa.select(ReportMonth.stale).where(ReportMonth.kind == kind, ReportMonth.month == month))
 
 
+@pytest.mark.smoke
 def test_kept_months_give_the_same_reports_as_the_rows(app, db, dataset):
     result = jobs.settle_months()
     db.session.commit()
@@ -54,6 +53,7 @@ def test_kept_months_give_the_same_reports_as_the_rows(app, db, dataset):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ReportMonthFigure)) > 0
 
 
+@pytest.mark.smoke
 def test_a_late_correction_marks_its_month_stale_and_the_job_recomputes_it(app, db, dataset):
     jobs.settle_months()
     db.session.commit()
