@@ -2,7 +2,7 @@
 area (postal code), the time from a request to its first callback (median and 90th
 percentile) and the share that became clients.
 
-Small groups follow the rules of the reports package (``reports.aggregates``): a
+Small groups follow the rules of the reports package (``reports.privacy``): a
 row counting fewer than ``SMALL_GROUP`` requests (each request is one person
 asking) shows no figures, and complementary suppression hides one more row where
 the total would reveal a lone suppressed row. Times to callback and the converted
@@ -20,7 +20,7 @@ from core.extensions import db
 from core.time import LOCAL_ZONE
 from frontdoor import policy
 from frontdoor.models import HelpRequest, HelpStatus
-from reports.aggregates import SMALL_GROUP, _complement  # the reports package's small-group rules
+from reports.privacy import SMALL_GROUP, suppress_table  # the reports package's small-group rules
 
 MAX_DAYS = 366 * 2
 
@@ -36,14 +36,11 @@ def percentile(values: list[float], p: float) -> float | None:
 
 
 def _table(counts: dict[str, int], total: int) -> tuple[list[dict], bool]:
-    rows = [{"key": k, "requests": n, "suppressed": n < SMALL_GROUP} for k, n in counts.items()]
-    for r in rows:
-        if r["suppressed"]:
-            r["requests"] = None
-    # The total is shown, so a lone suppressed row could be worked out from it.
-    shown = [dict(r, people=counts[r["key"]]) for r in rows]
-    _complement(shown, "people", ["requests"], ())
-    out = [{"key": r["key"], "requests": r["requests"], "suppressed": r["suppressed"]} for r in shown]
+    # One column of groups beside the shown total of requests (with topics, one
+    # request may count in several groups, so the total is given, not summed).
+    hidden = suppress_table({(k, "all"): n for k, n in counts.items()}, column_totals={"all": total}).cells
+    out = [{"key": k, "requests": None if (k, "all") in hidden else n, "suppressed": (k, "all") in hidden}
+           for k, n in counts.items()]
     out.sort(key=lambda r: (r["suppressed"], -(r["requests"] or 0), r["key"]))
     return out, any(r["suppressed"] for r in out)
 

@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 
 from accounts.services import normalise_email
 from catalogue.models import ServiceType
-from clients.models import ContactChannel, Segment
+from clients.models import Segment
 from clients.services import create_client, log_guidance_contact
 from core.db import utcnow
 from core.errors import NotFoundError, RateLimited, ValidationFailed

@@ -18,11 +18,7 @@ import sqlalchemy as sa
 from catalogue.models import ServiceType
 from core.extensions import db
 from providers.models import Provider
-try:  # the reports package's table suppression (issue 13), a stable public name
-    from reports.privacy import SMALL_GROUP, suppress_table
-except ImportError:  # pragma: no cover - the reports package before it: its earlier helper
-    from reports.aggregates import SMALL_GROUP, _complement
-    suppress_table = None
+from reports.privacy import SMALL_GROUP, suppress_table  # the reports package's table suppression
 from vouchers.models import COUNTING_STATUSES, ServiceEvent, ServiceVoucher, SettlementLine, VoucherSettlement
 from vouchers.services import _superseded, month_end, month_start
 
@@ -36,26 +32,19 @@ def _suppress(rows: list[dict], columns: list[str], key: str, total_people: int 
     whose rows are keyed by ``key`` (and by ``column`` for a two-way table, whose
     row and column totals can be worked out from the other tables). A suppressed
     row has its figures hidden (None) and ``suppressed`` set."""
-    if suppress_table is not None:
-        if column is None:
-            cells = {(r[key], "all"): r[PEOPLE] for r in rows}
-            result = suppress_table(cells, column_totals={"all": total_people} if total_people else True,
-                                    grand_total=False)
-        else:
-            cells = {(r[key], r[column]): r[PEOPLE] for r in rows}
-            result = suppress_table(cells, row_totals=True, column_totals=True, grand_total=True)
-        hidden = set(result.cells)
-        for r in rows:
-            r["suppressed"] = (r[key], "all" if column is None else r[column]) in hidden
+    if column is None:
+        cells = {(r[key], "all"): r[PEOPLE] for r in rows}
+        result = suppress_table(cells, column_totals={"all": total_people} if total_people else True,
+                                grand_total=False)
     else:
-        for r in rows:
-            r["suppressed"] = (r.get(PEOPLE) or 0) < SMALL_GROUP
+        cells = {(r[key], r[column]): r[PEOPLE] for r in rows}
+        result = suppress_table(cells, row_totals=True, column_totals=True, grand_total=True)
+    hidden = set(result.cells)
     for r in rows:
+        r["suppressed"] = (r[key], "all" if column is None else r[column]) in hidden
         if r["suppressed"]:
             for c in columns:
                 r[c] = None
-    if suppress_table is None:
-        _complement(rows, PEOPLE, columns, (key, column) if column else ())
     return rows
 
 
