@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField
+from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
@@ -25,3 +25,8 @@ class PasswordForm(FlaskForm):
                         render_kw={"autocomplete": "new-password"})
     repeat = PasswordField(_l("New password again"), validators=[EqualTo("new", message=_l("The passwords do not match."))],
                            render_kw={"autocomplete": "new-password"})
+
+
+class MachineTokenForm(FlaskForm):
+    name = StringField(_l("Name of the system"), validators=[DataRequired(_l("Give the token a name.")), Length(max=100)],
+                       description=_l("What uses the token, e.g. the scheduling system. Shown in the token list."))

@@ -3,11 +3,11 @@ An API request never authenticates through the session cookie (it has no CSRF)."
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from accounts.models import User
-from accounts.services import user_for_token
+from accounts.services import token_for
 from core.api import Unauthorized
 from core.extensions import db, login_manager
 
@@ -42,7 +42,11 @@ def init_login(app) -> None:
         header = req.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             return None
-        return user_for_token(header[7:].strip())
+        row = token_for(header[7:].strip())
+        if row is None:
+            return None
+        g.api_token_id = row.id  # the per-token rate limit's key (core.ratelimit)
+        return row.user
 
     @login_manager.unauthorized_handler
     def unauthorized():
