@@ -56,8 +56,10 @@ def _notes(schema: dict) -> str:
     for key, text in (("minimum", "≥ {}"), ("maximum", "≤ {}"), ("minLength", "at least {} characters"),
                       ("maxLength", "at most {} characters"), ("minItems", "at least {} items"),
                       ("maxItems", "at most {} items"), ("default", "default {}")):
-        if key in schema and not (key == "default" and schema[key] is None):
-            notes.append(text.format(schema[key]))
+        value = schema.get(key)
+        if key not in schema or (key == "default" and value is None) or (key.startswith("min") and value == 0):
+            continue
+        notes.append(text.format(f'"{value}"' if isinstance(value, str) else value))
     for option in schema.get("anyOf", []):
         notes += [n for n in [_notes(option)] if n]
     if schema.get("description"):
