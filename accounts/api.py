@@ -106,7 +106,7 @@ def delete_token():
 
 
 @route("DELETE", "/tokens/<int:token_id>", "Revoke one of your tokens; it stops working at once", tags=TAGS,
-       responses={204: "Revoked"})
+       param_names={"token_id": "id"}, responses={204: "Revoked"})
 def delete_token_by_id(token_id: int):
     revoke_token_by_id(api_user(), token_id)
     return "", 204

@@ -391,13 +391,36 @@ def route(method: str, path: str, summary: str, *, roles: tuple[str, ...] | list
                 kwargs["query"] = validate(query, args, "Invalid query parameters.")
             if body is not None:
                 kwargs["body"] = validate(body, read_json_object(body_required))
-            return view(**kwargs)
+            response = current_app.make_response(view(**kwargs))
+            if current_app.config.get("TESTING"):
+                check_response(op, response)
+            return response
 
         api_bp.add_url_rule(path, name, wrapper, methods=[method])
         wrapper.operation = op
         return wrapper
 
     return decorate
+
+
+class UndocumentedResponse(AssertionError):
+    """A route answered what its declaration does not say (raised only in tests)."""
+
+
+def check_response(op: Operation, response) -> None:
+    """In tests, every answer of a declared route must match its declaration: a
+    declared status, and a body its response model accepts. (Schemathesis checks the
+    same from outside; this makes every API test check it too.)"""
+    declared = op.responses.get(response.status_code)
+    if declared is None:
+        raise UndocumentedResponse(f"{op.method} {op.path} answered {response.status_code}, "
+                                   f"declared: {sorted(op.responses)}")
+    model = declared[0] if isinstance(declared, tuple) else declared
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        try:
+            model.model_validate(response.get_json())
+        except ValidationError as exc:
+            raise UndocumentedResponse(f"{op.method} {op.path} {response.status_code}: {exc}") from None
 
 
 def answer(model_or_dict, status: int = 200):

@@ -119,7 +119,7 @@ def test_the_reference_page_shows_the_document_without_loading_anything_from_els
     r = client.get("/api/docs?lang=en")
     assert r.status_code == 200 and r.mimetype == "text/html"
     html = r.get_data(as_text=True)
-    for text in ("POST /orders/{order_id}/accept", "GET /tokens", "DELETE /tokens/{token_id}", "already_taken",
+    for text in ("POST /orders/{order_id}/accept", "GET /tokens", "DELETE /tokens/{id}", "already_taken",
                  "Retry-After", "/api/v1/openapi.json"):
         assert text in html, text
     assert "cdn" not in html.lower() and 'src="http' not in html and 'href="http' not in html.replace(
