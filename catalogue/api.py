@@ -12,7 +12,7 @@ from catalogue import services
 from catalogue.models import Unit
 from catalogue.money import MAX_PRICE_CENTS
 from catalogue.serializers import offering_json, service_type_json
-from core.api import Body, Out, Page, Paging, Query, answer, api_user, page_json, route
+from core.api import Body, Out, Page, Paging, answer, api_user, page_json, route
 from core.bounds import Id, Language, LongText, PostalCode
 
 TAGS = ("Catalogue",)

@@ -430,7 +430,3 @@ def answer(model_or_dict, status: int = 200):
     response = jsonify(model_or_dict)
     response.status_code = status
     return response
-
-
-def is_testing() -> bool:
-    return bool(current_app.config.get("TESTING"))

@@ -170,9 +170,6 @@ class ReofferIn(Body):
     mode: Literal[MODES] | None = None  # type: ignore[valid-type]
 
 
-_ID = {"order_id": "order_id"}
-
-
 # --------------------------------------------------------------------------- routes
 
 @route("POST", "/orders", "Place a service order and offer it", roles=(Role.STAFF,), body=OrderIn, tags=TAGS,
