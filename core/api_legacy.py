@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timezone
 
+from core.bounds import MAX_DATE, MAX_INT, MIN_DATE, has_control_characters
 from core.errors import ValidationFailed
 
 _POSTAL = re.compile(r"^\d{5}$")
@@ -62,6 +63,8 @@ class Validator:
             return self._fail(name, f"At least {min_len} characters.", default)
         if choices is not None and value not in choices:
             return self._fail(name, "Must be one of: " + ", ".join(choices) + ".", default)
+        if has_control_characters(value, multiline=True):
+            return self._fail(name, "Must not contain control characters.", default)
         return value
 
     def integer(self, name, required=False, minimum=None, maximum=None, default=None):
@@ -70,6 +73,9 @@ class Validator:
             return default
         if isinstance(value, bool) or not isinstance(value, int):
             return self._fail(name, "Must be an integer.", default)
+        # What the database's integer columns hold, unless the caller says less.
+        minimum = -MAX_INT - 1 if minimum is None else minimum
+        maximum = MAX_INT if maximum is None else maximum
         if minimum is not None and value < minimum:
             return self._fail(name, f"Must be at least {minimum}.", default)
         if maximum is not None and value > maximum:
@@ -99,9 +105,12 @@ class Validator:
         if value is self._missing:
             return default
         try:
-            return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else _bad()
+            parsed = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else _bad()
         except ValueError:
             return self._fail(name, "Must be a date, YYYY-MM-DD.", default)
+        if not MIN_DATE <= parsed <= MAX_DATE:
+            return self._fail(name, f"Must be between {MIN_DATE} and {MAX_DATE}.", default)
+        return parsed
 
     def datetime(self, name, required=False, default=None):
         value = self._get(name, required)
@@ -123,6 +132,8 @@ class Validator:
             return default
         if not isinstance(value, list) or not all(isinstance(i, str) for i in value):
             return self._fail(name, "Must be a list of strings.", default)
+        if any(has_control_characters(i) for i in value):
+            return self._fail(name, "Must not contain control characters.", default)
         if len(value) > max_items:
             return self._fail(name, f"At most {max_items} items.", default)
         bad = [i for i in value if len(i) > item_max_len or (choices is not None and i not in choices)

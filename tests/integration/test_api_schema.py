@@ -33,10 +33,13 @@ pytestmark = pytest.mark.slow
 MAX_EXAMPLES = 4
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           response_headers_conformance]
-ROLES = ("anonymous", "staff", "provider", "client", "manager", "admin")
+# "provider" is an organisation's administrator (home care); "agency" a staffing agency's.
+ROLES = ("anonymous", "staff", "provider", "agency", "client", "manager", "admin")
 
 
 def _login_of(role: str) -> str:
+    if role == "agency":
+        return next(email for r, email, _ in DEMO_LOGINS if r == "provider" and "hoivarekry" in email)
     return next(email for r, email, _ in DEMO_LOGINS if r == role)
 
 
