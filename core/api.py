@@ -138,7 +138,7 @@ _TYPE_MESSAGES = {
     "list_type": "Must be a list.", "dict_type": "Must be an object.", "model_type": "Must be an object.",
     "model_attributes_type": "Must be an object.", "set_type": "Must be a list.",
     "string_pattern_mismatch": "Invalid format.", "url_parsing": "Must be a URL.",
-    "extra_forbidden": "Unknown field.",
+    "extra_forbidden": "Unknown field.", "string_unicode": "Must not contain control characters.",
 }
 
 
