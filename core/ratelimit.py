@@ -48,6 +48,10 @@ def init_ratelimit(app, api_blueprint) -> None:
     """Limit every call on ``api_blueprint``; call before the blueprint is registered."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(app))
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # A Redis outage must not take the API down: count in this process meanwhile.
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2, "socket_timeout": 2})
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter.init_app(app)
     if not getattr(api_blueprint, "_kotiapu_limited", False):
         limiter.limit(_limit, key_func=_key)(api_blueprint)
