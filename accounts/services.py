@@ -175,8 +175,20 @@ def token_for(token: str) -> ApiToken | None:
         return None
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
-        row.last_used_at = now
+        _note_use(row.id, now)
     return row
+
+
+def _note_use(token_id: int, now) -> None:
+    """Record when a token was used, in a short transaction of its own: the
+    request's unit of work must not hold a lock on the token's row (concurrent calls
+    with the same token would wait for each other), and a refused call was still a
+    use."""
+    with db.engine.begin() as connection:
+        connection.execute(sa.update(ApiToken).where(
+            ApiToken.id == token_id,
+            sa.or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - LAST_USED_PRECISION))
+            .values(last_used_at=now))
 
 
 def user_for_token(token: str) -> User | None:
