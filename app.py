@@ -83,9 +83,13 @@ def _register_blueprints(app: Flask) -> None:
     from core.extensions import csrf
     from core.views import bp as core_bp
 
-    import core.api_routes  # noqa: F401  (routes on api_bp)
+    from core.api_routes import docs_bp  # also the routes on api_bp
 
+    from core.ratelimit import init_ratelimit
+
+    init_ratelimit(app, api_bp)
     app.register_blueprint(core_bp)
+    app.register_blueprint(docs_bp)
     for name in DOMAINS:
         init = getattr(importlib.import_module(name), "init_app", None)
         if init is not None:

@@ -27,6 +27,11 @@ class PasswordForm(FlaskForm):
                            render_kw={"autocomplete": "new-password"})
 
 
+class MachineTokenForm(FlaskForm):
+    name = StringField(_l("Name of the system"), validators=[DataRequired(_l("Give the token a name.")), Length(max=100)],
+                       description=_l("What uses the token, e.g. the scheduling system. Shown in the token list."))
+
+
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=254)],
                        render_kw={"autocomplete": "username"})

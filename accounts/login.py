@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 
 from accounts.models import User
-from accounts.services import user_for_token
+from accounts.services import token_for
 from accounts.sessions import end_session, live_session, start_session
 from core.db import utcnow
 from core.api import Unauthorized
@@ -91,7 +91,11 @@ def init_login(app) -> None:
         header = req.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             return None
-        return user_for_token(header[7:].strip())
+        row = token_for(header[7:].strip())
+        if row is None:
+            return None
+        g.api_token_id = row.id  # the per-token rate limit's key (core.ratelimit)
+        return row.user
 
     @login_manager.unauthorized_handler
     def unauthorized():

@@ -80,8 +80,15 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Shown in the token list; a login names its token with the body's optional name.
+    name: Mapped[str] = mapped_column(sa.String(100), nullable=False, default="", server_default="")
+    # ``session``: from a login (POST /api/v1/tokens); ``machine``: an organisation's
+    # system, created by one of its administrators for a user of its own.
+    kind: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="session", server_default="session")
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
-    user = relationship("User", lazy="joined")
+    user = relationship("User", lazy="joined", foreign_keys=[user_id])
 
 
 class LoginFailure(db.Model):

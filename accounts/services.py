@@ -111,7 +111,9 @@ def check_throttle(email: str, address: str) -> None:
     if by_account >= current_app.config["LOGIN_MAX_FAILURES_ACCOUNT"] or \
             by_address >= current_app.config["LOGIN_MAX_FAILURES_ADDRESS"]:
         minutes = current_app.config["LOGIN_WINDOW_MINUTES"]
-        raise RateLimited(f"Too many failed logins. Wait {minutes} minutes and try again, or ask your administrator to reset your password.")
+        refused = RateLimited(f"Too many failed logins. Wait {minutes} minutes and try again, or ask your administrator to reset your password.")
+        refused.retry_after = minutes * 60
+        raise refused
 
 
 def authenticate(email: str, password: str, address: str) -> User:
@@ -146,24 +148,52 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(user: User) -> tuple[str, ApiToken]:
+def issue_token(user: User, name: str = "", kind: str = "session", created_by: User | None = None,
+                lifetime: timedelta | None = None) -> tuple[str, ApiToken]:
     """Create an API bearer token for ``user``; returns the token (shown once) and its row."""
     token = secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, token_hash=_token_hash(token),
-                   expires_at=utcnow() + timedelta(hours=current_app.config["API_TOKEN_HOURS"]))
+    lifetime = lifetime or timedelta(hours=current_app.config["API_TOKEN_HOURS"])
+    row = ApiToken(user_id=user.id, token_hash=_token_hash(token), name=name, kind=kind,
+                   created_by_id=created_by.id if created_by else None, expires_at=utcnow() + lifetime)
     db.session.add(row)
     db.session.flush()
     return token, row
 
 
-def user_for_token(token: str) -> User | None:
-    """The active user of a valid, unexpired, unrevoked token, else None."""
+# last_used_at is written at most this often per token (not on every request).
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+def token_for(token: str) -> ApiToken | None:
+    """The valid (unexpired, unrevoked) token row of an active user, else None. Notes
+    when it was used."""
     if not token or len(token) > 200:
         return None
     row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
-    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow() or not row.user.active:
         return None
-    return row.user if row.user.active else None
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
+        _note_use(row.id, now)
+    return row
+
+
+def _note_use(token_id: int, now) -> None:
+    """Record when a token was used, in a short transaction of its own: the
+    request's unit of work must not hold a lock on the token's row (concurrent calls
+    with the same token would wait for each other), and a refused call was still a
+    use."""
+    with db.engine.begin() as connection:
+        connection.execute(sa.update(ApiToken).where(
+            ApiToken.id == token_id,
+            sa.or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - LAST_USED_PRECISION))
+            .values(last_used_at=now))
+
+
+def user_for_token(token: str) -> User | None:
+    """The active user of a valid, unexpired, unrevoked token, else None."""
+    row = token_for(token)
+    return row.user if row is not None else None
 
 
 def revoke_token(token: str) -> bool:
@@ -172,6 +202,64 @@ def revoke_token(token: str) -> bool:
         return False
     row.revoked_at = utcnow()
     return True
+
+
+def _machine_users(provider_id: int):
+    return sa.select(User.id).where(User.provider_id == provider_id, User.email.like("system-%@machine.invalid"))
+
+
+def visible_tokens(user: User) -> list[ApiToken]:
+    """The tokens ``user`` sees and may revoke: their own live tokens and, for an
+    organisation's administrator, the organisation's machine tokens. Newest first."""
+    now = utcnow()
+    owners = sa.or_(ApiToken.user_id == user.id)
+    if user.is_org_admin:
+        owners = sa.or_(ApiToken.user_id == user.id,
+                        sa.and_(ApiToken.kind == "machine", ApiToken.user_id.in_(_machine_users(user.provider_id))))
+    return list(db.session.scalars(sa.select(ApiToken).where(
+        owners, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now).order_by(ApiToken.id.desc())))
+
+
+def revoke_token_by_id(user: User, token_id: int) -> ApiToken:
+    """Revoke one of the tokens ``user`` sees (``visible_tokens``); it stops working
+    at once. A machine token's system user is deactivated with it. 404 otherwise."""
+    from core.errors import NotFoundError
+
+    row = next((t for t in visible_tokens(user) if t.id == token_id), None)
+    if row is None:
+        raise NotFoundError("No such token.")
+    row.revoked_at = utcnow()
+    if row.kind == "machine" and row.user_id != user.id:
+        row.user.active = False
+        row.user.session_version += 1
+    db.session.flush()
+    return row
+
+
+MACHINE_NAME_MAX = 100
+
+
+def create_machine_token(admin: User, name: str) -> tuple[str, ApiToken]:
+    """A named token for the organisation's own system (its scheduling or invoicing
+    software), created by one of the organisation's administrators. The token acts as
+    a worker member of the organisation named after it (least privilege: it cannot
+    administer the organisation or create tokens); every change it makes is recorded
+    under that name. Returns the token (shown once) and its row."""
+    from core.errors import PermissionDenied
+
+    if not admin.is_org_admin:
+        raise PermissionDenied("Only an administrator of a provider organisation can create machine tokens.")
+    name = (name or "").strip()
+    if not name or len(name) > MACHINE_NAME_MAX:
+        raise ValidationFailed("Give the token a name.", fields={"name": [
+            f"A name of 1 to {MACHINE_NAME_MAX} characters, e.g. the system that uses it."]})
+    system = User(email=f"system-{secrets.token_hex(8)}@machine.invalid", name=name[:200],
+                  password_hash=hash_password(secrets.token_urlsafe(32)), role=Role.PROVIDER,
+                  provider_id=admin.provider_id, provider_role=ProviderRole.WORKER, language=admin.language)
+    db.session.add(system)
+    db.session.flush()
+    return issue_token(system, name=name, kind="machine", created_by=admin,
+                       lifetime=timedelta(days=current_app.config["API_MACHINE_TOKEN_DAYS"]))
 
 
 def set_language(user: User, language: str) -> None:

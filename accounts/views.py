@@ -13,11 +13,19 @@ from werkzeug.security import check_password_hash
 from accounts import admin, passwords, sessions
 from accounts import bp
 from accounts.forms import (
-    ForgotPasswordForm, InviteForm, LanguageForm, LoginForm, PasswordForm, RoleForm, SetPasswordForm,
+    ForgotPasswordForm, InviteForm, LanguageForm, LoginForm, MachineTokenForm, PasswordForm, RoleForm, SetPasswordForm,
 )
 from accounts.login import SESSION_KEY, complete_login, end_login, refresh_login
 from accounts.models import Role
-from accounts.services import LoginError, authenticate, set_language, set_password
+from accounts.services import (
+    LoginError,
+    authenticate,
+    create_machine_token,
+    revoke_token_by_id,
+    set_language,
+    set_password,
+    visible_tokens,
+)
 from core.actions import form_action
 from core.errors import DomainError, GoneError, RateLimited, ValidationFailed
 from core.roles import role_required
@@ -249,3 +257,59 @@ def admin_enable(user_id: int):
 def admin_resend(user_id: int):
     return _user_action(user_id, lambda: admin.resend_invitation(current_user, user_id),
                         _("A new invitation has been sent. The earlier link no longer works."))
+
+
+# --------------------------------------------------------------------------- API tokens
+
+_SHOWN_SECONDS = 300  # a new machine token waits this long to be shown once
+
+
+def _keep_for_showing(token: str) -> str:
+    """Keep a new token in Redis for one showing (never in the cookie session or a
+    URL); returns the key the next page shows it by."""
+    import secrets
+
+    from core.redis import get_redis
+
+    key = secrets.token_urlsafe(16)
+    get_redis().set(f"kotiapu:new-token:{current_user.id}:{key}", token, ex=_SHOWN_SECONDS)
+    return key
+
+
+def _take_shown(key: str | None) -> str | None:
+    if not key or len(key) > 40:
+        return None
+    from core.redis import get_redis
+
+    value = get_redis().getdel(f"kotiapu:new-token:{current_user.id}:{key}")
+    return value.decode() if value else None
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    """The user's API tokens (and an organisation administrator's machine tokens):
+    when each was created, expires and was last used; revoke; create a machine token."""
+    user = current_user._get_current_object()
+    form = MachineTokenForm(prefix="machine") if user.is_org_admin else None
+
+    def page(status: int, new_token: str | None = None):
+        return render_template("accounts/tokens.html", tokens=visible_tokens(user), form=form,
+                               new_token=new_token), status
+
+    if request.method == "POST":
+        if form is None:
+            abort(403)
+        return form_action(form, lambda: create_machine_token(user, form.name.data)[0], render=page,
+                           success=_("Machine token created. Copy it now: it is shown only once."),
+                           next_url=lambda token: url_for("accounts.tokens", shown=_keep_for_showing(token)),
+                           code=303)
+    return page(200, _take_shown(request.args.get("shown")))
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(token_id: int):
+    return form_action(None, lambda: revoke_token_by_id(current_user._get_current_object(), token_id),
+                       success=_("Token revoked. It no longer works."), next_url=url_for("accounts.tokens"),
+                       back=url_for("accounts.tokens"), code=303)

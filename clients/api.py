@@ -7,107 +7,117 @@ else is 404."""
 
 from __future__ import annotations
 
-from flask import jsonify
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import Field
 
 from accounts.models import Role
 from clients import policy, queries
 from clients.records import create_client, get_client
 from clients.serializers import access_entry_json, client_json
-from core import openapi
-from core.api import Validator, api_bp, api_user, json_body, page_params, page_response, roles
+from core.api import Body, Out, Page, Paging, answer, api_user, page_json, route
+from core.bounds import IsoDate, Language, PostalCode, Text
 from core.errors import NotFoundError
 
-_CLIENT_BODY = {"type": "object", "required": ["first_name", "last_name", "address", "postal_code", "municipality"],
-                "properties": {k: {"type": "string"} for k in (
-                    "first_name", "last_name", "birth_date", "personal_identity_code", "address", "postal_code",
-                    "municipality", "phone", "email", "segment")} | {
-                    "languages": {"type": "array", "items": {"type": "string"}},
-                    "consent_to_share": {"type": "boolean"}, "non_disclosure": {"type": "boolean"}}}
-_CLIENT_ID = [{"name": "client_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-_ACCESS_ITEM = {"type": "object", "properties": {
-    "at": {"type": "string", "format": "date-time"},
-    "actor": {"type": "object", "properties": {"id": {"type": "integer", "nullable": True}, "name": {"type": "string"},
-                                               "role": {"type": "string"}}},
-    "action": {"type": "string"}, "purpose": {"type": "string"}, "what": {"type": "string"},
-    "channel": {"type": "string"}}}
-
-openapi.register("/clients", "post", "Register a client (the caller becomes the responsible worker)", roles="staff",
-                 request=_CLIENT_BODY, responses={"201": "The client (identity code masked)",
-                                                  "409": "Identity code already registered"})
+TAGS = ("Clients",)
+SEGMENTS = ("independent", "guidance", "intensive")
 
 
-@api_bp.post("/clients")
-@roles(Role.STAFF)
-def create():
-    body = json_body()
-    v = Validator(body)
-    data = {
-        "first_name": v.string("first_name", required=True, max_len=100),
-        "last_name": v.string("last_name", required=True, max_len=100),
-        "birth_date": v.date("birth_date"),
-        "personal_identity_code": v.string("personal_identity_code", max_len=11),
-        "address": v.string("address", required=True, max_len=300),
-        "postal_code": v.postal_code("postal_code", required=True),
-        "municipality": v.string("municipality", required=True, max_len=100),
-        "phone": v.string("phone", max_len=40),
-        "email": v.string("email", max_len=254),
-        "languages": v.string_list("languages", default=["fi"], max_items=10, item_max_len=5),
-        "consent_to_share": v.boolean("consent_to_share", default=False),
-        "segment": v.string("segment", choices=["independent", "guidance", "intensive"]),
-        "non_disclosure": v.boolean("non_disclosure", default=False),
-    }
-    v.done()
-    client = create_client(api_user(), data)
-    return jsonify(client_json(client, api_user())), 201
+class ClientIn(Body):
+    first_name: Text(100)
+    last_name: Text(100)
+    birth_date: IsoDate | None = None
+    personal_identity_code: Text(11) | None = Field(None, description="Henkilötunnus; checksum-validated, only "
+                                                                      "ever returned masked")
+    address: Text(300)
+    postal_code: PostalCode
+    municipality: Text(100)
+    phone: Text(40) | None = None
+    email: Text(254) | None = None
+    languages: list[Language] = Field(["fi"], max_length=10)
+    consent_to_share: bool = False
+    segment: Literal[SEGMENTS] | None = None  # type: ignore[valid-type]
+    non_disclosure: bool = False
 
 
-openapi.register("/clients/{client_id}", "get", "A client (writes an access-log row)", roles="staff; the client",
-                 parameters=_CLIENT_ID, responses={"200": "The client (identity code masked)", "404": "Not found"})
+class ClientOut(Out):
+    """The client (identity code masked)"""
+
+    id: int
+    first_name: str
+    last_name: str
+    birth_date: date | None
+    personal_identity_code: str | None = Field(description="Masked")
+    address: str | None
+    postal_code: str
+    municipality: str
+    phone: str | None
+    email: str | None
+    languages: list[str]
+    consent_to_share: bool
+    segment: str | None
+    non_disclosure: bool
+    responsible_worker_id: int | None
 
 
-@api_bp.get("/clients/<int:client_id>")
-@roles(Role.STAFF, Role.CLIENT)
+class Actor(Out):
+    id: int | None
+    name: str
+    role: str | None
+
+
+class AccessEntry(Out):
+    at: datetime
+    actor: Actor
+    action: str
+    purpose: str | None
+    what: str | None
+    channel: str | None
+
+
+class Export(Out):
+    """Everything held on the client: `client`, `tables` (every table referring to the client, their orders or
+    purchases) and `names`"""
+
+    client: dict[str, Any]
+
+
+@route("POST", "/clients", "Register a client (the caller becomes the responsible worker)", roles=(Role.STAFF,),
+       body=ClientIn, tags=TAGS, responses={201: ClientOut},
+       errors={409: "Identity code already registered",
+               422: "Invalid fields, or invalid_personal_identity_code"})
+def create(body: ClientIn):
+    client = create_client(api_user(), body.model_dump())
+    return answer(client_json(client, api_user()), 201)
+
+
+@route("GET", "/clients/<int:client_id>", "A client (writes an access-log row)", roles=(Role.STAFF, Role.CLIENT),
+       tags=TAGS, responses={200: ClientOut})
 def get(client_id: int):
     user = api_user()
     client = get_client(user, client_id, policy.read_purpose(user, client_id))
-    return jsonify(client_json(client, user))
+    return answer(client_json(client, user))
 
 
-openapi.register("/clients/{client_id}/access-log", "get",
-                 "Who has read or changed the client's data, newest first (writes an access-log row)",
-                 roles="staff; the client", parameters=_CLIENT_ID + [
-                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
-                     {"name": "cursor", "in": "query", "schema": {"type": "integer"}}],
-                 responses={"200": ("Items and the next page", {"type": "object", "properties": {
-                     "items": {"type": "array", "items": _ACCESS_ITEM},
-                     "next": {"type": "string", "nullable": True}}}), "404": "Not found"})
-
-
-@api_bp.get("/clients/<int:client_id>/access-log")
-@roles(Role.STAFF, Role.CLIENT)
-def access_log(client_id: int):
+@route("GET", "/clients/<int:client_id>/access-log", "Who has read or changed the client's data, newest first "
+       "(writes an access-log row)", roles=(Role.STAFF, Role.CLIENT), query=Paging, tags=TAGS,
+       responses={200: Page[AccessEntry]})
+def access_log(client_id: int, query: Paging):
     user = api_user()
-    limit, cursor = page_params()
     client = get_client(user, client_id, policy.read_purpose(user, client_id), what="access log")
-    rows = queries.access_log(client.id, cursor, limit)
-    return page_response([access_entry_json(r) for r in rows], rows, limit, "api.access_log", client_id=client.id)
+    rows = queries.access_log(client.id, query.cursor, query.limit)
+    return answer(page_json([access_entry_json(r) for r in rows], rows, query.limit, "api.access_log",
+                            client_id=client.id))
 
 
-openapi.register("/clients/{client_id}/export", "get",
-                 "All data held on the client, as JSON (writes an access-log row)", roles="the client; staff",
-                 parameters=_CLIENT_ID,
-                 responses={"200": "client, tables (every table referring to the client, their orders or purchases) "
-                                   "and names", "403": "A relative: only the client themselves can export",
-                            "404": "Not found"})
-
-
-@api_bp.get("/clients/<int:client_id>/export")
-@roles(Role.STAFF, Role.CLIENT)
+@route("GET", "/clients/<int:client_id>/export", "All data held on the client, as JSON (writes an access-log row)",
+       roles=(Role.STAFF, Role.CLIENT), tags=TAGS, responses={200: Export},
+       errors={403: "A relative: only the client themselves can export"})
 def export(client_id: int):
     user = api_user()
     if user.role == Role.CLIENT and not policy.acts_for(user, client_id):
         raise NotFoundError("Client not found.")
-    data = queries.export_client_data(user, client_id)
-    response = jsonify(data)
+    response = answer(queries.export_client_data(user, client_id))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -63,7 +63,9 @@ class GoneError(DomainError, status=410, code="gone"):
 
 
 class RateLimited(DomainError, status=429, code="rate_limited"):
-    """Too many attempts in too short a time."""
+    """Too many attempts in too short a time. ``retry_after``: seconds to wait."""
+
+    retry_after = 60
 
 
 _HTTP_CODES = {
@@ -90,7 +92,7 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
-def api_error(status: int, code: str, message: str, fields: dict | None = None):
+def api_error(status: int, code: str, message: str, fields: dict | None = None, retry_after: int | None = None):
     body = {"error": {"code": code, "message": message}}
     if fields:
         body["error"]["fields"] = fields
@@ -98,6 +100,8 @@ def api_error(status: int, code: str, message: str, fields: dict | None = None):
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    if status == 429:
+        response.headers["Retry-After"] = str(retry_after or 60)
     return response
 
 
@@ -116,7 +120,7 @@ def register_error_handlers(app) -> None:
     def domain_error(exc: DomainError):
         mark_failed()
         if is_api_request():
-            return api_error(exc.status, exc.code, exc.message, exc.fields)
+            return api_error(exc.status, exc.code, exc.message, exc.fields, getattr(exc, "retry_after", None))
         return _html_error(exc.status, exc.message)
 
     @app.errorhandler(CSRFError)
@@ -132,6 +136,8 @@ def register_error_handlers(app) -> None:
         status = exc.code or 500
         if is_api_request():
             message = exc.description if status != 404 else "Not found."
+            if status == 429:
+                message = f"Too many requests (the limit is {exc.description}). Wait the seconds in Retry-After."
             return api_error(status, _HTTP_CODES.get(status, "error"), message)
         response = _html_error(status)
         if status == 405 and exc.valid_methods:

@@ -15,6 +15,9 @@ def select_locale() -> str:
         # Jobs and commands choose their language with flask_babel.force_locale.
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     if request.path.startswith("/api/"):
+        # The API reference page (no session: it is under /api/) follows its ?lang= links.
+        if request.path == "/api/docs" and request.args.get("lang") in languages:
+            return request.args["lang"]
         # API callers choose with Accept-Language; otherwise Finnish, like the site.
         return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang")

@@ -10,7 +10,6 @@ back to when each step happened."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 
 from demo.base import DOMAIN, Demo
 from frontdoor import services as fd

@@ -4,247 +4,292 @@ API.md's error shape in ``core.errors``. Bodies come from ``orders.serializers``
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Literal
+
 import sqlalchemy as sa
-from flask import jsonify, request
+from pydantic import Field
 
 from accounts.models import Role
-from orders.scopes import scope_orders
-from core import openapi
 from core.access import record_access, record_access_many
-from core.api import Validator, api_bp, api_user, json_body, page_params, page_response, roles
-from core.errors import ValidationFailed
+from core.api import Body, Out, Page, Paging, answer, api_user, page_json, route
+from core.bounds import Id, IsoDate, LongText, Text
 from core.extensions import db
 from orders import policy, services
 from orders.models import Offer, OrderEvent, OrderStatus, ServiceOrder
+from orders.scopes import scope_orders
 from orders.serializers import event_json, order_json, visit_json
 
-
-_ORDER_SCHEMA = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "number": {"type": "string"}, "status": {"type": "string", "enum": list(OrderStatus)},
-    "client": {"type": "object"}, "provider_id": {"type": "integer", "nullable": True},
-    "offers": {"type": "array", "items": {"type": "object"}}, "feedback_url": {"type": "string"}}}
+TAGS = ("Service orders",)
+STATUSES = tuple(str(s) for s in OrderStatus)
+MODES = ("single", "broadcast", "ranked")
 
 
-openapi.register("/orders", "post", "Place a service order and offer it", roles="staff", request={
-    "type": "object", "required": ["client_id", "service_type_id", "start_date"], "properties": {
-        "client_id": {"type": "integer"}, "service_type_id": {"type": "integer"},
-        "provider_ids": {"type": "array", "items": {"type": "integer"}},
-        "mode": {"type": "string", "enum": ["single", "broadcast", "ranked"]},
-        "funding": {"type": "string", "enum": ["municipality", "voucher", "self_paid"]},
-        "instructions": {"type": "string"}, "start_date": {"type": "string", "format": "date"},
-        "end_date": {"type": "string", "format": "date"}, "visits_per_week": {"type": "integer"},
-        "minutes_per_visit": {"type": "integer"},
-        "voucher_id": {"type": "integer", "description": "fund the order with this voucher (same client and "
-                                                         "service type, else 422 `voucher_mismatch`)"}}},
-    responses={"201": ("The order", _ORDER_SCHEMA)})
+# --------------------------------------------------------------------------- declarations
+
+class OrderClient(Out):
+    """What the caller may see of the client: a provider that has not won the order
+    sees only `postal_code` and `languages`"""
+
+    id: int | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    address: str | None = None
+    postal_code: str
+    municipality: str | None = None
+    phone: str | None = None
+    languages: list[str]
 
 
-@api_bp.post("/orders")
-@roles(Role.STAFF)
-def create_order():
-    body = json_body()
-    v = Validator(body)
-    fields = dict(
-        client_id=v.integer("client_id", required=True, minimum=1),
-        service_type_id=v.integer("service_type_id", required=True, minimum=1),
-        start_date=v.date("start_date", required=True),
-        end_date=v.date("end_date"),
-        visits_per_week=v.integer("visits_per_week", minimum=1, maximum=21),
-        minutes_per_visit=v.integer("minutes_per_visit", minimum=5, maximum=24 * 60),
-        instructions=v.string("instructions", max_len=4000, default=""),
-        funding=v.string("funding", choices=["municipality", "voucher", "self_paid"], default="municipality"),
-        mode=v.string("mode", choices=["single", "broadcast", "ranked"]),
-        voucher_id=v.integer("voucher_id", minimum=1),
-    )
-    provider_ids = body.get("provider_ids")
-    if provider_ids is not None and (not isinstance(provider_ids, list) or not all(
-            isinstance(i, int) and not isinstance(i, bool) for i in provider_ids)):
-        v.error("provider_ids", "Must be a list of provider ids.")
-    v.done()
-    order = services.place_order(api_user(), provider_ids=provider_ids or None, **fields)
-    return jsonify(order_json(order, api_user())), 201
+class OrderOffer(Out):
+    provider_id: int
+    status: Literal["pending", "accepted", "declined", "expired", "withdrawn"]
+    sent_at: datetime | None
+    deadline_at: datetime | None
 
 
-openapi.register("/orders", "get", "Orders visible to the caller", parameters=[
-    {"name": "status", "in": "query", "schema": {"type": "string"}},
-    {"name": "limit", "in": "query", "schema": {"type": "integer"}},
-    {"name": "cursor", "in": "query", "schema": {"type": "string"}}])
+class NamedRef(Out):
+    id: int
+    name: str
 
 
-@api_bp.get("/orders")
-def list_orders():
+class Order(Out):
+    """A service order"""
+
+    id: int
+    number: str
+    status: Literal[STATUSES]  # type: ignore[valid-type]
+    url: str
+    service_type_id: int
+    service_type: str
+    client_id: int | None = Field(description="null for a provider that has not won the order")
+    client: OrderClient
+    provider_id: int | None
+    provider: NamedRef | None
+    funding: str
+    offer_mode: str | None
+    instructions: str | None
+    start_date: date | None
+    end_date: date | None
+    visits_per_week: int | None
+    minutes_per_visit: int | None
+    created_at: datetime
+    accepted_at: datetime | None
+    completed_at: datetime | None
+    closed_at: datetime | None
+    cancelled_at: datetime | None
+    escalated_at: datetime | None
+    outcome: str | None
+    outcome_note: str | None
+    cancel_reason: str | None
+    has_concern: bool | None
+    offers: list[OrderOffer]
+    feedback_url: str | None = Field(None, description="Staff, completed orders: the absolute feedback link")
+
+
+class OrderAnswer(Out):
+    """The order's new state"""
+
+    id: int
+    number: str
+    status: Literal[STATUSES]  # type: ignore[valid-type]
+    provider_id: int | None = None
+    offer_status: str | None = None
+    outcome: str | None = None
+
+
+class Visit(Out):
+    """The visit reported"""
+
+    id: int
+    order_id: int
+    date: date
+    minutes: int
+    tasks: list[str]
+    note: str | None
+    concern: bool
+    created_at: datetime
+
+
+class EventActor(Out):
+    id: int
+    name: str | None
+    role: str
+
+
+class OrderEventOut(Out):
+    at: datetime
+    actor: EventActor | None
+    action: str
+    from_status: str | None
+    to_status: str | None
+    note: str | None
+
+
+class OrderIn(Body):
+    client_id: Id
+    service_type_id: Id
+    provider_ids: list[Id] | None = Field(None, max_length=200,
+                                          description="Without it: every eligible provider")
+    mode: Literal[MODES] | None = None  # type: ignore[valid-type]
+    funding: Literal["municipality", "voucher", "self_paid"] = "municipality"
+    instructions: LongText(4000) = ""
+    start_date: IsoDate
+    end_date: IsoDate | None = None
+    visits_per_week: int | None = Field(None, ge=1, le=21)
+    minutes_per_visit: int | None = Field(None, ge=5, le=24 * 60)
+    voucher_id: Id | None = Field(None, description="Fund the order with this voucher (same client and service "
+                                                    "type, else 422 `voucher_mismatch`)")
+
+
+class OrderQuery(Paging):
+    status: Literal[STATUSES] | None = None  # type: ignore[valid-type]
+
+
+class DeclineIn(Body):
+    reason: Text(1000)
+
+
+class CancelIn(Body):
+    reason: Text(2000)
+
+
+class VisitIn(Body):
+    date: IsoDate
+    minutes: int = Field(ge=1, le=24 * 60)
+    tasks: list[Text(200)] = Field([], max_length=services.MAX_TASKS)
+    note: LongText(4000) | None = None
+    concern: bool = False
+    urgency: Literal["today", "week"] = Field("week", description="How soon a concern needs attention")
+    missed: bool = Field(False, description="The provider came but the client was not reached")
+
+
+class CompleteIn(Body):
+    reason: LongText(2000) | None = Field(None, description="Why an ongoing order ends now")
+
+
+class CloseIn(Body):
+    outcome: Literal["received", "not_received"]
+    note: LongText(2000) | None = None
+
+
+class ReofferIn(Body):
+    provider_ids: list[Id] | None = Field(None, max_length=200)
+    mode: Literal[MODES] | None = None  # type: ignore[valid-type]
+
+
+# --------------------------------------------------------------------------- routes
+
+@route("POST", "/orders", "Place a service order and offer it", roles=(Role.STAFF,), body=OrderIn, tags=TAGS,
+       responses={201: Order},
+       errors={422: "Invalid fields, or no_consent, no_eligible_provider, ineligible_provider (naming them)"})
+def create_order(body: OrderIn):
+    fields = body.model_dump(exclude={"provider_ids"})
+    order = services.place_order(api_user(), provider_ids=body.provider_ids or None, **fields)
+    return answer(order_json(order, api_user()), 201)
+
+
+@route("GET", "/orders", "Orders visible to the caller (staff: all; a provider: offered to or won by its "
+       "organisation; a client: their own)", query=OrderQuery, tags=TAGS, responses={200: Page[Order]})
+def list_orders(query: OrderQuery):
     user = api_user()
-    limit, cursor = page_params()
-    status = request.args.get("status")
-    if status is not None and status not in set(OrderStatus):
-        raise ValidationFailed("Unknown status.", fields={"status": ["Must be one of: " + ", ".join(OrderStatus) + "."]})
+    limit = query.limit
     stmt = scope_orders(sa.select(ServiceOrder), user).options(
         sa.orm.joinedload(ServiceOrder.client), sa.orm.joinedload(ServiceOrder.service_type),
         sa.orm.joinedload(ServiceOrder.provider), sa.orm.selectinload(ServiceOrder.offers))
-    if status:
-        stmt = stmt.where(ServiceOrder.status == status)
-    if cursor:
-        stmt = stmt.where(ServiceOrder.id < cursor)
+    if query.status:
+        stmt = stmt.where(ServiceOrder.status == query.status)
+    if query.cursor:
+        stmt = stmt.where(ServiceOrder.id < query.cursor)
     rows = db.session.scalars(stmt.order_by(ServiceOrder.id.desc()).limit(limit + 1)).unique().all()
     items = [order_json(o, user) for o in rows[:limit]]
     shown = [o.client_id for o in rows[:limit] if policy.sees_identity(o, user)]
     record_access_many(shown, "list", policy.access_purpose(user), what="orders list")
-    return page_response(items, rows, limit, "api.list_orders")
+    return answer(page_json(items, rows, limit, "api.list_orders"))
 
 
 def _visible(order_id: int) -> ServiceOrder:
     return services.visible_order(api_user(), order_id)
 
 
-openapi.register("/orders/{order_id}", "get", "One order (a provider that has not won it sees no client identity)",
-                 responses={"200": ("The order", _ORDER_SCHEMA), "404": "Not found or not visible"})
-
-
-@api_bp.get("/orders/<int:order_id>")
+@route("GET", "/orders/<int:order_id>", "One order (a provider that has not won it sees no client identity)",
+       tags=TAGS, responses={200: Order})
 def get_order(order_id: int):
     user = api_user()
     order = _visible(order_id)
     if policy.sees_identity(order, user):
         record_access(order.client_id, "view", policy.access_purpose(user), what=f"order {order.number}")
-    body = order_json(order, user)
-    return jsonify(body)
+    return answer(order_json(order, user))
 
 
 def _answer(order: ServiceOrder, **extra):
-    return jsonify({"id": order.id, "number": order.number, "status": order.status, **extra})
+    return answer({"id": order.id, "number": order.number, "status": order.status, **extra})
 
 
-openapi.register("/orders/{order_id}/accept", "post", "Accept an offer (first accept wins)", roles="provider",
-                 responses={"200": "Accepted", "404": "Never offered to your organisation",
-                            "409": "already_taken, or your offer is no longer pending"})
-
-
-@api_bp.post("/orders/<int:order_id>/accept")
-@roles(Role.PROVIDER)
+@route("POST", "/orders/<int:order_id>/accept", "Accept an offer (first accept wins)", roles=(Role.PROVIDER,),
+       tags=TAGS, responses={200: OrderAnswer},
+       errors={404: "Never offered to your organisation",
+               409: "`already_taken`, or your offer is no longer pending"})
 def accept_order(order_id: int):
     order = services.accept_offer(api_user(), order_id)
     return _answer(order, provider_id=order.provider_id)
 
 
-_REASON = {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}
-
-
-def _reason(max_len: int) -> str:
-    """The body's required ``reason`` (a decline, a cancellation)."""
-    v = Validator(json_body())
-    reason = v.string("reason", required=True, max_len=max_len)
-    v.done()
-    return reason
-
-
-openapi.register("/orders/{order_id}/decline", "post", "Decline an offer with a reason", roles="provider",
-                 request=_REASON)
-
-
-@api_bp.post("/orders/<int:order_id>/decline")
-@roles(Role.PROVIDER)
-def decline_order(order_id: int):
-    order = services.decline_offer(api_user(), order_id, _reason(1000))
+@route("POST", "/orders/<int:order_id>/decline", "Decline an offer with a reason", roles=(Role.PROVIDER,),
+       body=DeclineIn, tags=TAGS, responses={200: OrderAnswer}, errors={409: "Your offer is no longer pending"})
+def decline_order(order_id: int, body: DeclineIn):
+    order = services.decline_offer(api_user(), order_id, body.reason)
     offer_status = db.session.scalar(sa.select(Offer.status).where(
         Offer.order_id == order_id, Offer.provider_id == api_user().provider_id))
     return _answer(order, offer_status=offer_status)
 
 
-openapi.register("/orders/{order_id}/visits", "post", "Report a visit (the winning provider)", roles="provider",
-                 request={"type": "object", "required": ["date", "minutes"], "properties": {
-                     "date": {"type": "string", "format": "date"}, "minutes": {"type": "integer"},
-                     "tasks": {"type": "array", "items": {"type": "string"}}, "note": {"type": "string"},
-                     "concern": {"type": "boolean"}, "urgency": {"type": "string", "enum": ["today", "week"]},
-                     "missed": {"type": "boolean"}}},
-                 responses={"201": "Visit reported"})
+@route("POST", "/orders/<int:order_id>/visits", "Report a visit (the winning provider); the first moves the "
+       "order to in_progress", roles=(Role.PROVIDER,), body=VisitIn, tags=TAGS, responses={201: Visit},
+       errors={409: "The order is not accepted or in progress",
+               422: "Invalid fields; a concern needs a `note` saying what was noticed"})
+def report_visit(order_id: int, body: VisitIn):
+    visit = services.record_visit(api_user(), order_id, visit_date=body.date, minutes=body.minutes,
+                                  tasks=list(dict.fromkeys(body.tasks)), note=body.note, concern=body.concern,
+                                  urgency=body.urgency, missed=body.missed)
+    return answer(visit_json(visit), 201)
 
 
-@api_bp.post("/orders/<int:order_id>/visits")
-@roles(Role.PROVIDER)
-def report_visit(order_id: int):
-    v = Validator(json_body())
-    visit_date = v.date("date", required=True)
-    minutes = v.integer("minutes", required=True, minimum=1, maximum=24 * 60)
-    tasks = v.string_list("tasks", default=[], max_items=services.MAX_TASKS, item_max_len=200)
-    note = v.string("note", max_len=4000)
-    concern = v.boolean("concern", default=False)
-    urgency = v.string("urgency", choices=["today", "week"]) or "week"
-    missed = v.boolean("missed", default=False)
-    v.done()
-    visit = services.record_visit(api_user(), order_id, visit_date=visit_date, minutes=minutes, tasks=tasks,
-                                  note=note, concern=concern, urgency=urgency, missed=missed)
-    return jsonify(visit_json(visit)), 201
-
-
-openapi.register("/orders/{order_id}/complete", "post", "Complete the order (sends the client a feedback link)",
-                 roles="provider", request={"type": "object", "properties": {"reason": {"type": "string"}}},
-                 responses={"200": "Completed", "403": "only the organisation's administrators (its setting)",
-                            "409": "no_visits, or not in progress",
-                            "422": "reason_required: an ongoing order needs the reason it ends now"})
-
-
-@api_bp.post("/orders/<int:order_id>/complete")
-@roles(Role.PROVIDER)
-def complete(order_id: int):
-    v = Validator(json_body() if request.get_data() else {})  # the body is optional
-    reason = v.string("reason", max_len=2000)
-    v.done()
-    order = services.complete_order(api_user(), order_id, reason)
+@route("POST", "/orders/<int:order_id>/complete", "Complete the order (sends the client a feedback link)",
+       roles=(Role.PROVIDER,), body=CompleteIn, body_required=False, tags=TAGS, responses={200: OrderAnswer},
+       errors={403: "Only the organisation's administrators (its setting)", 409: "`no_visits`, or not in progress",
+               422: "`reason_required`: an ongoing order needs the reason it ends now"})
+def complete(order_id: int, body: CompleteIn):
+    order = services.complete_order(api_user(), order_id, body.reason)
     return _answer(order)
 
 
-openapi.register("/orders/{order_id}/close", "post", "Close the loop: did the client get the service?", roles="staff",
-                 request={"type": "object", "required": ["outcome"], "properties": {
-                     "outcome": {"type": "string", "enum": ["received", "not_received"]}, "note": {"type": "string"}}})
-
-
-@api_bp.post("/orders/<int:order_id>/close")
-@roles(Role.STAFF)
-def close(order_id: int):
-    v = Validator(json_body())
-    outcome = v.string("outcome", required=True, choices=["received", "not_received"])
-    note = v.string("note", max_len=2000)
-    v.done()
-    order = services.close_order(api_user(), order_id, outcome, note)
+@route("POST", "/orders/<int:order_id>/close", "Close the loop: did the client get the service? (only from "
+       "completed)", roles=(Role.STAFF,), body=CloseIn, tags=TAGS, responses={200: OrderAnswer},
+       errors={409: "Not completed"})
+def close(order_id: int, body: CloseIn):
+    order = services.close_order(api_user(), order_id, body.outcome, body.note)
     return _answer(order, outcome=order.outcome)
 
 
-openapi.register("/orders/{order_id}/cancel", "post", "Cancel with a reason (not after completion)", roles="staff",
-                 request=_REASON)
-
-
-@api_bp.post("/orders/<int:order_id>/cancel")
-@roles(Role.STAFF)
-def cancel(order_id: int):
-    order = services.cancel_order(api_user(), order_id, _reason(2000))
+@route("POST", "/orders/<int:order_id>/cancel", "Cancel with a reason (not after completion)",
+       roles=(Role.STAFF,), body=CancelIn, tags=TAGS, responses={200: OrderAnswer},
+       errors={409: "Completed, closed or already cancelled"})
+def cancel(order_id: int, body: CancelIn):
+    order = services.cancel_order(api_user(), order_id, body.reason)
     return _answer(order)
 
 
-openapi.register("/orders/{order_id}/reoffer", "post", "Offer an escalated order again", roles="staff",
-                 request={"type": "object", "properties": {
-                     "provider_ids": {"type": "array", "items": {"type": "integer"}},
-                     "mode": {"type": "string", "enum": ["single", "broadcast", "ranked"]}}})
+@route("POST", "/orders/<int:order_id>/reoffer", "Offer an escalated order again", roles=(Role.STAFF,),
+       body=ReofferIn, tags=TAGS, responses={200: Order},
+       errors={409: "Not escalated", 422: "Invalid fields, or no_eligible_provider, ineligible_provider"})
+def reoffer(order_id: int, body: ReofferIn):
+    order = services.reoffer_order(api_user(), order_id, body.provider_ids or None, body.mode)
+    return answer(order_json(order, api_user()))
 
 
-@api_bp.post("/orders/<int:order_id>/reoffer")
-@roles(Role.STAFF)
-def reoffer(order_id: int):
-    body = json_body()
-    v = Validator(body)
-    mode = v.string("mode", choices=["single", "broadcast", "ranked"])
-    provider_ids = body.get("provider_ids")
-    if provider_ids is not None and (not isinstance(provider_ids, list) or not all(
-            isinstance(i, int) and not isinstance(i, bool) for i in provider_ids)):
-        v.error("provider_ids", "Must be a list of provider ids.")
-    v.done()
-    order = services.reoffer_order(api_user(), order_id, provider_ids or None, mode)
-    return jsonify(order_json(order, api_user()))
-
-
-openapi.register("/orders/{order_id}/events", "get", "The order's timeline")
-
-
-@api_bp.get("/orders/<int:order_id>/events")
+@route("GET", "/orders/<int:order_id>/events", "The order's timeline", tags=TAGS,
+       responses={200: Page[OrderEventOut]})
 def order_events(order_id: int):
     user = api_user()
     order = _visible(order_id)
@@ -254,4 +299,4 @@ def order_events(order_id: int):
         # A provider that has not won sees only the events of its own offer.
         stmt = stmt.where(sa.or_(OrderEvent.provider_id == user.provider_id, OrderEvent.action == "create"))
     items = [event_json(e, user) for e in db.session.scalars(stmt)]
-    return jsonify({"items": items, "next": None})
+    return answer({"items": items, "next": None})

@@ -12,24 +12,6 @@ from core.api import iso
 from core.urls import absolute_url
 from providers.models import Provider
 
-RATING_SCHEMA = {"type": "object", "properties": {"average": {"type": "number", "nullable": True},
-                                                  "count": {"type": "integer"}}}
-ITEM_SCHEMA = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "name": {"type": "string"},
-    "kind": {"type": "string", "enum": ["ngo", "company", "agency"]},
-    "business_id": {"type": "string"}, "status": {"type": "string"}, "rating": RATING_SCHEMA,
-    "languages": {"type": "array", "items": {"type": "string"}}, "url": {"type": "string"}}}
-PROVIDER_SCHEMA = {"type": "object", "properties": {
-    **ITEM_SCHEMA["properties"], "email": {"type": "string"}, "phone": {"type": "string", "nullable": True},
-    "website": {"type": "string", "nullable": True}, "description": {"type": "string"},
-    "contact_person": {"type": "string", "nullable": True},
-    "service_areas": {"type": "array", "items": {"type": "string"}},
-    "service_type_ids": {"type": "array", "items": {"type": "integer"}},
-    "soteri_registered": {"type": "boolean"}, "prepayment_register": {"type": "boolean"},
-    "created_at": {"type": "string", "format": "date-time"},
-    "approved_at": {"type": "string", "format": "date-time", "nullable": True}}}
-
-
 def provider_item_json(p: Provider, user=None) -> dict:
     return {"id": p.id, "name": p.name, "kind": p.kind, "business_id": p.business_id, "status": p.status,
             "rating": {"average": p.rating_average, "count": p.rating_count}, "languages": list(p.languages or []),

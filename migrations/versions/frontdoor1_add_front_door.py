@@ -6,7 +6,7 @@ self-assessment and the administrator's suggestion rules (seeded with the segmen
 rules of the guidance model; rules suggesting services are added per catalogue).
 
 Revision ID: frontdoor1
-Revises: accounts1
+Revises: vouchers1
 Create Date: 2026-12-06 02:37:05
 
 """

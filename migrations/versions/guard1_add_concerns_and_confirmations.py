@@ -7,7 +7,7 @@ say the visit was missed; a provider organisation chooses who may complete its
 orders.
 
 Revision ID: guard1
-Revises: 0007
+Revises: accounts1
 Create Date: 2026-12-06 02:40:00
 
 """

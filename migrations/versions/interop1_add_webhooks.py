@@ -4,7 +4,7 @@ Provider organisations' webhook endpoints, the events raised for them, the deliv
 log (one row per event and endpoint) and each delivery's attempts.
 
 Revision ID: interop1
-Revises: 0007
+Revises: guard1
 Create Date: 2026-12-06 02:50:00
 
 """

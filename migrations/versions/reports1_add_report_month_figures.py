@@ -6,7 +6,7 @@ stale), and an index on the date of visit reports (a month of delivered hours is
 read by its dates).
 
 Revision ID: reports1
-Revises: 0007
+Revises: frontdoor1
 Create Date: 2026-12-06 03:00:00
 
 """

@@ -9,7 +9,7 @@ monthly settlement with one line per provider and one statement item per event
 settlement table, which nothing used, is replaced.
 
 Revision ID: vouchers1
-Revises: 0007
+Revises: interop1
 Create Date: 2026-12-06 03:00:00
 
 """
