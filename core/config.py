@@ -79,6 +79,8 @@ SETTINGS: list[Setting] = [
     Setting("UPLOAD_DIR", _str, "", "Where provider attachments are stored (outside the web root). Unset: `instance/uploads`."),
     Setting("MAX_UPLOAD_MB", _int, 10, "Largest accepted upload."),
     Setting("WORKER_CLASS", _str, "simple", "`simple` (RQ SimpleWorker: jobs in the worker process) or `fork` (RQ Worker: one forked process per job)."),
+    Setting("JOB_HEARTBEAT_SECONDS", _int, 10, "Seconds between the heartbeats of a running job. A job whose worker died counts as abandoned 10 s after the heartbeat it missed."),
+    Setting("WORKER_MAINTENANCE_SECONDS", _int, 10, "Seconds between RQ's maintenance runs in each worker (finding abandoned jobs, restarting a dead scheduler)."),
     Setting("JOB_QUEUES", _str, "default,mail,webhooks,reports", "Queues a `flask worker` listens on, in priority order."),
     Setting("DEFAULT_LANGUAGE", _str, "fi", "Interface language when the user has not chosen one: `fi`, `sv` or `en`."),
     Setting("LOG_LEVEL", _str, "INFO", "Python log level."),
