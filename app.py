@@ -25,8 +25,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path, environ))
     app.config.update(overrides)
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from core.logs import install_redaction
+
+    install_redaction()  # no tokens, e-mail addresses or identity codes in any log record
 
     from core.extensions import babel, csrf, db, login_manager, migrate
+    from core.inputs import init_inputs
+
+    init_inputs(app)  # the bounded <int:> converter before any route; the NUL guard first
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)

@@ -27,6 +27,20 @@ def require_provider(actor) -> int:
     return actor.provider_id
 
 
+def can_manage_offerings(actor) -> bool:
+    """Add offerings, change prices, take them off sale: the organisation's
+    administrators only (a worker sees the offerings and changes nothing)."""
+    return (actor is not None and getattr(actor, "is_authenticated", True) and actor.role == Role.PROVIDER
+            and actor.provider_id is not None and actor.is_org_admin)
+
+
+def require_offering_manager(actor) -> int:
+    provider_id = require_provider(actor)
+    if not can_manage_offerings(actor):
+        raise PermissionDenied(_("Only the organisation's administrators change its offerings and prices."))
+    return provider_id
+
+
 @dataclass
 class OfferingInput:
     """An offering as the provider describes it. ``vat_rate_bp``: 25.5 % is 2550."""
@@ -104,7 +118,7 @@ def _apply_offering(offering: Offering, data: OfferingInput) -> None:
 def create_offering(actor, data: OfferingInput) -> Offering:
     """A provider member adds an offering of its own organisation. Raises
     PermissionDenied for other roles and ValidationFailed naming each bad field."""
-    provider_id = require_provider(actor)
+    provider_id = require_offering_manager(actor)
     _check_offering(data, db.session.get(provider_model(), provider_id))
     offering = Offering(provider_id=provider_id)
     _apply_offering(offering, data)
@@ -118,6 +132,7 @@ def update_offering(actor, offering: Offering, data: OfferingInput) -> Offering:
     carts; carts that showed the old price keep it (see ``price_items``)."""
     if offering.provider_id != require_provider(actor):
         raise NotFoundError(_("No such offering."))
+    require_offering_manager(actor)
     _check_offering(data, offering.provider)
     _apply_offering(offering, data)
     db.session.flush()
@@ -128,6 +143,7 @@ def set_offering_active(actor, offering: Offering, active: bool) -> Offering:
     """Take an offering off sale (or back on); carts holding it are refused at checkout."""
     if offering.provider_id != require_provider(actor):
         raise NotFoundError(_("No such offering."))
+    require_offering_manager(actor)
     offering.active = bool(active)
     db.session.flush()
     return offering

@@ -3,7 +3,7 @@
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from core.inputs import Form as FlaskForm
 from wtforms import (
     BooleanField, DateField, EmailField, IntegerField, PasswordField, RadioField, SelectField, SelectMultipleField,
     StringField, TextAreaField,

@@ -5,9 +5,10 @@ Another client's id is a 404, as if it did not exist."""
 
 from __future__ import annotations
 
-from flask import abort, g, request, session
+from flask import abort, g, session
 
 from clients.queries import acting_client_ids
+from core.inputs import query_int
 
 SESSION_KEY = "acting_for_client_id"
 
@@ -25,7 +26,7 @@ def current_client_id(user) -> int | None:
     (e.g. a relative whose access has ended). Aborts with 404 for a ``?client=``
     the user may not act for."""
     ids = _ids(user)
-    wanted = request.args.get("client", type=int)
+    wanted = query_int("client")
     if wanted is not None:
         if wanted not in ids:
             abort(404)

@@ -62,6 +62,10 @@ SETTINGS: list[Setting] = [
     Setting("PLATFORM_FEE_PERCENT", _float, 5.0, "Platform fee taken from card payments through Stripe Connect, percent."),
     Setting("OFFER_DEADLINE_HOURS", _float, 24.0, "Hours a provider has to answer an order offer before it expires (decimals allowed)."),
     Setting("FEEDBACK_LINK_DAYS", _int, 30, "Days a one-time feedback link stays valid."),
+    Setting("CONCERN_ACK_WORKING_HOURS", _float, 4.0, "Working hours (Mon–Fri 8–16 Helsinki time, Finnish public holidays excluded) within which the responsible worker must acknowledge an urgent concern before it is escalated to the other staff of the client's area."),
+    Setting("SIGNAL_WINDOW_DAYS", _int, 30, "A second weak signal about the same client from a different source within this many days raises the priority of the client's follow-up."),
+    Setting("SIGNAL_TIMELINE_DAYS", _int, 180, "How far back the client's page shows weak signals (concerns, decline reasons, missed visits, low feedback) on one timeline."),
+    Setting("PROVIDER_IDENTITY_DAYS", _int, 30, "Days after an order is closed or cancelled during which its provider still sees the client's name and address; after that the order shows without identity."),
     Setting("RETENTION_DAYS", _int, 730, "Days without any service after which a client record is flagged for erasure."),
     Setting("API_TOKEN_HOURS", _int, 12, "Lifetime of an API bearer token."),
     Setting("LOGIN_MAX_FAILURES_ACCOUNT", _int, 5, "Failed logins per account within LOGIN_WINDOW_MINUTES before login is refused."),
@@ -164,10 +168,12 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
 
 
 def _engine_options(url: str) -> dict:
+    # hide_parameters: a logged database error names the statement, never the values
+    # (client names, addresses, identity codes).
     if url.startswith("sqlite"):
         # Several processes (web, worker) share the file: wait on locks instead of failing.
-        return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+        return {"connect_args": {"timeout": 30}, "hide_parameters": True}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, "hide_parameters": True}
 
 
 def _instance_secret(path: Path) -> str:

@@ -48,8 +48,10 @@ def init_security(app) -> None:
         h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if app.config.get("PRODUCTION"):
             h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if request.path.startswith("/api/") or (response.mimetype == "text/html" and _private(request)):
-            # Pages with personal data must not be kept in shared caches.
+        if request.path.startswith("/api/") or _private(request):
+            # Pages and downloads (report files, exports) with personal data must not
+            # be kept in any cache; a view that sets its own Cache-Control (a public
+            # logo) keeps it.
             h.setdefault("Cache-Control", "no-store")
         return response
 

@@ -25,6 +25,7 @@ from core.access import Purpose, record_access
 from core.actions import form_action
 from core.errors import NotFoundError, RateLimited
 from core.extensions import db
+from core.inputs import query_int
 from feedback import bp, policy, services
 from feedback.forms import FeedbackForm, HideForm, ResponseForm
 from feedback.models import Feedback, FeedbackLink, FeedbackModerationEvent
@@ -140,7 +141,7 @@ def provider_public(provider_id: int):
     if not policy.shows_feedback_of(provider):
         abort(404)
     items, older = _page(services.published_feedback(provider.id, limit=PAGE_SIZE + 1,
-                                                     before_id=request.args.get("before", type=int)))
+                                                     before_id=query_int("before")))
     return render_template("feedback/provider_public.html", provider=provider, items=items, older=older)
 
 
@@ -148,7 +149,7 @@ def provider_public(provider_id: int):
 
 
 def _provider_page(errors: dict | None = None, typed: dict | None = None, status: int = 200):
-    before = request.args.get("before", type=int)
+    before = query_int("before")
     stmt = scope_provider_owned(sa.select(Feedback), current_user, Feedback.provider_id)
     if before is not None:
         stmt = stmt.where(Feedback.id < before)
@@ -194,7 +195,7 @@ def _moderation_page(errors: dict | None = None, typed: dict | None = None, stat
     show = request.args.get("show", "comments")
     if show not in MODERATION_FILTERS:
         show = "comments"
-    before = request.args.get("before", type=int)
+    before = query_int("before")
     stmt = sa.select(Feedback).options(sa.orm.joinedload(Feedback.provider), sa.orm.joinedload(Feedback.service_type),
                                        sa.orm.joinedload(Feedback.hidden_by))
     if show == "comments":

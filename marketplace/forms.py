@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from core.inputs import Form as FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -49,7 +49,7 @@ class EuroField(Field):
             value = Decimal(text)
         except InvalidOperation:
             raise ValueError(_l("Give an amount in euros, e.g. 45,50.")) from None
-        if value != value.quantize(Decimal("0.01")) or value < 0 or value > 1_000_000:
+        if not value.is_finite() or value < 0 or value > 1_000_000 or value != value.quantize(Decimal("0.01")):
             raise ValueError(_l("Give an amount in euros with at most two decimals, e.g. 45,50."))
         self.data = int(value * 100)
 

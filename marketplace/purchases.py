@@ -12,7 +12,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from marketplace.scopes import scope_shop_orders
-from core.access import Purpose, record_access
+from core.access import Purpose, record_access, record_access_many
 from core.errors import NotFoundError
 from core.extensions import db
 from core.roles import Role
@@ -83,7 +83,21 @@ def list_purchases(actor, *, status: str | None = None, page: int = 1, per_page:
         stmt = stmt.where(ShopOrder.status == status)
     stmt = stmt.order_by(ShopOrder.created_at.desc(), ShopOrder.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)
     rows = list(db.session.scalars(stmt))
-    return rows[:per_page], len(rows) > per_page
+    rows, has_next = rows[:per_page], len(rows) > per_page
+    # The list shows each buyer's name: a read of the client's data when the buyer is a client.
+    purpose = Purpose.OWN_DATA if actor.role == Role.CLIENT else \
+        Purpose.SERVICE if actor.role == Role.PROVIDER else Purpose.ORDERING
+    record_access_many([o.client_id for o in rows if o.client_id is not None], "list", purpose,
+                       what="buyer's name in the purchase list", actor=actor)
+    return rows, has_next
+
+
+def record_buyer_view(actor, order: ShopOrder) -> None:
+    """The buyer's own purchase page shows their name and address: logged as the
+    client viewing their own data (by login, or by the link's token: the system)."""
+    if order.client_id is not None:
+        record_access(order.client_id, "view", Purpose.OWN_DATA,
+                      what=f"purchase {order.number}: name and address", actor=actor)
 
 
 def order_events(order: ShopOrder) -> list[ShopOrderEvent]:

@@ -25,9 +25,11 @@ from catalogue import admin as catalogue_admin
 from catalogue import offerings as offering_services
 from catalogue import services as catalogue_services
 from catalogue.money import VAT_CHOICES_BP, vat_rate_label
-from core.actions import form_action
+from core.actions import Confirmation, form_action
+from core.templating import money
 from core.errors import DomainError, ValidationFailed
 from core.extensions import db
+from core.inputs import query_int, query_page
 from marketplace import billing, bp, cart, lifecycle, payments, purchases, stripe_events
 from marketplace.checkout import Buyer, buyer_defaults, clients_acted_for
 from marketplace.checkout import checkout as make_purchase
@@ -64,10 +66,7 @@ def _user():
 
 
 def _page() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", 1)), 1000))
-    except ValueError:
-        return 1
+    return query_page()
 
 
 # --------------------------------------------------------------------------- public catalogue
@@ -86,13 +85,12 @@ def catalogue():
     filters = catalogue_services.CatalogueFilter(sort=form.sort.data if form.sort.data in catalogue_services.SORTS else "price")
     if valid:
         filters.q = (form.q.data or "").strip()
-        filters.category_id = int(form.category.data) if (form.category.data or "").isdigit() else None
+        filters.category_id = query_int("category")
         filters.postal_code = form.postal_code.data or None
         filters.language = form.language.data if form.language.data in ("fi", "sv", "en") else None
         filters.kind = form.kind.data if form.kind.data in catalogue_services.PROVIDER_KINDS else None
         filters.max_price_cents = form.max_price.data
-    service_type = request.args.get("service_type", "")
-    filters.service_type_id = int(service_type) if service_type.isdigit() else None
+    filters.service_type_id = query_int("service_type")
     page = _page()
     offerings, has_next = catalogue_services.search_catalogue(filters, page=page, per_page=PER_PAGE) if valid else ([], False)
     args = {k: v for k, v in request.args.items() if k not in ("page", "lang")}
@@ -308,6 +306,8 @@ def order(order_id: int):
     user = _user()
     if user is not None and user.role in (Role.PROVIDER, Role.ADMIN) and not token:
         return redirect(url_for("marketplace.provider_purchase", order_id=order.id))
+    if is_buyer:
+        purchases.record_buyer_view(user, order)
     if request.args.get("payment") == "cancelled" and order.status == ShopOrderStatus.PENDING_PAYMENT:
         flash(_("You left the payment page. The order waits for payment: pay now, or cancel it."), "info")
     return render_template("marketplace/order.html", order=order, token=token, is_buyer=is_buyer,
@@ -331,6 +331,16 @@ def checkout_return(order_id: int):
         flash(_("We are confirming your payment. This page shows it as paid once the payment service has told us; "
                 "you will also get an e-mail."), "info")
     return redirect(_order_page_url(order, token))
+
+
+def _cancel_confirmation(order, back: str) -> Confirmation:
+    paid = order.status == "paid"
+    return Confirmation(
+        title=_("Cancel purchase %(number)s?", number=order.number),
+        consequences=[_("The purchase is cancelled: the service will not be delivered."),
+                      *([_("The payment is refunded in full.")] if paid else []),
+                      _("The other party is told by e-mail."), _("This cannot be undone.")],
+        button=_("Yes, cancel the purchase"), back=back)
 
 
 def _buyer_action(order_id: int, act, **kwargs):
@@ -362,7 +372,10 @@ def buyer_cancel(order_id: int):
 
     def cancel(order):
         lifecycle.cancel(_user(), order, form.note.data or "", by_buyer=True)
-    return _buyer_action(order_id, cancel, success=_("The order was cancelled."))
+
+    order, _is_buyer, token = _buyer_order(order_id)
+    return _buyer_action(order_id, cancel, success=_("The order was cancelled."),
+                         confirm=lambda: _cancel_confirmation(order, _order_page_url(order, token)))
 
 
 @bp.get("/my/purchases")
@@ -392,6 +405,7 @@ _OFFERING_FIELDS = {"price_cents": "price", "vat_rate": "vat_rate_bp"}
 
 
 def _offering_form_page(offering):
+    offering_services.require_offering_manager(current_user)  # a worker: 403, on the page as in the service
     form = OfferingForm(obj=offering if request.method == "GET" else None)
     form.service_type_id.choices = [C(t.id, f"{t.category.name()} – {t.name()}") for t in catalogue_services.list_service_types()]
     form.vat_rate_bp.choices = [C(bp_, f"{vat_rate_label(bp_)} %") for bp_ in VAT_CHOICES_BP]
@@ -425,6 +439,7 @@ def provider_offerings():
     return render_template("marketplace/provider_offerings.html",
                            offerings=offering_services.own_offerings(current_user),
                            provider=db.session.get(Provider, current_user.provider_id),
+                           can_manage=offering_services.can_manage_offerings(current_user),
                            card_enabled=billing.configured(), active_form=ActiveForm(),
                            onboarding_form=NoteForm(), vat_rate_label=vat_rate_label)
 
@@ -499,7 +514,7 @@ def provider_purchase(order_id: int):
     return _purchase_page(purchases.get_order_for(current_user, order_id))[0]
 
 
-def _purchase_action(order_id: int, form, act, success: str, form_name: str | None = None):
+def _purchase_action(order_id: int, form, act, success: str, form_name: str | None = None, confirm=None):
     """A seller's button on the purchase page: a form with fields of its own shows
     its errors on the page (422); a refusal is flashed on the page it came from."""
     order = purchases.get_order_for(current_user, order_id)
@@ -508,7 +523,8 @@ def _purchase_action(order_id: int, form, act, success: str, form_name: str | No
     if not form_name:
         form.validate()
     return form_action(form, lambda: act(order), validate=False, success=success,
-                       next_url=url_for("marketplace.provider_purchase", order_id=order_id))
+                       next_url=url_for("marketplace.provider_purchase", order_id=order_id),
+                       confirm=(lambda: confirm(order)) if confirm else None)
 
 
 @bp.post("/provider/purchases/<int:order_id>/time")
@@ -539,7 +555,9 @@ def purchase_fulfil(order_id: int):
 def purchase_cancel(order_id: int):
     form = NoteForm(prefix="note")
     return _purchase_action(order_id, form, lambda order: lifecycle.cancel(current_user, order, form.note.data or ""),
-                            _("The purchase was cancelled and the buyer told."))
+                            _("The purchase was cancelled and the buyer told."),
+                            confirm=lambda order: _cancel_confirmation(
+                                order, url_for("marketplace.provider_purchase", order_id=order_id)))
 
 
 @bp.post("/provider/purchases/<int:order_id>/refund")
@@ -551,7 +569,16 @@ def purchase_refund(order_id: int):
         before = form.refunded_before.data
         lifecycle.refund(current_user, order, form.amount.data, form.reason.data or "",
                          expected_refunded_cents=int(before) if (before or "").isdigit() else None)
-    return _purchase_action(order_id, form, refund, _("The refund was made and the buyer told."), "refund_form")
+    return _purchase_action(order_id, form, refund, _("The refund was made and the buyer told."), "refund_form",
+                            confirm=lambda order: Confirmation(
+                                title=_("Refund %(amount)s of purchase %(number)s?", amount=money(form.amount.data),
+                                        number=order.number),
+                                consequences=[_("The money is returned to the buyer."),
+                                              _("The buyer is told, with your reason: %(reason)s",
+                                                reason=form.reason.data or "–"),
+                                              _("A refund cannot be taken back.")],
+                                button=_("Yes, make the refund"),
+                                back=url_for("marketplace.provider_purchase", order_id=order_id)))
 
 
 # --------------------------------------------------------------------------- admin: service catalogue

@@ -3,7 +3,7 @@
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from core.inputs import Form as FlaskForm
 from wtforms import DateField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -43,8 +43,18 @@ class VisitForm(FlaskForm):
     minutes = IntegerField(_l("Minutes"), validators=[InputRequired(), NumberRange(1, 1440)])
     tasks = StringField(_l("Tasks done (separate with commas)"), validators=[Optional(), Length(max=2000)])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)])
+    missed = RadioField(_l("Did the visit take place?"), default="no", choices=[
+        SelectChoice("no", _l("Yes")), SelectChoice("yes", _l("No: the client was not reached"))])
     concern = RadioField(_l("Did anything worry you about the client's wellbeing?"), default="no", choices=[
         SelectChoice("no", _l("No")), SelectChoice("yes", _l("Yes: alert the responsible worker now"))])
+    concern_text = TextAreaField(_l("What worried you (required with a concern; only the client's workers read it)"),
+                                 validators=[Optional(), Length(max=4000)])
+    urgency = RadioField(_l("How soon should the client be contacted?"), validators=[Optional()], choices=[
+        SelectChoice("today", _l("Today")), SelectChoice("week", _l("Within a week"))])
+
+
+class CompleteForm(FlaskForm):
+    reason = TextAreaField(_l("Why does the service end now?"), validators=[Optional(), Length(max=2000)])
 
 
 class CloseForm(FlaskForm):

@@ -201,6 +201,8 @@ class VisitReport(db.Model):
     tasks: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
     note: Mapped[str | None] = mapped_column(sa.Text)
     concern: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    # The provider came but could not give the service (the client was not reached).
+    missed: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
     __table_args__ = (sa.CheckConstraint("minutes > 0", name="minutes_positive"),)

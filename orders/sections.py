@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from core.access import Purpose, record_access_many
 from core.extensions import db
 from core.time import local_today
 from orders.models import Offer, OfferStatus, OrderStatus, ServiceOrder, VisitReport
@@ -26,13 +27,17 @@ def staff_section(user) -> dict:
                      sa.orm.joinedload(ServiceOrder.client))
             .order_by(ServiceOrder.id.desc()).limit(limit)).all()
 
-    return {
+    section = {
         "escalated": orders(ServiceOrder.status == OrderStatus.ESCALATED),
         "concerns": orders(ServiceOrder.has_concern.is_(True),
                            ServiceOrder.status.in_([OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED])),
         "waiting_close": orders(ServiceOrder.status == OrderStatus.COMPLETED),
         "recent_orders": orders(limit=10),
     }
+    # The dashboard shows each order's client by name.
+    record_access_many([o.client_id for rows in section.values() for o in rows], "list", Purpose.ORDERING,
+                       what="name on the dashboard", actor=user)
+    return section
 
 
 def provider_section(user) -> dict:

@@ -5,7 +5,7 @@ duplicates, file types by content, sizes, Soteri, capacity limits) are checked i
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from core.inputs import Form as FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -114,6 +114,13 @@ class DecisionForm(FlaskForm):
                                                  SelectChoice("reject", _l("Reject"))],
                         validators=[InputRequired(_l("Choose a decision."))])
     reasons = TextAreaField(_l("Reasons (sent to the applicant)"), validators=[Length(max=MAX_REASONS)])
+
+
+class CompletionForm(FlaskForm):
+    completion_by = RadioField(_l("Who may mark service orders completed"), default="admins", choices=[
+        SelectChoice("admins", _l("The organisation's administrators only")),
+        SelectChoice("members", _l("Every member of the organisation"))],
+        validators=[InputRequired(_l("Choose who may complete orders."))])
 
 
 class ReasonsForm(FlaskForm):

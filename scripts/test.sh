@@ -26,6 +26,9 @@ bash scripts/i18n.sh check
 # The layers of docs/architecture.md (contracts in pyproject.toml).
 "$(dirname "$PY")/lint-imports" --no-cache
 
+# bandit and pip-audit (docs/security.md).
+PY="$PY" bash scripts/supply_chain.sh
+
 # pytest-xdist: one test process per core (at most 4); each gets its own database
 # and Redis database (tests/conftest.py). TEST_WORKERS=0 runs in one process.
 workers=${TEST_WORKERS:-$(n=$(nproc); echo $(( n > 4 ? 4 : n )))}

@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from core.inputs import Form as FlaskForm
+from core.inputs import SubForm as Form
 from wtforms import (
-    DateTimeLocalField, FieldList, Form, FormField, IntegerField, SelectField, SelectMultipleField, StringField,
+    DateTimeLocalField, FieldList, FormField, IntegerField, SelectField, SelectMultipleField, StringField,
     TextAreaField, ValidationError, widgets,
 )
 from wtforms.fields.choices import SelectChoice

@@ -68,7 +68,7 @@ def _per_worker_urls(database_url: str, redis_url: str, index: int) -> tuple[str
 TEST_DATABASE_URL, TEST_REDIS_URL = _per_worker_urls(TEST_DATABASE_URL, TEST_REDIS_URL, _XDIST_INDEX)
 SQLITE_TEMPLATE = _TMP / "template.sqlite3"
 
-pytest_plugins = ["tests.fixtures"]
+pytest_plugins = ["tests.fixtures", "tests.log_scan"]
 
 
 def pytest_configure(config):

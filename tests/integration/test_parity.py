@@ -17,6 +17,7 @@ PAIRS = {
     "orders.forms:DeclineForm": ("/orders/{order_id}/decline", "post"),
     "orders.forms:VisitForm": ("/orders/{order_id}/visits", "post"),
     "orders.forms:CloseForm": ("/orders/{order_id}/close", "post"),
+    "orders.forms:CompleteForm": ("/orders/{order_id}/complete", "post"),
     "orders.forms:CancelForm": ("/orders/{order_id}/cancel", "post"),
     "orders.forms:ReofferForm": ("/orders/{order_id}/reoffer", "post"),
     # providers.forms: ApplicationForm and ProfileForm against POST /providers are
@@ -57,6 +58,7 @@ DECLARED = {
     ("staffing.forms:OfferForm", "api:hourly_rate_cents"): "the same rate in cents",
     ("staffing.forms:HoursForm", "form:hours"): "hours as typed (e.g. 7,5); the API takes minutes_worked",
     ("staffing.forms:HoursForm", "api:minutes_worked"): "the same time in minutes",
+    ("orders.forms:VisitForm", "form:concern_text"): "the API takes the concern's text in `note` (API.md)",
     ("reports.forms:RequestForm", "api:from"): "the form's period choice is turned into from/to",
     ("reports.forms:RequestForm", "api:to"): "as from",
     ("reports.forms:RequestForm", "api:filters"): "the form's filter fields, nested in the API",

@@ -1,0 +1,215 @@
+"""Bounded input: the one place where untrusted numbers and text are checked before
+they can reach the database.
+
+- ``BoundedIntConverter`` is the app's ``int`` URL converter: every ``<int:id>`` route
+  answers 404 for an id outside 1..2^31-1 (PostgreSQL's ``integer``) instead of
+  sending it to the database.
+- ``Form`` (and ``SubForm`` for ``FormField`` rows) is the base of every web form: each
+  field refuses NUL and other control characters, and any whole number outside the
+  database's integer range, with a message next to the field, before the field's own
+  validators (which may query the database) run.
+- ``query_int``, ``query_str`` and ``query_choice`` read query-string parameters with
+  bounds; a bad value counts as not given.
+- ``refuse_nul_bytes`` (a ``before_request`` hook) is the last line of defence: a NUL
+  byte anywhere in the path, query, form, JSON body, cookies or headers is a 400 with
+  a clear message, never a database error.
+"""
+
+from __future__ import annotations
+
+import decimal
+import re
+
+from flask import request
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.routing import IntegerConverter
+from wtforms import Form as _WtForm
+from wtforms.validators import StopValidation
+
+from core.errors import DomainError
+
+INT_MIN = -(2**31)
+INT_MAX = 2**31 - 1
+ID_MAX = INT_MAX
+# Money and other decimals: what a NUMERIC(12, 2) column holds, with room to spare.
+DECIMAL_MAX = decimal.Decimal(10) ** 10
+
+# C0 and C1 control characters except tab, line feed and carriage return (a text
+# area keeps its line breaks), and the Unicode non-characters a browser never sends.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+class BadInput(DomainError, status=400, code="bad_request"):
+    """The request carries something no field accepts (a NUL byte)."""
+
+
+def has_control_characters(text: str) -> bool:
+    return bool(_CONTROL.search(text))
+
+
+def clean_text(text: str | None, max_length: int = 200) -> str:
+    """``text`` stripped, without control characters and cut to ``max_length``."""
+    if not text:
+        return ""
+    return _CONTROL.sub("", text).strip()[:max_length]
+
+
+# --------------------------------------------------------------------------- URL converter
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>``: a positive id that fits PostgreSQL's ``integer``; any other
+    value does not match the route (404)."""
+
+    def __init__(self, map, fixed_digits=0, min=1, max=ID_MAX, signed=False):  # noqa: A002 - werkzeug's names
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+# --------------------------------------------------------------------------- forms
+
+
+def _values(data):
+    if isinstance(data, (list, tuple, set)):
+        for item in data:
+            yield from _values(item)
+    elif isinstance(data, dict):
+        for item in data.values():
+            yield from _values(item)
+    else:
+        yield data
+
+
+def field_problem(field) -> str | None:
+    """Why a field's submitted value can never be accepted, or None."""
+    for raw in field.raw_data or ():
+        if isinstance(raw, str) and has_control_characters(raw):
+            return _l("Remove the control characters (such as NUL) from this field.")
+    for value in _values(field.data):
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
+            return _l("Give a whole number between %(min)s and %(max)s.", min=INT_MIN, max=INT_MAX)
+        if isinstance(value, decimal.Decimal) and (not value.is_finite() or abs(value) >= DECIMAL_MAX):
+            return _l("Give a smaller number.")
+        if isinstance(value, float) and not (abs(value) < float(DECIMAL_MAX)):
+            return _l("Give a smaller number.")
+    return None
+
+
+def _guard(field) -> None:
+    original = field.pre_validate
+
+    def pre_validate(form):
+        problem = field_problem(field)
+        if problem:
+            raise StopValidation(str(problem))
+        original(form)
+
+    field.pre_validate = pre_validate
+
+
+class _BoundedMeta:
+    def bind_field(self, form, unbound_field, options):
+        field = unbound_field.bind(form=form, **options)
+        _guard(field)
+        return field
+
+
+class Form(FlaskForm):
+    """The base of every web form (CSRF from Flask-WTF, bounded fields from here)."""
+
+    class Meta(_BoundedMeta):
+        pass
+
+
+class SubForm(_WtForm):
+    """The base of a form used inside ``FormField`` / ``FieldList`` rows."""
+
+    class Meta(_BoundedMeta):
+        pass
+
+
+# --------------------------------------------------------------------------- query strings
+
+
+def bounded_id(value) -> int | None:
+    """``value`` when it is a possible row id (1..2^31-1), else None: for a form's
+    id read before (or whatever) its validation."""
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= ID_MAX:
+        return value
+    return None
+
+
+def query_int(name: str, default: int | None = None, min: int = 1, max: int = ID_MAX) -> int | None:  # noqa: A002
+    """The query parameter ``name`` as a whole number in ``min..max``; ``default``
+    when it is missing, not a number or out of range."""
+    raw = request.args.get(name, "")
+    raw = raw.strip()
+    if not raw or len(raw) > 12 or not re.fullmatch(r"-?\d+", raw):
+        return default
+    value = int(raw)
+    return value if min <= value <= max else default
+
+
+def query_page(name: str = "page", last: int = 1000) -> int:
+    """A page number, 1..``last`` (1 when missing or bad)."""
+    return query_int(name, 1, 1, last)
+
+
+def query_str(name: str, default: str = "", max_length: int = 100) -> str:
+    """The query parameter ``name`` stripped, without control characters, cut to
+    ``max_length``."""
+    return clean_text(request.args.get(name), max_length) or default
+
+
+def query_choice(name: str, choices, default=None):
+    """The query parameter ``name`` when it is one of ``choices``, else ``default``."""
+    value = request.args.get(name)
+    return value if value in choices else default
+
+
+# --------------------------------------------------------------------------- last line
+
+
+def _contains_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(v) for v in value)
+    return False
+
+
+def request_has_nul() -> bool:
+    environ = request.environ
+    if "\x00" in request.path or "%00" in environ.get("QUERY_STRING", "") or "\x00" in environ.get("QUERY_STRING", ""):
+        return True
+    if any(_contains_nul(k) or _contains_nul(v) for k, v in request.args.items(multi=True)):
+        return True
+    if any("\x00" in v for _, v in request.headers.items()):
+        return True
+    if any(_contains_nul(k) or _contains_nul(v) for k, v in request.cookies.items()):
+        return True
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if request.mimetype == "application/json" or request.path.startswith("/api/"):
+            if _contains_nul(request.get_json(silent=True, force=True)):
+                return True
+        elif any(_contains_nul(k) or _contains_nul(v) for k, v in request.form.items(multi=True)):
+            return True
+        elif any(_contains_nul(f.filename or "") for f in request.files.values()):
+            return True
+    return False
+
+
+def refuse_nul_bytes():
+    if request_has_nul():
+        raise BadInput(str(_l("The request contains a NUL character, which no field accepts. Remove it and try again.")))
+
+
+def init_inputs(app) -> None:
+    """Before any route is added: the bounded ``int`` converter; and the NUL guard
+    as the first ``before_request`` hook."""
+    app.url_map.converters["int"] = BoundedIntConverter
+    app.before_request(refuse_nul_bytes)
