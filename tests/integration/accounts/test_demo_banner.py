@@ -13,7 +13,7 @@ def test_no_banner_without_demo_data(client):
 
 
 def test_banner_on_every_page_while_demo_data_is_loaded(client, make_user, login_as, db):
-    user = make_user("staff", email="ohjaaja9@demo.kotiapu.fi")
+    user = make_user("admin", email="admin@demo.kotiapu.fi")
     db.session.commit()
     for page in ("/", "/login", "/password/forgot"):
         assert BANNER in client.get(page).get_data(as_text=True)
@@ -25,14 +25,14 @@ def test_banner_on_every_page_while_demo_data_is_loaded(client, make_user, login
 def test_setting_turns_it_on_and_off(app, client, make_user, db):
     app.config["DEMO"] = "1"
     assert BANNER in client.get("/").get_data(as_text=True)
-    make_user("staff", email="ohjaaja9@demo.kotiapu.fi")
+    make_user("admin", email="admin@demo.kotiapu.fi")
     db.session.commit()
     app.config["DEMO"] = "0"
     assert BANNER not in client.get("/").get_data(as_text=True)
 
 
 def test_production_shows_no_banner_unless_told(app, client, make_user, db):
-    make_user("staff", email="ohjaaja9@demo.kotiapu.fi")
+    make_user("admin", email="admin@demo.kotiapu.fi")
     db.session.commit()
     app.config["PRODUCTION"] = True
     assert BANNER not in client.get("/").get_data(as_text=True)

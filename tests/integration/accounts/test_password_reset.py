@@ -184,5 +184,8 @@ def test_user_is_never_told_in_logs(client, staff, db, caplog):
 @pytest.mark.parametrize("email", ["not-an-address", "sanna\x00@example.fi", "a@b"])
 def test_text_that_is_no_address_is_named_not_a_crash(client, staff, email, db):
     r = client.post("/password/forgot", data={"email": email})
-    assert r.status_code == 422 and 'aria-invalid="true"' in r.get_data(as_text=True)
+    if "\x00" in email:  # refused for every form before the view (core's bounded inputs)
+        assert r.status_code == 400
+    else:
+        assert r.status_code == 422 and 'aria-invalid="true"' in r.get_data(as_text=True)
     assert _mails(db, staff.email) == 0

@@ -24,6 +24,22 @@ from tests.integration.security.matrix_probe import fill, outcome
 NOT_IN_MATRIX = {"POST accounts.logout", "DELETE api.delete_token"}
 
 EXPECTED = {
+    # accounts (issue 13.5 / 16.3): the users page, password reset, own sessions; ids
+    # that do not exist (user 999999, session 999999) are refused as missing (404).
+    "GET accounts.admin_users": "admin",
+    "GET accounts.admin_invite": "admin",
+    "POST accounts.admin_invite": "admin",
+    "GET accounts.admin_user": "",
+    "POST accounts.admin_change_role": "admin",
+    "POST accounts.admin_disable": "",
+    "POST accounts.admin_enable": "",
+    "POST accounts.admin_resend": "",
+    "POST accounts.end_session": "",
+    "POST accounts.end_other_sessions": "admin staff manager org_admin org_worker other_org agency client",
+    "GET accounts.forgot_password": "*",
+    "POST accounts.forgot_password": "*",
+    "GET accounts.set_password": "*",
+    "POST accounts.set_password": "*",
     "GET accounts.account": "admin staff manager org_admin org_worker other_org agency client",
     "GET accounts.login": "*",
     "GET api.access_log": "",
@@ -65,7 +81,7 @@ EXPECTED = {
     "GET clients.staff_export": "",
     "GET core.admin_jobs": "admin",
     "GET core.dashboard": "admin staff manager org_admin org_worker other_org agency client",
-    "GET core.dev_mail": "*",
+    "GET core.dev_mail": "",  # only in development (APP_ENV=development), for administrators
     "GET core.health": "*",
     "GET core.index": "*",
     "GET feedback.by_phone": "",
