@@ -110,6 +110,21 @@ def _html_error(status: int, message: str | None = None):
     return render_template("core/error.html", status=status, title=title, text=message or text), status
 
 
+def _is_outage(exc: Exception) -> bool:
+    """Whether a database or Redis error means the service is unreachable for a
+    moment (connection refused or lost, server shutting down, pool exhausted, SQLite
+    busy), rather than a bug in a statement."""
+    if isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, sa.exc.TimeoutError)):
+        return True
+    if getattr(exc, "connection_invalidated", False) or isinstance(exc, sa.exc.InterfaceError):
+        return True
+    orig = getattr(exc, "orig", None)
+    module = type(orig).__module__ if orig is not None else ""
+    if module.startswith("psycopg"):
+        return True  # psycopg's OperationalError: connection failures and server shutdowns
+    return "locked" in str(orig) or "unable to open" in str(orig)  # SQLite busy / file gone
+
+
 def register_error_handlers(app) -> None:
     from core.uow import mark_failed, undo_changes
 
@@ -153,6 +168,8 @@ def register_error_handlers(app) -> None:
     @app.errorhandler(redis.exceptions.ConnectionError)
     @app.errorhandler(redis.exceptions.TimeoutError)
     def unavailable(exc: Exception):
+        if not _is_outage(exc):
+            return unhandled(exc)  # e.g. SQLite's "no such table": a bug, not an outage
         orig = getattr(exc, "orig", None)
         log.warning("backing service unavailable on %s %s: %s%s", request.method, request.url_rule or "?",
                     exc.__class__.__name__, f" ({orig.__class__.__name__})" if orig is not None else "")
