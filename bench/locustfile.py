@@ -35,7 +35,9 @@ def _check(response):
     if response.status_code >= 500:
         response.failure(f"server error {response.status_code}")
     elif response.status_code == 0:
-        response.failure("no answer")  # the connection broke (e.g. cut off at the end of the run)
+        # The connection broke without an answer (e.g. a keep-alive connection the
+        # server closed as the request went out, or a request cut off at the end).
+        response.failure(f"no answer: {type(response.error).__name__}")
     else:
         response.success()
 

@@ -24,6 +24,7 @@ import unicodedata
 from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 from wtforms import Form as _WtForm
 from wtforms.validators import StopValidation
@@ -207,10 +208,15 @@ def request_has_nul() -> bool:
         if request.mimetype == "application/json" or request.path.startswith("/api/"):
             if _contains_nul(request.get_json(silent=True, force=True)):
                 return True
-        elif any(_contains_nul(k) or _contains_nul(v) for k, v in request.form.items(multi=True)):
-            return True
-        elif any(_contains_nul(f.filename or "") for f in request.files.values()):
-            return True
+        else:
+            try:
+                form, files = request.form, request.files
+            except RequestEntityTooLarge:
+                return False  # the view answers that itself (a friendly 413 next to the field)
+            if any(_contains_nul(k) or _contains_nul(v) for k, v in form.items(multi=True)):
+                return True
+            if any(_contains_nul(f.filename or "") for f in files.values()):
+                return True
     return False
 
 

@@ -23,8 +23,6 @@ from wtforms.fields.choices import SelectFieldBase
 from app import DOMAINS
 from core.inputs import CONTROL_MESSAGE, INT_MAX, INT_MIN, Form, SubForm, has_control_characters
 
-pytestmark = pytest.mark.smoke
-
 
 def _subclasses(cls):
     for sub in cls.__subclasses__():
@@ -96,6 +94,7 @@ def _leaves(form):
             yield field
 
 
+@pytest.mark.smoke
 def test_every_form_is_bounded():
     assert len(FORMS) >= 50
     assert all(issubclass(f, (Form, SubForm)) for f in FORMS)

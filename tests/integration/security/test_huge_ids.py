@@ -29,6 +29,7 @@ def url_with(rule, value) -> str:
     return re.sub(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>", fill, rule.rule)
 
 
+@pytest.mark.smoke
 def test_every_int_route_is_bounded(app):
     rules = list(int_routes(app))
     assert len(rules) > 60  # the web and the API
@@ -36,7 +37,6 @@ def test_every_int_route_is_bounded(app):
     assert plain == []
 
 
-@pytest.mark.smoke
 def test_huge_ids_answer_404_for_every_subject(app, subject_clients):
     failures = []
     rules = list(int_routes(app))

@@ -239,6 +239,7 @@ def _routes(app):
             yield f"{method} {rule.endpoint}", method, rule
 
 
+@pytest.mark.smoke
 def test_every_route_has_an_expectation(app):
     keys = {key for key, _, _ in _routes(app)}
     missing = sorted(keys - EXPECTED.keys() - NOT_IN_MATRIX)
