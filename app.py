@@ -66,7 +66,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 # Each domain package may define ``init_app(app)`` in its ``__init__.py`` to register
 # its blueprints, API routes (on ``core.api.api_bp``), CLI commands and periodic jobs.
-DOMAINS = ("accounts", "catalogue", "clients", "providers", "marketplace", "orders", "feedback", "staffing", "reports")
+DOMAINS = ("accounts", "catalogue", "clients", "providers", "marketplace", "orders", "feedback", "staffing", "reports",
+           "interop", "vouchers", "frontdoor")
 
 
 def _import_models() -> None:

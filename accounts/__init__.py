@@ -1,4 +1,5 @@
-"""Accounts: users and roles, login and logout, API tokens, the `users` CLI."""
+"""Accounts: users and roles, login and logout, server-side sessions, password
+reset and invitations, API tokens, the administrator's users page, the `users` CLI."""
 
 from flask import Blueprint
 
@@ -9,6 +10,7 @@ def init_app(app) -> None:
     from flask_babel import lazy_gettext as _l
 
     from accounts import api, views  # noqa: F401  (routes)
+    from accounts.demo_mode import is_demo
     from accounts.sections import admin_section
     from core.registry import register_dashboard, register_navigation
     from core.roles import Role
@@ -16,3 +18,4 @@ def init_app(app) -> None:
     app.register_blueprint(bp)
     register_navigation(Role.ADMIN, "accounts.admin_users", _l("Users"), 30)
     register_dashboard(Role.ADMIN, admin_section)
+    app.jinja_env.globals["is_demo"] = is_demo

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from core.inputs import Form as FlaskForm
-from wtforms import EmailField, PasswordField, SelectField
+from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
@@ -25,3 +25,34 @@ class PasswordForm(FlaskForm):
                         render_kw={"autocomplete": "new-password"})
     repeat = PasswordField(_l("New password again"), validators=[EqualTo("new", message=_l("The passwords do not match."))],
                            render_kw={"autocomplete": "new-password"})
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=254)],
+                       render_kw={"autocomplete": "username"})
+
+
+class SetPasswordForm(FlaskForm):
+    new = PasswordField(_l("New password"), validators=[DataRequired(_l("Enter the new password.")),
+                                                        Length(min=10, max=200, message=_l("At least 10 characters."))],
+                        render_kw={"autocomplete": "new-password"})
+    repeat = PasswordField(_l("New password again"), validators=[EqualTo("new", message=_l("The passwords do not match."))],
+                           render_kw={"autocomplete": "new-password"})
+
+
+STAFF_ROLE_CHOICES = [SelectChoice("staff", _l("Guidance staff")), SelectChoice("manager", _l("Manager")),
+                      SelectChoice("admin", _l("Administrator"))]
+
+
+class InviteForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the name.")), Length(max=200)],
+                       render_kw={"autocomplete": "off"})
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Enter the e-mail address.")), Length(max=254)],
+                       render_kw={"autocomplete": "off"})
+    role = SelectField(_l("Role"), choices=STAFF_ROLE_CHOICES, default="staff")
+    language = SelectField(_l("Language of the invitation"), default="fi",
+                           choices=[SelectChoice("fi", "suomi"), SelectChoice("sv", "svenska"), SelectChoice("en", "English")])
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=STAFF_ROLE_CHOICES)

@@ -1,15 +1,60 @@
 """Flask-Login wiring: browser sessions for the web UI, bearer tokens for the API.
-An API request never authenticates through the session cookie (it has no CSRF)."""
+An API request never authenticates through the session cookie (it has no CSRF).
+
+A browser login has three steps, kept apart so that a second factor can slot in
+between the last two:
+
+1. the credentials are checked (``accounts.services.authenticate``);
+2. (later: a second factor);
+3. ``complete_login(user)`` opens the server-side session (``accounts.sessions``)
+   and puts its new random id into a cleared, signed cookie.
+
+The user loader accepts the cookie only while its session row is live.
+"""
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import flash, g, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
+from flask_login import login_user, logout_user
 
 from accounts.models import User
 from accounts.services import user_for_token
+from accounts.sessions import end_session, live_session, start_session
+from core.db import utcnow
 from core.api import Unauthorized
 from core.extensions import db, login_manager
+
+
+SESSION_KEY = "sid"
+
+
+def complete_login(user: User) -> User:
+    """Log ``user`` in after every check has passed: a new server-side session with a
+    new id (the old cookie's content is dropped, so no id fixed before the login
+    survives it), the Flask-Login user, and the user's language."""
+    session.clear()
+    session[SESSION_KEY] = start_session(user, request.user_agent.string)
+    login_user(user)
+    session.permanent = True
+    user.last_login_at = utcnow()
+    if user.language in ("fi", "sv", "en"):
+        session["lang"] = user.language
+    return user
+
+
+def end_login() -> None:
+    """Log out: the server-side session ends (every copy of the cookie stops
+    working) and the cookie is emptied."""
+    end_session(session.get(SESSION_KEY), "logout")
+    logout_user()
+    session.clear()
+
+
+def refresh_login(user: User) -> None:
+    """Keep this browser logged in after the user's session version changed (own
+    password change): the same session row, the new version in the cookie."""
+    login_user(user)
 
 
 def _is_api() -> bool:
@@ -30,9 +75,13 @@ def init_login(app) -> None:
             uid, version = (int(p) for p in user_id.split(":", 1))
         except ValueError:
             return None
+        row = live_session(session.get(SESSION_KEY), uid)
+        if row is None:
+            return None
         user = db.session.get(User, uid)
         if user is None or user.session_version != version or not user.active:
             return None
+        g.user_session_id = row.id
         return user
 
     @login_manager.request_loader

@@ -39,7 +39,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Bumped on password change or deactivation: invalidates every open session.
+    # Bumped on password change or deactivation: invalidates every open session (on
+    # top of the session rows of ``user_sessions``, which the loader also checks).
     session_version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
 
     provider = relationship("Provider", foreign_keys=[provider_id])
@@ -96,4 +97,61 @@ class LoginFailure(db.Model):
     __table_args__ = (
         sa.Index("ix_login_failures_email_at", "email", "at"),
         sa.Index("ix_login_failures_address_at", "address", "at"),
+    )
+
+
+class UserSession(db.Model):
+    """One browser login. The signed session cookie carries a random id whose SHA-256
+    is ``sid_hash``; the cookie counts only while this row is live (not ended, seen
+    within the idle time-out, younger than the absolute time-out)."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    user_agent: Mapped[str] = mapped_column(sa.String(120), nullable=False, default="")
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # logout, password, disabled, ended (by the user on the sessions list), idle, expired, reset
+    end_reason: Mapped[str | None] = mapped_column(sa.String(20))
+
+    __table_args__ = (sa.Index("ix_user_sessions_user_ended", "user_id", "ended_at"),)
+
+
+class PasswordToken(db.Model):
+    """A one-time link that sets a password: a reset asked for by the user or an
+    administrator's invitation. Only the SHA-256 of the token is stored."""
+
+    __tablename__ = "password_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False, index=True)
+    purpose: Mapped[str] = mapped_column(sa.String(10), nullable=False)  # reset, invite
+    token_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    user = relationship("User", foreign_keys=[user_id], lazy="joined")
+
+    __table_args__ = (sa.CheckConstraint("purpose in ('reset','invite')", name="purpose_known"),)
+
+
+class PasswordResetRequest(db.Model):
+    """A request for a reset link (whether or not the address has an account),
+    counted per address to throttle them."""
+
+    __tablename__ = "password_reset_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    email: Mapped[str] = mapped_column(sa.String(254), nullable=False)
+    address: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+
+    __table_args__ = (
+        sa.Index("ix_password_reset_requests_email_at", "email", "at"),
+        sa.Index("ix_password_reset_requests_address_at", "address", "at"),
     )

@@ -129,7 +129,6 @@ def authenticate(email: str, password: str, address: str) -> User:
     if not ok or user is None or not user.active:
         _record_failure(email, address)
         raise LoginError("Wrong e-mail address or password.")
-    user.last_login_at = utcnow()
     return user
 
 
@@ -179,9 +178,13 @@ def set_language(user: User, language: str) -> None:
     user.language = language
 
 
-def set_password(user: User, password: str) -> None:
-    """Change a password; ends every other session of the user."""
+def set_password(user: User, password: str, keep_sid: str | None = None) -> None:
+    """Change a password; ends every session of the user but the one of ``keep_sid``
+    (the browser that changed it)."""
+    from accounts.sessions import end_user_sessions
+
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise ValidationFailed("Password too short.", fields={"password": [f"At least {MIN_PASSWORD_LENGTH} characters."]})
     user.password_hash = hash_password(password)
     user.session_version += 1
+    end_user_sessions(user, "password", keep_sid=keep_sid)

@@ -1,19 +1,26 @@
-"""Login, logout and the user's own account page."""
+"""Login, logout, password reset, the user's own account page (password, language,
+sessions) and the administrator's users page."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from werkzeug.security import check_password_hash
 
+from accounts import admin, passwords, sessions
 from accounts import bp
-from accounts.forms import LanguageForm, LoginForm, PasswordForm
+from accounts.forms import (
+    ForgotPasswordForm, InviteForm, LanguageForm, LoginForm, PasswordForm, RoleForm, SetPasswordForm,
+)
+from accounts.login import SESSION_KEY, complete_login, end_login, refresh_login
+from accounts.models import Role
 from accounts.services import LoginError, authenticate, set_language, set_password
 from core.actions import form_action
-from core.errors import DomainError, RateLimited, ValidationFailed
+from core.errors import DomainError, GoneError, RateLimited, ValidationFailed
+from core.roles import role_required
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -26,8 +33,10 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def _log_in(form):
-    """One login attempt; a refusal is a DomainError with the page's status and message
-    (the service has already recorded a failure for throttling)."""
+    """One login attempt: the credentials are checked, then ``complete_login`` opens
+    the session (a second factor would be asked in between). A refusal is a
+    DomainError with the page's status and message (the service has already
+    recorded a failure for throttling)."""
     try:
         user = authenticate(form.email.data, form.password.data, request.remote_addr)
     except RateLimited:
@@ -36,12 +45,7 @@ def _log_in(form):
                             minutes=current_app.config["LOGIN_WINDOW_MINUTES"])) from None
     except LoginError:
         raise DomainError(_("Wrong e-mail address or password."), code="invalid_credentials", status=401) from None
-    session.clear()
-    login_user(user)
-    session.permanent = True
-    if user.language in ("fi", "sv", "en"):
-        session["lang"] = user.language
-    return user
+    return complete_login(user)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -61,8 +65,7 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
-    session.clear()
+    end_login()
     flash(_("You have logged out."), "info")
     return redirect(url_for("accounts.login"))
 
@@ -73,10 +76,10 @@ def _change_password(form) -> None:
         raise ValidationFailed(_("The current password is wrong."),
                                fields={"current": [_("The current password is wrong.")]})
     try:
-        set_password(user, form.new.data)
+        set_password(user, form.new.data, keep_sid=session.get(SESSION_KEY))
     except ValidationFailed as exc:
         raise ValidationFailed(exc.message, fields={"new": [exc.message]}) from None
-    login_user(user)  # the session carries the new version
+    refresh_login(user)  # this browser's cookie carries the new version
 
 
 def _change_language(form) -> None:
@@ -91,8 +94,9 @@ def account():
     password_form = PasswordForm(prefix="pw")
 
     def page(status: int):
-        return render_template("accounts/account.html", language_form=language_form,
-                               password_form=password_form), status
+        return render_template("accounts/account.html", language_form=language_form, password_form=password_form,
+                               sessions=sessions.active_sessions(current_user),
+                               this_session=g.get("user_session_id")), status
 
     chosen = request.form.get("form") if request.method == "POST" else None
     if chosen == "language":
@@ -103,3 +107,145 @@ def account():
                            success=_("Password changed. Your other sessions have been logged out."),
                            next_url=url_for("accounts.account"), render=page)
     return page(422 if request.method == "POST" else 200)
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int):
+    """End one of the user's own sessions (another device, or this one)."""
+    this_one = session_id == g.get("user_session_id")
+
+    def end():
+        row = sessions.end_own_session(current_user, session_id)
+        if this_one:
+            end_login()  # before the message is flashed: logging out empties the cookie
+        return row
+
+    return form_action(None, end, success=_("You have logged out.") if this_one else _("The session has ended."),
+                       next_url=url_for("accounts.login") if this_one else url_for("accounts.account", _anchor="sessions-h"))
+
+
+@bp.post("/account/sessions/end-others")
+@login_required
+def end_other_sessions():
+    return form_action(None, lambda: sessions.end_user_sessions(current_user, "ended", keep_sid=session.get(SESSION_KEY)),
+                       success=_("Your other sessions have ended."),
+                       next_url=url_for("accounts.account", _anchor="sessions-h"))
+
+
+# -- password reset and invitations ----------------------------------------------
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+
+    def page(status: int):
+        return render_template("accounts/forgot_password.html", form=form), status
+
+    if request.method == "POST":
+        return form_action(form, lambda: passwords.request_reset(form.email.data, request.remote_addr),
+                           success=_("If %(email)s is the address of a login, a link for choosing a new password "
+                                     "is on its way there. The link works once, within %(minutes)s minutes.",
+                                     email=(form.email.data or "").strip()[:254],
+                                     minutes=current_app.config["PASSWORD_RESET_MINUTES"]),
+                           next_url=url_for("accounts.login"), render=page)
+    return page(200)
+
+
+@bp.route("/password/new/<token>", methods=["GET", "POST"], endpoint="set_password")
+def set_password_page(token: str):
+    try:
+        row = passwords.token_row(token)
+    except GoneError as exc:
+        return render_template("accounts/link_invalid.html", message=exc.message), 410
+    form = SetPasswordForm()
+
+    def page(status: int):
+        return render_template("accounts/set_password.html", form=form, invitation=row.purpose == passwords.INVITE,
+                               email=row.user.email), status
+
+    if request.method == "POST":
+        return form_action(form, lambda: passwords.use_token(token, form.new.data),
+                           success=_("Your password is saved. Log in with your e-mail address and the new password."),
+                           next_url=url_for("accounts.login"), render=page)
+    return page(200)
+
+
+# -- the administrator's users page ----------------------------------------------
+
+def _int_arg(name: str, default: int = 1) -> int:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 6 else default
+
+
+@bp.get("/admin/users")
+@role_required(Role.ADMIN)
+def admin_users():
+    q = request.args.get("q", "")[:100]
+    role = request.args.get("role", "")
+    status = request.args.get("status", "")
+    page = _int_arg("page")
+    rows, total = admin.list_users(current_user, q=q, role=role, status=status, page=page)
+    return render_template("accounts/admin_users.html", rows=rows, total=total, q=q, role=role, status=status,
+                           page=page, page_size=admin.PAGE_SIZE, roles=list(Role))
+
+
+@bp.route("/admin/users/invite", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def admin_invite():
+    form = InviteForm()
+
+    def page(status: int):
+        return render_template("accounts/admin_invite.html", form=form), status
+
+    if request.method == "POST":
+        return form_action(form, lambda: admin.invite_user(current_user, form.email.data, form.name.data,
+                                                           form.role.data, form.language.data),
+                           success=lambda user: _("Invitation sent to %(email)s.", email=user.email),
+                           next_url=lambda user: url_for("accounts.admin_user", user_id=user.id), render=page)
+    return page(200)
+
+
+@bp.get("/admin/users/<int:user_id>")
+@role_required(Role.ADMIN)
+def admin_user(user_id: int):
+    try:
+        user = admin.get_user(current_user, user_id)
+    except DomainError:
+        abort(404)
+    return render_template("accounts/admin_user.html", user=user, role_form=RoleForm(role=user.role),
+                           staff_roles=admin.STAFF_ROLES, open_sessions=sessions.active_sessions(user))
+
+
+def _user_action(user_id: int, action, success: str):
+    back = url_for("accounts.admin_user", user_id=user_id)
+    return form_action(None, action, success=success, next_url=back, back=back)
+
+
+@bp.post("/admin/users/<int:user_id>/role")
+@role_required(Role.ADMIN)
+def admin_change_role(user_id: int):
+    form = RoleForm()
+    back = url_for("accounts.admin_user", user_id=user_id)
+    return form_action(form, lambda: admin.change_role(current_user, user_id, form.role.data),
+                       success=_("Role changed. The user's open sessions have ended."), next_url=back, back=back)
+
+
+@bp.post("/admin/users/<int:user_id>/disable")
+@role_required(Role.ADMIN)
+def admin_disable(user_id: int):
+    return _user_action(user_id, lambda: admin.set_active(current_user, user_id, False),
+                        _("The user is disabled and their sessions have ended."))
+
+
+@bp.post("/admin/users/<int:user_id>/enable")
+@role_required(Role.ADMIN)
+def admin_enable(user_id: int):
+    return _user_action(user_id, lambda: admin.set_active(current_user, user_id, True), _("The user is enabled."))
+
+
+@bp.post("/admin/users/<int:user_id>/invitation")
+@role_required(Role.ADMIN)
+def admin_resend(user_id: int):
+    return _user_action(user_id, lambda: admin.resend_invitation(current_user, user_id),
+                        _("A new invitation has been sent. The earlier link no longer works."))

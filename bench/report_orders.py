@@ -1,6 +1,9 @@
-"""Benchmark of the manager reports (DESIGN.md section 9): the orders report over
-every order of the reference data set, against the yardstick of a single
-``SELECT status, count(*) FROM service_orders GROUP BY status`` over the same rows.
+"""Benchmark of the manager reports (DESIGN.md section 9): every report kind over
+the whole history of the reference data set, against the yardstick of a single
+``SELECT status, count(*) FROM service_orders GROUP BY status`` over the orders.
+``--settle`` first keeps the figures of the closed months (as the periodic job
+does; timed), ``--live`` also times each report computed from the rows and checks
+that it gives the same figures.
 
     python bench/seed.py --database-url postgresql://postgres@127.0.0.1:5432/kotiapu_bench5 --scale 5
     python bench/report_orders.py --database-url postgresql://postgres@127.0.0.1:5432/kotiapu_bench5
@@ -39,7 +42,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--kinds", default="orders", help="comma-separated report kinds to time (default: orders)")
+    parser.add_argument("--kinds", default="all", help="comma-separated report kinds to time (default: all)")
+    parser.add_argument("--live", action="store_true",
+                        help="also time each report computed live from the rows (without the kept months)")
+    parser.add_argument("--settle", action="store_true",
+                        help="first compute and keep the figures of every closed month (timed)")
     args = parser.parse_args()
     if not args.database_url:
         raise SystemExit("give --database-url or DATABASE_URL")
@@ -54,7 +61,8 @@ def main() -> None:
     with app.app_context():
         from core.extensions import db
         from orders.models import ServiceOrder
-        from reports.aggregates import HELSINKI, Filters, Period, build, local_today
+        from reports.aggregates import HELSINKI, KINDS, Filters, Period, build, local_today
+        from reports import monthly
 
         dialect = db.engine.dialect.name
         first, last, total = db.session.execute(
@@ -71,12 +79,24 @@ def main() -> None:
             db.session.rollback()
             return sum(n for _s, n in rows)
 
-        def report(kind, p):
+        def report(kind, p, live=False):
             def run():
-                result = build(kind, p, Filters(), language="fi")
+                result = build(kind, p, Filters(), language="fi", live=live)
                 db.session.rollback()
                 return result
             return run
+
+        kinds = list(KINDS) if args.kinds == "all" else [k.strip() for k in args.kinds.split(",") if k.strip()]
+        settle_lines = []
+        if args.settle:
+            for kind in kinds:
+                started = time.perf_counter()
+                months = monthly.months_to_settle(kind)
+                for month in months:
+                    monthly.settle_month(kind, month)
+                db.session.commit()
+                settle_lines.append(f"| settle {kind}: {len(months)} closed months computed and kept | "
+                                    f"{time.perf_counter() - started:.2f} s |")
 
         load_before = os.getloadavg()
         yard_s, counted = best_of(args.repeat, yardstick)
@@ -84,12 +104,19 @@ def main() -> None:
         lines = [f"| database | {dialect} ({db.engine.url.render_as_string(hide_password=True)}) |",
                  f"| orders | {total:,} ({period.start} – {period.end}, {len(period.months())} months) |",
                  f"| yardstick `SELECT status, count(*) ... GROUP BY status` | {yard_s:.2f} s |"]
-        for kind in [k.strip() for k in args.kinds.split(",") if k.strip()]:
+        lines += settle_lines
+        for kind in kinds:
             seconds, result = best_of(args.repeat, report(kind, period))
             if kind == "orders":
                 assert result["totals"]["orders"] == total, "the report must cover every order"
-            lines.append(f"| {kind} report, all orders by month | {seconds:.2f} s "
-                         f"({seconds / yard_s:.1f} x yardstick) |")
+            live_text = ""
+            if args.live:
+                live_s, live_result = best_of(1, report(kind, period, live=True))
+                same = {k: v for k, v in live_result.items() if k != "generated_at"} == {
+                    k: v for k, v in result.items() if k != "generated_at"}
+                live_text = f"; live from the rows {live_s:.2f} s, same figures: {'yes' if same else 'NO'}"
+            lines.append(f"| {kind} report, whole history by month | {seconds:.2f} s "
+                         f"({seconds / yard_s:.1f} x yardstick{live_text}) |")
             seconds, result = best_of(args.repeat, report(kind, last_month))
             covered = result["totals"].get("orders")
             lines.append(f"| {kind} report, last month ({last_month.start:%Y-%m}"

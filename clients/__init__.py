@@ -32,3 +32,12 @@ def init_app(app) -> None:
     app.add_template_global(staff_actions, "client_staff_actions")
     register_periodic("clients.jobs.sweep_segment_checks", "default", 3600)
     register_periodic("clients.jobs.sweep_retention", "default", 6 * 3600)
+    register_periodic("clients.jobs.escalate_overdue_concerns", "default", 5 * 60)
+    from clients import texts
+    from clients.concerns import ack_hours
+
+    app.add_template_global(texts.follow_up_title, "follow_up_title")
+    app.add_template_global(texts.priority_reason, "follow_up_priority_reason")
+    app.add_template_global(texts.urgency_label, "urgency_text")
+    app.add_template_global(texts.signal_label, "signal_text")
+    app.add_template_global(lambda: f"{ack_hours():g}", "ack_hours_text")

@@ -68,6 +68,10 @@ def complete_follow_up(actor, follow_up_id: int, note: str | None = None) -> Fol
         .values(done_at=now, done_by_id=actor.id, done_note=note).execution_options(synchronize_session=False)).rowcount
     if claimed != 1:
         raise ConflictError(_("This follow-up is already done."), code="already_done")
+    if follow.concern_id is not None:
+        from clients.concerns import acknowledge_quietly
+
+        acknowledge_quietly(follow.concern_id, actor)
     if follow.kind == FollowUpKind.SEGMENT_CHECK:
         client.last_check_at = now
         record_event(client.id, ClientEventAction.CHECKED, actor, at=now)

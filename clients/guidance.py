@@ -9,18 +9,12 @@ import sqlalchemy as sa
 
 from clients.base import _, clean_text, live_client
 from clients.follow_ups import close_open_follow_ups
-from clients.models import ContactChannel, FollowUpKind, GuidanceContact
+from clients.models import GUIDANCE_TOPICS, ContactChannel, FollowUpKind, GuidanceContact
 from clients.policy import require_staff
 from core.access import Purpose, record_access, record_access_many
 from core.db import utcnow
 from core.errors import NotFoundError, ValidationFailed
 from core.extensions import db
-
-
-GUIDANCE_TOPICS = (
-    "cleaning", "meals", "shopping", "safety_phone", "personal_care", "repairs", "transport", "carer_support",
-    "service_voucher", "housing", "loneliness", "memory", "money", "home_care", "other",
-)
 
 
 def log_guidance_contact(actor, *, channel: str, topic: str, outcome: str = "", referral: str | None = None,
@@ -34,7 +28,8 @@ def log_guidance_contact(actor, *, channel: str, topic: str, outcome: str = "", 
     errors: dict[str, list[str]] = {}
     if channel not in set(ContactChannel):
         errors["channel"] = [_("Choose phone, visit, chat or e-mail.")]
-    topic = clean_text(topic, errors, "topic", 60, required=True)
+    if topic not in GUIDANCE_TOPICS:
+        errors["topic"] = [_("Choose one of the topics: %(codes)s.", codes=", ".join(GUIDANCE_TOPICS))]
     outcome = clean_text(outcome, errors, "outcome", 300) or ""
     referral = clean_text(referral, errors, "referral", 200)
     municipality = clean_text(municipality, errors, "municipality", 100)

@@ -138,3 +138,64 @@ def send_erasure_declined_notification(event_id: int) -> str:
         send_templated(address, "clients/email/erasure_declined.txt", language, f"erasure-declined:{event.id}:{address}",
                        url=absolute_url("clients.my_data", client=client.id))
     return "sent"
+
+
+# -- concerns ------------------------------------------------------------------
+
+def _concern_mail_context(concern_id: int):
+    from clients.models import Concern
+    from orders.models import ServiceOrder
+
+    concern = db.session.get(Concern, concern_id)
+    if concern is None:
+        return None
+    order = db.session.get(ServiceOrder, concern.order_id) if concern.order_id else None
+    provider = db.session.get(Provider, concern.provider_id) if concern.provider_id else None
+    reporter = db.session.get(User, concern.reported_by_id) if concern.reported_by_id else None
+    url = absolute_url("orders.detail", order_id=order.id) if order else absolute_url("core.dashboard")
+    return {"concern": concern, "order": order, "provider": provider, "reporter": reporter, "url": url}
+
+
+def send_concern_alert(concern_id: int) -> str:
+    """To the client's responsible worker at once (else the staff member who placed
+    the order): the concern's text, urgency, who raised it and when, in the
+    worker's language. The client is not named."""
+    context = _concern_mail_context(concern_id)
+    if context is None:
+        return "skipped"
+    client = db.session.get(Client, context["concern"].client_id)
+    worker_id = client.responsible_worker_id or (context["order"].ordered_by_id if context["order"] else None)
+    worker = db.session.get(User, worker_id) if worker_id else None
+    if worker is None or not worker.active:
+        return "skipped"
+    send_templated(worker.email, "clients/email/concern.txt", worker.language, f"concern:{concern_id}", **context)
+    return "sent"
+
+
+def send_concern_escalation(concern_id: int, user_id: int) -> str:
+    """To one of the other staff of the client's area: an urgent concern was not
+    acknowledged in time."""
+    context = _concern_mail_context(concern_id)
+    user = db.session.get(User, user_id)
+    if context is None or user is None or not user.active or context["concern"].escalated_at is None:
+        return "skipped"
+    from clients.concerns import ack_hours
+
+    send_templated(user.email, "clients/email/concern_escalated.txt", user.language,
+                   f"concern-escalated:{concern_id}:{user_id}", hours=f"{ack_hours():g}", **context)
+    return "sent"
+
+
+def check_concern_acknowledged(concern_id: int) -> int:
+    """Scheduled at an urgent concern's deadline: escalate it if still not
+    acknowledged (nothing when it was, or when it is already escalated)."""
+    from clients.concerns import escalate_overdue_concerns
+
+    return escalate_overdue_concerns(concern_id=concern_id)
+
+
+def escalate_overdue_concerns() -> int:
+    """Periodic safety net for deadlines whose scheduled check was lost."""
+    from clients.concerns import escalate_overdue_concerns as sweep
+
+    return sweep()

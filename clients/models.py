@@ -118,6 +118,14 @@ class NetworkMember(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
 
+# The coded topics of guidance contacts (the statistics group by them); their
+# labels in every language are in clients.forms.TOPIC_LABELS.
+GUIDANCE_TOPICS = (
+    "cleaning", "meals", "shopping", "safety_phone", "personal_care", "repairs", "transport", "carer_support",
+    "service_voucher", "housing", "loneliness", "memory", "money", "home_care", "other",
+)
+
+
 class ContactChannel(StrEnum):
     PHONE = "phone"
     VISIT = "visit"
@@ -153,6 +161,7 @@ class FollowUpKind(StrEnum):
     FEEDBACK = "feedback"
     RETENTION = "retention"
     ERASURE = "erasure"
+    SIGNALS = "signals"
     OTHER = "other"
 
 
@@ -172,9 +181,19 @@ class FollowUp(db.Model):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     done_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     done_note: Mapped[str | None] = mapped_column(sa.Text)
+    # What the system wrote, as a code and its parameters (rendered in the reader's
+    # language by ``clients.texts``); ``title`` is the English fallback.
+    code: Mapped[str | None] = mapped_column(sa.String(40))
+    params: Mapped[dict | None] = mapped_column(sa.JSON)
+    concern_id: Mapped[int | None] = mapped_column(sa.ForeignKey("concerns.id"))
+    # 0 normal, 1 raised (e.g. a second weak signal), with the coded reason.
+    priority: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0, server_default="0")
+    priority_code: Mapped[str | None] = mapped_column(sa.String(40))
+    priority_params: Mapped[dict | None] = mapped_column(sa.JSON)
 
     assigned_to = relationship("User", foreign_keys=[assigned_to_id])
     done_by = relationship("User", foreign_keys=[done_by_id])
+    concern = relationship("Concern", foreign_keys=[concern_id])
 
     __table_args__ = (
         sa.Index("ix_follow_ups_open", "assigned_to_id", "done_at"),
@@ -183,6 +202,43 @@ class FollowUp(db.Model):
         sa.Index("uq_follow_ups_open_swept_kind", "client_id", "kind", unique=True,
                  sqlite_where=sa.text("done_at IS NULL AND kind IN ('segment_check','retention','erasure')"),
                  postgresql_where=sa.text("done_at IS NULL AND kind IN ('segment_check','retention','erasure')")),
+    )
+
+
+class Urgency(StrEnum):
+    TODAY = "today"   # contact the client today
+    WEEK = "week"     # contact the client within a week
+
+
+class Concern(db.Model):
+    """A worry about a client's wellbeing raised in a visit report: its text, its
+    urgency, who raised it and when, and whether the responsible worker has
+    acknowledged it (or it was escalated to the other staff of the area). The text
+    is for staff only: never shown to the client or relatives."""
+
+    __tablename__ = "concerns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"), nullable=False)
+    order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("service_orders.id"))
+    visit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("visit_reports.id"))
+    provider_id: Mapped[int | None] = mapped_column(sa.ForeignKey("providers.id"))
+    reported_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    description: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    urgency: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    reported_by = relationship("User", foreign_keys=[reported_by_id])
+    acknowledged_by = relationship("User", foreign_keys=[acknowledged_by_id])
+    provider = relationship("Provider", foreign_keys=[provider_id])
+
+    __table_args__ = (
+        sa.CheckConstraint("urgency in ('today','week')", name="urgency_known"),
+        sa.Index("ix_concerns_client_created", "client_id", "created_at"),
+        sa.Index("ix_concerns_open_urgent", "urgency", "acknowledged_at", "escalated_at"),
     )
 
 

@@ -5,7 +5,7 @@ Another client's id is a 404, as if it did not exist."""
 
 from __future__ import annotations
 
-from flask import abort, g, request, session
+from flask import abort, g, session
 
 from clients.queries import acting_client_ids
 from core.inputs import query_int

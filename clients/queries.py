@@ -190,7 +190,7 @@ def staff_client_page(client: Client) -> dict:
         .order_by(ServiceOrder.created_at.desc()).limit(100)).all()
     follow_ups = db.session.scalars(
         sa.select(FollowUp).where(FollowUp.client_id == client.id, FollowUp.done_at.is_(None))
-        .options(joinedload(FollowUp.assigned_to)).order_by(FollowUp.due_at.asc().nulls_last(), FollowUp.id)).all()
+        .options(joinedload(FollowUp.assigned_to)).order_by(FollowUp.priority.desc(), FollowUp.due_at.asc().nulls_last(), FollowUp.id)).all()
     representatives = db.session.scalars(
         sa.select(ClientRepresentative).where(ClientRepresentative.client_id == client.id)
         .options(joinedload(ClientRepresentative.user), joinedload(ClientRepresentative.consent_recorded_by))
@@ -295,6 +295,7 @@ PURPOSE_WORDS = {
     Purpose.EXPORT: _l("you asked for a copy of your data"),
     Purpose.ERASURE: _l("to handle your request to erase your data"),
     Purpose.FEEDBACK: _l("to record your feedback"),
+    Purpose.LOGINS: _l("to manage your login"),
     "a relative acting for the client": _l("a relative acting for you"),
 }
 WHAT_WORDS = {
@@ -320,6 +321,7 @@ WHAT_WORDS = {
     "contact details": _l("your contact details"), "consent": _l("your consent"),
     "contact details for a purchase": _l("your contact details, for a purchase"), "orders list": _l("a list of orders"),
     "feedback given by phone": _l("feedback you gave by phone"), "feedback": _l("your feedback"),
+    "concern text": _l("a worry a provider reported about your wellbeing"),
 }
 # "what" texts that start with a fixed part and end with an order or purchase number.
 WHAT_PREFIXES = (
@@ -411,6 +413,9 @@ _NOT_EXPORTED = {
     "feedback_links": {"token_hash", "nonce"},
     "shop_orders": {"access_token_hash", "stripe_checkout_session_id", "stripe_payment_intent_id"},
 }
+# Not in the client's own download: the text of a concern a provider raised is for
+# the client's workers (issue 13); the row (when, urgency, handled) is exported.
+_NOT_EXPORTED_TO_CLIENT = {"concerns": {"description"}}
 
 
 def _references(table: sa.Table, target: str) -> list[sa.Column]:
@@ -454,6 +459,8 @@ def export_client_data(actor, client_id: int) -> dict:
         if not conditions:
             continue
         hidden = _NOT_EXPORTED.get(name, set())
+        if actor.role != Role.STAFF:
+            hidden = hidden | _NOT_EXPORTED_TO_CLIENT.get(name, set())
         rows = db.session.execute(sa.select(table).where(sa.or_(*conditions)).order_by(*table.primary_key.columns))
         data[name] = [{k: json_value(v) for k, v in row._mapping.items() if k not in hidden} for row in rows]
 

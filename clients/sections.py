@@ -6,19 +6,31 @@ import sqlalchemy as sa
 
 from accounts.models import Role, User
 from clients import queries, services
-from clients.models import Client, FollowUp, Message
+from clients.concerns import CONCERN_TEXT
+from clients.models import Client, Concern, FollowUp, Message
 from clients.portal import acts_for_several, current_client_id
+from core.access import Purpose, record_access_many
+from core.db import utcnow
 from core.extensions import db
+from sqlalchemy.orm import joinedload
 
 
 def staff_section(user) -> dict:
     """How many clients the staff member is responsible for, and their open follow-ups."""
+    now = utcnow()
+    mine = (FollowUp.assigned_to_id == user.id, FollowUp.done_at.is_(None))
     follow_ups = db.session.scalars(
-        sa.select(FollowUp).where(FollowUp.assigned_to_id == user.id, FollowUp.done_at.is_(None))
-        .order_by(FollowUp.due_at.asc().nulls_last(), FollowUp.id).limit(20)).all()
+        sa.select(FollowUp).where(*mine)
+        .options(joinedload(FollowUp.concern).joinedload(Concern.reported_by),
+                 joinedload(FollowUp.concern).joinedload(Concern.provider))
+        .order_by(FollowUp.priority.desc(), FollowUp.due_at.asc().nulls_last(), FollowUp.id).limit(20)).all()
+    overdue = db.session.scalar(sa.select(sa.func.count()).select_from(FollowUp).where(*mine, FollowUp.due_at < now))
+    # The concern texts shown on the dashboard: each read is logged.
+    record_access_many([f.client_id for f in follow_ups if f.concern_id], "view", Purpose.GUIDANCE,
+                       what=CONCERN_TEXT)
     my_clients = db.session.scalar(sa.select(sa.func.count()).select_from(Client).where(
         Client.responsible_worker_id == user.id, Client.erased_at.is_(None)))
-    return {"my_clients": my_clients, "follow_ups": follow_ups}
+    return {"my_clients": my_clients, "follow_ups": follow_ups, "overdue_follow_ups": overdue, "now": now}
 
 
 def client_section(user) -> dict:

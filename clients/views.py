@@ -17,18 +17,19 @@ from flask_login import current_user
 
 from accounts.models import Role
 from accounts.permissions import role_required
-from clients import bp, policy, queries, services
+from clients import bp, concerns, policy, queries, services, signals
 from clients.forms import (
     AccessLogFilterForm, ClientEditForm, ClientForm, ClientSearchForm, ConsentForm, ErasureRequestForm,
     FollowUpDoneForm, GuidanceContactForm, GuidanceFilterForm, HandoverForm, LoginForm, MessageForm,
     NetworkMemberForm, ReasonForm, RepresentativeForm, SetPasswordForm, TOPIC_LABELS,
 )
 from clients.models import (
-    SEGMENT_CHECK_DAYS, Client, ClientEventAction, ClientRepresentative, FollowUp, NetworkMember, Segment,
+    SEGMENT_CHECK_DAYS, Client, ClientEventAction, ClientRepresentative, Concern, FollowUp, NetworkMember, Segment,
 )
 from clients.portal import acts_for_several, current_client_id
 from core.access import Purpose, record_access, record_access_many
-from core.actions import form_action
+from core.actions import Confirmation, form_action
+from core.db import utcnow
 from core.extensions import db
 from core.inputs import bounded_id, query_int
 from orders.services import visible_order
@@ -108,12 +109,15 @@ def detail(client_id: int):
     message = MessageForm(to="client")
     message.to.choices = [("client", client.full_name)]
     next_check = (client.last_check_at or client.created_at) + timedelta(days=SEGMENT_CHECK_DAYS[Segment(client.segment)])
+    timeline = signals.timeline(client.id)
+    if any(s.kind == signals.CONCERN for s in timeline) or any(f.concern_id for f in page["follow_ups"]):
+        record_access(client.id, "view", Purpose.GUIDANCE, what=concerns.CONCERN_TEXT)
     return render_template(
         "clients/detail.html", client=client, show_contact=policy.shows_contact(client, current_user),
         actions=policy.staff_actions(client, page["logins"]), next_check=next_check,
         handover_form=handover, consent_form=ConsentForm(), message_form=message, done_form=FollowUpDoneForm(),
         reason_form=ReasonForm(), login_form=LoginForm(), sender_label=queries.sender_label,
-        topic_labels=TOPIC_LABELS, **page)
+        topic_labels=TOPIC_LABELS, signal_items=timeline, now=utcnow(), **page)
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
@@ -211,6 +215,17 @@ def follow_up_done(follow_up_id: int):
                    url_for("core.dashboard") if to_dashboard else _detail_url(follow.client_id, "follow-ups-h"))
 
 
+@bp.post("/concerns/<int:concern_id>/acknowledge")
+@role_required(Role.STAFF)
+def concern_acknowledge(concern_id: int):
+    concern = db.session.get(Concern, concern_id) or abort(404)
+    back = {"order": url_for("orders.detail", order_id=concern.order_id) if concern.order_id else None,
+            "dashboard": url_for("core.dashboard")}.get(request.form.get("next", "")) \
+        or _detail_url(concern.client_id, "follow-ups-h")
+    return _button(None, lambda: concerns.acknowledge_concern(current_user, concern_id),
+                   _("Concern acknowledged: it will not be escalated."), back)
+
+
 @bp.post("/<int:client_id>/messages")
 @role_required(Role.STAFF)
 def staff_message(client_id: int):
@@ -233,17 +248,33 @@ def retention_keep(client_id: int):
 @role_required(Role.STAFF)
 def erasure_decline(client_id: int):
     form = ReasonForm()
-    return _button(form, lambda: services.decline_erasure(current_user, client_id, form.reason.data),
-                   _("The erasure request was declined. The client can read your reason in Kotiapu."),
-                   _detail_url(client_id))
+    return form_action(form, lambda: services.decline_erasure(current_user, client_id, form.reason.data),
+                       success=_("The erasure request was declined. The client can read your reason in Kotiapu."),
+                       next_url=_detail_url(client_id),
+                       confirm=lambda: Confirmation(
+                           title=_("Decline the client's request to erase their data?"),
+                           consequences=[_("The record is kept."),
+                                         _("The client is told and reads your reason: %(reason)s",
+                                           reason=form.reason.data), _("This cannot be undone.")],
+                           button=_("Yes, decline the request"), back=_detail_url(client_id)))
 
 
 @bp.post("/<int:client_id>/erase")
 @role_required(Role.STAFF)
 def erase(client_id: int):
+    def confirm() -> Confirmation:
+        client = services.lookup_client(current_user, client_id)
+        return Confirmation(
+            title=_("Erase the personal data of %(name)s?", name=client.full_name),
+            consequences=[_("The name, identity code, address, phone, e-mail and notes are erased."),
+                          _("Logins of the client and relatives stop working."),
+                          _("Statistics are kept under a pseudonym."),
+                          _("This cannot be undone.")],
+            button=_("Yes, erase the personal data"), back=_detail_url(client_id))
+
     return form_action(None, lambda: services.erase_client(current_user, client_id),
                        success=_("The client's personal data was erased. Statistics are kept under a pseudonym."),
-                       next_url=url_for("clients.search"), back=_detail_url(client_id))
+                       next_url=url_for("clients.search"), back=_detail_url(client_id), confirm=confirm)
 
 
 @bp.get("/<int:client_id>/export.json")
@@ -305,12 +336,17 @@ def guidance_contacts():
             logged.add(client.id)
         else:
             client = None
+        # Choosing the client: search by name (or birth date as typed), then choose
+        # from the list; plain links, so it works without JavaScript.
+        find = (request.args.get("find") or "").strip()[:100]
+        found = services.search_clients(current_user, find, limit=20) if find and client is None else None
         rows, summary = services.guidance_contacts(
             current_user, since=filters.since.data if not filters.since.errors else None,
             until=filters.until.data if not filters.until.errors else None, channel=filters.channel.data or None,
             topic=filters.topic.data or None, mine=bool(filters.mine.data), logged=logged)
         return render_template("clients/guidance_contacts.html", form=form, filters=filters, rows=rows,
-                               summary=summary, client=client, topic_labels=TOPIC_LABELS), status
+                               summary=summary, client=client, topic_labels=TOPIC_LABELS, find=find,
+                               found=found), status
 
     if request.method == "POST":
         return form_action(

@@ -24,6 +24,7 @@ class Purpose:
     EXPORT = "data export on request"
     ERASURE = "erasure on request"
     FEEDBACK = "recording feedback"
+    LOGINS = "managing the client's login"
 
 
 def _actor_and_channel(actor):

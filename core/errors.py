@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify, render_template, request
+import redis
+import sqlalchemy as sa
+from flask import current_app, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -68,7 +70,7 @@ _HTTP_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "payload_too_large",
     415: "unsupported_media_type", 422: "validation_failed", 429: "rate_limited",
-    500: "internal_error",
+    500: "internal_error", 503: "unavailable",
 }
 
 _PAGE_TEXT = {
@@ -80,6 +82,7 @@ _PAGE_TEXT = {
     413: (_l("The file is too large"), _l("Choose a smaller file and try again.")),
     429: (_l("Too many attempts"), _l("Please wait a moment and try again.")),
     500: (_l("Something went wrong on our side"), _l("The error has been recorded. Please try again in a moment.")),
+    503: (_l("The service is briefly unavailable"), _l("Nothing was saved. Please try again in a minute.")),
 }
 
 
@@ -134,6 +137,33 @@ def register_error_handlers(app) -> None:
         if status == 405 and exc.valid_methods:
             return response[0], status, {"Allow": ", ".join(exc.valid_methods)}
         return response
+
+    # The database or Redis is unreachable (restarting, failing over): a clean 503
+    # that asks to try again, not a crash. The message of such an error may quote
+    # SQL with its parameters (personal data), so only the class names are logged.
+    @app.errorhandler(sa.exc.OperationalError)
+    @app.errorhandler(sa.exc.InterfaceError)
+    @app.errorhandler(sa.exc.TimeoutError)
+    @app.errorhandler(redis.exceptions.ConnectionError)
+    @app.errorhandler(redis.exceptions.TimeoutError)
+    def unavailable(exc: Exception):
+        orig = getattr(exc, "orig", None)
+        log.warning("backing service unavailable on %s %s: %s%s", request.method, request.url_rule or "?",
+                    exc.__class__.__name__, f" ({orig.__class__.__name__})" if orig is not None else "")
+        mark_failed()
+        try:
+            undo_changes()
+        except Exception:  # noqa: BLE001 - the connection is gone; the page must still render
+            pass
+        # The error page must not touch the database: no user is loaded for it.
+        g._login_user = current_app.login_manager.anonymous_user()
+        headers = {"Retry-After": "30"}
+        if is_api_request():
+            response = api_error(503, "unavailable", "The service is briefly unavailable; nothing was saved. Try again.")
+            response.headers.update(headers)
+            return response
+        body, status = _html_error(503)
+        return body, status, headers
 
     @app.errorhandler(Exception)
     def unhandled(exc: Exception):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import decimal
 import re
-import unicodedata
 
 from flask import request
 from flask_babel import lazy_gettext as _l

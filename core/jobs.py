@@ -65,6 +65,7 @@ _MARKER_TTL = 30 * 24 * 3600
 # the two steps (pushing takes milliseconds; a failed enqueue removes its marker).
 MARKER_GRACE_SECONDS = 30
 _SESSION_KEY = "outbox_ids"
+_ALIVE = "kotiapu:outbox:redis-has-data"
 
 # After a failed push the web process does not try Redis again for a few seconds,
 # so an outage costs one connect timeout, not one per request.
@@ -173,13 +174,23 @@ def dispatch_pending(limit: int = 1000, stale_after: timedelta = timedelta(minut
     as its error and stays for an administrator; so does a row whose attempts are
     used up when its RQ record expires. Idempotent."""
     now = utcnow()
+    old_enough = now - stale_after
+    try:
+        # A key that only a Redis which lost its data lacks (restart without
+        # persistence, failover to an empty replica): then every pushed job that is
+        # no longer in Redis is looked for now, not after ``stale_after``.
+        if get_redis().set(_ALIVE, "1", nx=True):
+            stale_after = timedelta(0)
+    except redis.exceptions.RedisError:
+        pass
     with db.engine.connect() as conn:
         pending = conn.execute(
             sa.select(OutboxJob.id).where(OutboxJob.pushed_at.is_(None), OutboxJob.done_at.is_(None))
             .order_by(OutboxJob.id).limit(limit)
         ).scalars().all()
         stale = conn.execute(
-            sa.select(OutboxJob.id, OutboxJob.attempts, OutboxJob.last_error).where(
+            sa.select(OutboxJob.id, OutboxJob.attempts, OutboxJob.last_error,
+                      sa.case((OutboxJob.pushed_at < old_enough, True), else_=False).label("old")).where(
                 OutboxJob.pushed_at < now - stale_after, OutboxJob.done_at.is_(None),
                 sa.or_(OutboxJob.run_at.is_(None), OutboxJob.run_at < now - stale_after),
             ).order_by(OutboxJob.id).limit(limit)
@@ -194,7 +205,8 @@ def dispatch_pending(limit: int = 1000, stale_after: timedelta = timedelta(minut
                 if job is None:
                     if row.attempts < MAX_ATTEMPTS:
                         lost.append(row.id)
-                elif job.get_status(refresh=False) == JobStatus.QUEUED and not _waiting_in_queue(r, job):
+                elif (row.old and job.get_status(refresh=False) == JobStatus.QUEUED
+                      and not _waiting_in_queue(r, job)):
                     # Taken off its queue by a worker that died before starting it
                     # (RQ pops from several queues without an intermediate list):
                     # nothing would ever run it. Push it again.

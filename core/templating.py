@@ -49,6 +49,12 @@ def navigation():
     return items
 
 
+def _dev_mail_enabled() -> bool:
+    from core.views import dev_mail_allowed
+
+    return dev_mail_allowed()
+
+
 def money(cents: int | None) -> str:
     if cents is None:
         return "–"
@@ -121,5 +127,5 @@ def init_templating(app) -> None:
             "status_label": status_label,
             "current_language": str(get_locale() or "fi"),
             "language_names": LANGUAGE_NAMES,
-            "dev_mail_enabled": not app.config["PRODUCTION"] and not app.config.get("MAIL_URL"),
+            "dev_mail_enabled": _dev_mail_enabled,
         }

@@ -73,20 +73,33 @@ def write_access_rows_now() -> None:
 
 
 def finish_request(response):
-    """``after_request``: commit or roll back the request's unit of work."""
+    """``after_request``: commit or roll back the request's unit of work. A commit
+    that fails (the database went away after the view ran) replaces the response
+    with the error page of that failure: the page the view made (e.g. "saved")
+    would be untrue, and so would the messages it flashed."""
     rows = g.pop(_ROWS, None) or []
     failed = g.pop(_FAILED, False)
     session = db.session
-    if not failed and response.status_code < 400:
-        _write_access_rows(rows)
-        session.commit()
+    try:
+        if not failed and response.status_code < 400:
+            _write_access_rows(rows)
+            session.commit()
+            return response
+        session.rollback()
+        if rows and not failed:
+            # The view showed the page (a form with its errors): its reads stay logged.
+            _write_access_rows(rows)
+            session.commit()
         return response
-    session.rollback()
-    if rows and not failed:
-        # The view showed the page (a form with its errors): its reads stay logged.
-        _write_access_rows(rows)
-        session.commit()
-    return response
+    except Exception as exc:  # noqa: BLE001 - answered by the error handlers below
+        try:
+            session.rollback()
+        except Exception:  # noqa: BLE001 - the connection may be gone
+            pass
+        from flask import current_app, session as cookie_session
+
+        cookie_session.pop("_flashes", None)
+        return current_app.make_response(current_app.handle_user_exception(exc))
 
 
 def init_unit_of_work(app) -> None:

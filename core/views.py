@@ -49,10 +49,19 @@ def health():
     return jsonify({"status": "ok" if status == 200 else "degraded", "database": database}), status
 
 
+def dev_mail_allowed() -> bool:
+    """The development mail page shows every stored e-mail with its one-time links:
+    only in development (APP_ENV=development, as under `make run`) without SMTP, and
+    only to a logged-in administrator. Everyone else gets 404, and no link to it."""
+    return (current_app.config["APP_ENV"] == "development" and not current_app.config["PRODUCTION"]
+            and not current_app.config.get("MAIL_URL")
+            and current_user.is_authenticated and current_user.role == Role.ADMIN)
+
+
 @bp.get("/dev/mail")
 def dev_mail():
     """Stored e-mails, for development without SMTP. Never in production."""
-    if current_app.config["PRODUCTION"] or current_app.config.get("MAIL_URL"):
+    if not dev_mail_allowed():
         abort(404)
     messages = db.session.scalars(sa.select(OutgoingEmail).order_by(OutgoingEmail.id.desc()).limit(100)).all()
     return render_template("core/dev_mail.html", messages=messages)

@@ -1,19 +1,49 @@
-"""``flask worker``: an RQ worker inside the app context, with RQ's scheduler (for
-jobs enqueued to run at a time) and, unless ``--no-cron``, RQ's cron scheduler in a
-child process for the periodic sweeps listed in ``PERIODIC_JOBS``."""
+"""``flask worker``: RQ workers for this app, supervised.
+
+``flask worker`` (without ``--burst``) is a small supervisor process with two children:
+
+* the **job process**: an RQ worker inside the app context, with RQ's scheduler (for
+  jobs enqueued to run at a time, and for the retries of failed jobs);
+* the **cron process** (unless ``--no-cron``): RQ's cron scheduler, which enqueues
+  the periodic sweeps of ``PERIODIC_JOBS`` (the outbox dispatcher among them).
+
+Faults it survives (docs/jobs.md, tests/integration/core/test_faults.py):
+
+* **Redis goes away.** The job process waits for Redis with backoff and starts a new
+  RQ worker when it answers; a child that dies anyway is started again by the
+  supervisor, with backoff. Nothing has to be restarted by hand, and the outbox
+  dispatcher delivers what was committed meanwhile, once.
+* **The worker is killed** (SIGKILL, out of memory). Every child, and every work horse
+  of the forking worker, asks the kernel to kill it when its parent dies
+  (``PR_SET_PDEATHSIG``), so nothing keeps running half-orphaned. The jobs that were
+  running are noticed as abandoned within a minute: each running job's heartbeat lives
+  ``JOB_HEARTBEAT_SECONDS`` plus a short grace (also in the simple worker, which keeps
+  the heartbeat from a thread while the job runs), RQ's maintenance runs every
+  ``WORKER_MAINTENANCE_SECONDS``, and a scheduler lock left by a dead scheduler is
+  taken over once its heartbeat is ``_STALE_SCHEDULER_SECONDS`` old instead of
+  after RQ's 61-second lease.
+"""
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
 import signal
+import sys
+import threading
+import time
 
 import click
+import redis
 from flask import current_app
 from flask.cli import with_appcontext
 from rq import SimpleWorker, Worker
 from rq.cron import CronScheduler
+from rq.scheduler import RQScheduler
+from rq.utils import utcparse
+from rq.worker.base import WorkerStatus
 
 from core.jobs import configured_queues
 from core.redis import get_redis, redis_url
@@ -25,6 +55,13 @@ log = logging.getLogger(__name__)
 PERIODIC_JOBS: list[tuple[str, str, int]] = [
     ("core.jobs.dispatch_pending", "default", 10),
 ]
+
+# Grace on top of the heartbeat interval before a running job counts as abandoned.
+_HEARTBEAT_GRACE = 10
+# A scheduler whose heartbeat (every second) is this old is dead: its lock is free.
+_STALE_SCHEDULER_SECONDS = 15
+# Supervisor: waits between restarts of a child that keeps dying.
+_RESTART_BACKOFF = (1, 2, 4, 8, 15, 30)
 
 
 def register_periodic(path: str, queue: str, interval: int) -> None:
@@ -46,15 +83,224 @@ def run_periodic(path: str):
         db.session.remove()
 
 
-def _cron_process(url: str, jobs: list[tuple[str, str, int]]) -> None:
-    import redis
+# --- processes that die with their parent ---------------------------------------
 
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(expected_parent: int | None = None) -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies (Linux; elsewhere
+    a no-op). ``expected_parent``: exit at once if the parent is already gone."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - no prctl
+            pass
+    if expected_parent is not None and os.getppid() != expected_parent:
+        os._exit(1)
+
+
+class _Heartbeats:
+    """Shortened heartbeats, so that a dead worker's job is noticed within a minute."""
+
+    def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
+        if job.timeout and job.timeout > 0:
+            remaining = max(job.timeout - working_time, 1)
+            return int(min(remaining, self.job_monitoring_interval)) + _HEARTBEAT_GRACE
+        return self.job_monitoring_interval + _HEARTBEAT_GRACE
+
+    def run_maintenance_tasks(self):
+        _free_stale_scheduler_locks(self.connection, [q.name for q in self.queues])
+        super().run_maintenance_tasks()
+
+    def _start_scheduler(self, *args, **kwargs):
+        _free_stale_scheduler_locks(self.connection, [q.name for q in self.queues])
+        super()._start_scheduler(*args, **kwargs)
+
+
+class ForkingWorker(_Heartbeats, Worker):
+    """RQ's forking worker whose work horses die with it."""
+
+    def setup_work_horse_signals(self):
+        super().setup_work_horse_signals()
+        die_with_parent()
+
+
+class InProcessWorker(_Heartbeats, SimpleWorker):
+    """RQ's simple worker (jobs in the worker process), keeping the running job's
+    heartbeat alive from a thread, as the forking worker does from its main loop."""
+
+    def execute_job(self, job, queue):
+        execution = self.prepare_execution(job)
+        stop = threading.Event()
+
+        def beat():
+            while not stop.wait(self.job_monitoring_interval):
+                try:
+                    self.maintain_heartbeats(job, execution)
+                except redis.exceptions.RedisError:
+                    pass  # the job goes on; RQ's own calls report the outage
+
+        thread = threading.Thread(target=beat, name="job-heartbeat", daemon=True)
+        thread.start()
+        try:
+            self.perform_job(job, queue, execution)
+        finally:
+            stop.set()
+            thread.join(5)
+        self.set_state(WorkerStatus.IDLE)
+
+
+def _free_stale_scheduler_locks(conn: redis.Redis, queue_names: list[str]) -> None:
+    """Delete scheduler locks held by a scheduler whose heartbeat has stopped (its
+    worker was killed), so that this worker's scheduler takes over at once."""
+    try:
+        for name in queue_names:
+            key = RQScheduler.get_locking_key(name)
+            owner = conn.get(key)
+            if owner is None:
+                continue
+            owner = owner.decode() if isinstance(owner, bytes) else owner
+            beat = conn.hget(f"rq:scheduler:{owner}", "last_heartbeat")
+            if beat is None:
+                # Not registered yet (a scheduler that is starting), or its record
+                # expired together with the lock it would have had: leave it.
+                continue
+            age = time.time() - utcparse(beat.decode()).timestamp()
+            if age < _STALE_SCHEDULER_SECONDS:
+                continue
+            # Compare-and-delete: only the dead owner's lock goes.
+            conn.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",
+                      1, key, owner)
+            log.warning("scheduler lock of queue %s taken from a scheduler that stopped beating", name)
+    except redis.exceptions.RedisError:
+        pass
+
+
+def _worker_class():
+    return InProcessWorker if current_app.config["WORKER_CLASS"] == "simple" else ForkingWorker
+
+
+def _make_worker(names: list[str]):
+    config = current_app.config
+    return _worker_class()(
+        names, connection=get_redis(),
+        job_monitoring_interval=config["JOB_HEARTBEAT_SECONDS"],
+        maintenance_interval=config["WORKER_MAINTENANCE_SECONDS"],
+    )
+
+
+# --- the children ---------------------------------------------------------------
+
+
+def _wait_for_redis(conn: redis.Redis, stop: threading.Event | None = None) -> None:
+    delay = 0.5
+    while True:
+        try:
+            conn.ping()
+            return
+        except redis.exceptions.RedisError as exc:
+            log.warning("redis unavailable (%s); trying again in %.0f s", exc.__class__.__name__, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 30)
+
+
+def _job_process(parent: int, names: list[str]) -> None:
+    """Child: RQ workers one after another, for as long as the supervisor lives. A
+    worker that stops because Redis went away is replaced once Redis answers."""
+    die_with_parent(parent)
+    # RQ's scheduler process and the forking worker's work horses die with this one.
+    os.register_at_fork(after_in_child=die_with_parent)
+    from app import create_app
+
+    app = create_app()
+    with app.app_context():
+        stopping = {"now": False}
+        while not stopping["now"]:
+            _wait_for_redis(get_redis())
+            worker = _make_worker(names)
+            log.info("worker %s (%s) on %s, pid %s", worker.name, type(worker).__name__, ", ".join(names), os.getpid())
+            try:
+                worker.work(with_scheduler=True, logging_level=app.config["LOG_LEVEL"])
+            except redis.exceptions.RedisError as exc:
+                log.warning("worker %s stopped: redis unavailable (%s)", worker.name, exc.__class__.__name__)
+            if worker._stop_requested:
+                stopping["now"] = True
+            else:
+                time.sleep(1)
+
+
+def _cron_process(parent: int, url: str, jobs: list[tuple[str, str, int]]) -> None:
+    """Child: RQ's cron scheduler for the periodic sweeps (restarted by the supervisor
+    when it dies, e.g. on a Redis outage)."""
+    die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     conn = redis.Redis.from_url(url)
+    _wait_for_redis(conn)
     cron = CronScheduler(connection=conn, logging_level="WARNING")
     for path, queue, interval in jobs:
         cron.register(run_periodic, queue, args=(path,), interval=interval, name=path, result_ttl=60)
     cron.start()
+
+
+class Supervisor:
+    """Keeps the children running: starts each again (with backoff) when it exits,
+    and stops them all on SIGTERM/SIGINT."""
+
+    def __init__(self, children: dict[str, tuple]):
+        self.specs = children
+        self.ctx = multiprocessing.get_context("spawn")
+        self.procs: dict[str, multiprocessing.Process] = {}
+        self.failures: dict[str, int] = {name: 0 for name in children}
+        self.started_at: dict[str, float] = {}
+        self.due: dict[str, float] = {name: 0.0 for name in children}
+        self.stopping = False
+
+    def _start(self, name: str) -> None:
+        target, args = self.specs[name]
+        proc = self.ctx.Process(target=target, args=(os.getpid(), *args), name=f"kotiapu-{name}")
+        proc.start()
+        self.procs[name] = proc
+        self.started_at[name] = time.monotonic()
+        log.info("started %s process, pid %s", name, proc.pid)
+
+    def _stop(self, signum=None, frame=None) -> None:
+        self.stopping = True
+
+    def run(self) -> None:
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        while not self.stopping:
+            now = time.monotonic()
+            for name in self.specs:
+                proc = self.procs.get(name)
+                if proc is not None and proc.is_alive():
+                    if now - self.started_at[name] > 60:
+                        self.failures[name] = 0  # healthy for a minute: forget earlier failures
+                    continue
+                if proc is not None:
+                    proc.join(0)
+                    self.procs.pop(name)
+                    wait = _RESTART_BACKOFF[min(self.failures[name], len(_RESTART_BACKOFF) - 1)]
+                    self.failures[name] += 1
+                    self.due[name] = now + wait
+                    log.warning("%s process exited (code %s); starting it again in %s s", name, proc.exitcode, wait)
+                if now >= self.due[name]:
+                    self._start(name)
+            time.sleep(0.2)
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        for proc in self.procs.values():
+            if proc.is_alive():
+                os.kill(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        for proc in self.procs.values():
+            proc.join(max(deadline - time.monotonic(), 0))
+            if proc.is_alive():
+                proc.kill()
+                proc.join(5)
 
 
 @click.command("worker")
@@ -63,20 +309,15 @@ def _cron_process(url: str, jobs: list[tuple[str, str, int]]) -> None:
 @click.option("--queues", default=None, help="Comma-separated queues (default: JOB_QUEUES).")
 @with_appcontext
 def worker_command(burst: bool, no_cron: bool, queues: str | None):
-    """Run an RQ worker for this app."""
+    """Run a supervised RQ worker (and the cron scheduler) for this app."""
     names = [q.strip() for q in queues.split(",")] if queues else configured_queues()
-    conn = get_redis()
-    cls = SimpleWorker if current_app.config["WORKER_CLASS"] == "simple" else Worker
-    cron_proc = None
-    if not no_cron and not burst:
-        ctx = multiprocessing.get_context("spawn")
-        cron_proc = ctx.Process(target=_cron_process, args=(redis_url(), list(PERIODIC_JOBS)), daemon=True)
-        cron_proc.start()
-    worker = cls(names, connection=conn)
-    click.echo(f"worker {worker.name} ({cls.__name__}) on {', '.join(names)}, pid {os.getpid()}")
-    try:
-        worker.work(burst=burst, with_scheduler=True, logging_level=current_app.config["LOG_LEVEL"])
-    finally:
-        if cron_proc is not None and cron_proc.is_alive():
-            cron_proc.terminate()
-            cron_proc.join(5)
+    if burst:
+        worker = _make_worker(names)
+        click.echo(f"worker {worker.name} ({type(worker).__name__}) on {', '.join(names)}, pid {os.getpid()}")
+        worker.work(burst=True, with_scheduler=True, logging_level=current_app.config["LOG_LEVEL"])
+        return
+    children: dict[str, tuple] = {"jobs": (_job_process, (names,))}
+    if not no_cron:
+        children["cron"] = (_cron_process, (redis_url(), list(PERIODIC_JOBS)))
+    click.echo(f"supervisor pid {os.getpid()}: {', '.join(children)} on {', '.join(names)}")
+    Supervisor(children).run()

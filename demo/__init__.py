@@ -6,11 +6,12 @@ approved providers (associations, companies and two staffing agencies) with thei
 offerings, two provider applications waiting for a decision, a trilingual service
 catalogue, 60 clients with their networks, about 80 service orders in every state
 of the order lifecycle with offers, events and visit reports, feedback, self-paid
-purchases and an open staffing request.
+purchases, an open staffing request and a few help requests in the front door's
+callback queue.
 
 One module per domain builds its part (``demo.accounts``, ``demo.catalogue``,
 ``demo.providers``, ``demo.staffing``, ``demo.clients``, ``demo.orders``,
-``demo.feedback``, ``demo.shop``); ``demo.base`` holds what they share. The set is
+``demo.feedback``, ``demo.shop``, ``demo.frontdoor``); ``demo.base`` holds what they share. The set is
 built through the domain services wherever a service can write it with the story's
 dates (logins, providers and their approval, the catalogue and offerings, the
 orders from placing to closing, feedback links and moderation, the staffing round),
@@ -31,7 +32,7 @@ import sqlalchemy as sa
 from accounts.models import User
 from core.errors import ConflictError
 from core.extensions import db
-from demo import accounts, catalogue, clients, feedback, orders, providers, shop, staffing
+from demo import accounts, catalogue, clients, feedback, frontdoor, orders, providers, shop, staffing, vouchers
 from demo.base import DEMO_LOGINS, DEMO_PASSWORD, Demo
 
 __all__ = ["DEMO_LOGINS", "DEMO_PASSWORD", "load_demo"]
@@ -58,6 +59,8 @@ STEPS = (
     clients.finish_clients,
     shop.build_shop_orders,
     staffing.build_staffing_request,
+    vouchers.build_voucher_events,
+    frontdoor.build_help_requests,
 )
 
 

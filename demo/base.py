@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from accounts.demo_mode import DEMO_EMAIL_DOMAIN
 from accounts.models import User
 from accounts.services import create_user
 from core.db import utcnow
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 SEED = 2026
 DEMO_PASSWORD = "demo-salasana-2026"
-DOMAIN = "demo.kotiapu.fi"
+DOMAIN = DEMO_EMAIL_DOMAIN  # the demo banner looks for logins of this domain
 HELSINKI = ZoneInfo("Europe/Helsinki")
 OFFER_DEADLINE = timedelta(hours=24)
 

@@ -74,19 +74,20 @@ RELATIONS = ("Tytär", "Poika", "Puoliso", "Sisar", "Veljenpoika")
 CHILD_NAMES = {"Tytär": ("Kirsi", "Tiina", "Sari", "Anne", "Päivi"),
                "Poika": ("Jari", "Mika", "Petri", "Janne", "Juha"),
                "Veljenpoika": ("Jari", "Mika", "Petri", "Janne", "Juha")}
+# Coded topics (clients.models.GUIDANCE_TOPICS), which the statistics group by.
 GUIDANCE_TOPICS = (
-    ("siivous", "Kerrottu siivouspalveluista ja kotitalousvähennyksestä.", None),
-    ("ateriapalvelu", "Ohjattu ateriapalveluun, tilaus tehty.", None),
-    ("turvapuhelin", "Turvapuhelimen hakeminen ja hinnat käyty läpi.", None),
-    ("omaishoito", "Omaishoidon tuki ja vapaapäivät, ohjattu hakemaan.", "Omaishoidon tuen palveluohjaus"),
-    ("palveluseteli", "Palvelusetelin käyttö ja omavastuu selitetty.", None),
-    ("kuljetuspalvelu", "Kerrottu sosiaalihuoltolain kuljetuspalvelusta.", "Kuljetuspalvelun hakemus"),
-    ("asunnon muutostyöt", "Tukikahvat ja kynnysten poisto, ohjattu toimintaterapeutille.",
+    ("cleaning", "Kerrottu siivouspalveluista ja kotitalousvähennyksestä.", None),
+    ("meals", "Ohjattu ateriapalveluun, tilaus tehty.", None),
+    ("safety_phone", "Turvapuhelimen hakeminen ja hinnat käyty läpi.", None),
+    ("carer_support", "Omaishoidon tuki ja vapaapäivät, ohjattu hakemaan.", "Omaishoidon tuen palveluohjaus"),
+    ("service_voucher", "Palvelusetelin käyttö ja omavastuu selitetty.", None),
+    ("transport", "Kerrottu sosiaalihuoltolain kuljetuspalvelusta.", "Kuljetuspalvelun hakemus"),
+    ("housing", "Tukikahvat ja kynnysten poisto, ohjattu toimintaterapeutille.",
      "Apuvälinelainaamo"),
-    ("yksinäisyys", "Ohjattu ystäväpalveluun ja senioriryhmiin.", "Ystäväpalvelu"),
-    ("muisti", "Muistihuolet, ohjattu muistihoitajalle.", "Muistihoitajan vastaanotto"),
-    ("raha-asiat", "Hoitotuki ja asumistuki, autettu Kela-hakemuksessa.", "Kela"),
-    ("kotihoito", "Kotihoidon palvelutarpeen arviointi sovittu.", "Kotihoidon palvelutarpeen arviointi"),
+    ("loneliness", "Ohjattu ystäväpalveluun ja senioriryhmiin.", "Ystäväpalvelu"),
+    ("memory", "Muistihuolet, ohjattu muistihoitajalle.", "Muistihoitajan vastaanotto"),
+    ("money", "Hoitotuki ja asumistuki, autettu Kela-hakemuksessa.", "Kela"),
+    ("home_care", "Kotihoidon palvelutarpeen arviointi sovittu.", "Kotihoidon palvelutarpeen arviointi"),
 )
 
 

@@ -31,7 +31,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from accounts.models import User
-from clients.models import Client, FollowUp, FollowUpKind
+from clients.models import Client, Concern, FollowUp, FollowUpKind, Urgency
 from core.access import Purpose
 from core.models import AccessLogEntry, OutboxJob
 from demo import feedback, providers
@@ -47,9 +47,9 @@ from orders.models import (
     OrderStatus,
     Outcome,
     ServiceOrder,
-    ServiceVoucher,
     VisitReport,
 )
+from vouchers.models import ServiceVoucher
 from orders.services import (
     accept_offer,
     cancel_order,
@@ -61,6 +61,9 @@ from orders.services import (
     record_visit,
     reoffer_order,
 )
+from clients.concerns import escalate_overdue_concerns
+from clients.signals import CONCERN as CONCERN_SIGNAL, note_signal
+from orders import policy as order_policy
 from providers.models import Provider
 
 INSTRUCTIONS = (
@@ -86,6 +89,11 @@ DECLINE_REASONS = (
     "Alue on liian kaukana työntekijöidemme reiteiltä.",
     "Emme pysty takaamaan samaa työntekijää joka kerta.",
     "Toivottu kieli ei onnistu tällä viikolla.",
+)
+COMPLETION_REASONS = (
+    "Asiakas siirtyi tehostettuun palveluasumiseen.",
+    "Asiakas toipui, eikä tarvitse palvelua enää.",
+    "Omainen hoitaa jatkossa, sovittu asiakkaan kanssa.",
 )
 CANCEL_REASONS = (
     "Asiakas muutti tehostettuun palveluasumiseen.",
@@ -391,6 +399,7 @@ def build_orders(d: Demo) -> None:
             plan.order.number = number("SO", plan.timeline.created_at, plan.order.id)
             _order_history(d, plan)
         d.count("orders")
+    _signals_and_escalations(d)
     # The services queued the e-mails of every step (new offers, declines,
     # escalations, acceptances). The story happened hours to days ago, so those
     # e-mails are not sent now; the deadline checks stay, and keep the offered orders
@@ -424,7 +433,7 @@ def _place(d: Demo, plan: _OrderPlan, instructions: str, voucher: ServiceVoucher
         instructions=instructions, funding=plan.funding, provider_ids=[p.id for p in plan.recipients],
         mode=plan.mode)
     if voucher is not None:
-        plan.order.voucher_id = voucher.id  # place_order takes no voucher: staff link it afterwards
+        plan.order.voucher_id = voucher.id  # linked as it was then (the story's voucher may since have ended)
     plan.placed = True
     plan.order.created_at = tl.created_at
     _backdate(d, plan, tl.created_at)
@@ -530,6 +539,9 @@ def _backdate(d: Demo, plan: _OrderPlan, at: datetime) -> None:
     for follow in _rows_of(d, FollowUp, order.id):
         if _stamped(d, follow.created_at):
             follow.created_at = follow.due_at = at
+    for concern in _rows_of(d, Concern, order.id):
+        if _stamped(d, concern.created_at):
+            concern.created_at = at
     d.session.flush()
 
 
@@ -551,14 +563,14 @@ def _voucher(d: Demo, plan: _OrderPlan) -> ServiceVoucher:
     """The client's service voucher for the service, granted just before the order."""
     key = (plan.client.id, plan.spec.slug)
     if key not in d.vouchers:
-        unit = "hours" if plan.spec.unit == "hour" else "visits"
+        unit = "hour" if plan.spec.unit == "hour" else "visit"
         valid_from = min(plan.timeline.start_date, plan.timeline.created_at.date()) - timedelta(days=3)
         voucher = ServiceVoucher(
             client_id=plan.client.id, service_type_id=d.services[plan.spec.slug].id, unit=unit,
-            value_per_month=d.rng.choice((4, 6, 8)) if unit == "hours" else 20,
-            unit_value_cents=int((plan.spec.price or 3000) * 0.85),
-            client_share_cents=d.rng.choice((500, 800, 1000)), valid_from=valid_from,
-            valid_until=valid_from + timedelta(days=365), granted_by_id=plan.client.responsible_worker_id,
+            monthly_amount=d.rng.choice((4, 6, 8)) * 60 if unit == "hour" else 20,
+            value_cents_per_unit=int((plan.spec.price or 3000) * 0.85), renews=True, status="open",
+            valid_from=valid_from, valid_to=valid_from + timedelta(days=365),
+            granted_by_id=plan.client.responsible_worker_id,
             created_at=plan.timeline.created_at - timedelta(days=3))
         d.add(voucher)
         d.session.flush()
@@ -624,7 +636,10 @@ def _order_history(d: Demo, plan: _OrderPlan) -> None:
     if state in (OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED, OrderStatus.CLOSED):
         _visits(d, plan)
     if state in (OrderStatus.COMPLETED, OrderStatus.CLOSED):
-        complete_order(_reporter(d, order.provider_id), order.id)
+        # Completing is for the organisation's administrators (its default setting);
+        # an order with no end date (or visits still planned) needs the reason it ends.
+        complete_order(d.provider_admins[order.provider_id], order.id,
+                       rng.choice(COMPLETION_REASONS) if order_policy.is_ongoing(order) else None)
         _backdate(d, plan, tl.completed_at)
         feedback.order_feedback(d, plan)
     if state == OrderStatus.CLOSED:
@@ -753,7 +768,9 @@ def _visits(d: Demo, plan: _OrderPlan) -> None:
         done = rng.sample(tasks, rng.randrange(1, 4))
         note = rng.choice(CONCERN_NOTES) if concern else rng.choice(VISIT_NOTES)
         record_visit(reporter, order.id, visit_date=start.astimezone(HELSINKI).date(), minutes=minutes, tasks=done,
-                     note=note, concern=concern)
+                     note=None if concern else note, concern=concern, concern_text=note if concern else None,
+                     urgency=(Urgency.TODAY if plan.status == OrderStatus.IN_PROGRESS
+                              else rng.choice((Urgency.TODAY, Urgency.WEEK))) if concern else None)
         _backdate(d, plan, reported)
         d.count("visit_reports")
         if concern:
@@ -767,6 +784,8 @@ def _done_by_hand(d: Demo, plan: _OrderPlan, kind: str, at: datetime, by_id: int
     follow = d.session.scalar(sa.select(FollowUp).where(
         FollowUp.order_id == plan.order.id, FollowUp.kind == kind, FollowUp.done_at.is_(None)))
     follow.done_at, follow.done_by_id, follow.done_note = at, by_id, note
+    if follow.concern is not None:
+        follow.concern.acknowledged_at, follow.concern.acknowledged_by_id = at, by_id
 
 
 def _concern_follow_up(d: Demo, plan: _OrderPlan, at: datetime) -> None:
@@ -795,3 +814,26 @@ def _close(d: Demo, plan: _OrderPlan, staff: User) -> None:
         if closed < d.ago(days=7):
             _done_by_hand(d, plan, FollowUpKind.OTHER, closed + timedelta(days=2), staff.id,
                           "Uusi tilaus tehty toiselle palveluntuottajalle.")
+
+
+def _signals_and_escalations(d: Demo) -> None:
+    """Weak signals noticed together and urgent concerns escalated, as the system
+    would have done while the story happened: every concern is noted as a signal
+    at its time (a second one from another source within the window raises the
+    client's follow-up), then the escalation sweep runs (an urgent concern of a
+    running order was not acknowledged in time and goes to the area's other staff)."""
+    concerns = d.session.scalars(sa.select(Concern).order_by(Concern.created_at)).all()
+    before = d.session.scalar(sa.select(sa.func.count()).select_from(FollowUp))
+    for concern in concerns:
+        note_signal(concern.client_id, CONCERN_SIGNAL, f"provider:{concern.provider_id}", at=concern.created_at)
+    d.count("follow_ups", d.session.scalar(sa.select(sa.func.count()).select_from(FollowUp)) - before)
+    # The workers acknowledged every urgent concern in time but the newest one.
+    waiting = [c for c in concerns if c.acknowledged_at is None]
+    for concern in waiting[:-1]:
+        client = d.session.get(Client, concern.client_id)
+        concern.acknowledged_at = concern.created_at + timedelta(minutes=d.rng.randrange(20, 180))
+        concern.acknowledged_by_id = client.responsible_worker_id
+    d.session.flush()
+    before = d.session.scalar(sa.select(sa.func.count()).select_from(FollowUp))
+    escalate_overdue_concerns()
+    d.count("follow_ups", d.session.scalar(sa.select(sa.func.count()).select_from(FollowUp)) - before)

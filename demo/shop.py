@@ -77,6 +77,9 @@ def build_shop_orders(d: Demo) -> None:
         d.add(shop)
         d.session.flush()
         shop.number = number("SH", created, shop.id)
+        # Written before the refresh below, which would otherwise throw the number
+        # away and leave the placeholder ("tmp-…") on the purchase (issue 13).
+        d.session.flush()
         # The buyer's link is derived from the row, as for a real purchase.
         d.session.refresh(shop)
         shop.access_token_hash = hashlib.sha256(access_token(shop).encode()).hexdigest()

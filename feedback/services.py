@@ -36,6 +36,7 @@ from flask_babel import force_locale, gettext
 from accounts.models import Role, User
 from catalogue.models import Offering, ServiceType
 from clients.models import Client, FollowUp, FollowUpKind
+from clients.signals import LOW_FEEDBACK, note_signal
 from core.access import Purpose, record_access
 from core.db import utcnow
 from core.errors import (
@@ -175,6 +176,15 @@ def feedback_url_for_order(order_id: int) -> str | None:
     link = _link_for(order_id=order_id)
     token = _derivable(link) if link is not None else None
     return absolute_url("feedback.form", token=token) if token else None
+
+
+def feedback_link_status(order_id: int | None = None, shop_order_id: int | None = None) -> dict | None:
+    """What staff see of the one-time link: ``state`` (open, used, expired), when it
+    was used or expires. None when there is no link."""
+    link = _link_for(order_id=order_id, shop_order_id=shop_order_id)
+    if link is None:
+        return None
+    return {"state": link_state(link), "used_at": link.used_at, "expires_at": link.expires_at}
 
 
 def feedback_url_for_shop_order(shop_order_id: int) -> str | None:
@@ -385,6 +395,8 @@ def _store(link: FeedbackLink, rating: int, needs_met: bool, comment: str | None
     _add_to_rating(link.provider_id, rating, +1)
     if needs_follow_up(feedback):
         _open_follow_up(feedback)
+        if feedback.client_id is not None:
+            note_signal(feedback.client_id, LOW_FEEDBACK, "client")
     return feedback
 
 

@@ -30,7 +30,8 @@ def init_app(app) -> None:
         app, bp,
         navigation=[(Role.ADMIN, "marketplace.admin_catalogue", _l("Service catalogue"), 20),
                     (Role.PROVIDER, "marketplace.provider_purchases", _l("Purchases"), 20),
-                    (Role.CLIENT, "marketplace.catalogue", _l("Buy services"), 30)],
+                    (Role.CLIENT, "marketplace.catalogue", _l("Buy services"), 30),
+                    (Role.CLIENT, "marketplace.my_purchases", _l("My purchases"), 35)],
         dashboards={Role.PROVIDER: provider_section},
         status_labels={"pending_payment": _l("Waiting for payment"), "paid": _l("Paid"),
                        "fulfilled": _l("Delivered"), "refunded": _l("Refunded")})

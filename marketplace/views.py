@@ -25,7 +25,8 @@ from catalogue import admin as catalogue_admin
 from catalogue import offerings as offering_services
 from catalogue import services as catalogue_services
 from catalogue.money import VAT_CHOICES_BP, vat_rate_label
-from core.actions import form_action
+from core.actions import Confirmation, form_action
+from core.templating import money
 from core.errors import DomainError, ValidationFailed
 from core.extensions import db
 from core.inputs import query_int, query_page
@@ -332,6 +333,16 @@ def checkout_return(order_id: int):
     return redirect(_order_page_url(order, token))
 
 
+def _cancel_confirmation(order, back: str) -> Confirmation:
+    paid = order.status == "paid"
+    return Confirmation(
+        title=_("Cancel purchase %(number)s?", number=order.number),
+        consequences=[_("The purchase is cancelled: the service will not be delivered."),
+                      *([_("The payment is refunded in full.")] if paid else []),
+                      _("The other party is told by e-mail."), _("This cannot be undone.")],
+        button=_("Yes, cancel the purchase"), back=back)
+
+
 def _buyer_action(order_id: int, act, **kwargs):
     order, is_buyer, token = _buyer_order(order_id)
     if not is_buyer:
@@ -361,7 +372,10 @@ def buyer_cancel(order_id: int):
 
     def cancel(order):
         lifecycle.cancel(_user(), order, form.note.data or "", by_buyer=True)
-    return _buyer_action(order_id, cancel, success=_("The order was cancelled."))
+
+    order, _is_buyer, token = _buyer_order(order_id)
+    return _buyer_action(order_id, cancel, success=_("The order was cancelled."),
+                         confirm=lambda: _cancel_confirmation(order, _order_page_url(order, token)))
 
 
 @bp.get("/my/purchases")
@@ -500,7 +514,7 @@ def provider_purchase(order_id: int):
     return _purchase_page(purchases.get_order_for(current_user, order_id))[0]
 
 
-def _purchase_action(order_id: int, form, act, success: str, form_name: str | None = None):
+def _purchase_action(order_id: int, form, act, success: str, form_name: str | None = None, confirm=None):
     """A seller's button on the purchase page: a form with fields of its own shows
     its errors on the page (422); a refusal is flashed on the page it came from."""
     order = purchases.get_order_for(current_user, order_id)
@@ -509,7 +523,8 @@ def _purchase_action(order_id: int, form, act, success: str, form_name: str | No
     if not form_name:
         form.validate()
     return form_action(form, lambda: act(order), validate=False, success=success,
-                       next_url=url_for("marketplace.provider_purchase", order_id=order_id))
+                       next_url=url_for("marketplace.provider_purchase", order_id=order_id),
+                       confirm=(lambda: confirm(order)) if confirm else None)
 
 
 @bp.post("/provider/purchases/<int:order_id>/time")
@@ -540,7 +555,9 @@ def purchase_fulfil(order_id: int):
 def purchase_cancel(order_id: int):
     form = NoteForm(prefix="note")
     return _purchase_action(order_id, form, lambda order: lifecycle.cancel(current_user, order, form.note.data or ""),
-                            _("The purchase was cancelled and the buyer told."))
+                            _("The purchase was cancelled and the buyer told."),
+                            confirm=lambda order: _cancel_confirmation(
+                                order, url_for("marketplace.provider_purchase", order_id=order_id)))
 
 
 @bp.post("/provider/purchases/<int:order_id>/refund")
@@ -552,7 +569,16 @@ def purchase_refund(order_id: int):
         before = form.refunded_before.data
         lifecycle.refund(current_user, order, form.amount.data, form.reason.data or "",
                          expected_refunded_cents=int(before) if (before or "").isdigit() else None)
-    return _purchase_action(order_id, form, refund, _("The refund was made and the buyer told."), "refund_form")
+    return _purchase_action(order_id, form, refund, _("The refund was made and the buyer told."), "refund_form",
+                            confirm=lambda order: Confirmation(
+                                title=_("Refund %(amount)s of purchase %(number)s?", amount=money(form.amount.data),
+                                        number=order.number),
+                                consequences=[_("The money is returned to the buyer."),
+                                              _("The buyer is told, with your reason: %(reason)s",
+                                                reason=form.reason.data or "–"),
+                                              _("A refund cannot be taken back.")],
+                                button=_("Yes, make the refund"),
+                                back=url_for("marketplace.provider_purchase", order_id=order_id)))
 
 
 # --------------------------------------------------------------------------- admin: service catalogue

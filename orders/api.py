@@ -33,7 +33,9 @@ openapi.register("/orders", "post", "Place a service order and offer it", roles=
         "funding": {"type": "string", "enum": ["municipality", "voucher", "self_paid"]},
         "instructions": {"type": "string"}, "start_date": {"type": "string", "format": "date"},
         "end_date": {"type": "string", "format": "date"}, "visits_per_week": {"type": "integer"},
-        "minutes_per_visit": {"type": "integer"}}},
+        "minutes_per_visit": {"type": "integer"},
+        "voucher_id": {"type": "integer", "description": "fund the order with this voucher (same client and "
+                                                         "service type, else 422 `voucher_mismatch`)"}}},
     responses={"201": ("The order", _ORDER_SCHEMA)})
 
 
@@ -52,6 +54,7 @@ def create_order():
         instructions=v.string("instructions", max_len=4000, default=""),
         funding=v.string("funding", choices=["municipality", "voucher", "self_paid"], default="municipality"),
         mode=v.string("mode", choices=["single", "broadcast", "ranked"]),
+        voucher_id=v.integer("voucher_id", minimum=1),
     )
     provider_ids = body.get("provider_ids")
     if provider_ids is not None and (not isinstance(provider_ids, list) or not all(
@@ -151,7 +154,9 @@ openapi.register("/orders/{order_id}/visits", "post", "Report a visit (the winni
                  request={"type": "object", "required": ["date", "minutes"], "properties": {
                      "date": {"type": "string", "format": "date"}, "minutes": {"type": "integer"},
                      "tasks": {"type": "array", "items": {"type": "string"}}, "note": {"type": "string"},
-                     "concern": {"type": "boolean"}}}, responses={"201": "Visit reported"})
+                     "concern": {"type": "boolean"}, "urgency": {"type": "string", "enum": ["today", "week"]},
+                     "missed": {"type": "boolean"}}},
+                 responses={"201": "Visit reported"})
 
 
 @api_bp.post("/orders/<int:order_id>/visits")
@@ -163,20 +168,28 @@ def report_visit(order_id: int):
     tasks = v.string_list("tasks", default=[], max_items=services.MAX_TASKS, item_max_len=200)
     note = v.string("note", max_len=4000)
     concern = v.boolean("concern", default=False)
+    urgency = v.string("urgency", choices=["today", "week"]) or "week"
+    missed = v.boolean("missed", default=False)
     v.done()
     visit = services.record_visit(api_user(), order_id, visit_date=visit_date, minutes=minutes, tasks=tasks,
-                                  note=note, concern=concern)
+                                  note=note, concern=concern, urgency=urgency, missed=missed)
     return jsonify(visit_json(visit)), 201
 
 
 openapi.register("/orders/{order_id}/complete", "post", "Complete the order (sends the client a feedback link)",
-                 roles="provider", responses={"200": "Completed", "409": "no_visits, or not in progress"})
+                 roles="provider", request={"type": "object", "properties": {"reason": {"type": "string"}}},
+                 responses={"200": "Completed", "403": "only the organisation's administrators (its setting)",
+                            "409": "no_visits, or not in progress",
+                            "422": "reason_required: an ongoing order needs the reason it ends now"})
 
 
 @api_bp.post("/orders/<int:order_id>/complete")
 @roles(Role.PROVIDER)
 def complete(order_id: int):
-    order = services.complete_order(api_user(), order_id)
+    v = Validator(json_body() if request.get_data() else {})  # the body is optional
+    reason = v.string("reason", max_len=2000)
+    v.done()
+    order = services.complete_order(api_user(), order_id, reason)
     return _answer(order)
 
 

@@ -32,6 +32,8 @@ class OrderForm(FlaskForm):
         SelectChoice("single", _l("To one chosen provider only")),
         SelectChoice("ranked", _l("Down the ranked list, one provider at a time"))])
     provider_ids = MultiCheckboxField(_l("Providers"), coerce=int, validators=[Optional()])
+    voucher_id = SelectField(_l("Service voucher"), choices=[SelectChoice("", _l("No voucher"))], validators=[Optional()],
+                             validate_choice=False)
 
 
 class DeclineForm(FlaskForm):
@@ -43,8 +45,18 @@ class VisitForm(FlaskForm):
     minutes = IntegerField(_l("Minutes"), validators=[InputRequired(), NumberRange(1, 1440)])
     tasks = StringField(_l("Tasks done (separate with commas)"), validators=[Optional(), Length(max=2000)])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)])
+    missed = RadioField(_l("Did the visit take place?"), default="no", choices=[
+        SelectChoice("no", _l("Yes")), SelectChoice("yes", _l("No: the client was not reached"))])
     concern = RadioField(_l("Did anything worry you about the client's wellbeing?"), default="no", choices=[
         SelectChoice("no", _l("No")), SelectChoice("yes", _l("Yes: alert the responsible worker now"))])
+    concern_text = TextAreaField(_l("What worried you (required with a concern; only the client's workers read it)"),
+                                 validators=[Optional(), Length(max=4000)])
+    urgency = RadioField(_l("How soon should the client be contacted?"), validators=[Optional()], choices=[
+        SelectChoice("today", _l("Today")), SelectChoice("week", _l("Within a week"))])
+
+
+class CompleteForm(FlaskForm):
+    reason = TextAreaField(_l("Why does the service end now?"), validators=[Optional(), Length(max=2000)])
 
 
 class CloseForm(FlaskForm):

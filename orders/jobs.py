@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from functools import wraps
 
+import sqlalchemy as sa
+
 from accounts.models import User
 from clients.models import Client
 from core.extensions import db
@@ -14,7 +16,7 @@ from core.models import OutgoingEmail
 from core.urls import absolute_url
 from feedback.services import issue_feedback_link
 from orders import offers
-from orders.models import Offer, OfferStatus, OrderStatus, ServiceOrder, VisitReport
+from orders.models import Offer, OfferStatus, OrderStatus, ServiceOrder
 from providers.models import Provider
 
 
@@ -107,16 +109,13 @@ def send_escalation_notification(order_id: int) -> str:
 
 
 def send_concern_alert(visit_id: int) -> str:
-    """To the client's responsible worker at once: a visit report raised a concern."""
-    visit = db.session.get(VisitReport, visit_id)
-    if visit is None or not visit.concern:
-        return "skipped"
-    order = db.session.get(ServiceOrder, visit.order_id)
-    client = db.session.get(Client, order.client_id)
-    worker = db.session.get(User, client.responsible_worker_id or order.ordered_by_id)
-    send_templated(worker.email, "orders/email/concern.txt", worker.language, f"concern:{visit.id}",
-                   order=order, url=_order_url(order.id))
-    return "sent"
+    """A job recorded before concerns were rows of their own: the alert is now
+    ``clients.jobs.send_concern_alert`` (with the concern's text)."""
+    from clients.jobs import send_concern_alert as alert
+    from clients.models import Concern
+
+    concern_id = db.session.scalar(sa.select(Concern.id).where(Concern.visit_id == visit_id))
+    return alert(concern_id) if concern_id else "skipped"
 
 
 def send_completion_notifications(order_id: int) -> str:

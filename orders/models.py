@@ -1,5 +1,5 @@
-"""Service orders, their offers to providers, the event timeline, visit reports and
-service vouchers. The order lifecycle is the table ``ORDER_TRANSITIONS``, an offer's
+"""Service orders, their offers to providers, the event timeline and visit reports
+(service vouchers are in ``vouchers.models``). The order lifecycle is the table ``ORDER_TRANSITIONS``, an offer's
 the table ``OFFER_TRANSITIONS``; both are applied by ``core.states.StateMachine``
 (``orders.states``)."""
 
@@ -201,50 +201,8 @@ class VisitReport(db.Model):
     tasks: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
     note: Mapped[str | None] = mapped_column(sa.Text)
     concern: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    # The provider came but could not give the service (the client was not reached).
+    missed: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
     __table_args__ = (sa.CheckConstraint("minutes > 0", name="minutes_positive"),)
-
-
-class VoucherUnit(StrEnum):
-    HOURS = "hours"
-    VISITS = "visits"
-    EUROS = "euros"
-
-
-class ServiceVoucher(db.Model):
-    """A palveluseteli: a value in hours, visits or euros for a service type, with
-    the client's own share per unit."""
-
-    __tablename__ = "service_vouchers"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"), nullable=False, index=True)
-    service_type_id: Mapped[int] = mapped_column(sa.ForeignKey("service_types.id"), nullable=False)
-    unit: Mapped[str] = mapped_column(sa.String(10), nullable=False)
-    # hours and visits: the count per month; euros: cents per month.
-    value_per_month: Mapped[int] = mapped_column(sa.Integer, nullable=False)
-    unit_value_cents: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    client_share_cents: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    valid_from: Mapped[date] = mapped_column(sa.Date, nullable=False)
-    valid_until: Mapped[date | None] = mapped_column(sa.Date)
-    granted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
-
-
-class VoucherSettlement(db.Model):
-    """The monthly settlement of service vouchers with one provider."""
-
-    __tablename__ = "voucher_settlements"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    provider_id: Mapped[int] = mapped_column(sa.ForeignKey("providers.id"), nullable=False)
-    month: Mapped[date] = mapped_column(sa.Date, nullable=False)  # first day of the month
-    status: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="draft")
-    units: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    municipality_cents: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    client_share_cents: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
-    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-    __table_args__ = (sa.UniqueConstraint("provider_id", "month", name="uq_voucher_settlements_provider_month"),)

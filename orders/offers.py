@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from clients.models import Client, FollowUp, FollowUpKind
+from clients.signals import DECLINE, note_signal
 from core.db import utcnow
 from core.errors import NotFoundError, ValidationFailed
 from core.extensions import db
@@ -103,6 +104,7 @@ def decline_offer(actor, order_id: int, reason: str) -> ServiceOrder:
                         values={"answered_by_id": actor.id, "decline_reason": reason})
     order = db.session.get(ServiceOrder, order_id)
     enqueue("orders.jobs.send_decline_notification", offer.id, queue="mail")
+    note_signal(order.client_id, DECLINE, f"provider:{offer.provider_id}")
     advance_round(order)
     return order
 

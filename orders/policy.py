@@ -19,10 +19,12 @@ from datetime import timedelta
 from flask import current_app
 
 from clients import policy as client_policy
+from accounts.models import ProviderRole
 from core.access import Purpose
 from core.db import utcnow
 from core.errors import NotFoundError, PermissionDenied
 from core.roles import Role
+from core.time import local_today
 from orders.models import OfferAction, OfferStatus, OrderAction, OrderStatus, ServiceOrder
 from orders.states import OFFER_MACHINE, ORDER_MACHINE
 
@@ -62,6 +64,29 @@ def shows_contact(order: ServiceOrder, user) -> bool:
                                        serving_provider=is_winner(order, user) and order.status in SERVING_STATES)
 
 
+def is_ongoing(order: ServiceOrder) -> bool:
+    """No end date, or the end date is still ahead: visits are still planned, so
+    completing it now ends the service early."""
+    return order.end_date is None or order.end_date > local_today()
+
+
+def may_complete(order: ServiceOrder, user) -> bool:
+    """The winning organisation's administrators, or every member of it when the
+    organisation allows that (``Provider.completion_by == "members"``)."""
+    if not is_winner(order, user):
+        return False
+    if user.provider_role == ProviderRole.ADMIN:
+        return True
+    provider = order.provider
+    return provider is not None and provider.completion_by == "members"
+
+
+def sees_concerns(order: ServiceOrder, user) -> bool:
+    """The text of concerns: staff, and the winning provider (the concerns its own
+    members raised). The client and relatives never."""
+    return is_staff(user) or is_winner(order, user)
+
+
 def shows_feedback_link(order: ServiceOrder, user) -> bool:
     """Staff read the one-time feedback link out to a client without e-mail."""
     return is_staff(user) and order.status in (OrderStatus.COMPLETED, OrderStatus.CLOSED)
@@ -94,7 +119,7 @@ def allowed_actions(order: ServiceOrder, user, my_offer=None) -> set[str]:
         # A visit starts an accepted order and is reported on a running one.
         if ORDER_MACHINE.can(state, OrderAction.START) or ORDER_MACHINE.can(state, OrderAction.COMPLETE):
             actions.add("visit")
-        if ORDER_MACHINE.can(state, OrderAction.COMPLETE):
+        if ORDER_MACHINE.can(state, OrderAction.COMPLETE) and may_complete(order, user):
             actions.add("complete")
     if is_staff(user):
         actions |= {a for a in ("close", "cancel", "reoffer") if ORDER_MACHINE.can(state, a)}
@@ -111,6 +136,12 @@ def require_staff(actor) -> None:
 def require_provider(actor) -> None:
     if actor is None or actor.role != Role.PROVIDER:
         raise PermissionDenied("Only provider members can do this.")
+
+
+def require_may_complete(actor, order: ServiceOrder) -> None:
+    if not may_complete(order, actor):
+        raise PermissionDenied("Only your organisation's administrators can complete orders. "
+                               "An administrator can allow every member to do it.")
 
 
 def require_winner(actor, order: ServiceOrder) -> None:

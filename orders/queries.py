@@ -11,7 +11,7 @@ from flask_babel import get_locale
 from sqlalchemy.orm import joinedload, selectinload
 
 from orders.scopes import scope_orders
-from clients.models import Client
+from clients.models import Client, Concern
 from core.db import where_given
 from core.extensions import db
 from catalogue.services import list_service_types
@@ -104,3 +104,18 @@ def service_type_choices() -> list[tuple[int, str]]:
     the language is resolved once, not once per option."""
     lang = str(get_locale() or "fi")
     return [(t.id, t.name(lang)) for t in list_service_types(active_only=False)]
+
+
+def concerns_of_order(order: ServiceOrder, user) -> list[Concern]:
+    """The concerns raised on the order, with their text, for those who may read
+    them (``orders.policy.sees_concerns``): staff, and the provider organisation
+    that raised them (its own only). Never the client or relatives."""
+    from orders import policy
+
+    if not policy.sees_concerns(order, user):
+        return []
+    stmt = sa.select(Concern).where(Concern.order_id == order.id).options(
+        joinedload(Concern.reported_by), joinedload(Concern.acknowledged_by)).order_by(Concern.created_at.desc())
+    if user.role != "staff":
+        stmt = stmt.where(Concern.provider_id == user.provider_id)
+    return db.session.scalars(stmt).all()

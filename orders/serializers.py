@@ -40,7 +40,7 @@ def order_json(order: ServiceOrder, user, identity: bool | None = None) -> dict:
         "client": client_json(order, user, identity),
         "provider_id": order.provider_id,
         "provider": {"id": order.provider.id, "name": order.provider.name} if order.provider else None,
-        "funding": order.funding, "offer_mode": order.offer_mode,
+        "funding": order.funding, "voucher_id": order.voucher_id, "offer_mode": order.offer_mode,
         "instructions": order.instructions,
         "start_date": iso(order.start_date), "end_date": iso(order.end_date),
         "visits_per_week": order.visits_per_week, "minutes_per_visit": order.minutes_per_visit,

@@ -17,7 +17,9 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from orders.scopes import scope_orders
-from clients.models import Client, FollowUp, FollowUpKind
+from clients.concerns import raise_concern
+from clients.models import Client, FollowUp, FollowUpKind, Urgency
+from clients.signals import MISSED_VISIT, note_signal
 from core.access import Purpose, record_access
 from core.db import assign_number, pending_number, utcnow
 from core.errors import NotFoundError, ValidationFailed
@@ -112,14 +114,15 @@ def _require_consent(client: Client, message: str) -> None:
 def place_order(actor, *, client_id: int, service_type_id: int, start_date: date, end_date: date | None = None,
                 visits_per_week: int | None = None, minutes_per_visit: int | None = None,
                 instructions: str = "", funding: str = Funding.MUNICIPALITY, provider_ids: list[int] | None = None,
-                mode: str | None = None) -> ServiceOrder:
+                mode: str | None = None, voucher_id: int | None = None) -> ServiceOrder:
     """Staff place an order and offer it.
 
     ``mode``: ``single`` (exactly one provider in ``provider_ids``), ``broadcast`` (the
     given providers, or every eligible one, at once: first accept wins) or ``ranked``
     (down the area's procured ranking, or the given order, one at a time). Raises
     ValidationFailed: ``no_consent``, ``no_eligible_provider``, ``ineligible_provider``
-    (naming them) or field errors."""
+    (naming them) or field errors; with ``voucher_id`` the order is funded by that
+    voucher (``vouchers.services.voucher_for_order``: 422 ``voucher_mismatch``)."""
     policy.require_staff(actor)
     client = db.session.get(Client, client_id)
     errors: dict[str, list[str]] = {}
@@ -144,11 +147,18 @@ def place_order(actor, *, client_id: int, service_type_id: int, start_date: date
         raise ValidationFailed("The order could not be placed.", fields=errors)
     _require_consent(client, "The client has not consented to sharing their details with providers; "
                              "record the consent first.")
+    voucher = None
+    if voucher_id is not None:
+        from vouchers.services import voucher_for_order
+        voucher, funding = voucher_for_order(voucher_id, client.id, service_type_id, funding), Funding.VOUCHER
     chosen = _choose(eligible_providers(client, service_type_id), provider_ids,
                      "Not eligible for this order: ", "Provider {pid} is not eligible for this order.",
                      "No provider can take this order: nobody approved offers this service at the "
                      "client's postal code in a language the client speaks, with capacity left.",
                      {"service_type_id": ["No eligible provider."]})
+    if voucher is not None:
+        from vouchers.services import providers_for_voucher
+        chosen = providers_for_voucher(actor, voucher, chosen, explicit=bool(provider_ids))
     if mode is None:
         mode = OfferMode.SINGLE if len(chosen) == 1 else OfferMode.BROADCAST
     if mode == OfferMode.RANKED and not provider_ids:
@@ -159,7 +169,7 @@ def place_order(actor, *, client_id: int, service_type_id: int, start_date: date
         number=pending_number(), client_id=client.id, service_type_id=service_type_id, ordered_by_id=actor.id,
         status=OrderStatus.OFFERED, funding=funding, offer_mode=mode, instructions=(instructions or "").strip(),
         start_date=start_date, end_date=end_date, visits_per_week=visits_per_week,
-        minutes_per_visit=minutes_per_visit, offered_at=now)
+        minutes_per_visit=minutes_per_visit, offered_at=now, voucher_id=voucher.id if voucher else None)
     db.session.add(order)
     assign_number(order, "SO")
     sent = _add_offers(order, chosen, mode)
@@ -203,9 +213,14 @@ MAX_TASKS = 30
 
 
 def record_visit(actor, order_id: int, *, visit_date: date, minutes: int, tasks: list[str], note: str | None = None,
-                 concern: bool = False) -> VisitReport:
-    """The winning provider reports a visit. The first report starts the order. A
-    concern alerts the client's responsible worker at once (follow-up + e-mail)."""
+                 concern: bool = False, urgency: str | None = None, concern_text: str | None = None,
+                 missed: bool = False) -> VisitReport:
+    """The winning provider reports a visit (``missed``: the provider came but the
+    client was not reached). The first report starts the order. A concern needs
+    what worried the reporter (``concern_text``, or the ``note`` when no separate
+    text is given, as in the API) and an urgency (``today``: contact the client
+    today, ``week``: within a week); it alerts the client's responsible worker at
+    once (``clients.concerns.raise_concern``: follow-up, e-mail, weak signal)."""
     policy.require_provider(actor)
     order = visible_order(actor, order_id)
     policy.require_winner(actor, order)
@@ -221,6 +236,16 @@ def record_visit(actor, order_id: int, *, visit_date: date, minutes: int, tasks:
         errors["tasks"] = [f"At most {MAX_TASKS} tasks of 200 characters."]
     if note and len(note) > 4000:
         errors["note"] = ["At most 4000 characters."]
+    description = None
+    if concern:
+        text_field = "note" if concern_text is None else "concern_text"
+        description = ((note if concern_text is None else concern_text) or "").strip()
+        if not description:
+            errors[text_field] = ["Describe what worried you: the responsible worker reads this."]
+        elif len(description) > 4000:
+            errors[text_field] = ["At most 4000 characters."]
+        if urgency not in set(Urgency):
+            errors["urgency"] = ["Choose how soon the client should be contacted: today or within a week."]
     if errors:
         raise ValidationFailed("The visit report is invalid.", fields=errors)
     if order.status == OrderStatus.ACCEPTED:
@@ -228,32 +253,45 @@ def record_visit(actor, order_id: int, *, visit_date: date, minutes: int, tasks:
     elif order.status != OrderStatus.IN_PROGRESS:
         raise IllegalTransition(f"Visits cannot be reported on an order that is {order.status.replace('_', ' ')}.")
     visit = VisitReport(order_id=order.id, provider_id=actor.provider_id, reported_by_id=actor.id, date=visit_date,
-                        minutes=minutes, tasks=tasks, note=(note or "").strip() or None, concern=bool(concern))
+                        minutes=minutes, tasks=tasks, note=(note or "").strip() or None, concern=bool(concern),
+                        missed=bool(missed))
     db.session.add(visit)
     db.session.flush()
-    timeline_event(order, "visit", actor, note="visit reported" + (" with a concern" if concern else ""),
-           provider_id=actor.provider_id)
+    timeline_event(order, "visit", actor,
+                   note=("visit missed" if missed else "visit reported") + (" with a concern" if concern else ""),
+                   provider_id=actor.provider_id)
     client = db.session.get(Client, order.client_id)
     client.last_activity_at = utcnow()
     if concern:
         db.session.execute(sa.update(ServiceOrder).where(ServiceOrder.id == order.id).values(has_concern=True))
-        db.session.add(FollowUp(client_id=client.id, assigned_to_id=client.responsible_worker_id or order.ordered_by_id,
-                                kind=FollowUpKind.CONCERN, order_id=order.id, due_at=utcnow(),
-                                title=f"Concern in a visit report on order {order.number}"))
-        enqueue("orders.jobs.send_concern_alert", visit.id, queue="mail")
+        raise_concern(actor, client=client, order=order, visit=visit, description=description, urgency=urgency)
+    if missed:
+        note_signal(client.id, MISSED_VISIT, f"provider:{actor.provider_id}")
     db.session.flush()
     return visit
 
 
-def complete_order(actor, order_id: int) -> ServiceOrder:
+def complete_order(actor, order_id: int, reason: str | None = None) -> ServiceOrder:
     """The winning provider completes the order; the client gets a one-time
-    feedback link. 409 ``no_visits`` before any visit is reported."""
+    feedback link. Who of the organisation may do it is its setting
+    (``Provider.completion_by``: administrators only by default; 403 otherwise).
+    An ongoing order (no end date, or its end date still ahead: visits are still
+    planned) needs the ``reason`` it ends early (422 ``reason_required``). 409
+    ``no_visits`` before any visit is reported."""
     policy.require_provider(actor)
     order = visible_order(actor, order_id)
     policy.require_winner(actor, order)
+    policy.require_may_complete(actor, order)
     if order.status == OrderStatus.ACCEPTED:
         raise OrderError("Report at least one visit before completing the order.", code="no_visits")
-    transition(order, OrderAction.COMPLETE, actor, event_provider_id=actor.provider_id)
+    reason = (reason or "").strip() or None
+    if reason and len(reason) > 2000:
+        raise ValidationFailed("The reason is too long.", fields={"reason": ["At most 2000 characters."]})
+    if policy.is_ongoing(order) and not reason:
+        raise ValidationFailed("This order is ongoing: say why it ends now.", code="reason_required",
+                               fields={"reason": ["Required: the order has no end date or visits are still "
+                                                  "planned."]})
+    transition(order, OrderAction.COMPLETE, actor, event_provider_id=actor.provider_id, note=reason)
     # State now, messages later: the link exists with the completion, so staff can
     # read it out at once even while Redis or the worker is down; only the e-mail
     # that carries it is a job.

@@ -14,16 +14,20 @@ from flask_login import current_user
 
 from accounts.models import Role, User
 from accounts.permissions import role_required
+from clients.concerns import CONCERN_TEXT
 from clients.services import get_client
 from core.access import Purpose, record_access, record_access_many
-from core.actions import form_action
+from core.actions import Confirmation, form_action
 from core.extensions import db
 from core.inputs import query_int, query_str
-from feedback.services import feedback_url_for_order
+from feedback.services import feedback_link_status, feedback_url_for_order
 from catalogue.services import list_service_types
 from orders import bp, policy, queries, services
-from orders.forms import CancelForm, CloseForm, DeclineForm, OrderForm, ReofferForm, VisitForm
+from orders.queries import concerns_of_order
+from core.templating import fmt_date
+from orders.forms import CancelForm, CloseForm, CompleteForm, DeclineForm, OrderForm, ReofferForm, VisitForm
 from orders.models import OrderStatus
+from vouchers.services import voucher_choices
 
 
 def _cursor() -> int | None:
@@ -69,6 +73,9 @@ def new():
         form.service_type_id.data = chosen_type
     eligible = services.eligible_providers(client, chosen_type) if chosen_type else []
     form.provider_ids.choices = [(e.provider.id, e.provider.name) for e in eligible]
+    form.voucher_id.choices = [("", _("No voucher"))] + voucher_choices(client.id)
+    if request.method == "GET" and request.args.get("voucher_id"):
+        form.voucher_id.data = request.args.get("voucher_id")
 
     def page(status: int = 200):
         return render_template("orders/new.html", form=form, client=client, eligible=eligible,
@@ -81,7 +88,8 @@ def new():
                 start_date=form.start_date.data, end_date=form.end_date.data,
                 visits_per_week=form.visits_per_week.data, minutes_per_visit=form.minutes_per_visit.data,
                 instructions=form.instructions.data or "", funding=form.funding.data,
-                provider_ids=form.provider_ids.data or None, mode=form.mode.data),
+                provider_ids=form.provider_ids.data or None, mode=form.mode.data,
+                voucher_id=int(form.voucher_id.data) if (form.voucher_id.data or "").isdigit() else None),
             success=lambda order: _("Order %(number)s placed and offered.", number=order.number),
             next_url=lambda order: url_for("orders.detail", order_id=order.id), render=page)
     return page()
@@ -111,11 +119,19 @@ def detail(order_id: int):
         eligible = services.eligible_providers(order.client, order.service_type_id,
                                                exclude={o.provider_id for o in order.offers})
         reoffer_form.provider_ids.choices = [(e.provider.id, e.provider.name) for e in eligible]
-    feedback_url = feedback_url_for_order(order.id) if policy.shows_feedback_link(order, current_user) else None
+    feedback_url = feedback_link = None
+    if policy.shows_feedback_link(order, current_user):
+        feedback_link = feedback_link_status(order_id=order.id)
+        # A used or expired link is not handed out again: staff see its state instead.
+        feedback_url = feedback_url_for_order(order.id) if feedback_link and feedback_link["state"] == "open" else None
+    concerns = concerns_of_order(order, current_user)
+    if concerns:
+        record_access(order.client_id, "view", policy.access_purpose(current_user), what=CONCERN_TEXT)
     return render_template(
         "orders/detail.html", order=order, identity=identity, my_offer=my_offer, actions=actions,
         decline_form=DeclineForm(), visit_form=VisitForm(), close_form=CloseForm(), cancel_form=CancelForm(),
-        reoffer_form=reoffer_form, eligible=eligible, feedback_url=feedback_url,
+        complete_form=CompleteForm(), ongoing=policy.is_ongoing(order), concerns=concerns,
+        reoffer_form=reoffer_form, eligible=eligible, feedback_url=feedback_url, feedback_link=feedback_link,
         hide_contact=not policy.shows_contact(order, current_user))
 
 
@@ -129,40 +145,107 @@ def _reoffer_form() -> ReofferForm:
 def _record_visit(order_id: int, form: VisitForm):
     tasks = [t.strip() for t in (form.tasks.data or "").split(",") if t.strip()]
     return services.record_visit(current_user, order_id, visit_date=form.date.data, minutes=form.minutes.data,
-                                 tasks=tasks, note=form.note.data, concern=form.concern.data == "yes")
+                                 tasks=tasks, note=form.note.data, concern=form.concern.data == "yes",
+                                 urgency=form.urgency.data or None, concern_text=form.concern_text.data or "",
+                                 missed=form.missed.data == "yes")
+
+
+def _order_for_confirmation(order_id: int):
+    return services.visible_order(current_user, order_id)
+
+
+def _confirm_complete(order_id: int, form) -> Confirmation:
+    order = _order_for_confirmation(order_id)
+    ongoing = policy.is_ongoing(order)
+    lines = [_("The order %(number)s is marked completed: no more visits can be reported on it.", number=order.number),
+             _("The client gets a one-time link to give feedback."),
+             _("The ordering worker is asked to confirm that the client got the service."),
+             _("This cannot be undone.")]
+    notice = None
+    if ongoing:
+        notice = (_("This order has no end date: the service is ongoing.") if order.end_date is None else
+                  _("Visits are still planned until %(date)s.", date=fmt_date(order.end_date))) + " " + \
+            _("Completing it now ends the service early. Say why.")
+    return Confirmation(title=_("Complete order %(number)s?", number=order.number), consequences=lines,
+                        button=_("Yes, complete the order"), back=url_for("orders.detail", order_id=order_id),
+                        ask=["reason"] if ongoing else [], notice=notice)
+
+
+def _confirm_cancel(order_id: int, form) -> Confirmation:
+    order = _order_for_confirmation(order_id)
+    return Confirmation(
+        title=_("Cancel order %(number)s?", number=order.number),
+        consequences=[_("The order is cancelled: no provider can accept it or report visits on it."),
+                      _("Open offers are withdrawn and the providers concerned are told."),
+                      _("Reason given: %(reason)s", reason=form.reason.data), _("This cannot be undone.")],
+        button=_("Yes, cancel the order"), back=url_for("orders.detail", order_id=order_id))
+
+
+def _confirm_decline(order_id: int, form) -> Confirmation:
+    order = _order_for_confirmation(order_id)
+    return Confirmation(
+        title=_("Decline order %(number)s?", number=order.number),
+        consequences=[_("Your organisation's offer is declined and cannot be accepted later."),
+                      _("The guidance worker reads your reason: %(reason)s", reason=form.reason.data),
+                      _("The order may go to the next provider.")],
+        button=_("Yes, decline the order"), back=url_for("orders.detail", order_id=order_id))
+
+
+def _confirm_close(order_id: int, form) -> Confirmation:
+    order = _order_for_confirmation(order_id)
+    received = form.outcome.data == "received"
+    return Confirmation(
+        title=_("Close order %(number)s?", number=order.number),
+        consequences=[_("The loop is closed with the outcome: %(outcome)s.",
+                        outcome=_("the client got the service") if received else _("the client did not get the service")),
+                      *([] if received else [_("A follow-up is opened for the client's responsible worker.")]),
+                      _("This cannot be undone.")],
+        button=_("Yes, close the order"), back=url_for("orders.detail", order_id=order_id), danger=False)
 
 
 # The buttons of the order page: (path, endpoint, role, the form's factory, the service call,
-# the message after success). Each is one form_action: a refusal is flashed and
-# the user comes back to the order page either way.
+# the message after success, the confirmation step of an irreversible one). Each
+# is one form_action: a refusal is flashed and the user comes back to the order page.
 _BUTTONS = [
     ("accept", "accept", Role.PROVIDER, None, lambda oid, form: services.accept_offer(current_user, oid),
-     _l("You accepted the order. The client's contact details are now shown.")),
+     _l("You accepted the order. The client's contact details are now shown."), None),
     ("decline", "decline", Role.PROVIDER, DeclineForm,
-     lambda oid, form: services.decline_offer(current_user, oid, form.reason.data), _l("You declined the order.")),
-    ("visits", "visit", Role.PROVIDER, VisitForm, _record_visit, _l("Visit reported.")),
-    ("complete", "complete", Role.PROVIDER, None, lambda oid, form: services.complete_order(current_user, oid),
-     _l("Order completed. The client gets a link to give feedback.")),
+     lambda oid, form: services.decline_offer(current_user, oid, form.reason.data), _l("You declined the order."),
+     _confirm_decline),
+    ("visits", "visit", Role.PROVIDER, VisitForm, _record_visit, _l("Visit reported."), None),
+    ("complete", "complete", Role.PROVIDER, CompleteForm,
+     lambda oid, form: services.complete_order(current_user, oid, form.reason.data),
+     _l("Order completed. The client gets a link to give feedback."), _confirm_complete),
     ("close", "close", Role.STAFF, CloseForm,
      lambda oid, form: services.close_order(current_user, oid, form.outcome.data, form.note.data),
-     _l("Order closed. Thank you for closing the loop.")),
+     _l("Order closed. Thank you for closing the loop."), _confirm_close),
     ("cancel", "cancel", Role.STAFF, CancelForm,
-     lambda oid, form: services.cancel_order(current_user, oid, form.reason.data), _l("Order cancelled.")),
+     lambda oid, form: services.cancel_order(current_user, oid, form.reason.data), _l("Order cancelled."),
+     _confirm_cancel),
     ("reoffer", "reoffer", Role.STAFF, _reoffer_form,
      lambda oid, form: services.reoffer_order(current_user, oid, form.provider_ids.data or None, form.mode.data),
-     _l("The order was offered again.")),
+     _l("The order was offered again."), None),
 ]
 
 
-def _button_view(make_form, call, message):
+def _button_view(endpoint, make_form, call, message, confirm):
     def view(order_id: int):
         form = make_form() if make_form is not None else None
+        if confirm is not None:
+            # Ask again only for what the user may do now; anything else is refused at once.
+            order = services.visible_order(current_user, order_id)
+            if endpoint not in policy.allowed_actions(order, current_user, policy.my_offer(order, current_user)):
+                confirm_step = None
+            else:
+                confirm_step = lambda: confirm(order_id, form)  # noqa: E731
+        else:
+            confirm_step = None
         return form_action(form, lambda: call(order_id, form), success=str(message),
-                           next_url=url_for("orders.detail", order_id=order_id))
+                           next_url=url_for("orders.detail", order_id=order_id), confirm=confirm_step)
 
     return view
 
 
-for _path, _endpoint, _role, _form, _call, _message in _BUTTONS:
-    bp.add_url_rule("/<int:order_id>/" + _path, _endpoint, role_required(_role)(_button_view(_form, _call, _message)),
-                    methods=["POST"])
+for _path, _endpoint, _role, _form, _call, _message, _confirm in _BUTTONS:
+    bp.add_url_rule("/<int:order_id>/" + _path, _endpoint,
+                    role_required(_role)(_button_view(_endpoint, _form, _call, _message, _confirm)), methods=["POST"])

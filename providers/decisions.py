@@ -17,6 +17,7 @@ from core.urls import absolute_url
 from orders.services import handle_provider_suspension
 from providers import policy
 from providers.common import (
+    ATTACHMENT_LABELS,
     _,
     _active_user_with_email,
     _clean_reasons,
@@ -25,7 +26,8 @@ from providers.common import (
     requested_services,
     tell_platform_admins,
 )
-from providers.lifecycle import move
+from providers.documents import missing_documents
+from providers.lifecycle import PROVIDER_MACHINE, move
 from providers.members import _new_invitation
 from providers.models import Provider, ProviderAction, ProviderDecision, ProviderInvitation
 
@@ -54,6 +56,14 @@ def decide_application(provider_id: int, action: str, reasons: str | None, actor
                 _("The organisation is not registered in Soteri, which these services need: %(names)s. Ask for "
                   "more information instead.", names=", ".join(t.name() for t in missing)),
                 code="soteri_required")
+    if action == ProviderAction.APPROVE and not text and PROVIDER_MACHINE.can(provider.status, action):
+        missing = missing_documents(provider)
+        if missing:
+            names = ", ".join(str(ATTACHMENT_LABELS[k]) for k in missing)
+            raise ValidationFailed(
+                _("The application lacks a required document (%(names)s). State why you approve it anyway, or ask "
+                  "for more information.", names=names), code="reason_required",
+                fields={"reasons": [_("Required: a required document is missing (%(names)s).", names=names)]})
     decision = _transition(provider_id, action, actor, text)
     _notify_decision(provider, decision)
     if action == ProviderAction.REJECT:

@@ -262,3 +262,21 @@ def _reminder(email, lang, key, attachment, provider, days_left, link):
               file=attachment.filename, kind=kind, org=provider.name, date=when, days=days_left, link=link),
             lang, dedupe_key=key)
 
+
+
+def missing_documents(provider: Provider) -> list[str]:
+    """The kinds of required document the organisation lacks now: a valid
+    insurance certificate always; a self-monitoring plan when a service it applied
+    for needs Soteri registration."""
+    from providers.common import requested_services
+
+    today = utcnow().date()
+    rows = db.session.execute(sa.select(ProviderAttachment.kind, ProviderAttachment.expires_on).where(
+        ProviderAttachment.provider_id == provider.id)).all()
+    valid = {kind for kind, expires in rows if expires is None or expires >= today}
+    missing = []
+    if AttachmentKind.INSURANCE not in valid:
+        missing.append(AttachmentKind.INSURANCE.value)
+    if any(t.needs_soteri for t in requested_services(provider)) and AttachmentKind.SELF_MONITORING_PLAN not in valid:
+        missing.append(AttachmentKind.SELF_MONITORING_PLAN.value)
+    return missing

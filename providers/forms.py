@@ -116,6 +116,13 @@ class DecisionForm(FlaskForm):
     reasons = TextAreaField(_l("Reasons (sent to the applicant)"), validators=[Length(max=MAX_REASONS)])
 
 
+class CompletionForm(FlaskForm):
+    completion_by = RadioField(_l("Who may mark service orders completed"), default="admins", choices=[
+        SelectChoice("admins", _l("The organisation's administrators only")),
+        SelectChoice("members", _l("Every member of the organisation"))],
+        validators=[InputRequired(_l("Choose who may complete orders."))])
+
+
 class ReasonsForm(FlaskForm):
     """Suspend, reinstate, or send an application back for review."""
 

@@ -203,3 +203,20 @@ def remove_member(provider_id: int, user_id: int, actor) -> User:
     db.session.flush()
     return user
 
+
+
+COMPLETION_CHOICES = ("admins", "members")
+
+
+def set_completion_by(provider_id: int, completion_by: str, actor) -> Provider:
+    """Who of the organisation may mark its service orders completed: its
+    administrators only (``admins``, the default) or every member (``members``).
+    Only the organisation's administrators change it."""
+    policy.require_manage(actor, provider_id)
+    if completion_by not in COMPLETION_CHOICES:
+        raise ValidationFailed(_("Choose who may complete orders."),
+                               fields={"completion_by": [_("Choose who may complete orders.")]})
+    provider = _provider(provider_id)
+    provider.completion_by = completion_by
+    db.session.flush()
+    return provider

@@ -95,11 +95,16 @@ class Provider(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Who of the organisation may mark its service orders completed: its
+    # administrators only ("admins", the default) or every member ("members").
+    completion_by: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="admins",
+                                               server_default="admins")
 
     members = relationship("User", primaryjoin="User.provider_id == Provider.id", viewonly=True)
 
     __table_args__ = (
         sa.CheckConstraint("kind in ('ngo','company','agency')", name="kind_known"),
+        sa.CheckConstraint("completion_by in ('admins','members')", name="completion_by_known"),
     )
 
     @property

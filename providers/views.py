@@ -23,25 +23,27 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.fields.choices import SelectChoice
 
+from accounts.login import complete_login
 from accounts.models import Role, User
 from accounts.permissions import role_required
-from core.actions import form_action
+from core.actions import Confirmation, form_action
 from core.db import utcnow
 from core.errors import GoneError, NotFoundError
 from core.extensions import db
 from core.inputs import query_page, query_str
 from catalogue.models import Offering, ServiceCategory, ServiceType
 from providers import bp, decisions, documents, members, policy, profile as org_profile, registration
-from providers.common import FILE_TYPES, _today, parse_list, requested_services
+from providers.common import ATTACHMENT_LABELS, FILE_TYPES, _today, parse_list, requested_services
 from providers.forms import (
     AcceptInvitationForm,
     ApplicationForm,
     AttachmentForm,
     CapacityForm,
+    CompletionForm,
     DecisionForm,
     InviteForm,
     MemberRoleForm,
@@ -188,7 +190,7 @@ def accept_invitation(token: str):
 
         def accept():
             user = members.accept_invitation(token, form.name.data, form.password.data, language=_lang())
-            login_user(user)
+            complete_login(user)
             return user
 
         return form_action(form, accept, success=_("Welcome to Kotiapu! Your login has been created."),
@@ -302,6 +304,8 @@ def _organisation_context(provider: Provider, **forms) -> dict:
         "capacity_form": capacity_form, "rule_form": rule_form,
         "attachment_form": forms.get("attachment_form") or AttachmentForm(prefix="att", formdata=None),
         "resubmit_form": forms.get("resubmit_form") or ResubmitForm(prefix="re", formdata=None),
+        "completion_form": forms.get("completion_form") or CompletionForm(
+            prefix="cmp", formdata=None, data={"completion_by": provider.completion_by}),
         "requested": requested_services(provider),
     }
 
@@ -408,6 +412,16 @@ def member_role(user_id: int):
                                 lambda: members.set_member_role(provider.id, user_id, form.provider_role.data,
                                                                 current_user),
                                 _("The role has been changed."))
+
+
+@bp.post("/organisation/completion")
+@role_required(Role.PROVIDER)
+def completion_save():
+    provider = _managed_provider()
+    form = CompletionForm(prefix="cmp")
+    return _organisation_form(provider, form, "completion_form", "completion",
+                              lambda: members.set_completion_by(provider.id, form.completion_by.data, current_user),
+                              _("Saved: who may complete orders."))
 
 
 @bp.post("/organisation/capacity")
@@ -518,6 +532,7 @@ def _admin_detail_context(provider: Provider, **forms) -> dict:
         "decision_form": forms.get("decision_form") or DecisionForm(formdata=None),
         "suspend_form": forms.get("suspend_form") or ReasonsForm(prefix="sus", formdata=None),
         "reinstate_form": forms.get("reinstate_form") or ReasonsForm(prefix="rei", formdata=None),
+        "missing_documents": [str(ATTACHMENT_LABELS[k]) for k in documents.missing_documents(provider)],
     }
 
 
@@ -532,7 +547,7 @@ def admin_detail(provider_id: int):
     return render_template("providers/admin_detail.html", **_admin_detail_context(provider))
 
 
-def _admin_action(provider: Provider, form, form_key: str, action, success: str):
+def _admin_action(provider: Provider, form, form_key: str, action, success: str, confirm=None):
     """A decision form of the admin page. Invalid input: the page again with the
     errors. Refused because the provider's state moved on (409): the message and
     the page as it is now."""
@@ -544,7 +559,7 @@ def _admin_action(provider: Provider, form, form_key: str, action, success: str)
         return render_template("providers/admin_detail.html",
                                **_admin_detail_context(provider, **{form_key: form})), status
 
-    return form_action(form, action, success=success, next_url=detail, render=render)
+    return form_action(form, action, success=success, next_url=detail, render=render, confirm=confirm)
 
 
 @bp.post("/admin/providers/<int:provider_id>/decision")
@@ -552,10 +567,25 @@ def _admin_action(provider: Provider, form, form_key: str, action, success: str)
 def admin_decide(provider_id: int):
     provider = _admin_provider(provider_id)
     form = DecisionForm()
+    detail = url_for("providers.admin_detail", provider_id=provider.id)
+    reject = None
+    # Confirm a rejection that can happen (allowed now, reasons written); otherwise
+    # the refusal is shown at once.
+    if form.action.data == "reject" and "reject" in policy.admin_actions(current_user, provider) \
+            and (form.reasons.data or "").strip():
+        def reject() -> Confirmation:
+            return Confirmation(
+                title=_("Reject the application of %(name)s?", name=provider.name),
+                consequences=[_("The application is rejected. The decision is final: it cannot be approved later."),
+                              _("The applicant gets the decision and your reasons by e-mail: %(reasons)s",
+                                reasons=form.reasons.data or "–"),
+                              _("Invitations to set up a login stop working.")],
+                button=_("Yes, reject the application"), back=detail, ask=["reasons"])
     return _admin_action(provider, form, "decision_form",
                          lambda: decisions.decide_application(provider.id, form.action.data, form.reasons.data,
                                                               current_user),
-                         _("The decision has been recorded and the applicant has been told by e-mail."))
+                         _("The decision has been recorded and the applicant has been told by e-mail."),
+                         confirm=reject)
 
 
 @bp.post("/admin/providers/<int:provider_id>/suspend")
@@ -563,10 +593,20 @@ def admin_decide(provider_id: int):
 def admin_suspend(provider_id: int):
     provider = _admin_provider(provider_id)
     form = ReasonsForm(prefix="sus")
+    detail = url_for("providers.admin_detail", provider_id=provider.id)
     return _admin_action(provider, form, "suspend_form",
                          lambda: decisions.suspend_provider(provider.id, form.reasons.data, current_user),
                          _("The provider has been suspended: its open offers were withdrawn and its active orders "
-                           "flagged to the guidance staff."))
+                           "flagged to the guidance staff."),
+                         confirm=None if not ("suspend" in policy.admin_actions(current_user, provider)
+                                              and (form.reasons.data or "").strip()) else lambda: Confirmation(
+                             title=_("Suspend %(name)s?", name=provider.name),
+                             consequences=[_("The provider gets no new offers."),
+                                           _("Its open offers are withdrawn."),
+                                           _("Its active orders are flagged to the guidance staff."),
+                                           _("The provider is told by e-mail, with your reasons: %(reasons)s",
+                                             reasons=form.reasons.data or "–")],
+                             button=_("Yes, suspend the provider"), back=detail, ask=["reasons"]))
 
 
 @bp.post("/admin/providers/<int:provider_id>/reinstate")

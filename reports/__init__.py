@@ -11,6 +11,8 @@ bp = Blueprint("reports", __name__)
 # The monthly sweep runs hourly; it acts on the first day of a month (or the first
 # run after it) and is idempotent.
 MONTHLY_SWEEP_SECONDS = 3600
+# Closed months whose figures are not kept yet (or went stale) are settled this often.
+SETTLE_SECONDS = 600
 
 
 def init_app(app) -> None:
@@ -29,3 +31,10 @@ def init_app(app) -> None:
     app.add_template_global(format_value, "report_value")
     app.add_template_global(lambda kind: str(KIND_TITLES.get(kind, kind)), "report_kind_title")
     register_periodic("reports.jobs.monthly_reports", "default", MONTHLY_SWEEP_SECONDS)
+    register_periodic("reports.jobs.settle_months", "reports", SETTLE_SECONDS)
+
+    from reports import staleness
+    from reports.cli import reports_cli
+
+    staleness.install()
+    app.cli.add_command(reports_cli)

@@ -29,15 +29,25 @@ How the numbers are computed, the same on PostgreSQL and SQLite:
   exactly as ``percentile_cont`` does. Only those two values per group leave the
   database.
 - **Small groups.** A row whose number of distinct clients is below ``SMALL_GROUP``
-  (5) has every figure suppressed: ``null`` with ``"suppressed": true`` in JSON,
-  ``<5`` in CSV, XLSX and on the pages. Guidance contacts count distinct known
-  clients plus anonymous contacts; self-paid sales count distinct buyers (by e-mail
-  address, which never leaves the database). Staffing requests concern no clients
-  and are not suppressed. No names of people or identity codes are read at all.
+  (5) has every figure suppressed: ``null`` with ``"suppressed": true`` and
+  ``"suppression": "small"`` in JSON; its people count reads ``<5``, its other
+  figures ``–`` (``hidden_text``). Complementary suppression
+  (``reports.privacy.suppress_table``) then hides further rows (``"suppression":
+  "complementary"``, every figure ``–``) until no hidden row can be worked out from
+  a table's total, or, for the month-by-category table, from its month and
+  category totals. Guidance contacts count distinct known clients plus anonymous
+  contacts; self-paid sales count distinct buyers (by e-mail address, which never
+  leaves the database). Staffing requests concern no clients and are not
+  suppressed. No names of people or identity codes are read at all.
+- **Kept months.** Without filters a report is assembled from the figures of each
+  month (``reports.monthly``): closed months are computed once and kept, the
+  others computed for their month alone; the result is the same as computing the
+  whole period from the rows.
 """
 
 from __future__ import annotations
 
+import gc
 import math
 import uuid
 from collections.abc import Callable
@@ -54,10 +64,11 @@ from sqlalchemy.sql.ddl import CreateTableAs
 
 from core.db import utcnow, where_given
 from core.extensions import db
+from reports.privacy import COMPLEMENTARY, SMALL, SMALL_GROUP, TOTAL, suppress_table
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
-SMALL_GROUP = 5  # fewer distinct clients than this: the row's figures are shown as "<5"
-SUPPRESSED_TEXT = "<5"
+SUPPRESSED_TEXT = "<5"  # a people count hidden because it is below SMALL_GROUP
+HIDDEN_TEXT = "–"  # any other hidden figure (money, averages, rates, complementary rows)
 MAX_MONTHS = 60  # longest period a report may cover
 
 FILTER_KEYS = ("municipality", "postal_code", "category_id", "provider_id", "segment")
@@ -283,6 +294,17 @@ def seconds_between(later, earlier):
     return sa.func.round((sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400.0)
 
 
+def count_distinct(column: str):
+    """The measure "distinct values of ``column``" (clients, buyers). Marked, so
+    that the monthly figures (``reports.monthly``) can keep the values themselves:
+    distinct counts do not add up over months, sets do."""
+    def measure(s):
+        return sa.func.count(sa.distinct(s.c[column]))
+
+    measure.distinct_column = column
+    return measure
+
+
 def _count_if(condition):
     return sa.func.sum(sa.case((condition, 1), else_=0))
 
@@ -469,7 +491,30 @@ class Builder:
         self.sections: list[dict] = []
         self.totals: dict = {}
         self.notes: list[str] = []
+        self._plans: list[dict] = []
+        # Where the grouped rows come from (``aggregate``): the database (None),
+        # or the monthly figures: ``capture`` collects one month's parts,
+        # ``replay`` holds each aggregation's parts of every month.
+        self.capture: list | None = None
+        self.replay: list | None = None
+        self._replayed = 0
         self._category_names: dict | None = None
+
+    def aggregate(self, agg: Aggregation) -> dict[str, list[dict]]:
+        """The grouped rows of ``agg``: from the database, or combined from the
+        monthly figures (``reports.monthly``), which give the same rows."""
+        from reports import monthly
+
+        if self.capture is not None:
+            parts = monthly.month_parts(agg, self.progress, self.months[0].label)
+            self.capture.append(parts)
+            return monthly.combine([parts], agg, self.months)
+        if self.replay is not None:
+            parts = self.replay[self._replayed]
+            self._replayed += 1
+            self.progress.step()
+            return monthly.combine(parts, agg, self.months)
+        return run_aggregation(agg, self.progress)
 
     # names of groups
     def category_names(self) -> dict:
@@ -525,24 +570,28 @@ class Builder:
 
     def section(self, key: str, title, group: list[str], columns: list[str], rows: list[dict],
                 derive: Callable[[dict], dict], people: str | None = "clients", total: dict | None = None,
-                sort_by: str | None = None, complement: tuple[str, ...] = ()) -> dict:
+                sort_by: str | None = None, cross: tuple[str, str, str, str] | None = None,
+                fold: tuple[str, str] | None = None) -> dict:
         """A table: group columns, then figures; ``derive`` turns a grouped row into
-        the figures; rows with fewer than SMALL_GROUP ``people`` are suppressed, and
-        complementary rows with them (see ``_complement``): in the whole table when
-        it has a total, else within each value of the ``complement`` columns."""
+        the figures. Rows with fewer than SMALL_GROUP ``people`` are suppressed, and
+        complementary rows with them (``reports.privacy.suppress_table``) when the
+        report is finished (``result``): against the table's total, and for a
+        cross-tabulation (``cross``: row dimension, column dimension, and the keys of
+        the sections holding its row and column totals) against both. ``fold``
+        (group column, name): the hidden rows become one row of that name, after
+        suppression, so that their names are not shown either."""
         out_rows = [self._row(r, group, columns, derive, people) for r in rows]
-        if people is not None and (total is not None or complement):
-            _complement(out_rows, people, columns, complement or ())
-        if sort_by:
-            out_rows.sort(key=lambda r: (r["suppressed"], -(r[sort_by] or 0)))
         section = {
             "key": key, "title": str(title),
             "columns": [{"key": c, "type": COLUMNS[c][0], "label": str(COLUMNS[c][1])} for c in group + columns],
+            "people": people,
             "rows": out_rows,
         }
         if total is not None:
             section["total"] = self._row(dict(total), [], columns, derive, people)
         self.sections.append(section)
+        self._plans.append({"section": section, "columns": columns, "sort_by": sort_by, "cross": cross,
+                            "fold": fold, "total": id(total) if total is not None else None})
         return section
 
     def grand_total(self, groups: dict, columns: list[str], derive: Callable[[dict], dict],
@@ -551,6 +600,8 @@ class Builder:
         figures (``totals``) are derived from it."""
         total = _total_row(groups)
         self.totals = self._row(dict(total), [], columns, derive, people)
+        self._totals_of = id(total)
+        self._totals_columns = columns
         return total
 
     def grouped_section(self, key: str, title, dim: str, columns: list[str], groups: dict,
@@ -562,14 +613,124 @@ class Builder:
     @staticmethod
     def _row(r: dict, group: list[str], columns: list[str], derive, people) -> dict:
         figures = derive(r)
-        suppressed = people is not None and (figures.get(people) or 0) < SMALL_GROUP
+        # Fewer than five clients: hidden. A row with figures but no known client
+        # (guest feedback) is hidden too; an empty cell of a cross-table is not.
+        suppressed = (people is not None and (figures.get(people) or 0) < SMALL_GROUP
+                      and not r.get("_empty"))
         row = {k: v for k, v in r.items() if k in group or k.endswith(("_id", "_key"))}
         for c in columns:
             row[c] = None if suppressed else figures.get(c)
         row["suppressed"] = suppressed
+        if suppressed:
+            row["suppression"] = SMALL
+        if people is not None:
+            row["_people"] = figures.get(people)
         return row
 
+    def _suppress(self) -> None:
+        """Complementary suppression of every table, repeated until nothing changes
+        (a total hidden in one table is hidden in the tables sharing it; a
+        cross-table's hidden totals are rows of its total tables)."""
+        by_key = {p["section"]["key"]: p for p in self._plans}
+        for _round in range(20):
+            changed = False
+            for plan in self._plans:
+                if plan["section"]["people"] is None:
+                    continue
+                if plan["cross"]:
+                    changed |= self._suppress_cross(plan, by_key)
+                elif plan["total"] is not None:
+                    changed |= self._suppress_list(plan)
+            if not changed:
+                break
+        for plan in self._plans:
+            if plan["sort_by"]:
+                key = plan["sort_by"]
+                plan["section"]["rows"].sort(key=lambda r: (r["suppressed"], -(r[key] or 0)))
+            if plan["fold"]:
+                rows = plan["section"]["rows"]
+                shown = [r for r in rows if not r["suppressed"]]
+                if len(shown) < len(rows):
+                    shown.append({plan["fold"][0]: str(plan["fold"][1]), **dict.fromkeys(plan["columns"]),
+                                  "suppressed": True, "suppression": COMPLEMENTARY})
+                plan["section"]["rows"] = shown
+        if getattr(self, "_totals_of", None) is not None and self.totals:
+            for plan in self._plans:
+                total = plan["section"].get("total")
+                if plan["total"] == self._totals_of and total and total["suppressed"]:
+                    _hide(self.totals, self._totals_columns, total.get("suppression", COMPLEMENTARY))
+
+    def _suppress_list(self, plan: dict) -> bool:
+        section, people = plan["section"], plan["section"]["people"]
+        rows, total = section["rows"], section["total"]
+        counts = {(i, "n"): self._raw_people(r, people) for i, r in enumerate(rows)}
+        hidden = [(i, "n") for i, r in enumerate(rows) if r["suppressed"]]
+        if total["suppressed"]:
+            hidden.append((TOTAL, "n"))
+        s = suppress_table(counts, column_totals={"n": self._raw_people(total, people)}, hidden=hidden,
+                           rows=range(len(rows)), columns=["n"])
+        changed = False
+        for (i, _n), why in s.cells.items():
+            changed |= _hide(rows[i], plan["columns"], why)
+        if "n" in s.column_totals:
+            changed |= self._hide_total(plan, s.column_totals["n"])
+        return changed
+
+    def _hide_total(self, plan: dict, why: str) -> bool:
+        changed = False
+        for other in self._plans:
+            if other["total"] == plan["total"] and other["section"].get("total"):
+                changed |= _hide(other["section"]["total"], other["columns"], why)
+        return changed
+
+    def _suppress_cross(self, plan: dict, by_key: dict) -> bool:
+        row_dim, col_dim, rows_key, cols_key = plan["cross"]
+        section, people = plan["section"], plan["section"]["people"]
+        row_plan, col_plan = by_key[rows_key], by_key[cols_key]
+        col_id = f"{col_dim}_id" if any(f"{col_dim}_id" in r for r in section["rows"]) else col_dim
+        margin_rows = {r[row_dim]: r for r in row_plan["section"]["rows"]}
+        margin_cols = {r.get(col_id): r for r in col_plan["section"]["rows"]}
+        cells = {(r[row_dim], r.get(col_id)): r for r in section["rows"]}
+        total = row_plan["section"].get("total")
+        hidden = [k for k, r in cells.items() if r["suppressed"]]
+        hidden += [(k, TOTAL) for k, r in margin_rows.items() if r["suppressed"]]
+        hidden += [(TOTAL, k) for k, r in margin_cols.items() if r["suppressed"]]
+        if total and total["suppressed"]:
+            hidden.append((TOTAL, TOTAL))
+        s = suppress_table({k: self._raw_people(r, people) for k, r in cells.items()},
+                           row_totals={k: self._raw_people(r, people) for k, r in margin_rows.items()},
+                           column_totals={k: self._raw_people(r, people) for k, r in margin_cols.items()},
+                           grand_total=self._raw_people(total, people) if total else None, hidden=hidden,
+                           rows=list(dict.fromkeys(k[0] for k in cells)),
+                           columns=list(dict.fromkeys(k[1] for k in cells)))
+        changed = False
+        for k, why in s.cells.items():
+            if k in cells:
+                changed |= _hide(cells[k], plan["columns"], why)
+        for k, why in s.row_totals.items():
+            if k in margin_rows:
+                changed |= _hide(margin_rows[k], row_plan["columns"], why)
+        for k, why in s.column_totals.items():
+            if k in margin_cols:
+                changed |= _hide(margin_cols[k], col_plan["columns"], why)
+        if s.grand_total:
+            changed |= self._hide_total(row_plan, s.grand_total)
+        return changed
+
+    @staticmethod
+    def _raw_people(row: dict, people: str) -> int:
+        """The people count behind a row, also when the row is hidden already (kept
+        aside in ``_people`` for the complementary choice; never published)."""
+        value = row.get("_people", row.get(people))
+        return int(value or 0)
+
     def result(self) -> dict:
+        self._suppress()
+        for section in self.sections:
+            for row in section["rows"] + ([section["total"]] if section.get("total") else []):
+                row.pop("_people", None)
+                row.pop("_empty", None)
+        self.totals.pop("_people", None)
         applicable = APPLICABLE_FILTERS[self.kind]
         return {
             "kind": self.kind,
@@ -588,33 +749,23 @@ class Builder:
         }
 
 
-def _complement(rows: list[dict], people: str, columns: list[str], within: tuple[str, ...]) -> None:
-    """Complementary suppression. A table's total (or another table's row, for a
-    cross-tabulation) minus the figures shown would reveal the one suppressed row
-    of a group, so when a group has exactly one suppressed row, its smallest shown
-    row is suppressed too; repeated until no group has a lone suppressed row."""
-    def groups():
-        if not within:
-            return [rows]
-        out = []
-        for key in within:
-            by: dict = {}
-            for r in rows:
-                by.setdefault(r.get(key), []).append(r)
-            out += list(by.values())
-        return out
+def hidden_text(row: dict, key: str, people: str | None) -> str:
+    """What a hidden figure is shown as: ``<5`` for the people count of a group
+    that has fewer than five (a true statement), ``–`` for every other figure of a
+    hidden row (an amount of money, an average, a rate, a count of orders) and for
+    every figure of a row hidden only to protect another row."""
+    return SUPPRESSED_TEXT if row.get("suppression") == SMALL and key == people else HIDDEN_TEXT
 
-    changed = True
-    while changed:
-        changed = False
-        for members in groups():
-            shown = [r for r in members if not r["suppressed"]]
-            if len(members) - len(shown) == 1 and shown:
-                smallest = min(shown, key=lambda r: (r.get(people) or 0, str([r.get(k) for k in within])))
-                for c in columns:
-                    smallest[c] = None
-                smallest["suppressed"] = True
-                changed = True
+
+def _hide(row: dict, columns: list[str], why: str) -> bool:
+    """Hide a row's figures (complementary suppression); False if already hidden."""
+    if row.get("suppressed"):
+        return False
+    for c in columns:
+        row[c] = None
+    row["suppressed"] = True
+    row["suppression"] = why
+    return True
 
 
 def _qualification_labels() -> dict:
@@ -680,13 +831,13 @@ def build_orders(b: Builder) -> None:
                        flag(O.outcome == "not_received", "not_received"),
                        flag(O.status == "completed", "open_loops")).subquery("src")
     flags = ("accepted", "escalated", "cancelled", "completed", "closed", "received", "not_received", "open_loops")
-    measures = {"orders": lambda s: sa.func.count(), "clients": lambda s: sa.func.count(sa.distinct(s.c.client_id))}
+    measures = {"orders": lambda s: sa.func.count(), "clients": count_distinct("client_id")}
     measures.update({name: (lambda s, name=name: sa.func.sum(s.c[name])) for name in flags})
     agg = Aggregation(src, sets={"month": ("month",), "month_category": ("month", "category_id"),
                                  "category": ("category_id",), "provider": ("provider_id",), "total": ()},
                       measures=measures)
     b.progress.plan(agg.steps())
-    g = run_aggregation(agg, b.progress)
+    g = b.aggregate(agg)
 
     def derive(r):
         out = {k: r.get(k) or 0 for k in ("orders", "clients", "accepted", "escalated", "cancelled", "completed",
@@ -699,9 +850,15 @@ def build_orders(b: Builder) -> None:
                "closed", "received", "not_received", "received_rate", "open_loops"]
     total = b.grand_total(g, columns, derive)
     b.grouped_section("by_month", _l("Orders by month"), "month", columns, g, derive, total=total)
-    rows = b.name_rows(b.name_rows(g["month_category"], "category"), "month")
+    # Every month and category, so that an empty cell can be hidden too.
+    present = {(r["month"], r["category_id"]) for r in g["month_category"]}
+    months = sorted({r["month"] for r in g["month_category"]})
+    categories = list(dict.fromkeys(r["category_id"] for r in g["month_category"]))
+    filled = g["month_category"] + [{"month": m, "category_id": c, "_empty": True} for m in months
+                                    for c in categories if (m, c) not in present]
+    rows = b.name_rows(b.name_rows(filled, "category"), "month")
     b.section("by_month_category", _l("Orders by month and service category"), ["month", "category"],
-              ["orders", "clients"], rows, derive, complement=("month", "category"))
+              ["orders", "clients"], rows, derive, cross=("month", "category", "by_month", "by_category"))
     b.grouped_section("by_category", _l("Orders by service category"), "category", columns, g, derive, total=total)
     b.grouped_section("by_provider", _l("Orders by provider"), "provider", columns, g, derive, total=total,
                       sort_by="orders")
@@ -723,7 +880,7 @@ def build_response_times(b: Builder) -> None:
     times = Aggregation(src, sets={"month": ("month",), "category": ("category_id",),
                                    "provider": ("provider_id",), "total": ()},
                         measures={"orders": lambda s: sa.func.count(),
-                                  "clients": lambda s: sa.func.count(sa.distinct(s.c.client_id)),
+                                  "clients": count_distinct("client_id"),
                                   "accepted": lambda s: sa.func.count(s.c.accepted_at),
                                   "escalated": lambda s: sa.func.count(s.c.escalated_at)},
                         percentiles={"p50": ("secs", 0.5), "p90": ("secs", 0.9)})
@@ -741,13 +898,13 @@ def build_response_times(b: Builder) -> None:
     osrc = _with_client_filters(offers, O.client_id, f).subquery("osrc")
     answers = Aggregation(osrc, sets={"month": ("month",), "provider": ("provider_id",), "total": ()},
                           measures={"offers": lambda s: sa.func.count(),
-                                    "clients": lambda s: sa.func.count(sa.distinct(s.c.client_id)),
+                                    "clients": count_distinct("client_id"),
                                     "offers_accepted": lambda s: _count_if(s.c.status == "accepted"),
                                     "declined": lambda s: _count_if(s.c.status == "declined"),
                                     "expired": lambda s: _count_if(s.c.status == "expired")})
     b.progress.plan(times.steps() + answers.steps())
-    t = run_aggregation(times, b.progress)
-    a = run_aggregation(answers, b.progress)
+    t = b.aggregate(times)
+    a = b.aggregate(answers)
 
     def derive_times(r):
         out = {k: r.get(k) or 0 for k in ("orders", "clients", "accepted", "escalated")}
@@ -803,10 +960,10 @@ def build_delivered_hours(b: Builder) -> None:
     agg = Aggregation(src, sets={"month": ("month",), "category": ("category_id",), "provider": ("provider_id",),
                                  "total": ()},
                       measures={"visits": lambda s: sa.func.count(),
-                                "clients": lambda s: sa.func.count(sa.distinct(s.c.client_id)),
+                                "clients": count_distinct("client_id"),
                                 "minutes": lambda s: sa.func.sum(s.c.minutes)})
     b.progress.plan(agg.steps())
-    g = run_aggregation(agg, b.progress)
+    g = b.aggregate(agg)
 
     def derive(r):
         return {"visits": r.get("visits") or 0, "clients": r.get("clients") or 0,
@@ -840,11 +997,11 @@ def build_feedback(b: Builder) -> None:
     agg = Aggregation(src, sets={"month": ("month",), "category": ("category_id",), "provider": ("provider_id",),
                                  "total": ()},
                       measures={"feedback": lambda s: sa.func.count(),
-                                "clients": lambda s: sa.func.count(sa.distinct(s.c.client_id)),
+                                "clients": count_distinct("client_id"),
                                 "rating_sum": lambda s: sa.func.sum(s.c.rating),
                                 "needs_met": lambda s: sa.func.sum(s.c.needs_met)})
     b.progress.plan(agg.steps())
-    g = run_aggregation(agg, b.progress)
+    g = b.aggregate(agg)
 
     def derive(r):
         n = r.get("feedback") or 0
@@ -880,12 +1037,12 @@ def build_guidance_contacts(b: Builder) -> None:
     agg = Aggregation(src, sets={"month": ("month",), "channel": ("channel_key",), "topic": ("topic_key",),
                                  "total": ()},
                       measures={"contacts": lambda s: sa.func.count(),
-                                "known": lambda s: sa.func.count(sa.distinct(s.c.client_id)),
+                                "known": count_distinct("client_id"),
                                 "anonymous": lambda s: sa.func.count() - sa.func.count(s.c.client_id),
                                 "minutes": lambda s: sa.func.sum(s.c.minutes),
                                 "timed": lambda s: sa.func.count(s.c.minutes)})
     b.progress.plan(agg.steps())
-    g = run_aggregation(agg, b.progress)
+    g = b.aggregate(agg)
 
     def derive(r):
         timed = r.get("timed") or 0
@@ -899,14 +1056,11 @@ def build_guidance_contacts(b: Builder) -> None:
                       total=total)
     b.grouped_section("by_channel", _l("Guidance contacts by channel"), "channel", columns, g, derive, people="people",
                       total=total)
-    topics = b.section("by_topic", _l("Guidance contacts by topic"), ["topic"], columns,
-                       b.name_rows(g["topic"], "topic"), derive, people="people", total=total, sort_by="contacts")
     # A topic is typed by staff: a rare one could name a person, so a suppressed
     # topic does not show its name either; they are folded into one row.
-    shown = [r for r in topics["rows"] if not r["suppressed"]]
-    if len(shown) < len(topics["rows"]):
-        shown.append({"topic": _("Other topics"), **dict.fromkeys(columns), "suppressed": True})
-    topics["rows"] = shown
+    b.section("by_topic", _l("Guidance contacts by topic"), ["topic"], columns,
+              b.name_rows(g["topic"], "topic"), derive, people="people", total=total, sort_by="contacts",
+              fold=("topic", _("Other topics")))
     b.notes.append(_("People are distinct known clients plus anonymous contacts."))
 
 
@@ -942,12 +1096,12 @@ def build_shop_sales(b: Builder) -> None:
     src = stmt.subquery("src")
     agg = Aggregation(src, sets={"month": ("month",), "provider": ("provider_id",), "total": ()},
                       measures={"purchases": lambda s: sa.func.count(),
-                                "buyers": lambda s: sa.func.count(sa.distinct(s.c.buyer)),
+                                "buyers": count_distinct("buyer"),
                                 "total": lambda s: sa.func.sum(s.c.total), "vat": lambda s: sa.func.sum(s.c.vat),
                                 "fee": lambda s: sa.func.sum(s.c.fee),
                                 "refunded": lambda s: sa.func.sum(s.c.refunded)})
     b.progress.plan(agg.steps())
-    g = run_aggregation(agg, b.progress)
+    g = b.aggregate(agg)
 
     def derive(r):
         total, refunded = r.get("total") or 0, r.get("refunded") or 0
@@ -1013,8 +1167,8 @@ def build_staffing(b: Builder) -> None:
                                       "people_covered": lambda s: sa.func.sum(s.c.people),
                                       "minutes": lambda s: sa.func.sum(s.c.minutes)})
     b.progress.plan(requests.steps() + by_agency.steps())
-    g = run_aggregation(requests, b.progress)
-    a = run_aggregation(by_agency, b.progress)
+    g = b.aggregate(requests)
+    a = b.aggregate(by_agency)
 
     def derive(r):
         n, cancelled = r.get("requests") or 0, r.get("cancelled") or 0
@@ -1058,16 +1212,38 @@ KINDS = tuple(BUILDERS)
 
 
 def build(kind: str, period: Period, filters: Filters | None = None, language: str = "fi",
-          progress: Callable[[int], None] | None = None) -> dict:
+          progress: Callable[[int], None] | None = None, live: bool = False) -> dict:
     """The report ``kind`` for ``period`` and ``filters`` as JSON values, with its
     names and headings in ``language``. ``progress(percent)`` is called as the
-    queries finish (5..90). Read-only: callable from jobs and pages alike."""
+    queries finish (5..90). Read-only: callable from jobs and pages alike.
+
+    Without filters the report is assembled from the monthly figures
+    (``reports.monthly``: kept ones for settled closed months, the others
+    computed for their month alone); with filters, or ``live``, it is computed
+    from the rows of the whole period. Both give the same report."""
     if kind not in BUILDERS:
         raise ValueError(f"unknown report kind {kind!r}")
-    builder = Builder(kind, period, filters or Filters(), Progress(progress))
+    filters = filters or Filters()
+    builder = Builder(kind, period, filters, Progress(progress))
     with force_locale(language if language in ("fi", "sv", "en") else "fi"):
         _tune_session()
-        BUILDERS[kind](builder)
+        if not live and not filters.to_dict():
+            from reports import monthly
+
+            # Tens of thousands of small objects (the groups of every month) are
+            # made and dropped here; the cyclic garbage collector would walk them
+            # again and again (they hold no cycles), so it waits until the end.
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                builder.replay = monthly.parts_for_period(kind, period)
+                builder.progress.plan(len(builder.replay))
+                BUILDERS[kind](builder)
+            finally:
+                if collecting:
+                    gc.enable()
+        else:
+            BUILDERS[kind](builder)
         result = builder.result()
     result["language"] = language
     return result

@@ -6,11 +6,12 @@ Beyond the contract: an optional ``filters`` object in the request, the list
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import jsonify, request
 
 from accounts.models import Role
 from core import openapi
 from core.api import Validator, api_bp, api_user, json_body, page_params, page_response, roles
+from core.errors import ValidationFailed
 from core.urls import absolute_url
 from reports import services as svc
 from reports.aggregates import FILTER_KEYS, KINDS
@@ -57,8 +58,15 @@ openapi.register("/reports/{id}", "get", "A report's status and progress; downlo
                  roles="manager, admin", parameters=[_ID],
                  responses={"200": ("The report", {"$ref": "#/components/schemas/ReportRun"}), "404": "Not found"})
 openapi.register("/reports/{id}/download", "get", "The report's file (its format: JSON, CSV or XLSX)",
-                 roles="manager, admin", parameters=[_ID],
-                 responses={"200": "The file", "404": "Not found", "409": "Not ready yet (`report_not_ready`)"})
+                 roles="manager, admin",
+                 parameters=[_ID, {"name": "format", "in": "query", "schema": {"type": "string",
+                                                                              "enum": list(svc.FORMATS)},
+                                   "description": "another format than the report's own (the same figures); "
+                                                  "`csv` is the Finnish spreadsheet dialect, `csv_plain` the "
+                                                  "plain one"}],
+                 responses={"200": "The file (`Cache-Control: no-store`)", "404": "Not found",
+                            "409": "Not ready yet (`report_not_ready`)",
+                            "422": "Unknown format"})
 
 
 @api_bp.post("/reports")
@@ -100,6 +108,11 @@ def get_report(run_id: int):
 @api_bp.get("/reports/<int:run_id>/download")
 @roles(Role.MANAGER, Role.ADMIN)
 def download_report(run_id: int):
-    content, content_type, name = svc.download(_run(run_id))
+    run = _run(run_id)
+    fmt = request.args.get("format") or None
+    if fmt is not None and fmt not in svc.FORMATS:
+        raise ValidationFailed("Some fields are invalid.",
+                               fields={"format": ["Must be one of: " + ", ".join(svc.FORMATS) + "."]})
+    content, content_type, name = svc.download(run, fmt)
     return file_response(content, content_type, name)
 

@@ -5,8 +5,9 @@ Each chart is an ``<svg role="img">`` with a short text alternative that points 
 the table of the same figures next to it (the table is what a screen reader reads).
 Colours come from classes in ``static/css/reports.css`` (a palette that stays
 distinguishable with the common colour-vision deficiencies); lines also differ by
-their marker shape, so colour is never the only cue. A suppressed figure is drawn as
-``<5`` in place of its bar or point.
+their marker shape, so colour is never the only cue. A hidden figure (small-group
+rule) is drawn as ``–`` in place of its bar or point. A chart with nothing to draw
+(every figure hidden, or no figures) is a sentence saying so, not an empty axis.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from reports.aggregates import SUPPRESSED_TEXT
+from reports.aggregates import HIDDEN_TEXT
+
+SUPPRESSED_TEXT = HIDDEN_TEXT  # what a hidden bar or point shows
 
 WIDTH = 640
 MARKERS = ("circle", "square", "triangle", "diamond")
@@ -34,6 +38,20 @@ SUPPRESSED = _Suppressed()
 
 def _numbers(values) -> list[float]:
     return [v for v in values if v is not None and v is not SUPPRESSED]
+
+
+def nothing_to_draw(values) -> Markup | None:
+    """The sentence shown instead of a chart whose figures are all hidden (or that
+    has none); None when there is something to draw."""
+    values = list(values)
+    if any(v is not None and v is not SUPPRESSED for v in values):
+        return None
+    if any(v is SUPPRESSED for v in values):
+        text = _("Every figure of this chart is hidden to protect the clients' privacy (groups of fewer than "
+                 "5 clients), so there is nothing to draw. The table below shows what can be shown.")
+    else:
+        text = _("Nothing to draw: there are no figures for this period and these filters.")
+    return Markup('<p class="chart-empty">') + escape(text) + Markup("</p>")
 
 
 def _scale(values: list[float]) -> tuple[float, float]:
@@ -79,6 +97,9 @@ def month_tick(label: str) -> str:
 
 def bars(points: list[tuple[str, float | None]], fmt: Callable, label: str, height: int = 240) -> Markup:
     """Vertical bars, one per point (a time series of months)."""
+    empty = nothing_to_draw(v for _l, v in points)
+    if empty is not None:
+        return empty
     left, right, plot_top, bottom = 64, WIDTH - 8, 18, 40
     plot_h = height - plot_top - bottom
     top, step = _scale(_numbers(v for _l, v in points))
@@ -94,7 +115,7 @@ def bars(points: list[tuple[str, float | None]], fmt: Callable, label: str, heig
         cx = left + slot * i + slot / 2
         if value is SUPPRESSED:
             body.append(f'<text class="suppressed" x="{cx:.1f}" y="{base - 4}" text-anchor="middle">'
-                        f'{SUPPRESSED_TEXT.replace("<", "&lt;")}</text>')
+                        f'{escape(SUPPRESSED_TEXT)}</text>')
         elif value is not None:
             h = plot_h * value / top if top else 0
             body.append(f'<rect class="bar series-0" x="{x:.1f}" y="{base - h:.1f}" width="{bar_w:.1f}" '
@@ -111,6 +132,9 @@ def bars(points: list[tuple[str, float | None]], fmt: Callable, label: str, heig
 
 def hbars(points: list[tuple[str, float | None]], fmt: Callable, label: str) -> Markup:
     """Horizontal bars with the names on the left (categories, providers, channels)."""
+    empty = nothing_to_draw(v for _l, v in points)
+    if empty is not None:
+        return empty
     left, right, row_h, top_pad = 230, WIDTH - 70, 26, 6
     height = top_pad * 2 + row_h * max(len(points), 1)
     top = max(_numbers(v for _l, v in points), default=0) or 1
@@ -121,7 +145,7 @@ def hbars(points: list[tuple[str, float | None]], fmt: Callable, label: str) -> 
         body.append(f'<text class="name" x="{left - 8}" y="{y + row_h / 2 + 5:.1f}" text-anchor="end">'
                     f'{escape(short)}</text>')
         if value is SUPPRESSED or value is None:
-            text = SUPPRESSED_TEXT.replace("<", "&lt;") if value is SUPPRESSED else "–"
+            text = escape(SUPPRESSED_TEXT) if value is SUPPRESSED else "–"
             body.append(f'<text class="suppressed" x="{left + 4}" y="{y + row_h / 2 + 5:.1f}">{text}</text>')
             continue
         w = (right - left) * value / top
@@ -134,6 +158,9 @@ def hbars(points: list[tuple[str, float | None]], fmt: Callable, label: str) -> 
 def lines(x_labels: list[str], series: list[tuple[str, list[float | None]]], fmt: Callable, label: str,
           height: int = 260) -> Markup:
     """Up to four lines over the months, with markers and a legend."""
+    empty = nothing_to_draw(v for _n, vs in series for v in vs)
+    if empty is not None:
+        return empty
     left, right, plot_top, bottom = 64, WIDTH - 8, 34, 40
     plot_h = height - plot_top - bottom
     top, step = _scale(_numbers(v for _n, vs in series for v in vs))
@@ -155,7 +182,7 @@ def lines(x_labels: list[str], series: list[tuple[str, list[float | None]]], fmt
             if v is None or v is SUPPRESSED:
                 if v is SUPPRESSED and s == 0:
                     body.append(f'<text class="suppressed" x="{x:.1f}" y="{base - 4}" text-anchor="middle">'
-                                f'{SUPPRESSED_TEXT.replace("<", "&lt;")}</text>')
+                                f'{escape(SUPPRESSED_TEXT)}</text>')
                 if len(points) > 1:
                     body.append(_polyline(points, s))
                 points = []

@@ -1,11 +1,11 @@
 """The manager dashboard: the same report builders as the jobs (``reports.aggregates``)
 for the filters chosen on the page, turned into key figures, charts and tables.
 
-The built reports are cached in Redis for ``CACHE_SECONDS`` per kind, period,
-filters and language, so a dashboard over a million orders is computed once and then
-served from the cache by every web process; the page shows when the figures were
-computed. Without Redis the figures are computed on every view. Everything here is
-presentation of already aggregated rows (a few hundred at most).
+Without filters the reports come from the kept figures of the closed months
+(``reports.monthly``) and only the current month is computed from its rows. The
+built reports are also cached in Redis for ``CACHE_SECONDS`` per kind, period,
+filters and language; the page shows when the figures were computed. Everything
+here is presentation of already aggregated rows (a few hundred at most).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from core.extensions import db
 from core.redis import get_redis
 from core.templating import money
 from reports import charts
-from reports.aggregates import COLUMNS, KINDS, SUPPRESSED_TEXT, Filters, Period, build, local_today
+from reports.aggregates import COLUMNS, HIDDEN_TEXT, KINDS, SUPPRESSED_TEXT, Filters, Period, build, local_today
 from reports.models import ReportRun, ReportStatus
 from reports.services import previous_month, recent_runs
 
@@ -91,10 +91,12 @@ def last_month_overview(language: str) -> dict:
 
 # --------------------------------------------------------------------------- presentation
 
-def format_value(value, kind: str, suppressed: bool = False) -> str:
-    """A figure as the pages show it, in the page's language."""
+def format_value(value, kind: str, suppressed: bool = False, small_count: bool = False) -> str:
+    """A figure as the pages show it, in the page's language. A hidden figure is
+    ``<5`` when it is the people count of a small group (``small_count``), else
+    ``–`` (see ``reports.aggregates.hidden_text``)."""
     if suppressed:
-        return SUPPRESSED_TEXT
+        return SUPPRESSED_TEXT if small_count else HIDDEN_TEXT
     if value is None:
         return "–"
     if kind == "count":
@@ -135,7 +137,8 @@ def table(section: dict, columns: list[str] | None = None, caption: str | None =
     def cells(row, head=None):
         names = [head] + [""] * (len(groups) - 1) if head else [str(row.get(c["key"], "")) for c in groups]
         return {"names": names,
-                "values": [format_value(row.get(c["key"]), c["type"], row.get("suppressed", False)) for c in figures]}
+                "values": [format_value(row.get(c["key"]), c["type"], row.get("suppressed", False),
+                                        _small_count(row, c["key"], section.get("people"))) for c in figures]}
 
     return {
         "caption": caption or section["title"],
@@ -145,6 +148,10 @@ def table(section: dict, columns: list[str] | None = None, caption: str | None =
         "total": cells(section["total"], _("Total")) if total and section.get("total") else None,
         "more": len(section["rows"]) - len(rows),
     }
+
+
+def _small_count(row: dict, key: str, people: str | None) -> bool:
+    return row.get("suppression") == "small" and key == people
 
 
 def _series(section: dict, months: list[str], key: str) -> list:
@@ -159,6 +166,8 @@ def _series(section: dict, months: list[str], key: str) -> list:
 
 
 def _points(section: dict, months: list[str], key: str) -> list[tuple[str, float | None]]:
+    if not section["rows"]:
+        return [(m, None) for m in months]  # no figures at all: the chart says so
     by_month = {r["month"]: r for r in section["rows"]}
     out = []
     for m in months:
@@ -199,7 +208,9 @@ def key_figures(res: dict[str, dict]) -> list[dict]:
         totals = res[kind]["totals"]
         suppressed = totals.get("offers_suppressed" if key == "decline_rate" else "suppressed", False)
         out.append({"kind": kind, "key": key, "label": label,
-                    "value": format_value(totals.get(key), COLUMNS[key][0], suppressed),
+                    "value": format_value(totals.get(key), COLUMNS[key][0], suppressed,
+                                          suppressed and key in ("clients", "people", "buyers")
+                                          and totals.get("suppression") == "small"),
                     "attention": key in ("open_loops",) and not suppressed and (totals.get(key) or 0) > 0})
     return out
 
@@ -217,7 +228,8 @@ def panels(res: dict[str, dict]) -> list[dict]:
     providers = _section(orders, "by_provider")
     top = [r for r in providers["rows"] if not r["suppressed"]][:TOP_PROVIDERS]
     out.append({"id": "orders-provider", "title": _("Service orders by provider (largest %(n)s)", n=TOP_PROVIDERS),
-                "chart": charts.hbars([(r["provider"], r["orders"]) for r in top], _axis_fmt("count"),
+                "chart": charts.hbars([(r["provider"], r["orders"]) for r in top]
+                                      or [("", charts.SUPPRESSED) for _r in providers["rows"][:1]], _axis_fmt("count"),
                                       _("Bar chart of orders by provider; the figures are in the table below.")),
                 "table": table(providers, ["orders", "clients", "accepted", "completed", "escalation_rate"],
                                limit=25)})
@@ -305,7 +317,7 @@ def _category_panel(orders: dict, months: list[str]) -> dict:
             suppressed = row is not None and row["suppressed"]
             value = row["orders"] if row and not suppressed else 0
             series.append(charts.SUPPRESSED if suppressed else value)
-            texts.append(format_value(value, "count", suppressed))
+            texts.append(format_value(value, "count", suppressed))  # orders, not people: "–"
         smalls.append({"name": name, "chart": charts.spark(series, top, _("Orders per month: %(name)s", name=name))})
         rows.append({"names": [name], "values": texts})
     return {"id": "orders-category", "title": _("Service orders per month by service category"),
@@ -327,7 +339,8 @@ def _merged_months(months: list[str], parts: list[tuple[dict, list[str]]]) -> di
             types = {c["key"]: c["type"] for c in section["columns"]}
             for c in columns:
                 values.append(format_value(row.get(c) if row else 0 if types[c] == "count" else None, types[c],
-                                           bool(row and row["suppressed"])))
+                                           bool(row and row["suppressed"]),
+                                           bool(row) and _small_count(row, c, section.get("people"))))
         rows.append({"names": [m], "values": values})
     return {"caption": _("Declines and escalations by month"), "group_headers": [COLUMNS["month"][1]],
             "headers": headers, "rows": rows, "total": None, "more": 0}

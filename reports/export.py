@@ -2,10 +2,16 @@
 
 Every file starts with a header that states the report, the period, the filters,
 the time it was generated and the small-group rule; then each table of the report
-with its column headings, rows and total. Suppressed figures are ``<5``. Money is
-in euros with two decimals (the JSON keeps integer cents, as the API does).
-Text that a spreadsheet would take for a formula (``=``, ``+``, ``-``, ``@``) is
-written as text.
+with its column headings, rows and total. A hidden people count is ``<5``, every
+other hidden figure ``–`` (``reports.aggregates.hidden_text``). Money is in euros
+with two decimals (the JSON keeps integer cents, as the API does). Text that a
+spreadsheet would take for a formula (``=``, ``+``, ``-``, ``@``) is written as text.
+
+CSV comes in two dialects. ``csv`` is what Excel and LibreOffice open directly with
+Finnish regional settings: semicolons between fields, a decimal comma, UTF-8 with a
+byte-order mark, CRLF line ends. ``csv_plain`` is the plain dialect for programs:
+commas, a decimal point, UTF-8 without a byte-order mark. XLSX cells are typed:
+numbers are numbers (money with a euro format), dates are dates.
 """
 
 from __future__ import annotations
@@ -13,20 +19,26 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from reports.aggregates import GROUP_TYPES, HELSINKI, SMALL_GROUP, SUPPRESSED_TEXT
+from reports.aggregates import GROUP_TYPES, HELSINKI, HIDDEN_TEXT, SMALL_GROUP, SUPPRESSED_TEXT, hidden_text
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+# name -> (delimiter, decimal separator, byte-order mark)
+CSV_DIALECTS = {"fi": (";", ",", True), "plain": (",", ".", False)}
+FILE_EXTENSIONS = {"json": "json", "csv": "csv", "csv_plain": "csv", "xlsx": "xlsx"}
 
 
 def render(result: dict, fmt: str) -> bytes:
     if fmt == "csv":
-        return to_csv(result)
+        return to_csv(result, "fi")
+    if fmt == "csv_plain":
+        return to_csv(result, "plain")
     if fmt == "xlsx":
         return to_xlsx(result)
     if fmt == "json":
@@ -37,7 +49,7 @@ def render(result: dict, fmt: str) -> bytes:
 def filename(result: dict, fmt: str, run_id: int | None = None) -> str:
     period = result["period"]
     suffix = f"-{run_id}" if run_id else ""
-    return f"kotiapu-{result['kind']}-{period['from']}-{period['to']}{suffix}.{fmt}"
+    return f"kotiapu-{result['kind']}-{period['from']}-{period['to']}{suffix}.{FILE_EXTENSIONS.get(fmt, fmt)}"
 
 
 def generated_text(result: dict) -> str:
@@ -57,16 +69,23 @@ def header_rows(result: dict) -> list[list[str]]:
         rows.append([_("Filters not applicable to this report"), ", ".join(result["filters_not_applied"])])
     rows += [
         [_("Generated"), generated_text(result)],
-        [_("Privacy"), _("Figures of groups with fewer than %(n)s clients are shown as <5. "
-                         "The report contains no names or identity codes.", n=SMALL_GROUP)],
+        [_("Privacy"), privacy_text()],
     ]
     return rows
 
 
-def cell_value(value, kind: str, suppressed: bool = False):
-    """A figure as it is written in a file: ``<5``, euros for money, else the value."""
+def privacy_text() -> str:
+    return _("A group of fewer than %(n)s clients is hidden: its number of clients is shown as <5 and its "
+             "other figures (amounts of money, averages, rates) as –. Some other figures are shown as – "
+             "too, so that a hidden figure cannot be worked out from the totals. The report contains no "
+             "names or identity codes.", n=SMALL_GROUP)
+
+
+def cell_value(value, kind: str, suppressed: bool = False, text: str = HIDDEN_TEXT):
+    """A figure as it is written in a file: ``text`` (``<5`` or ``–``) when hidden,
+    euros for money, else the value."""
     if suppressed:
-        return SUPPRESSED_TEXT
+        return text
     if value is None:
         return None
     if kind == "money":
@@ -85,7 +104,8 @@ def _section_rows(section: dict):
     rows = []
 
     def figures(row):
-        return [cell_value(row.get(c["key"]), c["type"], row.get("suppressed", False)) for c in columns
+        return [cell_value(row.get(c["key"]), c["type"], row.get("suppressed", False),
+                           hidden_text(row, c["key"], section.get("people"))) for c in columns
                 if c["type"] not in GROUP_TYPES]
 
     groups = [c for c in columns if c["type"] in GROUP_TYPES]
@@ -96,10 +116,12 @@ def _section_rows(section: dict):
     return head, rows
 
 
-def to_csv(result: dict) -> bytes:
+def to_csv(result: dict, dialect: str = "fi") -> bytes:
+    """The report as CSV in ``dialect`` (``fi``: Finnish spreadsheets, ``plain``)."""
+    delimiter, decimal, bom = CSV_DIALECTS[dialect]
     with force_locale(result.get("language", "fi")):
         buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\r\n")
+        w = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
         for label, value in header_rows(result):
             w.writerow([_text(label), _text(value)])
         for note in result.get("notes", []):
@@ -110,15 +132,23 @@ def to_csv(result: dict) -> bytes:
             head, rows = _section_rows(section)
             w.writerow([_text(h) for h in head])
             for row in rows:
-                w.writerow(["" if v is None else (_text(v) if isinstance(v, str) else _csv_number(v)) for v in row])
+                w.writerow(["" if v is None else (_text(v) if isinstance(v, str) else _csv_number(v, decimal))
+                            for v in row])
     # A byte order mark lets spreadsheet programs read the UTF-8 (ä, ö, å) right.
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    return (("\ufeff" if bom else "") + buf.getvalue()).encode("utf-8")
 
 
-def _csv_number(value) -> str:
+def _csv_number(value, decimal: str = ".") -> str:
+    """A number without thousands separators, with the dialect's decimal mark."""
+    if isinstance(value, bool):
+        value = int(value)
     if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    return str(value)
+        text = f"{value:.2f}"
+    elif isinstance(value, float):
+        text = repr(round(value, 6)) if not value.is_integer() else f"{value:.1f}"
+    else:
+        text = str(value)
+    return text.replace(".", decimal)
 
 
 def to_xlsx(result: dict) -> bytes:
@@ -134,9 +164,14 @@ def to_xlsx(result: dict) -> bytes:
         for index, section in enumerate(result["sections"]):
             ws = wb.create_sheet(_sheet_title(section["title"], used))
             r = 1
-            for label, value in header_rows(result):
-                _put(ws, r, 1, label).font = bold
-                _put(ws, r, 2, value)
+            for values in _xlsx_header(result):
+                _put(ws, r, 1, values[0]).font = bold
+                for c, value in enumerate(values[1:], start=2):
+                    cell = _put(ws, r, c, value)
+                    if isinstance(value, datetime):
+                        cell.number_format = "yyyy-mm-dd hh:mm"
+                    elif isinstance(value, date):
+                        cell.number_format = "yyyy-mm-dd"
                 r += 1
             if index == 0:
                 for note in result.get("notes", []):
@@ -159,9 +194,12 @@ def to_xlsx(result: dict) -> bytes:
                     kind = section["columns"][c - 1]["type"]
                     if isinstance(value, Decimal):
                         cell.number_format = '#,##0.00 "€"'
-                    elif kind == "percent" and value not in (None, SUPPRESSED_TEXT):
+                    elif kind == "percent" and isinstance(value, (int, float)):
                         cell.number_format = "0.0"
-                    elif value == SUPPRESSED_TEXT:
+                    elif kind == "month" and isinstance(value, str) and len(value) == 7:
+                        cell.value = date(int(value[:4]), int(value[5:]), 1)  # a date, shown as the month
+                        cell.number_format = "yyyy-mm"
+                    elif value in (SUPPRESSED_TEXT, HIDDEN_TEXT):
                         cell.alignment = Alignment(horizontal="right")
                 if row and row[0] == _("Total"):
                     for c in range(1, len(row) + 1):
@@ -173,6 +211,22 @@ def to_xlsx(result: dict) -> bytes:
         out = io.BytesIO()
         wb.save(out)
     return out.getvalue()
+
+
+def _xlsx_header(result: dict) -> list[list]:
+    """The header rows with typed cells: the period as two dates, the time it was
+    generated as a date and time (Helsinki time, named in the next cell)."""
+    out = []
+    for label, value in header_rows(result):
+        if label == _("Period"):
+            out.append([label, date.fromisoformat(result["period"]["from"]), "–",
+                        date.fromisoformat(result["period"]["to"])])
+        elif label == _("Generated"):
+            at = datetime.fromisoformat(result["generated_at"].replace("Z", "+00:00")).astimezone(HELSINKI)
+            out.append([label, at.replace(tzinfo=None, second=0, microsecond=0), "Europe/Helsinki"])
+        else:
+            out.append([label, value])
+    return out
 
 
 def _put(ws, row: int, column: int, value):

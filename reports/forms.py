@@ -13,15 +13,17 @@ from wtforms.validators import DataRequired, Optional, Regexp
 
 from reports.aggregates import KIND_TITLES, SEGMENT_LABELS
 
-FORMAT_LABELS = {"xlsx": _l("Excel (XLSX)"), "csv": _l("CSV"), "json": _l("JSON")}
+FORMAT_LABELS = {"xlsx": _l("Excel (XLSX)"), "csv": _l("CSV for Excel with Finnish settings (semicolons)"),
+                 "csv_plain": _l("CSV, plain (commas, decimal point)"), "json": _l("JSON")}
 
 
 class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
+    # Not "From"/"To": a bare "To" is translated as the recipient of a message.
+    date_from = DateField(_l("First day of the period"), validators=[Optional()])
+    date_to = DateField(_l("Last day of the period"), validators=[Optional()])
     municipality = SelectField(_l("Municipality"), choices=[], validate_choice=False)
     postal_code = StringField(_l("Postal area"), validators=[
         Optional(), Regexp(r"^\d{1,5}$", message=_l("Type a postal code or its first digits, e.g. 331."))])

@@ -108,3 +108,20 @@ def monthly_reports() -> dict:
     created = services.schedule_monthly_reports()
     notified = services.pending_monthly_notifications()
     return {"created": len(created), "notified": notified}
+
+
+def settle_months(limit: int = 24) -> dict:
+    """Periodic sweep (``SETTLE_SECONDS``, RQ's cron scheduler in ``flask worker``):
+    compute and keep the figures of every closed month not settled yet (new, or
+    marked stale by a late change), oldest first, at most ``limit`` months per kind
+    per run so that one run stays short. Idempotent; ``run_periodic`` commits."""
+    from reports import monthly
+
+    done = {}
+    first = monthly.first_month()
+    for kind in aggregates.KINDS:
+        months = monthly.months_to_settle(kind, first=first)[:limit]
+        settled = sum(1 for month in months if monthly.settle_month(kind, month))
+        if months:
+            done[kind] = settled
+    return done

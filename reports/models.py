@@ -32,7 +32,8 @@ class ReportKind(StrEnum):
 
 class ReportFormat(StrEnum):
     JSON = "json"
-    CSV = "csv"
+    CSV = "csv"  # Finnish spreadsheet dialect: semicolons, decimal comma, UTF-8 with BOM
+    CSV_PLAIN = "csv_plain"  # commas, decimal point, UTF-8
     XLSX = "xlsx"
 
 
@@ -85,3 +86,54 @@ RUN_TRANSITIONS = transition_table({
 RUNS = StateMachine(ReportRun, RUN_TRANSITIONS,
                     stamps={ReportStatus.RUNNING: "started_at", ReportStatus.DONE: "finished_at",
                             ReportStatus.FAILED: "finished_at"})
+
+
+class ReportMonth(db.Model):
+    """A closed month of a report kind whose figures are kept
+    (``report_month_figures``). ``stale``: a late change touched the month; until
+    ``reports.jobs.settle_months`` recomputes it, reports compute it live.
+    ``changes`` counts the changes, so that a recomputation that raced a change does
+    not mark the month settled."""
+
+    __tablename__ = "report_months"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(30), nullable=False)
+    month: Mapped[date] = mapped_column(sa.Date, nullable=False)  # its first day
+    stale: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
+    changes: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    parts: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)  # aggregations kept
+    format_version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=4)
+    computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (sa.UniqueConstraint("kind", "month", name="uq_report_months_kind_month"),)
+
+
+class ReportMonthFigure(db.Model):
+    """The kept figures of one month, report kind and dimension (``grouping``: a
+    grouping of one of the report's aggregations, ``part``): per group its
+    additive measures, its distinct clients (as a set) and its percentile
+    histograms, unsuppressed (see ``reports.monthly``). Never shown as such."""
+
+    __tablename__ = "report_month_figures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(30), nullable=False)
+    month: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    part: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    grouping: Mapped[str] = mapped_column(sa.String(30), nullable=False)
+    figures: Mapped[dict] = mapped_column(sa.JSON, nullable=False)
+
+    __table_args__ = (sa.UniqueConstraint("kind", "month", "part", "grouping",
+                                          name="uq_report_month_figures_kind_month_part_grouping"),)
+
+
+def _visit_date_index() -> sa.Index:
+    """Reports read visit reports by date (a live month, a month being settled):
+    the index lives with the reports' migration."""
+    from orders.models import VisitReport
+
+    return sa.Index("ix_visit_reports_date", VisitReport.__table__.c.date)
+
+
+VISIT_DATE_INDEX = _visit_date_index()

@@ -38,6 +38,7 @@ def run_status_json(run: ReportRun, user=None) -> dict:
 
 
 def file_response(content: bytes, content_type: str, name: str) -> Response:
-    """A report file as a download (the pages and the API)."""
+    """A report file as a download (the pages and the API). Never kept by a
+    browser or a proxy cache: ``Cache-Control: no-store``."""
     return Response(content, content_type=content_type,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})

@@ -39,6 +39,7 @@ FORMATS = tuple(str(f) for f in ReportFormat)
 CONTENT_TYPES = {
     "json": "application/json",
     "csv": "text/csv; charset=utf-8",
+    "csv_plain": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 SEGMENTS = ("independent", "guidance", "intensive")

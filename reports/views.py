@@ -22,7 +22,7 @@ from core.actions import form_action
 from core.errors import ConflictError, DomainError, NotFoundError, ValidationFailed
 from reports import bp, dashboard, policy
 from reports import services as svc
-from reports.aggregates import FILTER_KEYS, KIND_TITLES, Filters
+from reports.aggregates import FILTER_KEYS, KIND_TITLES, Filters, filter_texts
 from reports.forms import FORMAT_LABELS, FilterForm, RequestForm
 from reports.serializers import file_response, run_status_json
 
@@ -119,7 +119,7 @@ def index():
 def create():
     form = RequestForm()
     return form_action(form, lambda: _request_report(form),
-                       success=_("The report is being generated. This page shows its progress."),
+                       success=_("Report requested. Its status is shown below."),
                        next_url=lambda run: url_for("reports.detail", run_id=run.id),
                        render=lambda status: _render_index(request_form=form, status=status))
 
@@ -145,10 +145,13 @@ def detail(run_id: int):
     tables = []
     if run.status == "done" and run.result:
         tables = [dashboard.table(s, limit=50) for s in run.result["sections"]]
+    # The filters in the page's language (the stored report is in its requester's).
+    filters_text = filter_texts(Filters.from_dict(run.filters))
     return render_template("reports/detail.html", run=run, tables=tables, status_text=svc.status_text(run),
+                           filters_text=filters_text,
                            actions=policy.run_actions(_user(), run),
                            kind_titles=KIND_TITLES, format_labels=FORMAT_LABELS,
-                           formats=("xlsx", "csv", "json"))
+                           formats=("xlsx", "csv", "csv_plain", "json"))
 
 
 @bp.get("/reports/<int:run_id>/status")

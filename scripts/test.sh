@@ -29,7 +29,10 @@ bash scripts/i18n.sh check
 # bandit and pip-audit (docs/security.md).
 PY="$PY" bash scripts/supply_chain.sh
 
-args=(-p no:cacheprovider "$@")
+# pytest-xdist: one test process per core (at most 4); each gets its own database
+# and Redis database (tests/conftest.py). TEST_WORKERS=0 runs in one process.
+workers=${TEST_WORKERS:-$(n=$(nproc); echo $(( n > 4 ? 4 : n )))}
+args=(-p no:cacheprovider -n "$workers" "$@")
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
   echo "== full suite on ${TEST_DATABASE_URL} and ${TEST_REDIS_URL:-embedded Redis}"
   "$PY" -m pytest "${args[@]}"

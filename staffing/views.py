@@ -15,7 +15,7 @@ from flask_login import current_user
 
 from accounts.models import Role
 from accounts.permissions import role_required
-from core.actions import form_action
+from core.actions import Confirmation, form_action
 from core.errors import DomainError
 from core.inputs import query_int
 from staffing import bp
@@ -88,9 +88,10 @@ def _on_page(request_id: int, **forms):
     return render
 
 
-def _button(request_id: int, action, success):
-    """A button on the request's page (select, cancel, withdraw)."""
-    return form_action(None, action, success=success, next_url=_detail_url(request_id))
+def _button(request_id: int, action, success, confirm=None):
+    """A button on the request's page (select, cancel, withdraw); ``confirm``: the
+    second step of an irreversible one."""
+    return form_action(None, action, success=success, next_url=_detail_url(request_id), confirm=confirm)
 
 
 # --------------------------------------------------------------------------- staff
@@ -166,7 +167,12 @@ def reopen(request_id: int):
 def cancel(request_id: int):
     svc.visible_request(_user(), request_id)
     return _button(request_id, lambda: svc.cancel_request(_user(), request_id),
-                   _("The request has been cancelled. The agencies are being told."))
+                   _("The request has been cancelled. The agencies are being told."),
+                   confirm=lambda: Confirmation(
+                       title=_("Cancel this staffing request?"),
+                       consequences=[_("No agency can offer on the request any more, and open offers end."),
+                                     _("The agencies are told by e-mail."), _("This cannot be undone.")],
+                       button=_("Yes, cancel the request"), back=_detail_url(request_id)))
 
 
 # --------------------------------------------------------------------------- agencies

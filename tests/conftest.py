@@ -37,6 +37,35 @@ os.environ["LOG_LEVEL"] = "WARNING"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 IS_POSTGRES = TEST_DATABASE_URL.startswith("postgres")
+# Under pytest-xdist (`-n 2`) each worker process gets its own PostgreSQL database
+# (``<name>_gw1``, made when missing) and Redis database number (counting down from
+# the given one), so the workers never see each other's rows or queues. The first
+# worker keeps the given names. SQLite and the embedded Redis are per process anyway.
+_XDIST = os.environ.get("PYTEST_XDIST_WORKER", "")
+_XDIST_INDEX = int(_XDIST[2:]) if _XDIST.startswith("gw") and _XDIST[2:].isdigit() else 0
+
+
+def _per_worker_urls(database_url: str, redis_url: str, index: int) -> tuple[str, str]:
+    from urllib.parse import urlsplit, urlunsplit
+
+    if index and database_url.startswith("postgres"):
+        parts = urlsplit(database_url)
+        name = f"{parts.path.lstrip('/') or 'test'}_gw{index}"
+        database_url = urlunsplit(parts._replace(path="/" + name))
+        import psycopg
+
+        admin = urlunsplit(parts._replace(path="/postgres", scheme="postgresql"))
+        with psycopg.connect(admin, autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+                conn.execute(f'CREATE DATABASE "{name}"')
+    if index and redis_url:
+        parts = urlsplit(redis_url)
+        base = int(parts.path.lstrip("/") or 0)
+        redis_url = urlunsplit(parts._replace(path=f"/{(base - index) % 16}"))
+    return database_url, redis_url
+
+
+TEST_DATABASE_URL, TEST_REDIS_URL = _per_worker_urls(TEST_DATABASE_URL, TEST_REDIS_URL, _XDIST_INDEX)
 SQLITE_TEMPLATE = _TMP / "template.sqlite3"
 
 pytest_plugins = ["tests.fixtures", "tests.log_scan"]

@@ -22,8 +22,9 @@ from core.validators import business_id_check_digit
 from feedback.models import Feedback, FeedbackLink
 from marketplace.models import ShopOrder, ShopOrderEvent, ShopOrderItem, StripeEvent
 from orders.models import (
-    Offer, OrderEvent, ServiceOrder, ServiceVoucher, VisitReport, VoucherSettlement,
+    Offer, OrderEvent, ServiceOrder, VisitReport,
 )
+from vouchers.models import ServiceEvent, ServiceVoucher, VoucherSettlement
 from providers.models import (
     AutoAcceptRule, Provider, ProviderAttachment, ProviderCapacity, ProviderDecision, ProviderInvitation,
     ProviderRanking,
@@ -235,15 +236,24 @@ class VisitReportFactory(Base, model=VisitReport):
 class ServiceVoucherFactory(Base, model=ServiceVoucher):
     client_id = id_of(ClientFactory)
     service_type_id = id_of(ServiceTypeFactory)
-    unit = "hours"
-    value_per_month = 10
-    unit_value_cents = 3200
-    client_share_cents = 500
+    unit = "hour"
+    monthly_amount = 600
+    value_cents_per_unit = 3200
     valid_from = factory.LazyFunction(date.today)
 
 
-class VoucherSettlementFactory(Base, model=VoucherSettlement):
+class ServiceEventFactory(Base, model=ServiceEvent):
+    voucher_id = id_of(ServiceVoucherFactory)
+    order_id = id_of(ServiceOrderFactory, status="in_progress")
     provider_id = id_of(ProviderFactory)
+    date = factory.LazyFunction(date.today)
+    month = factory.LazyFunction(lambda: date.today().replace(day=1))
+    quantity = 60
+    voucher_cents = 3200
+    client_share_cents = 0
+
+
+class VoucherSettlementFactory(Base, model=VoucherSettlement):
     month = factory.LazyFunction(lambda: date.today().replace(day=1))
 
 

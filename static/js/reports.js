@@ -22,6 +22,11 @@ document.addEventListener("DOMContentLoaded", function () {
       bar.textContent = data.progress + " %";
     }
     if (text && data.text && text.textContent !== data.text) { text.textContent = data.text; }
+    if (data.status === "done" || data.status === "failed") {
+      // Finished: nothing is being made any more, so nothing says so.
+      box.setAttribute("data-status", data.status);
+      if (refresh) { refresh.remove(); refresh = null; }
+    }
     if (data.status === "done" && downloads) { downloads.hidden = false; }
   }
 

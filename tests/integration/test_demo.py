@@ -113,6 +113,20 @@ def test_demo_set_has_what_the_readme_promises(app, db, demo):
     assert set(statuses) == set(OrderStatus), statuses
     assert 70 <= sum(statuses.values()) <= 90
     assert demo["orders"] == sum(statuses.values())
+    # Issue 13: purchase and order numbers are never placeholders; the demo shows
+    # concerns with their urgency, an escalated one, and a follow-up raised by a
+    # second signal from another source.
+    from clients.models import Concern, FollowUp
+    from marketplace.models import ShopOrder
+
+    assert not [n for n in db.session.scalars(sa.select(ShopOrder.number)) if n.startswith("tmp-")]
+    assert not [n for n in db.session.scalars(sa.select(ServiceOrder.number)) if n.startswith("tmp-")]
+    assert {c.urgency for c in db.session.scalars(sa.select(Concern))} == {"today", "week"} or \
+        _count(db, Concern, Concern.urgency == "today") >= 1
+    assert all(c.description for c in db.session.scalars(sa.select(Concern)))
+    assert _count(db, Concern, Concern.escalated_at.is_not(None)) == 1
+    assert _count(db, FollowUp, FollowUp.code == "concern_escalated") >= 1
+    assert _count(db, FollowUp, FollowUp.priority == 1, FollowUp.priority_code == "second_signal") >= 1
     assert demo["clients"] == 60
 
     roles = Counter(db.session.scalars(sa.select(User.role)))

@@ -17,6 +17,7 @@ PAIRS = {
     "orders.forms:DeclineForm": ("/orders/{order_id}/decline", "post"),
     "orders.forms:VisitForm": ("/orders/{order_id}/visits", "post"),
     "orders.forms:CloseForm": ("/orders/{order_id}/close", "post"),
+    "orders.forms:CompleteForm": ("/orders/{order_id}/complete", "post"),
     "orders.forms:CancelForm": ("/orders/{order_id}/cancel", "post"),
     "orders.forms:ReofferForm": ("/orders/{order_id}/reoffer", "post"),
     # providers.forms: ApplicationForm and ProfileForm against POST /providers are
@@ -31,6 +32,13 @@ PAIRS = {
     "staffing.forms:ReopenForm": ("/staffing-requests/{id}/reopen", "post"),
     "feedback.forms:FeedbackForm": ("/feedback/{token}", "post"),
     "reports.forms:RequestForm": ("/reports", "post"),
+    "vouchers.forms:GrantForm": ("/vouchers", "post"),
+    "vouchers.forms:CloseForm": ("/vouchers/{id}/close", "post"),
+    "vouchers.forms:EventForm": ("/orders/{id}/service-events", "post"),
+    "vouchers.forms:RefuseForm": ("/service-events/{id}/refuse", "post"),
+    "vouchers.forms:CorrectForm": ("/service-events/{id}/correct", "post"),
+    "vouchers.forms:SettleForm": ("/settlements", "post"),
+    "frontdoor.forms:HelpRequestForm": ("/help-requests", "post"),
 }
 
 # (form, name) -> why the name is on one side only. "form:" names exist only in the
@@ -57,9 +65,14 @@ DECLARED = {
     ("staffing.forms:OfferForm", "api:hourly_rate_cents"): "the same rate in cents",
     ("staffing.forms:HoursForm", "form:hours"): "hours as typed (e.g. 7,5); the API takes minutes_worked",
     ("staffing.forms:HoursForm", "api:minutes_worked"): "the same time in minutes",
+    ("orders.forms:VisitForm", "form:concern_text"): "the API takes the concern's text in `note` (API.md)",
     ("reports.forms:RequestForm", "api:from"): "the form's period choice is turned into from/to",
     ("reports.forms:RequestForm", "api:to"): "as from",
     ("reports.forms:RequestForm", "api:filters"): "the form's filter fields, nested in the API",
+    ("vouchers.forms:GrantForm", "api:client_id"): "the web form is reached from the client's page (?client_id=)",
+    ("vouchers.forms:GrantForm", "form:value"): "euros as typed; the API takes value_cents_per_unit",
+    ("vouchers.forms:GrantForm", "api:value_cents_per_unit"): "the same value in cents",
+    ("frontdoor.forms:HelpRequestForm", "form:homepage"): "the honeypot: a field only robots fill in",
 }
 
 _NOT_DATA = {"CSRFTokenField", "SubmitField", "HiddenField"}

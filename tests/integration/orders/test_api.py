@@ -172,7 +172,8 @@ def test_visits_complete_close(client, market, api_token, db):
     assert bad.status_code == 422 and set(bad.get_json()["error"]["fields"]) == {"date", "minutes"}
     r = client.post(f"/api/v1/orders/{order_id}/close", json={"outcome": "received"}, headers=staff)
     assert r.status_code == 409  # only from completed
-    assert client.post(f"/api/v1/orders/{order_id}/complete", headers=provider).get_json()["status"] == "completed"
+    assert client.post(f"/api/v1/orders/{order_id}/complete", json={"reason": "Asiakas muutti"},
+                       headers=provider).get_json()["status"] == "completed"
     r = client.post(f"/api/v1/orders/{order_id}/cancel", json={"reason": "late"}, headers=staff)
     assert r.status_code == 409  # not after completed
     r = client.post(f"/api/v1/orders/{order_id}/close", json={"outcome": "not_received"}, headers=staff)

@@ -73,11 +73,13 @@ def test_concern_alerts_the_responsible_worker_at_once(db, market, place, run_jo
     order = place(start_date=date.today())
     services.accept_offer(market.members[0], order.id)
     services.record_visit(market.members[0], order.id, visit_date=date.today(), minutes=30, tasks=[],
-                          note="Kaatunut", concern=True)
+                          note="Kaatunut", concern=True, urgency="week")
     db.session.commit()
     run_jobs()
     mails = _mail(db, "vastuu@example.fi")
-    assert len(mails) == 1 and order.number in mails[0].subject and "Kaatunut" not in mails[0].body
+    # The alert carries the concern's text (issue 13): the worker must not have to log in to learn it.
+    assert len(mails) == 1 and order.number in mails[0].subject and "Kaatunut" in mails[0].body
+    assert "Aino" not in mails[0].body  # the client is not named
     from clients.models import FollowUp
 
     follow_up = db.session.scalar(sa.select(FollowUp))
@@ -111,7 +113,7 @@ def test_completion_sends_the_client_a_one_time_feedback_link(client, db, market
     order = place(start_date=date.today())
     services.accept_offer(market.members[0], order.id)
     services.record_visit(market.members[0], order.id, visit_date=date.today(), minutes=30, tasks=[])
-    services.complete_order(market.members[0], order.id)
+    services.complete_order(market.members[0], order.id, "Asiakas muutti")
     db.session.commit()
     run_jobs()
     mails = [m for m in _mail(db, "aino@example.fi") if "/feedback/" in m.body]

@@ -76,13 +76,14 @@ def test_provider_answers_reports_and_completes(client, market, place, login_as,
     assert "Aino" in page and "Hämeenkatu" in page
     r = client.post(f"/orders/{order.id}/visits", data={"date": date.today().isoformat(), "minutes": "50",
                                                        "tasks": "siivous, pyykit", "concern": "yes",
-                                                       "note": "Asiakas vaikutti sekavalta"})
+                                                       "concern_text": "Asiakas vaikutti sekavalta",
+                                                       "urgency": "today"})
     assert r.status_code == 302
     db.session.expire_all()
     order = db.session.get(ServiceOrder, order.id)
     assert order.status == "in_progress" and order.has_concern
     assert order.visits[0].tasks == ["siivous", "pyykit"]
-    client.post(f"/orders/{order.id}/complete")
+    client.post(f"/orders/{order.id}/complete", data={"reason": "Asiakas muutti", "confirmed": "yes"})
     db.session.expire_all()
     assert db.session.get(ServiceOrder, order.id).status == "completed"
 
@@ -109,13 +110,14 @@ def test_staff_closes_the_loop(client, market, place, login_as, db):
     order = place(start_date=date.today())
     accept_offer(market.members[0], order.id)
     record_visit(market.members[0], order.id, visit_date=date.today(), minutes=30, tasks=[])
-    complete_order(market.members[0], order.id)
+    complete_order(market.members[0], order.id, "Asiakas muutti")
     db.session.commit()
     login_as(market.staff)
     r = client.post(f"/orders/{order.id}/close", data={"outcome": "not_received"}, follow_redirects=True)
     db.session.expire_all()
     assert db.session.get(ServiceOrder, order.id).status == "completed"
-    r = client.post(f"/orders/{order.id}/close", data={"outcome": "not_received", "note": "Ei tavoitettu"})
+    r = client.post(f"/orders/{order.id}/close", data={"outcome": "not_received", "note": "Ei tavoitettu",
+                                                      "confirmed": "yes"})
     assert r.status_code == 302
     db.session.expire_all()
     closed = db.session.get(ServiceOrder, order.id)

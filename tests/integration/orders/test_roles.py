@@ -16,7 +16,7 @@ CALLS = {
     "accept": lambda u, m, o: services.accept_offer(u, o.id),
     "decline": lambda u, m, o: services.decline_offer(u, o.id, "no staff"),
     "visit": lambda u, m, o: services.record_visit(u, o.id, visit_date=date.today(), minutes=30, tasks=[]),
-    "complete": lambda u, m, o: services.complete_order(u, o.id),
+    "complete": lambda u, m, o: services.complete_order(u, o.id, "client moved"),
     "close": lambda u, m, o: services.close_order(u, o.id, "received"),
     "cancel": lambda u, m, o: services.cancel_order(u, o.id, "client moved"),
     "reoffer": lambda u, m, o: services.reoffer_order(u, o.id),
@@ -56,7 +56,7 @@ def test_full_happy_path(db, market, place):
     services.accept_offer(provider, order.id)
     services.record_visit(provider, order.id, visit_date=date.today(), minutes=60, tasks=["siivous"])
     assert order.status == OrderStatus.IN_PROGRESS
-    services.complete_order(provider, order.id)
+    services.complete_order(provider, order.id, "client moved")
     services.close_order(market.staff, order.id, "received")
     db.session.commit()
     assert order.status == OrderStatus.CLOSED and order.outcome == "received"

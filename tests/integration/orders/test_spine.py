@@ -25,7 +25,8 @@ def test_completion_creates_the_feedback_link_while_redis_is_down(app, client, d
     app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there: no job can be pushed
     provider_client = app.test_client()
     assert provider_client.post("/login", data={"email": market.members[0].email, "password": PASSWORD}).status_code == 302
-    assert provider_client.post(f"/orders/{order.id}/complete").status_code == 302
+    assert provider_client.post(f"/orders/{order.id}/complete", data={
+        "reason": "Asiakas siirtyi palveluasumiseen", "confirmed": "yes"}).status_code == 302
     db.session.expire_all()
     assert db.session.get(ServiceOrder, order.id).status == "completed"
     link = db.session.scalar(sa.select(FeedbackLink).where(FeedbackLink.order_id == order.id))

@@ -39,6 +39,10 @@ def test_admin_creates_and_approves_a_provider(client, db, admin_headers):
     assert client.get(f"/api/v1/providers/{created['id']}").status_code == 404
     assert client.get(f"/api/v1/providers/{created['id']}", headers=admin_headers).status_code == 200
     r = client.post(f"/api/v1/providers/{created['id']}/approve", headers=admin_headers)
+    # No insurance certificate was attached: approving needs the reason (issue 13, point 7).
+    assert r.status_code == 422 and _error(r)["code"] == "reason_required"
+    r = client.post(f"/api/v1/providers/{created['id']}/approve", json={"reasons": "Vakuutus tarkistettu puhelimitse."},
+                    headers=admin_headers)
     assert r.status_code == 200 and r.get_json()["status"] == "approved"
     r = client.post(f"/api/v1/providers/{created['id']}/approve", headers=admin_headers)
     assert r.status_code == 409 and _error(r)["code"] == "invalid_transition"

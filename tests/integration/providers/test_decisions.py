@@ -33,6 +33,7 @@ def admin(make_user):
 @pytest.fixture
 def applicant(db):
     provider = f.ProviderFactory(status="pending", approved_at=None, email="hakija@example.fi", languages=["en"])
+    f.ProviderAttachmentFactory(provider_id=provider.id, kind="insurance")  # the required document
     db.session.commit()
     return provider
 
@@ -71,8 +72,14 @@ def test_rejection_needs_reasons_and_sends_them(client, db, admin, applicant, lo
     assert _decisions(db, applicant) == [] and applicant.status == "pending"
     f.ProviderInvitationFactory(provider_id=applicant.id, email=applicant.email)
     db.session.commit()
-    r = client.post(f"/admin/providers/{applicant.id}/decision",
+    # Rejecting is final: the first step only shows what will happen (issue 13, point 2).
+    r = client.post(f"/admin/providers/{applicant.id}/decision?lang=en",
                     data={"action": "reject", "reasons": "Vakuutustodistus puuttuu."})
+    assert r.status_code == 200 and "The decision is final" in r.get_data(as_text=True)
+    db.session.expire_all()
+    assert applicant.status == "pending"
+    r = client.post(f"/admin/providers/{applicant.id}/decision",
+                    data={"action": "reject", "reasons": "Vakuutustodistus puuttuu.", "confirmed": "yes"})
     assert r.status_code == 302
     db.session.expire_all()
     assert applicant.status == "rejected"
@@ -121,7 +128,12 @@ def test_suspension_withdraws_offers_and_flags_active_orders(client, db, admin, 
     login_as(admin)
     r = client.post(f"/admin/providers/{org.id}/suspend", data={"sus-reasons": ""})
     assert r.status_code == 422  # reasons are required
-    r = client.post(f"/admin/providers/{org.id}/suspend", data={"sus-reasons": "Vakuutus on päättynyt."})
+    r = client.post(f"/admin/providers/{org.id}/suspend?lang=en", data={"sus-reasons": "Vakuutus on päättynyt."})
+    assert r.status_code == 200 and "Yes, suspend the provider" in r.get_data(as_text=True)
+    db.session.expire_all()
+    assert org.status == "approved"
+    r = client.post(f"/admin/providers/{org.id}/suspend", data={"sus-reasons": "Vakuutus on päättynyt.",
+                                                                 "confirmed": "yes"})
     assert r.status_code == 302
     db.session.expire_all()
     assert org.status == "suspended" and org.suspended_at is not None
@@ -231,3 +243,24 @@ def test_approving_needs_soteri_when_the_services_need_it(db, make_user):
     with pytest.raises(ValidationFailed) as exc:
         svc.approve_provider(provider.id, admin)
     assert exc.value.code == "soteri_required"
+
+
+def test_approving_without_a_required_document_needs_a_stated_reason(client, db, admin, login_as):
+    """Issue 13, point 7: the admin page says which document is missing, and approving
+    without a reason is refused with the message on the form."""
+    bare = f.ProviderFactory(status="pending", approved_at=None, email="vajaa@example.fi", languages=["fi"])
+    db.session.commit()
+    login_as(admin)
+    page = client.get(f"/admin/providers/{bare.id}?lang=en").get_data(as_text=True)
+    assert "A required document is missing or expired: Insurance certificate" in page
+    r = client.post(f"/admin/providers/{bare.id}/decision?lang=en", data={"action": "approve", "reasons": ""})
+    assert r.status_code == 422 and "Required: a required document is missing" in r.get_data(as_text=True)
+    db.session.expire_all()
+    assert bare.status == "pending"
+    r = client.post(f"/admin/providers/{bare.id}/decision",
+                    data={"action": "approve", "reasons": "Vakuutustodistus nähty paperisena, lisätään viikon sisällä."})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert bare.status == "approved"
+    (decision,) = _decisions(db, bare)
+    assert decision.reasons.startswith("Vakuutustodistus nähty")

@@ -197,11 +197,18 @@ def html_tables(html: str) -> list[dict]:
     return parser.tables
 
 
-def csv_sections(content: bytes) -> tuple[dict, dict]:
-    """``(header {label: value}, {section title: [heading row, rows...]})``."""
+def csv_sections(content: bytes, dialect: str = "fi") -> tuple[dict, dict]:
+    """``(header {label: value}, {section title: [heading row, rows...]})``, read as
+    a spreadsheet with Finnish settings reads the file (UTF-8 after the byte-order
+    mark, semicolons), or for ``plain`` as Python's default dialect (commas, no
+    byte-order mark)."""
     text = content.decode("utf-8")
-    assert text.startswith("\ufeff")
-    rows = list(csv.reader(io.StringIO(text[1:])))
+    if dialect == "fi":
+        assert text.startswith("\ufeff")
+        rows = list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+    else:
+        assert not text.startswith("\ufeff")
+        rows = list(csv.reader(io.StringIO(text)))
     header, sections, i = {}, {}, 0
     while i < len(rows) and rows[i]:
         header[rows[i][0]] = rows[i][1]

@@ -14,11 +14,13 @@ Hand computation (period 2026-03-01..2026-04-30, Helsinki time):
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
 from flask_babel import force_locale
 
+from reports.aggregates import hidden_text
 from tests.integration.reports.conftest import PERIOD, csv_sections, html_tables, xlsx_sections
 
 pytestmark = pytest.mark.smoke
@@ -48,9 +50,12 @@ EXPECTED = {
         # Alone, April/Cleaning (5 clients) would show: April's total minus the
         # suppressed April/Safety cell. Complementary suppression hides it, then
         # March/Cleaning (Cleaning's total minus April/Cleaning): all hidden.
-        "by_month_category": {("2026-03", "Cleaning"): S, ("2026-03", "Shopping help"): S,
-                              ("2026-03", "Safety services"): S, ("2026-04", "Cleaning"): S,
-                              ("2026-04", "Safety services"): S},
+        # April's total minus April/Cleaning and the empty April/Shopping help
+        # would reveal April/Safety services (one client): the empty cell is
+        # hidden with it, so every hidden cell lies on a cycle of hidden cells.
+        "by_month_category": {("2026-03", "Cleaning"): dict(orders=5, clients=5), ("2026-03", "Shopping help"): S,
+                              ("2026-03", "Safety services"): S, ("2026-04", "Cleaning"): dict(orders=5, clients=5),
+                              ("2026-04", "Shopping help"): S, ("2026-04", "Safety services"): S},
     },
     "response_times": {
         "totals": dict(orders=13, accepted=10, median_hours=5.5, p90_hours=9.1, escalation_rate=15.4, offers=15,
@@ -143,10 +148,10 @@ def check_expected(result: dict, expected: dict) -> None:
                     assert row[key] == value, (result["kind"], name, group, key, row[key])
 
 
-def _file_value(value, kind, suppressed):
+def _file_value(value, kind, suppressed, hidden="–"):
     """What the files hold for a JSON figure."""
     if suppressed:
-        return "<5"
+        return hidden
     if value is None:
         return None
     if kind == "money":
@@ -163,7 +168,8 @@ def _figure_cells(section: dict, block: list):
     for line, row in zip(block[1:], rows):
         for cell, column in zip(line, section["columns"]):
             if column["type"] not in ("month", "label"):
-                yield cell, column, _file_value(row.get(column["key"]), column["type"], row["suppressed"])
+                yield cell, column, _file_value(row.get(column["key"]), column["type"], row["suppressed"],
+                                                hidden_text(row, column["key"], section["people"]))
 
 
 def check_csv(result: dict, content: bytes) -> None:
@@ -171,7 +177,7 @@ def check_csv(result: dict, content: bytes) -> None:
     assert header["Report"] == result["title"]
     assert header["Period"] == "2026-03-01 – 2026-04-30"
     assert "Generated" in header and "(Europe/Helsinki)" in header["Generated"]
-    assert "<5" in header["Privacy"]
+    assert "<5" in header["Privacy"] and "–" in header["Privacy"]
     for section in result["sections"]:
         block = sections[section["title"]]
         assert block[0][:len(section["columns"])] == [
@@ -180,17 +186,17 @@ def check_csv(result: dict, content: bytes) -> None:
             if want is None:
                 assert text == ""
             elif isinstance(want, Decimal):
-                assert Decimal(text) == want
-            elif want == "<5":
-                assert text == "<5"
+                assert "." not in text and Decimal(text.replace(",", ".")) == want
+            elif want in ("<5", "–"):
+                assert text == want
             else:
-                assert float(text) == want, (section["key"], column["key"])
+                assert "." not in text and float(text.replace(",", ".")) == want, (section["key"], column["key"])
 
 
 def check_xlsx(result: dict, content: bytes) -> None:
     header, sections = xlsx_sections(content)
     assert header["Report"] == result["title"]
-    assert header["Period"] == "2026-03-01 – 2026-04-30"
+    assert header["Period"] == datetime(2026, 3, 1)  # a date cell (openpyxl reads dates as datetimes)
     assert header["Generated"]
     for section in result["sections"]:
         title = section["title"]
@@ -221,8 +227,9 @@ def check_dashboard(app, results: dict, html: str) -> None:
                 assert line[:len(groups)] == [str(row[c["key"]]) for c in groups]
                 for text, head in zip(line[len(groups):], table["headers"][len(groups):]):
                     column = by_label[head]
-                    assert text == format_value(row.get(column["key"]), column["type"], row["suppressed"]).replace(
-                        "\u00a0", " "), (section["key"], column["key"])
+                    small = hidden_text(row, column["key"], section["people"]) == "<5"
+                    assert text == format_value(row.get(column["key"]), column["type"], row["suppressed"],
+                                                small).replace("\u00a0", " "), (section["key"], column["key"])
                     checked += 1
     assert checked >= 100
 
@@ -287,8 +294,8 @@ def test_dashboard_cross_table_and_key_figures(client, dataset, manager, login_a
     html = client.get(f"/reports/?date_from={PERIOD[0]}&date_to={PERIOD[1]}").get_data(as_text=True)
     cross = next(t for t in html_tables(html) if t["caption"] == "Orders by month and service category")
     assert cross["headers"] == ["Service category", "2026-03", "2026-04"]
-    assert {tuple(r) for r in cross["rows"]} == {("Cleaning", "<5", "<5"), ("Shopping help", "<5", "0"),
-                                                 ("Safety services", "<5", "<5")}
+    assert {tuple(r) for r in cross["rows"]} == {("Cleaning", "5", "5"), ("Shopping help", "–", "–"),
+                                                 ("Safety services", "–", "–")}
     assert '<span class="stat-value">13</span> <span class="stat-label">Service orders</span>' in html
     assert '<span class="stat-value">5.5</span> <span class="stat-label">Median hours from order to acceptance' in html
     assert '<span class="stat-value">€225.00</span> <span class="stat-label">Self-paid sales' in html

@@ -139,6 +139,10 @@ def test_reopen_and_cancel_on_the_web(client, db, staff, login_as, run_jobs):
     db.session.expire_all()
     assert db.session.get(StaffingRequest, req.id).status == "open"
     r = client.post(f"/staffing/{req.id}/cancel", follow_redirects=True)
+    assert "Cancel this staffing request?" in r.get_data(as_text=True)  # the second step asks first
+    db.session.expire_all()
+    assert db.session.get(StaffingRequest, req.id).status == "open"
+    r = client.post(f"/staffing/{req.id}/cancel", data={"confirmed": "yes"}, follow_redirects=True)
     assert "has been cancelled" in r.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(StaffingRequest, req.id).status == "cancelled"

@@ -9,6 +9,7 @@ import random
 from datetime import date, datetime, timezone
 
 import pytest
+from flask_babel import force_locale
 
 from reports import aggregates as A
 from reports import charts
@@ -70,33 +71,6 @@ def test_interpolation_of_nothing_is_none():
     assert A._interpolate(None, 0.5, None, None) is None
 
 
-def _rows(*people):
-    return [{"name": f"r{i}", "clients": n, "orders": n * 2, "suppressed": n < A.SMALL_GROUP}
-            for i, n in enumerate(people)]
-
-
-def test_a_lone_suppressed_row_takes_the_smallest_shown_row_with_it():
-    rows = _rows(10, 3, 7, 12)
-    A._complement(rows, "clients", ["orders", "clients"], ())
-    assert [r["suppressed"] for r in rows] == [False, True, True, False]
-    assert rows[2]["orders"] is None and rows[2]["clients"] is None
-
-
-def test_two_suppressed_rows_need_no_complement():
-    rows = _rows(10, 3, 2, 12)
-    A._complement(rows, "clients", ["orders", "clients"], ())
-    assert [r["suppressed"] for r in rows] == [False, True, True, False]
-    assert rows[0]["orders"] == 20
-
-
-def test_cross_tables_are_complemented_in_both_directions():
-    rows = [{"month": m, "category": c, "clients": n, "orders": n, "suppressed": n < 5}
-            for m, c, n in (("03", "A", 9), ("03", "B", 8), ("04", "A", 9), ("04", "B", 2))]
-    A._complement(rows, "clients", ["orders", "clients"], ("month", "category"))
-    # 04/B alone in April -> 04/A; then A has one hidden -> 03/A; March has one -> 03/B.
-    assert all(r["suppressed"] for r in rows)
-
-
 @pytest.mark.parametrize("values, top, step", [
     ([49], 50, 10), ([8.2], 10, 2), ([100.0], 100, 20), ([3], 3, 1), ([1], 1, 1), ([0.5], 0.5, 0.1),
     ([], 1, 1), ([0], 1, 1), ([22500], 25000, 5000),
@@ -110,7 +84,18 @@ def test_charts_are_images_with_text_and_escape_names():
     svg = charts.hbars([("<b>Oy</b>", 3), ("Small", charts.SUPPRESSED)], str, "Orders by provider")
     assert svg.startswith('<svg class="chart" viewBox=') and 'role="img" aria-label="Orders by provider"' in svg
     assert "&lt;b&gt;Oy&lt;/b&gt;" in svg and "<b>" not in svg
-    assert ">&lt;5<" in svg
+    assert ">–<" in svg and "&lt;5" not in svg  # a hidden bar is "–", whatever it counts
+
+
+def test_a_chart_whose_every_figure_is_hidden_says_so_instead_of_drawing_an_empty_axis(app):
+    with app.test_request_context(), force_locale("en"):
+        for chart in (charts.bars([("2026-03", charts.SUPPRESSED), ("2026-04", charts.SUPPRESSED)], str, "x"),
+                      charts.hbars([("Alfa", charts.SUPPRESSED)], str, "x"),
+                      charts.lines(["2026-03"], [("Median", [charts.SUPPRESSED])], str, "x")):
+            assert "<svg" not in chart and "<line" not in chart
+            assert "Every figure of this chart is hidden to protect the clients&#39; privacy" in chart
+        shown = charts.bars([("2026-03", charts.SUPPRESSED), ("2026-04", 7)], str, "x")
+        assert "<svg" in shown and "<rect" in shown
     assert charts.month_tick("2026-03") == "03/26"
     line = charts.lines(["2026-01", "2026-02"], [("Median", [1.5, None])], str, "x")
     assert "<polyline" not in line and line.count("<circle") == 2  # one point and the legend

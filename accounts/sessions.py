@@ -1,0 +1,140 @@
+"""Server-side browser sessions.
+
+The signed session cookie carries a random session id; the ``user_sessions`` row
+with its SHA-256 says whether it still counts. A session ends on the server, at
+once and for every copy of the cookie, when the user logs out, changes or resets
+the password (the other sessions), ends it on the sessions list, or is disabled by
+an administrator; and by itself after ``SESSION_IDLE_MINUTES`` without a request or
+``SESSION_MAX_HOURS`` after login. A new login always gets a new id (no fixation).
+
+The API's bearer tokens are separate (``accounts.services``' tokens).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from accounts.models import User, UserSession
+from core.db import utcnow
+from core.errors import NotFoundError
+from core.extensions import db
+
+# last_seen_at is written at most this often, not on every request.
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def _hash(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
+def _idle() -> timedelta:
+    return timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+
+
+def _absolute() -> timedelta:
+    return timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
+
+
+def device_summary(user_agent: str | None) -> str:
+    """A short description of the browser and system ("Firefox on Windows"): enough
+    to recognise one's own devices, without storing the whole header."""
+    ua = (user_agent or "")[:500]
+    browser = next((name for key, name in (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"),
+                                           ("Chrome/", "Chrome"), ("Chromium/", "Chromium"),
+                                           ("Safari/", "Safari")) if key in ua), "")
+    system = next((name for key, name in (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"),
+                                          ("Windows", "Windows"), ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"),
+                                          ("Linux", "Linux")) if key in ua), "")
+    if browser and system:
+        return f"{browser} / {system}"
+    return browser or system or ua[:60]
+
+
+def start_session(user: User, user_agent: str | None) -> str:
+    """Open a new session for ``user``; returns its id for the signed cookie."""
+    sid = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(UserSession(sid_hash=_hash(sid), user_id=user.id, created_at=now, last_seen_at=now,
+                               user_agent=device_summary(user_agent)[:120]))
+    db.session.flush()
+    return sid
+
+
+def live_session(sid: str | None, user_id: int) -> UserSession | None:
+    """The live session row of the cookie's ``sid`` for ``user_id``, its last-seen
+    time brought up to date; None when it has ended or timed out (a time-out is
+    recorded on the row)."""
+    if not sid or len(sid) > 100:
+        return None
+    row = db.session.scalar(sa.select(UserSession).where(UserSession.sid_hash == _hash(sid)))
+    if row is None or row.user_id != user_id or row.ended_at is not None:
+        return None
+    now = utcnow()
+    if now - row.created_at >= _absolute():
+        _end(row, "expired", now)
+        return None
+    if now - row.last_seen_at >= _idle():
+        _end(row, "idle", now)
+        return None
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        row.last_seen_at = now
+    return row
+
+
+def current_session_id(sid: str | None) -> int | None:
+    """The row id of the cookie's session (to mark "this session" in the list)."""
+    if not sid or len(sid) > 100:
+        return None
+    return db.session.scalar(sa.select(UserSession.id).where(UserSession.sid_hash == _hash(sid)))
+
+
+def _end(row: UserSession, reason: str, now=None) -> None:
+    row.ended_at = now or utcnow()
+    row.end_reason = reason
+
+
+def end_session(sid: str | None, reason: str = "logout") -> None:
+    """End the cookie's session (logout)."""
+    if not sid or len(sid) > 100:
+        return
+    row = db.session.scalar(sa.select(UserSession).where(UserSession.sid_hash == _hash(sid),
+                                                         UserSession.ended_at.is_(None)))
+    if row is not None:
+        _end(row, reason)
+
+
+def end_user_sessions(user: User, reason: str, keep_sid: str | None = None) -> int:
+    """End every live session of ``user`` (except the one of ``keep_sid``); returns
+    how many were ended."""
+    stmt = (sa.update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+            .values(ended_at=utcnow(), end_reason=reason))
+    if keep_sid:
+        stmt = stmt.where(UserSession.sid_hash != _hash(keep_sid))
+    result = db.session.execute(stmt, execution_options={"synchronize_session": False})
+    return result.rowcount or 0
+
+
+def active_sessions(user: User) -> list[UserSession]:
+    """The user's sessions that still count, newest first."""
+    now = utcnow()
+    rows = db.session.scalars(
+        sa.select(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None),
+                                     UserSession.created_at > now - _absolute(),
+                                     UserSession.last_seen_at > now - _idle())
+        .order_by(UserSession.last_seen_at.desc())).all()
+    return list(rows)
+
+
+def end_own_session(user: User, session_id: int) -> UserSession:
+    """The user ends one of their own sessions from the sessions list. Raises
+    NotFoundError for an id that is not one of the user's live sessions."""
+    row = db.session.get(UserSession, session_id)
+    if row is None or row.user_id != user.id or row.ended_at is not None:
+        raise NotFoundError("No such session.")
+    _end(row, "ended")
+    return row

@@ -1,0 +1,498 @@
+"""Monthly figures: what a report needs of a closed month, computed once and kept,
+so that a report's cost grows with the number of months, not with the rows.
+
+A report (``reports.aggregates``) is a few aggregations, each grouping the rows
+of its period by some dimensions (month, category, provider, ...). For one
+month, each group's *parts* are kept, unsuppressed, exact and combinable:
+
+- the additive measures (counts, sums) as numbers;
+- a distinct count (clients, buyers) as the set of the distinct values: distinct
+  counts do not add up over months, sets do (a buyer's e-mail address is kept as
+  a 64-bit hash of it, never as the address);
+- a percentile's column (hours to acceptance, to fill) as a histogram of its
+  values (value -> rows), from which the continuous percentile over any months is
+  the same as ``percentile_cont`` over the rows.
+
+They are stored per report kind, month and dimension (``report_month_figures``,
+one row each, the groups in its JSON). A report over a period without filters
+takes each whole closed month that is settled (``report_months.stale`` false) from
+there; the current month, a partial month, a stale month or a month not settled
+yet is computed live for that month alone; then the parts of every month are
+combined into the grouped rows the builder would have got from the database, and
+the builder names, derives and suppresses them as always. So the small-group rule
+sees exact client counts, and a report from kept figures equals the live one.
+
+A late change to a closed month (a correction, a refund, an erasure) marks that
+month stale (``reports.staleness``, SQLAlchemy events: nothing in the other
+domains changes); until the periodic ``reports.jobs.settle_months`` recomputes
+it, reports compute that month live.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import zlib
+from array import array
+from bisect import bisect_right
+from collections import Counter
+from itertools import accumulate
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from core.db import utcnow
+from core.extensions import db
+
+# How a stored month's JSON is laid out; a change makes every month recomputed.
+FORMAT_VERSION = 4
+
+
+# --------------------------------------------------------------------------- parts
+
+def _value_key(value) -> int:
+    """A distinct value as an integer: ids as they are, text as a 64-bit hash."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    digest = hashlib.blake2b(str(value).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+MAX_BITMAP_ID = 1 << 26  # ids up to 67 million are kept as a bitmap (8 MB at most)
+
+
+def distinct_set(values):
+    """The distinct values of a group in a form whose union is ``_union`` and whose
+    size is ``distinct_size``: ids (non-negative integers) of a dense group as a
+    bitmap in a Python integer (bit i set: id i is in), of a sparse group as a set
+    of ids; anything else as a set of 64-bit keys."""
+    values = [v for v in values if v is not None]
+    if all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < MAX_BITMAP_ID for v in values):
+        if not values:
+            return 0
+        if len(values) * 32 < max(values):
+            return set(values)
+        return _bits(values)
+    return {_value_key(v) for v in values}
+
+
+def _bits(values) -> int:
+    bits = bytearray(max(values) // 8 + 1)
+    for v in values:
+        bits[v >> 3] |= 1 << (v & 7)
+    return int.from_bytes(bits, "little")
+
+
+def distinct_size(value) -> int:
+    return value.bit_count() if isinstance(value, int) else len(value)
+
+
+def _union(a, b):
+    if not b:
+        return a
+    if not a:
+        return b
+    if isinstance(a, int) and isinstance(b, int):
+        return a | b
+    if isinstance(a, set) and isinstance(b, set):
+        return a | b
+    # A bitmap and a set of ids (a group dense in one month, sparse in another).
+    if isinstance(a, set):
+        a, b = b, a
+    if all(0 <= v < MAX_BITMAP_ID for v in b):
+        return a | _bits(b)
+    return _bits_to_set(a) | b
+
+
+def _bits_to_set(bits: int) -> set:
+    raw = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
+    return {i * 8 + j for i, byte in enumerate(raw) if byte for j in range(8) if byte >> j & 1}
+
+
+def _new_part(additive) -> dict:
+    return {"m": dict.fromkeys(additive, 0), "d": 0, "p": {}}
+
+
+def month_parts(agg, progress, month_label: str) -> dict:
+    """The parts of each group of ``agg`` (an ``aggregates.Aggregation`` over ONE
+    month): ``{set: {key: {"m": {measure: n}, "d": distinct values, "p": {name:
+    histogram: values ascending, counts}}}}``, with the month dimension given as ``month_label``.
+    PostgreSQL: one grouping-sets query with ``array_agg`` of the distinct values
+    and of the percentile columns per group; SQLite: grouped by the distinct column
+    too, and one query per percentile column."""
+    from reports.aggregates import Aggregation, _dialect, run_aggregation
+
+    distinct = {k: fn.distinct_column for k, fn in agg.measures.items() if hasattr(fn, "distinct_column")}
+    additive = {k: fn for k, fn in agg.measures.items() if k not in distinct}
+    if len(set(distinct.values())) > 1:
+        raise ValueError("one distinct column per aggregation")
+    column = next(iter(distinct.values()), None)
+    percentiles = agg.percentiles or {}
+    out: dict[str, dict] = {name: {} for name in agg.sets}
+
+    def key_of(row, dims):
+        return tuple(month_label if d == "month" else row[d] for d in dims)
+
+    if _dialect() == "postgresql":
+        measures = dict(additive)
+        if column:
+            measures["_d"] = lambda s: sa.func.array_agg(sa.distinct(s.c[column])).filter(s.c[column].is_not(None))
+        for pname, (col, _p) in percentiles.items():
+            measures[f"_p_{pname}"] = (lambda s, col=col: sa.func.array_agg(sa.cast(s.c[col], sa.BigInteger))
+                                       .filter(s.c[col].is_not(None)))
+        grouped = run_aggregation(Aggregation(agg.src, agg.sets, measures), progress)
+        for name, dims in agg.sets.items():
+            for row in grouped[name]:
+                part = {"m": {k: row.get(k) or 0 for k in additive},
+                        "d": distinct_set(row.get("_d") or []) if column else 0, "p": {}}
+                for pname in percentiles:
+                    values = row.get(f"_p_{pname}") or []
+                    if values:
+                        part["p"][pname] = _histogram(Counter(values))
+                out[name][key_of(row, dims)] = part
+        return out
+
+    sets = {name: dims + ((column,) if column else ()) for name, dims in agg.sets.items()}
+    grouped = run_aggregation(Aggregation(agg.src, sets, additive), progress)
+    for name, dims in agg.sets.items():
+        groups: dict = {}
+        ids: dict = {}
+        for row in grouped[name]:
+            key = key_of(row, dims)
+            part = groups.setdefault(key, _new_part(additive))
+            for k in additive:
+                part["m"][k] += row.get(k) or 0
+            if column:
+                ids.setdefault(key, []).append(row.get(column))
+        for key, values in ids.items():
+            groups[key]["d"] = distinct_set(values)
+        out[name] = groups
+    for pname, (col, _p) in percentiles.items():
+        src = sa.select(agg.src).where(agg.src.c[col].is_not(None)).subquery("psrc")
+        hist = run_aggregation(Aggregation(src, {name: dims + (col,) for name, dims in agg.sets.items()},
+                                           {"_n": lambda s: sa.func.count()}), progress)
+        for name, dims in agg.sets.items():
+            for row in hist[name]:
+                part = out[name].setdefault(key_of(row, dims), _new_part(additive))
+                part["p"].setdefault(pname, Counter())[int(round(row[col]))] += row["_n"]
+        for groups in out.values():
+            for part in groups.values():
+                if pname in part["p"]:
+                    part["p"][pname] = _histogram(part["p"][pname])
+    return out
+
+
+def _histogram(counter: Counter) -> tuple:
+    """A histogram as (values ascending, their counts)."""
+    items = sorted(counter.items())
+    return [v for v, _c in items], [c for _v, c in items]
+
+
+def combine(month_parts_list: list[dict], agg, months: list) -> dict[str, list[dict]]:
+    """The grouped rows of ``agg`` over several months (``month_parts_list``: the
+    parts of each month) as ``run_aggregation`` gives them: month labels become
+    the indexes of ``months`` (``aggregates.Month``)."""
+    index = {m.label: i for i, m in enumerate(months)}
+    distinct = {k: fn.distinct_column for k, fn in agg.measures.items() if hasattr(fn, "distinct_column")}
+    additive = [k for k in agg.measures if k not in distinct]
+    merged: dict[str, dict] = {name: {} for name in agg.sets}
+    for parts in month_parts_list:
+        for name, groups in parts.items():
+            target = merged[name]
+            for key, part in groups.items():
+                into = target.get(key)
+                if into is None:
+                    target[key] = {"m": dict(part["m"]), "d": part["d"], "p": [dict(part["p"])]}
+                    continue
+                for k, v in part["m"].items():
+                    into["m"][k] = into["m"].get(k, 0) + v
+                into["d"] = _union(into["d"], part["d"])
+                into["p"].append(part["p"])
+    out: dict[str, list[dict]] = {}
+    for name, dims in agg.sets.items():
+        rows = []
+        for key, part in merged[name].items():
+            row = {}
+            for d, v in zip(dims, key):
+                row[d] = index[v] if d == "month" else v
+            for k in additive:
+                row[k] = part["m"].get(k, 0)
+            for k in distinct:
+                row[k] = distinct_size(part["d"])
+            for pname, (_col, p) in (agg.percentiles or {}).items():
+                hists = [h[pname] for h in part["p"] if h.get(pname)]
+                row[pname] = percentile(hists, p)
+            rows.append(row)
+        out[name] = rows
+    return out
+
+
+_COUNT_BITS = 24  # a value and its count packed in one integer for sorting
+
+
+def percentile(histograms: list[tuple], p: float) -> float | None:
+    """The continuous percentile (``percentile_cont``) of the values counted in
+    ``histograms`` (each: values ascending, their counts) together: interpolated
+    between the values at positions floor(p(n-1)) and the next one. One month's
+    histogram is read as it is; several are merged by one sort of packed integers
+    (value, count), all in C but the packing."""
+    if not histograms:
+        return None
+    if len(histograms) == 1:
+        values, counts = histograms[0]
+    else:
+        mask = (1 << _COUNT_BITS) - 1
+        packed = []
+        for vals, cnts in histograms:
+            packed += [(v << _COUNT_BITS) | c for v, c in zip(vals, cnts)]
+        packed.sort()
+        values = [x >> _COUNT_BITS for x in packed]
+        counts = [x & mask for x in packed]
+    cumulative = list(accumulate(counts))
+    n = cumulative[-1]
+    position = p * (n - 1)
+    low = int(position)
+    fraction = position - low
+    first = float(values[bisect_right(cumulative, low)])
+    if fraction == 0 or low + 1 >= n:
+        return first
+    return first + fraction * (float(values[bisect_right(cumulative, low + 1)]) - first)
+
+
+# --------------------------------------------------------------------------- storage
+
+def _pack_ints(values) -> str:
+    return base64.b64encode(zlib.compress(array("q", values).tobytes(), 6)).decode("ascii")
+
+
+def _unpack_ints(text: str) -> array:
+    out = array("q")
+    out.frombytes(zlib.decompress(base64.b64decode(text)))
+    return out
+
+
+def encode(parts: dict) -> dict:
+    """A month's parts of one grouping (``{key: part}``) as JSON values: the keys,
+    each measure as a list, the distinct values of each group (a bitmap's bytes or
+    sorted 64-bit keys) and each percentile histogram as arrays, compressed."""
+    keys = list(parts)
+    out: dict = {"keys": [list(k) for k in keys], "m": {}, "d": [], "p": {}}
+    set_lengths, set_values = [], []
+    measures = list(next(iter(parts.values()))["m"]) if parts else []
+    for k in measures:
+        out["m"][k] = [parts[key]["m"][k] for key in keys]
+    for key in keys:
+        d = parts[key]["d"]
+        if isinstance(d, int):
+            out["d"].append("b" + base64.b64encode(zlib.compress(
+                d.to_bytes((d.bit_length() + 7) // 8, "little"), 6)).decode("ascii") if d else "")
+        elif not d:
+            out["d"].append("")
+        else:
+            # A sparse set (ids, or 64-bit keys of text values): in "s" with the others.
+            out["d"].append("s")
+            set_lengths.append(len(d))
+            set_values += sorted(d)
+    if set_lengths:
+        out["s"] = [_pack_ints(set_lengths), _pack_ints(set_values)]
+    names = sorted({n for part in parts.values() for n in part["p"]})
+    for name in names:
+        lengths, values, counts = [], [], []
+        for key in keys:
+            vals, cnts = parts[key]["p"].get(name) or ([], [])
+            lengths.append(len(vals))
+            values += vals
+            counts += cnts
+        out["p"][name] = [_pack_ints(lengths), _pack_ints(values), _pack_ints(counts)]
+    return out
+
+
+def decode(data: dict) -> dict:
+    keys = [tuple(k) for k in data["keys"]]
+    hists: dict[str, list] = {}
+    for name, (lengths, values, counts) in (data.get("p") or {}).items():
+        lengths, values, counts = _unpack_ints(lengths), _unpack_ints(values), _unpack_ints(counts)
+        per_key, at = [], 0
+        for n in lengths:
+            per_key.append((values[at:at + n], counts[at:at + n]) if n else None)
+            at += n
+        hists[name] = per_key
+    sets = []
+    if data.get("s"):
+        lengths, values = _unpack_ints(data["s"][0]), _unpack_ints(data["s"][1]).tolist()
+        at = 0
+        for n in lengths:
+            sets.append(set(values[at:at + n]))
+            at += n
+    sets.reverse()
+    out = {}
+    for i, key in enumerate(keys):
+        text = data["d"][i] if i < len(data.get("d", [])) else ""
+        if not text:
+            d = 0
+        elif text[0] == "b":
+            d = int.from_bytes(zlib.decompress(base64.b64decode(text[1:])), "little")
+        else:
+            d = sets.pop()
+        p = {name: per_key[i] for name, per_key in hists.items() if per_key[i]}
+        out[key] = {"m": {k: v[i] for k, v in data["m"].items()}, "d": d, "p": p}
+    return out
+
+
+# --------------------------------------------------------------------------- months
+
+def first_of_month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def current_month() -> date:
+    from reports.aggregates import local_today
+
+    return first_of_month(local_today())
+
+
+def capture_month(kind: str, month) -> list[dict]:
+    """The parts of every aggregation of report ``kind`` for ``month`` (an
+    ``aggregates.Month``: a whole month or the part of one in a period), live."""
+    from reports.aggregates import Builder, Filters, Period, Progress, BUILDERS
+
+    builder = Builder(kind, Period(month.start, month.stop - timedelta(days=1)), Filters(), Progress(None))
+    builder.capture = []
+    BUILDERS[kind](builder)
+    return builder.capture
+
+
+def stored_parts(kind: str, months: list[date]) -> dict[date, list[dict]]:
+    """The kept parts of the settled months among ``months``: ``{month: [parts of
+    each aggregation]}``."""
+    from reports.models import ReportMonth, ReportMonthFigure
+
+    if not months:
+        return {}
+    settled = dict(db.session.execute(sa.select(ReportMonth.month, ReportMonth.parts).where(
+        ReportMonth.kind == kind, ReportMonth.month.in_(months), ReportMonth.stale.is_(False),
+        ReportMonth.format_version == FORMAT_VERSION)).all())
+    if not settled:
+        return {}
+    out: dict[date, dict[int, dict]] = {}
+    for month, part, grouping, figures in db.session.execute(
+            sa.select(ReportMonthFigure.month, ReportMonthFigure.part, ReportMonthFigure.grouping,
+                      ReportMonthFigure.figures)
+            .where(ReportMonthFigure.kind == kind, ReportMonthFigure.month.in_(sorted(settled)))):
+        out.setdefault(month, {}).setdefault(part, {})[grouping] = decode(figures)
+    result = {}
+    for month, count in settled.items():
+        by_part = out.get(month, {})
+        result[month] = [by_part.get(i, {}) for i in range(count or 0)]
+    return result
+
+
+def parts_for_period(kind: str, period) -> list[list[dict]]:
+    """For each aggregation of ``kind``, the parts of each month of ``period``:
+    kept ones for settled whole closed months, live ones for the others."""
+    this_month = current_month()
+    months = period.months()
+    whole = [m.start for m in months
+             if m.start.day == 1 and m.stop == _next_month(m.start) and m.start < this_month]
+    kept = stored_parts(kind, whole)
+    per_month = [kept[m.start] if m.start in kept else capture_month(kind, m) for m in months]
+    n = max((len(p) for p in per_month), default=0)
+    return [[p[i] if i < len(p) else {} for p in per_month] for i in range(n)]
+
+
+def _next_month(first: date) -> date:
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def settle_month(kind: str, month: date) -> bool:
+    """Compute and keep the figures of a closed ``month`` of ``kind`` (in the
+    caller's transaction). The month is marked settled only if nothing marked it
+    stale meanwhile (``changes`` unchanged). True when settled."""
+    from reports.aggregates import Month, _tune_session
+    from reports.models import ReportMonth, ReportMonthFigure
+
+    row = db.session.scalar(sa.select(ReportMonth).where(ReportMonth.kind == kind, ReportMonth.month == month))
+    if row is None:
+        row = ReportMonth(kind=kind, month=month, stale=True, changes=0, parts=0, format_version=FORMAT_VERSION)
+        db.session.add(row)
+        db.session.flush()
+    seen = row.changes
+    _tune_session()
+    parts = capture_month(kind, Month(f"{month:%Y-%m}", month, _next_month(month)))
+    db.session.execute(sa.delete(ReportMonthFigure).where(ReportMonthFigure.kind == kind,
+                                                          ReportMonthFigure.month == month))
+    values = [{"kind": kind, "month": month, "part": i, "grouping": grouping, "figures": encode(groups)}
+              for i, aggregation in enumerate(parts) for grouping, groups in aggregation.items()]
+    if values:
+        db.session.execute(sa.insert(ReportMonthFigure), values)
+    done = db.session.execute(
+        sa.update(ReportMonth).where(ReportMonth.id == row.id, ReportMonth.changes == seen)
+        .values(stale=False, parts=len(parts), computed_at=utcnow(), format_version=FORMAT_VERSION)
+        .execution_options(synchronize_session=False)).rowcount
+    return done == 1
+
+
+def first_data_month(kind: str) -> date | None:
+    """The first month with any row of ``kind`` (in the county's time)."""
+    from reports.aggregates import HELSINKI
+
+    column = _time_column(kind)
+    first = db.session.scalar(sa.select(sa.func.min(column)))
+    if first is None:
+        return None
+    if isinstance(first, str):  # SQLite without type information on an expression
+        from datetime import datetime
+
+        first = datetime.fromisoformat(first)
+    if hasattr(first, "astimezone") and hasattr(first, "hour"):
+        if first.tzinfo is None:
+            from datetime import timezone
+
+            first = first.replace(tzinfo=timezone.utc)
+        first = first.astimezone(HELSINKI).date()
+    return first_of_month(first)
+
+
+def _time_column(kind: str):
+    from clients.models import GuidanceContact
+    from feedback.models import Feedback
+    from marketplace.models import ShopOrder
+    from orders.models import ServiceOrder, VisitReport
+    from staffing.models import StaffingRequest
+
+    return {
+        "orders": ServiceOrder.created_at, "response_times": ServiceOrder.created_at,
+        "delivered_hours": VisitReport.date, "feedback": Feedback.created_at, "guidance_contacts": GuidanceContact.at,
+        "shop_sales": sa.func.coalesce(ShopOrder.paid_at, ShopOrder.fulfilled_at),
+        "staffing": StaffingRequest.created_at,
+    }[kind]
+
+
+def first_month() -> date | None:
+    """The first month with data of any report kind: every kind is kept from
+    there, so that a kind with no rows yet has its (empty) months kept too."""
+    from reports.aggregates import KINDS
+
+    months = [m for m in (first_data_month(k) for k in KINDS) if m]
+    return min(months) if months else None
+
+
+def months_to_settle(kind: str, today: date | None = None, first: date | None = None) -> list[date]:
+    """The closed months of ``kind`` not settled (never computed, or stale), oldest
+    first: from ``first`` (default: ``first_month()``) to the last closed month."""
+    from reports.models import ReportMonth
+
+    this_month = first_of_month(today) if today else current_month()
+    first = first or first_month()
+    if first is None or first >= this_month:
+        return []
+    settled = set(db.session.scalars(sa.select(ReportMonth.month).where(
+        ReportMonth.kind == kind, ReportMonth.stale.is_(False), ReportMonth.format_version == FORMAT_VERSION)))
+    out, month = [], first
+    while month < this_month:
+        if month not in settled:
+            out.append(month)
+        month = _next_month(month)
+    return out

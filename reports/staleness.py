@@ -1,0 +1,155 @@
+"""Marking kept monthly figures stale when a closed month changes late.
+
+Nothing in the other domains calls this: SQLAlchemy session events in this
+package watch the rows the reports read. After each flush, every new, changed or
+deleted row of a watched model names the month it counts in (an order: the month
+it was placed; a visit report: its date; a purchase: when it was paid or
+delivered; ...), and a bulk ``UPDATE``/``DELETE`` through the session names the
+months of the rows it matches. Closed months among them are marked stale in the
+same transaction (``report_months.stale``, ``changes + 1``): a rollback undoes the
+mark with the change. Reports compute a stale month live until
+``reports.jobs.settle_months`` recomputes and keeps it.
+
+Writes that bypass the ORM session (raw SQL) are not seen: after such a repair,
+run ``flask reports settle --recompute``.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date, datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+_installed = False
+
+
+@functools.cache
+def _sources() -> dict:
+    """model -> (report kinds, the column giving its month, or (parent model, foreign key))."""
+    from clients.models import GuidanceContact
+    from feedback.models import Feedback
+    from marketplace.models import ShopOrder
+    from orders.models import Offer, ServiceOrder, VisitReport
+    from staffing.models import StaffingOffer, StaffingRequest
+
+    return {
+        ServiceOrder: (("orders", "response_times", "delivered_hours"), "created_at"),
+        Offer: (("response_times",), (ServiceOrder, "order_id")),
+        VisitReport: (("delivered_hours",), "date"),
+        Feedback: (("feedback",), "created_at"),
+        GuidanceContact: (("guidance_contacts",), "at"),
+        ShopOrder: (("shop_sales",), ("paid_at", "fulfilled_at")),
+        StaffingRequest: (("staffing",), "created_at"),
+        StaffingOffer: (("staffing",), (StaffingRequest, "request_id")),
+    }
+
+
+def month_of(value) -> date | None:
+    """The first day of the county-time month of a timestamp or a date."""
+    from reports.aggregates import HELSINKI
+
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(HELSINKI).date().replace(day=1)
+    if isinstance(value, date):
+        return value.replace(day=1)
+    return None
+
+
+def install() -> None:
+    """Listen to every session (once per process)."""
+    global _installed
+    if _installed:
+        return
+    event.listen(Session, "after_flush", _after_flush)
+    event.listen(Session, "do_orm_execute", _bulk_statement)
+    _installed = True
+
+
+def _values(obj, attr: str) -> list:
+    """The attribute's value now and, if it changed in this flush, before."""
+    state = sa.inspect(obj)
+    history = state.attrs[attr].history
+    values = list(history.added or ()) + list(history.deleted or ()) + list(history.unchanged or ())
+    if not values:
+        values = [getattr(obj, attr, None)]
+    return values
+
+
+def _after_flush(session: Session, _context) -> None:
+    sources = _sources()
+    wanted: dict[str, set[date]] = {}
+    parents: dict[tuple, set] = {}
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        spec = sources.get(type(obj))
+        if spec is None:
+            continue
+        kinds, where = spec
+        if isinstance(where, tuple) and len(where) == 2 and isinstance(where[0], type):
+            parent, fk = where
+            for value in _values(obj, fk):
+                if value is not None:
+                    parents.setdefault((parent, kinds), set()).add(value)
+            continue
+        attrs = where if isinstance(where, tuple) else (where,)
+        months = {month_of(v) for a in attrs for v in _values(obj, a)}
+        for kind in kinds:
+            wanted.setdefault(kind, set()).update(m for m in months if m)
+    conn = session.connection()
+    for (parent, kinds), ids in parents.items():
+        months = {month_of(v) for v in conn.execute(
+            sa.select(parent.created_at).where(parent.id.in_(sorted(ids)))).scalars()}
+        for kind in kinds:
+            wanted.setdefault(kind, set()).update(m for m in months if m)
+    _mark(conn, wanted)
+
+
+def _bulk_statement(state) -> None:
+    """An ORM-enabled bulk UPDATE or DELETE of a watched model: mark the months of
+    the rows it matches (read before the statement runs)."""
+    if not (state.is_update or state.is_delete):
+        return
+    mapper = state.bind_mapper
+    if mapper is None:
+        return
+    spec = _sources().get(mapper.class_)
+    if spec is None:
+        return
+    kinds, where = spec
+    table = mapper.class_
+    whereclause = getattr(state.statement, "whereclause", None)
+    if isinstance(where, tuple) and len(where) == 2 and isinstance(where[0], type):
+        parent, fk = where
+        column = sa.select(parent.created_at).where(parent.id == getattr(table, fk)).scalar_subquery()
+    elif isinstance(where, tuple):
+        column = sa.func.coalesce(*(getattr(table, a) for a in where))
+    else:
+        column = getattr(table, where)
+    stmt = sa.select(column).select_from(table).distinct()
+    if whereclause is not None:
+        stmt = stmt.where(whereclause)
+    conn = state.session.connection()
+    months = {month_of(v) for v in conn.execute(stmt).scalars()}
+    _mark(conn, {kind: {m for m in months if m} for kind in kinds})
+
+
+def _mark(conn, wanted: dict[str, set[date]]) -> None:
+    from reports.models import ReportMonth
+    from reports.monthly import current_month
+
+    wanted = {k: v for k, v in wanted.items() if v}
+    if not wanted:
+        return
+    this_month = current_month()
+    for kind, months in wanted.items():
+        closed = sorted(m for m in months if m < this_month)
+        if closed:
+            conn.execute(sa.update(ReportMonth.__table__)
+                         .where(ReportMonth.kind == kind, ReportMonth.month.in_(closed))
+                         .values(stale=True, changes=ReportMonth.changes + 1))
