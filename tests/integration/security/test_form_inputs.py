@@ -154,7 +154,9 @@ def test_nul_in_every_field_is_named(app, form_class):
     names = leaf_names(form_class)
     with app.test_request_context("/", method="POST"):
         form = bound(form_class, MultiDict({n: "abc\x00def" for n in names}))
-        assert form.validate() is False
+        # A form without fields (a bare button) has nothing to refuse; the request's
+        # NUL guard (core.inputs.refuse_nul_bytes) answers 400 before it anyway.
+        assert form.validate() is (not names)
         by_name = {f.name: f for f in _leaves(form)}
         for name in names:
             field = by_name[name]
