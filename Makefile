@@ -10,7 +10,7 @@ UV_VERSION := 0.13.9
 # The compiled catalogues are built from the committed .po files, never committed.
 MO     := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test install worker bench i18n lock lock-upgrade clean
+.PHONY: run test install worker bench load i18n lock lock-upgrade clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,13 @@ test: install
 ## An extra RQ worker against the configured REDIS_URL.
 worker: install
 	$(BIN)/flask --app app worker
+
+## The load test of docs/security.md: 50 users for 2 minutes on loopback. The database
+## named by LOAD_DATABASE_URL is emptied and filled with the demo data.
+LOAD_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/kotiapu_load
+LOAD_REDIS_URL ?= redis://127.0.0.1:6379/15
+load: install
+	$(BIN)/python bench/load.py --database-url $(LOAD_DATABASE_URL) --redis-url $(LOAD_REDIS_URL)
 
 i18n: install
 	bash scripts/i18n.sh

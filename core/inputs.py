@@ -23,6 +23,7 @@ import re
 from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 from wtforms import Form as _WtForm
 from wtforms.validators import StopValidation
@@ -38,6 +39,9 @@ DECIMAL_MAX = decimal.Decimal(10) ** 10
 # C0 and C1 control characters except tab, line feed and carriage return (a text
 # area keeps its line breaks), and the Unicode non-characters a browser never sends.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+CONTROL_MESSAGE = _l("Remove the control characters (such as NUL) from this field.")
 
 
 class BadInput(DomainError, status=400, code="bad_request"):
@@ -84,7 +88,7 @@ def field_problem(field) -> str | None:
     """Why a field's submitted value can never be accepted, or None."""
     for raw in field.raw_data or ():
         if isinstance(raw, str) and has_control_characters(raw):
-            return _l("Remove the control characters (such as NUL) from this field.")
+            return CONTROL_MESSAGE
     for value in _values(field.data):
         if isinstance(value, bool):
             continue
@@ -144,8 +148,15 @@ def bounded_id(value) -> int | None:
 def query_int(name: str, default: int | None = None, min: int = 1, max: int = ID_MAX) -> int | None:  # noqa: A002
     """The query parameter ``name`` as a whole number in ``min..max``; ``default``
     when it is missing, not a number or out of range."""
-    raw = request.args.get(name, "")
-    raw = raw.strip()
+    return parse_int(request.args.get(name, ""), default, min, max)
+
+
+def parse_int(raw, default: int | None = None, min: int = 1, max: int = ID_MAX) -> int | None:  # noqa: A002
+    """``raw`` (a query value, an API parameter) as a whole number in ``min..max``,
+    else ``default``. For the API's own paging and filters as well as the web's."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw if min <= raw <= max else default
+    raw = (raw or "").strip() if isinstance(raw, str) else ""
     if not raw or len(raw) > 12 or not re.fullmatch(r"-?\d+", raw):
         return default
     value = int(raw)
@@ -196,10 +207,15 @@ def request_has_nul() -> bool:
         if request.mimetype == "application/json" or request.path.startswith("/api/"):
             if _contains_nul(request.get_json(silent=True, force=True)):
                 return True
-        elif any(_contains_nul(k) or _contains_nul(v) for k, v in request.form.items(multi=True)):
-            return True
-        elif any(_contains_nul(f.filename or "") for f in request.files.values()):
-            return True
+        else:
+            try:
+                form, files = request.form, request.files
+            except RequestEntityTooLarge:
+                return False  # the view answers that itself (a friendly 413 next to the field)
+            if any(_contains_nul(k) or _contains_nul(v) for k, v in form.items(multi=True)):
+                return True
+            if any(_contains_nul(f.filename or "") for f in files.values()):
+                return True
     return False
 
 

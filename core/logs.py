@@ -10,6 +10,8 @@ any handler formats it. It masks
 - one-time tokens in URL paths (``/feedback/<token>``, invitations) and in query
   parameters such as ``token=``;
 - e-mail addresses and Finnish personal identity codes, should a message carry one;
+- the row values PostgreSQL writes into its own error texts (``DETAIL:`` lines,
+  ``Failing row contains (...)``, ``Key (...)=(...)``);
 - the text of a logged exception (its traceback is formatted once, then masked).
 
 Names cannot be recognised by a pattern: the code never logs them (tests scan the
@@ -30,12 +32,20 @@ _QUERY_SECRET = re.compile(r"(?i)([?&;](?:[a-z_]*token|code|key|secret|password|
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _IDENTITY_CODE = re.compile(r"\b\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]\b")
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
+# PostgreSQL puts row values in its own error texts ("DETAIL:  Failing row contains
+# (...)", "Key (email)=(...) already exists"): hide_parameters cannot reach those.
+_PG_DETAIL = re.compile(r"(DETAIL:\s+).*")
+_PG_ROW = re.compile(r"(Failing row contains )\(.*?\)(?=\.?\s*$)", re.M)
+_PG_KEY = re.compile(r"(Key \([^)]*\)=)\(.*?\)(?= already exists| is not present| conflicts)")
 
 
 def redact(text: str) -> str:
     """``text`` with tokens, e-mail addresses and identity codes masked."""
     if not text:
         return text
+    text = _PG_DETAIL.sub(lambda m: m.group(1) + MASK, text)
+    text = _PG_ROW.sub(lambda m: m.group(1) + "(" + MASK + ")", text)
+    text = _PG_KEY.sub(lambda m: m.group(1) + "(" + MASK + ")", text)
     text = _QUERY_SECRET.sub(lambda m: m.group(1) + MASK, text)
     text = _PATH_TOKEN.sub(MASK, text)
     text = _BEARER.sub(lambda m: m.group(1) + MASK, text)

@@ -9,7 +9,7 @@ what was typed)."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from core.inputs import Form as FlaskForm
 from wtforms import (
     BooleanField, EmailField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TelField,
     TextAreaField,

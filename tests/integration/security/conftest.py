@@ -56,9 +56,26 @@ def subject_clients(app, demo_world):
 
 @pytest.fixture
 def org_a_ids(app, demo_world, db):
-    """Ids of rows that belong to organisation A (the org_admin's and org_worker's)."""
+    """Ids of rows that belong to organisation A (the org_admin's and org_worker's):
+    an offering, a service order it won and is serving (and its client), a purchase
+    from it. Keys are a path parameter's name, or (endpoint, name) where one name
+    means different rows (``order_id``: service orders and purchases)."""
     from catalogue.models import Offering
+    from marketplace.models import ShopOrder
+    from orders.models import ServiceOrder
 
     provider_id = demo_world["org_admin"].provider_id
     offering = db.session.scalar(sa.select(Offering.id).where(Offering.provider_id == provider_id).limit(1))
-    return {"offering_id": offering, "provider_id": provider_id}
+    order = db.session.scalars(sa.select(ServiceOrder).where(
+        ServiceOrder.provider_id == provider_id, ServiceOrder.status.in_(["accepted", "in_progress"]))
+        .order_by(ServiceOrder.id)).first()
+    ids = {"offering_id": offering, "provider_id": provider_id, "order_id": order.id, "client_id": order.client_id}
+    purchase = db.session.scalar(sa.select(ShopOrder.id).where(ShopOrder.provider_id == provider_id).limit(1))
+    if purchase is not None:
+        for endpoint in ("marketplace.provider_purchase", "marketplace.purchase_cancel", "marketplace.purchase_confirm_time",
+                         "marketplace.purchase_fulfil", "marketplace.purchase_mark_paid", "marketplace.purchase_refund",
+                         "marketplace.order", "marketplace.checkout_return", "marketplace.pay", "marketplace.buyer_cancel",
+                         "api.get_shop_order", "api.cancel_shop_order", "api.confirm_shop_order_time",
+                         "api.fulfil_shop_order", "api.mark_shop_order_paid", "api.refund_shop_order"):
+            ids[(endpoint, "order_id")] = purchase
+    return ids

@@ -20,7 +20,8 @@ def test_database_error_is_logged_without_its_parameters(app, client, caplog):
     from core.extensions import db
 
     def failing():
-        db.session.execute(sa.text("INSERT INTO no_such_table (name, code) VALUES (:name, :code)"),
+        # NOT NULL columns left out: an IntegrityError that carries the parameters.
+        db.session.execute(sa.text("INSERT INTO clients (first_name, last_name) VALUES (:name, :code)"),
                            {"name": "Aino Virtanen", "code": "070345-003M"})
         return "never"
 
@@ -28,7 +29,7 @@ def test_database_error_is_logged_without_its_parameters(app, client, caplog):
     with caplog.at_level(logging.ERROR):
         r = client.get("/test-db-error")
     assert r.status_code == 500
-    assert "no_such_table" in caplog.text  # the statement is there ...
+    assert "INSERT INTO clients" in caplog.text  # the statement is there ...
     assert "Aino Virtanen" not in caplog.text and "070345-003M" not in caplog.text  # ... its values are not
     assert "hide_parameters" in caplog.text
 
@@ -59,6 +60,17 @@ def test_redact_leaves_nothing_the_scan_finds(text):
     assert leaks(text) or "Bearer" in text
     assert leaks(redact(text)) == []
     assert "abc.def-123" not in redact(text)
+
+
+def test_postgresql_error_details_are_masked():
+    text = ('null value in column "birth_date" violates not-null constraint\n'
+            "DETAIL:  Failing row contains (1, Aino Virtanen, 070345-003M, null).\n"
+            'duplicate key value violates unique constraint "uq_users_email"\n'
+            "Key (email)=(aino@example.fi) already exists.")
+    masked = redact(text)
+    assert "Aino Virtanen" not in masked and "aino@example.fi" not in masked and "070345-003M" not in masked
+    assert redact("Failing row contains (1, Aino Virtanen).") == "Failing row contains (***)."
+    assert "Key (email)=(***) already exists" in redact("Key (email)=(x@y) already exists.")
 
 
 def test_plain_paths_stay_readable():

@@ -8,8 +8,6 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-pytestmark = pytest.mark.smoke
-
 
 def _offering(db, provider_id):
     from catalogue.models import Offering
@@ -58,6 +56,7 @@ def test_offering_actions_per_organisation_role(db, subject_clients, demo_world,
         assert _offering(db, provider_id).active == before_active or action == "take_off_sale" and may
 
 
+@pytest.mark.smoke
 def test_worker_sees_offerings_without_change_buttons(subject_clients):
     page = subject_clients["org_worker"].get("/provider/offerings").get_data(as_text=True)
     assert "/provider/offerings/new" not in page
