@@ -112,9 +112,18 @@ def delete_token_by_id(token_id: int):
     return "", 204
 
 
+def _org_admin_only(**_params) -> None:
+    """Refuse a worker before the body is read: only organisation administrators
+    create machine tokens."""
+    from core.errors import PermissionDenied
+
+    if not api_user().is_org_admin:
+        raise PermissionDenied("Only an administrator of a provider organisation can create machine tokens.")
+
+
 @route("POST", "/tokens/machine", "Create a named machine token for your organisation's system "
        "(organisation administrators)", roles=("provider",), body=MachineTokenIn, tags=TAGS,
-       responses={201: NewMachineToken})
+       before=_org_admin_only, responses={201: NewMachineToken})
 def create_machine(body: MachineTokenIn):
     token, row = create_machine_token(api_user(), body.name)
     return answer({**token_json(row), "token": token}, 201)
