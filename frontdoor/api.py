@@ -14,10 +14,10 @@ from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
 from accounts.models import Role
-from core.api import Body, Out, Page, Query, answer, api_user, route
+from core.api import Body, Out, Page, Query, answer, api_user, read_json_object, route
 from core.bounds import LongText, OptText, PostalCode, Text
 from frontdoor import services as svc
-from frontdoor.models import ASSESSMENT_QUESTIONS, Channel, ForWhom, HelpStatus
+from frontdoor.models import ASSESSMENT_QUESTIONS, ForWhom, HelpStatus
 from frontdoor.serializers import help_request_json, receipt_json
 
 TAGS = ("Front door",)
@@ -46,8 +46,6 @@ class HelpRequestIn(Body):
     best_time: OptText(svc.BEST_TIME_MAX) | None = None
     message: LongText(svc.MESSAGE_MAX) | None = None
     consent_to_contact: Annotated[bool, AfterValidator(_agreed), Field(json_schema_extra={"const": True})]
-    channel: Literal[str(Channel.WEB)] | None = Field(  # type: ignore[valid-type]
-        None, description="Only `web` here: guidance staff enter phone calls and chats on their pages")
     daily_tasks: Literal[ASSESSMENT_QUESTIONS["daily_tasks"]] | None = Field(  # type: ignore[valid-type]
         None, description="Optional self-assessment answer")
     helpers: Literal[ASSESSMENT_QUESTIONS["helpers"]] | None = Field(  # type: ignore[valid-type]
@@ -111,10 +109,15 @@ class QueueQuery(Query):
 # --------------------------------------------------------------------------- routes
 
 @route("POST", "/help-requests", "Ask for help at home (no login)", auth="none", body=HelpRequestIn, tags=TAGS,
+       description="A request that says it is a phone call or a chat (`channel`) is refused with 422: only "
+                   "guidance staff enter those, on their pages.",
        responses={201: Receipt}, errors={422: "Invalid fields; `no_contact` with neither phone nor e-mail",
                                          429: "Too many requests from this connection or for this contact"})
 def create_help_request(body: HelpRequestIn):
     data = body.model_dump(exclude_none=True, exclude=set(PUBLIC_QUESTIONS))
+    # Not a field of this call (the public form has none either), but a request that
+    # says it is a phone call or a chat is refused: only staff enter those.
+    data["channel"] = read_json_object().get("channel")
     answers = {q: getattr(body, q) for q in PUBLIC_QUESTIONS if getattr(body, q) is not None}
     req, merged = svc.submit_help_request(data, address=request.remote_addr, answers=answers)
     return answer(receipt_json(req, merged), 201)

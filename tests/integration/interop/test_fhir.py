@@ -73,7 +73,9 @@ def test_task_output_closes_the_loop(client, market, api_token, db):
         assert r.status_code == 201, r.get_json()
     task, raw, _ = _task(client, order_id, winner)
     assert task.status == "in-progress"
-    assert client.post(f"/api/v1/orders/{order_id}/complete", headers=winner).status_code == 200
+    # An ongoing order ends early only with a reason (orders: `reason_required`).
+    assert client.post(f"/api/v1/orders/{order_id}/complete", headers=winner,
+                       json={"reason": "The client moved to sheltered housing."}).status_code == 200
     assert client.post(f"/api/v1/orders/{order_id}/close", headers=staff, json={"outcome": "received"}).status_code == 200
     task, raw, _ = _task(client, order_id, staff)
     assert task.status == "completed" and raw["businessStatus"]["coding"][0]["code"] == "closed"
