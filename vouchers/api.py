@@ -16,7 +16,7 @@ from pydantic import Field
 from accounts.models import Role
 from core.access import record_access
 from core.api import Body, Out, Page, Query, answer, api_user, route
-from core.bounds import Id, IsoDate, LongText
+from core.bounds import MAX_INT, Id, IsoDate, LongText
 from core.errors import NotFoundError, ValidationFailed
 from vouchers import policy
 from vouchers import services as svc
@@ -265,7 +265,7 @@ def get_settlement(settlement_id: int):
        roles=(Role.ADMIN, Role.PROVIDER), tags=TAGS, param_names=_ID, responses={200: _STATEMENT})
 def settlement_statement(settlement_id: int, file: str):
     provider_id, _, ext = file.partition(".")
-    if not provider_id.isdigit() or len(provider_id) > 10 or ext not in ("pdf", "csv"):
+    if not provider_id.isdigit() or not 1 <= int(provider_id[:11]) <= MAX_INT or ext not in ("pdf", "csv"):
         raise NotFoundError("Statement not found.")
     user = api_user()
     line = svc.visible_line(user, settlement_id, int(provider_id))

@@ -130,6 +130,8 @@ def test_care_team_bundle_for_staff_and_the_client(client, market, api_token, ma
 def test_care_team_refusals(client, market, api_token, make_user):
     staff = api_token(market.staff)
     assert client.get("/api/v1/fhir/CareTeam?patient=999999", headers=staff).status_code == 404
+    # Beyond what an id column holds: no such client (it was a database error).
+    assert client.get("/api/v1/fhir/CareTeam?patient=99999999999", headers=staff).status_code == 404
     for query in ("", "?patient=abc", "?patient=1.5"):
         r = client.get(f"/api/v1/fhir/CareTeam{query}", headers=staff)
         assert r.status_code == 422 and "patient" in r.get_json()["error"]["fields"]
