@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from flask import request, url_for
+from flask_babel import gettext
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
@@ -29,7 +30,7 @@ PUBLIC_QUESTIONS = ("daily_tasks", "helpers", "worry")
 
 def _agreed(value: bool) -> bool:
     if value is not True:
-        raise PydanticCustomError("consent", "We can only call you back if you agree to be contacted.")
+        raise PydanticCustomError("consent", gettext("We can only call you back if you agree to be contacted."))
     return value
 
 

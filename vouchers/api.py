@@ -266,7 +266,7 @@ def get_settlement(settlement_id: int):
 def settlement_statement(settlement_id: int, file: str):
     provider_id, _, ext = file.partition(".")
     if not provider_id.isdigit() or not 1 <= int(provider_id[:11]) <= MAX_INT or ext not in ("pdf", "csv"):
-        raise NotFoundError("Statement not found.")
+        raise NotFoundError(_("Statement not found."))
     user = api_user()
     line = svc.visible_line(user, settlement_id, int(provider_id))
     return statement_response(svc.visible_settlement(user, settlement_id), line, ext)
