@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
+from flask_babel import gettext as _
 from pydantic import Field
 
 from accounts.models import Role
@@ -264,7 +265,7 @@ def get_settlement(settlement_id: int):
                    "lines); a provider gets only its own.",
        roles=(Role.ADMIN, Role.PROVIDER), tags=TAGS, param_names=_ID, responses={200: _STATEMENT})
 def settlement_statement(settlement_id: int, file: str):
-    provider_id, _, ext = file.partition(".")
+    provider_id, _dot, ext = file.partition(".")
     if not provider_id.isdigit() or not 1 <= int(provider_id[:11]) <= MAX_INT or ext not in ("pdf", "csv"):
         raise NotFoundError(_("Statement not found."))
     user = api_user()
