@@ -4,34 +4,97 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated
+
 from flask import jsonify, request
+from pydantic import Field, StringConstraints
 
 from accounts.models import Role
 from clients import policy as client_policy
 from clients.queries import network
 from clients.records import get_client
-from core import openapi
 from core.access import record_access
-from core.api import Validator, api_bp, api_user, iso, json_body, page_params, page_response, roles
-from core.errors import ValidationFailed
+from core.api import (
+    Body,
+    Out,
+    Page,
+    Paging,
+    Query,
+    answer,
+    api_user,
+    iso,
+    page_json,
+    route,
+)
+from core.bounds import MAX_INT, OptText, Text
+from core.errors import NotFoundError
 from core.extensions import db
 from interop import fhir, webhooks
 from interop.models import WebhookDelivery
 from orders import policy as order_policy
 from orders import services as order_services
 
-_ID = [{"name": "endpoint_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-_ENDPOINT = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "url": {"type": "string"}, "description": {"type": "string"},
-    "events": {"type": "array", "items": {"type": "string", "enum": list(webhooks.EVENT_TYPES)}},
-    "active": {"type": "boolean"}, "disabled_at": {"type": "string", "nullable": True},
-    "disabled_reason": {"type": "string", "nullable": True}, "created_at": {"type": "string"},
-    "secret": {"type": "string", "description": "Only in the answer to POST /webhooks"}}}
-_DELIVERY = {"type": "object", "properties": {
-    "event_id": {"type": "string"}, "event": {"type": "string"}, "status": {"type": "string"},
-    "status_code": {"type": "integer", "nullable": True}, "attempts": {"type": "integer"},
-    "delivered_at": {"type": "string", "nullable": True}, "next_attempt_at": {"type": "string", "nullable": True},
-    "created_at": {"type": "string"}}}
+WEBHOOK_TAGS = ("Webhooks",)
+FHIR_TAGS = ("FHIR",)
+
+
+# --------------------------------------------------------------------------- declarations
+
+EventName = Annotated[str, StringConstraints(max_length=100), Field(json_schema_extra={"enum": list(webhooks.EVENT_TYPES)})]
+
+
+class WebhookIn(Body):
+    url: Text(500) = Field(description="https:// (http:// only to this machine, outside production)")
+    events: list[EventName] = Field(min_length=1, max_length=50, description="The events to send")
+    description: OptText(200) = ""
+
+
+class WebhookEndpointOut(Out):
+    """A webhook endpoint"""
+
+    id: int
+    url: str
+    description: str | None
+    events: list[str]
+    active: bool
+    disabled_at: datetime | None
+    disabled_reason: str | None
+    created_at: datetime | None
+
+
+class NewWebhookEndpoint(WebhookEndpointOut):
+    """The endpoint with its signing secret (shown only in this answer)"""
+
+    secret: str | None = Field(description="Only in the answer to POST /webhooks")
+
+
+class Delivery(Out):
+    event_id: str
+    event: str
+    status: str
+    status_code: int | None
+    attempts: int
+    delivered_at: datetime | None
+    next_attempt_at: datetime | None
+    created_at: datetime | None
+
+
+class TestEventOut(Out):
+    """The test event, queued for delivery"""
+
+    event_id: str
+    event: str
+
+
+class CareTeamQuery(Query):
+    patient: str = Field(pattern=r"^(Patient/)?[0-9]{1,12}$", description="The client's id (`123` or `Patient/123`)")
+
+
+def _fhir_answer(resource_type: str, description: str) -> dict:
+    return {"description": description, "content": {fhir.FHIR_JSON: {"schema": {
+        "type": "object", "required": ["resourceType"],
+        "properties": {"resourceType": {"const": resource_type}}}}}}
 
 
 def endpoint_json(endpoint) -> dict:
@@ -46,94 +109,58 @@ def delivery_json(d: WebhookDelivery) -> dict:
             "created_at": iso(d.created_at)}
 
 
-openapi.register("/webhooks", "post", "Register a webhook endpoint of your organisation (the secret is shown once)",
-                 roles="provider organisation admin", request={
-                     "type": "object", "required": ["url", "events"], "properties": {
-                         "url": {"type": "string", "maxLength": 500},
-                         "events": {"type": "array", "items": {"type": "string", "enum": list(webhooks.EVENT_TYPES)}},
-                         "description": {"type": "string", "maxLength": 200}}},
-                 responses={"201": ("The endpoint with its secret", _ENDPOINT)})
+# --------------------------------------------------------------------------- webhooks
 
-
-@api_bp.post("/webhooks")
-@roles(Role.PROVIDER)
-def create_webhook():
+@route("POST", "/webhooks", "Register a webhook endpoint of your organisation (the secret is shown once)",
+       roles=(Role.PROVIDER,), body=WebhookIn, tags=WEBHOOK_TAGS, responses={201: NewWebhookEndpoint},
+       errors={403: "Not your organisation's administrator",
+               422: "Invalid fields; `insecure_url`; `too_many_endpoints`"})
+def create_webhook(body: WebhookIn):
     user = api_user()
-    body = json_body()
-    v = Validator(body)
-    description = v.string("description", max_len=200, default="")
-    v.done()
-    endpoint = webhooks.create_endpoint(user, user.provider_id, body.get("url"), body.get("events"), description)
-    return jsonify({**endpoint_json(endpoint), "secret": webhooks.reveal_secret(endpoint)}), 201
+    endpoint = webhooks.create_endpoint(user, user.provider_id, body.url, body.events, body.description)
+    return answer({**endpoint_json(endpoint), "secret": webhooks.reveal_secret(endpoint)}, 201)
 
 
-openapi.register("/webhooks", "get", "Your organisation's webhook endpoints", roles="provider",
-                 responses={"200": ("Items", {"type": "object", "properties": {
-                     "items": {"type": "array", "items": _ENDPOINT}, "next": {"type": "string", "nullable": True}}})})
-
-
-@api_bp.get("/webhooks")
-@roles(Role.PROVIDER)
+@route("GET", "/webhooks", "Your organisation's webhook endpoints", roles=(Role.PROVIDER,), tags=WEBHOOK_TAGS,
+       responses={200: Page[WebhookEndpointOut]})
 def list_webhooks():
     user = api_user()
-    return jsonify({"items": [endpoint_json(e) for e in webhooks.endpoints_of(user.provider_id)], "next": None})
+    return answer({"items": [endpoint_json(e) for e in webhooks.endpoints_of(user.provider_id)], "next": None})
 
 
-openapi.register("/webhooks/{endpoint_id}", "get", "One endpoint", roles="provider", parameters=_ID,
-                 responses={"200": ("The endpoint", _ENDPOINT), "404": "Not found or not your organisation's"})
-
-
-@api_bp.get("/webhooks/<int:endpoint_id>")
-@roles(Role.PROVIDER)
+@route("GET", "/webhooks/<int:endpoint_id>", "One endpoint", roles=(Role.PROVIDER,), tags=WEBHOOK_TAGS,
+       responses={200: WebhookEndpointOut}, errors={404: "Not found or not your organisation's"})
 def get_webhook(endpoint_id: int):
-    return jsonify(endpoint_json(webhooks.visible_endpoint(api_user(), endpoint_id)))
+    return answer(endpoint_json(webhooks.visible_endpoint(api_user(), endpoint_id)))
 
 
-openapi.register("/webhooks/{endpoint_id}", "delete", "Remove an endpoint", roles="provider organisation admin",
-                 parameters=_ID, responses={"204": "Removed", "404": "Not found or not your organisation's"})
-
-
-@api_bp.delete("/webhooks/<int:endpoint_id>")
-@roles(Role.PROVIDER)
+@route("DELETE", "/webhooks/<int:endpoint_id>", "Remove an endpoint (your organisation's administrator)",
+       roles=(Role.PROVIDER,), tags=WEBHOOK_TAGS, responses={204: "Removed"},
+       errors={404: "Not found or not your organisation's"})
 def delete_webhook(endpoint_id: int):
     webhooks.delete_endpoint(api_user(), endpoint_id)
     return "", 204
 
 
-openapi.register("/webhooks/{endpoint_id}/test", "post", "Send a test event (type webhook.test) to the endpoint",
-                 roles="provider organisation admin", parameters=_ID,
-                 responses={"202": ("The event queued", {"type": "object", "properties": {
-                     "event_id": {"type": "string"}, "event": {"type": "string"}}}),
-                            "404": "Not found or not your organisation's"})
-
-
-@api_bp.post("/webhooks/<int:endpoint_id>/test")
-@roles(Role.PROVIDER)
+@route("POST", "/webhooks/<int:endpoint_id>/test", "Send a test event (type webhook.test) to the endpoint",
+       roles=(Role.PROVIDER,), tags=WEBHOOK_TAGS, responses={202: TestEventOut},
+       errors={404: "Not found or not your organisation's"})
 def test_webhook(endpoint_id: int):
     event = webhooks.send_test_event(api_user(), endpoint_id)
-    return jsonify({"event_id": event.public_id, "event": event.type}), 202
+    return answer({"event_id": event.public_id, "event": event.type}, 202)
 
 
-openapi.register("/webhooks/{endpoint_id}/deliveries", "get", "The endpoint's delivery log, newest first",
-                 roles="provider (same organisation)", parameters=_ID + [
-                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
-                     {"name": "cursor", "in": "query", "schema": {"type": "integer"}}],
-                 responses={"200": ("Items and the next page", {"type": "object", "properties": {
-                     "items": {"type": "array", "items": _DELIVERY}, "next": {"type": "string", "nullable": True}}}),
-                            "404": "Not found or not your organisation's"})
-
-
-@api_bp.get("/webhooks/<int:endpoint_id>/deliveries")
-@roles(Role.PROVIDER)
-def webhook_deliveries(endpoint_id: int):
+@route("GET", "/webhooks/<int:endpoint_id>/deliveries", "The endpoint's delivery log, newest first",
+       roles=(Role.PROVIDER,), query=Paging, tags=WEBHOOK_TAGS, responses={200: Page[Delivery]},
+       errors={404: "Not found or not your organisation's"})
+def webhook_deliveries(endpoint_id: int, query: Paging):
     endpoint = webhooks.visible_endpoint(api_user(), endpoint_id)
-    limit, cursor = page_params()
     stmt = webhooks.deliveries_query(endpoint.id)
-    if cursor:
-        stmt = stmt.where(WebhookDelivery.id < cursor)
-    rows = db.session.scalars(stmt.order_by(WebhookDelivery.id.desc()).limit(limit + 1)).all()
-    return page_response([delivery_json(d) for d in rows[:limit]], rows, limit, "api.webhook_deliveries",
-                         endpoint_id=endpoint.id)
+    if query.cursor:
+        stmt = stmt.where(WebhookDelivery.id < query.cursor)
+    rows = db.session.scalars(stmt.order_by(WebhookDelivery.id.desc()).limit(query.limit + 1)).all()
+    return answer(page_json([delivery_json(d) for d in rows], rows, query.limit, "api.webhook_deliveries",
+                            endpoint_id=endpoint.id))
 
 
 # --------------------------------------------------------------------------- FHIR
@@ -145,13 +172,10 @@ def _fhir(body: dict):
     return response
 
 
-openapi.register("/fhir/Task/{order_id}", "get",
-                 "The order as a FHIR R4 Task (referral pattern; no client identity for a provider before acceptance)",
-                 parameters=[{"name": "order_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-                 responses={"200": "FHIR R4 Task (application/fhir+json)", "404": "Not found or not visible"})
-
-
-@api_bp.get("/fhir/Task/<int:order_id>")
+@route("GET", "/fhir/Task/<int:order_id>",
+       "The order as a FHIR R4 Task (referral pattern; no client identity for a provider before acceptance)",
+       tags=FHIR_TAGS, responses={200: _fhir_answer("Task", "FHIR R4 Task")},
+       errors={404: "Not found or not visible"})
 def fhir_task(order_id: int):
     user = api_user()
     order = order_services.visible_order(user, order_id)
@@ -161,22 +185,15 @@ def fhir_task(order_id: int):
     return _fhir(fhir.task(order, user, identity))
 
 
-openapi.register("/fhir/CareTeam", "get", "The client's network as a FHIR R4 CareTeam in a searchset Bundle",
-                 roles="staff; the client",
-                 parameters=[{"name": "patient", "in": "query", "required": True, "schema": {"type": "integer"}}],
-                 responses={"200": "FHIR R4 Bundle (application/fhir+json)", "404": "Not found",
-                            "422": "patient missing or not an integer"})
-
-
-@api_bp.get("/fhir/CareTeam")
-@roles(Role.STAFF, Role.CLIENT)
-def fhir_care_team():
+@route("GET", "/fhir/CareTeam", "The client's network as a FHIR R4 CareTeam in a searchset Bundle",
+       roles=(Role.STAFF, Role.CLIENT), query=CareTeamQuery, tags=FHIR_TAGS,
+       responses={200: _fhir_answer("Bundle", "FHIR R4 Bundle (searchset) of one CareTeam")},
+       errors={404: "No such client, or not yours", 422: "`patient` missing or not a client id"})
+def fhir_care_team(query: CareTeamQuery):
     user = api_user()
-    raw = request.args.get("patient", "")
-    patient = raw.removeprefix("Patient/")
-    if not patient.isdigit() or len(patient) > 12:
-        raise ValidationFailed("Give the client's id as ?patient=<id>.",
-                               fields={"patient": ["Must be a client id (an integer)."]})
-    client = get_client(user, int(patient), client_policy.read_purpose(user, int(patient)), what="network")
+    patient = int(query.patient.removeprefix("Patient/"))
+    if not 1 <= patient <= MAX_INT:
+        raise NotFoundError("Client not found.")
+    client = get_client(user, patient, client_policy.read_purpose(user, patient), what="network")
     team = fhir.care_team(client, network(client, include_ended=False))
     return _fhir(fhir.searchset([team], request.url))

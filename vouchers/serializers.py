@@ -35,9 +35,9 @@ def line_json(s: VoucherSettlement, line: SettlementLine) -> dict:
             "client_share_cents": line.client_share_cents, "credit_cents": line.credit_cents,
             "payable_cents": line.payable_cents, "currency": "EUR",
             "statement_pdf_url": absolute_url("api.settlement_statement", settlement_id=s.id,
-                                              provider_id=line.provider_id, ext="pdf"),
+                                              file=f"{line.provider_id}.pdf"),
             "statement_csv_url": absolute_url("api.settlement_statement", settlement_id=s.id,
-                                              provider_id=line.provider_id, ext="csv")}
+                                              file=f"{line.provider_id}.csv")}
 
 
 def settlement_json(s: VoucherSettlement, user) -> dict:
@@ -47,8 +47,7 @@ def settlement_json(s: VoucherSettlement, user) -> dict:
     if policy.is_admin(user):
         download = absolute_url("api.settlement_county_file", settlement_id=s.id)
     elif lines:
-        download = absolute_url("api.settlement_statement", settlement_id=s.id, provider_id=lines[0].provider_id,
-                                ext="pdf")
+        download = absolute_url("api.settlement_statement", settlement_id=s.id, file=f"{lines[0].provider_id}.pdf")
     else:
         download = None
     return {"id": s.id, "month": f"{s.month:%Y-%m}", "status": s.status,

@@ -142,6 +142,9 @@ def test_api_names_every_bad_field(client, db):
     assert bad_answer.status_code == 422 and set(bad_answer.get_json()["error"]["fields"]) == {"worry"}
     assert client.post("/api/v1/help-requests", data="[1]", content_type="application/json").status_code == 400
     assert client.post("/api/v1/help-requests", json=body(channel="phone")).status_code == 422  # staff only
+    # Control characters in a text field are named, not stored (they were stored before).
+    bell = client.post("/api/v1/help-requests", json=body(name="Aino\x07 Aaltonen", best_time="aamu\x1b"))
+    assert bell.status_code == 422 and set(bell.get_json()["error"]["fields"]) == {"name", "best_time"}
     assert _count(db) == 0
 
 

@@ -73,7 +73,9 @@ def test_task_output_closes_the_loop(client, market, api_token, db):
         assert r.status_code == 201, r.get_json()
     task, raw, _ = _task(client, order_id, winner)
     assert task.status == "in-progress"
-    assert client.post(f"/api/v1/orders/{order_id}/complete", headers=winner).status_code == 200
+    # An ongoing order ends early only with a reason (orders: `reason_required`).
+    assert client.post(f"/api/v1/orders/{order_id}/complete", headers=winner,
+                       json={"reason": "The client moved to sheltered housing."}).status_code == 200
     assert client.post(f"/api/v1/orders/{order_id}/close", headers=staff, json={"outcome": "received"}).status_code == 200
     task, raw, _ = _task(client, order_id, staff)
     assert task.status == "completed" and raw["businessStatus"]["coding"][0]["code"] == "closed"
@@ -128,6 +130,8 @@ def test_care_team_bundle_for_staff_and_the_client(client, market, api_token, ma
 def test_care_team_refusals(client, market, api_token, make_user):
     staff = api_token(market.staff)
     assert client.get("/api/v1/fhir/CareTeam?patient=999999", headers=staff).status_code == 404
+    # Beyond what an id column holds: no such client (it was a database error).
+    assert client.get("/api/v1/fhir/CareTeam?patient=99999999999", headers=staff).status_code == 404
     for query in ("", "?patient=abc", "?patient=1.5"):
         r = client.get(f"/api/v1/fhir/CareTeam{query}", headers=staff)
         assert r.status_code == 422 and "patient" in r.get_json()["error"]["fields"]

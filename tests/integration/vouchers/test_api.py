@@ -287,6 +287,9 @@ def test_statements_are_files_each_provider_sees_only_its_own(client, db, vw, fu
     # The other provider's statement is not there for this provider.
     r = client.get(f"/api/v1/settlements/{settlement.id}/statements/{vw.providers[1].id}.pdf", headers=mine)
     assert r.status_code == 404
+    assert client.get(body["lines"][0]["statement_csv_url"], headers=mine).mimetype == "text/csv"
+    for name in (f"{vw.providers[0].id}.txt", "abc.pdf", f"{vw.providers[0].id}", "9999999999.pdf", "0.pdf"):
+        assert client.get(f"/api/v1/settlements/{settlement.id}/statements/{name}", headers=mine).status_code == 404
     assert client.get(f"/api/v1/settlements/{settlement.id}/county.json", headers=mine).status_code == 403
     county = client.get(client.get(f"/api/v1/settlements/{settlement.id}", headers=admin).get_json()["download_url"],
                         headers=admin).get_json()
