@@ -204,7 +204,9 @@ def request_has_nul() -> bool:
     if any(_contains_nul(k) or _contains_nul(v) for k, v in request.cookies.items()):
         return True
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-        if request.mimetype == "application/json" or request.path.startswith("/api/"):
+        if request.path.startswith("/api/"):
+            pass  # the API's declared body models refuse it with a 422 naming the field (API.md)
+        elif request.mimetype == "application/json":
             if _contains_nul(request.get_json(silent=True, force=True)):
                 return True
         else:

@@ -38,6 +38,13 @@ def _everything_for(world):
     shop = f.ShopOrderFactory(client_id=aino.id, provider=w.provider, buyer_name="Aino Asiakas")
     f.ShopOrderItemFactory(shop_order=shop)
     f.ShopOrderEventFactory(shop_order_id=shop.id)
+    from core.db import utcnow
+    from frontdoor.models import HelpRequest
+
+    # The front-door request that became her client record.
+    _db.session.add(HelpRequest(reference="AP-TEST01", for_whom="self", topics=["cleaning"], name="Aino Asiakas",
+                                phone="0401234567", contact_key="+358401234567", postal_code="33100",
+                                callback_due=utcnow(), status="converted", converted_at=utcnow(), client_id=aino.id))
     from clients.services import set_consent
 
     set_consent(w.worker, aino.id, False)  # a client event

@@ -9,8 +9,8 @@ from orders import policy
 from orders.models import ORDER_TRANSITIONS, OrderStatus
 
 STAFF = NS(id=1, role="staff", provider_id=None, client_id=None)
-WINNER = NS(id=2, role="provider", provider_id=10, client_id=None)
-OTHER = NS(id=3, role="provider", provider_id=11, client_id=None)
+WINNER = NS(id=2, role="provider", provider_id=10, client_id=None, provider_role="admin")  # its organisation's administrator
+OTHER = NS(id=3, role="provider", provider_id=11, client_id=None, provider_role="admin")
 CLIENT = NS(id=4, role="client", provider_id=None, client_id=100)
 MANAGER = NS(id=5, role="manager", provider_id=None, client_id=None)
 
