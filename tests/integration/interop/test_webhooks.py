@@ -208,6 +208,7 @@ def test_web_pages_add_an_endpoint_show_the_secret_once_and_send_a_test_event(
 
     # A worker of the organisation reads the log but cannot add or change endpoints.
     worker = make_user("provider", provider=market.providers[0], provider_role="worker")
+    db.session.commit()  # SQLite: the test's own open write would lock out the logout's session update
     client.post("/logout")
     login_as(worker)
     assert 'name="url"' not in client.get("/organisation/webhooks").get_data(as_text=True)
