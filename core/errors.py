@@ -118,6 +118,10 @@ def _is_outage(exc: Exception) -> bool:
         return True
     if getattr(exc, "connection_invalidated", False) or isinstance(exc, sa.exc.InterfaceError):
         return True
+    if isinstance(exc, sa.exc.PendingRollbackError):
+        # The connection was lost inside the transaction (and the error was caught
+        # by code that renders without the database, e.g. the demo banner).
+        return "reconnect" in str(exc)
     orig = getattr(exc, "orig", None)
     module = type(orig).__module__ if orig is not None else ""
     if module.startswith("psycopg"):
@@ -163,6 +167,7 @@ def register_error_handlers(app) -> None:
     # that asks to try again, not a crash. The message of such an error may quote
     # SQL with its parameters (personal data), so only the class names are logged.
     @app.errorhandler(sa.exc.OperationalError)
+    @app.errorhandler(sa.exc.PendingRollbackError)
     @app.errorhandler(sa.exc.InterfaceError)
     @app.errorhandler(sa.exc.TimeoutError)
     @app.errorhandler(redis.exceptions.ConnectionError)

@@ -34,6 +34,7 @@ from interop import fhir, webhooks
 from interop.models import WebhookDelivery
 from orders import policy as order_policy
 from orders import services as order_services
+from providers import policy as provider_policy
 
 WEBHOOK_TAGS = ("Webhooks",)
 FHIR_TAGS = ("FHIR",)
@@ -111,8 +112,16 @@ def delivery_json(d: WebhookDelivery) -> dict:
 
 # --------------------------------------------------------------------------- webhooks
 
+def _organisation_admin(**_params) -> None:
+    """Refuse a worker before the body is read: only the organisation's
+    administrators register endpoints (the service checks it again)."""
+    user = api_user()
+    provider_policy.require_manage(user, user.provider_id)
+
+
 @route("POST", "/webhooks", "Register a webhook endpoint of your organisation (the secret is shown once)",
        roles=(Role.PROVIDER,), body=WebhookIn, tags=WEBHOOK_TAGS, responses={201: NewWebhookEndpoint},
+       before=_organisation_admin,
        errors={403: "Not your organisation's administrator",
                422: "Invalid fields; `insecure_url`; `too_many_endpoints`"})
 def create_webhook(body: WebhookIn):
