@@ -60,7 +60,13 @@ def test_twenty_concurrent_accepts_have_exactly_one_winner(app, db, make_user):
     codes = sorted(results.values())
     assert len(codes) == CONTENDERS
     assert codes.count(200) == 1, codes
-    assert codes.count(409) == CONTENDERS - 1, codes
+    if IS_POSTGRES:
+        assert codes.count(409) == CONTENDERS - 1, codes
+    else:
+        # SQLite has one writer: under load a loser may be told the service is busy
+        # (503, "try again", nothing saved) instead of "already taken". Never a 500,
+        # never a second winner.
+        assert sorted(set(codes) - {200}) in ([409], [409, 503], [503]), codes
     db.session.expire_all()
     order = db.session.get(ServiceOrder, order_id)
     assert order.status == "accepted"

@@ -120,6 +120,7 @@ def test_removal_deletes_the_file_after_commit(client, db, login_as, org_admin, 
     row_id, path = row.id, upload_dir / "providers" / row.stored_name
     # Another organisation cannot remove it.
     other = make_user("provider")
+    db.session.commit()  # SQLite: the test's own open write would lock out the logout's session update
     client.post("/logout")
     login_as(other)
     assert client.post(f"/organisation/attachments/{row.id}/delete").status_code == 404
