@@ -24,6 +24,7 @@ from accounts.models import ApiToken, LoginFailure, ProviderRole, Role, User
 from core.db import utcnow
 from core.errors import ConflictError, RateLimited, ValidationFailed
 from core.extensions import db
+from core.uow import after_unit_of_work
 
 MIN_PASSWORD_LENGTH = 10
 # scrypt (werkzeug's default KDF): memory-hard, no extra dependency.
@@ -129,14 +130,15 @@ def authenticate(email: str, password: str, address: str) -> User:
     stored = user.password_hash if user else _DUMMY_HASH
     ok = check_password_hash(stored, password or "")
     if not ok or user is None or not user.active:
-        _record_failure(email, address)
+        after_unit_of_work(_record_failure, email, address)
         raise LoginError("Wrong e-mail address or password.")
     return user
 
 
 def _record_failure(email: str, address: str) -> None:
     """A failed login, committed in a transaction of its own (not the request's unit
-    of work, which a refused login rolls back)."""
+    of work, which a refused login rolls back), after the request's transaction has
+    ended (``core.uow.after_unit_of_work``)."""
     with db.engine.begin() as connection:
         connection.execute(sa.insert(LoginFailure).values(email=email, address=address, at=utcnow()))
 
@@ -174,7 +176,7 @@ def token_for(token: str) -> ApiToken | None:
         return None
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
-        _note_use(row.id, now)
+        after_unit_of_work(_note_use, row.id, now)
     return row
 
 
@@ -182,7 +184,8 @@ def _note_use(token_id: int, now) -> None:
     """Record when a token was used, in a short transaction of its own: the
     request's unit of work must not hold a lock on the token's row (concurrent calls
     with the same token would wait for each other), and a refused call was still a
-    use."""
+    use. It runs after the request's transaction has ended, so that a request never
+    holds two pooled connections at once."""
     with db.engine.begin() as connection:
         connection.execute(sa.update(ApiToken).where(
             ApiToken.id == token_id,

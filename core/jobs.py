@@ -65,6 +65,7 @@ _MARKER_TTL = 30 * 24 * 3600
 # the two steps (pushing takes milliseconds; a failed enqueue removes its marker).
 MARKER_GRACE_SECONDS = 30
 _SESSION_KEY = "outbox_ids"
+_COMMITTED_KEY = "outbox_committed_ids"
 _ALIVE = "kotiapu:outbox:redis-has-data"
 
 # After a failed push the web process does not try Redis again for a few seconds,
@@ -90,9 +91,23 @@ def enqueue(func, *args, queue: str = "default", at: datetime | None = None, **k
 
 
 def _after_commit(session):
+    # A savepoint's release is not the commit: its jobs wait for the outer one.
+    if session.in_nested_transaction():
+        return
     ids = session.info.pop(_SESSION_KEY, None)
     if ids:
-        push_jobs(ids)
+        session.info.setdefault(_COMMITTED_KEY, []).extend(ids)
+
+
+def _after_transaction_end(session, transaction):
+    # Pushed once the committed transaction has given its connection back to the
+    # pool (``after_commit`` runs while it is still checked out): pushing reads and
+    # stamps the outbox rows on a connection of its own, and a request must never
+    # hold two pooled connections at once.
+    if transaction.parent is None:
+        ids = session.info.pop(_COMMITTED_KEY, None)
+        if ids:
+            push_jobs(ids)
 
 
 def _after_rollback(session):
@@ -104,6 +119,7 @@ def install_outbox_hooks() -> None:
     session_class = db.session.session_factory.class_
     if not sa.event.contains(session_class, "after_commit", _after_commit):
         sa.event.listen(session_class, "after_commit", _after_commit)
+        sa.event.listen(session_class, "after_transaction_end", _after_transaction_end)
         sa.event.listen(session_class, "after_soft_rollback", lambda s, prev: _after_rollback(s))
 
 

@@ -34,6 +34,35 @@ log = logging.getLogger(__name__)
 
 _ROWS = "_uow_access_rows"
 _FAILED = "_uow_failed"
+_AFTER = "_uow_after"
+
+
+def after_unit_of_work(func, *args) -> None:
+    """Run ``func(*args)`` once the request's transaction has ended (committed or
+    rolled back) and its database connection is back in the pool; at once outside a
+    request. For writes that must not be part of the request's changes (a refused
+    call still counts as a use of its token; a refused login is still a failure)
+    and must not hold a second connection while the request holds its own: twenty
+    concurrent requests each waiting for a second connection from a pool of twenty
+    would wait for each other until the pool's time-out."""
+    if not has_request_context():
+        func(*args)
+        return
+    pending = getattr(g, _AFTER, None)
+    if pending is None:
+        pending = []
+        setattr(g, _AFTER, pending)
+    pending.append((func, args))
+
+
+def _run_after(callbacks) -> None:
+    for func, args in callbacks:
+        try:
+            func(*args)
+        except Exception as exc:  # noqa: BLE001 - bookkeeping must not fail the answer
+            db.session.rollback()
+            log.warning("after-request write %s failed: %s", getattr(func, "__name__", func),
+                        exc.__class__.__name__)
 
 
 def mark_failed() -> None:
@@ -79,17 +108,20 @@ def finish_request(response):
     would be untrue, and so would the messages it flashed."""
     rows = g.pop(_ROWS, None) or []
     failed = g.pop(_FAILED, False)
+    after = g.pop(_AFTER, None) or []
     session = db.session
     try:
         if not failed and response.status_code < 400:
             _write_access_rows(rows)
             session.commit()
+            _run_after(after)
             return response
         session.rollback()
         if rows and not failed:
             # The view showed the page (a form with its errors): its reads stay logged.
             _write_access_rows(rows)
             session.commit()
+        _run_after(after)
         return response
     except Exception as exc:  # noqa: BLE001 - answered by the error handlers below
         try:
