@@ -121,12 +121,12 @@ def marks(text: str) -> list[str]:
 
 class _Text(HTMLParser):
     """The text a person sees or hears in the page's language: text outside
-    <script>/<style>, plus the attributes read out or shown (title, alt, aria-label,
+    <script>/<style> and code (<code>, <pre>, <kbd>, <samp>: paths, field names), plus the attributes read out or shown (title, alt, aria-label,
     placeholder, button values). A part marked with another ``lang`` (the English API
     reference, a language's own name in the switcher) is left out: it is meant to be
     in that language."""
 
-    SKIP = {"script", "style", "template"}
+    SKIP = {"script", "style", "template", "code", "pre", "kbd", "samp"}  # not prose: code and literals
     VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
     ATTRS = ("title", "alt", "aria-label", "placeholder", "aria-description")
 
@@ -169,11 +169,41 @@ class _Text(HTMLParser):
             self.parts.append(data)
 
 
-def visible_text(page: str) -> str:
+def text_parts(page: str) -> list[str]:
+    """Each text node and read-out attribute of the page in its own language."""
     parser = _Text()
     parser.feed(page)
     parser.close()
-    return " ".join(" ".join(parser.parts).split())
+    return [" ".join(p.split()) for p in parser.parts if p.strip()]
+
+
+def visible_text(page: str) -> str:
+    return " ".join(text_parts(page))
+
+
+# Words that are English and neither Finnish nor Swedish (so not "on", "in", "by", "be",
+# "is", "for"), and the system's own English nouns and verbs. Two of them within five
+# words of one text is English that no catalogue knows: a sentence or code the system
+# stored, or a text a template never passed to gettext.
+ENGLISH_WORDS = frozenset("""
+the and with of to from your you this that has have been was were will not a an or at it
+its which who what when their there into please our my offered reported provider providers
+client clients order orders visit visits report company ngo hour idle web list name concern
+declined answer next ranked first details record network messages guidance dashboard
+""".split())
+_TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def english_runs(parts: list[str]) -> list[str]:
+    """The texts among ``parts`` that hold two of ENGLISH_WORDS within five words."""
+    found = []
+    for part in parts:
+        words = [w.lower() for w in _TOKEN.findall(part)]
+        for i, word in enumerate(words):
+            if word in ENGLISH_WORDS and len({w for w in words[i:i + 5] if w in ENGLISH_WORDS}) >= 2:
+                found.append(part[:160])
+                break
+    return sorted(set(found))
 
 
 def links(page: str) -> list[str]:
