@@ -191,14 +191,26 @@ its which who what when their there into please our my offered reported provider
 client clients order orders visit visits report company ngo hour idle web list name concern
 declined answer next ranked first details record network messages guidance dashboard
 """.split())
+# Stored codes that are English words and were shown as they are ("(company)",
+# "€ / hour", the jobs page's "idle"). A text made of nothing but these (and the words
+# above) is a code that no label turned into a sentence.
+CODE_WORDS = frozenset("""
+company ngo agency hour item idle busy web api system queued started finished failed deferred
+scheduled pending approved rejected suspended active open closed draft paid refunded cancelled
+""".split())
 _TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
 def english_runs(parts: list[str]) -> list[str]:
-    """The texts among ``parts`` that hold two of ENGLISH_WORDS within five words."""
+    """The texts among ``parts`` that hold two of ENGLISH_WORDS within five words, or
+    are made of nothing but those words and CODE_WORDS (letters of two or more)."""
     found = []
     for part in parts:
         words = [w.lower() for w in _TOKEN.findall(part)]
+        long_words = [w for w in words if len(w) > 1]
+        if long_words and all(w in ENGLISH_WORDS or w in CODE_WORDS for w in long_words):
+            found.append(part[:160])
+            continue
         for i, word in enumerate(words):
             if word in ENGLISH_WORDS and len({w for w in words[i:i + 5] if w in ENGLISH_WORDS}) >= 2:
                 found.append(part[:160])
@@ -207,16 +219,49 @@ def english_runs(parts: list[str]) -> list[str]:
 
 
 def links(page: str) -> list[str]:
+    """The targets of the page's links, and of its GET forms (filters, searches) sent
+    with the values they show: a selected or first option, a checked box, a field's value."""
+
     class _Links(HTMLParser):
         def __init__(self):
             super().__init__(convert_charrefs=True)
             self.found: list[str] = []
+            self.form: dict | None = None
+            self.select: str | None = None
 
         def handle_starttag(self, tag, attrs):
-            if tag == "a":
-                href = dict(attrs).get("href")
-                if href:
-                    self.found.append(href)
+            values = dict(attrs)
+            if tag == "a" and values.get("href"):
+                self.found.append(values["href"])
+            elif tag == "form":
+                method = (values.get("method") or "get").lower()
+                self.form = {"action": values.get("action") or "", "fields": [], "selects": {}} if method == "get" else None
+            elif tag == "option" and self.form is not None and self.select:
+                value = values.get("value", "")
+                chosen = self.form["selects"]
+                if self.select not in chosen or "selected" in values:
+                    chosen[self.select] = value
+            elif self.form is None or not values.get("name"):
+                return
+            elif tag == "input":
+                kind = (values.get("type") or "text").lower()
+                if kind in ("submit", "button", "reset", "image", "file"):
+                    return
+                if kind in ("checkbox", "radio") and "checked" not in values:
+                    return
+                self.form["fields"].append((values["name"], values.get("value") or ""))
+            elif tag == "select":
+                self.select = values["name"]
+
+        def handle_endtag(self, tag):
+            if tag == "select":
+                self.select = None
+            elif tag == "form" and self.form is not None:
+                from urllib.parse import urlencode
+
+                fields = self.form["fields"] + list(self.form["selects"].items())
+                self.found.append(self.form["action"].split("?")[0] + "?" + urlencode(fields))
+                self.form = None
 
     parser = _Links()
     parser.feed(page)
