@@ -192,8 +192,8 @@ def test_every_page_of_every_role_is_in_finnish_and_swedish(marked):
 
 class _Anything(int):
     """A stand-in for every value an e-mail template is given: a number (2, so plural
-    forms are used) that also has any attribute and can be called, so every branch of
-    the template is rendered."""
+    forms are used) that also has any attribute, can be called and holds two items, so
+    every branch and loop of the template is rendered."""
 
     def __getattr__(self, name):
         if name.startswith("__"):
@@ -210,7 +210,10 @@ class _Anything(int):
         return "2"
 
     def __iter__(self):
-        return iter(())
+        return iter((_Anything(2), _Anything(2)))  # two of everything a loop goes over (or unpacks)
+
+    def __len__(self):
+        return 2
 
 
 def _email_templates() -> list[str]:
