@@ -121,8 +121,9 @@ def marks(text: str) -> list[str]:
 
 class _Text(HTMLParser):
     """The text a person sees or hears in the page's language: text outside
-    <script>/<style> and code (<code>, <pre>, <kbd>, <samp>: paths, field names), plus the attributes read out or shown (title, alt, aria-label,
-    placeholder, button values). A part marked with another ``lang`` (the English API
+    <script>/<style> and code (<code>, <pre>, <kbd>, <samp>: paths, field names),
+    plus the attributes read out or shown (title, alt, aria-label, placeholder,
+    button values). A part marked with another ``lang`` (the English API
     reference, a language's own name in the switcher) is left out: it is meant to be
     in that language."""
 
@@ -235,7 +236,8 @@ def links(page: str) -> list[str]:
                 self.found.append(values["href"])
             elif tag == "form":
                 method = (values.get("method") or "get").lower()
-                self.form = {"action": values.get("action") or "", "fields": [], "selects": {}} if method == "get" else None
+                self.form = None if method != "get" else {
+                    "action": values.get("action") or "", "fields": [], "selects": {}}
             elif tag == "option" and self.form is not None and self.select:
                 value = values.get("value", "")
                 chosen = self.form["selects"]
@@ -295,7 +297,8 @@ class RawEnglish:
                     continue  # markup, or a translation that is the English text itself
                 literal = _PLACEHOLDER.sub("\0", source).replace("%%", "%")
                 pieces = [p.strip() for p in literal.split("\0") if p.strip()]
-                if sum(len(_WORD.findall(p)) for p in pieces) < 2 or not any(len(_WORD.findall(p)) >= 2 for p in pieces):
+                counts = [len(_WORD.findall(p)) for p in pieces]
+                if sum(counts) < 2 or max(counts, default=0) < 2:
                     continue
                 if any(p in corpus for p in pieces if len(_WORD.findall(p)) >= 2):
                     continue  # the English words are part of some translation (a name, a term)
