@@ -97,6 +97,12 @@ SETTINGS: list[Setting] = [
     Setting("FRONTDOOR_MAX_PER_CONTACT_DAY", _int, 5, "Help requests accepted for one phone number or e-mail address per day."),
     Setting("FRONTDOOR_RETENTION_DAYS", _int, 365, "Days after a help request is closed (or became a client record) before its personal details (name, contact details, message, advice) are erased; the figures for the report stay."),
     Setting("FRONTDOOR_ESCALATION_EMAIL", _str, "", "Team address told when a callback is overdue. Unset: only the worker who claimed it is told."),
+    Setting("OIDC_DISCOVERY_URL", _str, "", "Strong identification of clients and relatives over OpenID Connect: the provider's discovery document (`…/.well-known/openid-configuration`). Unset: the login page offers passwords only. See docs/identity.md."),
+    Setting("OIDC_CLIENT_ID", _str, "", "The platform's client id at the OpenID provider."),
+    Setting("OIDC_CLIENT_SECRET", _str, "", "The platform's client secret at the OpenID provider (token endpoint, client_secret_basic)."),
+    Setting("OIDC_SCOPES", _str, "openid profile", "Scopes asked for in strong identification (`openid` is required)."),
+    Setting("OIDC_IDENTITY_CLAIM", _str, "urn:oid:1.2.246.21", "ID token claim carrying the personal identity code (Suomi.fi: `urn:oid:1.2.246.21`)."),
+    Setting("CLIENT_PASSWORD_LOGIN", _bool, True, "Clients and relatives may still log in with a password (fallback). `0`: only strong identification; providers and staff always keep passwords."),
     Setting("DEFAULT_LANGUAGE", _str, "fi", "Interface language when the user has not chosen one: `fi`, `sv` or `en`."),
     Setting("LOG_LEVEL", _str, "INFO", "Python log level."),
 ]

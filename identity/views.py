@@ -1,0 +1,83 @@
+"""The strong identification pages: start (to the provider), the callback (back
+from it), and the two outcomes that are not a login: a failed identification and a
+person with no login here."""
+
+from __future__ import annotations
+
+import logging
+
+from authlib.common.errors import AuthlibBaseError
+from flask import abort, g, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+from joserfc.errors import JoseError
+from requests import RequestException
+
+from accounts.login import complete_login
+from identity import bp
+from identity.oidc import METHOD_KEY, METHOD_OIDC, client
+from identity.services import match_identity_code
+
+log = logging.getLogger(__name__)
+
+NEXT_KEY = "identity_next"
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+@bp.get("/login/strong")
+def start():
+    """Send the browser to the identity provider (authorization code + PKCE, with
+    a new state and nonce kept in this browser's session)."""
+    rp = client()
+    if rp is None:
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("core.dashboard"))
+    nxt = _safe_next(request.args.get("next"))
+    if nxt:
+        session[NEXT_KEY] = nxt
+    try:
+        return rp.authorize_redirect(url_for("identity.callback", _external=True), ui_locales=str(get_locale() or "fi"))
+    except (AuthlibBaseError, RequestException, ValueError, KeyError, RuntimeError) as exc:
+        log.warning("strong identification could not start: %s", type(exc).__name__)
+        return render_template("identity/failed.html", unavailable=True), 503
+
+
+@bp.get("/login/strong/callback")
+def callback():
+    """Back from the provider: the code is exchanged for tokens, the ID token is
+    verified (signature, iss, aud, exp, nonce; the state was checked first) and
+    the identity code in it is matched to a login."""
+    rp = client()
+    if rp is None:
+        abort(404)
+    if request.args.get("error"):
+        # The person cancelled at the provider, or it refused the request.
+        log.info("strong identification returned error %s", request.args.get("error")[:40])
+        return render_template("identity/failed.html", cancelled=request.args.get("error") == "access_denied"), 400
+    try:
+        token = rp.authorize_access_token(leeway=30)
+        claims = token.get("userinfo")
+        if claims is None:
+            raise ValueError("no ID token in the token response")
+    except (AuthlibBaseError, JoseError, RequestException, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        # The reason's type only: the exception text may quote tokens or claims.
+        log.warning("strong identification failed: %s %s", type(exc).__name__, getattr(exc, "error", "") or "")
+        return render_template("identity/failed.html"), 400
+    from flask import current_app
+
+    match = match_identity_code(claims.get(current_app.config["OIDC_IDENTITY_CLAIM"]))
+    if match.user is None:
+        log.info("strong identification: no login for the identified person")
+        return render_template("identity/no_record.html", has_record=match.has_record)
+    nxt = session.pop(NEXT_KEY, None)
+    g.strong_identification = True
+    complete_login(match.user)
+    session[METHOD_KEY] = METHOD_OIDC
+    log.info("strong identification login of user %s", match.user.id)
+    return redirect(_safe_next(nxt) or url_for("core.dashboard"))
