@@ -339,20 +339,26 @@ def _picker(persons: list[Person], error: str = "") -> str:
 
 
 def main() -> None:  # pragma: no cover - the demo's process (``flask serve`` starts it)
-    parser = argparse.ArgumentParser(description="Local OpenID provider for the Kotiapu demo")
+    """``python -m identity.local_provider``; the client secret and the persons come
+    from the environment (``LOCAL_OP_CLIENT_SECRET``, ``LOCAL_OP_PERSONS`` as a
+    JSON list of ``{identity_code, given_name, family_name}``), not the command line."""
+    import os
+
+    parser = argparse.ArgumentParser(description="Local OpenID provider for the Kotiapu demo (not for production)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5001)
     parser.add_argument("--client-id", required=True)
-    parser.add_argument("--client-secret", required=True)
     parser.add_argument("--redirect-uri", action="append", required=True)
     parser.add_argument("--post-logout-redirect-uri", action="append", default=[])
-    parser.add_argument("--persons", default="[]", help="JSON list of {identity_code, given_name, family_name}")
     args = parser.parse_args()
-    persons = [Person(**p) for p in json.loads(args.persons)]
-    provider = LocalProvider(args.client_id, args.client_secret, args.redirect_uri, args.post_logout_redirect_uri,
-                             persons, host=args.host, port=args.port).bind()
+    persons = [Person(**p) for p in json.loads(os.environ.get("LOCAL_OP_PERSONS") or "[]")]
+    provider = LocalProvider(args.client_id, os.environ["LOCAL_OP_CLIENT_SECRET"], args.redirect_uri,
+                             args.post_logout_redirect_uri, persons, host=args.host, port=args.port).bind()
     print(f"local OpenID provider at {provider.issuer}", flush=True)
-    provider._server.serve_forever()
+    try:
+        provider._server.serve_forever()
+    except KeyboardInterrupt:
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -64,10 +64,28 @@ def init_oidc(app) -> None:
 
     @app.after_request
     def _provider_logout(response):
+        if session.get(METHOD_KEY) == METHOD_OIDC and response.mimetype == "text/html":
+            _allow_logout_form(response)
         if not g.get("identity_provider_logout") or response.status_code not in (302, 303):
             return response
         target = logout_url()
         return redirect(target) if target else response
+
+
+def _allow_logout_form(response) -> None:
+    """The logout button is a form; its answer redirects to the provider's
+    end-session endpoint, which the page's CSP ``form-action`` must allow (core's
+    policy is kept otherwise; its own after_request only sets a missing header)."""
+    from urllib.parse import urlsplit
+
+    from core.security import CSP
+
+    target = logout_url()
+    if not target or "Content-Security-Policy" in response.headers:
+        return
+    parts = urlsplit(target)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    response.headers["Content-Security-Policy"] = CSP.replace("form-action 'self'", f"form-action 'self' {origin}", 1)
 
 
 def logout_url() -> str | None:

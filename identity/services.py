@@ -105,3 +105,8 @@ def unlink_identity_code(user: User) -> bool:
     db.session.delete(link)
     db.session.flush()
     return True
+
+
+def has_link(user_id: int) -> bool:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(IdentityLink)
+                             .where(IdentityLink.user_id == user_id)) > 0

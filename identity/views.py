@@ -7,16 +7,25 @@ from __future__ import annotations
 import logging
 
 from authlib.common.errors import AuthlibBaseError
-from flask import abort, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from joserfc.errors import JoseError
 from requests import RequestException
 
 from accounts.login import complete_login
+from accounts.models import Role
+from clients.models import ClientRepresentative
+from clients.services import get_client
+from core.access import Purpose
+from core.actions import form_action
+from core.extensions import db
+from core.roles import role_required
 from identity import bp
+from identity.forms import IdentityCodeForm, RemoveForm
 from identity.oidc import METHOD_KEY, METHOD_OIDC, client
-from identity.services import match_identity_code
+from identity.services import has_link, link_identity_code, match_identity_code, unlink_identity_code
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +78,6 @@ def callback():
         # The reason's type only: the exception text may quote tokens or claims.
         log.warning("strong identification failed: %s %s", type(exc).__name__, getattr(exc, "error", "") or "")
         return render_template("identity/failed.html"), 400
-    from flask import current_app
-
     match = match_identity_code(claims.get(current_app.config["OIDC_IDENTITY_CLAIM"]))
     if match.user is None:
         log.info("strong identification: no login for the identified person")
@@ -81,3 +88,34 @@ def callback():
     session[METHOD_KEY] = METHOD_OIDC
     log.info("strong identification login of user %s", match.user.id)
     return redirect(_safe_next(nxt) or url_for("core.dashboard"))
+
+
+# -- staff: a relative's identity code --------------------------------------------
+
+@bp.route("/relatives/<int:representative_id>/identity-code", methods=["GET", "POST"])
+@role_required(Role.STAFF)
+def relative_code(representative_id: int):
+    """Staff link a relative's own identity code to their login (stored as a keyed
+    hash, never shown again), so that the relative can log in with strong
+    identification; or remove it."""
+    rep = db.session.get(ClientRepresentative, representative_id)
+    if rep is None or rep.ended_at is not None:
+        abort(404)
+    client = get_client(current_user, rep.client_id, Purpose.GUIDANCE, what="relative's strong identification")
+    form, remove = IdentityCodeForm(prefix="code"), RemoveForm(prefix="remove")
+    back = url_for("clients.detail", client_id=client.id, _anchor="relatives")
+
+    def page(status: int):
+        return render_template("identity/relative_code.html", rep=rep, client=client, form=form, remove=remove,
+                               linked=has_link(rep.user_id), back=back), status
+
+    if request.method == "POST" and request.form.get("form") == "remove":
+        return form_action(remove, lambda: unlink_identity_code(rep.user), next_url=back,
+                           success=_("The identity code was removed: the relative can no longer log in with strong "
+                                     "identification."))
+    if request.method == "POST":
+        return form_action(form, lambda: link_identity_code(rep.user, form.identity_code.data, current_user),
+                           next_url=back, render=page,
+                           success=_("The identity code is linked: the relative can log in with strong "
+                                     "identification."))
+    return page(200)

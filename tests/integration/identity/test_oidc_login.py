@@ -163,6 +163,9 @@ def test_cancelling_at_the_provider_logs_nobody_in(browser, aino):
 def test_logout_ends_the_session_and_the_providers(browser, aino, provider):
     browser.log_in(CLIENT_CODE)
     assert logged_in(browser.client)
+    # The logout button's form may go on to the provider (the page's CSP says so).
+    csp = browser.client.get("/dashboard").headers["Content-Security-Policy"]
+    assert f"form-action 'self' {provider.issuer}" in csp
     response = browser.client.post("/logout")
     assert response.status_code == 302
     end_session = response.headers["Location"]

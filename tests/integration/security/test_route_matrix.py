@@ -109,6 +109,7 @@ EXPECTED = {
     # the matrix's app; tests/integration/identity runs them against a provider.
     "GET identity.start": "",
     "GET identity.callback": "",
+    "GET identity.relative_code": "",
     "GET frontdoor.convert": "",
     "GET frontdoor.detail": "",
     "GET frontdoor.edit_rule": "",
@@ -254,6 +255,7 @@ EXPECTED = {
     "POST feedback.hide": "",
     "POST feedback.respond": "",
     "POST feedback.unhide": "",
+    "POST identity.relative_code": "",
     "POST frontdoor.ask": "*",
     "POST frontdoor.assess": "",
     "POST frontdoor.claim": "",
