@@ -43,8 +43,20 @@ def enabled() -> bool:
     return current_app.extensions.get("identity_oauth") is not None
 
 
+def strong_identification_url(**args) -> str | None:
+    """Where the login page's strong identification button goes: OpenID Connect
+    when configured, else SAML 2.0 when configured, else nowhere."""
+    from identity import saml
+
+    if enabled():
+        return url_for("identity.start", **args)
+    if saml.enabled():
+        return url_for("identity.saml_start", **args)
+    return None
+
+
 def init_oidc(app) -> None:
-    app.jinja_env.globals["strong_identification_enabled"] = enabled
+    app.jinja_env.globals["strong_identification_url"] = strong_identification_url
     _connect_password_guard()
     if app.config.get("OIDC_DISCOVERY_URL"):
         oauth = OAuth(app)

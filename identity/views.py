@@ -20,7 +20,7 @@ from clients.models import ClientRepresentative
 from clients.services import get_client
 from core.access import Purpose
 from core.actions import form_action
-from core.extensions import db
+from core.extensions import csrf, db
 from core.roles import role_required
 from identity import bp
 from identity.forms import IdentityCodeForm, RemoveForm
@@ -119,3 +119,62 @@ def relative_code(representative_id: int):
                            success=_("The identity code is linked: the relative can log in with strong "
                                      "identification."))
     return page(200)
+
+
+# -- SAML 2.0 ----------------------------------------------------------------------
+
+@bp.get("/login/saml")
+def saml_start():
+    from identity import saml
+
+    if not saml.enabled():
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("core.dashboard"))
+    nxt = _safe_next(request.args.get("next"))
+    if nxt:
+        session[NEXT_KEY] = nxt
+    try:
+        request_id, location = saml.start()
+    except Exception as exc:  # noqa: BLE001 - metadata missing or unreadable: a clear page, never a 500
+        log.warning("SAML identification could not start: %s", type(exc).__name__)
+        return render_template("identity/failed.html", unavailable=True), 503
+    session[saml.OUTSTANDING_KEY] = request_id
+    return redirect(location)
+
+
+@bp.post("/saml/acs")
+@csrf.exempt  # the IdP posts here; the outstanding request id in the session plays the CSRF token's part
+def saml_acs():
+    from identity import saml
+
+    if not saml.enabled():
+        abort(404)
+    request_id = session.pop(saml.OUTSTANDING_KEY, None)  # spent now: a replayed response finds nothing
+    try:
+        if not request_id:
+            raise ValueError("no outstanding request")
+        attributes = saml.read_response(request.form.get("SAMLResponse", ""), {request_id: "/"})
+    except Exception as exc:  # noqa: BLE001 - pysaml2 raises many types; the reason's type only is logged
+        log.warning("SAML identification failed: %s", type(exc).__name__)
+        return render_template("identity/failed.html"), 400
+    values = attributes.get(current_app.config["SAML_IDENTITY_ATTRIBUTE"]) or []
+    match = match_identity_code(values[0] if values else None)
+    if match.user is None:
+        log.info("SAML identification: no login for the identified person")
+        return render_template("identity/no_record.html", has_record=match.has_record)
+    nxt = session.pop(NEXT_KEY, None)
+    g.strong_identification = True
+    complete_login(match.user)
+    session[METHOD_KEY] = "saml"
+    log.info("SAML identification login of user %s", match.user.id)
+    return redirect(_safe_next(nxt) or url_for("core.dashboard"))
+
+
+@bp.get("/saml/metadata")
+def saml_metadata():
+    from identity import saml
+
+    if not saml.enabled():
+        abort(404)
+    return current_app.response_class(saml.sp_metadata(), mimetype="application/samlmetadata+xml")
