@@ -4,12 +4,13 @@ today. Enabled when ``SAML_IDP_METADATA`` names the identity provider's metadata
 
 - ``/login/saml`` sends a signed AuthnRequest (HTTP-Redirect binding); its id is
   kept in the browser's session as the one outstanding request;
-- ``/saml/acs`` takes the Response (HTTP-POST binding): pysaml2 checks the
+- ``/saml/acs`` takes the Response (HTTP-POST binding) and ``/saml/complete``
+  finishes the login in the browser that started it (views.py). pysaml2 checks the
   signature of the assertion against the IdP's certificate from its metadata,
   decrypts an encrypted assertion with our key, checks the audience, the
   destination, the validity window and that the response answers the outstanding
   request (unsolicited responses are refused; a response works once, because the
-  outstanding id is spent on first use);
+  outstanding id, kept in Redis, is spent on first use);
 - ``/saml/metadata`` serves our SP metadata (entity id, ACS, signing and
   encryption certificate) for registering with the IdP.
 
@@ -30,6 +31,7 @@ from saml2.saml import NAMEID_FORMAT_TRANSIENT
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 OUTSTANDING_KEY = "saml_outstanding"
+REQUEST_SECONDS = 600  # how long an AuthnRequest waits for its answer
 # Attribute names as Suomi.fi sends them (URIs), not pysaml2's friendly names.
 ATTRIBUTE_MAPS = str(Path(__file__).resolve().parent / "saml_attributes")
 
@@ -100,3 +102,17 @@ def read_response(saml_response: str, outstanding: dict) -> dict:
     if result is None:
         raise ValueError("no response")
     return result.ava
+
+
+def in_response_to(saml_response: str) -> str | None:
+    """The InResponseTo of a posted (base64) Response, before any other check."""
+    import base64
+
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        root = fromstring(base64.b64decode(saml_response, validate=False))
+    except Exception:  # noqa: BLE001 - not base64 or not XML: no request answered
+        return None
+    value = root.get("InResponseTo")
+    return value[:200] if value else None

@@ -122,9 +122,32 @@ def relative_code(representative_id: int):
 
 
 # -- SAML 2.0 ----------------------------------------------------------------------
+#
+# The IdP posts its Response cross-site, and the session cookie (SameSite=Lax) does
+# not come with that POST. So the outstanding request id lives in Redis as well as in
+# the session: /saml/acs checks the response against Redis (spending the id), keeps
+# the outcome for two minutes under a random token and redirects to /saml/complete,
+# a same-site GET that does carry the cookie; only there, when the session started
+# that very request, is anyone logged in.
+
+def _saml_key(kind: str, value: str) -> str:
+    return f"identity:saml:{kind}:{value}"
+
+
+def _take(key: str):
+    """GET and DELETE in one transaction (GETDEL needs Redis 6.2)."""
+    from core.redis import get_redis
+
+    pipe = get_redis().pipeline()
+    pipe.get(key)
+    pipe.delete(key)
+    value, _deleted = pipe.execute()
+    return value
+
 
 @bp.get("/login/saml")
 def saml_start():
+    from core.redis import get_redis
     from identity import saml
 
     if not saml.enabled():
@@ -136,7 +159,8 @@ def saml_start():
         session[NEXT_KEY] = nxt
     try:
         request_id, location = saml.start()
-    except Exception as exc:  # noqa: BLE001 - metadata missing or unreadable: a clear page, never a 500
+        get_redis().set(_saml_key("request", request_id), "1", ex=saml.REQUEST_SECONDS)
+    except Exception as exc:  # noqa: BLE001 - metadata or Redis unavailable: a clear page, never a 500
         log.warning("SAML identification could not start: %s", type(exc).__name__)
         return render_template("identity/failed.html", unavailable=True), 503
     session[saml.OUTSTANDING_KEY] = request_id
@@ -144,30 +168,59 @@ def saml_start():
 
 
 @bp.post("/saml/acs")
-@csrf.exempt  # the IdP posts here; the outstanding request id in the session plays the CSRF token's part
+@csrf.exempt  # the IdP posts here; the request id (Redis, then the session at /saml/complete) plays CSRF's part
 def saml_acs():
+    import json
+    import secrets
+
+    from core.redis import get_redis
     from identity import saml
 
     if not saml.enabled():
         abort(404)
-    request_id = session.pop(saml.OUTSTANDING_KEY, None)  # spent now: a replayed response finds nothing
     try:
-        if not request_id:
+        saml_response = request.form.get("SAMLResponse", "")
+        request_id = saml.in_response_to(saml_response)
+        # Spent at once: an unsolicited response finds nothing, a replayed one neither.
+        if not request_id or not _take(_saml_key("request", request_id)):
             raise ValueError("no outstanding request")
-        attributes = saml.read_response(request.form.get("SAMLResponse", ""), {request_id: "/"})
+        attributes = saml.read_response(saml_response, {request_id: "/"})
     except Exception as exc:  # noqa: BLE001 - pysaml2 raises many types; the reason's type only is logged
         log.warning("SAML identification failed: %s", type(exc).__name__)
         return render_template("identity/failed.html"), 400
     values = attributes.get(current_app.config["SAML_IDENTITY_ATTRIBUTE"]) or []
     match = match_identity_code(values[0] if values else None)
-    if match.user is None:
+    token = secrets.token_urlsafe(32)
+    get_redis().set(_saml_key("done", token), json.dumps({
+        "request_id": request_id, "user_id": match.user.id if match.user else None, "has_record": match.has_record,
+    }), ex=120)
+    return redirect(url_for("identity.saml_complete", t=token), code=303)
+
+
+@bp.get("/saml/complete")
+def saml_complete():
+    import json
+
+    from accounts.models import User
+    from identity import saml
+
+    if not saml.enabled():
+        abort(404)
+    raw = _take(_saml_key("done", (request.args.get("t") or "")[:100]))
+    outcome = json.loads(raw) if raw else None
+    if outcome is None or session.pop(saml.OUTSTANDING_KEY, None) != outcome["request_id"]:
+        # Not the browser that started this identification (or too late, or twice).
+        log.warning("SAML identification failed: not this browser's request")
+        return render_template("identity/failed.html"), 400
+    user = db.session.get(User, outcome["user_id"]) if outcome["user_id"] else None
+    if user is None or not user.active:
         log.info("SAML identification: no login for the identified person")
-        return render_template("identity/no_record.html", has_record=match.has_record)
+        return render_template("identity/no_record.html", has_record=outcome["has_record"])
     nxt = session.pop(NEXT_KEY, None)
     g.strong_identification = True
-    complete_login(match.user)
+    complete_login(user)
     session[METHOD_KEY] = "saml"
-    log.info("SAML identification login of user %s", match.user.id)
+    log.info("SAML identification login of user %s", user.id)
     return redirect(_safe_next(nxt) or url_for("core.dashboard"))
 
 

@@ -112,6 +112,7 @@ EXPECTED = {
     "GET identity.relative_code": "",
     "GET identity.saml_start": "",
     "GET identity.saml_metadata": "",
+    "GET identity.saml_complete": "",
     "GET frontdoor.convert": "",
     "GET frontdoor.detail": "",
     "GET frontdoor.edit_rule": "",
