@@ -230,4 +230,9 @@ def saml_metadata():
 
     if not saml.enabled():
         abort(404)
-    return current_app.response_class(saml.sp_metadata(), mimetype="application/samlmetadata+xml")
+    try:
+        text = saml.sp_metadata()
+    except Exception as exc:  # noqa: BLE001 - key or certificate missing: 503, never a crash page
+        log.warning("SAML metadata unavailable: %s", type(exc).__name__)
+        abort(503)
+    return current_app.response_class(text, mimetype="application/samlmetadata+xml")

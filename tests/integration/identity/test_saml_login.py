@@ -139,3 +139,11 @@ def test_our_metadata_names_our_certificate_and_acs(client):
     text = client.get("/saml/metadata").get_data(as_text=True)
     assert "http://kotiapu.test/saml/acs" in text and "X509Certificate" in text
     assert 'use="encryption"' in text and 'use="signing"' in text
+
+
+def test_a_missing_key_gives_a_clear_answer_not_a_crash(client, app):
+    app.config["SAML_SP_KEY_FILE"] = "/nonexistent/sp.key"  # an operator's mistake
+    assert client.get("/saml/metadata").status_code == 503
+    response = client.get("/login/saml")
+    assert response.status_code == 503
+    assert "cannot be reached just now" in response.get_data(as_text=True)
