@@ -67,7 +67,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 # Each domain package may define ``init_app(app)`` in its ``__init__.py`` to register
 # its blueprints, API routes (on ``core.api.api_bp``), CLI commands and periodic jobs.
 DOMAINS = ("accounts", "catalogue", "clients", "providers", "marketplace", "orders", "feedback", "staffing", "reports",
-           "interop", "vouchers", "frontdoor")
+           "interop", "vouchers", "frontdoor", "identity")
 
 
 def _import_models() -> None:

@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from accounts.models import User
 from core.errors import ConflictError
 from core.extensions import db
-from demo import accounts, catalogue, clients, feedback, frontdoor, orders, providers, shop, staffing, vouchers
+from demo import accounts, catalogue, clients, feedback, frontdoor, identity, orders, providers, shop, staffing, vouchers
 from demo.base import DEMO_LOGINS, DEMO_PASSWORD, Demo
 
 __all__ = ["DEMO_LOGINS", "DEMO_PASSWORD", "load_demo"]
@@ -47,6 +47,7 @@ STEPS = (
     staffing.build_staffing_coverage,
     clients.build_clients,
     clients.build_client_logins,
+    identity.build_identity_links,
     clients.build_networks,
     clients.build_guidance_contacts,
     orders.build_orders,

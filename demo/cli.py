@@ -59,8 +59,11 @@ def demo_command(if_empty: bool):
 @click.option("--port", default=5000, type=int)
 @click.option("--workers", default=2, type=int, help="gunicorn web processes")
 @click.option("--no-demo", is_flag=True, help="Do not load the demo data into an empty database.")
+@click.option("--identity-port", default=5001, type=int,
+              help="Port of the local OpenID provider for strong identification (0: none). Started only outside "
+                   "production when OIDC_DISCOVERY_URL is unset.")
 @with_appcontext
-def serve_command(host: str, port: int, workers: int, no_demo: bool):
+def serve_command(host: str, port: int, workers: int, no_demo: bool, identity_port: int):
     """Run the platform: migrate, load the demo data if empty, start the embedded
     Redis (when REDIS_URL is unset), an RQ worker and the web server; Ctrl-C stops all."""
     upgrade()
@@ -75,12 +78,14 @@ def serve_command(host: str, port: int, workers: int, no_demo: bool):
         embedded = embedded_server(os.path.join(current_app.instance_path, "redis.rdb"))
         click.echo(f"embedded Redis at {env['REDIS_URL']}")
     env.setdefault("BASE_URL", f"http://{host}:{port}")
+    provider = _identity_provider_command(env, host, port, identity_port)
     db.session.remove()
     db.engine.dispose()
     flask_cmd = [sys.executable, "-m", "flask", "--app", "app"]
     # Each child leads a process group of its own, so stopping it stops everything it
     # started (gunicorn's workers, the worker's cron scheduler) and nothing is orphaned.
     procs = [
+        *([subprocess.Popen(provider, env=env, start_new_session=True)] if provider else []),
         subprocess.Popen(flask_cmd + ["worker"], env=env, start_new_session=True),
         subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", "4",
                           "--graceful-timeout", "5", "--bind", f"{host}:{port}", "--access-logfile", "-",
@@ -109,6 +114,32 @@ def serve_command(host: str, port: int, workers: int, no_demo: bool):
         if embedded is not None:
             _stop_embedded(embedded)
         click.echo("stopped")
+
+
+def _identity_provider_command(env: dict, host: str, port: int, identity_port: int) -> list[str] | None:
+    """The local OpenID provider of the demo (identity.local_provider), wired into
+    ``env`` for the web server: the client id, a secret made for this run, the
+    redirect addresses and the demo persons of its "bank" screen. None when a real
+    provider is configured, in production, or with ``--identity-port 0``."""
+    import json
+    import secrets
+
+    if identity_port == 0 or current_app.config["PRODUCTION"] or current_app.config.get("OIDC_DISCOVERY_URL"):
+        return None
+    from demo.identity import provider_persons
+
+    bases = {f"http://{host}:{port}", f"http://127.0.0.1:{port}", f"http://localhost:{port}"}
+    issuer = f"http://127.0.0.1:{identity_port}"
+    env.update(OIDC_DISCOVERY_URL=issuer + "/.well-known/openid-configuration", OIDC_CLIENT_ID="kotiapu-demo",
+               OIDC_CLIENT_SECRET=secrets.token_urlsafe(32))
+    env["LOCAL_OP_CLIENT_SECRET"] = env["OIDC_CLIENT_SECRET"]
+    env["LOCAL_OP_PERSONS"] = json.dumps(provider_persons())
+    command = [sys.executable, "-m", "identity.local_provider", "--port", str(identity_port),
+               "--client-id", "kotiapu-demo"]
+    for base in sorted(bases):
+        command += ["--redirect-uri", base + "/login/strong/callback", "--post-logout-redirect-uri", base + "/login"]
+    click.echo(f"local OpenID provider (demo strong identification) at {issuer}")
+    return command
 
 
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:

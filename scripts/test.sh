@@ -17,6 +17,17 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
+# SAML signatures and encryption (pysaml2) run Debian's xmlsec1; install it when we can.
+if [ ! -x /usr/bin/xmlsec1 ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "installing xmlsec1 (Debian package) for the SAML tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xmlsec1 >/dev/null
+  else
+    echo "the SAML tests need Debian's xmlsec1: sudo apt-get install xmlsec1" >&2
+    exit 1
+  fi
+fi
+
 
 # Every user-visible string must be translated to Finnish and Swedish; the compiled
 # catalogues are built from the .po files here (they are not committed).

@@ -1,0 +1,238 @@
+"""The strong identification pages: start (to the provider), the callback (back
+from it), and the two outcomes that are not a login: a failed identification and a
+person with no login here."""
+
+from __future__ import annotations
+
+import logging
+
+from authlib.common.errors import AuthlibBaseError
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from joserfc.errors import JoseError
+from requests import RequestException
+
+from accounts.login import complete_login
+from accounts.models import Role
+from clients.models import ClientRepresentative
+from clients.services import get_client
+from core.access import Purpose
+from core.actions import form_action
+from core.extensions import csrf, db
+from core.roles import role_required
+from identity import bp
+from identity.forms import IdentityCodeForm, RemoveForm
+from identity.oidc import METHOD_KEY, METHOD_OIDC, client
+from identity.services import has_link, link_identity_code, match_identity_code, unlink_identity_code
+
+log = logging.getLogger(__name__)
+
+NEXT_KEY = "identity_next"
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+@bp.get("/login/strong")
+def start():
+    """Send the browser to the identity provider (authorization code + PKCE, with
+    a new state and nonce kept in this browser's session)."""
+    rp = client()
+    if rp is None:
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("core.dashboard"))
+    nxt = _safe_next(request.args.get("next"))
+    if nxt:
+        session[NEXT_KEY] = nxt
+    try:
+        return rp.authorize_redirect(url_for("identity.callback", _external=True), ui_locales=str(get_locale() or "fi"))
+    except (AuthlibBaseError, RequestException, ValueError, KeyError, RuntimeError) as exc:
+        log.warning("strong identification could not start: %s", type(exc).__name__)
+        return render_template("identity/failed.html", unavailable=True), 503
+
+
+@bp.get("/login/strong/callback")
+def callback():
+    """Back from the provider: the code is exchanged for tokens, the ID token is
+    verified (signature, iss, aud, exp, nonce; the state was checked first) and
+    the identity code in it is matched to a login."""
+    rp = client()
+    if rp is None:
+        abort(404)
+    if request.args.get("error"):
+        # The person cancelled at the provider, or it refused the request.
+        log.info("strong identification returned error %s", request.args.get("error")[:40])
+        return render_template("identity/failed.html", cancelled=request.args.get("error") == "access_denied"), 400
+    try:
+        token = rp.authorize_access_token(leeway=30)
+        claims = token.get("userinfo")
+        if claims is None:
+            raise ValueError("no ID token in the token response")
+    except (AuthlibBaseError, JoseError, RequestException, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        # The reason's type only: the exception text may quote tokens or claims.
+        log.warning("strong identification failed: %s %s", type(exc).__name__, getattr(exc, "error", "") or "")
+        return render_template("identity/failed.html"), 400
+    match = match_identity_code(claims.get(current_app.config["OIDC_IDENTITY_CLAIM"]))
+    if match.user is None:
+        log.info("strong identification: no login for the identified person")
+        return render_template("identity/no_record.html", has_record=match.has_record)
+    nxt = session.pop(NEXT_KEY, None)
+    g.strong_identification = True
+    complete_login(match.user)
+    session[METHOD_KEY] = METHOD_OIDC
+    log.info("strong identification login of user %s", match.user.id)
+    return redirect(_safe_next(nxt) or url_for("core.dashboard"))
+
+
+# -- staff: a relative's identity code --------------------------------------------
+
+@bp.route("/relatives/<int:representative_id>/identity-code", methods=["GET", "POST"])
+@role_required(Role.STAFF)
+def relative_code(representative_id: int):
+    """Staff link a relative's own identity code to their login (stored as a keyed
+    hash, never shown again), so that the relative can log in with strong
+    identification; or remove it."""
+    rep = db.session.get(ClientRepresentative, representative_id)
+    if rep is None or rep.ended_at is not None:
+        abort(404)
+    client = get_client(current_user, rep.client_id, Purpose.GUIDANCE, what="relative's strong identification")
+    form, remove = IdentityCodeForm(prefix="code"), RemoveForm(prefix="remove")
+    back = url_for("clients.detail", client_id=client.id, _anchor="relatives")
+
+    def page(status: int):
+        return render_template("identity/relative_code.html", rep=rep, client=client, form=form, remove=remove,
+                               linked=has_link(rep.user_id), back=back), status
+
+    if request.method == "POST" and request.form.get("form") == "remove":
+        return form_action(remove, lambda: unlink_identity_code(rep.user), next_url=back,
+                           success=_("The identity code was removed: the relative can no longer log in with strong "
+                                     "identification."))
+    if request.method == "POST":
+        return form_action(form, lambda: link_identity_code(rep.user, form.identity_code.data, current_user),
+                           next_url=back, render=page,
+                           success=_("The identity code is linked: the relative can log in with strong "
+                                     "identification."))
+    return page(200)
+
+
+# -- SAML 2.0 ----------------------------------------------------------------------
+#
+# The IdP posts its Response cross-site, and the session cookie (SameSite=Lax) does
+# not come with that POST. So the outstanding request id lives in Redis as well as in
+# the session: /saml/acs checks the response against Redis (spending the id), keeps
+# the outcome for two minutes under a random token and redirects to /saml/complete,
+# a same-site GET that does carry the cookie; only there, when the session started
+# that very request, is anyone logged in.
+
+def _saml_key(kind: str, value: str) -> str:
+    return f"identity:saml:{kind}:{value}"
+
+
+def _take(key: str):
+    """GET and DELETE in one transaction (GETDEL needs Redis 6.2)."""
+    from core.redis import get_redis
+
+    pipe = get_redis().pipeline()
+    pipe.get(key)
+    pipe.delete(key)
+    value, _deleted = pipe.execute()
+    return value
+
+
+@bp.get("/login/saml")
+def saml_start():
+    from core.redis import get_redis
+    from identity import saml
+
+    if not saml.enabled():
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("core.dashboard"))
+    nxt = _safe_next(request.args.get("next"))
+    if nxt:
+        session[NEXT_KEY] = nxt
+    try:
+        request_id, location = saml.start()
+        get_redis().set(_saml_key("request", request_id), "1", ex=saml.REQUEST_SECONDS)
+    except Exception as exc:  # noqa: BLE001 - metadata or Redis unavailable: a clear page, never a 500
+        log.warning("SAML identification could not start: %s", type(exc).__name__)
+        return render_template("identity/failed.html", unavailable=True), 503
+    session[saml.OUTSTANDING_KEY] = request_id
+    return redirect(location)
+
+
+@bp.post("/saml/acs")
+@csrf.exempt  # the IdP posts here; the request id (Redis, then the session at /saml/complete) plays CSRF's part
+def saml_acs():
+    import json
+    import secrets
+
+    from core.redis import get_redis
+    from identity import saml
+
+    if not saml.enabled():
+        abort(404)
+    try:
+        saml_response = request.form.get("SAMLResponse", "")
+        request_id = saml.in_response_to(saml_response)
+        # Spent at once: an unsolicited response finds nothing, a replayed one neither.
+        if not request_id or not _take(_saml_key("request", request_id)):
+            raise ValueError("no outstanding request")
+        attributes = saml.read_response(saml_response, {request_id: "/"})
+    except Exception as exc:  # noqa: BLE001 - pysaml2 raises many types; the reason's type only is logged
+        log.warning("SAML identification failed: %s", type(exc).__name__)
+        return render_template("identity/failed.html"), 400
+    values = attributes.get(current_app.config["SAML_IDENTITY_ATTRIBUTE"]) or []
+    match = match_identity_code(values[0] if values else None)
+    token = secrets.token_urlsafe(32)
+    get_redis().set(_saml_key("done", token), json.dumps({
+        "request_id": request_id, "user_id": match.user.id if match.user else None, "has_record": match.has_record,
+    }), ex=120)
+    return redirect(url_for("identity.saml_complete", t=token), code=303)
+
+
+@bp.get("/saml/complete")
+def saml_complete():
+    import json
+
+    from accounts.models import User
+    from identity import saml
+
+    if not saml.enabled():
+        abort(404)
+    raw = _take(_saml_key("done", (request.args.get("t") or "")[:100]))
+    outcome = json.loads(raw) if raw else None
+    if outcome is None or session.pop(saml.OUTSTANDING_KEY, None) != outcome["request_id"]:
+        # Not the browser that started this identification (or too late, or twice).
+        log.warning("SAML identification failed: not this browser's request")
+        return render_template("identity/failed.html"), 400
+    user = db.session.get(User, outcome["user_id"]) if outcome["user_id"] else None
+    if user is None or not user.active:
+        log.info("SAML identification: no login for the identified person")
+        return render_template("identity/no_record.html", has_record=outcome["has_record"])
+    nxt = session.pop(NEXT_KEY, None)
+    g.strong_identification = True
+    complete_login(user)
+    session[METHOD_KEY] = "saml"
+    log.info("SAML identification login of user %s", user.id)
+    return redirect(_safe_next(nxt) or url_for("core.dashboard"))
+
+
+@bp.get("/saml/metadata")
+def saml_metadata():
+    from identity import saml
+
+    if not saml.enabled():
+        abort(404)
+    try:
+        text = saml.sp_metadata()
+    except Exception as exc:  # noqa: BLE001 - key or certificate missing: 503, never a crash page
+        log.warning("SAML metadata unavailable: %s", type(exc).__name__)
+        abort(503)
+    return current_app.response_class(text, mimetype="application/samlmetadata+xml")
