@@ -97,6 +97,7 @@ SETTINGS: list[Setting] = [
     Setting("FRONTDOOR_MAX_PER_CONTACT_DAY", _int, 5, "Help requests accepted for one phone number or e-mail address per day."),
     Setting("FRONTDOOR_RETENTION_DAYS", _int, 365, "Days after a help request is closed (or became a client record) before its personal details (name, contact details, message, advice) are erased; the figures for the report stay."),
     Setting("FRONTDOOR_ESCALATION_EMAIL", _str, "", "Team address told when a callback is overdue. Unset: only the worker who claimed it is told."),
+    Setting("ACCESSIBILITY_FEEDBACK_EMAIL", _str, "saavutettavuus@kotiapu.invalid", "Address for feedback on accessibility, shown in the accessibility statement (`/accessibility`)."),
     Setting("DEFAULT_LANGUAGE", _str, "fi", "Interface language when the user has not chosen one: `fi`, `sv` or `en`."),
     Setting("LOG_LEVEL", _str, "INFO", "Python log level."),
 ]
