@@ -32,7 +32,7 @@ document.addEventListener("DOMContentLoaded", function () {
         var caption = box.querySelector("caption");
         box.setAttribute("tabindex", "0");
         box.setAttribute("role", "region");
-        box.setAttribute("aria-label", (caption && caption.textContent.trim()) || document.documentElement.getAttribute("data-scroll-label") || "");
+        box.setAttribute("aria-label", (caption && caption.textContent.trim()) || document.body.getAttribute("data-scroll-label") || "");
         box.setAttribute("data-made-focusable", "");
       } else if (!scrolls && box.hasAttribute("data-made-focusable")) {
         ["tabindex", "role", "aria-label", "data-made-focusable"].forEach(function (a) { box.removeAttribute(a); });

@@ -23,7 +23,7 @@ under ``reflow-320/<login>/``. docs/accessibility.md says how to run it.
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import pytest
 
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.browser
 
 WIDTH, HEIGHT = 320, 640
 MIN_TARGET = 24
-MAX_PAGES_PER_LOGIN = 28
+MAX_PAGES_PER_LOGIN = 30
 PUBLIC_PAGES = ["/", "/login", "/accessibility", "/accessibility?lang=sv", "/accessibility?lang=en"]
 # Addresses that are not pages to look at: downloads, the API, sign-out and such.
 SKIP = re.compile(r"(\.(csv|xlsx|pdf|json|svg|png|ics)$)|^/(api|static|healthz|logout|dev/mail)|/download|/export"
@@ -100,14 +100,24 @@ _LINKS = """
 """
 
 
-def _pattern(path: str) -> str:
-    """One page per kind of address: numbers and tokens become N."""
-    parts = [("N" if re.fullmatch(r"\d+|[A-Za-z0-9_-]{20,}|[A-Z]{2}-[\d-]+", p) else p) for p in path.split("/")]
-    return "/".join(parts)
+# Query parameters that page through or re-sort the same page.
+SAME_PAGE_ARGS = {"page", "cursor", "sort", "order"}
+
+
+def _pattern(url: str) -> str:
+    """One page per kind of address: numbers and tokens in the path become N, and the
+    query counts by its parameter names (``/orders/new?client_id`` differs from
+    ``/orders/new``; ``?lang=sv`` is a page of its own)."""
+    parts = urlsplit(url)
+    path = "/".join(("N" if re.fullmatch(r"\d+|[A-Za-z0-9_-]{20,}|[A-Z]{2}-[\d-]+", p) else p)
+                    for p in parts.path.split("/"))
+    keys = sorted({k for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in SAME_PAGE_ARGS}
+                  | ({"lang=" + dict(parse_qsl(parts.query)).get("lang", "")} if "lang=" in parts.query else set()))
+    return path + ("?" + "&".join(keys) if keys else "")
 
 
 def _slug(path: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-") or "home"
+    return re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-")[:80] or "home"
 
 
 def check_page(page, path: str, shots, label: str) -> list[str]:
@@ -123,7 +133,7 @@ def check_page(page, path: str, shots, label: str) -> list[str]:
         problems.append(f"the page is {result['scrollWidth']} px wide")
     problems += [f"wider than the screen: {w}" for w in result["wide"]]
     problems += [f"touch target under {MIN_TARGET} px: {s}" for s in result["small"]]
-    if STACKED.match(_pattern(urlsplit(path).path)):
+    if STACKED.match(urlsplit(path).path):
         problems += [f"a table that should be stacked rows scrolls: {t}" for t in result["scrollingTables"]]
     if not result["statement"]:
         problems.append("no link to the accessibility statement in the footer")
@@ -137,7 +147,7 @@ def crawl(page, base: str, start: list[str], limit: int, shots, label: str) -> t
     (shots / label).mkdir(parents=True, exist_ok=True)
     while queue and len(visited) < limit:
         path = queue.pop(0)
-        pattern = _pattern(urlsplit(path).path) + ("?" + urlsplit(path).query if "lang=" in path else "")
+        pattern = _pattern(path)
         if pattern in seen_patterns or SKIP.search(urlsplit(path).path):
             continue
         seen_patterns.add(pattern)
@@ -148,9 +158,9 @@ def crawl(page, base: str, start: list[str], limit: int, shots, label: str) -> t
             continue
         for href in page.evaluate(_LINKS):
             url = urlsplit(urljoin(page.url, href))
-            if f"{url.scheme}://{url.netloc}" != base or url.path == urlsplit(page.url).path:
+            if f"{url.scheme}://{url.netloc}" != base or (url.path, url.query) == urlsplit(page.url)[2:4]:
                 continue
-            queue.append(url.path)
+            queue.append(url.path + ("?" + url.query if url.query else ""))
     return visited, problems
 
 
@@ -199,5 +209,85 @@ def test_every_main_page_of_a_demo_login_reflows_at_320_px(browser, live_server,
         visited, problems = crawl(page, live_server, start, MAX_PAGES_PER_LOGIN, screenshot_dir / "reflow-320", label)
         assert len(visited) >= 2, visited
         assert not problems, f"{len(problems)} problems on {len(visited)} pages:\n" + "\n".join(problems)
+    finally:
+        context.close()
+
+
+def _log_in(page, email: str) -> None:
+    page.goto("/login")
+    page.locator("main input[name=email]").fill(email)
+    page.locator("main input[name=password]").fill(DEMO_PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state("domcontentloaded")
+
+
+def _focused(page) -> str:
+    return page.evaluate("(() => { const a = document.activeElement; return a.tagName.toLowerCase() + '|' + "
+                         "(a.getAttribute('class') || '') + '|' + a.textContent.trim(); })()")
+
+
+def test_the_menu_collapses_on_a_phone_and_works_by_keyboard(browser, live_server, screenshot_dir):
+    context, page = _phone(browser, live_server)
+    try:
+        _log_in(page, next(email for role, email in LOGINS if role == "staff"))
+        toggle = page.locator("nav.main-nav button.menu-toggle")
+        links = page.locator("nav.main-nav a")
+        assert toggle.is_visible() and toggle.inner_text().strip() == "Valikko"
+        assert toggle.get_attribute("aria-expanded") == "false"
+        assert not links.first.is_visible()
+        # Tab from the top of the page reaches the button before anything in the menu.
+        page.locator("body").focus()
+        for _ in range(15):
+            page.keyboard.press("Tab")
+            if "menu-toggle" in _focused(page):
+                break
+        assert "menu-toggle" in _focused(page), _focused(page)
+        page.keyboard.press("Enter")
+        assert toggle.get_attribute("aria-expanded") == "true"
+        assert links.first.is_visible()
+        page.screenshot(path=str(screenshot_dir / "reflow-320" / "menu-open.png"), full_page=False)
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= WIDTH
+        page.keyboard.press("Tab")
+        first = links.first.inner_text().strip()
+        assert _focused(page).startswith("a|") and _focused(page).endswith(first)
+        # Escape closes the menu and gives the focus back to the button.
+        page.keyboard.press("Escape")
+        assert toggle.get_attribute("aria-expanded") == "false" and not links.first.is_visible()
+        assert "menu-toggle" in _focused(page)
+        # Space opens it again; following a link works from the keyboard.
+        page.keyboard.press(" ")
+        page.keyboard.press("Tab")
+        page.keyboard.press("Enter")
+        page.wait_for_load_state("domcontentloaded")
+        assert urlsplit(page.url).path == "/dashboard"
+        # On a wide screen there is no button and the menu is always shown.
+        page.set_viewport_size({"width": 1280, "height": 800})
+        assert not toggle.is_visible() and links.first.is_visible()
+    finally:
+        context.close()
+
+
+def test_provider_checkboxes_of_the_order_form_are_large_enough_on_a_phone(browser, live_server, screenshot_dir):
+    context, page = _phone(browser, live_server)
+    try:
+        _log_in(page, next(email for role, email in LOGINS if role == "staff"))
+        page.goto("/clients/?mine=y")
+        hrefs = page.locator("main a[href^='/clients/']").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+        client_id = next(m.group(1) for h in hrefs if (m := re.fullmatch(r"/clients/(\d+)", h)))
+        page.goto(f"/orders/new?client_id={client_id}")
+        options = page.locator("#service-choice option").evaluate_all("els => els.map(e => e.value).filter(Boolean)")
+        boxes = page.locator("main input[name=provider_ids]")
+        for value in options:
+            page.goto(f"/orders/new?client_id={client_id}&service_type_id={value}")
+            if boxes.count():
+                break
+        assert boxes.count(), "no service of the client has eligible providers"
+        page.screenshot(path=str(screenshot_dir / "reflow-320" / "new-order-providers.png"), full_page=True)
+        for i in range(boxes.count()):
+            box = boxes.nth(i).bounding_box()
+            assert box["width"] >= MIN_TARGET and box["height"] >= MIN_TARGET, box
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= WIDTH
+        result = page.evaluate(_CHECK, MIN_TARGET)
+        assert not result["wide"] and not result["small"], result
     finally:
         context.close()
