@@ -168,6 +168,14 @@ def crawl(page, base: str, start: list[str], limit: int, shots, label: str) -> t
     return visited, problems
 
 
+def _serious_violations(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [f"{v['id']} ({v['impact']}): {v['help']}" for v in results.response["violations"]
+            if v.get("impact") in ("critical", "serious")]
+
+
 def _phone(browser, live_server):
     context = browser.new_context(base_url=live_server, locale="fi-FI", viewport={"width": WIDTH, "height": HEIGHT})
     page = context.new_page()
@@ -186,6 +194,9 @@ def test_public_pages_reflow_at_320_px(browser, live_server, screenshot_dir):
         visited, more = crawl(page, live_server, ["/"], 12, shots, "public")
         assert len(visited) >= 2
         assert not problems + more, "\n".join(problems + more)
+        for lang in ("fi", "sv", "en"):
+            page.goto(f"/accessibility?lang={lang}")
+            assert not _serious_violations(page), lang
     finally:
         context.close()
 
@@ -239,6 +250,7 @@ def test_the_menu_collapses_on_a_phone_and_works_by_keyboard(browser, live_serve
         assert toggle.is_visible() and toggle.inner_text().strip() == "Valikko"
         assert toggle.get_attribute("aria-expanded") == "false"
         assert not links.first.is_visible()
+        assert not _serious_violations(page)
         # Tab from the top of the page reaches the button before anything in the menu.
         page.locator("body").focus()
         for _ in range(15):
@@ -249,6 +261,7 @@ def test_the_menu_collapses_on_a_phone_and_works_by_keyboard(browser, live_serve
         page.keyboard.press("Enter")
         assert toggle.get_attribute("aria-expanded") == "true"
         assert links.first.is_visible()
+        assert not _serious_violations(page)
         page.screenshot(path=str(screenshot_dir / "reflow-320" / "menu-open.png"), full_page=False)
         assert page.evaluate("document.scrollingElement.scrollWidth") <= WIDTH
         page.keyboard.press("Tab")
