@@ -108,6 +108,7 @@ SETTINGS: list[Setting] = [
     Setting("SAML_SP_ENTITY_ID", _str, "", "Our SAML entity id. Unset: `BASE_URL` + `/saml/metadata`."),
     Setting("SAML_IDENTITY_ATTRIBUTE", _str, "urn:oid:1.2.246.21", "SAML attribute carrying the personal identity code (Suomi.fi: `urn:oid:1.2.246.21`)."),
     Setting("CLIENT_PASSWORD_LOGIN", _bool, True, "Clients and relatives may still log in with a password (fallback). `0`: only strong identification; providers and staff always keep passwords."),
+    Setting("ACCESSIBILITY_FEEDBACK_EMAIL", _str, "saavutettavuus@kotiapu.invalid", "Address for feedback on accessibility, shown in the accessibility statement (`/accessibility`)."),
     Setting("DEFAULT_LANGUAGE", _str, "fi", "Interface language when the user has not chosen one: `fi`, `sv` or `en`."),
     Setting("LOG_LEVEL", _str, "INFO", "Python log level."),
 ]

@@ -13,6 +13,7 @@ from flask_login import current_user
 from core.i18n import LANGUAGE_NAMES
 from core.registry import NAVIGATION, STATUS_LABELS, register_navigation, register_status_labels
 from core.roles import Role
+from core.tables import stack_labels
 
 ROLE_LABELS = {"admin": _l("Administrator"), "staff": _l("Guidance staff"), "manager": _l("Manager"),
                "provider": _l("Provider"), "client": _l("Client")}
@@ -115,6 +116,7 @@ def init_templating(app) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["dt"] = fmt_dt
     app.jinja_env.filters["d"] = fmt_date
+    app.jinja_env.filters["stack_labels"] = stack_labels
     # Globals (unlike context-processor values) are seen by imported macros too.
     app.jinja_env.globals.update(has_endpoint=lambda name: name in app.view_functions, status_label=status_label)
 

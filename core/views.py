@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user, login_required
@@ -19,6 +21,18 @@ def index():
     if current_user.is_authenticated:
         return redirect(url_for("core.dashboard"))
     return render_template("core/index.html")
+
+
+# When the accessibility statement was last checked against the service (update it
+# with the statement's text: docs/accessibility.md).
+STATEMENT_DATE = date(2026, 12, 6)
+
+
+@bp.get("/accessibility")
+def accessibility():
+    """The accessibility statement (Act 306/2019), public, in the page's language."""
+    return render_template("core/accessibility.html", statement_date=STATEMENT_DATE,
+                           feedback_email=current_app.config.get("ACCESSIBILITY_FEEDBACK_EMAIL") or "")
 
 
 @bp.get("/dashboard")

@@ -91,6 +91,7 @@ EXPECTED = {
     "GET clients.search": "staff",
     "GET clients.staff_export": "staff",
     "GET core.admin_jobs": "admin",
+    "GET core.accessibility": "*",
     "GET core.dashboard": "admin staff manager org_admin org_worker other_org agency client",
     "GET core.dev_mail": "",
     "GET core.health": "*",

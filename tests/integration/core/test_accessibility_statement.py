@@ -1,0 +1,48 @@
+"""The accessibility statement (Act 306/2019): public, at a fixed address, in Finnish,
+Swedish and English, honest about what does not conform, with the feedback address
+and the supervisory authority; every page's footer links to it."""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.smoke
+
+
+@pytest.mark.parametrize("lang,title,gap,authority,site", [
+    ("fi", "Saavutettavuusseloste", "Tilaussivun lomakkeet", "Etelä-Suomen aluehallintovirastolle",
+     "https://www.saavutettavuusvaatimukset.fi"),
+    ("sv", "Tillgänglighetsutlåtande", "Formulären på beställningssidan", "Regionförvaltningsverket i Södra Finland",
+     "https://www.tillganglighetskrav.fi"),
+    ("en", "Accessibility statement", "The forms on the order page",
+     "Regional State Administrative Agency for Southern Finland", "https://www.webaccessibility.fi"),
+])
+def test_statement_in_each_language_without_logging_in(client, lang, title, gap, authority, site):
+    r = client.get(f"/accessibility?lang={lang}")
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert f'<html lang="{lang}">' in html
+    assert re.search(rf"<h1>\s*{re.escape(title)}\s*</h1>", html)
+    assert "306/2019" in html and "WCAG 2.1" in html
+    assert gap in html  # the known gaps are listed, in the page's language
+    assert authority in html and f'href="{site}"' in html
+    assert 'href="mailto:saavutettavuus@kotiapu.invalid"' in html
+    assert "6.12.2026" in html or "2026-12-06" in html or "6 Dec 2026" in html
+
+
+def test_feedback_address_comes_from_the_setting(app, client):
+    app.config["ACCESSIBILITY_FEEDBACK_EMAIL"] = "palaute@hyvinvointialue.example"
+    html = client.get("/accessibility").get_data(as_text=True)
+    assert 'href="mailto:palaute@hyvinvointialue.example"' in html
+
+
+def test_every_page_footer_links_to_the_statement(client, make_user, login_as):
+    for path in ("/", "/login", "/accessibility", "/no-such-page"):
+        html = client.get(path).get_data(as_text=True)
+        footer = html[html.index("<footer"):]
+        assert 'href="/accessibility"' in footer, path
+    for role in ("staff", "provider", "client", "manager", "admin"):
+        c = login_as(make_user(role))
+        html = c.get("/dashboard").get_data(as_text=True)
+        assert 'href="/accessibility"' in html[html.index("<footer"):], role
+        c.post("/logout")
