@@ -135,9 +135,11 @@ def create_client(actor, data: dict) -> Client:
     return client
 
 
-def get_client(actor, client_id: int, purpose: str, what: str = "client record") -> Client:
-    """A client the actor may see, logging the read; NotFoundError otherwise."""
-    client = db.session.scalar(scope_clients(sa.select(Client).where(Client.id == client_id), actor))
+def get_client(actor, client_id: int, purpose: str, what: str = "client record",
+               scope: str | None = MandateScope.SERVICES) -> Client:
+    """A client the actor may see (a relative: under a mandate covering ``scope``),
+    logging the read; NotFoundError otherwise."""
+    client = db.session.scalar(scope_clients(sa.select(Client).where(Client.id == client_id), actor, scope))
     if client is None or client.erased_at is not None:
         raise NotFoundError("Client not found.")
     record_access(client.id, "view", purpose, what=what, actor=actor)
@@ -164,7 +166,7 @@ def client_for_portal(actor, client_id: int, what: str, scope: str | None = Mand
     (a relative's read names the relative as the actor); NotFoundError otherwise
     (also for another client's id), PermissionDenied outside the mandate."""
     policy.require_client_side(actor, client_id, scope)
-    return get_client(actor, client_id, policy.client_side_purpose(actor, client_id), what=what)
+    return get_client(actor, client_id, policy.client_side_purpose(actor, client_id), what=what, scope=scope)
 
 
 def search_clients(actor, query: str = "", birth_date: date | None = None, postal_code: str | None = None,

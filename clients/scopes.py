@@ -49,13 +49,14 @@ def can_act_for_client(user, client_id: int, scope: str | None = MandateScope.SE
     return client_id in set(db.session.scalars(represented_client_ids(user, scope)))
 
 
-def scope_clients(stmt: sa.Select, user) -> sa.Select:
-    """Client records: staff all; a client their own (and represented); a provider
-    the clients of orders its organisation has won and not yet finished; others none."""
+def scope_clients(stmt: sa.Select, user, scope: str | None = MandateScope.SERVICES) -> sa.Select:
+    """Client records: staff all; a client their own (and those represented under a
+    mandate covering ``scope``); a provider the clients of orders its organisation
+    has won and not yet finished; others none."""
     if user.role == Role.STAFF:
         return stmt
     if user.role == Role.CLIENT:
-        return stmt.where(Client.id.in_(represented_client_ids(user, ANY)))
+        return stmt.where(Client.id.in_(represented_client_ids(user, scope)))
     if user.role == Role.PROVIDER:
         active = (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED)
         won = sa.select(ServiceOrder.client_id).where(
