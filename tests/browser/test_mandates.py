@@ -69,6 +69,7 @@ def test_a_relative_acts_under_a_mandate_that_staff_narrow_while_her_page_is_ope
 
     page.goto("/clients/me/messages")
     client_id = re.search(r"[?&]client=(\d+)", page.content()).group(1)
+    page.locator("main input[name=to][value=worker]").check()
     page.locator("main textarea[name=body]").fill("Äiti kaipaa apua kauppakäynteihin.")
     page.locator("main form").filter(has=page.locator("textarea[name=body]")).locator("button[type=submit]").click()
     page.wait_for_load_state("domcontentloaded")
@@ -82,6 +83,7 @@ def test_a_relative_acts_under_a_mandate_that_staff_narrow_while_her_page_is_ope
         _set_messages_scope(staff_page, client_id, on=False)
 
         # Leena's page was opened before the change: sending from it is refused now.
+        page.locator("main input[name=to][value=worker]").check()
         page.locator("main textarea[name=body]").fill("Vielä yksi viesti.")
         page.locator("main form").filter(has=page.locator("textarea[name=body]")).locator("button[type=submit]").click()
         page.wait_for_load_state("domcontentloaded")

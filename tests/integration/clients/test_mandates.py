@@ -302,9 +302,11 @@ def test_a_relative_is_addressed_as_themselves_and_the_client_as_themselves(clie
     login_as(world.relative)
     page = html(client.get("/dashboard"))
     assert "Asioit henkilön Aino Asiakas puolesta" in page and "Olet kirjautunut nimellä Leena Tytär" in page
+    assert '<span class="role-badge">Omainen</span>' in page
     assert "Omat palvelut" not in page and "Omat tietoni" not in page
     assert "Valtakirjasi" in page
     client.post("/logout")
     login_as(world.aino_user)
     page = html(client.get("/dashboard"))
     assert "Asioit henkilön" not in page and "Omat palvelut" in page and "Kuka saa asioida puolestani" in page
+    assert '<span class="role-badge">Asiakas</span>' in page
