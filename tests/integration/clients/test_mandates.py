@@ -303,6 +303,7 @@ def test_a_relative_is_addressed_as_themselves_and_the_client_as_themselves(clie
     page = html(client.get("/dashboard"))
     assert "Asioit henkilön Aino Asiakas puolesta" in page and "Olet kirjautunut nimellä Leena Tytär" in page
     assert '<span class="role-badge">Omainen</span>' in page
+    assert "Käynnit jatkuvat" in page and "sinulle" not in page and "Asiakasohjaajasi" not in page
     assert "Omat palvelut" not in page and "Omat tietoni" not in page
     assert "Valtakirjasi" in page
     client.post("/logout")
