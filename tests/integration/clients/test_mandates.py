@@ -311,3 +311,21 @@ def test_a_relative_is_addressed_as_themselves_and_the_client_as_themselves(clie
     page = html(client.get("/dashboard"))
     assert "Asioit henkilön" not in page and "Omat palvelut" in page and "Kuka saa asioida puolestani" in page
     assert '<span class="role-badge">Asiakas</span>' in page
+
+
+def test_the_checkout_api_refuses_buying_for_the_client_without_the_buy_scope(client, db, world, api_token):
+    from tests.integration.marketplace.conftest import checkout_body
+
+    company = f.ProviderFactory(name="Siisti Oy", kind="company", languages=["fi"])
+    offering = f.OfferingFactory(provider=company, price_cents=4500, vat_rate_bp=2550, postal_codes=["33100"])
+    db.session.commit()
+    set_mandate(db, world, may_buy=False)
+    headers = api_token(world.relative)
+    r = client.post("/api/v1/shop/checkout", json=checkout_body((offering.id, 1), client_id=world.aino.id),
+                    headers=headers)
+    assert r.status_code == 422 and "client_id" in r.get_json()["error"]["fields"]
+    set_mandate(db, world, may_buy=True)
+    r = client.post("/api/v1/shop/checkout", json=checkout_body((offering.id, 1), client_id=world.aino.id),
+                    headers=headers)
+    assert r.status_code == 201, r.get_json()
+    assert db.session.get(ShopOrder, r.get_json()["shop_order_id"]).client_id == world.aino.id
