@@ -20,8 +20,13 @@ def init_app(app) -> None:
     app.register_blueprint(bp)
     register_navigation(Role.STAFF, "clients.search", _l("Clients"), 10)
     register_navigation(Role.STAFF, "clients.guidance_contacts", _l("Guidance contacts"), 40)
-    register_navigation(Role.CLIENT, "clients.my_network", _l("Who helps me"), 10)
-    register_navigation(Role.CLIENT, "clients.my_access_log", _l("Who has seen my data"), 20)
+    # A relative (no record of their own) is addressed as themselves, not as the client.
+    register_navigation(Role.CLIENT, "clients.my_network",
+                        lambda user: _l("Who helps me") if user.client_id else _l("People who help"), 10)
+    register_navigation(Role.CLIENT, "clients.my_access_log",
+                        lambda user: _l("Who has seen my data") if user.client_id else _l("Who has seen the data"), 20)
+    register_navigation(Role.CLIENT, "clients.my_mandates",
+                        lambda user: _l("Who may act for me") if user.client_id else _l("My mandates"), 25)
     register_dashboard(Role.STAFF, staff_section)
     register_dashboard(Role.CLIENT, client_section)
     # The order page includes templates/clients/_order_messages.html, which asks for its thread.

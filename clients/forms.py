@@ -97,7 +97,23 @@ class NetworkMemberForm(FlaskForm):
     ends_on = DateField(_l("Until (optional)"), validators=[Optional()])
 
 
-class RepresentativeForm(FlaskForm):
+def mandate_scope_choices():
+    return [SelectChoice("services", _l("See the client's services, purchases and data")),
+            SelectChoice("messages", _l("Read and send messages")),
+            SelectChoice("buy", _l("Buy self-paid services")),
+            SelectChoice("feedback", _l("Give feedback on services"))]
+
+
+class MandateForm(FlaskForm):
+    """What a relative may do for the client, and for how long."""
+
+    scopes = MultiCheckboxField(_l("The relative may"), choices=mandate_scope_choices(),
+                                default=["services", "messages", "buy", "feedback"])
+    valid_from = DateField(_l("Valid from (optional)"), validators=[Optional()])
+    valid_until = DateField(_l("Valid until (optional)"), validators=[Optional()])
+
+
+class RepresentativeForm(MandateForm):
     name = StringField(_l("Relative's name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("Relative's e-mail address (their login)"), validators=[DataRequired(), Email(), Length(max=254)])
     relationship = StringField(_l("Relationship to the client (e.g. daughter)"), validators=[Optional(), Length(max=60)])

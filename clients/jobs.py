@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from accounts.models import Role, User
 from clients import erasure, follow_ups, relatives
-from clients.models import Client, ClientEvent, ClientEventAction, ClientRepresentative, Message
+from clients.models import Client, ClientEvent, ClientEventAction, ClientRepresentative, MandateScope, Message
+from clients.scopes import mandate_in_force
 from core.extensions import db
 from core.mail import language_of, send_templated
 from core.urls import absolute_url
@@ -27,14 +28,14 @@ def sweep_retention() -> int:
     return erasure.sweep_retention()
 
 
-def _client_side_addresses(client: Client) -> list[tuple[str, str]]:
+def _client_side_addresses(client: Client, scope: str = MandateScope.SERVICES) -> list[tuple[str, str]]:
     """(e-mail, language) of everyone on the client's side: the client's own
-    active logins and the active relatives' logins; the record's e-mail when
-    nobody has a login."""
+    active logins and the logins of relatives whose mandate is in force and covers
+    ``scope``; the record's e-mail when nobody has a login."""
     users = db.session.scalars(sa.select(User).where(User.active.is_(True), sa.or_(
         User.client_id == client.id,
         User.id.in_(sa.select(ClientRepresentative.user_id).where(
-            ClientRepresentative.client_id == client.id, ClientRepresentative.ended_at.is_(None))))
+            ClientRepresentative.client_id == client.id, *mandate_in_force(scope))))
     ).order_by(User.id)).all()
     addresses = [(u.email, u.language) for u in users]
     if not addresses and client.email:
@@ -105,7 +106,7 @@ def send_message_notifications(message_id: int) -> str:
         return "sent"
     url = (absolute_url("orders.detail", order_id=message.order_id, _anchor="messages-h") if message.order_id
            else absolute_url("clients.my_messages", client=client.id))
-    for address, language in _client_side_addresses(client):
+    for address, language in _client_side_addresses(client, MandateScope.MESSAGES):
         send_templated(address, "clients/email/message_client.txt", language, f"message:{message.id}:{address}",
                        url=url)
     return "sent"

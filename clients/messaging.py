@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from accounts.models import Role, User
 from clients import jobs, policy
 from clients.base import ACTIVE_ORDER_STATES, MESSAGE_MAX, _, clean_text, live_client
-from clients.models import Message
+from clients.models import MandateScope, Message
 from core.access import Purpose, record_access
 from core.db import utcnow
 from core.errors import NotFoundError, PermissionDenied, ValidationFailed
@@ -38,7 +38,7 @@ def send_message(actor, client_id: int, body: str, *, to: str = "worker", order_
         if order is None or order.client_id != client_id:
             raise NotFoundError(_("Order not found."))
     if actor.role == Role.CLIENT:
-        policy.require_client_side(actor, client_id)
+        policy.require_client_side(actor, client_id, MandateScope.MESSAGES)
         client = live_client(client_id)
         if to == "worker":
             if client.responsible_worker_id is None:

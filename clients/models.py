@@ -78,9 +78,20 @@ class Client(db.Model):
         return f"<Client {self.id}>"
 
 
+class MandateScope(StrEnum):
+    """What a relative's mandate lets them do for the client."""
+
+    SERVICES = "services"  # see the client's services, orders, purchases, vouchers and data
+    MESSAGES = "messages"  # read and send messages in the client's thread
+    BUY = "buy"  # buy self-paid services in the shop for the client
+    FEEDBACK = "feedback"  # give feedback on the client's services
+
+
 class ClientRepresentative(db.Model):
-    """A relative (a client-role user) allowed to act for a client, with the
-    client's consent recorded by staff."""
+    """A relative's mandate: a client-role user allowed to act for a client, with
+    the client's consent recorded by staff, within scopes (``MandateScope``) and a
+    validity period (``valid_from``/``valid_until``, Helsinki days, open when empty).
+    ``ended_at`` is the revocation (by staff or the client, ``ended_by_id``)."""
 
     __tablename__ = "client_representatives"
 
@@ -91,11 +102,42 @@ class ClientRepresentative(db.Model):
     consent_recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     consent_recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    may_see_services: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True, server_default=sa.true())
+    may_send_messages: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True, server_default=sa.true())
+    may_buy: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True, server_default=sa.true())
+    may_give_feedback: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True, server_default=sa.true())
+    valid_from: Mapped[date | None] = mapped_column(sa.Date)
+    valid_until: Mapped[date | None] = mapped_column(sa.Date)
 
     user = relationship("User", foreign_keys=[user_id])
     consent_recorded_by = relationship("User", foreign_keys=[consent_recorded_by_id])
+    ended_by = relationship("User", foreign_keys=[ended_by_id])
 
     __table_args__ = (sa.UniqueConstraint("client_id", "user_id", name="uq_client_representatives_client_user"),)
+
+    # The column of each scope.
+    SCOPE_COLUMNS = {MandateScope.SERVICES: "may_see_services", MandateScope.MESSAGES: "may_send_messages",
+                     MandateScope.BUY: "may_buy", MandateScope.FEEDBACK: "may_give_feedback"}
+
+    @property
+    def scopes(self) -> list[str]:
+        return [scope for scope, column in self.SCOPE_COLUMNS.items() if getattr(self, column)]
+
+    def is_valid_on(self, day: date) -> bool:
+        """Not revoked and ``day`` within the validity period."""
+        return self.ended_at is None and (self.valid_from is None or self.valid_from <= day) \
+            and (self.valid_until is None or self.valid_until >= day)
+
+    def state_on(self, day: date) -> str:
+        """active | upcoming | expired | ended"""
+        if self.ended_at is not None:
+            return "ended"
+        if self.valid_from is not None and self.valid_from > day:
+            return "upcoming"
+        if self.valid_until is not None and self.valid_until < day:
+            return "expired"
+        return "active"
 
 
 class NetworkMember(db.Model):
@@ -253,6 +295,8 @@ class ClientEventAction(StrEnum):
     HANDOVER = "handover"
     REPRESENTATIVE_ADDED = "representative_added"
     REPRESENTATIVE_ENDED = "representative_ended"
+    MANDATE_CHANGED = "mandate_changed"
+    MANDATE_REVOKED = "mandate_revoked"
     LOGIN_GIVEN = "login_given"
     CHECKED = "checked"
     RETENTION_FLAGGED = "retention_flagged"

@@ -10,7 +10,9 @@ page shows the client's contact details to the provider serving them) all ask he
 - Lists: the postal code of a protected client is shown only to their
   responsible worker (and a protected client is found by postal code only by them).
 - The record: staff see every client; a client-role user the clients they may act
-  for (their own record and those they represent as a relative with consent).
+  for (their own record and those they represent as a relative under a mandate in
+  force, for the mandate's scopes: see the services, send messages, buy, give
+  feedback; ``clients.models.MandateScope``).
   Only the client themselves (not a relative) downloads all their data or asks
   for erasure.
 """
@@ -21,8 +23,8 @@ import sqlalchemy as sa
 from flask_babel import gettext
 
 from accounts.models import Role
-from clients.scopes import can_act_for_client
-from clients.models import Client
+from clients.scopes import ANY, can_act_for_client
+from clients.models import Client, MandateScope
 from core.access import Purpose
 from core.errors import NotFoundError, PermissionDenied
 
@@ -53,10 +55,23 @@ def is_responsible_worker(user, client) -> bool:
     return user is not None and client.responsible_worker_id is not None and user.id == client.responsible_worker_id
 
 
-def acts_for(user, client_id: int) -> bool:
+def acts_for(user, client_id: int, scope: str | None = MandateScope.SERVICES) -> bool:
     """A client-role user acting for the client: their own record or one they
-    represent as a relative with recorded consent."""
-    return user is not None and user.role == Role.CLIENT and can_act_for_client(user, client_id)
+    represent as a relative under a mandate in force covering ``scope`` (any
+    scope when ``ANY``)."""
+    return user is not None and user.role == Role.CLIENT and can_act_for_client(user, client_id, scope)
+
+
+def is_relative_of(user, client_id: int) -> bool:
+    """A client-role user acting for someone else than themselves."""
+    return user is not None and user.role == Role.CLIENT and user.client_id != client_id
+
+
+def mandate_scopes(user, client_id: int) -> set[str]:
+    """The scopes the user has for the client now: all for the client themselves."""
+    if is_own_record(user, client_id):
+        return set(MandateScope)
+    return {scope for scope in MandateScope if acts_for(user, client_id, scope)}
 
 
 def client_side_purpose(user, client_id: int) -> str:
@@ -105,11 +120,25 @@ def require_staff(user) -> None:
         raise PermissionDenied(_("Only guidance staff can do this."))
 
 
-def require_client_side(user, client_id: int) -> None:
-    """A client-role user acting for the client; anyone else gets NotFoundError
-    (another client's id looks as if it did not exist)."""
-    if not acts_for(user, client_id):
-        raise NotFoundError(_("Client not found."))
+def require_client_side(user, client_id: int, scope: str | None = MandateScope.SERVICES) -> None:
+    """A client-role user acting for the client within ``scope``; a relative whose
+    mandate does not cover it gets PermissionDenied (``outside_mandate``), anyone
+    else NotFoundError (another client's id looks as if it did not exist)."""
+    if acts_for(user, client_id, scope):
+        return
+    if scope is not None and acts_for(user, client_id, ANY):
+        raise PermissionDenied(outside_mandate_message(scope), code="outside_mandate")
+    raise NotFoundError(_("Client not found."))
+
+
+def outside_mandate_message(scope: str) -> str:
+    """Why a relative is refused: what their mandate does not cover."""
+    return {
+        MandateScope.SERVICES: _("Your mandate does not include seeing this person's services and data."),
+        MandateScope.MESSAGES: _("Your mandate does not include messages on this person's behalf."),
+        MandateScope.BUY: _("Your mandate does not include buying services for this person."),
+        MandateScope.FEEDBACK: _("Your mandate does not include giving feedback for this person."),
+    }.get(scope, _("Your mandate does not cover this."))
 
 
 def require_own_or_staff(user, client_id: int, *, refused: str, denied: str, code: str = "own_data_only") -> None:

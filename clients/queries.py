@@ -17,10 +17,10 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from accounts.models import Role, User
-from clients.scopes import represented_client_ids
+from clients.scopes import ANY, represented_client_ids
 from orders.scopes import scope_orders
 from clients.models import (
-    Client, ClientEvent, ClientRepresentative, FollowUp, GuidanceContact, Message, NetworkMember,
+    Client, ClientEvent, ClientRepresentative, FollowUp, GuidanceContact, MandateScope, Message, NetworkMember,
 )
 from clients import policy
 from clients.base import ACTIVE_ORDER_STATES
@@ -46,7 +46,7 @@ def acting_client_ids(user) -> list[int]:
     """Ids of the clients a client-role user may act for, own record first."""
     if user is None or user.role != Role.CLIENT:
         return []
-    ids = set(db.session.scalars(represented_client_ids(user))) - {-1}
+    ids = set(db.session.scalars(represented_client_ids(user, ANY))) - {-1}
     live = set(db.session.scalars(sa.select(Client.id).where(Client.id.in_(ids), Client.erased_at.is_(None))))
     return sorted(live, key=lambda i: (i != user.client_id, i))
 
@@ -170,13 +170,24 @@ def network(client: Client, include_ended: bool = True) -> list[NetworkEntry]:
             continue
         entries.append(NetworkEntry(kind="relative", name=user.name or user.email, role=rep.relationship_,
                                     responsibility=str(_l("Acts for the client in Kotiapu")), phone=user.phone,
-                                    email=user.email, starts_on=rep.consent_recorded_at.date(),
-                                    representative_id=rep.id))
+                                    email=user.email, starts_on=rep.valid_from or rep.consent_recorded_at.date(),
+                                    ends_on=rep.valid_until, representative_id=rep.id))
     if not include_ended:
         entries = [e for e in entries if not e.ended]
     order = {"worker": 0, "provider": 1, "member": 2, "relative": 3}
     entries.sort(key=lambda e: (e.ended, order[e.kind]))
     return entries
+
+
+def mandates_of_client(client_id: int, user_id: int | None = None) -> list[ClientRepresentative]:
+    """The relatives' mandates for the client (only ``user_id``'s when given), those
+    in force first; with the relative and who ended the mandate loaded."""
+    stmt = (sa.select(ClientRepresentative).where(ClientRepresentative.client_id == client_id)
+            .options(joinedload(ClientRepresentative.user), joinedload(ClientRepresentative.ended_by))
+            .order_by(ClientRepresentative.ended_at.is_not(None), ClientRepresentative.id))
+    if user_id is not None:
+        stmt = stmt.where(ClientRepresentative.user_id == user_id)
+    return list(db.session.scalars(stmt))
 
 
 # -- the staff page of a client ------------------------------------------------
@@ -243,8 +254,8 @@ def order_thread(user, order) -> dict | None:
     stmt = sa.select(Message).where(Message.order_id == order.id)
     recipients: list[tuple[str, str]] = []
     if user.role == Role.CLIENT:
-        if not policy.acts_for(user, order.client_id):
-            return None
+        if not policy.acts_for(user, order.client_id, MandateScope.MESSAGES):
+            return None  # a relative whose mandate has no messages sees no thread
         if order.provider_id is not None and order.status in ACTIVE_ORDER_STATES + ("completed",):
             recipients.append(("provider", order.provider.name))
         if client.responsible_worker_id is not None:

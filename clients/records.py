@@ -12,7 +12,7 @@ from clients.scopes import scope_clients
 from accounts.services import normalise_email
 from clients import jobs, policy
 from clients.base import LANGUAGES, _, live_client, record_event, staff_client
-from clients.models import Client, ClientEventAction, FollowUp, Segment
+from clients.models import Client, ClientEventAction, FollowUp, MandateScope, Segment
 from clients.policy import require_staff
 from core.access import Purpose, record_access, record_access_many
 from core.db import utcnow
@@ -135,9 +135,11 @@ def create_client(actor, data: dict) -> Client:
     return client
 
 
-def get_client(actor, client_id: int, purpose: str, what: str = "client record") -> Client:
-    """A client the actor may see, logging the read; NotFoundError otherwise."""
-    client = db.session.scalar(scope_clients(sa.select(Client).where(Client.id == client_id), actor))
+def get_client(actor, client_id: int, purpose: str, what: str = "client record",
+               scope: str | None = MandateScope.SERVICES) -> Client:
+    """A client the actor may see (a relative: under a mandate covering ``scope``),
+    logging the read; NotFoundError otherwise."""
+    client = db.session.scalar(scope_clients(sa.select(Client).where(Client.id == client_id), actor, scope))
     if client is None or client.erased_at is not None:
         raise NotFoundError("Client not found.")
     record_access(client.id, "view", purpose, what=what, actor=actor)
@@ -150,19 +152,21 @@ def lookup_client(actor, client_id: int) -> Client:
     return staff_client(actor, client_id)
 
 
-def lookup_portal_client(actor, client_id: int) -> Client:
-    """A live client a client-role user may act for, without logging a read (the
-    service called next logs the change); NotFoundError otherwise."""
-    policy.require_client_side(actor, client_id)
+def lookup_portal_client(actor, client_id: int, scope: str | None = MandateScope.SERVICES) -> Client:
+    """A live client a client-role user may act for within ``scope``, without
+    logging a read (the service called next logs the change); NotFoundError or
+    PermissionDenied (outside the mandate) otherwise."""
+    policy.require_client_side(actor, client_id, scope)
     return live_client(client_id)
 
 
-def client_for_portal(actor, client_id: int, what: str) -> Client:
-    """A client a client-role user may act for (own record or represented), logging
-    the read with the purpose the client sees; NotFoundError otherwise (also for
-    another client's id)."""
-    policy.require_client_side(actor, client_id)
-    return get_client(actor, client_id, policy.client_side_purpose(actor, client_id), what=what)
+def client_for_portal(actor, client_id: int, what: str, scope: str | None = MandateScope.SERVICES) -> Client:
+    """A client a client-role user may act for (own record or represented under a
+    mandate covering ``scope``), logging the read with the purpose the client sees
+    (a relative's read names the relative as the actor); NotFoundError otherwise
+    (also for another client's id), PermissionDenied outside the mandate."""
+    policy.require_client_side(actor, client_id, scope)
+    return get_client(actor, client_id, policy.client_side_purpose(actor, client_id), what=what, scope=scope)
 
 
 def search_clients(actor, query: str = "", birth_date: date | None = None, postal_code: str | None = None,

@@ -15,11 +15,11 @@ from accounts.models import Role, User
 from accounts.services import MIN_PASSWORD_LENGTH, create_user, hash_password
 from clients import jobs
 from clients.base import INVITATION_DAYS, _, clean_email, clean_text, live_client, record_event, staff_client
-from clients.models import ClientEventAction, ClientRepresentative, NetworkMember
-from clients.policy import require_staff
+from clients.models import ClientEventAction, ClientRepresentative, MandateScope, NetworkMember
+from clients.policy import is_own_record, require_client_side, require_staff
 from core.access import Purpose, record_access
 from core.db import utcnow
-from core.errors import ConflictError, GoneError, NotFoundError, ValidationFailed
+from core.errors import ConflictError, GoneError, NotFoundError, PermissionDenied, ValidationFailed
 from core.extensions import db
 from core.jobs import enqueue
 from core.mail import language_of
@@ -136,18 +136,51 @@ def _login_user(email: str, name: str, language: str) -> tuple[User, bool]:
     return user, True
 
 
+ALL_SCOPES = tuple(MandateScope)
+
+
+def _mandate_values(scopes, valid_from, valid_until, errors: dict) -> dict:
+    """The columns of a mandate from its scopes and validity period."""
+    if scopes is None:
+        scopes = ALL_SCOPES
+    if not isinstance(scopes, (list, tuple, set)) or any(s not in set(MandateScope) for s in scopes):
+        errors.setdefault("scopes", []).append(_("Unknown scope."))
+        scopes = ()
+    elif not scopes:
+        errors.setdefault("scopes", []).append(_("Choose at least one thing the relative may do."))
+    for name, value in (("valid_from", valid_from), ("valid_until", valid_until)):
+        if value is not None and not isinstance(value, date):
+            errors.setdefault(name, []).append(_("Must be a date."))
+    if isinstance(valid_from, date) and isinstance(valid_until, date) and valid_until < valid_from:
+        errors.setdefault("valid_until", []).append(_("The end is before the start."))
+    values = {column: scope in scopes for scope, column in ClientRepresentative.SCOPE_COLUMNS.items()}
+    values.update(valid_from=valid_from if isinstance(valid_from, date) else None,
+                  valid_until=valid_until if isinstance(valid_until, date) else None)
+    return values
+
+
+def _mandate_note(name: str, values: dict) -> str:
+    """The client event's note: who, the scopes and the period (codes and ISO dates)."""
+    scopes = ",".join(s for s, c in ClientRepresentative.SCOPE_COLUMNS.items() if values[c])
+    period = f"{values['valid_from'] or ''}..{values['valid_until'] or ''}"
+    return f"{name}: {scopes} {period}"
+
+
 def add_representative(actor, client_id: int, *, email: str, name: str, relationship: str = "",
-                       client_consents: bool = False) -> ClientRepresentative:
-    """Staff give a relative access to act for the client, recording the client's
-    consent (who recorded it, when). The relative's client-role login is created
-    if needed (an e-mail invitation lets them choose a password) or an existing one
-    is linked. Raises ValidationFailed (no consent, bad input), ConflictError
-    (already representing; e-mail used by another kind of login)."""
+                       client_consents: bool = False, scopes=None, valid_from: date | None = None,
+                       valid_until: date | None = None) -> ClientRepresentative:
+    """Staff record a relative's mandate to act for the client with the client's
+    consent (who recorded it, when): its scopes (``MandateScope``; all when None)
+    and validity period (open when None). The relative's client-role login is
+    created if needed (an e-mail invitation lets them choose a password) or an
+    existing one is linked. Raises ValidationFailed (no consent, bad input),
+    ConflictError (already representing; e-mail used by another kind of login)."""
     client = staff_client(actor, client_id)
     errors: dict[str, list[str]] = {}
     email = clean_email(email, errors, required=True)
     name = clean_text(name, errors, "name", 200, required=True)
     relationship = clean_text(relationship, errors, "relationship", 60) or ""
+    mandate = _mandate_values(scopes, valid_from, valid_until, errors)
     if client_consents is not True:
         errors["client_consents"] = [_("A relative can act for the client only with the client's consent.")]
     if errors:
@@ -162,40 +195,93 @@ def add_representative(actor, client_id: int, *, email: str, name: str, relation
     if existing is not None and existing.ended_at is None:
         raise ConflictError(_("This person already acts for the client."), code="already_representative")
     if existing is not None:  # a relationship that ended earlier starts again
-        existing.ended_at = None
+        existing.ended_at = existing.ended_by_id = None
         existing.consent_recorded_at, existing.consent_recorded_by_id = now, actor.id
         existing.relationship_ = relationship
+        for column, value in mandate.items():
+            setattr(existing, column, value)
         rep = existing
     else:
         rep = ClientRepresentative(client_id=client.id, user_id=user.id, relationship_=relationship,
-                                   consent_recorded_at=now, consent_recorded_by_id=actor.id)
+                                   consent_recorded_at=now, consent_recorded_by_id=actor.id, **mandate)
         db.session.add(rep)
     record_event(client.id, ClientEventAction.REPRESENTATIVE_ADDED, actor,
-           note=f"{name} ({relationship})" if relationship else name, at=now)
+                 note=_mandate_note(f"{name} ({relationship})" if relationship else name, mandate), at=now)
     db.session.flush()
     record_access(client.id, "change", Purpose.GUIDANCE, what="relatives acting for the client", actor=actor)
     enqueue(jobs.send_access_notification, user.id, client.id, created, queue="mail")
     return rep
 
 
-def end_representative(actor, representative_id: int) -> ClientRepresentative:
-    """Staff end a relative's right to act for the client (e.g. the client withdrew
-    their consent); the relative no longer sees the client's data."""
+def update_mandate(actor, representative_id: int, *, scopes, valid_from: date | None = None,
+                   valid_until: date | None = None) -> ClientRepresentative:
+    """Staff change a mandate's scopes and validity period (with the client's
+    consent). The change applies from the relative's next request. Raises
+    ValidationFailed, NotFoundError, ConflictError (the mandate has ended)."""
     require_staff(actor)
     rep = db.session.get(ClientRepresentative, representative_id) if isinstance(representative_id, int) else None
     if rep is None:
         raise NotFoundError(_("Not found."))
     client = live_client(rep.client_id)
+    errors: dict[str, list[str]] = {}
+    mandate = _mandate_values(scopes, valid_from, valid_until, errors)
+    if errors:
+        raise ValidationFailed(_("Some details are invalid."), fields=errors)
     claimed = db.session.execute(
         sa.update(ClientRepresentative).where(ClientRepresentative.id == rep.id, ClientRepresentative.ended_at.is_(None))
-        .values(ended_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+        .values(**mandate).execution_options(synchronize_session=False)).rowcount
     if claimed != 1:
         raise ConflictError(_("This relative's access has already ended."), code="already_ended")
     db.session.refresh(rep)
     user = db.session.get(User, rep.user_id)
+    record_event(client.id, ClientEventAction.MANDATE_CHANGED, actor, note=_mandate_note(user.name or user.email, mandate))
+    db.session.flush()
+    record_access(client.id, "change", Purpose.GUIDANCE, what="relatives acting for the client", actor=actor)
+    return rep
+
+
+def _end(actor, rep: ClientRepresentative) -> None:
+    claimed = db.session.execute(
+        sa.update(ClientRepresentative).where(ClientRepresentative.id == rep.id, ClientRepresentative.ended_at.is_(None))
+        .values(ended_at=utcnow(), ended_by_id=actor.id).execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        raise ConflictError(_("This relative's access has already ended."), code="already_ended")
+    db.session.refresh(rep)
+
+
+def end_representative(actor, representative_id: int) -> ClientRepresentative:
+    """Staff end a relative's mandate to act for the client (e.g. the client
+    withdrew their consent); the relative's next request no longer reaches the
+    client's data, also in a session already open."""
+    require_staff(actor)
+    rep = db.session.get(ClientRepresentative, representative_id) if isinstance(representative_id, int) else None
+    if rep is None:
+        raise NotFoundError(_("Not found."))
+    client = live_client(rep.client_id)
+    _end(actor, rep)
+    user = db.session.get(User, rep.user_id)
     record_event(client.id, ClientEventAction.REPRESENTATIVE_ENDED, actor, note=user.name or user.email)
     db.session.flush()
     record_access(client.id, "change", Purpose.GUIDANCE, what="relatives acting for the client", actor=actor)
+    return rep
+
+
+def revoke_mandate(actor, representative_id: int) -> ClientRepresentative:
+    """The client themselves (their own login) revoke a relative's mandate; it
+    stops at once. A relative cannot revoke another's mandate: another client's
+    mandate is NotFoundError, a relative's attempt PermissionDenied."""
+    rep = db.session.get(ClientRepresentative, representative_id) if isinstance(representative_id, int) else None
+    if rep is None or actor is None or actor.role != Role.CLIENT:
+        raise NotFoundError(_("Not found."))
+    require_client_side(actor, rep.client_id, None)
+    if not is_own_record(actor, rep.client_id):
+        raise PermissionDenied(_("Only the client themselves can revoke a mandate."), code="own_data_only")
+    client = live_client(rep.client_id)
+    _end(actor, rep)
+    user = db.session.get(User, rep.user_id)
+    record_event(client.id, ClientEventAction.MANDATE_REVOKED, actor, note=user.name or user.email)
+    db.session.flush()
+    record_access(client.id, "change", Purpose.OWN_DATA, what="relatives acting for the client", actor=actor)
     return rep
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from accounts.models import Role, User
-from clients import queries, services
+from clients import policy, queries, services
 from clients.concerns import CONCERN_TEXT
-from clients.models import Client, Concern, FollowUp, Message
+from clients.models import Client, Concern, FollowUp, MandateScope, Message
+from clients.scopes import ANY
 from clients.portal import acts_for_several, current_client_id
 from core.access import Purpose, record_access_many
 from core.db import utcnow
@@ -41,9 +42,14 @@ def client_section(user) -> dict:
     client_id = current_client_id(user)
     if client_id is None:
         return {"client": None, "services": None}
+    scopes = policy.mandate_scopes(user, client_id)
+    if MandateScope.SERVICES not in scopes:
+        # A relative whose mandate does not cover the services: what they may do instead.
+        client = services.lookup_portal_client(user, client_id, scope=ANY)
+        return {"client": client, "services": None, "scopes": scopes, "several": acts_for_several(user)}
     client = services.client_for_portal(user, client_id, what="my services")
     unread = db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
         Message.client_id == client.id, Message.read_at.is_(None),
         Message.sender_id.in_(sa.select(User.id).where(User.role != Role.CLIENT))))
     return {"client": client, "services": queries.client_services(user, client.id), "unread_messages": unread,
-            "several": acts_for_several(user)}
+            "several": acts_for_several(user), "scopes": scopes}

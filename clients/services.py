@@ -35,6 +35,6 @@ from clients.records import (  # noqa: F401
 )
 from clients.relatives import (  # noqa: F401
     accept_invitation, add_network_member, add_representative, end_network_member, end_representative,
-    give_client_login, invitation_token, user_for_invitation,
+    give_client_login, invitation_token, revoke_mandate, update_mandate, user_for_invitation,
 )
 from clients.serializers import client_json as client_summary  # noqa: F401

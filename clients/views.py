@@ -21,10 +21,11 @@ from clients import bp, concerns, policy, queries, services, signals
 from clients.forms import (
     AccessLogFilterForm, ClientEditForm, ClientForm, ClientSearchForm, ConsentForm, ErasureRequestForm,
     FollowUpDoneForm, GuidanceContactForm, GuidanceFilterForm, HandoverForm, LoginForm, MessageForm,
-    NetworkMemberForm, ReasonForm, RepresentativeForm, SetPasswordForm, TOPIC_LABELS,
+    MandateForm, NetworkMemberForm, ReasonForm, RepresentativeForm, SetPasswordForm, TOPIC_LABELS,
 )
 from clients.models import (
-    SEGMENT_CHECK_DAYS, Client, ClientEventAction, ClientRepresentative, Concern, FollowUp, NetworkMember, Segment,
+    SEGMENT_CHECK_DAYS, Client, ClientEventAction, ClientRepresentative, Concern, FollowUp, MandateScope, NetworkMember,
+    Segment,
 )
 from clients.portal import acts_for_several, current_client_id
 from core.access import Purpose, record_access, record_access_many
@@ -32,6 +33,7 @@ from core.actions import Confirmation, form_action
 from core.db import utcnow
 from core.extensions import db
 from core.inputs import bounded_id, query_int
+from core.time import local_today
 from orders.services import visible_order
 
 
@@ -117,7 +119,7 @@ def detail(client_id: int):
         actions=policy.staff_actions(client, page["logins"]), next_check=next_check,
         handover_form=handover, consent_form=ConsentForm(), message_form=message, done_form=FollowUpDoneForm(),
         reason_form=ReasonForm(), login_form=LoginForm(), sender_label=queries.sender_label,
-        topic_labels=TOPIC_LABELS, signal_items=timeline, now=utcnow(), **page)
+        topic_labels=TOPIC_LABELS, signal_items=timeline, now=utcnow(), today=local_today(), **page)
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
@@ -184,8 +186,26 @@ def relative_new(client_id: int):
         client_id, "relatives acting for the client", form, "clients/relative_form.html",
         lambda client: services.add_representative(current_user, client.id, email=form.email.data, name=form.name.data,
                                                    relationship=form.relationship.data or "",
-                                                   client_consents=bool(form.client_consents.data)),
+                                                   client_consents=bool(form.client_consents.data),
+                                                   scopes=form.scopes.data or [], valid_from=form.valid_from.data,
+                                                   valid_until=form.valid_until.data),
         _("The relative can now act for the client. They get an e-mail with a link to log in."), "relatives-h")
+
+
+@bp.route("/relatives/<int:representative_id>/edit", methods=["GET", "POST"])
+@role_required(Role.STAFF)
+def relative_edit(representative_id: int):
+    """Staff change what a relative may do for the client and for how long."""
+    rep = db.session.get(ClientRepresentative, representative_id)
+    if rep is None or rep.ended_at is not None:
+        abort(404)
+    form = MandateForm(obj=None) if request.method == "POST" else MandateForm(
+        data={"scopes": rep.scopes, "valid_from": rep.valid_from, "valid_until": rep.valid_until})
+    return _staff_form_page(
+        rep.client_id, "relatives acting for the client", form, "clients/mandate_form.html",
+        lambda client: services.update_mandate(current_user, rep.id, scopes=form.scopes.data or [],
+                                               valid_from=form.valid_from.data, valid_until=form.valid_until.data),
+        _("The relative's mandate was changed. It applies from their next page."), "relatives-h", rep=rep)
 
 
 @bp.post("/relatives/<int:representative_id>/end")
@@ -363,11 +383,14 @@ def guidance_contacts():
 
 # -- the client's own pages (the client or a relative acting for them) -----------
 
-def _portal_client(what: str) -> Client | None:
+def _portal_client(what: str, scope: str | None = MandateScope.SERVICES) -> Client | None:
+    """The client whose page this is, the read logged with the user as the actor
+    (a relative's read names both persons); a relative's mandate must cover
+    ``scope`` (PermissionDenied, a 403 page saying so, otherwise)."""
     client_id = current_client_id(current_user)
     if client_id is None:
         return None
-    return services.client_for_portal(current_user, client_id, what=what)
+    return services.client_for_portal(current_user, client_id, what=what, scope=scope)
 
 
 def _no_client():
@@ -419,7 +442,9 @@ def _client_message_form(client: Client) -> MessageForm:
     if client.responsible_worker_id:
         worker = client.responsible_worker
         choices.append(("worker", _("My responsible worker, %(name)s", name=worker.name or worker.email)))
-    orders = queries.client_services(current_user, client.id)
+    # The services are named only to those whose mandate covers seeing them.
+    orders = queries.client_services(current_user, client.id) \
+        if policy.acts_for(current_user, client.id, MandateScope.SERVICES) else {"active": [], "past": []}
     for item in orders["active"] + [s for s in orders["past"] if s.order.status == "completed"]:
         if item.order.provider is not None:
             choices.append((f"provider:{item.order.id}", _("%(provider)s (%(service)s)", provider=item.order.provider.name,
@@ -443,20 +468,43 @@ def my_messages():
 
     def page(form: MessageForm, status: int = 200):
         # Something was wrong on a POST: the page is shown again with the typed text kept.
-        client = services.client_for_portal(current_user, client_id, what="messages")
+        client = services.client_for_portal(current_user, client_id, what="messages", scope=MandateScope.MESSAGES)
         if request.method == "GET":
             services.mark_messages_read(current_user, client.id)
         return _portal_page("clients/my_messages.html", client, form=form,
                             messages=queries.client_messages(client.id), sender_label=queries.sender_label), status
 
     if request.method == "POST":
-        client = services.lookup_portal_client(current_user, client_id)
+        client = services.lookup_portal_client(current_user, client_id, MandateScope.MESSAGES)
         form = _client_message_form(client)
         return form_action(form, lambda: _send_client_message(client, form),
                            success=_("Your message was sent. You will get an answer here; we also tell you by e-mail."),
                            next_url=url_for("clients.my_messages", client=client.id),
                            render=lambda status: page(form, status))
-    return page(_client_message_form(services.lookup_portal_client(current_user, client_id)))
+    return page(_client_message_form(services.lookup_portal_client(current_user, client_id, MandateScope.MESSAGES)))
+
+
+@bp.get("/me/mandates")
+@role_required(Role.CLIENT)
+def my_mandates():
+    """Who may act for the client, with what scopes and for how long; the client
+    themselves can revoke. A relative sees their own mandate here."""
+    client = _portal_client("relatives acting for the client", scope=None)
+    if client is None:
+        return _no_client()
+    own = policy.is_own_record(current_user, client.id)
+    mandates = queries.mandates_of_client(client.id, None if own else current_user.id)
+    return _portal_page("clients/my_mandates.html", client, own=own, mandates=mandates, today=local_today(),
+                        scopes=policy.mandate_scopes(current_user, client.id))
+
+
+@bp.post("/me/mandates/<int:representative_id>/revoke")
+@role_required(Role.CLIENT)
+def my_mandate_revoke(representative_id: int):
+    rep = db.session.get(ClientRepresentative, representative_id)
+    back = url_for("clients.my_mandates", client=rep.client_id) if rep is not None else url_for("clients.my_mandates")
+    return _button(None, lambda: services.revoke_mandate(current_user, representative_id),
+                   _("The mandate was revoked. The relative can no longer act for you."), back)
 
 
 @bp.get("/me/data")

@@ -5,7 +5,9 @@ installed simply adds nothing.
 - ``register_dashboard(role, section)``: ``section(user) -> dict`` adds its keys to
   the role's dashboard template (``core/dashboard_<role>.html``).
 - ``register_navigation(role, endpoint, label, position)``: a menu entry, shown
-  once its endpoint exists.
+  once its endpoint exists. ``label`` is a (lazy) string, or a plain function of
+  the user returning one (e.g. a relative acting for a client is not addressed
+  as the client).
 - ``register_status_labels({...})``: the words shown for stored status codes.
 - ``register_domain(app, blueprint, ...)``: all of the above and the blueprint at once.
 """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from types import FunctionType
 from zoneinfo import ZoneInfo
 
 from flask import current_app, request, url_for
@@ -44,6 +45,8 @@ def navigation():
         return []
     items = []
     for _position, endpoint, label in NAVIGATION.get(current_user.role, []):
+        if isinstance(label, FunctionType):  # a label that depends on the user (see core.registry)
+            label = label(current_user)
         if endpoint in current_app.view_functions:
             items.append({"url": url_for(endpoint), "label": label,
                           "current": request.endpoint == endpoint})
@@ -107,9 +110,15 @@ def fmt_date(value) -> str:
     return _date_text(value, _lang())
 
 
+def _client_home_label(user):
+    """A client's own services; a relative without a record of their own acts for
+    others, and is not addressed as the client."""
+    return _l("My services") if user.client_id is not None else _l("Services")
+
+
 def init_templating(app) -> None:
     for role in Role:
-        register_navigation(role, "core.dashboard", _l("My services") if role == Role.CLIENT else _l("Dashboard"), 0)
+        register_navigation(role, "core.dashboard", _client_home_label if role == Role.CLIENT else _l("Dashboard"), 0)
     register_navigation(Role.ADMIN, "core.admin_jobs", _l("Jobs"), 90)
     register_status_labels({"queued": _l("Queued"), "running": _l("Running"), "done": _l("Done"),
                             "failed": _l("Failed")})

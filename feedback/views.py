@@ -20,6 +20,7 @@ from flask_login import current_user
 from accounts.models import Role
 from accounts.permissions import role_required, scope_provider_owned
 from orders.scopes import scope_orders
+from clients import policy as client_policy
 from clients.models import Client
 from core.access import Purpose, record_access
 from core.actions import form_action
@@ -82,6 +83,17 @@ def _closed_page(link: FeedbackLink, state: str, lang: str):
     return render_template(template, link=link, summary=summary), 410
 
 
+def _log_act_under_mandate(link: FeedbackLink, feedback):
+    """Feedback sent by a logged-in client or relative acting for the link's client
+    is logged with both persons (the relative as the actor, for the client)."""
+    user = current_user
+    if link.client_id is not None and getattr(user, "is_authenticated", False) and user.role == Role.CLIENT \
+            and client_policy.acts_for(user, link.client_id, None):
+        record_access(link.client_id, "feedback", client_policy.client_side_purpose(user, link.client_id),
+                      what="feedback", actor=user)
+    return feedback
+
+
 @bp.route("/feedback/<token>", methods=["GET", "POST"])
 def form(token: str):
     """The one-time feedback form. 404 for an unknown token (saying nothing more),
@@ -111,8 +123,8 @@ def form(token: str):
                                    link=link), status
 
         if request.method == "POST":
-            return _act(form, lambda: services.submit_feedback(
-                token, rating=form.rating.data, needs_met=form.needs_met_value(), comment=form.comment.data),
+            return _act(form, lambda: _log_act_under_mandate(link, services.submit_feedback(
+                token, rating=form.rating.data, needs_met=form.needs_met_value(), comment=form.comment.data)),
                 next_url=url_for("feedback.thanks", token=token, **_lang_args()), render=page)
         return page(200)
 

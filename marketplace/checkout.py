@@ -14,7 +14,10 @@ import redis
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from clients.models import MandateScope
+from clients.policy import client_side_purpose
 from clients.scopes import represented_client_ids
+from accounts.models import User
 from accounts.services import normalise_email
 from catalogue.money import CURRENCY
 from catalogue.services import POSTAL_RE
@@ -44,7 +47,7 @@ def clients_acted_for(user) -> list:
     """Client records a client-role user may buy for: their own and those they represent."""
     if user is None or user.role != Role.CLIENT:
         return []
-    return list(db.session.scalars(sa.select(Client).where(Client.id.in_(represented_client_ids(user)),
+    return list(db.session.scalars(sa.select(Client).where(Client.id.in_(represented_client_ids(user, MandateScope.BUY)),
                                                            Client.erased_at.is_(None))
                                    .order_by(Client.last_name, Client.first_name)))
 
@@ -187,7 +190,8 @@ def checkout(items: list[CartItem], buyer: Buyer, payment_method: str, *, actor=
         buyer_user_id = actor.id
         client_id = actor.client_id
         if for_client_id is not None:
-            if for_client_id not in set(db.session.scalars(represented_client_ids(actor))):
+            if for_client_id not in set(db.session.scalars(represented_client_ids(actor, MandateScope.BUY))):
+                # Checked at the purchase itself: a mandate revoked or expired since the form was shown stops it.
                 raise ValidationFailed(_("You cannot buy for that person."), fields={"client_id": [_("Not a person you act for.")]})
             client_id = for_client_id
     elif for_client_id is not None:
@@ -229,7 +233,10 @@ def _create_purchase(cart: PricedCart, buyer: Buyer, method: str, buyer_user_id,
     token = access_token(order)
     order.access_token_hash = token_hash(token)
     if client_id is not None:
-        record_access(client_id, "create", Purpose.OWN_DATA, what=f"purchase {order.number}")
+        # The buyer is the actor: a relative buying under a mandate is logged with both persons.
+        buyer_user = db.session.get(User, buyer_user_id) if buyer_user_id is not None else None
+        record_access(client_id, "create", client_side_purpose(buyer_user, client_id) if buyer_user else Purpose.OWN_DATA,
+                      what=f"purchase {order.number}", actor=buyer_user)
     write_event(order.id, None, ShopOrderStatus.PENDING_PAYMENT, None, "\n".join(cart.notices) or None)
     db.session.flush()
 

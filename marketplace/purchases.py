@@ -12,6 +12,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from marketplace.scopes import scope_shop_orders
+from clients.policy import client_side_purpose
 from core.access import Purpose, record_access, record_access_many
 from core.errors import NotFoundError
 from core.extensions import db
@@ -85,8 +86,12 @@ def list_purchases(actor, *, status: str | None = None, page: int = 1, per_page:
     rows = list(db.session.scalars(stmt))
     rows, has_next = rows[:per_page], len(rows) > per_page
     # The list shows each buyer's name: a read of the client's data when the buyer is a client.
-    purpose = Purpose.OWN_DATA if actor.role == Role.CLIENT else \
-        Purpose.SERVICE if actor.role == Role.PROVIDER else Purpose.ORDERING
+    if actor.role == Role.CLIENT:  # own rows and, under a mandate, the represented clients' (both persons logged)
+        for client_id in sorted({o.client_id for o in rows if o.client_id is not None}):
+            record_access(client_id, "list", client_side_purpose(actor, client_id),
+                          what="buyer's name in the purchase list", actor=actor)
+        return rows, has_next
+    purpose = Purpose.SERVICE if actor.role == Role.PROVIDER else Purpose.ORDERING
     record_access_many([o.client_id for o in rows if o.client_id is not None], "list", purpose,
                        what="buyer's name in the purchase list", actor=actor)
     return rows, has_next
@@ -96,8 +101,10 @@ def record_buyer_view(actor, order: ShopOrder) -> None:
     """The buyer's own purchase page shows their name and address: logged as the
     client viewing their own data (by login, or by the link's token: the system)."""
     if order.client_id is not None:
-        record_access(order.client_id, "view", Purpose.OWN_DATA,
-                      what=f"purchase {order.number}: name and address", actor=actor)
+        purpose = client_side_purpose(actor, order.client_id) \
+            if actor is not None and getattr(actor, "is_authenticated", False) and actor.role == Role.CLIENT \
+            else Purpose.OWN_DATA
+        record_access(order.client_id, "view", purpose, what=f"purchase {order.number}: name and address", actor=actor)
 
 
 def order_events(order: ShopOrder) -> list[ShopOrderEvent]:

@@ -14,6 +14,8 @@ from flask_login import current_user
 
 from accounts.models import Role, User
 from accounts.permissions import role_required
+from clients import policy as client_policy
+from clients.models import MandateScope
 from clients.concerns import CONCERN_TEXT
 from clients.services import get_client
 from core.access import Purpose, record_access, record_access_many
@@ -103,13 +105,21 @@ def provider_inbox():
     return render_template("orders/provider_inbox.html", page=page)
 
 
+def _purpose(order) -> str:
+    """The purpose of a read of the order's client: a relative's read is theirs
+    (logged with both persons), the client's own their own data."""
+    if current_user.role == Role.CLIENT:
+        return client_policy.client_side_purpose(current_user, order.client_id)
+    return policy.access_purpose(current_user)
+
+
 @bp.get("/<int:order_id>")
 @role_required(Role.STAFF, Role.PROVIDER, Role.CLIENT)
 def detail(order_id: int):
     order = queries.order_page(services.visible_order(current_user, order_id))["order"]
     identity = policy.sees_identity(order, current_user)
     if identity:
-        record_access(order.client_id, "view", policy.access_purpose(current_user), what=f"order {order.number}")
+        record_access(order.client_id, "view", _purpose(order), what=f"order {order.number}")
     my_offer = policy.my_offer(order, current_user)
     actions = policy.allowed_actions(order, current_user, my_offer)
     reoffer_form = None
@@ -120,13 +130,21 @@ def detail(order_id: int):
                                                exclude={o.provider_id for o in order.offers})
         reoffer_form.provider_ids.choices = [(e.provider.id, e.provider.name) for e in eligible]
     feedback_url = feedback_link = None
-    if policy.shows_feedback_link(order, current_user):
+    if current_user.role == Role.CLIENT:
+        # The client, or a relative whose mandate covers feedback: the form's link
+        # while it is open (the e-mail with it may have gone to the client only).
+        if order.status in ("completed", "closed") and client_policy.acts_for(current_user, order.client_id,
+                                                                              MandateScope.FEEDBACK):
+            feedback_link = feedback_link_status(order_id=order.id)
+            feedback_url = feedback_url_for_order(order.id) if feedback_link and feedback_link["state"] == "open" \
+                else None
+    elif policy.shows_feedback_link(order, current_user):
         feedback_link = feedback_link_status(order_id=order.id)
         # A used or expired link is not handed out again: staff see its state instead.
         feedback_url = feedback_url_for_order(order.id) if feedback_link and feedback_link["state"] == "open" else None
     concerns = concerns_of_order(order, current_user)
     if concerns:
-        record_access(order.client_id, "view", policy.access_purpose(current_user), what=CONCERN_TEXT)
+        record_access(order.client_id, "view", _purpose(order), what=CONCERN_TEXT)
     return render_template(
         "orders/detail.html", order=order, identity=identity, my_offer=my_offer, actions=actions,
         decline_form=DeclineForm(), visit_form=VisitForm(), close_form=CloseForm(), cancel_form=CancelForm(),

@@ -77,7 +77,7 @@ def test_a_relative_needs_the_clients_recorded_consent(client, db, world, login_
                              .where(ClientRepresentative.client_id == world.bertta.id)) == 0
     r = client.post(f"/clients/{world.bertta.id}/relatives/new",
                     data={"name": "Pekka Poika", "email": "pekka@example.fi", "relationship": "son",
-                          "client_consents": "y"})
+                          "client_consents": "y", "scopes": ["services", "messages", "buy", "feedback"]})
     assert r.status_code == 302
     rep = db.session.scalar(sa.select(ClientRepresentative).where(ClientRepresentative.client_id == world.bertta.id))
     assert rep.consent_recorded_by_id == world.worker.id and rep.consent_recorded_at is not None

@@ -127,7 +127,8 @@ def test_network_members_are_added_ended_and_shown_to_the_client(client, db, wor
 def test_a_relative_is_invited_chooses_a_password_and_logs_in(client, db, world, login_as, run_jobs, emails):
     login_as(world.worker)
     r = client.post(f"/clients/{world.bertta.id}/relatives/new", data={
-        "name": "Pekka Poika", "email": "pekka@example.fi", "relationship": "poika", "client_consents": "y"})
+        "name": "Pekka Poika", "email": "pekka@example.fi", "relationship": "poika", "client_consents": "y",
+        "scopes": ["services", "messages"]})
     assert r.status_code == 302
     run_jobs()
     [(to, subject, body)] = [m for m in emails() if m[0] == "pekka@example.fi"]
