@@ -8,12 +8,12 @@ from __future__ import annotations
 import json
 import secrets
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from accounts import bp, second_factor
+from accounts import admin, bp, second_factor
 from accounts.forms import CodeForm, ReauthForm
 from accounts.login import complete_login
 from accounts.models import Role
@@ -167,6 +167,10 @@ def confirm_identity():
 @role_required(Role.ADMIN)
 @recent_auth_required
 def admin_reset_second_factor(user_id: int):
+    try:
+        admin.get_user(current_user, user_id)
+    except DomainError:
+        abort(404)
     back = url_for("accounts.admin_user", user_id=user_id)
     return form_action(None, lambda: second_factor.reset(current_user._get_current_object(), user_id),
                        success=_("The second factor was reset and the user's sessions have ended. They set up a new "
