@@ -305,3 +305,18 @@ def test_new_recovery_codes_replace_the_old(enrolled, client, db):
     password_step(client, staff)
     assert client.post("/login/code", data={"code": codes[0]}).status_code == 401
     assert client.post("/login/code", data={"code": html.unescape(new[0])}).status_code == 302
+
+
+def test_api_login_needs_the_code_too(enrolled, client):
+    staff, secret, _ = enrolled
+    body = {"email": staff.email, "password": PASSWORD}
+    missing = client.post("/api/v1/tokens", json=body)
+    assert missing.status_code == 401 and missing.get_json()["error"]["code"] == "code_required"
+    wrong = client.post("/api/v1/tokens", json={**body, "code": "000000" if code_at(secret) != "000000" else "111111"})
+    assert wrong.status_code == 401 and wrong.get_json()["error"]["code"] == "invalid_code"
+    bad = client.post("/api/v1/tokens", json={**body, "code": "x" * 41})
+    assert bad.status_code == 422
+    ok = client.post("/api/v1/tokens", json={**body, "code": code_at(secret)})
+    assert ok.status_code == 201
+    replay = client.post("/api/v1/tokens", json={**body, "code": code_at(secret)})
+    assert replay.status_code == 401
