@@ -200,7 +200,7 @@ def test_administrator_resets_a_second_factor(enrolled, make_user, client, app, 
 
     password_step(client, admin)
     page = client.get(f"/admin/users/{staff.id}").get_data(as_text=True)
-    assert "Reset the second factor" in page or "Nollaa kaksivaiheinen tunnistus" in page
+    assert "Reset the second factor" in page or "Nollaa kaksivaiheinen tunnistautuminen" in page
     first = client.post(f"/admin/users/{staff.id}/second-factor/reset")
     assert first.status_code == 200 and 'name="confirmed"' in first.get_data(as_text=True)
     with caplog.at_level(logging.INFO, logger="accounts.audit"):
