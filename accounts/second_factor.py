@@ -101,9 +101,12 @@ def start_enrolment(user: User) -> SecondFactor:
     if row is not None and row.enabled_at is not None:
         raise ConflictError(_("Your second factor is already set up."), code="second_factor_exists")
     if row is None:
-        row = SecondFactor(user_id=user.id, secret=pyotp.random_base32())
-        db.session.add(row)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():  # two first visits at once: one row wins
+                row = SecondFactor(user_id=user.id, secret=pyotp.random_base32())
+                db.session.add(row)
+        except sa.exc.IntegrityError:
+            row = _factor_row(user)
     return row
 
 

@@ -320,3 +320,33 @@ def test_api_login_needs_the_code_too(enrolled, client):
     assert ok.status_code == 201
     replay = client.post("/api/v1/tokens", json={**body, "code": code_at(secret)})
     assert replay.status_code == 401
+
+
+def _hidden_inputs(text: str) -> dict[str, str]:
+    return {html.unescape(n): html.unescape(v)
+            for n, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', text)}
+
+
+def test_reauthentication_with_csrf_protection_on(make_user, login_as, client, app, db):
+    """With CSRF checks on (as in production) the interrupted form still goes
+    through: the page asking for the password renders fresh CSRF tokens."""
+    admin = make_user("admin")
+    target = make_user("staff")
+    db.session.commit()
+    login_as(admin)
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        page = client.get(f"/admin/users/{target.id}").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', page)
+        token = token.group(1) or token.group(2)
+        _age_login(client)
+        asked = client.post(f"/admin/users/{target.id}/role", data={"csrf_token": token, "role": "manager"})
+        assert asked.status_code == 200
+        fields = _hidden_inputs(asked.get_data(as_text=True))
+        assert fields.get("role") == "manager" and fields.get("reauth-csrf_token")
+        done = client.post(f"/admin/users/{target.id}/role", data={**fields, "reauth-password": PASSWORD})
+        assert done.status_code == 302, done.get_data(as_text=True)[:1000]
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    db.session.expire_all()
+    assert db.session.get(User, target.id).role == "manager"
