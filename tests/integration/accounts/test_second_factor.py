@@ -192,9 +192,7 @@ def test_administrator_resets_a_second_factor(enrolled, make_user, client, app, 
     staff, secret, _ = enrolled
     admin = make_user("admin", name="Tiina Ylläpitäjä")
     db.session.commit()
-    from app import create_app  # noqa: F401  (a second browser: the staff member's own)
-
-    staff_browser = app.test_client()
+    staff_browser = app.test_client()  # a second browser: the staff member's own
     password_step(staff_browser, staff)
     assert staff_browser.post("/login/code", data={"code": code_at(secret)}).status_code == 302
 
