@@ -117,7 +117,7 @@ def provisioning_uri(user: User, secret: str) -> str:
 def qr_svg(uri: str, title: str) -> Markup:
     """The ``otpauth://`` address as an inline SVG QR code (black on white with its
     quiet zone, whatever the page's colours)."""
-    svg = segno.make(uri, error="m").svg_inline(scale=5, light="#fff", dark="#000", title=title,
+    svg = segno.make(uri, error="m").svg_inline(scale=4, light="#fff", dark="#000", title=title,
                                                 svgclass="qr-code")
     return Markup(svg.replace("<svg ", '<svg role="img" ', 1))
 

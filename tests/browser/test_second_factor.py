@@ -76,6 +76,13 @@ def test_staff_sets_up_the_second_factor_and_logs_in_with_a_code(page, screensho
     assert page.locator("main svg[role=img]").is_visible()
     page.screenshot(path=str(screenshot_dir / "second-factor-setup.png"), full_page=True)
     assert not _serious_violations(page)
+    # On a 320 px wide phone screen the QR code and the key fit without scrolling sideways.
+    page.set_viewport_size({"width": 320, "height": 640})
+    for selector in ("main svg[role=img]", "main code.secret"):
+        box = page.locator(selector).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 320, (selector, box)
+    page.screenshot(path=str(screenshot_dir / "second-factor-setup-320.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
     secret = page.locator("main code.secret").inner_text().replace(" ", "")
     phone = pyotp.TOTP(secret)
     # The phone's clock runs half a minute behind: its code is still accepted.
