@@ -7,6 +7,7 @@ client and request."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -322,12 +323,28 @@ WHAT_WORDS = {
     "contact details for a purchase": _l("your contact details, for a purchase"), "orders list": _l("a list of orders"),
     "feedback given by phone": _l("feedback you gave by phone"), "feedback": _l("your feedback"),
     "concern text": _l("a worry a provider reported about your wellbeing"),
+    "name on the dashboard": _l("your name on their front page"),
+    "buyer's name in the purchase list": _l("your name in the provider's list of purchases"),
+    "client record for a service voucher": _l("your record, for a service voucher"),
+    "help request": _l("your request for help"),
+    "service voucher granted": _l("a service voucher granted to you"),
+    "service vouchers": _l("your service vouchers"),
+    "voucher events to review": _l("the services paid with your voucher, to be checked"),
+    "voucher-funded orders": _l("your services paid with a service voucher"),
+    "vouchers list": _l("your name in a list of service vouchers"),
 }
 # "what" texts that start with a fixed part and end with an order or purchase number.
 WHAT_PREFIXES = (
     ("order ", _l("order %(number)s")), ("purchase ", _l("purchase %(number)s")),
     ("feedback on order ", _l("feedback on order %(number)s")),
     ("name, for feedback on order ", _l("your name, for feedback on order %(number)s")),
+    ("service voucher ", _l("your service voucher %(number)s")),
+)
+# "what" texts with a number inside: the pattern's "number" group fills the text.
+WHAT_PATTERNS = (
+    (re.compile(r"purchase (?P<number>\S+): contact details"), _l("your contact details for purchase %(number)s")),
+    (re.compile(r"purchase (?P<number>\S+): name and address"), _l("your name and address for purchase %(number)s")),
+    (re.compile(r"\S+ event \S+ to the provider's system"), _l("details of your order, sent to the provider's system")),
 )
 
 
@@ -345,6 +362,10 @@ purpose_words = labeller(PURPOSE_WORDS, "purpose_words")
 def what_words(what: str) -> str:
     if what in WHAT_WORDS:
         return str(WHAT_WORDS[what])
+    for pattern, text in WHAT_PATTERNS:
+        match = pattern.fullmatch(what)
+        if match:
+            return str(text) % match.groupdict()
     for prefix, text in sorted(WHAT_PREFIXES, key=lambda p: -len(p[0])):
         if what.startswith(prefix):
             return str(text) % {"number": what[len(prefix):]}
