@@ -11,6 +11,7 @@ from typing import Literal
 from flask import request
 from pydantic import Field
 
+from accounts import second_factor
 from accounts.models import ApiToken
 from accounts.services import (
     LoginError,
@@ -31,6 +32,8 @@ class LoginIn(Body):
     email: Text(254)
     password: str = Field(min_length=1, max_length=200)
     name: Text(100, min_length=0) = Field("", description="Optional: a name for the token in your token list")
+    code: Text(40, min_length=0) = Field("", description="A code from the user's authenticator app (or one of their "
+                                                         "recovery codes): required when the user has a second factor")
 
 
 class NewToken(Out):
@@ -80,13 +83,23 @@ def token_json(row: ApiToken) -> dict:
 
 @route("POST", "/tokens", "Log in: get a bearer token", auth="none", body=LoginIn, tags=TAGS,
        responses={201: NewToken},
-       errors={401: "Wrong e-mail or password (`invalid_credentials`)",
-               429: "Too many failed logins (`rate_limited`)"})
+       errors={401: "Wrong e-mail or password (`invalid_credentials`); the user has a second factor and the "
+                    "`code` is missing (`code_required`) or wrong or used (`invalid_code`)",
+               429: "Too many failed logins or codes (`rate_limited`)"})
 def create_token(body: LoginIn):
     try:
         user = authenticate(body.email, body.password, request.remote_addr)
     except LoginError:  # the service has recorded the failure for throttling
         raise Unauthorized("Wrong e-mail address or password.", code="invalid_credentials") from None
+    if second_factor.enabled_factor(user) is not None:
+        # The second factor cannot be bypassed through the API.
+        if not body.code:
+            raise Unauthorized("This user has a second factor: send a current code of the authenticator app "
+                               "as `code`.", code="code_required")
+        try:
+            second_factor.check_code(user, body.code, request.remote_addr)
+        except LoginError:  # recorded as a failed login
+            raise Unauthorized("The code is wrong or has already been used.", code="invalid_code") from None
     token, row = issue_token(user, name=body.name)
     return answer({"token": token, "expires_at": iso(row.expires_at)}, 201)
 

@@ -61,3 +61,20 @@ class InviteForm(FlaskForm):
 
 class RoleForm(FlaskForm):
     role = SelectField(_l("Role"), choices=STAFF_ROLE_CHOICES)
+
+
+class CodeForm(FlaskForm):
+    """The second step: a code from the authenticator app or a recovery code."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(_l("Enter the code.")), Length(max=40)],
+                       render_kw={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"})
+
+
+class ReauthForm(FlaskForm):
+    """The password (and the code, when the user has a second factor) again, before a
+    sensitive action."""
+
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
+    code = StringField(_l("Code"), validators=[Length(max=40)],
+                       render_kw={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"})

@@ -5,7 +5,8 @@ A browser login has three steps, kept apart so that a second factor can slot in
 between the last two:
 
 1. the credentials are checked (``accounts.services.authenticate``);
-2. (later: a second factor);
+2. for a user with a second factor, the code (``accounts.second_factor``: the user
+   is only held in the cookie, not logged in, until the code is right);
 3. ``complete_login(user)`` opens the server-side session (``accounts.sessions``)
    and puts its new random id into a cleared, signed cookie.
 
@@ -40,6 +41,7 @@ def complete_login(user: User) -> User:
     user.last_login_at = utcnow()
     if user.language in ("fi", "sv", "en"):
         session["lang"] = user.language
+    session["auth_at"] = int(utcnow().timestamp())  # accounts.second_factor.recent_auth
     return user
 
 

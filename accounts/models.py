@@ -162,3 +162,32 @@ class PasswordResetRequest(db.Model):
         sa.Index("ix_password_reset_requests_email_at", "email", "at"),
         sa.Index("ix_password_reset_requests_address_at", "address", "at"),
     )
+
+
+class SecondFactor(db.Model):
+    """A user's authenticator app (TOTP, RFC 6238). The row exists from the moment
+    the user starts setting it up; it counts only once ``enabled_at`` is set (the user
+    typed a right code). ``last_step`` is the 30-second time step of the last code
+    accepted: a code of that step or an earlier one is never accepted again."""
+
+    __tablename__ = "second_factors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False, unique=True)
+    secret: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+
+
+class RecoveryCode(db.Model):
+    """A one-time recovery code for logging in without the phone. Only the SHA-256 of
+    the code is stored; a used code has ``used_at``."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False, index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

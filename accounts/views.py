@@ -10,13 +10,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.security import check_password_hash
 
-from accounts import admin, passwords, sessions
+from accounts import admin, passwords, second_factor, sessions
 from accounts import bp
 from accounts.forms import (
     ForgotPasswordForm, InviteForm, LanguageForm, LoginForm, MachineTokenForm, PasswordForm, RoleForm, SetPasswordForm,
 )
 from accounts.login import SESSION_KEY, complete_login, end_login, refresh_login
 from accounts.models import Role
+from accounts.reauth import recent_auth_required
 from accounts.services import (
     LoginError,
     authenticate,
@@ -40,20 +41,33 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _throttled() -> RateLimited:
+    return RateLimited(_("Too many failed attempts. For your safety, login is paused for %(minutes)s minutes. "
+                         "You can also ask your administrator to reset your password.",
+                         minutes=current_app.config["LOGIN_WINDOW_MINUTES"]))
+
+
 def _log_in(form):
-    """One login attempt: the credentials are checked, then ``complete_login`` opens
-    the session (a second factor would be asked in between). A refusal is a
-    DomainError with the page's status and message (the service has already
-    recorded a failure for throttling)."""
+    """One login attempt: the credentials are checked; a user with a second factor
+    is held (not logged in) until the code is given on the next page
+    (``second_factor_views.login_code``), anyone else gets the session from
+    ``complete_login`` at once. A refusal is a DomainError with the page's status
+    and message (the service has already recorded a failure for throttling).
+    Returns where to go next."""
     try:
         user = authenticate(form.email.data, form.password.data, request.remote_addr)
     except RateLimited:
-        raise RateLimited(_("Too many failed attempts. For your safety, login is paused for %(minutes)s minutes. "
-                            "You can also ask your administrator to reset your password.",
-                            minutes=current_app.config["LOGIN_WINDOW_MINUTES"])) from None
+        raise _throttled() from None
     except LoginError:
         raise DomainError(_("Wrong e-mail address or password."), code="invalid_credentials", status=401) from None
-    return complete_login(user)
+    target = _safe_next(request.args.get("next"))
+    if second_factor.enabled_factor(user) is not None:
+        second_factor.hold_login(user, target)
+        return url_for("accounts.login_code")
+    complete_login(user)
+    if second_factor.required_for(user):
+        return url_for("accounts.second_factor")
+    return target or url_for("core.dashboard")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -66,8 +80,7 @@ def login():
         return render_template("accounts/login.html", form=form), status
 
     if request.method == "POST":
-        return form_action(form, lambda: _log_in(form), render=page,
-                           next_url=lambda user: _safe_next(request.args.get("next")) or url_for("core.dashboard"))
+        return form_action(form, lambda: _log_in(form), render=page, next_url=lambda target: target)
     return page(200)
 
 
@@ -103,6 +116,8 @@ def account():
 
     def page(status: int):
         return render_template("accounts/account.html", language_form=language_form, password_form=password_form,
+                               second_factor_applies=second_factor.applies_to(current_user),
+                               second_factor_on=second_factor.enabled_factor(current_user) is not None,
                                sessions=sessions.active_sessions(current_user),
                                this_session=g.get("user_session_id")), status
 
@@ -222,7 +237,9 @@ def admin_user(user_id: int):
     except DomainError:
         abort(404)
     return render_template("accounts/admin_user.html", user=user, role_form=RoleForm(role=user.role),
-                           staff_roles=admin.STAFF_ROLES, open_sessions=sessions.active_sessions(user))
+                           staff_roles=admin.STAFF_ROLES, open_sessions=sessions.active_sessions(user),
+                           factor_applies=second_factor.applies_to(user),
+                           factor=second_factor.factor_of(user))
 
 
 def _user_action(user_id: int, action, success: str):
@@ -232,6 +249,7 @@ def _user_action(user_id: int, action, success: str):
 
 @bp.post("/admin/users/<int:user_id>/role")
 @role_required(Role.ADMIN)
+@recent_auth_required
 def admin_change_role(user_id: int):
     form = RoleForm()
     back = url_for("accounts.admin_user", user_id=user_id)
@@ -241,6 +259,7 @@ def admin_change_role(user_id: int):
 
 @bp.post("/admin/users/<int:user_id>/disable")
 @role_required(Role.ADMIN)
+@recent_auth_required
 def admin_disable(user_id: int):
     return _user_action(user_id, lambda: admin.set_active(current_user, user_id, False),
                         _("The user is disabled and their sessions have ended."))

@@ -17,6 +17,7 @@ from flask_login import current_user
 
 from accounts.models import Role
 from accounts.permissions import role_required
+from accounts.reauth import recent_auth_required
 from clients import bp, concerns, policy, queries, services, signals
 from clients.forms import (
     AccessLogFilterForm, ClientEditForm, ClientForm, ClientSearchForm, ConsentForm, ErasureRequestForm,
@@ -281,6 +282,7 @@ def erasure_decline(client_id: int):
 
 @bp.post("/<int:client_id>/erase")
 @role_required(Role.STAFF)
+@recent_auth_required
 def erase(client_id: int):
     def confirm() -> Confirmation:
         client = services.lookup_client(current_user, client_id)
@@ -299,6 +301,7 @@ def erase(client_id: int):
 
 @bp.get("/<int:client_id>/export.json")
 @role_required(Role.STAFF)
+@recent_auth_required
 def staff_export(client_id: int):
     return _json_download(queries.export_client_data(current_user, client_id), f"kotiapu-client-{client_id}.json")
 

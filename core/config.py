@@ -78,6 +78,8 @@ SETTINGS: list[Setting] = [
     Setting("LOGIN_WINDOW_MINUTES", _int, 15, "Length of the login throttling window."),
     Setting("SESSION_IDLE_MINUTES", _int, 30, "A browser session ends after this many minutes without a request."),
     Setting("SESSION_MAX_HOURS", _int, 8, "A browser session ends this many hours after login, however active."),
+    Setting("REQUIRE_SECOND_FACTOR", _bool, None, "Staff, managers and administrators must use an authenticator app (TOTP) at login; without one they are sent to set it up right after logging in and can do nothing else. Default: on in production, off otherwise."),
+    Setting("REAUTH_MINUTES", _int, 15, "A sensitive action (erasing a client, exporting a client's data, changing a role, disabling a user, resetting a second factor) asks for the password (and the code, when set up) again when the last authentication is older than this."),
     Setting("PASSWORD_RESET_MINUTES", _int, 60, "Minutes a password reset link stays valid (it works once)."),
     Setting("PASSWORD_RESET_MAX_ACCOUNT", _int, 3, "Password reset e-mails per account within PASSWORD_RESET_WINDOW_MINUTES; further requests send nothing."),
     Setting("PASSWORD_RESET_MAX_ADDRESS", _int, 10, "Password reset requests per client address within the window before they are refused."),
@@ -157,6 +159,10 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
 
     if values["SESSION_COOKIE_SECURE"] is None:
         values["SESSION_COOKIE_SECURE"] = production
+    if values["REQUIRE_SECOND_FACTOR"] is None:
+        values["REQUIRE_SECOND_FACTOR"] = production
+    if values["REAUTH_MINUTES"] < 1:
+        raise ConfigError("REAUTH_MINUTES must be at least 1")
     if not values["UPLOAD_DIR"]:
         values["UPLOAD_DIR"] = str(instance / "uploads")
     if values["DEMO"] not in ("", "0", "1"):
