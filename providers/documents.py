@@ -26,6 +26,7 @@ from core.extensions import db
 from core.jobs import enqueue
 from core.mail import queue_email
 from core.urls import absolute_url
+from core.time import local_today
 from providers import policy
 from providers.common import (
     ATTACHMENT_LABELS,
@@ -270,7 +271,7 @@ def missing_documents(provider: Provider) -> list[str]:
     for needs Soteri registration."""
     from providers.common import requested_services
 
-    today = utcnow().date()
+    today = local_today()
     rows = db.session.execute(sa.select(ProviderAttachment.kind, ProviderAttachment.expires_on).where(
         ProviderAttachment.provider_id == provider.id)).all()
     valid = {kind for kind, expires in rows if expires is None or expires >= today}

@@ -25,7 +25,8 @@ from decimal import Decimal
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from reports.aggregates import GROUP_TYPES, HELSINKI, HIDDEN_TEXT, SMALL_GROUP, SUPPRESSED_TEXT, hidden_text
+from reports.aggregates import GROUP_TYPES, HIDDEN_TEXT, SMALL_GROUP, SUPPRESSED_TEXT, hidden_text
+from core.time import to_local
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -53,7 +54,7 @@ def filename(result: dict, fmt: str, run_id: int | None = None) -> str:
 
 
 def generated_text(result: dict) -> str:
-    at = datetime.fromisoformat(result["generated_at"].replace("Z", "+00:00")).astimezone(HELSINKI)
+    at = to_local(datetime.fromisoformat(result["generated_at"].replace("Z", "+00:00")))
     return at.strftime("%Y-%m-%d %H:%M") + " (Europe/Helsinki)"
 
 
@@ -222,7 +223,7 @@ def _xlsx_header(result: dict) -> list[list]:
             out.append([label, date.fromisoformat(result["period"]["from"]), "–",
                         date.fromisoformat(result["period"]["to"])])
         elif label == _("Generated"):
-            at = datetime.fromisoformat(result["generated_at"].replace("Z", "+00:00")).astimezone(HELSINKI)
+            at = to_local(datetime.fromisoformat(result["generated_at"].replace("Z", "+00:00")))
             out.append([label, at.replace(tzinfo=None, second=0, microsecond=0), "Europe/Helsinki"])
         else:
             out.append([label, value])
