@@ -175,7 +175,7 @@ def _figure_cells(section: dict, block: list):
 def check_csv(result: dict, content: bytes) -> None:
     header, sections = csv_sections(content)
     assert header["Report"] == result["title"]
-    assert header["Period"] == "2026-03-01 – 2026-04-30"
+    assert header["Period"] == "1 Mar 2026 – 30 Apr 2026"  # the report language's dates (English here)
     assert "Generated" in header and "(Europe/Helsinki)" in header["Generated"]
     assert "<5" in header["Privacy"] and "–" in header["Privacy"]
     for section in result["sections"]:

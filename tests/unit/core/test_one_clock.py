@@ -16,10 +16,11 @@ ROOT = Path(__file__).resolve().parents[3]
 
 # What reads the machine's clock or zone instead of core.time, and what to use instead.
 FORBIDDEN = [
-    (re.compile(r"\bdate\.today\(\)"), "core.time.local_today()"),
-    (re.compile(r"\bdatetime\.today\(\)"), "core.time.local_now()"),
-    (re.compile(r"\bdatetime\.now\("), "core.time.now() / core.db.utcnow()"),
-    (re.compile(r"\bdatetime\.utcnow\("), "core.time.now() / core.db.utcnow()"),
+    # Called or passed as a form field's default (``default=date.today``).
+    (re.compile(r"\bdate\.today\b"), "core.time.local_today"),
+    (re.compile(r"\bdatetime\.today\b"), "core.time.local_now"),
+    (re.compile(r"\bdatetime\.now\b"), "core.time.now / core.db.utcnow"),
+    (re.compile(r"\bdatetime\.utcnow\b"), "core.time.now / core.db.utcnow"),
     (re.compile(r"\butcnow\(\)\.date\(\)"), "core.time.local_today()"),
     (re.compile(r"\butcnow\(\)\.(?:year|month|day)\b"), "core.time.local_today()"),
     (re.compile(r"\btime\.(?:localtime|strftime|mktime)\("), "core.time.local_now()"),
@@ -62,7 +63,9 @@ def test_application_code_reads_no_other_clock():
 def test_the_scan_catches_a_new_date_today(tmp_path):
     # The check can fail: a module with the classic mistake, and the clock's own module.
     sample = tmp_path / "sample.py"
-    sample.write_text("from datetime import date\nTODAY = date.today()  # the UTC day\n# date.today() in a comment\n")
+    sample.write_text("from datetime import date\nTODAY = date.today()  # the UTC day\n# date.today() in a comment\n"
+                      "day = DateField('Day', default=date.today)\n")
     found = offences(sample, "orders/sample.py")
-    assert len(found) == 1 and found[0].startswith("orders/sample.py:2:") and "local_today" in found[0]
+    assert [f.split(": ")[0] for f in found] == ["orders/sample.py:2", "orders/sample.py:4"]
+    assert all("local_today" in f for f in found)
     assert offences(sample, "core/time.py") == []
