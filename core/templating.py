@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import current_app, request, url_for
-from flask_babel import format_currency, format_decimal, get_locale
+from flask_babel import format_currency, format_decimal, format_percent, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -108,6 +108,14 @@ def number(value, digits: int | None = None) -> str:
     return format_decimal(value, format=pattern)
 
 
+def percent(fraction, digits: int = 0) -> str:
+    """A share (0.833) as a percentage in the language's format ("83 %"; en "83%")."""
+    if fraction is None:
+        return "–"
+    sign = "%" if _lang() == "en" else "\u00a0%"
+    return format_percent(fraction, format="#,##0" + ("." + "0" * digits if digits else "") + sign)
+
+
 def fmt_time(value) -> str:
     """A time of day (or the local time of a stored instant): "1.30" (fi, sv), "01:30" (en)."""
     if value is None:
@@ -150,6 +158,11 @@ def fmt_month(value) -> str:
         return "–"
     if isinstance(value, datetime):
         value = local_date(value)
+    elif isinstance(value, str):  # "2026-12", as report rows carry their months
+        try:
+            value = date(int(value[:4]), int(value[5:7]), 1)
+        except ValueError:
+            return value
     return _MONTH_FORMATS[_lang()].format(d=value, month=_EN_MONTHS[value.month - 1])
 
 
@@ -175,7 +188,7 @@ def init_templating(app) -> None:
     register_navigation(Role.ADMIN, "core.admin_jobs", _l("Jobs"), 90)
     register_status_labels({"queued": _l("Queued"), "running": _l("Running"), "done": _l("Done"),
                             "failed": _l("Failed")})
-    app.jinja_env.filters.update(money=money, euros=euros, number=number, dt=fmt_dt, d=fmt_date, t=fmt_time,
+    app.jinja_env.filters.update(money=money, euros=euros, number=number, percent=percent, dt=fmt_dt, d=fmt_date, t=fmt_time,
                                  month=fmt_month, dates_in_text=dates_in_text)
     # Globals (unlike context-processor values) are seen by imported macros too.
     app.jinja_env.globals.update(has_endpoint=lambda name: name in app.view_functions, status_label=status_label)

@@ -29,6 +29,7 @@ from core.errors import NotFoundError, RateLimited, ValidationFailed
 from core.extensions import db
 from core.jobs import enqueue
 from core.redis import get_redis
+from core.templating import fmt_dt
 from core.time import local_zone
 from core.validators import valid_postal_code
 from frontdoor import policy
@@ -702,7 +703,7 @@ def escalate_overdue(request_ids: list[int] | None = None, now: datetime | None 
             subject = _("Callback overdue: help request %(ref)s", ref=row.reference)
             body = _("The help request %(ref)s was due to be called back by %(due)s and nobody has logged a "
                      "contact yet.", ref=row.reference,
-                     due=row.callback_due.astimezone(local_zone()).strftime("%d.%m.%Y %H:%M"))
+                     due=fmt_dt(row.callback_due))
             body += f"\n\n{base}/front-door/{row.id}\n"
         for to in dict.fromkeys(a for a in (team, owner) if a):
             queue_email(to, subject, body, language="fi", dedupe_key=f"frontdoor:{row.id}:escalated:{to}")

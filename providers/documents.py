@@ -25,6 +25,7 @@ from core.errors import NotFoundError, ValidationFailed
 from core.extensions import db
 from core.jobs import enqueue
 from core.mail import queue_email
+from core.templating import fmt_date
 from core.urls import absolute_url
 from core.time import local_today
 from providers import policy
@@ -132,7 +133,7 @@ def _check_attachment(att: NewAttachment, errors: dict, field: str) -> tuple[str
         return None
     if att.expires_on is not None and att.expires_on < _today():
         _require(errors, field, _("The document has already expired (%(date)s). Upload a valid one.",
-                                  date=att.expires_on.isoformat()))
+                                  date=fmt_date(att.expires_on)))
         return None
     checked = _check_file(att.upload, errors, field)
     if checked is None and not errors.get(field):
