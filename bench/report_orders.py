@@ -61,7 +61,8 @@ def main() -> None:
     with app.app_context():
         from core.extensions import db
         from orders.models import ServiceOrder
-        from reports.aggregates import HELSINKI, KINDS, Filters, Period, build, local_today
+        from core.time import local_date
+        from reports.aggregates import KINDS, Filters, Period, build, local_today
         from reports import monthly
 
         dialect = db.engine.dialect.name
@@ -70,7 +71,7 @@ def main() -> None:
                       sa.func.count())).one()
         if not total:
             raise SystemExit("no orders: seed the database with bench/seed.py first")
-        period = Period(first.astimezone(HELSINKI).date().replace(day=1), last.astimezone(HELSINKI).date())
+        period = Period(local_date(first).replace(day=1), local_date(last))
         last_month = Period.month_of(local_today().replace(day=1) - timedelta(days=1))
         db.session.rollback()
 

@@ -1,6 +1,5 @@
 """Client forms: the shape of input only; the rules are in clients.services."""
 
-from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from core.inputs import Form as FlaskForm
@@ -11,6 +10,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
+from core.time import local_today
 
 
 class ClientSearchForm(FlaskForm):
@@ -93,7 +93,7 @@ class NetworkMemberForm(FlaskForm):
     responsibility = StringField(_l("What they are responsible for"), validators=[Optional(), Length(max=300)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     email = EmailField(_l("E-mail address"), validators=[Optional(), Email(), Length(max=254)])
-    starts_on = DateField(_l("From"), validators=[Optional()], default=date.today)
+    starts_on = DateField(_l("From"), validators=[Optional()], default=local_today)
     ends_on = DateField(_l("Until (optional)"), validators=[Optional()])
 
 

@@ -33,6 +33,7 @@ from core.extensions import db
 from core.models import AccessLogEntry
 from core.templating import labeller
 from core.uow import write_access_rows_now
+from core.time import local_date, local_today
 from catalogue.models import ServiceType
 from orders.models import ServiceOrder
 from providers.models import Provider
@@ -88,7 +89,7 @@ def client_services(user, client_id: int) -> dict:
         .options(joinedload(ServiceOrder.service_type), joinedload(ServiceOrder.provider),
                  selectinload(ServiceOrder.visits))
         .order_by(ServiceOrder.start_date.desc(), ServiceOrder.id.desc()).limit(100)).all()
-    today = date.today()
+    today = local_today()
     groups: dict[str, list[ServiceView]] = {"arranging": [], "active": [], "past": []}
     for order in orders:
         phase = "arranging" if order.status in ARRANGING else "past" if order.status in PAST else "active"
@@ -121,11 +122,11 @@ class NetworkEntry:
 
     @property
     def ended(self) -> bool:
-        return self.ends_on is not None and self.ends_on < date.today()
+        return self.ends_on is not None and self.ends_on < local_today()
 
     @property
     def upcoming(self) -> bool:
-        return self.starts_on is not None and self.starts_on > date.today()
+        return self.starts_on is not None and self.starts_on > local_today()
 
     @property
     def active(self) -> bool:
@@ -170,7 +171,7 @@ def network(client: Client, include_ended: bool = True) -> list[NetworkEntry]:
             continue
         entries.append(NetworkEntry(kind="relative", name=user.name or user.email, role=rep.relationship_,
                                     responsibility=str(_l("Acts for the client in Kotiapu")), phone=user.phone,
-                                    email=user.email, starts_on=rep.valid_from or rep.consent_recorded_at.date(),
+                                    email=user.email, starts_on=rep.valid_from or local_date(rep.consent_recorded_at),
                                     ends_on=rep.valid_until, representative_id=rep.id))
     if not include_ended:
         entries = [e for e in entries if not e.ended]

@@ -20,6 +20,7 @@ from core.errors import ConflictError, NotFoundError, ValidationFailed
 from core.extensions import db
 from core.jobs import enqueue
 from core.validators import normalise_personal_identity_code, parse_personal_identity_code, valid_postal_code
+from core.time import local_today
 
 
 # -- validation ----------------------------------------------------------------
@@ -74,7 +75,7 @@ def validate_client_fields(data: dict) -> tuple[dict, dict]:
         clean["birth_date"] = data.get("birth_date")
     if clean["birth_date"] is not None and not isinstance(clean["birth_date"], date):
         errors["birth_date"] = ["Must be a date."]
-    elif clean["birth_date"] is not None and clean["birth_date"] > date.today():
+    elif clean["birth_date"] is not None and clean["birth_date"] > local_today():
         errors["birth_date"] = ["Cannot be in the future."]
     languages = data.get("languages") or ["fi"]
     if not isinstance(languages, list) or not languages or any(lang not in LANGUAGES for lang in languages):

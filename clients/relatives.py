@@ -23,6 +23,7 @@ from core.errors import ConflictError, GoneError, NotFoundError, PermissionDenie
 from core.extensions import db
 from core.jobs import enqueue
 from core.mail import language_of
+from core.time import local_today
 
 
 # -- network -------------------------------------------------------------------
@@ -63,7 +64,7 @@ def end_network_member(actor, member_id: int) -> NetworkMember:
     if member is None:
         raise NotFoundError(_("Not found."))
     client = live_client(member.client_id)
-    today = date.today()
+    today = local_today()
     if member.ends_on is not None and member.ends_on <= today:
         raise ConflictError(_("This person's work with the client has already ended."), code="already_ended")
     member.ends_on = today

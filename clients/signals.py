@@ -25,6 +25,7 @@ from flask import current_app
 from clients.models import Client, Concern, FollowUp, FollowUpKind
 from core.db import utcnow
 from core.extensions import db
+from core.time import local_date
 
 CONCERN, DECLINE, MISSED_VISIT, LOW_FEEDBACK = "concern", "decline", "missed_visit", "low_feedback"
 LOW_RATING = 2  # as feedback.services.LOW_RATING: the same "needs attention" line
@@ -112,8 +113,8 @@ def note_signal(client_id: int, kind: str, source: str, at: datetime | None = No
     other = next((s for s in recent if s.source != source), None)
     if this is None or other is None:
         return False
-    params = {"first": other.kind, "first_source": _source_param(other), "first_at": other.at.date().isoformat(),
-              "second": this.kind, "second_source": _source_param(this), "second_at": this.at.date().isoformat(),
+    params = {"first": other.kind, "first_source": _source_param(other), "first_at": local_date(other.at).isoformat(),
+              "second": this.kind, "second_source": _source_param(this), "second_at": local_date(this.at).isoformat(),
               "days": _window_days()}
     open_follow_ups = db.session.scalars(sa.select(FollowUp).where(
         FollowUp.client_id == client_id, FollowUp.done_at.is_(None),

@@ -113,6 +113,8 @@ SETTINGS: list[Setting] = [
     Setting("ACCESSIBILITY_FEEDBACK_EMAIL", _str, "saavutettavuus@kotiapu.invalid", "Address for feedback on accessibility, shown in the accessibility statement (`/accessibility`)."),
     Setting("DEFAULT_LANGUAGE", _str, "fi", "Interface language when the user has not chosen one: `fi`, `sv` or `en`."),
     Setting("LOG_LEVEL", _str, "INFO", "Python log level."),
+    Setting("TIME_ZONE", _str, "Europe/Helsinki", "The county's time zone (IANA name). \"Today\", default dates, deadlines, day counters, report months and every displayed time use it; stored times stay UTC."),
+    Setting("FROZEN_NOW", _str, "", "Tests only: stops the clock at this ISO 8601 instant (e.g. `2026-11-30T23:30:00Z`). Refused in production."),
 ]
 
 
@@ -174,6 +176,20 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
     if values["WORKER_CLASS"] not in ("simple", "fork"):
         raise ConfigError("WORKER_CLASS must be simple or fork")
 
+    from core.time import parse_instant, zone
+
+    try:
+        zone(values["TIME_ZONE"])
+    except ValueError as exc:
+        raise ConfigError(f"TIME_ZONE: {exc}") from None
+    if values["FROZEN_NOW"]:
+        if production:
+            raise ConfigError("FROZEN_NOW stops the clock for tests and is refused in production")
+        try:
+            parse_instant(values["FROZEN_NOW"])
+        except ValueError:
+            raise ConfigError("FROZEN_NOW must be an ISO 8601 instant such as 2026-11-30T23:30:00Z") from None
+
     url = _postgres_driver(values["DATABASE_URL"])
     config = dict(values)
     config.update(
@@ -188,7 +204,7 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
         MAX_CONTENT_LENGTH=values["MAX_UPLOAD_MB"] * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # no timeouts that lose typed text; the session still ends
         BABEL_DEFAULT_LOCALE=values["DEFAULT_LANGUAGE"],
-        BABEL_DEFAULT_TIMEZONE="Europe/Helsinki",
+        BABEL_DEFAULT_TIMEZONE=values["TIME_ZONE"],
         LANGUAGES=("fi", "sv", "en"),
         TESTING=values["APP_ENV"] == "test",
         PRODUCTION=production,

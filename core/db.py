@@ -9,7 +9,10 @@ from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """Now, aware UTC: the platform's one clock (core.time.now, which tests can freeze)."""
+    from core.time import now
+
+    return now()
 
 
 class UTCDateTime(TypeDecorator):
@@ -63,7 +66,9 @@ def assign_number(obj, prefix: str) -> str:
     from core.extensions import db
 
     db.session.flush()
-    obj.number = f"{prefix}-{utcnow().year}-{obj.id:06d}"
+    from core.time import local_today
+
+    obj.number = f"{prefix}-{local_today().year}-{obj.id:06d}"
     return obj.number
 
 

@@ -1,13 +1,16 @@
-"""Template helpers: the role-fitted navigation, money and time formatting."""
+"""Template helpers: the role-fitted navigation, and the one set of filters for
+dates, times, money and numbers (``|d``, ``|dt``, ``|t``, ``|month``, ``|money``,
+``|euros``, ``|number``, ``|dates_in_text``); see docs/translations.md."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
+from decimal import Decimal
 from types import FunctionType
-from zoneinfo import ZoneInfo
 
 from flask import current_app, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_currency, format_decimal, format_percent, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -15,6 +18,7 @@ from core.i18n import LANGUAGE_NAMES
 from core.registry import NAVIGATION, STATUS_LABELS, register_navigation, register_status_labels
 from core.roles import Role
 from core.tables import stack_labels
+from core.time import local_date, to_local
 
 ROLE_LABELS = {"admin": _l("Administrator"), "staff": _l("Guidance staff"), "manager": _l("Manager"),
                "provider": _l("Provider"), "client": _l("Client")}
@@ -59,25 +63,19 @@ def _dev_mail_enabled() -> bool:
     return dev_mail_allowed()
 
 
-def money(cents: int | None) -> str:
-    if cents is None:
-        return "–"
-    euros, rest = divmod(abs(int(cents)), 100)
-    sign = "-" if cents < 0 else ""
-    lang = str(get_locale() or "fi")
-    grouped = f"{euros:,}".replace(",", "\u00a0")
-    if lang == "en":
-        return f"{sign}€{euros:,}.{rest:02d}"
-    return f"{sign}{grouped},{rest:02d}\u00a0€"
-
-
-_HELSINKI = ZoneInfo("Europe/Helsinki")
-# Short date and time formats per language, written out instead of asking Babel for
-# every cell: a list page formats hundreds of dates.
-_DATE_FORMATS = {"fi": "{d.day}.{d.month}.{d.year}", "sv": "{d.year}-{d.month:02d}-{d.day:02d}",
+# --------------------------------------------------------------------------- formats
+# One set of formats for pages, e-mails, receipts and downloads, in the page's (or the
+# e-mail's, under force_locale) language. Numbers and money through Babel: decimal
+# comma and space-grouped thousands in Finnish and Swedish ("1 234,50 €"), English its
+# own ("€1,234.50"). Dates as in Finland in both national languages ("12.12.2026",
+# CLDR fi and sv_FI); times of day "1.30" (fi, sv_FI), "01:30" (en). Dates are written
+# out instead of asking Babel for every cell: a list page formats hundreds of them.
+_DATE_FORMATS = {"fi": "{d.day}.{d.month}.{d.year}", "sv": "{d.day}.{d.month}.{d.year}",
                  "en": "{d.day} {month} {d.year}"}
-_TIME_FORMATS = {"fi": "{t.hour}.{t.minute:02d}", "sv": "{t.hour:02d}:{t.minute:02d}", "en": "{t.hour:02d}:{t.minute:02d}"}
+_TIME_FORMATS = {"fi": "{t.hour}.{t.minute:02d}", "sv": "{t.hour}.{t.minute:02d}", "en": "{t.hour:02d}:{t.minute:02d}"}
+_MONTH_FORMATS = {"fi": "{d.month}/{d.year}", "sv": "{d.month}/{d.year}", "en": "{month} {d.year}"}
 _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 
 
 def _lang() -> str:
@@ -89,13 +87,55 @@ def _date_text(d: date, lang: str) -> str:
     return _DATE_FORMATS[lang].format(d=d, month=_EN_MONTHS[d.month - 1])
 
 
+def money(cents: int | None) -> str:
+    """Cents as euros: "1 234,50 €" (fi, sv), "€1,234.50" (en); "–" for nothing."""
+    if cents is None:
+        return "–"
+    return format_currency(Decimal(int(cents)) / 100, "EUR")
+
+
+def euros(amount) -> str:
+    """An amount already in euros (a Decimal or a number), formatted like ``money``."""
+    if amount is None:
+        return "–"
+    return format_currency(Decimal(str(amount)), "EUR")
+
+
+def number(value, digits: int | None = None) -> str:
+    """A number with the language's decimal mark and grouping ("12 345,5");
+    ``digits`` fixes the decimals shown."""
+    if value is None:
+        return "–"
+    if digits is None:
+        return format_decimal(value)
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern)
+
+
+def percent(fraction, digits: int = 0) -> str:
+    """A share (0.833) as a percentage in the language's format ("83 %"; en "83%")."""
+    if fraction is None:
+        return "–"
+    sign = "%" if _lang() == "en" else "\u00a0%"
+    return format_percent(fraction, format="#,##0" + ("." + "0" * digits if digits else "") + sign)
+
+
+def fmt_time(value) -> str:
+    """A time of day (or the local time of a stored instant): "1.30" (fi, sv), "01:30" (en)."""
+    if value is None:
+        return "–"
+    if isinstance(value, datetime):
+        value = to_local(value)
+    return _TIME_FORMATS[_lang()].format(t=value)
+
+
 def fmt_dt(value) -> str:
-    """A date and time in Helsinki time, short, in the page's language."""
+    """A stored instant as local date and time, short, in the page's language."""
     if value is None:
         return "–"
     lang = _lang()
     if isinstance(value, datetime):
-        local = value.astimezone(_HELSINKI) if value.tzinfo else value
+        local = to_local(value)
         return f"{_date_text(local.date(), lang)} {_TIME_FORMATS[lang].format(t=local)}"
     if isinstance(value, date):
         return _date_text(value, lang)
@@ -103,11 +143,47 @@ def fmt_dt(value) -> str:
 
 
 def fmt_date(value) -> str:
+    """A date ("12.12.2026"), or the local day of a stored instant; an ISO date string too."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, datetime):
+        value = local_date(value)
+    elif isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
+    return _date_text(value, _lang())
+
+
+def fmt_month(value) -> str:
+    """The month of a date: "12/2026" (fi, sv), "Dec 2026" (en)."""
     if value is None:
         return "–"
     if isinstance(value, datetime):
-        value = value.astimezone(_HELSINKI).date() if value.tzinfo else value.date()
-    return _date_text(value, _lang())
+        value = local_date(value)
+    elif isinstance(value, str):  # "2026-12", as report rows carry their months
+        try:
+            value = date(int(value[:4]), int(value[5:7]), 1)
+        except ValueError:
+            return value
+    return _MONTH_FORMATS[_lang()].format(d=value, month=_EN_MONTHS[value.month - 1])
+
+
+def dates_in_text(text) -> str:
+    """Free text with its ISO dates ("2026-12-12 morning") written as the language's
+    dates ("12.12.2026 morning"); used for times people typed, stored as text."""
+    if not text:
+        return text or ""
+    lang = _lang()
+
+    def one(match):
+        try:
+            return _date_text(date(int(match[1]), int(match[2]), int(match[3])), lang)
+        except ValueError:
+            return match[0]
+
+    return _ISO_DAY.sub(one, str(text))
 
 
 def _client_home_label(user):
@@ -122,10 +198,9 @@ def init_templating(app) -> None:
     register_navigation(Role.ADMIN, "core.admin_jobs", _l("Jobs"), 90)
     register_status_labels({"queued": _l("Queued"), "running": _l("Running"), "done": _l("Done"),
                             "failed": _l("Failed")})
-    app.jinja_env.filters["money"] = money
-    app.jinja_env.filters["dt"] = fmt_dt
-    app.jinja_env.filters["d"] = fmt_date
-    app.jinja_env.filters["stack_labels"] = stack_labels
+    app.jinja_env.filters.update(money=money, euros=euros, number=number, percent=percent, dt=fmt_dt, d=fmt_date, t=fmt_time,
+                                 month=fmt_month, dates_in_text=dates_in_text,
+                                 stack_labels=stack_labels)
     # Globals (unlike context-processor values) are seen by imported macros too.
     app.jinja_env.globals.update(has_endpoint=lambda name: name in app.view_functions, status_label=status_label)
 

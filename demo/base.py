@@ -9,13 +9,13 @@ import random
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from accounts.demo_mode import DEMO_EMAIL_DOMAIN
 from accounts.models import User
 from accounts.services import create_user
 from core.db import utcnow
 from core.extensions import db
+from core.time import local_date, local_zone
 
 if TYPE_CHECKING:
     from clients.models import Client
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 SEED = 2026
 DEMO_PASSWORD = "demo-salasana-2026"
 DOMAIN = DEMO_EMAIL_DOMAIN  # the demo banner looks for logins of this domain
-HELSINKI = ZoneInfo("Europe/Helsinki")
 OFFER_DEADLINE = timedelta(hours=24)
 
 # --------------------------------------------------------------------------- logins
@@ -136,7 +135,7 @@ def identity_code(rng: random.Random, born: date, sex: str, taken: set[str]) -> 
 def number(prefix: str, created_at: datetime, row_id: int) -> str:
     """``SO-2026-000123``: the same scheme as the live services (year and row id), so
     rows created after the demo never collide with its numbers."""
-    return f"{prefix}-{created_at.astimezone(HELSINKI).year}-{row_id:06d}"
+    return f"{prefix}-{local_date(created_at).year}-{row_id:06d}"
 
 
 def random_token_hash() -> str:
@@ -175,7 +174,7 @@ class Demo:
     def __init__(self):
         self.rng = random.Random(SEED)
         self.now = utcnow()
-        self.today = self.now.astimezone(HELSINKI).date()
+        self.today = local_date(self.now)
         self.session = db.session
         self.counts: dict[str, int] = {}
         self.admin: User | None = None
@@ -205,7 +204,7 @@ class Demo:
     def local(self, day: date, hour: float) -> datetime:
         """A local Helsinki wall-clock time on ``day`` as aware UTC."""
         minutes = int(hour * 60)
-        return datetime.combine(day, time(minutes // 60, minutes % 60), HELSINKI).astimezone(UTC)
+        return datetime.combine(day, time(minutes // 60, minutes % 60), local_zone()).astimezone(UTC)
 
     def ago(self, days: float = 0, hours: float = 0) -> datetime:
         """That long before the moment the demo is loaded."""

@@ -34,8 +34,9 @@ from accounts.models import User
 from clients.models import Client, Concern, FollowUp, FollowUpKind, Urgency
 from core.access import Purpose
 from core.models import AccessLogEntry, OutboxJob
+from core.time import local_date
 from demo import feedback, providers
-from demo.base import HELSINKI, OFFER_DEADLINE, Demo, number
+from demo.base import OFFER_DEADLINE, Demo, number
 from demo.catalogue import ServiceSpec
 from demo.clients import FIXED_CLIENTS
 from orders.models import (
@@ -321,7 +322,7 @@ def _timeline(d: Demo, plan: _OrderPlan, until: datetime) -> _Timeline:
     the moment it was cancelled). Offers go out when the order is placed; a provider
     answers within the 24-hour deadline; visits start after acceptance."""
     rng, state = d.rng, plan.prior
-    until_day = until.astimezone(HELSINKI).date()
+    until_day = local_date(until)
     if state == OrderStatus.OFFERED:
         created = until - timedelta(hours=rng.uniform(1, 20))
         return _Timeline(created_at=created, start_date=until_day + timedelta(days=rng.randrange(3, 15)))
@@ -767,7 +768,7 @@ def _visits(d: Demo, plan: _OrderPlan) -> None:
         concern = i == concern_at
         done = rng.sample(tasks, rng.randrange(1, 4))
         note = rng.choice(CONCERN_NOTES) if concern else rng.choice(VISIT_NOTES)
-        record_visit(reporter, order.id, visit_date=start.astimezone(HELSINKI).date(), minutes=minutes, tasks=done,
+        record_visit(reporter, order.id, visit_date=local_date(start), minutes=minutes, tasks=done,
                      note=None if concern else note, concern=concern, concern_text=note if concern else None,
                      urgency=(Urgency.TODAY if plan.status == OrderStatus.IN_PROGRESS
                               else rng.choice((Urgency.TODAY, Urgency.WEEK))) if concern else None)

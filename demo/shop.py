@@ -15,7 +15,8 @@ from datetime import date, timedelta
 
 from accounts.models import User
 from demo import catalogue, feedback
-from demo.base import DOMAIN, HELSINKI, POSTAL_AREAS, Demo, ascii_name, number, random_token_hash, vat
+from core.time import local_date
+from demo.base import DOMAIN, POSTAL_AREAS, Demo, ascii_name, number, random_token_hash, vat
 # Shop models are imported through marketplace.models until the shop has its own package.
 from marketplace.models import ShopOrder, ShopOrderEvent, ShopOrderItem, ShopOrderStatus
 from catalogue.money import deduction_base
@@ -51,7 +52,7 @@ def build_shop_orders(d: Demo) -> None:
             email = f"{ascii_name(name.split()[0])}.{ascii_name(name.split()[1])}@asiakas.{DOMAIN}"
             street = d.rng.choice(POSTAL_AREAS[postal][1])
             address, user, client = f"{street} {d.rng.randrange(1, 40)}", None, None
-        day = (created + timedelta(days=d.rng.randrange(2, 6))).astimezone(HELSINKI).date()
+        day = local_date(created + timedelta(days=d.rng.randrange(2, 6)))
         wish = f"{WEEKDAYS_FI[day.weekday()].capitalize()} {day.day}.{day.month}. klo 9–12"
         shop = ShopOrder(number=f"tmp-{secrets.token_hex(8)}",
                          access_token_hash=random_token_hash(), provider_id=provider.id,

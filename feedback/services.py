@@ -25,7 +25,6 @@ import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import bleach
 import redis
@@ -51,6 +50,7 @@ from core.extensions import db
 from core.mail import queue_email
 from core.redis import get_redis
 from core.urls import absolute_url
+from core.time import local_zone
 from feedback import policy
 from feedback.models import Feedback, FeedbackLink, FeedbackModerationEvent
 from marketplace.models import ShopOrder, ShopOrderItem
@@ -658,4 +658,4 @@ def needs_met_rates(since: date | None = None, until: date | None = None) -> tup
 
 
 def _day_start(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo("Europe/Helsinki"))
+    return datetime.combine(day, datetime.min.time(), tzinfo=local_zone())

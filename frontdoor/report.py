@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from core.errors import ValidationFailed
 from core.extensions import db
-from core.time import LOCAL_ZONE
+from core.time import local_zone
 from frontdoor import policy
 from frontdoor.models import HelpRequest, HelpStatus
 from reports.privacy import SMALL_GROUP, suppress_table  # the reports package's small-group rules
@@ -52,8 +52,8 @@ def front_door_report(actor, since: date, until: date) -> dict:
         raise PermissionDenied("Only staff and managers see the front-door report.")
     if until < since or (until - since).days > MAX_DAYS:
         raise ValidationFailed("Invalid period.", fields={"until": ["The end must be after the start, within two years."]})
-    start = datetime.combine(since, time(0), LOCAL_ZONE)
-    stop = datetime.combine(until + timedelta(days=1), time(0), LOCAL_ZONE)
+    start = datetime.combine(since, time(0), local_zone())
+    stop = datetime.combine(until + timedelta(days=1), time(0), local_zone())
     rows = db.session.execute(sa.select(HelpRequest.channel, HelpRequest.topics, HelpRequest.postal_code,
                                         HelpRequest.created_at, HelpRequest.called_back_at, HelpRequest.status)
                               .where(HelpRequest.created_at >= start, HelpRequest.created_at < stop)).all()

@@ -29,7 +29,8 @@ from core.errors import NotFoundError, RateLimited, ValidationFailed
 from core.extensions import db
 from core.jobs import enqueue
 from core.redis import get_redis
-from core.time import LOCAL_ZONE
+from core.templating import fmt_dt
+from core.time import local_zone
 from core.validators import valid_postal_code
 from frontdoor import policy
 from frontdoor.models import (
@@ -129,13 +130,13 @@ def callback_due(received: datetime, urgent: bool = False, working_days: int | N
     config = current_app.config
     days = int(config.get("FRONTDOOR_CALLBACK_WORKING_DAYS", 1) if working_days is None else working_days)
     hour = int(config.get("FRONTDOOR_CALLBACK_HOUR", 16) if hour is None else hour)
-    local = received.astimezone(LOCAL_ZONE)
+    local = received.astimezone(local_zone())
     day = local.date()
     if not is_working_day(day) or local.hour >= hour:
         day = _next_working_day(day)
     for _i in range(0 if urgent else max(days, 0)):
         day = _next_working_day(day)
-    return datetime.combine(day, time(hour), LOCAL_ZONE).astimezone(timezone.utc)
+    return datetime.combine(day, time(hour), local_zone()).astimezone(timezone.utc)
 
 
 def urgency_of(topics: list[str]) -> int:
@@ -702,7 +703,7 @@ def escalate_overdue(request_ids: list[int] | None = None, now: datetime | None 
             subject = _("Callback overdue: help request %(ref)s", ref=row.reference)
             body = _("The help request %(ref)s was due to be called back by %(due)s and nobody has logged a "
                      "contact yet.", ref=row.reference,
-                     due=row.callback_due.astimezone(LOCAL_ZONE).strftime("%d.%m.%Y %H:%M"))
+                     due=fmt_dt(row.callback_due))
             body += f"\n\n{base}/front-door/{row.id}\n"
         for to in dict.fromkeys(a for a in (team, owner) if a):
             queue_email(to, subject, body, language="fi", dedupe_key=f"frontdoor:{row.id}:escalated:{to}")

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from core.inputs import Form as FlaskForm
+from core.time import local_today
 from wtforms import (
     BooleanField,
     DateField,
@@ -107,7 +108,7 @@ class CheckoutForm(FlaskForm):
     submission = HiddenField()
 
     def validate_desired_date(self, field):
-        if field.data and field.data < date.today():
+        if field.data and field.data < local_today():
             raise ValidationError(_l("The date is in the past."))
 
 

@@ -1,6 +1,5 @@
 """Order forms: the shape of input only; the rules are in orders.services."""
 
-from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from core.inputs import Form as FlaskForm
@@ -8,6 +7,7 @@ from wtforms import DateField, IntegerField, RadioField, SelectField, SelectMult
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
+from core.time import local_today
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -17,7 +17,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 class OrderForm(FlaskForm):
     service_type_id = SelectField(_l("Service"), coerce=int, validators=[InputRequired(_l("Choose a service."))])
-    start_date = DateField(_l("Start date"), validators=[DataRequired(_l("Give the start date."))], default=date.today)
+    start_date = DateField(_l("Start date"), validators=[DataRequired(_l("Give the start date."))], default=local_today)
     end_date = DateField(_l("End date (optional)"), validators=[Optional()])
     visits_per_week = IntegerField(_l("Visits per week"), validators=[Optional(), NumberRange(1, 21)])
     minutes_per_visit = IntegerField(_l("Minutes per visit"), validators=[Optional(), NumberRange(5, 1440)])
@@ -41,7 +41,7 @@ class DeclineForm(FlaskForm):
 
 
 class VisitForm(FlaskForm):
-    date = DateField(_l("Date of the visit"), validators=[DataRequired()], default=date.today)
+    date = DateField(_l("Date of the visit"), validators=[DataRequired()], default=local_today)
     minutes = IntegerField(_l("Minutes"), validators=[InputRequired(), NumberRange(1, 1440)])
     tasks = StringField(_l("Tasks done (separate with commas)"), validators=[Optional(), Length(max=2000)])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)])

@@ -26,6 +26,7 @@ from core.errors import NotFoundError, ValidationFailed
 from core.extensions import db
 from core.jobs import enqueue
 from core.mail import language_of
+from core.time import local_today
 from feedback.services import issue_feedback_link
 from catalogue.models import ServiceType
 from orders import policy
@@ -133,7 +134,7 @@ def place_order(actor, *, client_id: int, service_type_id: int, start_date: date
         errors["service_type_id"] = ["No such service type."]
     if end_date is not None and end_date < start_date:
         errors["end_date"] = ["The end date is before the start date."]
-    if start_date < date.today() - timedelta(days=1):
+    if start_date < local_today() - timedelta(days=1):
         errors["start_date"] = ["The start date is in the past."]
     if funding not in set(Funding):
         errors["funding"] = ["Must be one of: " + ", ".join(Funding) + "."]
@@ -225,7 +226,7 @@ def record_visit(actor, order_id: int, *, visit_date: date, minutes: int, tasks:
     order = visible_order(actor, order_id)
     policy.require_winner(actor, order)
     errors: dict[str, list[str]] = {}
-    if visit_date > date.today():
+    if visit_date > local_today():
         errors["date"] = ["A visit cannot be reported in advance."]
     if visit_date < order.start_date - timedelta(days=1):
         errors["date"] = ["The visit is before the order's start date."]

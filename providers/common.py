@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import re
 from datetime import date
-from zoneinfo import ZoneInfo
 
 import bleach
 import sqlalchemy as sa
@@ -23,12 +22,12 @@ from flask_babel import lazy_gettext as _l
 from accounts.models import ProviderRole, Role, User
 from accounts.services import normalise_email
 from catalogue.models import ServiceType
-from core.db import utcnow
 from core.errors import NotFoundError, ValidationFailed
 from core.extensions import db
 from core.mail import queue_email
 from core.templating import status_label
 from core.urls import absolute_url
+from core.time import local_today
 from core.validators import valid_postal_code
 from providers.models import AttachmentKind, Provider, ProviderKind
 
@@ -189,7 +188,7 @@ def _service_types(ids, errors: dict, field: str, required: bool = False) -> lis
 
 
 def _today() -> date:
-    return utcnow().astimezone(ZoneInfo("Europe/Helsinki")).date()
+    return local_today()
 
 
 def _provider(provider_id: int) -> Provider:

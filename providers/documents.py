@@ -25,7 +25,9 @@ from core.errors import NotFoundError, ValidationFailed
 from core.extensions import db
 from core.jobs import enqueue
 from core.mail import queue_email
+from core.templating import fmt_date
 from core.urls import absolute_url
+from core.time import local_today
 from providers import policy
 from providers.common import (
     ATTACHMENT_LABELS,
@@ -131,7 +133,7 @@ def _check_attachment(att: NewAttachment, errors: dict, field: str) -> tuple[str
         return None
     if att.expires_on is not None and att.expires_on < _today():
         _require(errors, field, _("The document has already expired (%(date)s). Upload a valid one.",
-                                  date=att.expires_on.isoformat()))
+                                  date=fmt_date(att.expires_on)))
         return None
     checked = _check_file(att.upload, errors, field)
     if checked is None and not errors.get(field):
@@ -270,7 +272,7 @@ def missing_documents(provider: Provider) -> list[str]:
     for needs Soteri registration."""
     from providers.common import requested_services
 
-    today = utcnow().date()
+    today = local_today()
     rows = db.session.execute(sa.select(ProviderAttachment.kind, ProviderAttachment.expires_on).where(
         ProviderAttachment.provider_id == provider.id)).all()
     valid = {kind for kind, expires in rows if expires is None or expires >= today}

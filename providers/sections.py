@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from core.db import utcnow
 from core.extensions import db
+from core.time import local_today
 from providers.figures import format_duration, provider_figures
 from providers.models import Provider, ProviderAttachment, ProviderStatus
 
@@ -25,7 +25,7 @@ def provider_section(user) -> dict:
 def admin_section(user) -> dict:
     """Applications waiting for a decision, providers by state, documents expiring."""
     waiting = [ProviderStatus.PENDING, ProviderStatus.INFO_REQUESTED]
-    soon = utcnow().date() + timedelta(days=30)
+    soon = local_today() + timedelta(days=30)
     return {
         "pending_providers": _count(sa.select(Provider.id).where(Provider.status.in_(waiting))),
         "applications": db.session.scalars(sa.select(Provider).where(Provider.status.in_(waiting))

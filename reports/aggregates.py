@@ -52,9 +52,8 @@ import math
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import force_locale
@@ -64,9 +63,9 @@ from sqlalchemy.sql.ddl import CreateTableAs
 
 from core.db import utcnow, where_given
 from core.extensions import db
+from core.time import local_midnight, local_today
 from reports.privacy import COMPLEMENTARY, SMALL, SMALL_GROUP, TOTAL, suppress_table
 
-HELSINKI = ZoneInfo("Europe/Helsinki")
 SUPPRESSED_TEXT = "<5"  # a people count hidden because it is below SMALL_GROUP
 HIDDEN_TEXT = "–"  # any other hidden figure (money, averages, rates, complementary rows)
 MAX_MONTHS = 60  # longest period a report may cover
@@ -163,15 +162,6 @@ GROUP_TYPES = ("month", "label")
 
 
 # --------------------------------------------------------------------------- period and filters
-
-def local_midnight(day: date) -> datetime:
-    """The UTC instant at which ``day`` begins in the county's time zone."""
-    return datetime.combine(day, time(0), HELSINKI).astimezone(timezone.utc)
-
-
-def local_today() -> date:
-    return utcnow().astimezone(HELSINKI).date()
-
 
 @dataclass(frozen=True)
 class Month:

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 
 from core.extensions import db
 from core.redis import get_redis
-from core.templating import money
+from core.templating import fmt_month, money
 from reports import charts
 from reports.aggregates import COLUMNS, HIDDEN_TEXT, KINDS, SUPPRESSED_TEXT, Filters, Period, build, local_today
 from reports.models import ReportRun, ReportStatus
@@ -135,7 +135,9 @@ def table(section: dict, columns: list[str] | None = None, caption: str | None =
     rows = section["rows"][:limit] if limit else section["rows"]
 
     def cells(row, head=None):
-        names = [head] + [""] * (len(groups) - 1) if head else [str(row.get(c["key"], "")) for c in groups]
+        names = [head] + [""] * (len(groups) - 1) if head else [
+            fmt_month(row.get(c["key"])) if c["type"] == "month" and row.get(c["key"]) else str(row.get(c["key"], ""))
+            for c in groups]
         return {"names": names,
                 "values": [format_value(row.get(c["key"]), c["type"], row.get("suppressed", False),
                                         _small_count(row, c["key"], section.get("people"))) for c in figures]}
@@ -323,7 +325,7 @@ def _category_panel(orders: dict, months: list[str]) -> dict:
     return {"id": "orders-category", "title": _("Service orders per month by service category"),
             "smalls": smalls,
             "table": {"caption": section["title"], "group_headers": [COLUMNS["category"][1]],
-                      "headers": months, "rows": rows, "total": None, "more": 0}}
+                      "headers": [fmt_month(m) for m in months], "rows": rows, "total": None, "more": 0}}
 
 
 def _merged_months(months: list[str], parts: list[tuple[dict, list[str]]]) -> dict:
@@ -341,7 +343,7 @@ def _merged_months(months: list[str], parts: list[tuple[dict, list[str]]]) -> di
                 values.append(format_value(row.get(c) if row else 0 if types[c] == "count" else None, types[c],
                                            bool(row and row["suppressed"]),
                                            bool(row) and _small_count(row, c, section.get("people"))))
-        rows.append({"names": [m], "values": values})
+        rows.append({"names": [fmt_month(m)], "values": values})
     return {"caption": _("Declines and escalations by month"), "group_headers": [COLUMNS["month"][1]],
             "headers": headers, "rows": rows, "total": None, "more": 0}
 

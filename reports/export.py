@@ -25,12 +25,19 @@ from decimal import Decimal
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from reports.aggregates import GROUP_TYPES, HELSINKI, HIDDEN_TEXT, SMALL_GROUP, SUPPRESSED_TEXT, hidden_text
+from core.templating import fmt_date, fmt_dt
+from core.time import local_zone, to_local
+from reports.aggregates import GROUP_TYPES, HIDDEN_TEXT, SMALL_GROUP, SUPPRESSED_TEXT, hidden_text
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 # name -> (delimiter, decimal separator, byte-order mark)
 CSV_DIALECTS = {"fi": (";", ",", True), "plain": (",", ".", False)}
+# Date cells of the XLSX shown as the report's language writes dates (the cells stay
+# dates: a spreadsheet sorts and filters them).
+XLSX_DATE_FORMATS = {"fi": {"date": "d.m.yyyy", "datetime": "d.m.yyyy h:mm", "month": "m/yyyy"},
+                     "sv": {"date": "d.m.yyyy", "datetime": "d.m.yyyy h:mm", "month": "m/yyyy"},
+                     "en": {"date": "d mmm yyyy", "datetime": "d mmm yyyy hh:mm", "month": "mmm yyyy"}}
 FILE_EXTENSIONS = {"json": "json", "csv": "csv", "csv_plain": "csv", "xlsx": "xlsx"}
 
 
@@ -52,23 +59,39 @@ def filename(result: dict, fmt: str, run_id: int | None = None) -> str:
     return f"kotiapu-{result['kind']}-{period['from']}-{period['to']}{suffix}.{FILE_EXTENSIONS.get(fmt, fmt)}"
 
 
-def generated_text(result: dict) -> str:
-    at = datetime.fromisoformat(result["generated_at"].replace("Z", "+00:00")).astimezone(HELSINKI)
-    return at.strftime("%Y-%m-%d %H:%M") + " (Europe/Helsinki)"
+def generated_at(result: dict) -> datetime:
+    """When the report was made, in the county's local time."""
+    return to_local(datetime.fromisoformat(result["generated_at"].replace("Z", "+00:00")))
 
 
-def header_rows(result: dict) -> list[list[str]]:
-    """The header every file starts with (in the report's language)."""
+def generated_text(result: dict, local_formats: bool = True) -> str:
+    """When the report was made, local time with the zone named: in the report
+    language's format ("1.12.2026 1.30"), or ISO for the plain dialect."""
+    at = generated_at(result)
+    text = fmt_dt(at) if local_formats else at.strftime("%Y-%m-%d %H:%M")
+    return f"{text} ({local_zone().key})"
+
+
+def period_text(result: dict, local_formats: bool = True) -> str:
+    start, end = result["period"]["from"], result["period"]["to"]
+    if local_formats:
+        start, end = fmt_date(start), fmt_date(end)
+    return f"{start} – {end}"
+
+
+def header_rows(result: dict, local_formats: bool = True) -> list[list[str]]:
+    """The header every file starts with (in the report's language; its dates in
+    the language's format unless ``local_formats`` is off, as in the plain CSV)."""
     filters = "; ".join(f"{label}: {value}" for label, value in result["filters_text"]) or _("none")
     rows = [
         [_("Report"), result["title"]],
-        [_("Period"), f"{result['period']['from']} – {result['period']['to']}"],
+        [_("Period"), period_text(result, local_formats)],
         [_("Filters"), filters],
     ]
     if result.get("filters_not_applied"):
         rows.append([_("Filters not applicable to this report"), ", ".join(result["filters_not_applied"])])
     rows += [
-        [_("Generated"), generated_text(result)],
+        [_("Generated"), generated_text(result, local_formats)],
         [_("Privacy"), privacy_text()],
     ]
     return rows
@@ -122,7 +145,7 @@ def to_csv(result: dict, dialect: str = "fi") -> bytes:
     with force_locale(result.get("language", "fi")):
         buf = io.StringIO()
         w = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
-        for label, value in header_rows(result):
+        for label, value in header_rows(result, local_formats=dialect != "plain"):
             w.writerow([_text(label), _text(value)])
         for note in result.get("notes", []):
             w.writerow([_("Note"), _text(note)])
@@ -157,6 +180,7 @@ def to_xlsx(result: dict) -> bytes:
     from openpyxl.utils import get_column_letter
 
     bold = Font(bold=True)
+    formats = XLSX_DATE_FORMATS.get(result.get("language", "fi"), XLSX_DATE_FORMATS["fi"])
     with force_locale(result.get("language", "fi")):
         wb = Workbook()
         wb.remove(wb.active)
@@ -169,9 +193,9 @@ def to_xlsx(result: dict) -> bytes:
                 for c, value in enumerate(values[1:], start=2):
                     cell = _put(ws, r, c, value)
                     if isinstance(value, datetime):
-                        cell.number_format = "yyyy-mm-dd hh:mm"
+                        cell.number_format = formats["datetime"]
                     elif isinstance(value, date):
-                        cell.number_format = "yyyy-mm-dd"
+                        cell.number_format = formats["date"]
                 r += 1
             if index == 0:
                 for note in result.get("notes", []):
@@ -198,7 +222,7 @@ def to_xlsx(result: dict) -> bytes:
                         cell.number_format = "0.0"
                     elif kind == "month" and isinstance(value, str) and len(value) == 7:
                         cell.value = date(int(value[:4]), int(value[5:]), 1)  # a date, shown as the month
-                        cell.number_format = "yyyy-mm"
+                        cell.number_format = formats["month"]
                     elif value in (SUPPRESSED_TEXT, HIDDEN_TEXT):
                         cell.alignment = Alignment(horizontal="right")
                 if row and row[0] == _("Total"):
@@ -222,8 +246,8 @@ def _xlsx_header(result: dict) -> list[list]:
             out.append([label, date.fromisoformat(result["period"]["from"]), "–",
                         date.fromisoformat(result["period"]["to"])])
         elif label == _("Generated"):
-            at = datetime.fromisoformat(result["generated_at"].replace("Z", "+00:00")).astimezone(HELSINKI)
-            out.append([label, at.replace(tzinfo=None, second=0, microsecond=0), "Europe/Helsinki"])
+            at = generated_at(result)
+            out.append([label, at.replace(tzinfo=None, second=0, microsecond=0), local_zone().key])
         else:
             out.append([label, value])
     return out

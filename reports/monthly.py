@@ -43,6 +43,7 @@ import sqlalchemy as sa
 
 from core.db import utcnow
 from core.extensions import db
+from core.time import local_date
 
 # How a stored month's JSON is laid out; a change makes every month recomputed.
 FORMAT_VERSION = 4
@@ -348,7 +349,7 @@ def first_of_month(day: date) -> date:
 
 
 def current_month() -> date:
-    from reports.aggregates import local_today
+    from core.time import local_today
 
     return first_of_month(local_today())
 
@@ -436,8 +437,6 @@ def settle_month(kind: str, month: date) -> bool:
 
 def first_data_month(kind: str) -> date | None:
     """The first month with any row of ``kind`` (in the county's time)."""
-    from reports.aggregates import HELSINKI
-
     column = _time_column(kind)
     first = db.session.scalar(sa.select(sa.func.min(column)))
     if first is None:
@@ -451,7 +450,7 @@ def first_data_month(kind: str) -> date | None:
             from datetime import timezone
 
             first = first.replace(tzinfo=timezone.utc)
-        first = first.astimezone(HELSINKI).date()
+        first = local_date(first)
     return first_of_month(first)
 
 

@@ -23,6 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from core.time import local_date
+
 _installed = False
 
 
@@ -49,14 +51,12 @@ def _sources() -> dict:
 
 def month_of(value) -> date | None:
     """The first day of the county-time month of a timestamp or a date."""
-    from reports.aggregates import HELSINKI
-
     if value is None:
         return None
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(HELSINKI).date().replace(day=1)
+        return local_date(value).replace(day=1)
     if isinstance(value, date):
         return value.replace(day=1)
     return None

@@ -10,12 +10,11 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from core.inputs import Form as FlaskForm
 from core.inputs import SubForm as Form
+from core.time import local_zone
 from wtforms import (
     DateTimeLocalField, FieldList, FormField, IntegerField, SelectField, SelectMultipleField, StringField,
     TextAreaField, ValidationError, widgets,
@@ -38,7 +37,7 @@ def local_to_utc(value: datetime | None) -> datetime | None:
     """A naive time typed in the county's time zone, as aware UTC."""
     if value is None:
         return None
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Europe/Helsinki"))
+    zone = local_zone()
     return value.replace(tzinfo=zone).astimezone(timezone.utc)
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
@@ -30,6 +29,7 @@ from core.errors import ConflictError, NotFoundError, ValidationFailed
 from core.extensions import db
 from core.templating import labeller
 from core.jobs import enqueue
+from core.time import local_zone
 from providers.models import Provider, ProviderKind, ProviderStatus
 from staffing.models import (
     OfferAction, Qualification, StaffingAction, StaffingCoverage, StaffingEvent, StaffingOffer, StaffingOfferStatus,
@@ -628,7 +628,7 @@ def hours_summary(period_from: date, period_to: date) -> list[dict]:
     whose last shift ended in the period (Finnish dates), the people, the hours
     reported and their cost in cents (hours x hourly rate). Offers whose hours are not
     reported yet count in ``offers`` but not in the hours."""
-    tz = ZoneInfo("Europe/Helsinki")
+    tz = local_zone()
     start = datetime.combine(period_from, time.min, tz).astimezone(timezone.utc)
     end = datetime.combine(period_to + timedelta(days=1), time.min, tz).astimezone(timezone.utc)
     last_end = (sa.select(StaffingShift.request_id, sa.func.max(StaffingShift.end_at).label("last_end"))

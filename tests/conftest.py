@@ -32,6 +32,7 @@ os.environ["SECRET_KEY"] = "test-secret-key-not-for-production-0123456789"
 os.environ["INSTANCE_PATH"] = str(_TMP / "instance")
 os.environ.pop("MAIL_URL", None)
 os.environ.pop("STRIPE_SECRET_KEY", None)
+os.environ.pop("FROZEN_NOW", None)  # a test stops the clock itself, in its app's config
 os.environ["LOG_LEVEL"] = "WARNING"
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")

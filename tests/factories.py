@@ -18,6 +18,7 @@ from clients.models import (
 from core.db import utcnow
 from core.extensions import db
 from core.models import AccessLogEntry, OutboxJob, OutgoingEmail
+from core.time import local_today
 from core.validators import business_id_check_digit
 from feedback.models import Feedback, FeedbackLink
 from marketplace.models import ShopOrder, ShopOrderEvent, ShopOrderItem, StripeEvent
@@ -204,7 +205,7 @@ class ServiceOrderFactory(Base, model=ServiceOrder):
     service_type = factory.SubFactory(ServiceTypeFactory)
     ordered_by_id = id_of(UserFactory, role="staff")
     status = "offered"
-    start_date = factory.LazyFunction(lambda: date.today() + timedelta(days=7))
+    start_date = factory.LazyFunction(lambda: local_today() + timedelta(days=7))
     visits_per_week = 1
     minutes_per_visit = 60
     offered_at = factory.LazyFunction(utcnow)
@@ -228,7 +229,7 @@ class VisitReportFactory(Base, model=VisitReport):
     order_id = factory.LazyAttribute(
         lambda o: ServiceOrderFactory(status="in_progress", provider=ProviderFactory()).id)
     provider_id = factory.LazyAttribute(lambda o: db.session.get(ServiceOrder, o.order_id).provider_id)
-    date = factory.LazyFunction(date.today)
+    date = factory.LazyFunction(local_today)
     minutes = 60
     tasks = factory.LazyFunction(lambda: ["cleaning"])
 
@@ -239,22 +240,22 @@ class ServiceVoucherFactory(Base, model=ServiceVoucher):
     unit = "hour"
     monthly_amount = 600
     value_cents_per_unit = 3200
-    valid_from = factory.LazyFunction(date.today)
+    valid_from = factory.LazyFunction(local_today)
 
 
 class ServiceEventFactory(Base, model=ServiceEvent):
     voucher_id = id_of(ServiceVoucherFactory)
     order_id = id_of(ServiceOrderFactory, status="in_progress")
     provider_id = id_of(ProviderFactory)
-    date = factory.LazyFunction(date.today)
-    month = factory.LazyFunction(lambda: date.today().replace(day=1))
+    date = factory.LazyFunction(local_today)
+    month = factory.LazyFunction(lambda: local_today().replace(day=1))
     quantity = 60
     voucher_cents = 3200
     client_share_cents = 0
 
 
 class VoucherSettlementFactory(Base, model=VoucherSettlement):
-    month = factory.LazyFunction(lambda: date.today().replace(day=1))
+    month = factory.LazyFunction(lambda: local_today().replace(day=1))
 
 
 class FeedbackLinkFactory(Base, model=FeedbackLink):
@@ -380,8 +381,8 @@ class StaffingOfferFactory(Base, model=StaffingOffer):
 
 class ReportRunFactory(Base, model=ReportRun):
     kind = "orders"
-    period_from = factory.LazyFunction(lambda: date.today().replace(day=1))
-    period_to = factory.LazyFunction(date.today)
+    period_from = factory.LazyFunction(lambda: local_today().replace(day=1))
+    period_to = factory.LazyFunction(local_today)
 
 
 class ApiTokenFactory(Base, model=ApiToken):

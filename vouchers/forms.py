@@ -6,7 +6,6 @@ what does not convert exactly."""
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
@@ -17,6 +16,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.errors import ValidationFailed
+from core.time import local_today
 from vouchers.models import VoucherUnit
 
 
@@ -62,7 +62,7 @@ class GrantForm(FlaskForm):
     value = StringField(_l("Value per hour or visit (€)"), validators=[Optional()])
     renews = BooleanField(_l("The amount renews every month"), default=True)
     valid_from = DateField(_l("Valid from"), validators=[DataRequired(_l("Give the start of validity."))],
-                           default=date.today)
+                           default=local_today)
     valid_to = DateField(_l("Valid until (optional)"), validators=[Optional()])
 
     def amounts(self) -> tuple[int, int | None]:
@@ -99,7 +99,7 @@ class BulkApproveForm(FlaskForm):
 
 
 class EventForm(FlaskForm):
-    date = DateField(_l("Date of the service"), validators=[DataRequired(_l("Give the date."))], default=date.today)
+    date = DateField(_l("Date of the service"), validators=[DataRequired(_l("Give the date."))], default=local_today)
     quantity = StringField(_l("Amount"), validators=[DataRequired(_l("Give the amount."))])
 
     def integer(self, unit: str) -> int:

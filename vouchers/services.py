@@ -23,6 +23,7 @@ from catalogue.models import Offering, ServiceType
 from clients.models import Client
 from core.access import Purpose, record_access
 from core.db import utcnow
+from core.templating import fmt_date, fmt_month, money
 from core.errors import ConflictError, NotFoundError, ValidationFailed
 from core.extensions import db
 from core.jobs import enqueue
@@ -128,9 +129,8 @@ def quantity_text(unit: str, quantity: int) -> str:
 
 
 def euros(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}{whole:,}".replace(",", "\u00a0") + f",{part:02d} €"
+    """Cents as euros in the language's format (core's ``money`` filter)."""
+    return money(cents)
 
 
 def unit_label(unit: str) -> str:
@@ -432,8 +432,8 @@ def _check_event(voucher: ServiceVoucher, provider_id: int, event_date: date, qu
     if replaces is None and event_date < earliest:
         raise OutsidePeriod(_("Service events can be recorded back to %(day)s only (the current month and the "
                               "grace period); this one is dated %(date)s.",
-                              day=earliest.strftime("%d.%m.%Y"), date=event_date.strftime("%d.%m.%Y")),
-                            fields={"date": [_("Before %(day)s.", day=earliest.strftime("%d.%m.%Y"))]})
+                              day=fmt_date(earliest), date=fmt_date(event_date)),
+                            fields={"date": [_("Before %(day)s.", day=fmt_date(earliest))]})
     if event_date < voucher.valid_from or (voucher.valid_to is not None and event_date > voucher.valid_to):
         raise OutsidePeriod(_("The date is outside the voucher's validity."),
                             fields={"date": [_("Outside the voucher's validity.")]})
@@ -452,7 +452,7 @@ def _check_event(voucher: ServiceVoucher, provider_id: int, event_date: date, qu
         raise OverBalance(
             _("The voucher has %(left)s left for %(period)s; this event needs %(need)s.",
               left=quantity_text(voucher.unit, max(remaining, 0)), need=quantity_text(voucher.unit, quantity),
-              period=start.strftime("%m/%Y") if voucher.renews else _("its validity")),
+              period=fmt_month(start) if voucher.renews else _("its validity")),
             fields={"quantity": [_("Beyond the voucher's balance.")]})
     voucher_cents, share = split_amount(voucher.unit, quantity, voucher.value_cents_per_unit, price)
     return price, voucher_cents, share

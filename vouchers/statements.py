@@ -14,6 +14,7 @@ from flask import Response
 from flask_babel import gettext as _
 
 from core.api import iso
+from core.templating import fmt_date, fmt_month
 from vouchers.models import SettlementLine, VoucherSettlement
 from vouchers.services import euros, quantity_text, statement_rows
 
@@ -23,6 +24,12 @@ FORMAT_VERSION = "kotiapu-voucher-settlement/1"
 def _kind_label(kind: str) -> str:
     return {"event": _("Service event"), "reversal": _("Reversal of an earlier settlement"),
             "corrected": _("Corrected amount")}.get(kind, kind)
+
+
+def _csv_date(day) -> str:
+    """A date as a spreadsheet with Finnish settings reads it ("5.1.2026"), like the
+    file's semicolons and decimal commas."""
+    return f"{day.day}.{day.month}.{day.year}"
 
 
 def statement_csv(settlement: VoucherSettlement, line: SettlementLine) -> bytes:
@@ -37,7 +44,7 @@ def statement_csv(settlement: VoucherSettlement, line: SettlementLine) -> bytes:
 
     for row in statement_rows(line):
         writer.writerow([f"{settlement.month:%Y-%m}", line.provider.name, line.provider.business_id,
-                         row["service_date"].isoformat(), row["order_number"], row["voucher_id"],
+                         _csv_date(row["service_date"]), row["order_number"], row["voucher_id"],
                          _kind_label(row["kind"]), row["unit"], row["quantity"], money(row["voucher_cents"]),
                          money(row["client_share_cents"]), row["corrects_event_id"] or "", row["event_id"]])
     writer.writerow([])
@@ -61,7 +68,7 @@ def statement_pdf(settlement: VoucherSettlement, line: SettlementLine) -> bytes:
     pdf.set_author("Kotiapu")
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 15)
-    month = settlement.month.strftime("%m/%Y")
+    month = fmt_month(settlement.month)
     pdf.cell(0, 9, _latin(_("Service voucher statement %(month)s", month=month)),
              new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
@@ -77,7 +84,7 @@ def statement_pdf(settlement: VoucherSettlement, line: SettlementLine) -> bytes:
     pdf.ln()
     pdf.set_font("Helvetica", "", 9)
     for row in statement_rows(line):
-        cells = (row["service_date"].strftime("%d.%m.%Y"), row["order_number"] or "", _kind_label(row["kind"]),
+        cells = (fmt_date(row["service_date"]), row["order_number"] or "", _kind_label(row["kind"]),
                  quantity_text(row["unit"], row["quantity"]), euros(row["voucher_cents"]),
                  euros(row["client_share_cents"]))
         for i, (w, c) in enumerate(zip(widths, cells)):

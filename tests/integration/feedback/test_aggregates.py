@@ -151,7 +151,7 @@ def test_managers_page_shows_only_large_groups_without_client_names(client, db, 
     page = client.get("/feedback/needs-met")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "Siivous" in html and "80 %" in html
+    assert "Siivous" in html and "80\u00a0%" in html
     assert "Kauppa-apu" not in html
     assert name not in html
     assert client.get("/feedback/needs-met?from=yesterday").status_code == 422

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.db import utcnow
+from core.time import local_today
 from providers.figures import format_duration, provider_figures
 from tests import factories as f
 
@@ -75,7 +76,7 @@ def test_dashboard_shows_everything(client, db, login_as, make_user, area):
     me = area["me"]
     user = make_user("provider", provider=me, language="en")
     order = f.ServiceOrderFactory(status="accepted", provider=me, number="SO-2026-777777")
-    f.VisitReportFactory(order_id=order.id, provider_id=me.id, date=utcnow().date())
+    f.VisitReportFactory(order_id=order.id, provider_id=me.id, date=local_today())
     f.ShopOrderFactory(provider=me, status="paid", number="SH-2026-000042")
     f.FeedbackFactory(provider_id=me.id, rating=5, comment="Ihana siivooja!")
     f.FeedbackFactory(provider_id=me.id, rating=1, comment="Piilotettu", hidden_at=utcnow())
@@ -85,7 +86,7 @@ def test_dashboard_shows_everything(client, db, login_as, make_user, area):
     html = client.get("/dashboard?lang=en").get_data(as_text=True)
     assert pending.order.number in html and "SO-2026-777777" in html and "SH-2026-000042" in html
     assert "Ihana siivooja!" in html and "Piilotettu" not in html
-    assert "Your figures" in html and "60 %" in html and "25 min" in html and "45 min" in html
+    assert "Your figures" in html and "60%" in html and "25 min" in html and "45 min" in html
     assert 'id="staffing-h"' not in html  # not an agency
 
 

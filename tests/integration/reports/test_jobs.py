@@ -87,7 +87,7 @@ def test_monthly_reports_are_made_once_and_mailed_once(app, db, make_user, run_j
     mails = db.session.scalars(sa.select(OutgoingEmail).order_by(OutgoingEmail.id)).all()
     assert sorted(m.to_address for m in mails) == sorted(m.email for m in managers)
     finnish = next(m for m in mails if m.to_address == managers[0].email)
-    assert "2026-11" in finnish.subject
+    assert "11/2026" in finnish.subject and "2026-11" not in finnish.subject  # the month as Finns write it
     for run in runs:
         assert f"http://kotiapu.test/reports/{run.id}" in finnish.body
     assert finnish.sent_at is not None

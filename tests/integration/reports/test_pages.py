@@ -123,7 +123,7 @@ def test_progress_page_and_downloads(client, db, dataset, manager, login_as, run
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
     csv = client.get(url + "/download/csv")
     header, sections = csv_sections(csv.data)
-    assert header["Period"] == "2026-03-01 – 2026-04-30" and header["Filters"] == "none"
+    assert header["Period"] == "1 Mar 2026 – 30 Apr 2026" and header["Filters"] == "none"
     assert "Orders by month" in sections
     assert client.get(url + "/download/pdf").status_code == 404
 

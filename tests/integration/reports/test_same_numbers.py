@@ -175,7 +175,7 @@ def _figure_cells(section: dict, block: list):
 def check_csv(result: dict, content: bytes) -> None:
     header, sections = csv_sections(content)
     assert header["Report"] == result["title"]
-    assert header["Period"] == "2026-03-01 – 2026-04-30"
+    assert header["Period"] == "1 Mar 2026 – 30 Apr 2026"  # the report language's dates (English here)
     assert "Generated" in header and "(Europe/Helsinki)" in header["Generated"]
     assert "<5" in header["Privacy"] and "–" in header["Privacy"]
     for section in result["sections"]:
@@ -210,6 +210,7 @@ def check_xlsx(result: dict, content: bytes) -> None:
 
 def check_dashboard(app, results: dict, html: str) -> None:
     """Every figure in every table of the dashboard is the API's figure, formatted."""
+    from core.templating import fmt_month
     from reports.dashboard import format_value
 
     sections = {s["title"]: s for r in results.values() for s in r["sections"]}
@@ -224,7 +225,9 @@ def check_dashboard(app, results: dict, html: str) -> None:
                 continue  # the category-by-month view: checked by test_dashboard_cross_table
             groups = [c for c in section["columns"] if c["type"] in ("month", "label")]
             for line, row in zip(table["rows"], section["rows"]):
-                assert line[:len(groups)] == [str(row[c["key"]]) for c in groups]
+                # Months as the page's language writes them ("Mar 2026"), labels as they are.
+                assert line[:len(groups)] == [fmt_month(row[c["key"]]) if c["type"] == "month" else str(row[c["key"]])
+                                              for c in groups]
                 for text, head in zip(line[len(groups):], table["headers"][len(groups):]):
                     column = by_label[head]
                     small = hidden_text(row, column["key"], section["people"]) == "<5"
@@ -293,7 +296,7 @@ def test_dashboard_cross_table_and_key_figures(client, dataset, manager, login_a
     login_as(manager)
     html = client.get(f"/reports/?date_from={PERIOD[0]}&date_to={PERIOD[1]}").get_data(as_text=True)
     cross = next(t for t in html_tables(html) if t["caption"] == "Orders by month and service category")
-    assert cross["headers"] == ["Service category", "2026-03", "2026-04"]
+    assert cross["headers"] == ["Service category", "Mar 2026", "Apr 2026"]
     assert {tuple(r) for r in cross["rows"]} == {("Cleaning", "5", "5"), ("Shopping help", "–", "–"),
                                                  ("Safety services", "–", "–")}
     assert '<span class="stat-value">13</span> <span class="stat-label">Service orders</span>' in html
