@@ -225,7 +225,8 @@ def update_client(actor, client_id: int, data: dict) -> Client:
         setattr(client, name, clean[name])
     record_event(client.id, ClientEventAction.DETAILS_CHANGED, actor)
     if old_segment != client.segment:
-        record_event(client.id, ClientEventAction.SEGMENT_CHANGED, actor, note=f"{old_segment} → {client.segment}")
+        record_event(client.id, ClientEventAction.SEGMENT_CHANGED, actor, code="client.segment_changed",
+                     params={"from": str(old_segment), "to": str(client.segment)})
     if old_marking != client.non_disclosure:
         record_event(client.id, ClientEventAction.NON_DISCLOSURE_SET if client.non_disclosure
                else ClientEventAction.NON_DISCLOSURE_REMOVED, actor)
@@ -281,9 +282,9 @@ def hand_over_client(actor, client_id: int, new_worker_id: int) -> Client:
         sa.update(FollowUp).where(FollowUp.client_id == client.id, FollowUp.done_at.is_(None), theirs)
         .values(assigned_to_id=worker.id).execution_options(synchronize_session=False)).rowcount
     client.responsible_worker_id = worker.id
-    note = (f"{previous.name or previous.email if previous else '–'} → {worker.name or worker.email}; "
-            f"{moved} open follow-up(s) moved")
-    event = record_event(client.id, ClientEventAction.HANDOVER, actor, note=note)
+    event = record_event(client.id, ClientEventAction.HANDOVER, actor, code="client.handover",
+                         params={"from": previous.name or previous.email if previous else "–",
+                                 "to": worker.name or worker.email, "num": moved})
     db.session.flush()
     record_access(client.id, "change", Purpose.GUIDANCE, what="responsible worker", actor=actor)
     enqueue(jobs.send_handover_notifications, event.id, queue="mail")

@@ -423,11 +423,13 @@ def _open_follow_up(feedback: Feedback) -> FollowUp | None:
     worker = db.session.get(User, worker_id) if worker_id else None
     number = order.number if order else db.session.get(ShopOrder, feedback.shop_order_id).number
     language = worker.language if worker is not None and worker.language in LANGUAGES else "fi"
-    with force_locale(language):
-        title = _("Feedback on %(number)s needs attention: rating %(rating)d/5, needs met: %(met)s",
-                  number=number, rating=feedback.rating, met=_("yes") if feedback.needs_met else _("no"))
+    # The title is a code (clients.texts), shown in the reader's language; the English
+    # sentence is the fallback of the column.
+    met = "yes" if feedback.needs_met else "no"
     follow_up = FollowUp(client_id=client.id, assigned_to_id=worker_id, kind=FollowUpKind.FEEDBACK,
-                         title=title[:300], order_id=feedback.order_id, due_at=utcnow() + timedelta(days=2))
+                         title=f"Feedback on {number} needs attention: rating {feedback.rating}/5, needs met: {met}",
+                         code="feedback", params={"order": number, "rating": feedback.rating, "met": met},
+                         order_id=feedback.order_id, due_at=utcnow() + timedelta(days=2))
     db.session.add(follow_up)
     db.session.flush()
     if worker is not None and worker.email and worker.active:

@@ -190,7 +190,8 @@ def test_handover_moves_open_follow_ups_records_it_and_tells_the_client(client, 
     assert mine.assigned_to_id == world.other_worker.id and unassigned.assigned_to_id == world.other_worker.id
     assert someone_elses.assigned_to_id == world.bertta_user.id and done.assigned_to_id == world.worker.id
     event = db.session.scalar(sa.select(ClientEvent).where(ClientEvent.action == "handover"))
-    assert event.actor_id == world.worker.id and "Sanna Ohjaaja → Mikko Ohjaaja" in event.note
+    assert event.actor_id == world.worker.id and event.code == "client.handover"
+    assert (event.params["from"], event.params["to"]) == ("Sanna Ohjaaja", "Mikko Ohjaaja")
     run_jobs()
     mails = emails()
     to_client = [m for m in mails if m[0] in ("aino.login@example.fi", "leena@example.fi")]

@@ -97,4 +97,4 @@ def test_suspension_withdraws_only_pending_offers_and_says_so(db, market, place)
         sa.select(Offer).where(Offer.provider_id == market.providers[0].id))}
     assert status == {declined.id: "declined", pending.id: "withdrawn"}
     withdraw_events = db.session.scalars(sa.select(OrderEvent).where(OrderEvent.action == "withdraw")).all()
-    assert [(e.order_id, e.note) for e in withdraw_events] == [(pending.id, "provider suspended")]
+    assert [(e.order_id, e.code) for e in withdraw_events] == [(pending.id, "offer.provider_suspended")]
