@@ -90,7 +90,8 @@ def test_marking_a_check_up_done_records_the_check(client, db, world, login_as):
     follow = _open(db, world.aino.id, "segment_check")[0]
     login_as(world.worker)
     page = client.get(f"/clients/{world.aino.id}").get_data(as_text=True)
-    assert follow.title in page
+    assert follow.code == "segment_check_guidance"  # shown in the reader's language, Finnish here
+    assert "Ohjausta tarvitsevan asiakkaan tilannekatsaus (60 päivän välein)" in page
     r = client.post(f"/clients/follow-ups/{follow.id}/done", data={"note": "Soitettu, kaikki hyvin"})
     assert r.status_code == 302
     db.session.expire_all()
