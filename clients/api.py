@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
+from flask_babel import gettext as _
 from pydantic import Field
 
 from accounts.models import Role
@@ -117,7 +118,7 @@ def access_log(client_id: int, query: Paging):
 def export(client_id: int):
     user = api_user()
     if user.role == Role.CLIENT and not policy.acts_for(user, client_id):
-        raise NotFoundError("Client not found.")
+        raise NotFoundError(_("Client not found."))
     response = answer(queries.export_client_data(user, client_id))
     response.headers["Cache-Control"] = "no-store"
     return response

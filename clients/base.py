@@ -41,9 +41,12 @@ def staff_client(actor, client_id: int) -> Client:
     return live_client(client_id)
 
 
-def record_event(client_id: int, action: str, actor, note: str | None = None, at: datetime | None = None) -> ClientEvent:
+def record_event(client_id: int, action: str, actor, note: str | None = None, at: datetime | None = None,
+                 code: str | None = None, params: dict | None = None) -> ClientEvent:
+    """A step of the record's history: ``note`` is what a person wrote, ``code`` and
+    ``params`` what the system says (``clients.texts``, shown in the reader's language)."""
     event = ClientEvent(client_id=client_id, action=action, actor_id=getattr(actor, "id", None),
-                        note=note, at=at or utcnow())
+                        note=note, at=at or utcnow(), code=code, params=(params or {}) if code else None)
     db.session.add(event)
     return event
 

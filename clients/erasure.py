@@ -47,10 +47,11 @@ def sweep_retention(now: datetime | None = None, limit: int = SWEEP_LIMIT) -> in
             .values(retention_flagged_at=now).execution_options(synchronize_session=False)).rowcount
         if claimed != 1:
             continue
-        record_event(client.id, ClientEventAction.RETENTION_FLAGGED, None, at=now,
-               note=f"no activity for {current_app.config['RETENTION_DAYS']} days")
+        record_event(client.id, ClientEventAction.RETENTION_FLAGGED, None, at=now, code="client.no_activity",
+                     params={"num": int(current_app.config["RETENTION_DAYS"])})
         open_follow_up(client, FollowUpKind.RETENTION,
-                       "No services for the retention period: erase the record, or keep it if still needed")
+                       "No services for the retention period: erase the record, or keep it if still needed",
+                       code="retention", params={})
     db.session.flush()
     return len(clients)
 
@@ -97,7 +98,8 @@ def request_erasure(actor, client_id: int, reason: str | None = None) -> Client:
                             code="erasure_already_requested")
     db.session.refresh(client)
     record_event(client.id, ClientEventAction.ERASURE_REQUESTED, actor, note=reason, at=now)
-    open_follow_up(client, FollowUpKind.ERASURE, "The client asked for their data to be erased: decide")
+    open_follow_up(client, FollowUpKind.ERASURE, "The client asked for their data to be erased: decide",
+                   code="erasure", params={})
     record_access(client.id, "change", Purpose.ERASURE, what="erasure request", actor=actor)
     enqueue(jobs.send_erasure_request_notification, client.id, queue="mail")
     return client

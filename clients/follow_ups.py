@@ -24,9 +24,11 @@ def close_open_follow_ups(client_id: int, kind: str, actor, note: str) -> int:
 
 
 def open_follow_up(client: Client, kind: str, title: str, due_at: datetime | None = None,
-                   order_id: int | None = None) -> FollowUp | None:
+                   order_id: int | None = None, code: str | None = None,
+                   params: dict | None = None) -> FollowUp | None:
     """Open a follow-up for the client's responsible worker unless one of the same
-    kind is already open for the client (returns None then). For the swept kinds a
+    kind is already open for the client (returns None then). ``code`` and ``params``
+    name the title in ``clients.texts`` (``title``: its English fallback). For the swept kinds a
     partial unique index is the backstop when two sweeps race: the loser's insert
     is rolled back to a savepoint."""
     exists = db.session.scalar(sa.select(FollowUp.id).where(
@@ -34,7 +36,8 @@ def open_follow_up(client: Client, kind: str, title: str, due_at: datetime | Non
     if exists:
         return None
     return insert_follow_up(FollowUp(client_id=client.id, assigned_to_id=client.responsible_worker_id, kind=kind,
-                                     title=title, due_at=due_at or utcnow(), order_id=order_id))
+                                     title=title, due_at=due_at or utcnow(), order_id=order_id, code=code,
+                                     params=params if code else None))
 
 
 def insert_follow_up(follow: FollowUp) -> FollowUp | None:
@@ -101,7 +104,7 @@ def sweep_segment_checks(now: datetime | None = None, limit: int = SWEEP_LIMIT) 
                  Segment.GUIDANCE: "Check-up of a client who needs guidance (every 60 days)",
                  Segment.INTENSIVE: "Check-up of a client who needs intensive coordination (every 14 days)",
                  }[Segment(client.segment)]
-        if open_follow_up(client, FollowUpKind.SEGMENT_CHECK, title,
+        if open_follow_up(client, FollowUpKind.SEGMENT_CHECK, title, code=f"segment_check_{client.segment}", params={},
                           due_at=base + timedelta(days=SEGMENT_CHECK_DAYS[Segment(client.segment)])):
             opened += 1
     return opened

@@ -158,6 +158,11 @@ class NetworkMember(db.Model):
     starts_on: Mapped[date | None] = mapped_column(sa.Date)
     ends_on: Mapped[date | None] = mapped_column(sa.Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    # A row the system wrote (e.g. a provider's): its role as a message code and
+    # parameters (``clients.texts``), shown in the reader's language instead of
+    # ``role`` and ``responsibility``, which hold what staff typed.
+    code: Mapped[str | None] = mapped_column(sa.String(60))
+    params: Mapped[dict | None] = mapped_column(sa.JSON)
 
 
 # The coded topics of guidance contacts (the statistics group by them); their
@@ -318,7 +323,11 @@ class ClientEvent(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(sa.String(30), nullable=False)
+    # What a person wrote (a reason), shown as written.
     note: Mapped[str | None] = mapped_column(sa.Text)
+    # What the system wrote, as a message code and parameters (``clients.texts``).
+    code: Mapped[str | None] = mapped_column(sa.String(60))
+    params: Mapped[dict | None] = mapped_column(sa.JSON)
 
     actor = relationship("User", foreign_keys=[actor_id])
 

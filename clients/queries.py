@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
 from accounts.models import Role, User
@@ -25,6 +26,7 @@ from clients.models import (
 from clients import policy
 from clients.base import ACTIVE_ORDER_STATES
 from clients.messaging import mark_messages_read
+from clients.texts import network_responsibility, network_role
 from clients.serializers import access_entry_json, client_json, json_value
 from core.access import Purpose, record_access
 from core.db import utcnow
@@ -160,8 +162,9 @@ def network(client: Client, include_ended: bool = True) -> list[NetworkEntry]:
     for m in members:
         if m.user_id:
             member_users.add(m.user_id)
-        entries.append(NetworkEntry(kind="member", name=m.name, organisation=m.organisation, role=m.role,
-                                    responsibility=m.responsibility, phone=m.phone, email=m.email,
+        entries.append(NetworkEntry(kind="member", name=m.name, organisation=m.organisation,
+                                    role=network_role(m), responsibility=network_responsibility(m),
+                                    phone=m.phone, email=m.email,
                                     starts_on=m.starts_on, ends_on=m.ends_on, member_id=m.id))
     reps = db.session.execute(
         sa.select(ClientRepresentative, User).join(User, User.id == ClientRepresentative.user_id)
@@ -366,7 +369,75 @@ STAFF_ACTION_LABELS = {
 }
 
 
+# The staff access log shows the stored words (codes in English) in the reader's
+# language, in the third person; a "what" no table knows is shown as stored.
+STAFF_PURPOSE_LABELS = {
+    Purpose.GUIDANCE: _l("client guidance"),
+    Purpose.ORDERING: _l("placing or following a service order"),
+    Purpose.SERVICE: _l("providing the ordered service"),
+    Purpose.OWN_DATA: _l("the client viewing their own data"),
+    Purpose.EXPORT: _l("data export on request"),
+    Purpose.ERASURE: _l("erasure on request"),
+    Purpose.FEEDBACK: _l("recording feedback"),
+    Purpose.LOGINS: _l("managing the client's login"),
+    "a relative acting for the client": _l("a relative acting for the client"),
+}
+CHANNEL_LABELS = {"web": _l("web page"), "api": _l("interface (API)"), "system": _l("automatic")}
+STAFF_WHAT_LABELS = {
+    "client record": _l("client record"), "client details": _l("client details"),
+    "name in search results": _l("name in search results"), "name in order list": _l("name in the order list"),
+    "name in provider inbox": _l("name in the provider's order inbox"),
+    "name in guidance contacts": _l("name in the guidance contacts"),
+    "name in access-log search": _l("name in the access-log search"), "name on the dashboard": _l("name on the dashboard"),
+    "service order": _l("service order"), "client record for ordering": _l("client record, for ordering"),
+    "client record for a service voucher": _l("client record, for a service voucher"),
+    "consent to share with providers": _l("consent to share with providers"),
+    "responsible worker": _l("responsible worker"), "network": _l("network"),
+    "relatives acting for the client": _l("relatives acting for the client"), "client login": _l("client login"),
+    "guidance contact": _l("guidance contact"), "follow-up": _l("follow-up"),
+    "retention decision": _l("retention decision"), "erasure request": _l("erasure request"),
+    "erasure decision": _l("erasure decision"), "message": _l("message"), "messages": _l("messages"),
+    "my services": _l("the client's services page"), "my network": _l("the client's network page"),
+    "access log": _l("access log"), "all data held on the client": _l("all data held on the client"),
+    "my data": _l("the client's data page"), "client record and services": _l("client record and services"),
+    "client record, orders, network and messages": _l("client record, orders, network and messages"),
+    "name for a guidance contact": _l("name, for a guidance contact"),
+    "name in the list of whose services": _l("name in a relative's list of clients"),
+    "contact details": _l("contact details"), "consent": _l("consent"),
+    "contact details for a purchase": _l("contact details, for a purchase"), "orders list": _l("order list"),
+    "feedback given by phone": _l("feedback given by phone"), "feedback": _l("feedback"),
+    "concern text": _l("text of a concern"), "help request": _l("help request"),
+    "buyer's name in the purchase list": _l("buyer's name in the purchase list"),
+    "service vouchers": _l("service vouchers"), "service voucher granted": _l("service voucher granted"),
+    "vouchers list": _l("voucher list"), "voucher-funded orders": _l("voucher-funded orders"),
+    "voucher events to review": _l("voucher events to review"),
+}
+STAFF_WHAT_PATTERNS = (
+    (re.compile(r"^order (\S+)$"), _l("order %(number)s")),
+    (re.compile(r"^purchase (\S+): name and address$"), _l("purchase %(number)s: name and address")),
+    (re.compile(r"^purchase (\S+): contact details$"), _l("purchase %(number)s: contact details")),
+    (re.compile(r"^purchase (\S+)$"), _l("purchase %(number)s")),
+    (re.compile(r"^feedback on order (\S+)$"), _l("feedback on order %(number)s")),
+    (re.compile(r"^name, for feedback on order (\S+)$"), _l("name, for feedback on order %(number)s")),
+    (re.compile(r"^service voucher (\S+)$"), _l("service voucher %(number)s")),
+)
+
+
+def staff_what_label(what: str) -> Markup:
+    """What of the client's data a row of the staff access log names, in the
+    reader's language; text no table knows is shown as stored, marked English."""
+    if what in STAFF_WHAT_LABELS:
+        return Markup.escape(str(STAFF_WHAT_LABELS[what]))
+    for pattern, text in STAFF_WHAT_PATTERNS:
+        match = pattern.match(what or "")
+        if match:
+            return Markup.escape(str(text) % {"number": match.group(1)})
+    return Markup('<span lang="en">%s</span>') % (what or "")
+
+
 staff_action_label = labeller(STAFF_ACTION_LABELS, "staff_action_label")
+staff_purpose_label = labeller(STAFF_PURPOSE_LABELS, "staff_purpose_label")
+channel_label = labeller(CHANNEL_LABELS, "access_channel_label")
 action_words = labeller(ACTION_WORDS, "action_words")
 purpose_words = labeller(PURPOSE_WORDS, "purpose_words")
 
@@ -465,12 +536,12 @@ def export_client_data(actor, client_id: int) -> dict:
     worker. Who: the client themselves, or staff (a relative gets
     PermissionDenied ``own_data_only``). Writes one access-log row."""
     policy.require_own_or_staff(
-        actor, client_id, refused="Only the client or guidance staff can export a client's data.",
-        denied="Only the client themselves can download all their data; a relative can see the services, the "
-               "network and the messages.")
+        actor, client_id, refused=_("Only the client or guidance staff can export a client's data."),
+        denied=_("Only the client themselves can download all their data; a relative can see the services, the "
+                 "network and the messages."))
     client = db.session.get(Client, client_id)
     if client is None or client.erased_at is not None:
-        raise NotFoundError("Client not found.")
+        raise NotFoundError(_("Client not found."))
     purpose = Purpose.EXPORT if actor.role == Role.STAFF else policy.client_side_purpose(actor, client_id)
     record_access(client.id, "export", purpose, what="all data held on the client", actor=actor)
     db.session.flush()

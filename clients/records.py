@@ -33,61 +33,62 @@ def validate_client_fields(data: dict) -> tuple[dict, dict]:
     for name, limit in (("first_name", 100), ("last_name", 100)):
         value = (data.get(name) or "").strip() if isinstance(data.get(name), (str, type(None))) else None
         if not value:
-            errors[name] = ["This field is required."]
+            errors[name] = [_("This field is required.")]
         elif len(value) > limit:
-            errors[name] = [f"At most {limit} characters."]
+            errors[name] = [_("At most %(n)s characters.", n=limit)]
         clean[name] = value
     for name, limit in (("address", 300), ("municipality", 100), ("phone", 40), ("email", 254)):
         value = data.get(name)
         if value is not None and not isinstance(value, str):
-            errors[name] = ["Must be text."]
+            errors[name] = [_("Must be text.")]
             continue
         value = (value or "").strip()
         if len(value) > limit:
-            errors[name] = [f"At most {limit} characters."]
+            errors[name] = [_("At most %(n)s characters.", n=limit)]
         clean[name] = value or None
     if clean.get("email"):
         try:
             clean["email"] = normalise_email(clean["email"])
         except ValidationFailed:
-            errors["email"] = ["Invalid e-mail address."]
+            errors["email"] = [_("Invalid e-mail address.")]
     if not clean.get("address"):
-        errors["address"] = ["This field is required."]
+        errors["address"] = [_("This field is required.")]
     if not clean.get("municipality"):
-        errors["municipality"] = ["This field is required."]
+        errors["municipality"] = [_("This field is required.")]
     postal = data.get("postal_code")
     if not valid_postal_code(postal if isinstance(postal, str) else ""):
-        errors["postal_code"] = ["Must be a Finnish postal code of five digits."]
+        errors["postal_code"] = [_("Must be a Finnish postal code of five digits.")]
     clean["postal_code"] = postal
     code = data.get("personal_identity_code")
     if code not in (None, ""):
         normalised = normalise_personal_identity_code(code) if isinstance(code, str) else None
         if normalised is None:
-            errors["personal_identity_code"] = ["Not a valid personal identity code (check the date, the century sign and the check character)."]
+            errors["personal_identity_code"] = [_("Not a valid personal identity code (check the date, the century sign "
+                                                 "and the check character).")]
         clean["personal_identity_code"] = normalised
         born = parse_personal_identity_code(normalised) if normalised else None
         birth = data.get("birth_date")
         if born and birth and birth != born:
-            errors["birth_date"] = ["Does not match the personal identity code."]
+            errors["birth_date"] = [_("Does not match the personal identity code.")]
         clean["birth_date"] = birth or born
     else:
         clean["personal_identity_code"] = None
         clean["birth_date"] = data.get("birth_date")
     if clean["birth_date"] is not None and not isinstance(clean["birth_date"], date):
-        errors["birth_date"] = ["Must be a date."]
+        errors["birth_date"] = [_("Must be a date.")]
     elif clean["birth_date"] is not None and clean["birth_date"] > local_today():
-        errors["birth_date"] = ["Cannot be in the future."]
+        errors["birth_date"] = [_("Cannot be in the future.")]
     languages = data.get("languages") or ["fi"]
     if not isinstance(languages, list) or not languages or any(lang not in LANGUAGES for lang in languages):
-        errors["languages"] = ["Choose languages from: " + ", ".join(LANGUAGES) + "."]
+        errors["languages"] = [_("Choose languages from: %(values)s.", values=", ".join(LANGUAGES))]
     clean["languages"] = list(dict.fromkeys(languages)) if isinstance(languages, list) else ["fi"]
     consent = data.get("consent_to_share", False)
     if not isinstance(consent, bool):
-        errors["consent_to_share"] = ["Must be true or false."]
+        errors["consent_to_share"] = [_("Must be true or false.")]
     clean["consent_to_share"] = bool(consent)
     segment = data.get("segment") or Segment.GUIDANCE
     if segment not in set(Segment):
-        errors["segment"] = ["Must be one of: " + ", ".join(Segment) + "."]
+        errors["segment"] = [_("Must be one of: %(values)s.", values=", ".join(Segment))]
     clean["segment"] = segment
     clean["non_disclosure"] = bool(data.get("non_disclosure", False))
     return clean, errors
@@ -96,7 +97,7 @@ def validate_client_fields(data: dict) -> tuple[dict, dict]:
 def _raise_client_errors(errors: dict) -> None:
     if errors:
         code = "invalid_personal_identity_code" if set(errors) == {"personal_identity_code"} else "validation_failed"
-        raise ValidationFailed("Some client details are invalid.", code=code, fields=errors)
+        raise ValidationFailed(_("Some client details are invalid."), code=code, fields=errors)
 
 
 def _check_code_unique(code: str | None, client_id: int | None = None) -> None:
@@ -106,8 +107,8 @@ def _check_code_unique(code: str | None, client_id: int | None = None) -> None:
     if client_id is not None:
         stmt = stmt.where(Client.id != client_id)
     if db.session.scalar(stmt):
-        raise ConflictError("A client with this personal identity code is already registered; search for them instead.",
-                            code="duplicate_client")
+        raise ConflictError(_("A client with this personal identity code is already registered; "
+                              "search for them instead."), code="duplicate_client")
 
 
 # -- registering, reading, editing ---------------------------------------------
@@ -142,7 +143,7 @@ def get_client(actor, client_id: int, purpose: str, what: str = "client record",
     logging the read; NotFoundError otherwise."""
     client = db.session.scalar(scope_clients(sa.select(Client).where(Client.id == client_id), actor, scope))
     if client is None or client.erased_at is not None:
-        raise NotFoundError("Client not found.")
+        raise NotFoundError(_("Client not found."))
     record_access(client.id, "view", purpose, what=what, actor=actor)
     return client
 
@@ -230,7 +231,8 @@ def update_client(actor, client_id: int, data: dict) -> Client:
         setattr(client, name, clean[name])
     record_event(client.id, ClientEventAction.DETAILS_CHANGED, actor)
     if old_segment != client.segment:
-        record_event(client.id, ClientEventAction.SEGMENT_CHANGED, actor, note=f"{old_segment} → {client.segment}")
+        record_event(client.id, ClientEventAction.SEGMENT_CHANGED, actor, code="client.segment_changed",
+                     params={"from": str(old_segment), "to": str(client.segment)})
     if old_marking != client.non_disclosure:
         record_event(client.id, ClientEventAction.NON_DISCLOSURE_SET if client.non_disclosure
                else ClientEventAction.NON_DISCLOSURE_REMOVED, actor)
@@ -245,7 +247,7 @@ def set_consent(actor, client_id: int, consent: bool, note: str | None = None) -
     orders already running continue. Raises ValidationFailed, NotFoundError."""
     client = staff_client(actor, client_id)
     if not isinstance(consent, bool):
-        raise ValidationFailed(_("Choose whether the client consents."), fields={"consent": ["Must be true or false."]})
+        raise ValidationFailed(_("Choose whether the client consents."), fields={"consent": [_("Must be true or false.")]})
     note = (note or "").strip() or None
     if note and len(note) > 500:
         raise ValidationFailed(_("The note is too long."), fields={"note": [_("At most 500 characters.")]})
@@ -286,9 +288,9 @@ def hand_over_client(actor, client_id: int, new_worker_id: int) -> Client:
         sa.update(FollowUp).where(FollowUp.client_id == client.id, FollowUp.done_at.is_(None), theirs)
         .values(assigned_to_id=worker.id).execution_options(synchronize_session=False)).rowcount
     client.responsible_worker_id = worker.id
-    note = (f"{previous.name or previous.email if previous else '–'} → {worker.name or worker.email}; "
-            f"{moved} open follow-up(s) moved")
-    event = record_event(client.id, ClientEventAction.HANDOVER, actor, note=note)
+    event = record_event(client.id, ClientEventAction.HANDOVER, actor, code="client.handover",
+                         params={"from": previous.name or previous.email if previous else "–",
+                                 "to": worker.name or worker.email, "num": moved})
     db.session.flush()
     record_access(client.id, "change", Purpose.GUIDANCE, what="responsible worker", actor=actor)
     enqueue(jobs.send_handover_notifications, event.id, queue="mail")

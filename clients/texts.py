@@ -1,15 +1,15 @@
-"""What the system writes about a client, stored as a code and its parameters and
-rendered in the reader's language when shown (follow-up titles, the reasons a
-follow-up's priority was raised, the kinds of weak signals). A stored row keeps an
-English ``title`` as a fallback for rows written before codes existed."""
+"""What the system writes about a client, as message codes (``core.messages``)
+rendered in the reader's language when shown: follow-up titles, the reasons a
+follow-up's priority was raised, the kinds of weak signals, the roles of network
+rows the system recorded. A follow-up stores its code without the ``follow_up.``
+prefix (``FollowUp.code``, ``FollowUp.params``); its English ``title`` is kept as
+the fallback of rows written before codes existed."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from flask_babel import lazy_gettext as _l
 
-from core.templating import fmt_date
+from core.messages import plural_text, register, render
 
 URGENCY_LABELS = {"today": _l("contact today"), "week": _l("contact within a week")}
 
@@ -18,12 +18,24 @@ SIGNAL_LABELS = {
     "low_feedback": _l("low feedback"),
 }
 
+SOURCE_LABELS = {"client": _l("the client's feedback")}
+
+YES_NO = {"yes": _l("yes"), "no": _l("no")}
+
 # Follow-up titles by code; the parameters are filled in when shown.
 FOLLOW_UP_TEXTS = {
     "concern": _l("Concern in a visit report on order %(order)s (%(urgency)s)"),
     "concern_escalated": _l("Escalated concern on order %(order)s: the responsible worker did not acknowledge it "
                             "within %(hours)s working hours"),
     "signals": _l("Several weak signals about the client"),
+    "segment_check_independent": _l("Check-up of an independent client (every 180 days)"),
+    "segment_check_guidance": _l("Check-up of a client who needs guidance (every 60 days)"),
+    "segment_check_intensive": _l("Check-up of a client who needs intensive coordination (every 14 days)"),
+    "retention": _l("No services for the retention period: erase the record, or keep it if still needed"),
+    "erasure": _l("The client asked for their data to be erased: decide"),
+    "not_received": _l("Order %(order)s: the client did not get the service"),
+    "provider_suspended": _l("The provider of order %(order)s was suspended: arrange the service"),
+    "feedback": _l("Feedback on %(order)s needs attention: rating %(rating)s/5, needs met: %(met)s"),
 }
 
 PRIORITY_TEXTS = {
@@ -31,44 +43,67 @@ PRIORITY_TEXTS = {
                         "%(first)s from %(first_source)s on %(first_at)s (within %(days)s days)."),
 }
 
-SOURCE_LABELS = {"client": _l("the client's feedback")}
+_LABELS = {"urgency": URGENCY_LABELS, "first": SIGNAL_LABELS, "second": SIGNAL_LABELS,
+           "first_source": SOURCE_LABELS, "second_source": SOURCE_LABELS, "met": YES_NO}
+
+for _code, _text in FOLLOW_UP_TEXTS.items():
+    register(f"follow_up.{_code}", _text, labels=_LABELS)
+for _code, _text in PRIORITY_TEXTS.items():
+    register(f"follow_up_priority.{_code}", _text, labels=_LABELS)
 
 
-def _render_value(key: str, value):
-    if key in ("urgency",) and value in URGENCY_LABELS:
-        return str(URGENCY_LABELS[value])
-    if key in ("first", "second") and value in SIGNAL_LABELS:
-        return str(SIGNAL_LABELS[value])
-    if key.endswith("_source") and value in SOURCE_LABELS:
-        return str(SOURCE_LABELS[value])
-    if key.endswith("_at") and isinstance(value, str):
-        try:
-            return fmt_date(date.fromisoformat(value[:10]))
-        except ValueError:
-            return value
-    if isinstance(value, (date, datetime)):
-        return fmt_date(value)
-    return value
+SEGMENT_LABELS = {"independent": _l("Independent"), "guidance": _l("Needs guidance"),
+                  "intensive": _l("Needs intensive coordination")}
+
+# Notes on the record's history.
+register("client.segment_changed", _l("%(from)s → %(to)s"), labels={"from": SEGMENT_LABELS, "to": SEGMENT_LABELS})
+register("client.no_activity", plural_text("No activity for %(num)s day", "No activity for %(num)s days"))
+register("client.handover", plural_text("%(from)s → %(to)s; %(num)s open follow-up moved",
+                                        "%(from)s → %(to)s; %(num)s open follow-ups moved"))
 
 
-def render(texts: dict, code: str | None, params: dict | None, fallback: str = "") -> str:
-    """The text of ``code`` in the current language with its parameters rendered;
-    ``fallback`` for an unknown code."""
-    if not code or code not in texts:
-        return fallback
-    values = {k: _render_value(k, v) for k, v in (params or {}).items()}
-    try:
-        return str(texts[code]) % values
-    except (KeyError, TypeError, ValueError):
-        return fallback or str(texts[code])
+def _service_name(service_type_id) -> str:
+    from catalogue.models import ServiceType
+    from core.extensions import db
+    service = db.session.get(ServiceType, service_type_id) if isinstance(service_type_id, int) else None
+    return service.name() if service is not None else ""
+
+
+# Network rows the system (or the demo) recorded: the role and what they do.
+register("network.provider", _l("Service provider"))
+register("network.provider_service", plural_text("%(service)s, %(num)s visit a week",
+                                                 "%(service)s, %(num)s visits a week"),
+         labels={"service": _service_name})
+# (no words to translate: the service's own name)
+register("network.provider_service_any", "%(service)s", labels={"service": _service_name})
+
+
+def network_role(member) -> str:
+    """The role of a network row: the system's code in the reader's language, else
+    what staff typed."""
+    return render(member.code, member.params, member.role) if member.code else member.role
+
+
+def network_responsibility(member) -> str:
+    if not member.code:
+        return member.responsibility
+    params = member.params or {}
+    if params.get("service") is None:
+        return member.responsibility
+    code = f"{member.code}_service" if isinstance(params.get("num"), int) else f"{member.code}_service_any"
+    return render(code, params, member.responsibility)
 
 
 def follow_up_title(follow_up) -> str:
-    return render(FOLLOW_UP_TEXTS, follow_up.code, follow_up.params, follow_up.title)
+    if not follow_up.code:
+        return follow_up.title
+    return render(f"follow_up.{follow_up.code}", follow_up.params, follow_up.title)
 
 
 def priority_reason(follow_up) -> str:
-    return render(PRIORITY_TEXTS, follow_up.priority_code, follow_up.priority_params)
+    if not follow_up.priority_code:
+        return ""
+    return render(f"follow_up_priority.{follow_up.priority_code}", follow_up.priority_params)
 
 
 def urgency_label(urgency: str) -> str:

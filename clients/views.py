@@ -337,7 +337,8 @@ def access_log():
     args = {k: v for k, v in request.args.items() if k != "cursor"}
     next_url = url_for("clients.access_log", cursor=rows[-1].id, **args) if has_next and rows else None
     return render_template("clients/access_log.html", form=form, rows=rows, client=client, next_url=next_url,
-                           action_label=queries.staff_action_label)
+                           action_label=queries.staff_action_label, what_label=queries.staff_what_label,
+                           purpose_label=queries.staff_purpose_label, channel_label=queries.channel_label)
 
 
 @bp.route("/guidance-contacts", methods=["GET", "POST"])

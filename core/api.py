@@ -38,6 +38,7 @@ from functools import wraps
 from typing import Any, ClassVar, Generic, TypeVar
 
 from flask import Blueprint, current_app, jsonify, request, url_for
+from flask_babel import gettext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from core.api_legacy import POSTAL_CODE_RE, Validator  # noqa: F401  (old-style routes)
@@ -372,9 +373,9 @@ def route(method: str, path: str, summary: str, *, roles: tuple[str, ...] | list
             for pname, converter in params:
                 value = kwargs.get(pname)
                 if converter == "int" and not 1 <= value <= MAX_INT:
-                    raise DomainError("Not found.", code="not_found", status=404)
+                    raise DomainError(gettext("Not found."), code="not_found", status=404)
                 if converter == "string" and (len(value) > 200 or not _PATH_STRING_RE.match(value)):
-                    raise DomainError("Not found.", code="not_found", status=404)
+                    raise DomainError(gettext("Not found."), code="not_found", status=404)
             user = None
             if auth == "required":
                 user = api_user()

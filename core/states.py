@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from core.db import utcnow
 from core.errors import ConflictError, DomainError
@@ -82,7 +83,8 @@ class StateMachine:
     def refusal(self, state: str, action: str) -> DomainError:
         if self._refusal is not None:
             return self._refusal(str(state), str(action))
-        return TransitionRefused(f"Not possible now: the {self.model.__tablename__} row is {state}.")
+        from core.templating import status_label
+        return TransitionRefused(gettext("Not possible now: the status is “%(status)s”.", status=status_label(str(state))))
 
     # -- moving rows -------------------------------------------------------------
 

@@ -231,8 +231,8 @@ def build_order_network(d: Demo) -> None:
         per_week = plan.order.visits_per_week
         d.add(NetworkMember(
             client_id=plan.client.id, name=plan.winner.contact_person or plan.winner.name,
-            organisation=plan.winner.name, role="Palveluntuottaja",
-            responsibility=plan.spec.fi + (f", {per_week} krt/vko" if per_week else ""),
+            organisation=plan.winner.name, role="", responsibility="",
+            code="network.provider", params={"service": plan.order.service_type_id, "num": per_week},
             phone=plan.winner.phone, email=plan.winner.email, provider_id=plan.winner.id,
             starts_on=plan.order.start_date, ends_on=plan.order.end_date, created_at=plan.order.accepted_at))
         d.count("network_members")
@@ -243,7 +243,8 @@ def build_segment_checks(d: Demo) -> None:
     for client in d.clients:
         if client.segment == Segment.INTENSIVE and client.last_check_at < d.ago(days=14):
             d.add(FollowUp(client_id=client.id, assigned_to_id=client.responsible_worker_id,
-                           kind=FollowUpKind.SEGMENT_CHECK, title="Tehostetun asiakkaan tilannekatsaus",
+                           kind=FollowUpKind.SEGMENT_CHECK, code="segment_check_intensive", params={},
+                           title="Check-up of a client who needs intensive coordination (every 14 days)",
                            due_at=client.last_check_at + timedelta(days=14),
                            created_at=client.last_check_at + timedelta(days=14)))
             d.count("follow_ups")

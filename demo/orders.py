@@ -581,12 +581,15 @@ def _voucher(d: Demo, plan: _OrderPlan) -> ServiceVoucher:
 
 
 def _event(d: Demo, plan: _OrderPlan, at: datetime, action: str, from_status: str | None, to_status: str,
-           actor: User | None = None, provider: Provider | None = None, note: str | None = None) -> None:
+           actor: User | None = None, provider: Provider | None = None, note: str | None = None,
+           code: str | None = None, params: dict | None = None) -> None:
     """Remember a timeline entry; ``_order_history`` writes them in time order.
-    Entries that change nothing (decline, expire, offer, visit) have from = to."""
+    Entries that change nothing (decline, expire, offer, visit) have from = to.
+    ``note``: a person's words; ``code``/``params``: what the system says (orders.texts)."""
     plan.events.append(OrderEvent(order_id=plan.order.id, at=at, actor_id=actor.id if actor else None,
                                   provider_id=provider.id if provider else None, action=action,
-                                  from_status=from_status, to_status=to_status, note=note))
+                                  from_status=from_status, to_status=to_status, note=note, code=code,
+                                  params=(params or {}) if code else None))
 
 
 def _offer(d: Demo, plan: _OrderPlan, provider: Provider, status: str, sent: datetime | None,
@@ -609,7 +612,7 @@ def _offer(d: Demo, plan: _OrderPlan, provider: Provider, status: str, sent: dat
                provider=provider, note=reason)
     elif status == OfferStatus.EXPIRED:
         _event(d, plan, answered, "expire", OrderStatus.OFFERED, OrderStatus.OFFERED, provider=provider,
-               note="no answer by the deadline")
+               code="offer.expired")
 
 
 def _order_history(d: Demo, plan: _OrderPlan) -> None:
@@ -619,7 +622,7 @@ def _order_history(d: Demo, plan: _OrderPlan) -> None:
     state = plan.prior
     first_round = 1 if plan.mode == OfferMode.RANKED else len(plan.recipients)
     _event(d, plan, tl.created_at, "create", None, OrderStatus.OFFERED, actor=staff,
-           note=f"{plan.mode}: offered to {first_round} provider(s)")
+           code="order.offered", params={"mode": str(plan.mode), "num": first_round})
     d.add(AccessLogEntry(at=tl.created_at, actor_id=staff.id, actor_role=staff.role, client_id=plan.client.id,
                          action="order", what="service order", purpose=Purpose.ORDERING, channel="web"))
     d.count("access_log")
@@ -659,7 +662,7 @@ def _escalate(d: Demo, plan: _OrderPlan, at: datetime) -> None:
     """Back to the ordering staff member (the deadline job's wording)."""
     plan.order.escalated_at = at
     _event(d, plan, at, "escalate", OrderStatus.OFFERED, OrderStatus.ESCALATED,
-           note="every provider declined or did not answer in time")
+           code="order.no_provider_left")
 
 
 def _reoffered(d: Demo, plan: _OrderPlan, staff: User) -> None:
@@ -670,7 +673,7 @@ def _reoffered(d: Demo, plan: _OrderPlan, staff: User) -> None:
         _offer(d, plan, provider, OfferStatus.EXPIRED, tl.created_at)
     _escalate(d, plan, max(o.answered_at for o in plan.offers))
     _event(d, plan, tl.reoffered_at, "reoffer", OrderStatus.ESCALATED, OrderStatus.OFFERED, actor=staff,
-           note=f"{OfferMode.SINGLE}: offered to 1 provider(s)")
+           code="order.offered", params={"mode": str(OfferMode.SINGLE), "num": 1})
     _offer(d, plan, plan.reoffer_to, OfferStatus.ACCEPTED, tl.reoffered_at, tl.accepted_at)
     _accept(d, plan)
 
@@ -724,7 +727,7 @@ def _ranked_offers(d: Demo, plan: _OrderPlan) -> None:
     for position, provider in enumerate(plan.recipients):
         if position > 0 and position <= current:
             _event(d, plan, sent, "offer", OrderStatus.OFFERED, OrderStatus.OFFERED, provider=provider,
-                   note="offered to the next provider on the ranked list")
+                   code="offer.next_ranked")
         if position < current:
             answered = sent + min(step * rng.uniform(0.3, 0.9), timedelta(hours=20))
             _offer(d, plan, provider, OfferStatus.DECLINED, sent, answered)

@@ -137,15 +137,15 @@ def issue_feedback_link(*, order_id: int | None = None, shop_order_id: int | Non
     if order_id is not None:
         order = db.session.get(ServiceOrder, order_id)
         if order is None:
-            raise NotFoundError("No such order.")
+            raise NotFoundError(_("No such order."))
         provider_id, client_id = order.provider_id, order.client_id
     else:
         shop = db.session.get(ShopOrder, shop_order_id)
         if shop is None:
-            raise NotFoundError("No such purchase.")
+            raise NotFoundError(_("No such purchase."))
         provider_id, client_id = shop.provider_id, shop.client_id
     if provider_id is None:
-        raise ConflictError("The order has no provider to give feedback on.", code="no_provider")
+        raise ConflictError(_("The order has no provider to give feedback on."), code="no_provider")
     now = utcnow()
     link = FeedbackLink(order_id=order_id, shop_order_id=shop_order_id, provider_id=provider_id,
                         client_id=client_id, language=language if language in LANGUAGES else "fi",
@@ -198,10 +198,10 @@ def find_link(token: str) -> FeedbackLink:
     """The link of a raw token. Raises NotFoundError (404, saying nothing more) for a
     malformed, unknown or tampered token."""
     if not isinstance(token, str) or not _TOKEN_RE.match(token):
-        raise NotFoundError("Not found.")
+        raise NotFoundError(_("Not found."))
     link = db.session.scalar(sa.select(FeedbackLink).where(FeedbackLink.token_hash == token_hash(token)))
     if link is None:
-        raise NotFoundError("Not found.")
+        raise NotFoundError(_("Not found."))
     return link
 
 
@@ -218,8 +218,8 @@ def link_state(link: FeedbackLink, now: datetime | None = None) -> str:
 
 def _gone(state: str) -> GoneError:
     if state == LINK_USED:
-        return GoneError("Feedback has already been given through this link. Thank you!", code="feedback_already_given")
-    return GoneError("This feedback link has expired.", code="feedback_link_expired")
+        return GoneError(_("Feedback has already been given through this link. Thank you!"), code="feedback_already_given")
+    return GoneError(_("This feedback link has expired."), code="feedback_link_expired")
 
 
 def require_open(link: FeedbackLink) -> None:
@@ -423,11 +423,13 @@ def _open_follow_up(feedback: Feedback) -> FollowUp | None:
     worker = db.session.get(User, worker_id) if worker_id else None
     number = order.number if order else db.session.get(ShopOrder, feedback.shop_order_id).number
     language = worker.language if worker is not None and worker.language in LANGUAGES else "fi"
-    with force_locale(language):
-        title = _("Feedback on %(number)s needs attention: rating %(rating)d/5, needs met: %(met)s",
-                  number=number, rating=feedback.rating, met=_("yes") if feedback.needs_met else _("no"))
+    # The title is a code (clients.texts), shown in the reader's language; the English
+    # sentence is the fallback of the column.
+    met = "yes" if feedback.needs_met else "no"
     follow_up = FollowUp(client_id=client.id, assigned_to_id=worker_id, kind=FollowUpKind.FEEDBACK,
-                         title=title[:300], order_id=feedback.order_id, due_at=utcnow() + timedelta(days=2))
+                         title=f"Feedback on {number} needs attention: rating {feedback.rating}/5, needs met: {met}",
+                         code="feedback", params={"order": number, "rating": feedback.rating, "met": met},
+                         order_id=feedback.order_id, due_at=utcnow() + timedelta(days=2))
     db.session.add(follow_up)
     db.session.flush()
     if worker is not None and worker.email and worker.active:
@@ -452,7 +454,7 @@ def record_feedback_by_phone(order_id: int, rating, needs_met, comment, actor) -
         raise PermissionDenied("Only guidance staff record feedback on a client's behalf.")
     order = db.session.get(ServiceOrder, order_id)
     if order is None:
-        raise NotFoundError("No such order.")
+        raise NotFoundError(_("No such order."))
     if not policy.order_takes_feedback(order):
         raise FeedbackError(_("Feedback can be recorded once the order is completed."), code="order_not_completed")
     rating, needs_met, comment = validate_feedback(rating, needs_met, comment)

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Literal
 
 from flask import request
+from flask_babel import gettext
 from pydantic import Field
 
 from catalogue.api import ProviderSummary
@@ -221,7 +222,7 @@ def get_shop_order(order_id: int, query: ShopOrderQuery):
 def _managed_order(order_id: int):
     user = api_user()
     if user.role not in ("provider", "admin"):
-        raise NotFoundError("No such purchase.")
+        raise NotFoundError(gettext("No such purchase."))
     return user, purchases.get_order_for(user, order_id)
 
 

@@ -19,6 +19,7 @@ import threading
 
 import stripe
 from flask import current_app
+from flask_babel import gettext
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def webhook_configured() -> bool:
 def _client() -> stripe.StripeClient:
     key = current_app.config.get("STRIPE_SECRET_KEY") or ""
     if not key:
-        raise BillingError("Stripe is not configured.", code="not_configured")
+        raise BillingError(gettext("Stripe is not configured."), code="not_configured")
     base = current_app.config.get("STRIPE_API_BASE") or ""
     with _lock:
         client = _clients.get((key, base))
@@ -81,11 +82,11 @@ def _call(what: str, func, *args, **kwargs) -> dict:
         raise BillingError(exc.user_message or str(exc), code=getattr(exc, "code", None)) from None
     except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
         log.warning("stripe unreachable for %s: %s", what, exc.__class__.__name__)
-        raise BillingError("Stripe could not be reached.", unavailable=True) from None
+        raise BillingError(gettext("Stripe could not be reached."), unavailable=True) from None
     except stripe.StripeError as exc:
         # Authentication, permission and Stripe-side errors: not the buyer's fault.
         log.error("stripe error on %s: %s %s", what, exc.__class__.__name__, exc.user_message or exc)
-        raise BillingError("The payment service answered with an error.", unavailable=True,
+        raise BillingError(gettext("The payment service answered with an error."), unavailable=True,
                            code=getattr(exc, "code", None)) from None
 
 

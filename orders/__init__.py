@@ -11,7 +11,7 @@ def init_app(app) -> None:
 
     from core.registry import register_domain
     from core.roles import Role
-    from orders import api, views  # noqa: F401  (routes)
+    from orders import api, texts, views  # noqa: F401  (routes; the timeline's message codes)
     from orders.sections import manager_section, provider_section, staff_section
 
     register_domain(

@@ -123,7 +123,10 @@ class OrderEventOut(Out):
     action: str
     from_status: str | None
     to_status: str | None
-    note: str | None
+    note: str | None = Field(description="What a person wrote (a reason, the outcome note), else the system's "
+                                          "note in the language of Accept-Language")
+    code: str | None = Field(default=None, description="The system's note as a message code (see docs/translations.md)")
+    params: dict | None = Field(default=None, description="The parameters of `code`")
 
 
 class OrderIn(Body):

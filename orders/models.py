@@ -184,7 +184,13 @@ class OrderEvent(db.Model):
     action: Mapped[str] = mapped_column(sa.String(30), nullable=False)
     from_status: Mapped[str | None] = mapped_column(sa.String(20))
     to_status: Mapped[str | None] = mapped_column(sa.String(20))
+    # What a person wrote (a reason for cancelling, declining, completing; the
+    # outcome note): shown as written.
     note: Mapped[str | None] = mapped_column(sa.Text)
+    # What the system wrote, as a message code and its parameters (``core.messages``,
+    # the codes in ``orders.texts``), rendered in the reader's language when shown.
+    code: Mapped[str | None] = mapped_column(sa.String(60))
+    params: Mapped[dict | None] = mapped_column(sa.JSON)
 
     actor = relationship("User")
 

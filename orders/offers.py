@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from clients.models import Client, FollowUp, FollowUpKind
 from clients.signals import DECLINE, note_signal
@@ -50,7 +51,7 @@ def _sent_offer(order_id: int, provider_id: int) -> Offer:
     offer = db.session.scalar(sa.select(Offer).where(Offer.order_id == order_id, Offer.provider_id == provider_id,
                                                      Offer.sent_at.is_not(None)))
     if offer is None:
-        raise NotFoundError("Order not found.")
+        raise NotFoundError(_("Order not found."))
     return offer
 
 
@@ -67,16 +68,16 @@ def accept_offer(actor, order_id: int, provider_id: int | None = None, auto: boo
     taken = order.provider_id is not None and order.provider_id != provider_id
     if offer.status != OfferStatus.PENDING:
         if taken:
-            raise AlreadyTaken("Another provider has already accepted this order.")
+            raise AlreadyTaken(_("Another provider has already accepted this order."))
         raise OFFER_MACHINE.refusal(offer.status, OfferAction.ACCEPT)
     if order.status != OrderStatus.OFFERED:
         if taken:
-            raise AlreadyTaken("Another provider has already accepted this order.")
+            raise AlreadyTaken(_("Another provider has already accepted this order."))
         raise IllegalTransition(refusal_message(order.status, OrderAction.ACCEPT))
     # The order row is claimed first: its conditional UPDATE serialises concurrent
     # accepts, and the loser's offer is never touched.
     transition(order, OrderAction.ACCEPT, actor, event_provider_id=provider_id, provider_id=provider_id,
-               note="accepted automatically by the provider's rule" if auto else None)
+               code="offer.auto_accepted" if auto else None)
     OFFER_MACHINE.apply(offer, OfferAction.ACCEPT, actor,
                         values={"answered_by_id": getattr(actor, "id", None), "auto_accepted": auto})
     # Guarded: an offer declined meanwhile stays declined.
@@ -96,9 +97,9 @@ def decline_offer(actor, order_id: int, reason: str) -> ServiceOrder:
     policy.require_provider(actor)
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("Give a reason for declining.", fields={"reason": ["This field is required."]})
+        raise ValidationFailed(_("Give a reason for declining."), fields={"reason": [_("This field is required.")]})
     if len(reason) > 1000:
-        raise ValidationFailed("The reason is too long.", fields={"reason": ["At most 1000 characters."]})
+        raise ValidationFailed(_("The reason is too long."), fields={"reason": [_("At most %(n)s characters.", n=1000)]})
     offer = _sent_offer(order_id, actor.provider_id)
     OFFER_MACHINE.apply(offer, OfferAction.DECLINE, actor, note=reason,
                         values={"answered_by_id": actor.id, "decline_reason": reason})
@@ -115,7 +116,7 @@ def expire_offer(offer_id: int) -> bool:
     offer = db.session.get(Offer, offer_id)
     if offer is None or offer.deadline_at is None or offer.deadline_at > utcnow():
         return False
-    if not OFFER_MACHINE.apply_by_id(offer_id, OfferAction.EXPIRE, note="no answer by the deadline"):
+    if not OFFER_MACHINE.apply_by_id(offer_id, OfferAction.EXPIRE, params={"code": "offer.expired"}):
         return False
     advance_round(db.session.get(ServiceOrder, offer.order_id))
     return True
@@ -150,17 +151,19 @@ def advance_round(order: ServiceOrder) -> None:
             continue
         candidate.sent_at = utcnow()
         candidate.deadline_at = deadline()
-        timeline_event(order, "offer", None, note="offered to the next provider on the ranked list",
+        timeline_event(order, "offer", None, "offer.next_ranked",
                        provider_id=candidate.provider_id)
         db.session.flush()
         after_offers_sent(order, [candidate])
         return
-    escalate_order(order, note="every provider declined or did not answer in time")
+    escalate_order(order, code="order.no_provider_left")
 
 
-def escalate_order(order: ServiceOrder, note: str) -> None:
-    """Back to the ordering staff member: re-offer or cancel."""
-    transition(order, OrderAction.ESCALATE, None, note=note)
+def escalate_order(order: ServiceOrder, note: str | None = None, code: str | None = None,
+                   code_params: dict | None = None) -> None:
+    """Back to the ordering staff member: re-offer or cancel (``note``: a person's
+    words; ``code``: the system's reason, ``orders.texts``)."""
+    transition(order, OrderAction.ESCALATE, None, note=note, code=code, code_params=code_params)
     enqueue("orders.jobs.send_escalation_notification", order.id, queue="mail")
 
 
@@ -173,7 +176,7 @@ def handle_provider_suspension(provider_id: int, actor) -> None:
     """When an admin suspends a provider: its pending offers are withdrawn (rounds
     move on) and the staff of its active orders get a follow-up to arrange care."""
     withdrawn = OFFER_MACHINE.apply_where(OfferAction.WITHDRAW, Offer.provider_id == provider_id, actor=actor,
-                                          note="provider suspended")
+                                          params={"code": "offer.provider_suspended"})
     order_ids = db.session.scalars(sa.select(Offer.order_id).where(Offer.id.in_(withdrawn))
                                    .order_by(Offer.id)).all() if withdrawn else []
     for order_id in dict.fromkeys(order_ids):
@@ -185,7 +188,7 @@ def handle_provider_suspension(provider_id: int, actor) -> None:
         client = db.session.get(Client, order.client_id)
         db.session.add(FollowUp(client_id=order.client_id, order_id=order.id, kind=FollowUpKind.OTHER, due_at=utcnow(),
                                 assigned_to_id=client.responsible_worker_id or order.ordered_by_id,
+                                code="provider_suspended", params={"order": order.number},
                                 title=f"The provider of order {order.number} was suspended: arrange the service"))
-        timeline_event(order, "provider_suspended", actor,
-                       note="provider suspended: staff asked to arrange the service", provider_id=provider_id)
+        timeline_event(order, "provider_suspended", actor, "order.provider_suspended", provider_id=provider_id)
     db.session.flush()

@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from clients import policy as client_policy
 from accounts.models import ProviderRole
@@ -140,11 +141,11 @@ def require_provider(actor) -> None:
 
 def require_may_complete(actor, order: ServiceOrder) -> None:
     if not may_complete(order, actor):
-        raise PermissionDenied("Only your organisation's administrators can complete orders. "
-                               "An administrator can allow every member to do it.")
+        raise PermissionDenied(_("Only your organisation's administrators can complete orders. "
+                                 "An administrator can allow every member to do it."))
 
 
 def require_winner(actor, order: ServiceOrder) -> None:
     require_provider(actor)
     if order.provider_id != actor.provider_id:
-        raise NotFoundError("Order not found.")
+        raise NotFoundError(_("Order not found."))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import url_for
 
 from core.api import iso
+from core.messages import render
 from core.roles import Role
 from feedback.services import feedback_url_for_order
 from orders import policy
@@ -71,4 +72,6 @@ def event_json(event: OrderEvent, user) -> dict:
         actor = {"id": event.actor.id, "name": name, "role": event.actor.role}
     own_note = policy.is_staff(user) or (user.role == Role.PROVIDER and event.provider_id == user.provider_id)
     return {"at": iso(event.at), "actor": actor, "action": event.action, "from_status": event.from_status,
-            "to_status": event.to_status, "note": event.note if own_note else None}
+            "to_status": event.to_status,
+            "note": (event.note or render(event.code, event.params) or None) if own_note else None,
+            "code": event.code if own_note else None, "params": event.params if own_note and event.code else None}

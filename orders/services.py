@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from orders.scopes import scope_orders
 from clients.concerns import raise_concern
@@ -24,6 +25,7 @@ from core.access import Purpose, record_access
 from core.db import assign_number, pending_number, utcnow
 from core.errors import NotFoundError, ValidationFailed
 from core.extensions import db
+from core.templating import status_label
 from core.jobs import enqueue
 from core.mail import language_of
 from core.time import local_today
@@ -65,7 +67,7 @@ def visible_order(actor, order_id: int, lock: bool = False) -> ServiceOrder:
         stmt = stmt.with_for_update()
     order = db.session.scalar(stmt)
     if order is None:
-        raise NotFoundError("Order not found.")
+        raise NotFoundError(_("Order not found."))
     return order
 
 
@@ -78,8 +80,8 @@ def _choose(eligible: list[Eligible], provider_ids: list[int] | None, wrong_mess
         provider_ids = list(dict.fromkeys(provider_ids))
         wrong = [pid for pid in provider_ids if pid not in by_id]
         if wrong:
-            raise ValidationFailed(wrong_message + ", ".join(map(str, wrong)) + ".", code="ineligible_provider",
-                                   fields={"provider_ids": [wrong_field.format(pid=pid) for pid in wrong]})
+            raise ValidationFailed(str(wrong_message) % {"ids": ", ".join(map(str, wrong))}, code="ineligible_provider",
+                                   fields={"provider_ids": [str(wrong_field) % {"pid": pid} for pid in wrong]})
         chosen = [by_id[pid] for pid in provider_ids]
     else:
         chosen = eligible
@@ -107,7 +109,7 @@ def _add_offers(order: ServiceOrder, chosen: list[Eligible], mode: str, first_ra
 def _require_consent(client: Client, message: str) -> None:
     if not client.consent_to_share:
         raise ValidationFailed(message, code="no_consent",
-                               fields={"client_id": ["No consent to share data with providers."]})
+                               fields={"client_id": [_("No consent to share data with providers.")]})
 
 
 # -- placing and offering ------------------------------------------------------
@@ -128,35 +130,35 @@ def place_order(actor, *, client_id: int, service_type_id: int, start_date: date
     client = db.session.get(Client, client_id)
     errors: dict[str, list[str]] = {}
     if client is None or client.erased_at is not None:
-        errors["client_id"] = ["No such client."]
+        errors["client_id"] = [_("No such client.")]
     service_type = db.session.get(ServiceType, service_type_id)
     if service_type is None or not service_type.active:
-        errors["service_type_id"] = ["No such service type."]
+        errors["service_type_id"] = [_("No such service type.")]
     if end_date is not None and end_date < start_date:
-        errors["end_date"] = ["The end date is before the start date."]
+        errors["end_date"] = [_("The end date is before the start date.")]
     if start_date < local_today() - timedelta(days=1):
-        errors["start_date"] = ["The start date is in the past."]
+        errors["start_date"] = [_("The start date is in the past.")]
     if funding not in set(Funding):
-        errors["funding"] = ["Must be one of: " + ", ".join(Funding) + "."]
+        errors["funding"] = [_("Must be one of: %(values)s.", values=", ".join(Funding))]
     if funding == Funding.SELF_PAID and service_type is not None and not service_type.self_paid_allowed:
-        errors["funding"] = ["This service cannot be self-paid."]
+        errors["funding"] = [_("This service cannot be self-paid.")]
     if mode is not None and mode not in set(OfferMode):
-        errors["mode"] = ["Must be one of: " + ", ".join(OfferMode) + "."]
+        errors["mode"] = [_("Must be one of: %(values)s.", values=", ".join(OfferMode))]
     if mode == OfferMode.SINGLE and len(provider_ids or []) != 1:
-        errors["provider_ids"] = ["Choose exactly one provider to offer the order to."]
+        errors["provider_ids"] = [_("Choose exactly one provider to offer the order to.")]
     if errors:
-        raise ValidationFailed("The order could not be placed.", fields=errors)
-    _require_consent(client, "The client has not consented to sharing their details with providers; "
-                             "record the consent first.")
+        raise ValidationFailed(_("The order could not be placed."), fields=errors)
+    _require_consent(client, _("The client has not consented to sharing their details with providers; "
+                               "record the consent first."))
     voucher = None
     if voucher_id is not None:
         from vouchers.services import voucher_for_order
         voucher, funding = voucher_for_order(voucher_id, client.id, service_type_id, funding), Funding.VOUCHER
     chosen = _choose(eligible_providers(client, service_type_id), provider_ids,
-                     "Not eligible for this order: ", "Provider {pid} is not eligible for this order.",
-                     "No provider can take this order: nobody approved offers this service at the "
-                     "client's postal code in a language the client speaks, with capacity left.",
-                     {"service_type_id": ["No eligible provider."]})
+                     _l("Not eligible for this order: %(ids)s."), _l("Provider %(pid)s is not eligible for this order."),
+                     _("No provider can take this order: nobody approved offers this service at the "
+                       "client's postal code in a language the client speaks, with capacity left."),
+                     {"service_type_id": [_("No eligible provider.")]})
     if voucher is not None:
         from vouchers.services import providers_for_voucher
         chosen = providers_for_voucher(actor, voucher, chosen, explicit=bool(provider_ids))
@@ -175,8 +177,8 @@ def place_order(actor, *, client_id: int, service_type_id: int, start_date: date
     assign_number(order, "SO")
     sent = _add_offers(order, chosen, mode)
     db.session.add(OrderEvent(order_id=order.id, actor_id=actor.id, action="create", from_status=None,
-                              to_status=OrderStatus.OFFERED,
-                              note=f"{mode}: offered to {1 if mode == OfferMode.RANKED else len(chosen)} provider(s)"))
+                              to_status=OrderStatus.OFFERED, code="order.offered",
+                              params={"mode": str(mode), "num": 1 if mode == OfferMode.RANKED else len(chosen)}))
     client.last_activity_at = now
     db.session.flush()
     record_access(client.id, "order", Purpose.ORDERING, what="service order", actor=actor)
@@ -193,16 +195,16 @@ def reoffer_order(actor, order_id: int, provider_ids: list[int] | None = None, m
         raise IllegalTransition(refusal_message(order.status, OrderAction.REOFFER))
     already = set(db.session.scalars(sa.select(Offer.provider_id).where(Offer.order_id == order.id)))
     client = db.session.get(Client, order.client_id)
-    _require_consent(client, "The client has withdrawn consent to share data with providers.")
+    _require_consent(client, _("The client has withdrawn consent to share data with providers."))
     chosen = _choose(eligible_providers(client, order.service_type_id, exclude=already), provider_ids,
-                     "Not eligible (or already offered): ", "Provider {pid} cannot get this order.",
-                     "No other eligible provider is left; cancel the order or widen the search.",
-                     {"provider_ids": ["No eligible provider left."]})
+                     _l("Not eligible (or already offered): %(ids)s."), _l("Provider %(pid)s cannot get this order."),
+                     _("No other eligible provider is left; cancel the order or widen the search."),
+                     {"provider_ids": [_("No eligible provider left.")]})
     mode = mode or (OfferMode.SINGLE if len(chosen) == 1 else OfferMode.BROADCAST)
     if mode not in set(OfferMode):
-        raise ValidationFailed("Unknown offer mode.", fields={"mode": ["Must be one of: " + ", ".join(OfferMode) + "."]})
-    transition(order, OrderAction.REOFFER, actor, note=f"{mode}: offered to {len(chosen)} provider(s)",
-               offer_mode=mode)
+        raise ValidationFailed(_("Unknown offer mode."), fields={"mode": [_("Must be one of: %(values)s.", values=", ".join(OfferMode))]})
+    transition(order, OrderAction.REOFFER, actor, code="order.offered",
+               code_params={"mode": str(mode), "num": len(chosen)}, offer_mode=mode)
     next_rank = (db.session.scalar(sa.select(sa.func.max(Offer.rank)).where(Offer.order_id == order.id)) or 0) + 1
     after_offers_sent(order, _add_offers(order, chosen, mode, first_rank=next_rank))
     return order
@@ -227,39 +229,41 @@ def record_visit(actor, order_id: int, *, visit_date: date, minutes: int, tasks:
     policy.require_winner(actor, order)
     errors: dict[str, list[str]] = {}
     if visit_date > local_today():
-        errors["date"] = ["A visit cannot be reported in advance."]
+        errors["date"] = [_("A visit cannot be reported in advance.")]
     if visit_date < order.start_date - timedelta(days=1):
-        errors["date"] = ["The visit is before the order's start date."]
+        errors["date"] = [_("The visit is before the order's start date.")]
     if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 24 * 60:
-        errors["minutes"] = ["Must be between 1 and 1440 minutes."]
+        errors["minutes"] = [_("Must be between 1 and 1440 minutes.")]
     tasks = [t.strip() for t in tasks or [] if isinstance(t, str) and t.strip()]
     if len(tasks) > MAX_TASKS or any(len(t) > 200 for t in tasks):
-        errors["tasks"] = [f"At most {MAX_TASKS} tasks of 200 characters."]
+        errors["tasks"] = [_("At most %(n)s tasks of %(chars)s characters.", n=MAX_TASKS, chars=200)]
     if note and len(note) > 4000:
-        errors["note"] = ["At most 4000 characters."]
+        errors["note"] = [_("At most 4000 characters.")]
     description = None
     if concern:
         text_field = "note" if concern_text is None else "concern_text"
         description = ((note if concern_text is None else concern_text) or "").strip()
         if not description:
-            errors[text_field] = ["Describe what worried you: the responsible worker reads this."]
+            errors[text_field] = [_("Describe what worried you: the responsible worker reads this.")]
         elif len(description) > 4000:
-            errors[text_field] = ["At most 4000 characters."]
+            errors[text_field] = [_("At most 4000 characters.")]
         if urgency not in set(Urgency):
-            errors["urgency"] = ["Choose how soon the client should be contacted: today or within a week."]
+            errors["urgency"] = [_("Choose how soon the client should be contacted: today or within a week.")]
     if errors:
-        raise ValidationFailed("The visit report is invalid.", fields=errors)
+        raise ValidationFailed(_("The visit report is invalid."), fields=errors)
     if order.status == OrderStatus.ACCEPTED:
-        transition(order, OrderAction.START, actor, event_provider_id=actor.provider_id, note="first visit reported")
+        transition(order, OrderAction.START, actor, event_provider_id=actor.provider_id,
+                   code="order.first_visit")
     elif order.status != OrderStatus.IN_PROGRESS:
-        raise IllegalTransition(f"Visits cannot be reported on an order that is {order.status.replace('_', ' ')}.")
+        raise IllegalTransition(_("Visits cannot be reported on an order that is %(status)s.",
+                                  status=status_label(order.status).lower()))
     visit = VisitReport(order_id=order.id, provider_id=actor.provider_id, reported_by_id=actor.id, date=visit_date,
                         minutes=minutes, tasks=tasks, note=(note or "").strip() or None, concern=bool(concern),
                         missed=bool(missed))
     db.session.add(visit)
     db.session.flush()
     timeline_event(order, "visit", actor,
-                   note=("visit missed" if missed else "visit reported") + (" with a concern" if concern else ""),
+                   ("order.visit_missed" if missed else "order.visit_reported") + ("_concern" if concern else ""),
                    provider_id=actor.provider_id)
     client = db.session.get(Client, order.client_id)
     client.last_activity_at = utcnow()
@@ -284,14 +288,14 @@ def complete_order(actor, order_id: int, reason: str | None = None) -> ServiceOr
     policy.require_winner(actor, order)
     policy.require_may_complete(actor, order)
     if order.status == OrderStatus.ACCEPTED:
-        raise OrderError("Report at least one visit before completing the order.", code="no_visits")
+        raise OrderError(_("Report at least one visit before completing the order."), code="no_visits")
     reason = (reason or "").strip() or None
     if reason and len(reason) > 2000:
-        raise ValidationFailed("The reason is too long.", fields={"reason": ["At most 2000 characters."]})
+        raise ValidationFailed(_("The reason is too long."), fields={"reason": [_("At most 2000 characters.")]})
     if policy.is_ongoing(order) and not reason:
-        raise ValidationFailed("This order is ongoing: say why it ends now.", code="reason_required",
-                               fields={"reason": ["Required: the order has no end date or visits are still "
-                                                  "planned."]})
+        raise ValidationFailed(_("This order is ongoing: say why it ends now."), code="reason_required",
+                               fields={"reason": [_("Required: the order has no end date or visits are still "
+                                                    "planned.")]})
     transition(order, OrderAction.COMPLETE, actor, event_provider_id=actor.provider_id, note=reason)
     # State now, messages later: the link exists with the completion, so staff can
     # read it out at once even while Redis or the worker is down; only the e-mail
@@ -309,17 +313,18 @@ def close_order(actor, order_id: int, outcome: str, note: str | None = None) -> 
     order = visible_order(actor, order_id)
     note = (note or "").strip() or None
     if outcome not in set(Outcome):
-        raise ValidationFailed("Choose the outcome.", fields={"outcome": ["Must be received or not_received."]})
+        raise ValidationFailed(_("Choose the outcome."), fields={"outcome": [_("Must be received or not_received.")]})
     if outcome == Outcome.NOT_RECEIVED and not note:
-        raise ValidationFailed("Say why the client did not get the service.",
-                               fields={"note": ["Required when the service was not received."]})
+        raise ValidationFailed(_("Say why the client did not get the service."),
+                               fields={"note": [_("Required when the service was not received.")]})
     if note and len(note) > 2000:
-        raise ValidationFailed("The note is too long.", fields={"note": ["At most 2000 characters."]})
+        raise ValidationFailed(_("The note is too long."), fields={"note": [_("At most 2000 characters.")]})
     transition(order, OrderAction.CLOSE, actor, note=note, outcome=outcome, outcome_note=note)
     if outcome == Outcome.NOT_RECEIVED:
         client = db.session.get(Client, order.client_id)
         db.session.add(FollowUp(client_id=client.id, assigned_to_id=client.responsible_worker_id or actor.id,
                                 kind=FollowUpKind.OTHER, order_id=order.id, due_at=utcnow(),
+                                code="not_received", params={"order": order.number},
                                 title=f"Order {order.number}: the client did not get the service"))
     return order
 
@@ -331,9 +336,9 @@ def cancel_order(actor, order_id: int, reason: str) -> ServiceOrder:
     order = visible_order(actor, order_id)
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("Give a reason for cancelling.", fields={"reason": ["This field is required."]})
+        raise ValidationFailed(_("Give a reason for cancelling."), fields={"reason": [_("This field is required.")]})
     if len(reason) > 2000:
-        raise ValidationFailed("The reason is too long.", fields={"reason": ["At most 2000 characters."]})
+        raise ValidationFailed(_("The reason is too long."), fields={"reason": [_("At most 2000 characters.")]})
     transition(order, OrderAction.CANCEL, actor, note=reason, cancel_reason=reason)
     withdraw_open_offers(order, actor)
     enqueue("orders.jobs.send_cancellation_notifications", order.id, queue="mail")

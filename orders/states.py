@@ -12,10 +12,12 @@ on the order's timeline, as the order page shows them.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from core.errors import DomainError
 from core.extensions import db
 from core.states import StateMachine
+from core.templating import status_label
 from orders.models import (
     OFFER_TRANSITIONS, ORDER_TRANSITIONS, Offer, OfferAction, OrderAction, OrderEvent, OrderStatus, ServiceOrder,
 )
@@ -36,17 +38,27 @@ class AlreadyTaken(OrderError):
     code = "already_taken"
 
 
-_ACTION_WORDS = {
-    OrderAction.ACCEPT: "accepted", OrderAction.ESCALATE: "escalated", OrderAction.REOFFER: "offered again",
-    OrderAction.START: "started", OrderAction.COMPLETE: "completed", OrderAction.CLOSE: "closed",
-    OrderAction.CANCEL: "cancelled",
+# One whole sentence per action, so that each language can phrase it naturally;
+# %(status)s is the order's (or offer's) status label in the reader's language.
+_REFUSALS = {
+    OrderAction.ACCEPT: _l("The order cannot be accepted now: its status is “%(status)s”."),
+    OrderAction.ESCALATE: _l("The order cannot be escalated now: its status is “%(status)s”."),
+    OrderAction.REOFFER: _l("The order cannot be offered again now: its status is “%(status)s”."),
+    OrderAction.START: _l("The order cannot be started now: its status is “%(status)s”."),
+    OrderAction.COMPLETE: _l("The order cannot be completed now: its status is “%(status)s”."),
+    OrderAction.CLOSE: _l("The order cannot be closed now: its status is “%(status)s”."),
+    OrderAction.CANCEL: _l("The order cannot be cancelled now: its status is “%(status)s”."),
 }
-_OFFER_WORDS = {OfferAction.ACCEPT: "accepted", OfferAction.DECLINE: "declined", OfferAction.EXPIRE: "expired",
-                OfferAction.WITHDRAW: "withdrawn"}
+_OFFER_REFUSALS = {
+    OfferAction.ACCEPT: _l("Your organisation's offer can no longer be accepted: its status is “%(status)s”."),
+    OfferAction.DECLINE: _l("Your organisation's offer can no longer be declined: its status is “%(status)s”."),
+    OfferAction.EXPIRE: _l("Your organisation's offer can no longer expire: its status is “%(status)s”."),
+    OfferAction.WITHDRAW: _l("Your organisation's offer can no longer be withdrawn: its status is “%(status)s”."),
+}
 
 
 def refusal_message(current: str, action: str) -> str:
-    return f"An order that is {str(current).replace('_', ' ')} cannot be {_ACTION_WORDS[OrderAction(action)]}."
+    return str(_REFUSALS[OrderAction(action)]) % {"status": status_label(str(current))}
 
 
 def _order_refusal(current: str, action: str) -> DomainError:
@@ -55,38 +67,40 @@ def _order_refusal(current: str, action: str) -> DomainError:
 
 def _order_lost(order: ServiceOrder, action: str) -> DomainError:
     if action == OrderAction.ACCEPT:
-        return AlreadyTaken("Another provider has already accepted this order.")
+        return AlreadyTaken(_("Another provider has already accepted this order."))
     return _order_refusal(order.status, action)
 
 
 def _offer_refusal(current: str, action: str) -> DomainError:
-    return OrderError(f"Your organisation's offer is {current}; it can no longer be "
-                      f"{_OFFER_WORDS[OfferAction(action)]}.", code="offer_not_pending")
+    return OrderError(str(_OFFER_REFUSALS[OfferAction(action)]) % {"status": status_label(str(current))},
+                      code="offer_not_pending")
 
 
 def _offer_lost(offer: Offer, action: str) -> DomainError:
     if action == OfferAction.ACCEPT:
-        return OrderError("Your organisation's offer is no longer open.", code="offer_not_pending")
+        return OrderError(_("Your organisation's offer is no longer open."), code="offer_not_pending")
     return _offer_refusal(offer.status, action)
 
 
 def _order_event(order_id, action, from_state, to_state, actor, note, params) -> None:
     db.session.add(OrderEvent(order_id=order_id, actor_id=getattr(actor, "id", None),
                               provider_id=params.get("provider_id"), action=action, from_status=from_state,
-                              to_status=to_state, note=note))
+                              to_status=to_state, note=note, code=params.get("code"),
+                              params=params.get("code_params") if params.get("code") else None))
 
 
 def _offer_event(offer_id, action, from_state, to_state, actor, note, params) -> None:
     """An offer's change on its order's timeline, when it carries a note (an
     acceptance is the order's own event; withdrawing the others after it, or on
     cancelling, is not listed)."""
-    if note is None:
+    if note is None and params.get("code") is None:
         return
     order_id, provider_id = db.session.execute(
         sa.select(Offer.order_id, Offer.provider_id).where(Offer.id == offer_id)).one()
     status = db.session.scalar(sa.select(ServiceOrder.status).where(ServiceOrder.id == order_id))
     db.session.add(OrderEvent(order_id=order_id, actor_id=getattr(actor, "id", None), provider_id=provider_id,
-                              action=action, from_status=status, to_status=status, note=note))
+                              action=action, from_status=status, to_status=status, note=note,
+                              code=params.get("code"), params=params.get("code_params") if params.get("code") else None))
 
 
 ORDER_MACHINE = StateMachine(ServiceOrder, ORDER_TRANSITIONS, event=_order_event, version_column="version",
@@ -99,15 +113,21 @@ OFFER_MACHINE = StateMachine(Offer, OFFER_TRANSITIONS, event=_offer_event,
 
 
 def transition(order: ServiceOrder, action: str, actor, note: str | None = None,
-               event_provider_id: int | None = None, **values) -> OrderStatus:
+               event_provider_id: int | None = None, code: str | None = None, code_params: dict | None = None,
+               **values) -> OrderStatus:
     """Apply ``action`` to ``order`` (``values``: further columns of the same UPDATE).
-    The loser of a race gets IllegalTransition, or AlreadyTaken for a lost accept."""
+    ``note`` is what a person wrote; ``code`` and ``code_params`` what the system
+    says about the step (``orders.texts``). The loser of a race gets
+    IllegalTransition, or AlreadyTaken for a lost accept."""
     return OrderStatus(ORDER_MACHINE.apply(order, action, actor, note=note, values=values,
-                                           params={"provider_id": event_provider_id}))
+                                           params={"provider_id": event_provider_id, "code": code,
+                                                   "code_params": code_params or {}}))
 
 
-def timeline_event(order: ServiceOrder, action: str, actor, note: str | None = None,
+def timeline_event(order: ServiceOrder, action: str, actor, code: str, code_params: dict | None = None,
                    provider_id: int | None = None) -> None:
-    """A timeline entry that does not change the order's status (visits, rounds)."""
+    """A timeline entry that does not change the order's status (visits, rounds),
+    written by the system as a message code (``orders.texts``)."""
     db.session.add(OrderEvent(order_id=order.id, actor_id=getattr(actor, "id", None), provider_id=provider_id,
-                              action=action, from_status=order.status, to_status=order.status, note=note))
+                              action=action, from_status=order.status, to_status=order.status, code=code,
+                              params=code_params or {}))

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Literal
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from flask_login import current_user
 from pydantic import Field
 
@@ -140,5 +141,5 @@ def list_providers(query: ProviderQuery):
 def get_provider(provider_id: int):
     provider = db.session.get(Provider, provider_id)
     if not policy.can_view(current_user, provider):
-        raise NotFoundError("Not found.")
+        raise NotFoundError(gettext("Not found."))
     return answer(provider_json(provider, current_user))

@@ -32,7 +32,7 @@ LOCALES=(fi sv en)     # every catalogue we ship
 REQUIRED=(fi sv)       # must be fully translated; en may fall back to the English msgids
 
 # Keywords on top of pybabel's defaults (_, gettext, ngettext, pgettext, ...).
-KEYWORDS=(-k _l -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2)
+KEYWORDS=(-k _l -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 -k plural_text:1,2)
 
 extract_to() {
     local version

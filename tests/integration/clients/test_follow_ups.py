@@ -90,7 +90,8 @@ def test_marking_a_check_up_done_records_the_check(client, db, world, login_as):
     follow = _open(db, world.aino.id, "segment_check")[0]
     login_as(world.worker)
     page = client.get(f"/clients/{world.aino.id}").get_data(as_text=True)
-    assert follow.title in page
+    assert follow.code == "segment_check_guidance"  # shown in the reader's language, Finnish here
+    assert "Ohjausta tarvitsevan asiakkaan tilannekatsaus (60 päivän välein)" in page
     r = client.post(f"/clients/follow-ups/{follow.id}/done", data={"note": "Soitettu, kaikki hyvin"})
     assert r.status_code == 302
     db.session.expire_all()
@@ -190,7 +191,8 @@ def test_handover_moves_open_follow_ups_records_it_and_tells_the_client(client, 
     assert mine.assigned_to_id == world.other_worker.id and unassigned.assigned_to_id == world.other_worker.id
     assert someone_elses.assigned_to_id == world.bertta_user.id and done.assigned_to_id == world.worker.id
     event = db.session.scalar(sa.select(ClientEvent).where(ClientEvent.action == "handover"))
-    assert event.actor_id == world.worker.id and "Sanna Ohjaaja → Mikko Ohjaaja" in event.note
+    assert event.actor_id == world.worker.id and event.code == "client.handover"
+    assert (event.params["from"], event.params["to"]) == ("Sanna Ohjaaja", "Mikko Ohjaaja")
     run_jobs()
     mails = emails()
     to_client = [m for m in mails if m[0] in ("aino.login@example.fi", "leena@example.fi")]

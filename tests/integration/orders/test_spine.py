@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.models import OutboxJob
+from core.templating import status_label
 from feedback.models import FeedbackLink
 from feedback.services import feedback_url_for_order
 from orders.models import OFFER_TRANSITIONS, Offer, OfferAction, OfferStatus, OrderEvent, ServiceOrder
@@ -56,7 +57,8 @@ def test_offer_transition_table(db, market, place, state):
         if target is None:
             with pytest.raises(OrderError) as refused:
                 OFFER_MACHINE.apply(offer, action, None)
-            assert refused.value.code == "offer_not_pending" and state in refused.value.message
+            assert refused.value.code == "offer_not_pending"
+            assert f"”{status_label(state)}”" in refused.value.message  # the default language outside a request
             assert OFFER_MACHINE.apply_where(action, Offer.id == offer.id) == []
             db.session.rollback()
             assert db.session.get(Offer, offer.id).status == state
@@ -97,4 +99,4 @@ def test_suspension_withdraws_only_pending_offers_and_says_so(db, market, place)
         sa.select(Offer).where(Offer.provider_id == market.providers[0].id))}
     assert status == {declined.id: "declined", pending.id: "withdrawn"}
     withdraw_events = db.session.scalars(sa.select(OrderEvent).where(OrderEvent.action == "withdraw")).all()
-    assert [(e.order_id, e.note) for e in withdraw_events] == [(pending.id, "provider suspended")]
+    assert [(e.order_id, e.code) for e in withdraw_events] == [(pending.id, "offer.provider_suspended")]
