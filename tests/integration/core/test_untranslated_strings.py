@@ -10,9 +10,10 @@ a missing translation shows as ``⦃English⦄`` (tests/i18n_marks.py). The test
   that never went through gettext (or was translated outside a request and kept);
 - a page that answers 500.
 
-``ALLOWED`` lists the findings that come from sentences the system stored in the
-database before issue 20 point 1 (codes instead of sentences) lands, keyed by where the
-row comes from. It is meant to shrink to nothing; do not add page texts to it.
+``ALLOWED`` may list findings that come from rows the system stored in the database,
+keyed by where the row comes from. It is empty since what the system writes is stored
+as codes (issue 20 point 1); an entry that matches nothing fails the test. Never add a
+page's or a template's own text to it.
 """
 
 from __future__ import annotations
@@ -47,34 +48,10 @@ LOGINS = {
     "relative": next(e for _, e, _ in DEMO_LOGINS if e.startswith("omainen@")),
 }
 
-# Findings from rows the system wrote as sentences or English codes before they become
-# translatable codes (issue 20 point 1: another change converts them, then this table
-# goes). Keyed by the stored row's origin; each value is (the pages' path pattern, the
-# stored texts as found). Keep it small; never add a page's own text or a template's.
-_ORDER_EVENT_NOTES = re.compile(
-    r"(\w+: offered to \d+ provider\(s\)|offered to the next provider on the ranked list"
-    r"|every provider declined or did not answer in time|no answer by the deadline"
-    r"|accepted automatically by the provider's rule|provider suspended(: staff asked to arrange the service)?"
-    r"|first visit reported|visit (missed|reported)( with a concern)?)")
-
-
-def _stored_access_text(text: str) -> bool:
-    """A purpose, channel or "what" of an access-log row, as record_access stored it."""
-    from clients.queries import WHAT_PREFIXES, WHAT_WORDS
-    from core.access import Purpose
-
-    purposes = {v for k, v in vars(Purpose).items() if k.isupper()}
-    return (text in purposes or text in WHAT_WORDS or text in ("web", "api", "system")
-            or any(text.startswith(prefix) for prefix, _ in WHAT_PREFIXES))
-
-
-ALLOWED: dict[str, tuple[re.Pattern, object]] = {
-    # orders.models.OrderEvent.note written by orders/services.py and orders/offers.py.
-    "order_events.note (system-written)": (re.compile(r"^/orders/\d+$"), _ORDER_EVENT_NOTES.fullmatch),
-    # access_log rows (core/access.py record_access): purpose, what and channel shown as
-    # stored on the staff's access log of a client (the client's own log translates them).
-    "access_log.purpose/what/channel": (re.compile(r"^/clients/access-log$"), _stored_access_text),
-}
+# Findings allowed for now, keyed by where the text comes from:
+# {"origin": (path pattern, predicate on the text)}. Empty: the order timeline and the
+# staff access log are stored as codes and shown in the reader's language now.
+ALLOWED: dict[str, tuple[re.Pattern, object]] = {}
 
 
 _VISITED: list[str] = []  # written to $I18N_CHECK_VISITED when set, to see what the walk reached
