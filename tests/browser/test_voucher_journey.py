@@ -139,4 +139,6 @@ def test_from_granting_to_the_downloaded_statement(page, screenshot_dir, tmp_pat
     csv_file = tmp_path / "statement.csv"
     info.value.save_as(csv_file)
     text = csv_file.read_text(encoding="utf-8-sig")
-    assert event_day.isoformat() in text and "64,00" in text and "10,00" in text
+    # The Finnish statement writes dates as Finnish Excel reads them (d.M.yyyy).
+    finnish_day = f"{event_day.day}.{event_day.month}.{event_day.year}"
+    assert finnish_day in text and "64,00" in text and "10,00" in text
