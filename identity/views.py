@@ -26,9 +26,7 @@ from identity import bp
 from identity.forms import IdentityCodeForm, RemoveForm
 from identity.oidc import METHOD_KEY, METHOD_OIDC, METHOD_SAML, client
 from identity.services import (
-    has_link,
-    link_identity_code,
-    match_identity_code,
+    Match, acts_for_someone, apply_mandate_claims, has_link, link_identity_code, match_identity_code,
     unlink_identity_code,
 )
 
@@ -83,7 +81,16 @@ def callback():
         # The reason's type only: the exception text may quote tokens or claims.
         log.warning("strong identification failed: %s %s", type(exc).__name__, getattr(exc, "error", "") or "")
         return render_template("identity/failed.html"), 400
-    match = match_identity_code(claims.get(current_app.config["OIDC_IDENTITY_CLAIM"]))
+    mandate_claim = current_app.config.get("OIDC_MANDATE_CLAIM") or ""
+    mandates = claims.get(mandate_claim) if mandate_claim else None
+    match = match_identity_code(claims.get(current_app.config["OIDC_IDENTITY_CLAIM"]),
+                                with_mandate_claims=mandates is not None)
+    if match.user is not None and mandates is not None:
+        counts = apply_mandate_claims(match.user, mandates)
+        log.info("mandate claims of user %s: %s created, %s changed, %s skipped", match.user.id,
+                 counts["created"], counts["changed"], counts["skipped"])
+        if match.user.client_id is None and not acts_for_someone(match.user.id):
+            match = Match(None)
     if match.user is None:
         log.info("strong identification: no login for the identified person")
         return render_template("identity/no_record.html", has_record=match.has_record)
