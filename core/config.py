@@ -104,6 +104,7 @@ SETTINGS: list[Setting] = [
     Setting("OIDC_CLIENT_SECRET", _str, "", "The platform's client secret at the OpenID provider (token endpoint, client_secret_basic)."),
     Setting("OIDC_SCOPES", _str, "openid profile", "Scopes asked for in strong identification (`openid` is required)."),
     Setting("OIDC_IDENTITY_CLAIM", _str, "urn:oid:1.2.246.21", "ID token claim carrying the personal identity code (Suomi.fi: `urn:oid:1.2.246.21`)."),
+    Setting("OIDC_MANDATE_CLAIM", _str, "", "ID token claim listing the persons the user may act for (`[{\"identity_code\": …, \"scopes\": [\"services\", …]}]`): their mandates are created or refreshed at login. Unset: mandate claims are not read. See docs/identity.md."),
     Setting("SAML_IDP_METADATA", _str, "", "Strong identification over SAML 2.0: the identity provider's metadata, a file path or an http(s) address. Unset: no SAML. See docs/identity.md."),
     Setting("SAML_SP_KEY_FILE", _str, "", "Our SAML private key (PEM), for signing requests and decrypting assertions."),
     Setting("SAML_SP_CERT_FILE", _str, "", "Our SAML certificate (PEM), published in our metadata at `/saml/metadata`."),

@@ -48,6 +48,7 @@ from joserfc.jwk import KeySet, RSAKey
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 IDENTITY_CLAIM = "urn:oid:1.2.246.21"
+MANDATE_CLAIM = "mandates"  # the local provider's name for its mandate claim (OIDC_MANDATE_CLAIM)
 
 
 def new_key(kid: str | None = None) -> RSAKey:
@@ -59,6 +60,9 @@ class Person:
     identity_code: str
     given_name: str
     family_name: str
+    # Persons this one may act for, sent in the ID token's ``mandate_claim`` when set:
+    # [{"identity_code": ..., "scopes": ["services", ...]}].
+    mandates: list | None = None
 
 
 @dataclass
@@ -133,10 +137,12 @@ class LocalProvider:
 
     def __init__(self, client_id: str, client_secret: str, redirect_uris: list[str],
                  post_logout_redirect_uris: list[str] | None = None, persons: list[Person] | None = None,
-                 identity_claim: str = IDENTITY_CLAIM, host: str = "127.0.0.1", port: int = 0):
+                 identity_claim: str = IDENTITY_CLAIM, host: str = "127.0.0.1", port: int = 0,
+                 mandate_claim: str = MANDATE_CLAIM):
         self.client = _Client(client_id, client_secret, list(redirect_uris), list(post_logout_redirect_uris or []))
         self.persons = list(persons or [])
         self.identity_claim = identity_claim
+        self.mandate_claim = mandate_claim
         self.host, self.port = host, port
         self.key = new_key()
         self.signing_key: RSAKey = self.key  # a test may sign with another key
@@ -237,6 +243,8 @@ class LocalProvider:
                 info = UserInfo(sub=_pairwise(user.identity_code, provider.client.client_id),
                                 given_name=user.given_name, family_name=user.family_name)
                 info[provider.identity_claim] = user.identity_code
+                if user.mandates is not None:
+                    info[provider.mandate_claim] = user.mandates
                 provider.issued.append(dict(info))
                 return info
 

@@ -9,7 +9,8 @@ the ID token's signature against the provider's JWKS and its ``iss``, ``aud``,
   off (the ``user_logged_in`` signal: only a login this module opened passes);
 - sends a logout of a strongly identified session on to the provider's
   ``end_session_endpoint`` (RP-initiated logout) when its discovery document has
-  one.
+  one, and a logout of a SAML session to the IdP's single logout service (a
+  signed LogoutRequest, identity.views.start_saml_logout).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 # never a token or an identity code.
 METHOD_KEY = "login_method"
 METHOD_OIDC = "oidc"
+METHOD_SAML = "saml"
 NAME = "strong"
 
 
@@ -73,11 +75,23 @@ def init_oidc(app) -> None:
     def _note_strong_logout():
         if request.endpoint == "accounts.logout" and session.get(METHOD_KEY) == METHOD_OIDC:
             g.identity_provider_logout = True
+        if request.endpoint == "accounts.logout" and session.get(METHOD_KEY) == METHOD_SAML:
+            # Read before the logout ends the session row (SAML single logout).
+            from identity.views import saml_subject_of_this_session
+
+            g.saml_logout_subject = saml_subject_of_this_session()
 
     @app.after_request
     def _provider_logout(response):
         if session.get(METHOD_KEY) == METHOD_OIDC and response.mimetype == "text/html":
             _allow_logout_form(response)
+        if session.get(METHOD_KEY) == METHOD_SAML and response.mimetype == "text/html":
+            _allow_saml_logout_form(response)
+        if g.get("saml_logout_subject") and response.status_code in (302, 303):
+            from identity.views import start_saml_logout
+
+            target = start_saml_logout(g.saml_logout_subject)
+            return redirect(target) if target else response
         if not g.get("identity_provider_logout") or response.status_code not in (302, 303):
             return response
         target = logout_url()
@@ -98,6 +112,23 @@ def _allow_logout_form(response) -> None:
     parts = urlsplit(target)
     origin = f"{parts.scheme}://{parts.netloc}"
     response.headers["Content-Security-Policy"] = CSP.replace("form-action 'self'", f"form-action 'self' {origin}", 1)
+
+
+def _allow_saml_logout_form(response) -> None:
+    """As ``_allow_logout_form``, for the IdP's SAML single logout service."""
+    from core.security import CSP
+    from identity import saml
+
+    if "Content-Security-Policy" in response.headers:
+        return
+    try:
+        origin = saml.slo_origin()
+    except Exception as exc:  # noqa: BLE001 - no metadata: the page keeps core's policy
+        log.warning("SAML logout origin unknown: %s", type(exc).__name__)
+        return
+    if origin:
+        response.headers["Content-Security-Policy"] = CSP.replace("form-action 'self'", f"form-action 'self' {origin}",
+                                                                  1)
 
 
 def logout_url() -> str | None:

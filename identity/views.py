@@ -24,8 +24,11 @@ from core.extensions import csrf, db
 from core.roles import role_required
 from identity import bp
 from identity.forms import IdentityCodeForm, RemoveForm
-from identity.oidc import METHOD_KEY, METHOD_OIDC, client
-from identity.services import has_link, link_identity_code, match_identity_code, unlink_identity_code
+from identity.oidc import METHOD_KEY, METHOD_OIDC, METHOD_SAML, client
+from identity.services import (
+    Match, acts_for_someone, apply_mandate_claims, has_link, link_identity_code, match_identity_code,
+    unlink_identity_code,
+)
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +81,16 @@ def callback():
         # The reason's type only: the exception text may quote tokens or claims.
         log.warning("strong identification failed: %s %s", type(exc).__name__, getattr(exc, "error", "") or "")
         return render_template("identity/failed.html"), 400
-    match = match_identity_code(claims.get(current_app.config["OIDC_IDENTITY_CLAIM"]))
+    mandate_claim = current_app.config.get("OIDC_MANDATE_CLAIM") or ""
+    mandates = claims.get(mandate_claim) if mandate_claim else None
+    match = match_identity_code(claims.get(current_app.config["OIDC_IDENTITY_CLAIM"]),
+                                with_mandate_claims=mandates is not None)
+    if match.user is not None and mandates is not None:
+        counts = apply_mandate_claims(match.user, mandates)
+        log.info("mandate claims of user %s: %s created, %s changed, %s skipped", match.user.id,
+                 counts["created"], counts["changed"], counts["skipped"])
+        if match.user.client_id is None and not acts_for_someone(match.user.id):
+            match = Match(None)
     if match.user is None:
         log.info("strong identification: no login for the identified person")
         return render_template("identity/no_record.html", has_record=match.has_record)
@@ -184,7 +196,7 @@ def saml_acs():
         # Spent at once: an unsolicited response finds nothing, a replayed one neither.
         if not request_id or not _take(_saml_key("request", request_id)):
             raise ValueError("no outstanding request")
-        attributes = saml.read_response(saml_response, {request_id: "/"})
+        attributes, subject = saml.read_response(saml_response, {request_id: "/"})
     except Exception as exc:  # noqa: BLE001 - pysaml2 raises many types; the reason's type only is logged
         log.warning("SAML identification failed: %s", type(exc).__name__)
         return render_template("identity/failed.html"), 400
@@ -193,6 +205,7 @@ def saml_acs():
     token = secrets.token_urlsafe(32)
     get_redis().set(_saml_key("done", token), json.dumps({
         "request_id": request_id, "user_id": match.user.id if match.user else None, "has_record": match.has_record,
+        "subject": subject,
     }), ex=120)
     return redirect(url_for("identity.saml_complete", t=token), code=303)
 
@@ -219,7 +232,8 @@ def saml_complete():
     nxt = session.pop(NEXT_KEY, None)
     g.strong_identification = True
     complete_login(user)
-    session[METHOD_KEY] = "saml"
+    session[METHOD_KEY] = METHOD_SAML
+    _remember_saml_session(outcome.get("subject") or {})
     log.info("SAML identification login of user %s", user.id)
     return redirect(_safe_next(nxt) or url_for("core.dashboard"))
 
@@ -236,3 +250,141 @@ def saml_metadata():
         log.warning("SAML metadata unavailable: %s", type(exc).__name__)
         abort(503)
     return current_app.response_class(text, mimetype="application/samlmetadata+xml")
+
+
+# -- SAML 2.0 single logout ----------------------------------------------------------
+#
+# The Kotiapu session (a user_sessions row) that a SAML login opened is remembered in
+# Redis with the assertion's NameID and SessionIndex, for as long as a session can
+# live: ``identity:saml:session:<row id>`` holds the subject, and
+# ``identity:saml:subject:<sha256 of the NameID>`` the row ids of that NameID, so that
+# the IdP's LogoutRequest finds the sessions to end (in every browser and worker).
+
+def _subject_key(name_id: str) -> str:
+    import hashlib
+
+    return _saml_key("subject", hashlib.sha256(name_id.encode()).hexdigest())
+
+
+def _remember_saml_session(subject: dict) -> None:
+    import json
+
+    from accounts.login import SESSION_KEY
+    from accounts.sessions import current_session_id
+    from core.redis import get_redis
+
+    row_id = current_session_id(session.get(SESSION_KEY))
+    if row_id is None or not subject.get("name_id"):
+        return
+    seconds = int(current_app.config["SESSION_MAX_HOURS"]) * 3600
+    pipe = get_redis().pipeline()
+    pipe.set(_saml_key("session", str(row_id)), json.dumps(subject), ex=seconds)
+    pipe.sadd(_subject_key(subject["name_id"]), str(row_id))
+    pipe.expire(_subject_key(subject["name_id"]), seconds)
+    pipe.execute()
+
+
+def saml_subject_of_this_session() -> dict | None:
+    """The NameID and SessionIndex of this browser's SAML session, if it is one."""
+    import json
+
+    from accounts.login import SESSION_KEY
+    from accounts.sessions import current_session_id
+    from core.redis import get_redis
+
+    row_id = current_session_id(session.get(SESSION_KEY))
+    if row_id is None:
+        return None
+    raw = get_redis().get(_saml_key("session", str(row_id)))
+    return json.loads(raw) if raw else None
+
+
+def _end_saml_sessions(name_id: str, session_indexes: list[str]) -> int:
+    """End the live Kotiapu sessions of ``name_id`` (only those of the given
+    SessionIndexes, when the request names any); how many were ended."""
+    import json
+
+    import sqlalchemy as sa
+
+    from accounts.models import UserSession
+    from core.db import utcnow
+    from core.redis import get_redis
+
+    redis = get_redis()
+    ended = 0
+    for raw_id in redis.smembers(_subject_key(name_id)):
+        row_id = raw_id.decode() if isinstance(raw_id, bytes) else raw_id
+        raw = redis.get(_saml_key("session", row_id))
+        subject = json.loads(raw) if raw else None
+        if subject is None or subject.get("name_id") != name_id:
+            redis.srem(_subject_key(name_id), raw_id)
+            continue
+        if session_indexes and subject.get("session_index") not in session_indexes:
+            continue
+        result = db.session.execute(
+            sa.update(UserSession).where(UserSession.id == int(row_id), UserSession.ended_at.is_(None))
+            .values(ended_at=utcnow(), end_reason="saml_logout"), execution_options={"synchronize_session": False})
+        ended += result.rowcount or 0
+        redis.delete(_saml_key("session", row_id))
+        redis.srem(_subject_key(name_id), raw_id)
+    return ended
+
+
+@bp.route("/saml/slo", methods=["GET", "POST"])
+@csrf.exempt  # the IdP sends the browser here (a signed request, or the answer to our own request id)
+def saml_slo():
+    from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+    from saml2.ident import code as code_name_id
+
+    from identity import saml
+
+    if not saml.enabled():
+        abort(404)
+    values = request.form if request.method == "POST" else request.args
+    binding = BINDING_HTTP_POST if request.method == "POST" else BINDING_HTTP_REDIRECT
+    if values.get("SAMLResponse"):
+        # The IdP's answer to the logout we started: we are logged out here already.
+        try:
+            answered, ok = saml.read_logout_response(binding, values["SAMLResponse"])
+            if not answered or not _take(_saml_key("logout", answered[:200])):
+                raise ValueError("no outstanding logout request")
+        except Exception as exc:  # noqa: BLE001 - pysaml2 raises many types; the type only is logged
+            log.warning("SAML logout response refused: %s", type(exc).__name__)
+            return render_template("identity/failed.html"), 400
+        log.info("SAML single logout answered by the identity provider (%s)", "success" if ok else "not success")
+        return redirect(url_for("accounts.login"))
+    if not values.get("SAMLRequest"):
+        abort(400)
+    try:
+        message = saml.read_logout_request(binding, values["SAMLRequest"], values.get("RelayState"),
+                                           values.get("SigAlg"), values.get("Signature"))
+        name_id = code_name_id(message.name_id) if message.name_id is not None else None
+        if not name_id:
+            raise ValueError("no NameID")
+        indexes = [index.text for index in (message.session_index or []) if index.text]
+    except Exception as exc:  # noqa: BLE001 - a forged, unsigned or malformed request: nobody is logged out
+        log.warning("SAML logout request refused: %s", type(exc).__name__)
+        return render_template("identity/failed.html"), 400
+    ended = _end_saml_sessions(name_id, indexes)
+    log.info("SAML single logout from the identity provider ended %s session(s)", ended)
+    if ended and session.get(METHOD_KEY) == METHOD_SAML:
+        session.clear()
+    return redirect(saml.logout_response(message, success=ended > 0))
+
+
+def start_saml_logout(subject: dict) -> str | None:
+    """Our signed LogoutRequest for ``subject``: the IdP address to send the
+    browser to (its id kept in Redis for the answer), or None."""
+    from core.redis import get_redis
+    from identity import saml
+
+    try:
+        made = saml.logout_request(subject)
+        if made is None:
+            return None
+        request_id, location = made
+        get_redis().set(_saml_key("logout", request_id), "1", ex=saml.REQUEST_SECONDS)
+    except Exception as exc:  # noqa: BLE001 - the local logout has happened; the IdP is told when it can be
+        log.warning("SAML single logout skipped: %s", type(exc).__name__)
+        return None
+    return location

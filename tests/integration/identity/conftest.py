@@ -12,7 +12,9 @@ import pytest
 import requests
 
 from identity.local_provider import LocalProvider, Person
+from tests import factories
 from tests.factories import valid_identity_code
+from tests.integration.identity.saml_idp import LoopbackIdp, keypair
 
 CLIENT_ID = "kotiapu-test"
 CLIENT_SECRET = "oidc-client-secret-for-tests-0123456789"
@@ -99,3 +101,45 @@ class Browser:
 @pytest.fixture
 def browser(client):
     return Browser(client)
+
+
+# -- SAML 2.0 (test_saml_login.py, test_saml_logout.py) -----------------------------
+
+@pytest.fixture
+def idp(tmp_path):
+    return LoopbackIdp(tmp_path)
+
+
+@pytest.fixture
+def saml_app(database_url, redis_url, idp, tmp_path):
+    """The app of tests/conftest.py with SAML 2.0 pointed at ``idp`` (a SAML test
+    module uses it as its ``app``)."""
+    from app import create_app
+    from tests.conftest import RequestIsolatingClient
+
+    sp_key, sp_cert = keypair(tmp_path, "sp")
+    app = create_app({
+        "DATABASE_URL": database_url, "REDIS_URL": redis_url, "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": "kotiapu.test", "BASE_URL": "http://kotiapu.test", "TESTING": True, "DEFAULT_LANGUAGE": "en",
+        "SAML_IDP_METADATA": str(idp.metadata_file), "SAML_SP_KEY_FILE": sp_key, "SAML_SP_CERT_FILE": sp_cert,
+    })
+    app.test_client_class = RequestIsolatingClient
+    with app.app_context():
+        yield app
+        from core.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def aino(db, make_user, client, idp):
+    """Aino, a client with a login; the IdP has read our SP metadata."""
+    record = factories.ClientFactory(first_name="Aino", last_name="Asiakas", personal_identity_code=CLIENT_CODE)
+    db.session.flush()
+    user = make_user("client", client=record, name="Aino Asiakas", language="en")
+    db.session.commit()
+    metadata = client.get("/saml/metadata")  # the IdP learns our keys and addresses from our metadata
+    assert metadata.status_code == 200 and b"AssertionConsumerService" in metadata.data
+    idp.sp_metadata = metadata.get_data(as_text=True)
+    return user

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests import factories
 from tests.integration.identity.conftest import CLIENT_CODE, UNKNOWN_CODE, local_path
-from tests.integration.identity.saml_idp import LoopbackIdp, keypair
+from tests.integration.identity.saml_idp import keypair
 
 pytestmark = pytest.mark.smoke
 
@@ -15,40 +14,9 @@ FAILED = "Strong identification did not succeed"
 
 
 @pytest.fixture
-def idp(tmp_path):
-    return LoopbackIdp(tmp_path)
-
-
-@pytest.fixture
-def app(database_url, redis_url, idp, tmp_path):
-    from app import create_app
-    from tests.conftest import RequestIsolatingClient
-
-    sp_key, sp_cert = keypair(tmp_path, "sp")
-    app = create_app({
-        "DATABASE_URL": database_url, "REDIS_URL": redis_url, "WTF_CSRF_ENABLED": False,
-        "SERVER_NAME": "kotiapu.test", "BASE_URL": "http://kotiapu.test", "TESTING": True, "DEFAULT_LANGUAGE": "en",
-        "SAML_IDP_METADATA": str(idp.metadata_file), "SAML_SP_KEY_FILE": sp_key, "SAML_SP_CERT_FILE": sp_cert,
-    })
-    app.test_client_class = RequestIsolatingClient
-    with app.app_context():
-        yield app
-        from core.extensions import db
-
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def aino(db, make_user, client, idp):
-    record = factories.ClientFactory(first_name="Aino", last_name="Asiakas", personal_identity_code=CLIENT_CODE)
-    db.session.flush()
-    user = make_user("client", client=record, name="Aino Asiakas", language="en")
-    db.session.commit()
-    metadata = client.get("/saml/metadata")  # the IdP learns our keys and addresses from our metadata
-    assert metadata.status_code == 200 and b"AssertionConsumerService" in metadata.data
-    idp.sp_metadata = metadata.get_data(as_text=True)
-    return user
+def app(saml_app):
+    """The app with SAML 2.0 pointed at the loopback IdP (conftest.py)."""
+    return saml_app
 
 
 def start(client) -> str:

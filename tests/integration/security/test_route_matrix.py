@@ -122,6 +122,7 @@ EXPECTED = {
     "GET identity.saml_start": "",
     "GET identity.saml_metadata": "",
     "GET identity.saml_complete": "",
+    "GET identity.saml_slo": "",  # SAML single logout (issue 17): 404 without SAML_IDP_METADATA
     "GET frontdoor.convert": "",
     "GET frontdoor.detail": "",
     "GET frontdoor.edit_rule": "",
@@ -273,6 +274,7 @@ EXPECTED = {
     "POST feedback.respond": "",
     "POST feedback.unhide": "",
     "POST identity.saml_acs": "",
+    "POST identity.saml_slo": "",
     "POST identity.relative_code": "",
     "POST frontdoor.ask": "*",
     "POST frontdoor.assess": "",
