@@ -120,9 +120,10 @@ def test_an_error_summary_link_to_a_radio_group_reaches_its_first_radio(client, 
     assert duplicate_ids(html) == []
 
 
-def test_a_checkbox_hint_is_shown_and_tied_to_the_checkbox(client, world, login_as):
+@pytest.mark.parametrize("page", ["/clients/{aino}/edit", "/clients/new"])
+def test_a_checkbox_hint_is_shown_and_tied_to_the_checkbox(client, world, login_as, page):
     login_as(world.worker)
-    html = client.get(f"/clients/{world.aino.id}/edit?lang=en").get_data(as_text=True)
+    html = client.get(page.format(aino=world.aino.id) + "?lang=en").get_data(as_text=True)
     assert 'id="non_disclosure-hint"' in html
     assert "Address and phone are then shown only to the responsible worker" in html
     checkbox = re.search(r'<input[^>]*id="non_disclosure"[^>]*>', html).group(0)
