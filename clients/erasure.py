@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import ngettext
 
 from accounts.models import User
 from clients import jobs, policy
@@ -144,7 +145,8 @@ def erase_client(actor, client_id: int) -> Client:
     open_orders = db.session.scalar(sa.select(sa.func.count()).select_from(ServiceOrder).where(
         ServiceOrder.client_id == client.id, ServiceOrder.status.in_(OPEN_ORDER_STATES)))
     if open_orders:
-        raise ConflictError(_("The client has %(n)s open order(s): cancel or close them first.", n=open_orders),
+        raise ConflictError(ngettext("The client has %(num)s open order: cancel or close it first.",
+                                     "The client has %(num)s open orders: cancel or close them first.", open_orders),
                             code="open_orders")
     now = utcnow()
     claimed = db.session.execute(

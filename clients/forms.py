@@ -166,13 +166,15 @@ class GuidanceFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    since = DateField(_l("From"), validators=[Optional()])
-    until = DateField(_l("Until"), validators=[Optional()])
-    channel = SelectField(_l("Channel"), validators=[Optional()],
+    # The page also holds the form that logs a contact (its fields are named
+    # channel and topic too): the filters get ids of their own, the names stay.
+    since = DateField(_l("From"), validators=[Optional()], id="filter-since")
+    until = DateField(_l("Until"), validators=[Optional()], id="filter-until")
+    channel = SelectField(_l("Channel"), validators=[Optional()], id="filter-channel",
                           choices=[SelectChoice("", _l("Any"))] + channel_choices())
-    topic = SelectField(_l("Topic"), validators=[Optional()],
+    topic = SelectField(_l("Topic"), validators=[Optional()], id="filter-topic",
                         choices=[SelectChoice("", _l("Any"))] + [SelectChoice(k, v) for k, v in TOPIC_LABELS.items()])
-    mine = BooleanField(_l("Only contacts I logged"))
+    mine = BooleanField(_l("Only contacts I logged"), id="filter-mine")
 
 
 class FollowUpDoneForm(FlaskForm):

@@ -303,6 +303,13 @@ ACTION_WORDS = {
     "create": _l("registered"), "order": _l("placed a service order using"), "export": _l("downloaded"),
     "erase": _l("erased"), "feedback": _l("recorded feedback in"),
 }
+# The same actions when the reader did them: a whole second-person verb, so
+# that Finnish reads "Katsoit" and not "Sinä katsoi".
+SELF_ACTION_WORDS = {
+    "view": _l("You looked at"), "list": _l("You saw your name in a list"), "change": _l("You changed"),
+    "update": _l("You changed"), "create": _l("You registered"), "order": _l("You placed a service order using"),
+    "export": _l("You downloaded"), "erase": _l("You erased"), "feedback": _l("You recorded feedback in"),
+}
 PURPOSE_WORDS = {
     Purpose.GUIDANCE: _l("to guide and advise you"),
     Purpose.ORDERING: _l("to arrange or follow your services"),
@@ -439,6 +446,7 @@ staff_action_label = labeller(STAFF_ACTION_LABELS, "staff_action_label")
 staff_purpose_label = labeller(STAFF_PURPOSE_LABELS, "staff_purpose_label")
 channel_label = labeller(CHANNEL_LABELS, "access_channel_label")
 action_words = labeller(ACTION_WORDS, "action_words")
+self_action_words = labeller(SELF_ACTION_WORDS, "self_action_words")
 purpose_words = labeller(PURPOSE_WORDS, "purpose_words")
 
 

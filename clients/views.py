@@ -436,7 +436,8 @@ def my_access_log():
     rows = rows[:queries.PAGE_SIZE]
     next_url = url_for("clients.my_access_log", cursor=rows[-1].id, client=client.id) if has_next and rows else None
     return _portal_page("clients/my_access_log.html", client, rows=rows, next_url=next_url,
-                        action_words=queries.action_words, purpose_words=queries.purpose_words,
+                        action_words=queries.action_words, self_action_words=queries.self_action_words,
+                        purpose_words=queries.purpose_words,
                         what_words=queries.what_words)
 
 

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 
 from catalogue.models import Offering, ServiceType
 from clients.models import Client
@@ -124,7 +124,8 @@ def quantity_text(unit: str, quantity: int) -> str:
             return _("%(sign)s%(h)s h", sign=sign, h=hours)
         return _("%(sign)s%(m)s min", sign=sign, m=minutes)
     if unit == VoucherUnit.VISIT:
-        return _("%(n)s visits", n=quantity)
+        # The form follows the size; a correction keeps its minus sign in front.
+        return ("-" if quantity < 0 else "") + ngettext("%(num)s visit", "%(num)s visits", abs(quantity))
     return euros(quantity)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import abort, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from accounts.models import Role
@@ -130,7 +130,7 @@ def bulk_approve():
     form = BulkApproveForm()
     form.event_ids.choices = [(e.id, str(e.id)) for e in svc.review_queue(_user())]
     return form_action(form, lambda: svc.approve_events(_user(), form.event_ids.data or []),
-                       success=lambda ids: _("%(n)s events approved.", n=len(ids)),
+                       success=lambda ids: ngettext("%(num)s event approved.", "%(num)s events approved.", len(ids)),
                        next_url=url_for("vouchers.review"))
 
 

@@ -96,7 +96,8 @@ def test_missing_answers_are_named_and_linked(client, order, make_link, count):
     assert page.status_code == 422
     assert 'class="error-summary"' in html
     assert 'aria-describedby="rating-error"' in html and 'aria-describedby="needs_met-error"' in html
-    assert 'href="#rating"' in html and 'id="rating"' in html
+    # The summary's link reaches the group's first radio button, not just the group.
+    assert 'href="#rating-0"' in html and 'id="rating-0"' in html
     assert count(Feedback) == 0
 
 
