@@ -88,7 +88,8 @@ def deliver(delivery_id: int) -> str:
     started = time.monotonic()
     code, error = None, None
     try:
-        response = requests.post(endpoint.url, data=body, headers=headers, allow_redirects=False,
+        # The time-out is a setting (bandit does not see it through the call).
+        response = requests.post(endpoint.url, data=body, headers=headers, allow_redirects=False,  # nosec B113
                                  timeout=webhooks.setting("WEBHOOK_TIMEOUT_SECONDS"))
         code = response.status_code
         response.close()
