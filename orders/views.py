@@ -160,7 +160,7 @@ def _detail_page(order_id: int, status: int = 200, **posted):
         "orders/detail.html", order=order, identity=identity, my_offer=my_offer, actions=actions,
         **forms, ongoing=policy.is_ongoing(order), concerns=concerns,
         reoffer_form=reoffer_form, eligible=eligible, feedback_url=feedback_url, feedback_link=feedback_link,
-        hide_contact=not policy.shows_contact(order, current_user)), status
+        hide_contact=not policy.shows_contact(order, current_user), message_form=posted.get("message_form")), status
 
 
 def _reoffer_form() -> ReofferForm:
@@ -303,3 +303,8 @@ def _button_view(endpoint, make_form, call, message, confirm):
 for _path, _endpoint, _role, _form, _call, _message, _confirm in _BUTTONS:
     bp.add_url_rule("/<int:order_id>/" + _path, _endpoint,
                     role_required(_role)(_button_view(_endpoint, _form, _call, _message, _confirm)), methods=["POST"])
+
+
+# The message form at the end of the order page is clients' (templates/clients/_order_messages.html,
+# posted to clients.order_message); it shows a refused message on this page through the app.
+bp.record_once(lambda state: state.app.extensions.__setitem__("kotiapu.order_page", _detail_page))

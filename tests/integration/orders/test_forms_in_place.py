@@ -136,3 +136,20 @@ def test_not_received_without_a_note_is_shown_at_the_note_after_confirming(clien
     assert "checked" in _tag(html, "outcome-1")
     db.session.expire_all()
     assert db.session.get(ServiceOrder, order.id).status == "completed"
+
+
+def test_an_empty_message_comes_back_on_the_order_page(client, db, market, place, login_as):
+    from clients.models import Message
+
+    order = place()
+    login_as(market.staff)
+    r = client.post(f"/clients/orders/{order.id}/messages?lang=en", data={"to": "client", "body": "  "})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and "Messages about this service" in html
+    assert _assert_links_reach_fields(html) == ["msg-body"]
+    body = _tag(html, "msg-body")
+    assert 'aria-invalid="true"' in body and "msg-body-error" in body
+    assert "Message: Write your message." in html
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 0
+    sent = client.post(f"/clients/orders/{order.id}/messages", data={"to": "client", "body": "Soitan huomenna"})
+    assert sent.status_code == 302
