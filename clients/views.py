@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from flask import Response, abort, render_template, request, url_for
+from flask import Response, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -553,9 +553,14 @@ def order_message(order_id: int):
     order = visible_order(current_user, order_id)
     form = MessageForm()
     form.to.choices = [("provider", "provider"), ("worker", "worker"), ("client", "client")]
-    return _button(form, lambda: services.send_message(current_user, order.client_id, form.body.data, to=form.to.data,
-                                                       order_id=order.id),
-                   _("Message sent."), url_for("orders.detail", order_id=order.id, _anchor="messages-h"))
+    back = url_for("orders.detail", order_id=order.id, _anchor="messages-h")
+    # A refused message is shown again in place on the order page (orders registers it),
+    # with what was written and the error at its field.
+    order_page = current_app.extensions.get("kotiapu.order_page")
+    render = (lambda status: order_page(order.id, status, message_form=form)) if order_page else None
+    return form_action(form, lambda: services.send_message(current_user, order.client_id, form.body.data,
+                                                           to=form.to.data, order_id=order.id),
+                       success=_("Message sent."), next_url=back, render=render, back=back, refusals_go_back=True)
 
 
 # -- choosing a password from an invitation --------------------------------------

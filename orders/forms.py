@@ -37,12 +37,15 @@ class OrderForm(FlaskForm):
 
 
 class DeclineForm(FlaskForm):
-    reason = TextAreaField(_l("Reason for declining"), validators=[DataRequired(_l("Give a reason.")), Length(max=1000)])
+    reason = TextAreaField(_l("Reason for declining"), validators=[DataRequired(_l("Give a reason.")), Length(max=1000)],
+                           id="decline-reason")
 
 
 class VisitForm(FlaskForm):
-    date = DateField(_l("Date of the visit"), validators=[DataRequired()], default=local_today)
-    minutes = IntegerField(_l("Minutes"), validators=[InputRequired(), NumberRange(1, 1440)])
+    date = DateField(_l("Date of the visit"), validators=[DataRequired(_l("Give the date of the visit."))],
+                     default=local_today, id="visit-date")
+    minutes = IntegerField(_l("Minutes"), validators=[InputRequired(_l("Give the length of the visit in minutes.")),
+                                                      NumberRange(1, 1440)], id="visit-minutes")
     tasks = StringField(_l("Tasks done (separate with commas)"), validators=[Optional(), Length(max=2000)])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)])
     missed = RadioField(_l("Did the visit take place?"), default="no", choices=[
@@ -56,18 +59,21 @@ class VisitForm(FlaskForm):
 
 
 class CompleteForm(FlaskForm):
-    reason = TextAreaField(_l("Why does the service end now?"), validators=[Optional(), Length(max=2000)])
+    reason = TextAreaField(_l("Why does the service end now?"), validators=[Optional(), Length(max=2000)],
+                           id="complete-reason")
 
 
 class CloseForm(FlaskForm):
     outcome = RadioField(_l("Did the client get the service?"), validators=[InputRequired(_l("Choose one."))], choices=[
         SelectChoice("received", _l("Yes, the client got the service")),
         SelectChoice("not_received", _l("No, the client did not get the service"))])
-    note = TextAreaField(_l("Note (required if not received)"), validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(_l("Note (required if not received)"), validators=[Optional(), Length(max=2000)],
+                         id="close-note")
 
 
 class CancelForm(FlaskForm):
-    reason = TextAreaField(_l("Reason for cancelling"), validators=[DataRequired(_l("Give a reason.")), Length(max=2000)])
+    reason = TextAreaField(_l("Reason for cancelling"), validators=[DataRequired(_l("Give a reason.")), Length(max=2000)],
+                           id="cancel-reason")
 
 
 class ReofferForm(FlaskForm):

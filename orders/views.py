@@ -19,7 +19,7 @@ from clients.models import MandateScope
 from clients.concerns import CONCERN_TEXT
 from clients.services import get_client
 from core.access import Purpose, record_access, record_access_many
-from core.actions import Confirmation, form_action
+from core.actions import Confirmation, confirmation_page, form_action, is_confirmed
 from core.extensions import db
 from core.inputs import query_int, query_str
 from feedback.services import feedback_link_status, feedback_url_for_order
@@ -116,6 +116,12 @@ def _purpose(order) -> str:
 @bp.get("/<int:order_id>")
 @role_required(Role.STAFF, Role.PROVIDER, Role.CLIENT)
 def detail(order_id: int):
+    return _detail_page(order_id)
+
+
+def _detail_page(order_id: int, status: int = 200, **posted):
+    """The order page; ``posted``: a form refused on it (e.g. ``visit_form=form``),
+    shown again in place with what was typed and its errors, with ``status``."""
     order = queries.order_page(services.visible_order(current_user, order_id))["order"]
     identity = policy.sees_identity(order, current_user)
     if identity:
@@ -145,12 +151,16 @@ def detail(order_id: int):
     concerns = concerns_of_order(order, current_user)
     if concerns:
         record_access(order.client_id, "view", _purpose(order), what=CONCERN_TEXT)
+    forms = {"decline_form": posted.get("decline_form") or DeclineForm(formdata=None),
+             "visit_form": posted.get("visit_form") or VisitForm(formdata=None),
+             "close_form": posted.get("close_form") or CloseForm(formdata=None),
+             "cancel_form": posted.get("cancel_form") or CancelForm(formdata=None),
+             "complete_form": posted.get("complete_form") or CompleteForm(formdata=None)}
     return render_template(
         "orders/detail.html", order=order, identity=identity, my_offer=my_offer, actions=actions,
-        decline_form=DeclineForm(), visit_form=VisitForm(), close_form=CloseForm(), cancel_form=CancelForm(),
-        complete_form=CompleteForm(), ongoing=policy.is_ongoing(order), concerns=concerns,
+        **forms, ongoing=policy.is_ongoing(order), concerns=concerns,
         reoffer_form=reoffer_form, eligible=eligible, feedback_url=feedback_url, feedback_link=feedback_link,
-        hide_contact=not policy.shows_contact(order, current_user))
+        hide_contact=not policy.shows_contact(order, current_user), message_form=posted.get("message_form")), status
 
 
 def _reoffer_form() -> ReofferForm:
@@ -246,6 +256,13 @@ _BUTTONS = [
 ]
 
 
+# The forms of the order page that are shown again in place (with what was typed, an
+# error summary and the errors at their fields, status 422) when their input is refused;
+# the name is the template's variable for the form.
+_SHOWN_AGAIN = {"decline": "decline_form", "visit": "visit_form", "complete": "complete_form",
+                "close": "close_form", "cancel": "cancel_form"}
+
+
 def _button_view(endpoint, make_form, call, message, confirm):
     def view(order_id: int):
         form = make_form() if make_form is not None else None
@@ -258,8 +275,27 @@ def _button_view(endpoint, make_form, call, message, confirm):
                 confirm_step = lambda: confirm(order_id, form)  # noqa: E731
         else:
             confirm_step = None
-        return form_action(form, lambda: call(order_id, form), success=str(message),
-                           next_url=url_for("orders.detail", order_id=order_id), confirm=confirm_step)
+        back = url_for("orders.detail", order_id=order_id)
+        render = None
+        if endpoint in _SHOWN_AGAIN and form is not None:
+            def render(status: int):
+                # The form is shown again in place, on the order page, when the page still
+                # has it; otherwise (the action is no longer open) its errors are flashed.
+                if confirm_step is not None and is_confirmed():
+                    # Refused on the confirmation page: the fields asked there are shown there again.
+                    asked = confirm_step()
+                    wrong = [f.name for f in form if f.errors]
+                    if asked.ask and all(name in asked.ask for name in wrong):
+                        return confirmation_page(form, asked, status)
+                order = services.visible_order(current_user, order_id)
+                if endpoint not in policy.allowed_actions(order, current_user, policy.my_offer(order, current_user)):
+                    for f in form:
+                        for error in f.errors:
+                            flash(f"{f.label.text}: {error}", "error")
+                    return redirect(back)
+                return _detail_page(order_id, status, **{_SHOWN_AGAIN[endpoint]: form})
+        return form_action(form, lambda: call(order_id, form), success=str(message), next_url=back,
+                           render=render, back=back, refusals_go_back=True, confirm=confirm_step)
 
     return view
 
@@ -267,3 +303,8 @@ def _button_view(endpoint, make_form, call, message, confirm):
 for _path, _endpoint, _role, _form, _call, _message, _confirm in _BUTTONS:
     bp.add_url_rule("/<int:order_id>/" + _path, _endpoint,
                     role_required(_role)(_button_view(_endpoint, _form, _call, _message, _confirm)), methods=["POST"])
+
+
+# The message form at the end of the order page is clients' (templates/clients/_order_messages.html,
+# posted to clients.order_message); it shows a refused message on this page through the app.
+bp.record_once(lambda state: state.app.extensions.__setitem__("kotiapu.order_page", _detail_page))

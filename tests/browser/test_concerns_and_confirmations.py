@@ -136,3 +136,38 @@ def test_completing_an_ongoing_order_asks_again_without_javascript(browser, live
         assert page.locator(".status-completed").count() >= 1
     finally:
         context.close()
+
+
+def test_an_empty_visit_report_comes_back_with_focus_on_its_error_summary(page, screenshot_dir):
+    """Issue 20, point 5: the visit report sent empty shows the order page again
+    (422) with the error summary focused, its links reaching the fields, what was
+    typed kept, and no axe-core violations on the page."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    _log_in(page, PROVIDER_ADMIN)
+    orders = _running_orders(page)
+    assert orders, "the demo provider has no running order"
+    page.goto(orders[0] + "?lang=en")
+    visit = page.locator("form", has=page.get_by_role("button", name="Save the visit report"))
+    visit.get_by_label("Date of the visit").fill("")
+    visit.get_by_label(re.compile("^Tasks done")).fill("Siivous")
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        visit.get_by_role("button", name="Save the visit report").click()
+    assert posted.value.status == 422
+    page.wait_for_load_state("domcontentloaded")
+    summary = page.locator(".error-summary")
+    assert summary.evaluate("el => el === document.activeElement")
+    assert "Give the length of the visit in minutes." in summary.inner_text()
+    for link in summary.locator("a").all():
+        target = link.get_attribute("href")
+        assert page.locator(target).count() == 1, target
+    link = summary.get_by_role("link", name=re.compile("^Minutes"))
+    link.click()
+    assert page.locator("#visit-minutes").evaluate("el => el === document.activeElement")
+    assert page.locator("#visit-minutes").get_attribute("aria-invalid") == "true"
+    assert page.get_by_label(re.compile("^Tasks done")).input_value() == "Siivous"
+    page.screenshot(path=str(screenshot_dir / "order-visit-errors.png"), full_page=True)
+    # The demo banner (demo installations only, from the base template) sits outside the
+    # landmarks: axe's best-practice "region" rule; checked here is the order page itself.
+    violations = Axe().run(page, context={"exclude": [[".demo-banner"]]}).response["violations"]
+    assert violations == [], [(v["id"], [n["html"][:200] for n in v["nodes"]]) for v in violations]

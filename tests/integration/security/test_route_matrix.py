@@ -319,7 +319,7 @@ EXPECTED = {
     "POST orders.decline": "org_admin org_worker",
     "POST orders.new": "staff",
     "POST orders.reoffer": "staff",
-    "POST orders.visit": "org_admin org_worker other_org agency",
+    "POST orders.visit": "org_admin org_worker",
     "POST providers.accept_invitation": "",
     "POST providers.admin_decide": "admin",
     "POST providers.admin_reinstate": "admin",
