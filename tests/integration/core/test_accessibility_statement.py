@@ -10,11 +10,11 @@ pytestmark = pytest.mark.smoke
 
 
 @pytest.mark.parametrize("lang,title,gap,authority,site", [
-    ("fi", "Saavutettavuusseloste", "Tilaussivun lomakkeet", "Etelä-Suomen aluehallintovirastolle",
+    ("fi", "Saavutettavuusseloste", "Raporttien kaavioissa", "Etelä-Suomen aluehallintovirastolle",
      "https://www.saavutettavuusvaatimukset.fi"),
-    ("sv", "Tillgänglighetsutlåtande", "Formulären på beställningssidan", "Regionförvaltningsverket i Södra Finland",
+    ("sv", "Tillgänglighetsutlåtande", "I rapporternas diagram", "Regionförvaltningsverket i Södra Finland",
      "https://www.tillganglighetskrav.fi"),
-    ("en", "Accessibility statement", "The forms on the order page",
+    ("en", "Accessibility statement", "In the report charts",
      "Regional State Administrative Agency for Southern Finland", "https://www.webaccessibility.fi"),
 ])
 def test_statement_in_each_language_without_logging_in(client, lang, title, gap, authority, site):
