@@ -35,25 +35,30 @@ def provider():
     op.stop()
 
 
-@pytest.fixture
-def app(database_url, redis_url, provider):
-    """The app of tests/conftest.py with strong identification pointed at ``provider``."""
+def oidc_app(database_url: str, redis_url: str, provider, **settings):
+    """The app of tests/conftest.py with strong identification pointed at ``provider``
+    and any further ``settings``, inside an application context (a generator for a
+    fixture to ``yield from``)."""
     from app import create_app
+    from core.extensions import db
     from tests.conftest import RequestIsolatingClient
 
     app = create_app({
         "DATABASE_URL": database_url, "REDIS_URL": redis_url, "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "kotiapu.test", "BASE_URL": "http://kotiapu.test", "TESTING": True, "DEFAULT_LANGUAGE": "en",
         "OIDC_DISCOVERY_URL": provider.discovery_url, "OIDC_CLIENT_ID": CLIENT_ID,
-        "OIDC_CLIENT_SECRET": CLIENT_SECRET,
+        "OIDC_CLIENT_SECRET": CLIENT_SECRET, **settings,
     })
     app.test_client_class = RequestIsolatingClient
     with app.app_context():
         yield app
-        from core.extensions import db
-
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url, redis_url, provider):
+    yield from oidc_app(database_url, redis_url, provider)
 
 
 def with_params(url: str, **changes) -> str:

@@ -18,6 +18,7 @@ from tests.integration.identity.conftest import (
     CLIENT_ID,
     CLIENT_SECRET,
     RELATIVE_CODE,
+    oidc_app,
 )
 
 pytestmark = pytest.mark.smoke
@@ -41,22 +42,7 @@ def provider():
 
 @pytest.fixture
 def app(database_url, redis_url, provider):
-    from app import create_app
-    from tests.conftest import RequestIsolatingClient
-
-    app = create_app({
-        "DATABASE_URL": database_url, "REDIS_URL": redis_url, "WTF_CSRF_ENABLED": False,
-        "SERVER_NAME": "kotiapu.test", "BASE_URL": "http://kotiapu.test", "TESTING": True, "DEFAULT_LANGUAGE": "en",
-        "OIDC_DISCOVERY_URL": provider.discovery_url, "OIDC_CLIENT_ID": CLIENT_ID,
-        "OIDC_CLIENT_SECRET": CLIENT_SECRET, "OIDC_MANDATE_CLAIM": "mandates",
-    })
-    app.test_client_class = RequestIsolatingClient
-    with app.app_context():
-        yield app
-        from core.extensions import db
-
-        db.session.remove()
-        db.engine.dispose()
+    yield from oidc_app(database_url, redis_url, provider, OIDC_MANDATE_CLAIM="mandates")
 
 
 @pytest.fixture

@@ -6,29 +6,14 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import valid_identity_code
+from tests.integration.identity.conftest import oidc_app
 
 PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture
 def app(database_url, redis_url, provider):
-    from app import create_app
-    from tests.conftest import RequestIsolatingClient
-    from tests.integration.identity.conftest import CLIENT_ID, CLIENT_SECRET
-
-    app = create_app({
-        "DATABASE_URL": database_url, "REDIS_URL": redis_url, "WTF_CSRF_ENABLED": False,
-        "SERVER_NAME": "kotiapu.test", "BASE_URL": "http://kotiapu.test", "TESTING": True, "DEFAULT_LANGUAGE": "en",
-        "OIDC_DISCOVERY_URL": provider.discovery_url, "OIDC_CLIENT_ID": CLIENT_ID,
-        "OIDC_CLIENT_SECRET": CLIENT_SECRET, "CLIENT_PASSWORD_LOGIN": "0",
-    })
-    app.test_client_class = RequestIsolatingClient
-    with app.app_context():
-        yield app
-        from core.extensions import db
-
-        db.session.remove()
-        db.engine.dispose()
+    yield from oidc_app(database_url, redis_url, provider, CLIENT_PASSWORD_LOGIN="0")
 
 
 def test_client_password_login_is_refused_when_the_fallback_is_off(client, make_user, db):
