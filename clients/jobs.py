@@ -28,19 +28,22 @@ def sweep_retention() -> int:
     return erasure.sweep_retention()
 
 
-def _client_side_addresses(client: Client, scope: str = MandateScope.SERVICES) -> list[tuple[str, str]]:
-    """(e-mail, language) of everyone on the client's side: the client's own
-    active logins and the logins of relatives whose mandate is in force and covers
-    ``scope``; the record's e-mail when nobody has a login."""
+def _client_side_addresses(client: Client, scope: str = MandateScope.SERVICES) -> list[tuple[str, str, bool]]:
+    """(e-mail, language, own) of everyone on the client's side: the client's own
+    active logins (``own``) and the logins of relatives whose mandate is in force and
+    covers ``scope`` (not ``own``: the e-mail speaks to them about "a person you act
+    for"); the record's e-mail when nobody has a login."""
     users = db.session.scalars(sa.select(User).where(User.active.is_(True), sa.or_(
         User.client_id == client.id,
         User.id.in_(sa.select(ClientRepresentative.user_id).where(
             ClientRepresentative.client_id == client.id, *mandate_in_force(scope))))
     ).order_by(User.id)).all()
-    addresses = [(u.email, u.language) for u in users]
+    addresses = {}
+    for u in users:
+        addresses.setdefault((u.email, u.language), u.client_id == client.id)
     if not addresses and client.email:
-        addresses.append((client.email, language_of(client.languages)))
-    return list(dict.fromkeys(addresses))
+        addresses[(client.email, language_of(client.languages))] = True
+    return [(email, language, own) for (email, language), own in addresses.items()]
 
 
 def send_handover_notifications(event_id: int) -> str:
@@ -53,9 +56,9 @@ def send_handover_notifications(event_id: int) -> str:
     if client is None or client.erased_at is not None or client.responsible_worker_id is None:
         return "skipped"
     worker = db.session.get(User, client.responsible_worker_id)
-    for address, language in _client_side_addresses(client):
+    for address, language, own in _client_side_addresses(client):
         send_templated(address, "clients/email/handover_client.txt", language, f"handover:{event.id}:{address}",
-                       worker=worker, url=absolute_url("clients.my_network", client=client.id))
+                       worker=worker, own=own, url=absolute_url("clients.my_network", client=client.id))
     send_templated(worker.email, "clients/email/handover_worker.txt", worker.language,
                    f"handover-worker:{event.id}", url=absolute_url("clients.detail", client_id=client.id))
     return "sent"
@@ -106,9 +109,9 @@ def send_message_notifications(message_id: int) -> str:
         return "sent"
     url = (absolute_url("orders.detail", order_id=message.order_id, _anchor="messages-h") if message.order_id
            else absolute_url("clients.my_messages", client=client.id))
-    for address, language in _client_side_addresses(client, MandateScope.MESSAGES):
+    for address, language, own in _client_side_addresses(client, MandateScope.MESSAGES):
         send_templated(address, "clients/email/message_client.txt", language, f"message:{message.id}:{address}",
-                       url=url)
+                       url=url, own=own)
     return "sent"
 
 

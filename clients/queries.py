@@ -33,7 +33,7 @@ from core.db import utcnow
 from core.errors import NotFoundError
 from core.extensions import db
 from core.models import AccessLogEntry
-from core.templating import labeller
+from core.templating import labeller, role_label
 from core.uow import write_access_rows_now
 from core.time import local_date, local_today
 from catalogue.models import ServiceType
@@ -245,6 +245,15 @@ def client_messages(client_id: int, limit: int = 100) -> list[Message]:
     return list(reversed(rows))
 
 
+def worker_recipient_label(user, client, worker) -> str:
+    """The responsible worker as a choice of recipient on the client side: "my"
+    for the client, "the" for a relative acting for them."""
+    name = worker.name or worker.email
+    if policy.is_own_record(user, client.id):
+        return _("My responsible worker, %(name)s", name=name)
+    return _("The responsible worker, %(name)s", name=name)
+
+
 def order_thread(user, order) -> dict | None:
     """The messages kept with one order as the viewer may see them, for the order
     page: the client side and staff see the whole thread, the winning provider the
@@ -264,7 +273,7 @@ def order_thread(user, order) -> dict | None:
             recipients.append(("provider", order.provider.name))
         if client.responsible_worker_id is not None:
             worker = client.responsible_worker
-            recipients.append(("worker", str(_l("My responsible worker, %(name)s", name=worker.name or worker.email))))
+            recipients.append(("worker", worker_recipient_label(user, client, worker)))
     elif user.role == Role.STAFF:
         recipients.append(("client", client.full_name))
     elif user.role == Role.PROVIDER:
@@ -301,7 +310,7 @@ def sender_label(message: Message) -> str:
 ACTION_WORDS = {
     "view": _l("looked at"), "list": _l("saw your name in a list"), "change": _l("changed"), "update": _l("changed"),
     "create": _l("registered"), "order": _l("placed a service order using"), "export": _l("downloaded"),
-    "erase": _l("erased"), "feedback": _l("recorded feedback in"),
+    "erase": _l("erased"), "feedback": _l("recorded feedback in"), "voucher": _l("recorded"), "webhook": _l("sent"),
 }
 # The same actions when the reader did them: a whole second-person verb, so
 # that Finnish reads "Katsoit" and not "Sinä katsoi".
@@ -309,6 +318,7 @@ SELF_ACTION_WORDS = {
     "view": _l("You looked at"), "list": _l("You saw your name in a list"), "change": _l("You changed"),
     "update": _l("You changed"), "create": _l("You registered"), "order": _l("You placed a service order using"),
     "export": _l("You downloaded"), "erase": _l("You erased"), "feedback": _l("You recorded feedback in"),
+    "voucher": _l("You recorded"), "webhook": _l("You sent"),
 }
 PURPOSE_WORDS = {
     Purpose.GUIDANCE: _l("to guide and advise you"),
@@ -370,9 +380,87 @@ WHAT_PATTERNS = (
 )
 
 
+# Actions whose words say what was done with the data as a whole sentence, so the
+# row does not name it twice ("placed a service order using: a service order"):
+# (read by the client, read by a relative acting for them).
+ACTION_SENTENCES = {
+    "order": (_l("placed a service order for you"), _l("placed a service order for the client")),
+    "voucher": (_l("granted you a service voucher"), _l("granted the client a service voucher")),
+    "webhook": (_l("sent the details of your order to the provider's system"),
+                _l("sent the details of the client's order to the provider's system")),
+}
+# Why, as a relative acting for the client reads it: about the client, in the third
+# person (the client's own page says "you"). The relative's own rows say "you acted".
+OTHER_PURPOSE_WORDS = {
+    Purpose.GUIDANCE: _l("to guide and advise the client"),
+    Purpose.ORDERING: _l("to arrange or follow the client's services"),
+    Purpose.SERVICE: _l("to provide a service the client has"),
+    Purpose.OWN_DATA: _l("the client viewing their own data"),
+    Purpose.EXPORT: _l("the client asked for a copy of their data"),
+    Purpose.ERASURE: _l("to handle the client's request to erase their data"),
+    Purpose.FEEDBACK: _l("to record the client's feedback"),
+    Purpose.LOGINS: _l("to manage the client's login"),
+    "a relative acting for the client": _l("a relative acting for the client"),
+}
+
+
+# What was seen on the client's own pages, as a relative reads it (other data is
+# named with the staff log's third-person words).
+OTHER_WHAT_WORDS = {
+    "access log": _l("the list of who has seen the client's data"), "my services": _l("the client's services"),
+    "my network": _l("the people who help the client"), "messages": _l("the client's messages"),
+    "service vouchers": _l("the client's service vouchers"),
+}
+
+
+@dataclass
+class PortalLogLine:
+    """One row of the access log as the client side reads it: who did what, and why."""
+    who: str
+    did: str  # Markup when it holds a stored text marked as English
+    why: str
+
+
+def portal_log_line(row: AccessLogEntry, viewer, own: bool) -> PortalLogLine:
+    """A row of the client's access log in plain words for ``viewer``: the client
+    (``own``: "you", "your services") or a relative acting for them (about "the
+    client", and the relative's own acts as "you"). A relative who acted is named as
+    a relative, not as a client."""
+    actor = row.actor
+    mine = actor is not None and actor.id == viewer.id
+    if mine:
+        who = ""
+    elif actor is None:
+        who = _("Kotiapu, automatically")
+    else:
+        role = _("Relative") if actor.role == Role.CLIENT and actor.client_id != row.client_id \
+            else role_label(row.actor_role)
+        name = actor.name or actor.email
+        who = f"{name}, {actor.provider.name} ({role})" if actor.provider else f"{name} ({role})"
+    if row.action in ACTION_SENTENCES and not mine:
+        did = str(ACTION_SENTENCES[row.action][0 if own else 1])
+    else:
+        verb = self_action_words(row.action) if mine else action_words(row.action)
+        if own:
+            thing = what_words(row.what)
+        elif row.what in OTHER_WHAT_WORDS:
+            thing = str(OTHER_WHAT_WORDS[row.what])
+        else:
+            thing = staff_what_label(row.what or "")
+        did = Markup("%s: %s") % (verb, thing)
+    if own:
+        why = purpose_words(row.purpose)
+    elif mine and row.purpose == policy.RELATIVE_PURPOSE:
+        why = _("you acted for the client")
+    else:
+        why = str(OTHER_PURPOSE_WORDS.get(row.purpose, row.purpose))
+    return PortalLogLine(who, did, why)
+
+
 STAFF_ACTION_LABELS = {
     "view": _l("Viewed"), "list": _l("Listed"), "change": _l("Changed"), "update": _l("Changed"),
     "create": _l("Registered"), "order": _l("Ordered"), "export": _l("Exported"), "erase": _l("Erased"),
+    "voucher": _l("Granted a service voucher"), "webhook": _l("Sent to a provider's system"),
 }
 
 

@@ -402,6 +402,9 @@ def _no_client():
 
 
 def _portal_page(template: str, client: Client, **context):
+    """A page of the client portal. ``own``: the user looks at their own record; a
+    relative acting for the client is addressed as themselves, the client named."""
+    context.setdefault("own", policy.is_own_record(current_user, client.id))
     return render_template(template, client=client, several=acts_for_several(current_user), **context)
 
 
@@ -435,10 +438,9 @@ def my_access_log():
     has_next = len(rows) > queries.PAGE_SIZE
     rows = rows[:queries.PAGE_SIZE]
     next_url = url_for("clients.my_access_log", cursor=rows[-1].id, client=client.id) if has_next and rows else None
+    own = policy.is_own_record(current_user, client.id)
     return _portal_page("clients/my_access_log.html", client, rows=rows, next_url=next_url,
-                        action_words=queries.action_words, self_action_words=queries.self_action_words,
-                        purpose_words=queries.purpose_words,
-                        what_words=queries.what_words)
+                        log_line=lambda row: queries.portal_log_line(row, current_user, own))
 
 
 def _client_message_form(client: Client) -> MessageForm:
@@ -446,7 +448,7 @@ def _client_message_form(client: Client) -> MessageForm:
     choices = []
     if client.responsible_worker_id:
         worker = client.responsible_worker
-        choices.append(("worker", _("My responsible worker, %(name)s", name=worker.name or worker.email)))
+        choices.append(("worker", queries.worker_recipient_label(current_user, client, worker)))
     # The services are named only to those whose mandate covers seeing them.
     orders = queries.client_services(current_user, client.id) \
         if policy.acts_for(current_user, client.id, MandateScope.SERVICES) else {"active": [], "past": []}

@@ -83,6 +83,17 @@ def _closed_page(link: FeedbackLink, state: str, lang: str):
     return render_template(template, link=link, summary=summary), 410
 
 
+def _relative_for(link: FeedbackLink) -> Client | None:
+    """The client of the link when a logged-in relative acting for them opens it:
+    the pages then address the relative and name the client. None for the client
+    themselves and for anyone not logged in (the link alone is addressed to the client)."""
+    user = current_user
+    if link.client_id is None or not getattr(user, "is_authenticated", False) or user.role != Role.CLIENT \
+            or client_policy.is_own_record(user, link.client_id) or not client_policy.acts_for(user, link.client_id, None):
+        return None
+    return db.session.get(Client, link.client_id)
+
+
 def _log_act_under_mandate(link: FeedbackLink, feedback):
     """Feedback sent by a logged-in client or relative acting for the link's client
     is logged with both persons (the relative as the actor, for the client)."""
@@ -119,8 +130,12 @@ def form(token: str):
                 # itself, without the refusal's flashed message.
                 session.pop("_flashes", None)
                 return _closed_page(link, services.link_state(link), lang)
+            other = _relative_for(link)
+            if other is not None:  # the questions are about the client, put to the relative
+                form.rating.label.text = _("How satisfied was the client with the service?")
+                form.needs_met.label.text = _("Did the client get what they needed?")
             return render_template("feedback/form.html", form=form, summary=services.link_summary(link, lang),
-                                   link=link), status
+                                   link=link, acting_for_client=other), status
 
         if request.method == "POST":
             return _act(form, lambda: _log_act_under_mandate(link, services.submit_feedback(
@@ -140,7 +155,8 @@ def thanks(token: str):
     feedback = db.session.scalar(sa.select(Feedback).where(Feedback.link_id == link.id))
     follow_up = feedback is not None and feedback.client_id is not None and services.needs_follow_up(feedback)
     with force_locale(lang):
-        return render_template("feedback/thanks.html", summary=services.link_summary(link, lang), follow_up=follow_up)
+        return render_template("feedback/thanks.html", summary=services.link_summary(link, lang), follow_up=follow_up,
+                               acting_for_client=_relative_for(link))
 
 
 # --------------------------------------------------------------------------- public provider page

@@ -19,6 +19,12 @@ from core.worker import register_periodic
 bp = Blueprint("marketplace", __name__)
 
 
+def purchases_label(user):
+    """"My purchases" for a client; a relative without a record of their own sees the
+    purchases made for the people they act for: "Purchases"."""
+    return _l("My purchases") if user.client_id else _l("Purchases")
+
+
 def init_app(app) -> None:
     # The routes import this package's ``bp``: imported here, once it exists.
     from marketplace import api, views  # noqa: F401  (routes)
@@ -31,7 +37,7 @@ def init_app(app) -> None:
         navigation=[(Role.ADMIN, "marketplace.admin_catalogue", _l("Service catalogue"), 20),
                     (Role.PROVIDER, "marketplace.provider_purchases", _l("Purchases"), 20),
                     (Role.CLIENT, "marketplace.catalogue", _l("Buy services"), 30),
-                    (Role.CLIENT, "marketplace.my_purchases", _l("My purchases"), 35)],
+                    (Role.CLIENT, "marketplace.my_purchases", purchases_label, 35)],
         dashboards={Role.PROVIDER: provider_section},
         status_labels={"pending_payment": _l("Waiting for payment"), "paid": _l("Paid"),
                        "fulfilled": _l("Delivered"), "refunded": _l("Refunded")})
