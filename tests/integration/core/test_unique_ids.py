@@ -21,7 +21,7 @@ import pytest
 
 from demo import DEMO_PASSWORD
 from tests.integration.clients.test_wording_and_ids import duplicate_ids, parse_ids
-from tests.integration.core.test_untranslated_strings import BASE, LOGINS, NEVER, _next_urls, _shape
+from tests.integration.core.test_untranslated_strings import BASE, LOGINS, _next_urls, _shape
 
 pytestmark = pytest.mark.slow
 
