@@ -124,7 +124,13 @@ class Form(FlaskForm):
     """The base of every web form (CSRF from Flask-WTF, bounded fields from here)."""
 
     class Meta(_BoundedMeta):
-        pass
+        def render_field(self, field, render_kw):
+            # The hidden CSRF token has no id: a page with several forms (the order
+            # page has up to six) would repeat id="csrf_token" (WCAG 4.1.1), and no
+            # label or script needs to reach it. ``id=False`` leaves the attribute out.
+            if field.type == "CSRFTokenField":
+                render_kw = {**render_kw, "id": False}
+            return super().render_field(field, render_kw)
 
 
 class SubForm(_WtForm):

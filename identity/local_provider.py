@@ -329,7 +329,7 @@ def _page(title: str, body: str) -> str:
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>'
             f'<style>body{{font-family:sans-serif;max-width:32rem;margin:1rem auto;padding:0 1rem}}'
             f'label{{display:block;padding:.5rem 0}}button{{min-height:2.5rem;margin:.25rem 0}}</style></head>'
-            f'<body><h1>{html.escape(title)}</h1>{body}</body></html>')
+            f'<body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>')
 
 
 def _picker(persons: list[Person], error: str = "") -> str:

@@ -77,7 +77,10 @@ class CancelForm(FlaskForm):
 
 
 class ReofferForm(FlaskForm):
+    # Ids of its own: the order page holds several forms (their controls are
+    # "reoffer-provider_ids-0", "reoffer-mode-0", ...).
+    provider_ids = MultiCheckboxField(_l("Providers not offered yet (none ticked: all)"), coerce=int,
+                                      validators=[Optional()], id="reoffer-provider_ids")
     mode = RadioField(_l("How to offer"), default="broadcast", choices=[
         SelectChoice("broadcast", _l("To all chosen providers at once")),
-        SelectChoice("ranked", _l("One at a time, in the order shown"))])
-    provider_ids = MultiCheckboxField(_l("Providers"), coerce=int, validators=[Optional()])
+        SelectChoice("ranked", _l("One at a time, in the order shown"))], id="reoffer-mode")

@@ -1,7 +1,8 @@
 """Order pages: the staff list and ordering form, the provider inbox, the order page
 with its actions. Each POST is one ``core.actions.form_action``: validate, one
-service call, a refusal shown on the form (the ordering page) or flashed (the
-buttons of the order page), a redirect after success. The request's unit of work
+service call, a refusal of the input shown again in place with its errors (the
+ordering page and the forms of the order page) or flashed (a refusal that is not
+about the input), a redirect after success. The request's unit of work
 commits; who sees what and may do what comes from ``orders.policy``."""
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from feedback.services import feedback_link_status, feedback_url_for_order
 from catalogue.services import list_service_types
 from orders import bp, policy, queries, services
 from orders.queries import concerns_of_order
-from core.templating import fmt_date
+from core.templating import fmt_date, money, number
 from orders.forms import CancelForm, CloseForm, CompleteForm, DeclineForm, OrderForm, ReofferForm, VisitForm
 from orders.models import OrderStatus
 from vouchers.services import voucher_choices
@@ -131,10 +132,12 @@ def _detail_page(order_id: int, status: int = 200, **posted):
     reoffer_form = None
     eligible = []
     if "reoffer" in actions:
-        reoffer_form = ReofferForm()
+        # A refused re-offer comes back with what was ticked; the choices are the providers
+        # still eligible, each with its rating and price.
+        reoffer_form = posted.get("reoffer_form") or ReofferForm(formdata=None)
         eligible = services.eligible_providers(order.client, order.service_type_id,
                                                exclude={o.provider_id for o in order.offers})
-        reoffer_form.provider_ids.choices = [(e.provider.id, e.provider.name) for e in eligible]
+        reoffer_form.provider_ids.choices = [(e.provider.id, _provider_choice_text(e)) for e in eligible]
     feedback_url = feedback_link = None
     if current_user.role == Role.CLIENT:
         # The client, or a relative whose mandate covers feedback: the form's link
@@ -161,6 +164,14 @@ def _detail_page(order_id: int, status: int = 200, **posted):
         **forms, ongoing=policy.is_ongoing(order), concerns=concerns,
         reoffer_form=reoffer_form, eligible=eligible, feedback_url=feedback_url, feedback_link=feedback_link,
         hide_contact=not policy.shows_contact(order, current_user), message_form=posted.get("message_form")), status
+
+
+def _provider_choice_text(e) -> str:
+    parts = [e.provider.name]
+    if e.rating:
+        parts.append(f"{number(e.rating, 1)}/5")
+    parts.append(money(e.offering.price_cents))
+    return " – ".join(parts)
 
 
 def _reoffer_form() -> ReofferForm:
@@ -233,7 +244,8 @@ def _confirm_close(order_id: int, form) -> Confirmation:
 
 # The buttons of the order page: (path, endpoint, role, the form's factory, the service call,
 # the message after success, the confirmation step of an irreversible one). Each
-# is one form_action: a refusal is flashed and the user comes back to the order page.
+# is one form_action: a refusal of the input is shown in place (``_SHOWN_AGAIN``), any
+# other refusal is flashed and the user comes back to the order page.
 _BUTTONS = [
     ("accept", "accept", Role.PROVIDER, None, lambda oid, form: services.accept_offer(current_user, oid),
      _l("You accepted the order. The client's contact details are now shown."), None),
@@ -260,7 +272,7 @@ _BUTTONS = [
 # error summary and the errors at their fields, status 422) when their input is refused;
 # the name is the template's variable for the form.
 _SHOWN_AGAIN = {"decline": "decline_form", "visit": "visit_form", "complete": "complete_form",
-                "close": "close_form", "cancel": "cancel_form"}
+                "close": "close_form", "cancel": "cancel_form", "reoffer": "reoffer_form"}
 
 
 def _button_view(endpoint, make_form, call, message, confirm):

@@ -4,10 +4,14 @@ nothing for the CSP to refuse, readable without JavaScript and in print.
 Each chart is an ``<svg role="img">`` with a short text alternative that points to
 the table of the same figures next to it (the table is what a screen reader reads).
 Colours come from classes in ``static/css/reports.css`` (a palette that stays
-distinguishable with the common colour-vision deficiencies); lines also differ by
-their marker shape, so colour is never the only cue. A hidden figure (small-group
-rule) is drawn as ``–`` in place of its bar or point. A chart with nothing to draw
-(every figure hidden, or no figures) is a sentence saying so, not an empty axis.
+distinguishable with the common colour-vision deficiencies, every colour at 3:1
+against the chart's background and text at 4.5:1, as
+tests/unit/reports/test_chart_contrast.py checks); lines also differ by their dash
+pattern and marker shape, so colour is never the only cue. Months under a chart are
+the reader's months (the ``month`` filter: "3/2026", "Mar 2026"). A hidden figure
+(small-group rule) is drawn as ``–`` in place of its bar or point, and as a dashed
+outline in a small chart. A chart with nothing to draw (every figure hidden, or no
+figures) is a sentence saying so, not an empty axis.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections.abc import Callable
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from core.templating import fmt_month
 from reports.aggregates import HIDDEN_TEXT
 
 SUPPRESSED_TEXT = HIDDEN_TEXT  # what a hidden bar or point shows
@@ -89,10 +94,20 @@ def _y_axis(body: list[str], top: float, step: float, left: int, plot_top: int, 
 
 
 def month_tick(label: str) -> str:
-    """``2026-03`` as ``03/26`` under a chart (the tables show the full month)."""
-    if len(label) == 7 and label[4] == "-":
-        return f"{label[5:]}/{label[2:4]}"
+    """``2026-03`` under a chart as the reader's month (the ``month`` filter: "3/2026"
+    in Finnish and Swedish, "Mar 2026" in English); any other label as it is."""
+    if len(label) == 7 and label[4] == "-" and label[:4].isdigit() and label[5:].isdigit():
+        return fmt_month(label)
     return label
+
+
+TICK_CHAR = 7.0  # the width of a character of a tick label (12px), generously
+
+
+def _tick_every(labels: list[str], slot: float) -> int:
+    """Every how many slots a tick label fits without touching the next one."""
+    widest = max((len(t) for t in labels), default=1) * TICK_CHAR + 8
+    return max(1, math.ceil(widest / slot)) if slot > 0 else 1
 
 
 def bars(points: list[tuple[str, float | None]], fmt: Callable, label: str, height: int = 240) -> Markup:
@@ -108,7 +123,8 @@ def bars(points: list[tuple[str, float | None]], fmt: Callable, label: str, heig
     n = max(len(points), 1)
     slot = (right - left) / n
     bar_w = max(min(slot * 0.7, 48), 2)
-    every = 1 if n <= 13 else (2 if n <= 26 else 6)
+    ticks = [month_tick(name) for name, _v in points]
+    every = _tick_every(ticks, slot)
     base = plot_top + plot_h
     for i, (name, value) in enumerate(points):
         x = left + slot * i + (slot - bar_w) / 2
@@ -125,7 +141,7 @@ def bars(points: list[tuple[str, float | None]], fmt: Callable, label: str, heig
                             f'{escape(fmt(value))}</text>')
         if i % every == 0:
             body.append(f'<text class="tick" x="{cx:.1f}" y="{base + 16}" text-anchor="middle">'
-                        f'{escape(month_tick(name))}</text>')
+                        f'{escape(ticks[i])}</text>')
     body.append(f'<line class="axis" x1="{left}" x2="{right}" y1="{base}" y2="{base}"/>')
     return _svg(WIDTH, height, label, body)
 
@@ -169,11 +185,12 @@ def lines(x_labels: list[str], series: list[tuple[str, list[float | None]]], fmt
     n = max(len(x_labels), 1)
     slot = (right - left) / n
     base = plot_top + plot_h
-    every = 1 if n <= 13 else (2 if n <= 26 else 6)
-    for i, name in enumerate(x_labels):
+    ticks = [month_tick(name) for name in x_labels]
+    every = _tick_every(ticks, slot)
+    for i, tick in enumerate(ticks):
         if i % every == 0:
             body.append(f'<text class="tick" x="{left + slot * i + slot / 2:.1f}" y="{base + 16}" '
-                        f'text-anchor="middle">{escape(month_tick(name))}</text>')
+                        f'text-anchor="middle">{escape(tick)}</text>')
     lx = left
     for s, (name, vs) in enumerate(series[:4]):
         points = []
@@ -226,8 +243,8 @@ def spark(values: list[float | None], top: float, label: str, width: int = 200, 
         if v is None:
             continue
         if v is SUPPRESSED:
-            body.append(f'<rect class="bar-suppressed" x="{slot * i + 1:.1f}" y="{base - 3}" '
-                        f'width="{max(slot - 2, 1):.1f}" height="3"/>')
+            body.append(f'<rect class="bar-suppressed" x="{slot * i + 1.5:.1f}" y="{base - 6}" '
+                        f'width="{max(slot - 3, 1):.1f}" height="6"/>')
             continue
         h = (height - 8) * v / top if top else 0
         body.append(f'<rect class="bar series-0" x="{slot * i + 1:.1f}" y="{base - h:.1f}" '

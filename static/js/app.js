@@ -24,15 +24,33 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   // A table wider than the screen scrolls inside its own container: make that container
   // reachable and scrollable by keyboard, and name it after the table's caption.
+  // Each such region gets a name of its own (axe: landmark-unique): "Scrollable
+  // table: <caption>", or the heading of its section when the table has no caption;
+  // with the section's heading too, or a number, when that name is taken.
+  var headingOf = function (box) {
+    var section = box.closest("section");
+    if (!section) { return ""; }
+    var id = section.getAttribute("aria-labelledby");
+    var heading = (id && document.getElementById(id)) || section.querySelector("h2, h3");
+    return heading ? heading.textContent.trim() : "";
+  };
   var nameTables = function () {
+    var label = document.body.getAttribute("data-scroll-label") || "";
+    var used = {};
     document.querySelectorAll(".table-scroll").forEach(function (box) {
       if (box.hasAttribute("data-static")) { return; }
       var scrolls = box.scrollWidth > box.clientWidth + 1;
-      if (scrolls && !box.hasAttribute("tabindex")) {
+      if (scrolls && (!box.hasAttribute("tabindex") || box.hasAttribute("data-made-focusable"))) {
         var caption = box.querySelector("caption");
+        var heading = headingOf(box);
+        var what = (caption && caption.textContent.trim()) || heading;
+        var name = what ? label + ": " + what : label;
+        if (used[name] && heading && heading !== what) { name = name + " – " + heading; }
+        for (var n = 2; used[name]; n++) { name = name.replace(/ \(\d+\)$/, "") + " (" + n + ")"; }
+        used[name] = true;
         box.setAttribute("tabindex", "0");
         box.setAttribute("role", "region");
-        box.setAttribute("aria-label", (caption && caption.textContent.trim()) || document.body.getAttribute("data-scroll-label") || "");
+        box.setAttribute("aria-label", name);
         box.setAttribute("data-made-focusable", "");
       } else if (!scrolls && box.hasAttribute("data-made-focusable")) {
         ["tabindex", "role", "aria-label", "data-made-focusable"].forEach(function (a) { box.removeAttribute(a); });

@@ -4,6 +4,9 @@ and an embedded Redis in a temporary instance folder). Debian's headless Chromiu
 driven through Playwright (``playwright install`` is not used: the system browser is).
 
 The server is started once per test session and stopped at the end.
+
+axe-core checks every page state the tests reach (``tests/browser/axe_watch.py``): a
+test whose pages break a rule fails at its end with the list of violations.
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.browser import axe_watch
+
+axe_watch.install()  # before any browser context is made
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -126,6 +133,18 @@ def page(browser, live_server):
         context.close()
 
 
+@pytest.fixture(autouse=True)
+def axe_every_page_state():
+    """Fail the test at its end when axe-core found a violation on a page state it
+    reached (each state is checked once per session, see axe_watch)."""
+    axe_watch.WATCH.take_found()
+    yield axe_watch.WATCH
+    axe_watch.WATCH.check_open()
+    found = axe_watch.WATCH.take_found()
+    if found:
+        pytest.fail(f"axe-core found {len(found)} violation(s):\n" + "\n".join(found), pytrace=False)
+
+
 _screenshots: dict[str, Path] = {}
 
 
@@ -140,5 +159,8 @@ def screenshot_dir():
 
 
 def pytest_terminal_summary(terminalreporter):
+    if axe_watch.WATCH.runs:
+        terminalreporter.write_line(f"axe-core: {axe_watch.WATCH.runs} page states checked "
+                                    f"in {axe_watch.WATCH.seconds:.0f} s")
     if "dir" in _screenshots:
         terminalreporter.write_line(f"browser screenshots: {_screenshots['dir']}")

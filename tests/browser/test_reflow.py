@@ -308,3 +308,24 @@ def test_provider_checkboxes_of_the_order_form_are_large_enough_on_a_phone(brows
         assert not result["wide"] and not result["small"], result
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("lang, word", [("fi", "Saavutettavuusseloste"), ("sv", "Tillgänglighetsutlåtande")])
+def test_a_long_compound_word_wraps_inside_its_box_at_320_px(browser, live_server, lang, word):
+    """The statement's heading is one word longer than a phone's screen is wide: it is
+    hyphenated in the page's language where the browser has a dictionary, and broken
+    inside its box anyway where it has none (Chromium on Linux), never cut off."""
+    context, page = _phone(browser, live_server)
+    try:
+        page.goto(f"/accessibility?lang={lang}")
+        heading = page.locator("main h1")
+        assert heading.inner_text().strip() == word
+        box = heading.evaluate("""h => { const s = getComputedStyle(h), r = h.getBoundingClientRect();
+            const line = parseFloat(s.lineHeight);
+            return {lang: h.closest("[lang]").lang, hyphens: s.hyphens, wrap: s.overflowWrap, right: r.right,
+                    lines: Math.round(r.height / line), scroll: h.scrollWidth, client: h.clientWidth}; }""")
+        assert box["lang"] == lang and box["hyphens"] == "auto" and box["wrap"] == "anywhere", box
+        assert box["lines"] >= 2, box  # the word did not fit on one line and wrapped
+        assert box["scroll"] <= box["client"] and box["right"] <= WIDTH, box
+    finally:
+        context.close()

@@ -153,3 +153,64 @@ def test_an_empty_message_comes_back_on_the_order_page(client, db, market, place
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 0
     sent = client.post(f"/clients/orders/{order.id}/messages", data={"to": "client", "body": "Soitan huomenna"})
     assert sent.status_code == 302
+
+
+def _escalated(market, place, db):
+    """An order its only provider declined: staff may offer it again."""
+    order = place(provider_ids=[market.providers[0].id])
+    services.decline_offer(market.members[0], order.id, "Ei resursseja")
+    db.session.commit()
+    assert db.session.get(ServiceOrder, order.id).status == "escalated"
+    return order
+
+
+def test_a_refused_reoffer_is_shown_in_place_with_what_was_ticked(client, db, market, place, login_as):
+    order = _escalated(market, place, db)
+    login_as(market.staff)
+    already = market.providers[0].id  # declined already: not eligible any more
+    kept = market.providers[2].id
+    r = client.post(f"/orders/{order.id}/reoffer?lang=en",
+                    data={"provider_ids": [str(kept), str(already)], "mode": "ranked"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and "Nobody accepted: offer again" in html
+    assert _assert_links_reach_fields(html) == ["reoffer-provider_ids-0"]  # the group's first checkbox
+    assert f"Provider {already} cannot get this order." in html
+    # Each checkbox of the group is marked invalid, and the group is tied to its message.
+    first = _tag(html, "reoffer-provider_ids-0")
+    assert 'type="checkbox"' in first and 'aria-invalid="true"' in first
+    assert re.search(r'<fieldset[^>]*aria-describedby="reoffer-provider_ids-error"', html)
+    assert 'id="reoffer-provider_ids-error"' in html
+    # What was chosen is kept: the eligible provider still ticked, the mode still "one at a time".
+    ticked = re.search(rf'<input[^>]*value="{kept}"[^>]*>', html).group(0)
+    assert "checked" in ticked
+    assert "checked" in _tag(html, "reoffer-mode-1")
+    assert "checked" not in _tag(html, "reoffer-mode-0")
+    # The listed choices are the eligible providers with their rating and price.
+    assert "Palvelu 1 Oy" in html and "Palvelu 2 Oy" in html
+    db.session.expire_all()
+    assert db.session.get(ServiceOrder, order.id).status == "escalated"
+    assert len(db.session.get(ServiceOrder, order.id).offers) == 1
+
+
+def test_a_reoffer_with_an_unknown_mode_names_the_field(client, db, market, place, login_as):
+    order = _escalated(market, place, db)
+    login_as(market.staff)
+    r = client.post(f"/orders/{order.id}/reoffer?lang=en", data={"mode": "lottery"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert _assert_links_reach_fields(html) == ["reoffer-mode-0"]
+    assert "How to offer:" in html
+    db.session.expire_all()
+    assert db.session.get(ServiceOrder, order.id).status == "escalated"
+
+
+def test_a_valid_reoffer_still_offers_and_goes_back_to_the_order(client, db, market, place, login_as):
+    order = _escalated(market, place, db)
+    login_as(market.staff)
+    page = client.get(f"/orders/{order.id}?lang=en").get_data(as_text=True)
+    assert 'id="reoffer-provider_ids-0"' in page and "–" in page
+    r = client.post(f"/orders/{order.id}/reoffer?lang=en", data={"provider_ids": [str(market.providers[1].id)],
+                                                                 "mode": "broadcast"})
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/orders/{order.id}")
+    db.session.expire_all()
+    assert db.session.get(ServiceOrder, order.id).status == "offered"

@@ -156,3 +156,15 @@ def test_the_dashboard_works_without_redis_and_caches_with_it(app, client, datas
     page = client.get(url)
     assert page.status_code == 200 and "Orders by month" in page.get_data(as_text=True)
     assert len(calls) == 14
+
+
+@pytest.mark.parametrize("lang, march, april", [("fi", "3/2026", "4/2026"), ("sv", "3/2026", "4/2026"),
+                                                ("en", "Mar 2026", "Apr 2026")])
+def test_chart_axes_show_the_readers_months(client, dataset, manager, login_as, lang, march, april):
+    login_as(manager)
+    html = client.get(f"/reports/?date_from=2026-03-01&date_to=2026-04-30&lang={lang}").get_data(as_text=True)
+    charts = re.findall(r'<svg class="chart".*?</svg>', html, re.S)
+    assert charts
+    ticks = [t for svg in charts for t in re.findall(r'<text class="tick"[^>]*>([^<]*)</text>', svg)]
+    assert march in ticks and april in ticks, ticks
+    assert not [t for t in ticks if re.fullmatch(r"\d{4}-\d{2}|\d{2}/\d{2}", t)], ticks  # no ISO or short months

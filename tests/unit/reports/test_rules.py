@@ -96,7 +96,10 @@ def test_a_chart_whose_every_figure_is_hidden_says_so_instead_of_drawing_an_empt
             assert "Every figure of this chart is hidden to protect the clients&#39; privacy" in chart
         shown = charts.bars([("2026-03", charts.SUPPRESSED), ("2026-04", 7)], str, "x")
         assert "<svg" in shown and "<rect" in shown
-    assert charts.month_tick("2026-03") == "03/26"
+    for lang, month in (("fi", "3/2026"), ("sv", "3/2026"), ("en", "Mar 2026")):
+        with app.test_request_context(), force_locale(lang):
+            assert charts.month_tick("2026-03") == month
+    assert charts.month_tick("Alfa") == "Alfa"
     line = charts.lines(["2026-01", "2026-02"], [("Median", [1.5, None])], str, "x")
     assert "<polyline" not in line and line.count("<circle") == 2  # one point and the legend
 
