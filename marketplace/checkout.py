@@ -237,7 +237,12 @@ def _create_purchase(cart: PricedCart, buyer: Buyer, method: str, buyer_user_id,
         buyer_user = db.session.get(User, buyer_user_id) if buyer_user_id is not None else None
         record_access(client_id, "create", client_side_purpose(buyer_user, client_id) if buyer_user else Purpose.OWN_DATA,
                       what=f"purchase {order.number}", actor=buyer_user)
-    write_event(order.id, None, ShopOrderStatus.PENDING_PAYMENT, None, "\n".join(cart.notices) or None)
+    # The first price notice goes on the purchase's first event, any further one on its own.
+    first, *more = cart.notice_codes or [(None, None)]
+    write_event(order.id, None, ShopOrderStatus.PENDING_PAYMENT, None, code=first[0], params=first[1])
+    for code, params in more:
+        write_event(order.id, ShopOrderStatus.PENDING_PAYMENT, ShopOrderStatus.PENDING_PAYMENT, None,
+                    code=code, params=params)
     db.session.flush()
 
     url = absolute_url("marketplace.order", order_id=order.id, token=token)
