@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import redis
 import sqlalchemy as sa
+from flask_babel import ngettext
 from flask_babel import gettext as _
 
 from clients.models import MandateScope
@@ -91,7 +92,7 @@ def _check_buyer(buyer: Buyer) -> Buyer:
         if required and not value:
             errors[name] = [_("This field is required.")]
         elif len(value) > limit:
-            errors[name] = [_("At most %(n)s characters.", n=limit)]
+            errors[name] = [ngettext("At most %(num)d character.", "At most %(num)d characters.", limit)]
         return value or None
 
     name = text("name", buyer.name, 200, required=True)

@@ -10,6 +10,7 @@ import hashlib
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from core.db import utcnow
 from core.errors import ConflictError, ValidationFailed
@@ -30,8 +31,8 @@ def confirm_time(actor, order: ShopOrder, confirmed_time: str) -> ShopOrder:
     require_manager(actor, order)
     text = (confirmed_time or "").strip()
     if not text or len(text) > 200:
-        raise ValidationFailed(_("Give the time, at most 200 characters."),
-                               fields={"confirmed_time": [_("Give the time, at most 200 characters.")]})
+        message = ngettext("Give the time, at most %(num)d character.", "Give the time, at most %(num)d characters.", 200)
+        raise ValidationFailed(message, fields={"confirmed_time": [message]})
     if order.status not in (ShopOrderStatus.PENDING_PAYMENT, ShopOrderStatus.PAID):
         raise ConflictError(_("This purchase is %(status)s; its time can no longer be changed.",
                               status=status_text(order.status)), code="invalid_state")

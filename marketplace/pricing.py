@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import ngettext
 from flask_babel import gettext as _
 
 from catalogue.models import Offering, OfferingArea
@@ -119,7 +120,7 @@ def price_items(items: list[CartItem], *, postal_code: str | None = None) -> Pri
                                                 item.claimed_price_cents)
             index[item.offering_id] = i
     if len(merged) > MAX_CART_LINES:
-        errors["items"] = [_("At most %(n)s different services in one purchase.", n=MAX_CART_LINES)]
+        errors["items"] = [ngettext("At most %(num)d different service in one purchase.", "At most %(num)d different services in one purchase.", MAX_CART_LINES)]
     if errors:
         raise ValidationFailed(_("Some items are invalid."), fields=errors)
 

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from accounts.models import Role, User
@@ -142,13 +143,13 @@ def request_report(actor, kind: str, start: date | None, end: date | None, fmt: 
     if kind not in KINDS:
         errors["kind"] = ["Must be one of: " + ", ".join(KINDS) + "."]
     if fmt not in FORMATS:
-        errors["format"] = ["Must be one of: " + ", ".join(FORMATS) + "."]
+        errors["format"] = [gettext("Must be one of: %(choices)s.", choices=", ".join(FORMATS))]
     period, period_errors = clean_period(start, end)
     cleaned, filter_errors = clean_filters(filters)
     errors.update(period_errors)
     errors.update(filter_errors)
     if errors:
-        raise ValidationFailed("Some fields are invalid.", fields=errors)
+        raise ValidationFailed(gettext("Some fields are invalid."), fields=errors)
     run = ReportRun(kind=kind, period_from=period.start, period_to=period.end, filters=cleaned.to_dict(),
                     format=fmt, status=ReportStatus.QUEUED, progress=0, requested_by_id=actor.id, scheduled=False)
     db.session.add(run)

@@ -214,7 +214,7 @@ def list_service_events(order_id: int):
     user = api_user()
     order = visible_order(user, order_id)
     if policy.is_provider(user) and order.provider_id != user.provider_id:
-        raise NotFoundError("Order not found.")
+        raise NotFoundError(_("Order not found."))
     return answer({"items": [event_json(e) for e in svc.events_of_order(user, order.id)], "next": None})
 
 
@@ -256,7 +256,7 @@ def get_settlement(settlement_id: int):
     user = api_user()
     settlement = svc.visible_settlement(user, settlement_id)
     if policy.is_provider(user) and not svc.visible_lines(user, settlement):
-        raise NotFoundError("Settlement not found.")
+        raise NotFoundError(_("Settlement not found."))
     return answer(settlement_json(settlement, user))
 
 
