@@ -88,6 +88,13 @@ _PAGE_TEXT = {
     503: (_l("The service is briefly unavailable"), _l("Nothing was saved. Please try again in a minute.")),
 }
 
+# The API's sentence for an HTTP error that werkzeug raised with its own English text.
+_API_TEXT = {
+    400: _l("The request could not be understood."), 403: _l("You do not have access to this."),
+    405: _l("This method is not allowed here."), 410: _l("This is no longer available."),
+    413: _l("The request is too large."), 415: _l("The content type is not supported: send JSON."),
+}
+
 
 def is_api_request() -> bool:
     return request.path.startswith("/api/")
@@ -156,6 +163,8 @@ def register_error_handlers(app) -> None:
         status = exc.code or 500
         if is_api_request():
             message = exc.description if status != 404 else gettext("Not found.")
+            if status in _API_TEXT and exc.description == type(exc).description:
+                message = str(_API_TEXT[status])
             if status == 429:
                 message = gettext("Too many requests (the limit is %(limit)s). Wait the seconds in Retry-After.",
                                   limit=exc.description)
