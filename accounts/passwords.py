@@ -18,8 +18,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from accounts.models import PasswordResetRequest, PasswordToken, User
 from accounts.services import MIN_PASSWORD_LENGTH, hash_password, normalise_email

@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext
-
 from typing import Literal
 
+from flask_babel import gettext
 from pydantic import Field, field_validator
 
 from catalogue import offerings as offering_services

@@ -8,8 +8,8 @@ import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask_babel import ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from accounts.permissions import scope_provider_owned
 from catalogue.models import Offering, OfferingArea, ServiceType, Unit, provider_model

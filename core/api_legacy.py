@@ -10,10 +10,10 @@ take the validated ``body`` argument instead of calling ``json_body``/``Validato
 
 from __future__ import annotations
 
-from flask_babel import gettext, ngettext
-
 import re
 from datetime import date, datetime, timezone
+
+from flask_babel import gettext, ngettext
 
 from core.bounds import MAX_DATE, MAX_INT, MIN_DATE, has_control_characters
 from core.errors import ValidationFailed

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from catalogue.models import Offering, OfferingArea
 from catalogue.money import deduction_applies, deduction_base, half_up, vat_from_gross

@@ -10,8 +10,7 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask_babel import ngettext
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 
 from accounts.models import ProviderRole, Role, User
 from accounts.services import MIN_PASSWORD_LENGTH, create_user, hash_password

@@ -19,9 +19,8 @@ Create Date: 2026-12-06 09:40:00
 """
 import re
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'shopcodes1'
@@ -58,12 +57,12 @@ FIXED_TEXT = {text: code for code, texts in FIXED.items() for text in texts}
 CANCELLED = {"Cancelled.", "Peruttu.", "Annullerat."}
 
 PATTERNS = (  # (code, pattern); groups: time, amount, service, old, new, rest
-    ("shop.time_confirmed", re.compile(r"^(?:Time confirmed|Aika vahvistettu|Tiden bekräftad): (?P<time>.+)$", re.S)),
+    ("shop.time_confirmed", re.compile(r"^(?:Time confirmed|Aika vahvistettu|Tiden bekräftad): (?P<time>.+)$", re.DOTALL)),
     ("shop.refunded_by_service", re.compile(
         r"^(?:Refunded through the payment service; (?P<a1>.+?) refunded in all\."
         r"|Hyvitetty maksupalvelun kautta\. Hyvitetty yhteensä (?P<a2>.+?)\."
         r"|Återbetalat via betaltjänsten\. Sammanlagt återbetalat (?P<a3>.+?)\.)$")),
-    ("shop.refunded", re.compile(r"^(?:Refunded|Hyvitetty|Återbetalat) (?P<amount>.+?)\.(?: (?P<rest>.*))?$", re.S)),
+    ("shop.refunded", re.compile(r"^(?:Refunded|Hyvitetty|Återbetalat) (?P<amount>.+?)\.(?: (?P<rest>.*))?$", re.DOTALL)),
     ("shop.price_rose", re.compile(
         r"^(?:The price of (?P<s1>.+?) has risen from (?P<o1>.+?) to (?P<n1>.+?) since it was shown to you\. "
         r"This order keeps the price shown, .+?\."

@@ -10,7 +10,13 @@ import sqlalchemy as sa
 
 from marketplace import lifecycle
 from marketplace.models import ShopOrder, ShopOrderEvent
-from tests.integration.marketplace.test_web_shop import FORM, add, hidden, html, last_order
+from tests.integration.marketplace.test_web_shop import (
+    FORM,
+    add,
+    hidden,
+    html,
+    last_order,
+)
 
 pytestmark = pytest.mark.smoke
 
@@ -19,7 +25,7 @@ NBSP = "\u00a0"
 
 def history(page: str) -> str:
     """The text of the purchase's history list, tags dropped, spaces squeezed."""
-    match = re.search(r'<ol class="timeline">(.*?)</ol>', page, re.S)
+    match = re.search(r'<ol class="timeline">(.*?)</ol>', page, re.DOTALL)
     assert match, page[:2000]
     return re.sub(r"[ \t\n]+", " ", re.sub(r"<[^>]+>", " ", match.group(1)))
 

@@ -47,8 +47,8 @@ OLD_ROWS = [
     (True, f"Hyvitetty 90,00{NBSP}€. Peruttu.", "shop.cancelled_refunded", {"amount": 9000}, None),
     (False, f"Återbetalat via betaltjänsten. Sammanlagt återbetalat 45,00{NBSP}€.", "shop.refunded_by_service",
      {"amount": 4500}, None),
-    (False, "The price of Siivous has risen from €45.00 to €50.00 since it was shown to you. "
-            "This order keeps the price shown, €45.00.", "shop.price_rose",
+    (False, ("The price of Siivous has risen from €45.00 to €50.00 since it was shown to you. "
+             "This order keeps the price shown, €45.00."), "shop.price_rose",
      {"service": "Siivous", "old": 4500, "new": 5000}, None),
     (True, "Tehty; lasku lähetetty.", None, None, "Tehty; lasku lähetetty."),   # a person's delivery note
     (False, "something an older version wrote", "legacy_text", {"text": "something an older version wrote"}, None),
@@ -60,8 +60,8 @@ DOWNGRADED = [
     "The payment time ran out; the purchase was released.", "Time confirmed: ti 12.5. klo 9–11",
     "Refunded €1,234.50. The visit was cancelled by the provider.", "Refunded €90.00. Cancelled.",
     "Refunded through the payment service; €45.00 refunded in all.",
-    "The price of Siivous has risen from €45.00 to €50.00 since it was shown to you. "
-    "This order keeps the price shown, €45.00.",
+    ("The price of Siivous has risen from €45.00 to €50.00 since it was shown to you. "
+     "This order keeps the price shown, €45.00."),
     "Tehty; lasku lähetetty.", "something an older version wrote",
 ]
 
