@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Literal
 
 from flask import request
+from flask_babel import gettext
 from pydantic import Field
 
 from accounts import second_factor
@@ -90,16 +91,16 @@ def create_token(body: LoginIn):
     try:
         user = authenticate(body.email, body.password, request.remote_addr)
     except LoginError:  # the service has recorded the failure for throttling
-        raise Unauthorized("Wrong e-mail address or password.", code="invalid_credentials") from None
+        raise Unauthorized(gettext("Wrong e-mail address or password."), code="invalid_credentials") from None
     if second_factor.enabled_factor(user) is not None:
         # The second factor cannot be bypassed through the API.
         if not body.code:
-            raise Unauthorized("This user has a second factor: send a current code of the authenticator app "
-                               "as `code`.", code="code_required")
+            raise Unauthorized(gettext("This user has a second factor: send a current code of the authenticator app "
+                                       "as `code`."), code="code_required")
         try:
             second_factor.check_code(user, body.code, request.remote_addr)
         except LoginError:  # recorded as a failed login
-            raise Unauthorized("The code is wrong or has already been used.", code="invalid_code") from None
+            raise Unauthorized(gettext("The code is wrong or has already been used."), code="invalid_code") from None
     token, row = issue_token(user, name=body.name)
     return answer({"token": token, "expires_at": iso(row.expires_at)}, 201)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
 from accounts.models import User
 from accounts.services import create_user
@@ -25,8 +26,9 @@ users_cli = AppGroup("users", help="Manage user accounts.")
               help="A provider member's role in the organisation (default admin).")
 def create(email, password, role, provider_id, client_id, name, provider_role):
     """Create a user."""
+    # An operator's command: its messages are in English like the rest of its output.
     try:
-        with unit_of_work():
+        with force_locale("en"), unit_of_work():
             user = create_user(email, password, role, name=name, provider_id=provider_id,
                                client_id=client_id, provider_role=provider_role)
     except DomainError as exc:

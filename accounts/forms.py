@@ -1,6 +1,8 @@
 """Login and account forms (the shape of input only)."""
 
+from flask_babel import lazy_ngettext
 from flask_babel import lazy_gettext as _l
+
 from core.inputs import Form as FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -21,7 +23,7 @@ class LanguageForm(FlaskForm):
 
 class PasswordForm(FlaskForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
-    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=10, max=200, message=_l("At least 10 characters."))],
+    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=10, max=200, message=lazy_ngettext("At least %(num)d character.", "At least %(num)d characters.", 10))],
                         render_kw={"autocomplete": "new-password"})
     repeat = PasswordField(_l("New password again"), validators=[EqualTo("new", message=_l("The passwords do not match."))],
                            render_kw={"autocomplete": "new-password"})
@@ -39,7 +41,7 @@ class ForgotPasswordForm(FlaskForm):
 
 class SetPasswordForm(FlaskForm):
     new = PasswordField(_l("New password"), validators=[DataRequired(_l("Enter the new password.")),
-                                                        Length(min=10, max=200, message=_l("At least 10 characters."))],
+                                                        Length(min=10, max=200, message=lazy_ngettext("At least %(num)d character.", "At least %(num)d characters.", 10))],
                         render_kw={"autocomplete": "new-password"})
     repeat = PasswordField(_l("New password again"), validators=[EqualTo("new", message=_l("The passwords do not match."))],
                            render_kw={"autocomplete": "new-password"})

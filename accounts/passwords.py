@@ -19,6 +19,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from accounts.models import PasswordResetRequest, PasswordToken, User
 from accounts.services import MIN_PASSWORD_LENGTH, hash_password, normalise_email
@@ -73,9 +74,11 @@ def request_reset(email: str, address: str) -> None:
     by_address = db.session.scalar(sa.select(sa.func.count()).select_from(PasswordResetRequest).where(
         PasswordResetRequest.address == address, PasswordResetRequest.at >= since))
     if by_address >= current_app.config["PASSWORD_RESET_MAX_ADDRESS"]:
-        raise RateLimited(_("Too many password reset requests from your network. Wait %(minutes)s minutes "
-                            "and try again, or ask your administrator.",
-                            minutes=current_app.config["PASSWORD_RESET_WINDOW_MINUTES"]))
+        raise RateLimited(ngettext("Too many password reset requests from your network. Wait %(num)s minute "
+                                   "and try again, or ask your administrator.",
+                                   "Too many password reset requests from your network. Wait %(num)s minutes "
+                                   "and try again, or ask your administrator.",
+                                   current_app.config["PASSWORD_RESET_WINDOW_MINUTES"]))
     db.session.add(PasswordResetRequest(email=email, address=address, at=utcnow()))
     user = db.session.scalar(sa.select(User).where(User.email == email))
     if user is None or not user.active:
@@ -117,7 +120,7 @@ def use_token(token: str, password: str) -> User:
     even under concurrent use) and every session of the user ends."""
     row = token_row(token)
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        message = _("At least %(n)s characters.", n=MIN_PASSWORD_LENGTH)
+        message = ngettext("At least %(num)d character.", "At least %(num)d characters.", MIN_PASSWORD_LENGTH)
         raise ValidationFailed(message, fields={"new": [message]})
     now = utcnow()
     claimed = db.session.execute(sa.update(PasswordToken).where(

@@ -20,6 +20,7 @@ from functools import wraps
 
 from flask import current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.utils import redirect
@@ -34,9 +35,11 @@ PREFIX = "reauth"
 
 
 def _throttled() -> RateLimited:
-    return RateLimited(_("Too many failed attempts. For your safety, login is paused for %(minutes)s minutes. "
-                         "You can also ask your administrator to reset your password.",
-                         minutes=current_app.config["LOGIN_WINDOW_MINUTES"]))
+    return RateLimited(ngettext("Too many failed attempts. For your safety, login is paused for %(num)s minute. "
+                                "You can also ask your administrator to reset your password.",
+                                "Too many failed attempts. For your safety, login is paused for %(num)s minutes. "
+                                "You can also ask your administrator to reset your password.",
+                                current_app.config["LOGIN_WINDOW_MINUTES"]))
 
 
 def confirm_identity(form: ReauthForm) -> None:

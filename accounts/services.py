@@ -18,6 +18,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import gettext, ngettext
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from accounts.models import ApiToken, LoginFailure, ProviderRole, Role, User
@@ -41,7 +42,7 @@ def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except (EmailNotValidError, AttributeError):
-        raise ValidationFailed("Invalid e-mail address.", fields={"email": ["Invalid e-mail address."]}) from None
+        raise ValidationFailed(gettext("Invalid e-mail address."), fields={"email": [gettext("Invalid e-mail address.")]}) from None
 
 
 def hash_password(password: str) -> str:
@@ -75,7 +76,7 @@ def create_user(email: str, password: str, role: str, name: str = "", provider_i
         elif not _linked_row_exists(User.client_id, client_id):
             errors["client"] = [f"No client with id {client_id}."]
     if errors:
-        raise ValidationFailed("The user could not be created.", fields=errors)
+        raise ValidationFailed(gettext("The user could not be created."), fields=errors)
     if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
         raise ConflictError(f"A user with e-mail {email} already exists.", code="email_taken")
     user = User(
@@ -112,7 +113,10 @@ def check_throttle(email: str, address: str) -> None:
     if by_account >= current_app.config["LOGIN_MAX_FAILURES_ACCOUNT"] or \
             by_address >= current_app.config["LOGIN_MAX_FAILURES_ADDRESS"]:
         minutes = current_app.config["LOGIN_WINDOW_MINUTES"]
-        refused = RateLimited(f"Too many failed logins. Wait {minutes} minutes and try again, or ask your administrator to reset your password.")
+        refused = RateLimited(ngettext("Too many failed logins. Wait %(num)s minute and try again, or ask your "
+                                       "administrator to reset your password.",
+                                       "Too many failed logins. Wait %(num)s minutes and try again, or ask your "
+                                       "administrator to reset your password.", minutes))
         refused.retry_after = minutes * 60
         raise refused
 
@@ -230,7 +234,7 @@ def revoke_token_by_id(user: User, token_id: int) -> ApiToken:
 
     row = next((t for t in visible_tokens(user) if t.id == token_id), None)
     if row is None:
-        raise NotFoundError("No such token.")
+        raise NotFoundError(gettext("No such token."))
     row.revoked_at = utcnow()
     if row.kind == "machine" and row.user_id != user.id:
         row.user.active = False
@@ -254,8 +258,8 @@ def create_machine_token(admin: User, name: str) -> tuple[str, ApiToken]:
         raise PermissionDenied("Only an administrator of a provider organisation can create machine tokens.")
     name = (name or "").strip()
     if not name or len(name) > MACHINE_NAME_MAX:
-        raise ValidationFailed("Give the token a name.", fields={"name": [
-            f"A name of 1 to {MACHINE_NAME_MAX} characters, e.g. the system that uses it."]})
+        raise ValidationFailed(gettext("Give the token a name."), fields={"name": [
+            gettext("A name of 1 to %(maximum)s characters, e.g. the system that uses it.", maximum=MACHINE_NAME_MAX)]})
     system = User(email=f"system-{secrets.token_hex(8)}@machine.invalid", name=name[:200],
                   password_hash=hash_password(secrets.token_urlsafe(32)), role=Role.PROVIDER,
                   provider_id=admin.provider_id, provider_role=ProviderRole.WORKER, language=admin.language)
@@ -275,7 +279,8 @@ def set_password(user: User, password: str, keep_sid: str | None = None) -> None
     from accounts.sessions import end_user_sessions
 
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed("Password too short.", fields={"password": [f"At least {MIN_PASSWORD_LENGTH} characters."]})
+        raise ValidationFailed(gettext("Password too short."), fields={"password": [
+            ngettext("At least %(num)d character.", "At least %(num)d characters.", MIN_PASSWORD_LENGTH)]})
     user.password_hash = hash_password(password)
     user.session_version += 1
     end_user_sessions(user, "password", keep_sid=keep_sid)

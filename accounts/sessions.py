@@ -18,6 +18,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 
 from accounts.models import User, UserSession
 from core.db import utcnow
@@ -135,6 +136,6 @@ def end_own_session(user: User, session_id: int) -> UserSession:
     NotFoundError for an id that is not one of the user's live sessions."""
     row = db.session.get(UserSession, session_id)
     if row is None or row.user_id != user.id or row.ended_at is not None:
-        raise NotFoundError("No such session.")
+        raise NotFoundError(gettext("No such session."))
     _end(row, "ended")
     return row

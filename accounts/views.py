@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.security import check_password_hash
 
@@ -42,9 +43,11 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def _throttled() -> RateLimited:
-    return RateLimited(_("Too many failed attempts. For your safety, login is paused for %(minutes)s minutes. "
-                         "You can also ask your administrator to reset your password.",
-                         minutes=current_app.config["LOGIN_WINDOW_MINUTES"]))
+    return RateLimited(ngettext("Too many failed attempts. For your safety, login is paused for %(num)s minute. "
+                                "You can also ask your administrator to reset your password.",
+                                "Too many failed attempts. For your safety, login is paused for %(num)s minutes. "
+                                "You can also ask your administrator to reset your password.",
+                                current_app.config["LOGIN_WINDOW_MINUTES"]))
 
 
 def _log_in(form):
@@ -167,10 +170,12 @@ def forgot_password():
 
     if request.method == "POST":
         return form_action(form, lambda: passwords.request_reset(form.email.data, request.remote_addr),
-                           success=_("If %(email)s is the address of a login, a link for choosing a new password "
-                                     "is on its way there. The link works once, within %(minutes)s minutes.",
-                                     email=(form.email.data or "").strip()[:254],
-                                     minutes=current_app.config["PASSWORD_RESET_MINUTES"]),
+                           success=ngettext("If %(email)s is the address of a login, a link for choosing a new "
+                                            "password is on its way there. The link works once, within %(num)s minute.",
+                                            "If %(email)s is the address of a login, a link for choosing a new "
+                                            "password is on its way there. The link works once, within %(num)s minutes.",
+                                            current_app.config["PASSWORD_RESET_MINUTES"],
+                                            email=(form.email.data or "").strip()[:254]),
                            next_url=url_for("accounts.login"), render=page)
     return page(200)
 

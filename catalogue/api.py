@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from flask_babel import gettext
 from pydantic import Field, field_validator
 
 from catalogue import offerings as offering_services
@@ -79,7 +80,7 @@ class OfferingIn(Body):
     @classmethod
     def _two_decimals(cls, value: float) -> float:
         if abs(value * 100 - round(value * 100)) > 1e-6:
-            raise ValueError("At most two decimals, e.g. 25.5.")
+            raise ValueError(gettext("At most two decimals, e.g. 25.5."))
         return value
 
 

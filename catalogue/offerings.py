@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from accounts.permissions import scope_provider_owned
 from catalogue.models import Offering, OfferingArea, ServiceType, Unit, provider_model
@@ -69,7 +70,7 @@ def _check_offering(data: OfferingInput, provider) -> ServiceType | None:
     if not codes:
         errors["postal_codes"] = [_("Give at least one postal code you serve.")]
     elif len(codes) > 500:
-        errors["postal_codes"] = [_("At most 500 postal codes.")]
+        errors["postal_codes"] = [ngettext("At most %(num)d postal code.", "At most %(num)d postal codes.", 500)]
     elif bad := [c for c in codes if not POSTAL_RE.match(c)]:
         errors["postal_codes"] = [_("Not postal codes of five digits: %(codes)s.", codes=", ".join(bad[:10]))]
     data.postal_codes = codes
@@ -95,7 +96,7 @@ def _check_offering(data: OfferingInput, provider) -> ServiceType | None:
     if not 0 <= data.labour_share_percent <= 100:
         errors["labour_share_percent"] = [_("The labour share must be between 0 and 100 %.")]
     if len(data.description or "") > 4000:
-        errors["description"] = [_("At most 4000 characters.")]
+        errors["description"] = [ngettext("At most %(num)d character.", "At most %(num)d characters.", 4000)]
     if errors:
         raise ValidationFailed(_("The offering could not be saved."), fields=errors)
     return service_type

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import ngettext
+
 from accounts.services import normalise_email
 from clients.models import Client, ClientEvent
 from clients.policy import _, require_staff
@@ -59,7 +61,7 @@ def clean_text(value, errors: dict, name: str, limit: int, required: bool = Fals
     if required and not value:
         errors.setdefault(name, []).append(_("This field is required."))
     elif len(value) > limit:
-        errors.setdefault(name, []).append(_("At most %(n)s characters.", n=limit))
+        errors.setdefault(name, []).append(ngettext("At most %(num)d character.", "At most %(num)d characters.", limit))
     return value or None
 
 

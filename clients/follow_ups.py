@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import ngettext
 
 from clients.base import SWEEP_LIMIT, _, live_client, record_event
 from clients.models import SEGMENT_CHECK_DAYS, Client, ClientEventAction, FollowUp, FollowUpKind, Segment
@@ -64,7 +65,7 @@ def complete_follow_up(actor, follow_up_id: int, note: str | None = None) -> Fol
     client = live_client(follow.client_id)
     note = (note or "").strip() or None
     if note and len(note) > 2000:
-        raise ValidationFailed(_("The note is too long."), fields={"note": [_("At most 2000 characters.")]})
+        raise ValidationFailed(_("The note is too long."), fields={"note": [ngettext("At most %(num)d character.", "At most %(num)d characters.", 2000)]})
     now = utcnow()
     claimed = db.session.execute(
         sa.update(FollowUp).where(FollowUp.id == follow.id, FollowUp.done_at.is_(None))

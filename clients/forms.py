@@ -1,7 +1,9 @@
 """Client forms: the shape of input only; the rules are in clients.services."""
 
 
+from flask_babel import lazy_ngettext
 from flask_babel import lazy_gettext as _l
+
 from core.inputs import Form as FlaskForm
 from wtforms import (
     BooleanField, DateField, EmailField, IntegerField, PasswordField, RadioField, SelectField, SelectMultipleField,
@@ -127,7 +129,7 @@ class LoginForm(FlaskForm):
 
 class SetPasswordForm(FlaskForm):
     password = PasswordField(_l("Choose a password (at least 10 characters)"),
-                             validators=[DataRequired(), Length(min=10, max=200, message=_l("At least 10 characters."))],
+                             validators=[DataRequired(), Length(min=10, max=200, message=lazy_ngettext("At least %(num)d character.", "At least %(num)d characters.", 10))],
                              render_kw={"autocomplete": "new-password"})
     repeat = PasswordField(_l("The same password again"),
                            validators=[EqualTo("password", message=_l("The passwords do not match."))],

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import ngettext
 
 from accounts.models import Role, User
 from clients.scopes import scope_clients
@@ -35,7 +36,7 @@ def validate_client_fields(data: dict) -> tuple[dict, dict]:
         if not value:
             errors[name] = [_("This field is required.")]
         elif len(value) > limit:
-            errors[name] = [_("At most %(n)s characters.", n=limit)]
+            errors[name] = [ngettext("At most %(num)d character.", "At most %(num)d characters.", limit)]
         clean[name] = value
     for name, limit in (("address", 300), ("municipality", 100), ("phone", 40), ("email", 254)):
         value = data.get(name)
@@ -44,7 +45,7 @@ def validate_client_fields(data: dict) -> tuple[dict, dict]:
             continue
         value = (value or "").strip()
         if len(value) > limit:
-            errors[name] = [_("At most %(n)s characters.", n=limit)]
+            errors[name] = [ngettext("At most %(num)d character.", "At most %(num)d characters.", limit)]
         clean[name] = value or None
     if clean.get("email"):
         try:
@@ -250,7 +251,7 @@ def set_consent(actor, client_id: int, consent: bool, note: str | None = None) -
         raise ValidationFailed(_("Choose whether the client consents."), fields={"consent": [_("Must be true or false.")]})
     note = (note or "").strip() or None
     if note and len(note) > 500:
-        raise ValidationFailed(_("The note is too long."), fields={"note": [_("At most 500 characters.")]})
+        raise ValidationFailed(_("The note is too long."), fields={"note": [ngettext("At most %(num)d character.", "At most %(num)d characters.", 500)]})
     if client.consent_to_share == consent:
         raise ConflictError(_("The consent is already recorded that way."), code="consent_unchanged")
     now = utcnow()

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from flask_babel import ngettext
+
 from accounts.models import Role, User
 from accounts.services import MIN_PASSWORD_LENGTH, create_user, hash_password
 from clients import jobs
@@ -110,7 +112,7 @@ def accept_invitation(token: str, password: str) -> User:
     user = user_for_invitation(token)
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(_("The password is too short."),
-                               fields={"password": [_("At least %(n)s characters.", n=MIN_PASSWORD_LENGTH)]})
+                               fields={"password": [ngettext("At least %(num)d character.", "At least %(num)d characters.", MIN_PASSWORD_LENGTH)]})
     claimed = db.session.execute(
         sa.update(User).where(User.id == user.id, User.session_version == user.session_version)
         .values(password_hash=hash_password(password), session_version=User.session_version + 1)

@@ -38,7 +38,8 @@ from functools import wraps
 from typing import Any, ClassVar, Generic, TypeVar
 
 from flask import Blueprint, current_app, jsonify, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from core.api_legacy import POSTAL_CODE_RE, Validator  # noqa: F401  (old-style routes)
@@ -130,46 +131,64 @@ class Error(BaseModel):
 
 # --------------------------------------------------------------------------- errors of a model
 
+# Every message names the problem in the caller's language (Accept-Language; Finnish
+# when none is given). The error codes and field names stay as API.md has them.
+_REQUIRED = _l("This field is required.")
 _TYPE_MESSAGES = {
-    "missing": "This field is required.",
-    "string_type": "Must be a string.", "string_sub_type": "Must be a string.",
-    "int_type": "Must be an integer.", "int_parsing": "Must be an integer.", "int_from_float": "Must be an integer.",
-    "float_type": "Must be a number.", "float_parsing": "Must be a number.", "finite_number": "Must be a number.",
-    "bool_type": "Must be true or false.", "bool_parsing": "Must be true or false.",
-    "list_type": "Must be a list.", "dict_type": "Must be an object.", "model_type": "Must be an object.",
-    "model_attributes_type": "Must be an object.", "set_type": "Must be a list.",
-    "string_pattern_mismatch": "Invalid format.", "url_parsing": "Must be a URL.",
-    "extra_forbidden": "Unknown field.", "string_unicode": "Must not contain control characters.",
+    "missing": _REQUIRED,
+    "string_type": _l("Must be a string."), "string_sub_type": _l("Must be a string."),
+    "int_type": _l("Must be an integer."), "int_parsing": _l("Must be an integer."),
+    "int_from_float": _l("Must be an integer."),
+    "float_type": _l("Must be a number."), "float_parsing": _l("Must be a number."),
+    "finite_number": _l("Must be a number."),
+    "bool_type": _l("Must be true or false."), "bool_parsing": _l("Must be true or false."),
+    "list_type": _l("Must be a list."), "dict_type": _l("Must be an object."), "model_type": _l("Must be an object."),
+    "model_attributes_type": _l("Must be an object."), "set_type": _l("Must be a list."),
+    "string_pattern_mismatch": _l("Invalid format."), "url_parsing": _l("Must be a URL."),
+    "extra_forbidden": _l("Unknown field."),
+    "string_unicode": _l("Must not contain control characters."),
+    # core.bounds' own checks
+    "control_characters": _l("Must not contain control characters."),
+    "email": _l("Invalid e-mail address."),
+    "date_format": _l("Must be a date, YYYY-MM-DD."),
+    "datetime_format": _l("Must be an ISO 8601 time with a zone."),
+    "datetime_zone": _l("Must include a time zone, e.g. 2026-05-01T08:00:00+03:00."),
 }
 
 
 def _message(error: dict) -> str:
     kind, ctx = error["type"], error.get("ctx") or {}
     if kind.endswith("_type") and error.get("input", "") is None:
-        return "This field is required."
+        return str(_REQUIRED)
     if kind in ("literal_error", "enum"):
         expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
-        return f"Must be one of: {expected}."
+        return gettext("Must be one of: %(choices)s.", choices=expected)
     if kind == "greater_than_equal":
-        return f"Must be at least {ctx['ge']}."
+        return gettext("Must be at least %(limit)s.", limit=ctx["ge"])
     if kind == "greater_than":
-        return f"Must be more than {ctx['gt']}."
+        return gettext("Must be more than %(limit)s.", limit=ctx["gt"])
     if kind == "less_than_equal":
-        return f"Must be at most {ctx['le']}."
+        return gettext("Must be at most %(limit)s.", limit=ctx["le"])
     if kind == "less_than":
-        return f"Must be less than {ctx['lt']}."
+        return gettext("Must be less than %(limit)s.", limit=ctx["lt"])
     if kind == "string_too_short":
-        return "This field is required." if ctx.get("min_length") == 1 else f"At least {ctx['min_length']} characters."
+        if ctx.get("min_length") == 1:
+            return str(_REQUIRED)
+        return ngettext("At least %(num)d character.", "At least %(num)d characters.", ctx["min_length"])
     if kind == "string_too_long":
-        return f"At most {ctx['max_length']} characters."
+        return ngettext("At most %(num)d character.", "At most %(num)d characters.", ctx["max_length"])
     if kind == "too_short":
-        return f"At least {ctx['min_length']} items."
+        return ngettext("At least %(num)d item.", "At least %(num)d items.", ctx["min_length"])
     if kind == "too_long":
-        return f"At most {ctx['max_length']} items."
+        return ngettext("At most %(num)d item.", "At most %(num)d items.", ctx["max_length"])
+    if kind == "date_range":
+        return gettext("Must be between %(low)s and %(high)s.", low=ctx.get("lo"), high=ctx.get("hi"))
     if kind in _TYPE_MESSAGES:
-        return _TYPE_MESSAGES[kind]
-    message = error.get("msg") or "Invalid value."
-    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        return str(_TYPE_MESSAGES[kind])
+    # A model's own validator raised ValueError with a message translated when raised.
+    message = error.get("msg") or ""
+    message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return message or gettext("Invalid value.")
 
 
 def _field_name(loc: tuple) -> str:
@@ -189,19 +208,26 @@ def field_errors(exc: ValidationError, collapse: tuple[str, ...] = ()) -> dict[s
         loc = tuple(error["loc"])
         message = _message(error)
         if len(loc) == 2 and isinstance(loc[1], int):  # an item of a list of plain values
-            fields.setdefault(str(loc[0]), []).append(f"Item {loc[1] + 1}: {message}")
+            fields.setdefault(str(loc[0]), []).append(
+                gettext("Item %(number)s: %(message)s", number=loc[1] + 1, message=message))
         elif loc and loc[0] in collapse and len(loc) > 1:
             rest = loc[1:]
-            where = (f"{rest[0] + 1}" if isinstance(rest[0], int) else str(rest[0])) + \
-                (" " + _field_name(rest[1:]) if len(rest) > 1 else "")
-            fields.setdefault(str(loc[0]), []).append(f"{where}: {message}")
+            if isinstance(rest[0], int) and len(rest) > 1:
+                text = gettext("Item %(number)s, %(field)s: %(message)s", number=rest[0] + 1,
+                               field=_field_name(rest[1:]), message=message)
+            elif isinstance(rest[0], int):
+                text = gettext("Item %(number)s: %(message)s", number=rest[0] + 1, message=message)
+            else:
+                text = f"{_field_name(rest)}: {message}"
+            fields.setdefault(str(loc[0]), []).append(text)
         else:
             fields.setdefault(_field_name(loc), []).append(message)
     return fields
 
 
-def validate(model: type[BaseModel], data: Any, message: str = "Some fields are invalid.", prefix: str = ""):
-    """``data`` as an instance of ``model``, or a 422 naming each bad field."""
+def validate(model: type[BaseModel], data: Any, message: str | None = None, prefix: str = ""):
+    """``data`` as an instance of ``model``, or a 422 naming each bad field
+    (``message``: the answer's sentence, by default "Some fields are invalid.")."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -210,7 +236,7 @@ def validate(model: type[BaseModel], data: Any, message: str = "Some fields are 
         code = next((codes[name] for name in fields if name in codes), None)
         if prefix:
             fields = {f"{prefix}{k}": v for k, v in fields.items()}
-        raise ValidationFailed(message, fields=fields, code=code) from None
+        raise ValidationFailed(message or gettext("Some fields are invalid."), fields=fields, code=code) from None
 
 
 # --------------------------------------------------------------------------- helpers
@@ -220,7 +246,7 @@ def api_user():
     from flask_login import current_user
 
     if not current_user.is_authenticated:
-        raise Unauthorized("A valid bearer token is required (POST /api/v1/tokens).")
+        raise Unauthorized(gettext("A valid bearer token is required (POST /api/v1/tokens)."))
     return current_user._get_current_object()
 
 
@@ -270,7 +296,7 @@ def json_body() -> dict:
 def page_params(default: int = 50, maximum: int = 200) -> tuple[int, int | None]:
     """Old-style ``?limit=`` and ``?cursor=`` of a list call (cursor: the last id seen)."""
     paging = validate(Paging, {k: v for k, v in request.args.items() if k in ("limit", "cursor") and v != ""},
-                      "Invalid paging parameters.")
+                      gettext("Invalid paging parameters."))
     return paging.limit, paging.cursor
 
 
@@ -389,7 +415,7 @@ def route(method: str, path: str, summary: str, *, roles: tuple[str, ...] | list
                     values = request.args.getlist(k)
                     if len(values) > 1:
                         args[k] = values[-1]
-                kwargs["query"] = validate(query, args, "Invalid query parameters.")
+                kwargs["query"] = validate(query, args, gettext("Invalid query parameters."))
             if body is not None:
                 kwargs["body"] = validate(body, read_json_object(body_required))
             response = current_app.make_response(view(**kwargs))

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timezone
 
+from flask_babel import gettext, ngettext
+
 from core.bounds import MAX_DATE, MAX_INT, MIN_DATE, has_control_characters
 from core.errors import ValidationFailed
 
@@ -43,7 +45,7 @@ class Validator:
         value = self.data.get(name, self._missing)
         if value is self._missing or value is None:
             if required:
-                self.error(name, "This field is required.")
+                self.error(name, gettext("This field is required."))
             return self._missing
         return value
 
@@ -52,19 +54,19 @@ class Validator:
         if value is self._missing:
             return default
         if not isinstance(value, str):
-            return self._fail(name, "Must be a string.", default)
+            return self._fail(name, gettext("Must be a string."), default)
         if strip:
             value = value.strip()
         if required and not value:
-            return self._fail(name, "This field is required.", default)
+            return self._fail(name, gettext("This field is required."), default)
         if len(value) > max_len:
-            return self._fail(name, f"At most {max_len} characters.", default)
+            return self._fail(name, ngettext("At most %(num)d character.", "At most %(num)d characters.", max_len), default)
         if len(value) < min_len:
-            return self._fail(name, f"At least {min_len} characters.", default)
+            return self._fail(name, ngettext("At least %(num)d character.", "At least %(num)d characters.", min_len), default)
         if choices is not None and value not in choices:
-            return self._fail(name, "Must be one of: " + ", ".join(choices) + ".", default)
+            return self._fail(name, gettext("Must be one of: %(choices)s.", choices=", ".join(choices)), default)
         if has_control_characters(value, multiline=True):
-            return self._fail(name, "Must not contain control characters.", default)
+            return self._fail(name, gettext("Must not contain control characters."), default)
         return value
 
     def integer(self, name, required=False, minimum=None, maximum=None, default=None):
@@ -72,14 +74,14 @@ class Validator:
         if value is self._missing:
             return default
         if isinstance(value, bool) or not isinstance(value, int):
-            return self._fail(name, "Must be an integer.", default)
+            return self._fail(name, gettext("Must be an integer."), default)
         # What the database's integer columns hold, unless the caller says less.
         minimum = -MAX_INT - 1 if minimum is None else minimum
         maximum = MAX_INT if maximum is None else maximum
         if minimum is not None and value < minimum:
-            return self._fail(name, f"Must be at least {minimum}.", default)
+            return self._fail(name, gettext("Must be at least %(limit)s.", limit=minimum), default)
         if maximum is not None and value > maximum:
-            return self._fail(name, f"Must be at most {maximum}.", default)
+            return self._fail(name, gettext("Must be at most %(limit)s.", limit=maximum), default)
         return value
 
     def number(self, name, required=False, minimum=None, maximum=None, default=None):
@@ -87,9 +89,9 @@ class Validator:
         if value is self._missing:
             return default
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return self._fail(name, "Must be a number.", default)
+            return self._fail(name, gettext("Must be a number."), default)
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            return self._fail(name, f"Must be between {minimum} and {maximum}.", default)
+            return self._fail(name, gettext("Must be between %(low)s and %(high)s.", low=minimum, high=maximum), default)
         return value
 
     def boolean(self, name, required=False, default=None):
@@ -97,7 +99,7 @@ class Validator:
         if value is self._missing:
             return default
         if not isinstance(value, bool):
-            return self._fail(name, "Must be true or false.", default)
+            return self._fail(name, gettext("Must be true or false."), default)
         return value
 
     def date(self, name, required=False, default=None):
@@ -107,9 +109,9 @@ class Validator:
         try:
             parsed = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else _bad()
         except ValueError:
-            return self._fail(name, "Must be a date, YYYY-MM-DD.", default)
+            return self._fail(name, gettext("Must be a date, YYYY-MM-DD."), default)
         if not MIN_DATE <= parsed <= MAX_DATE:
-            return self._fail(name, f"Must be between {MIN_DATE} and {MAX_DATE}.", default)
+            return self._fail(name, gettext("Must be between %(low)s and %(high)s.", low=MIN_DATE, high=MAX_DATE), default)
         return parsed
 
     def datetime(self, name, required=False, default=None):
@@ -121,25 +123,25 @@ class Validator:
                 raise ValueError
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
             if parsed.tzinfo is None:
-                return self._fail(name, "Must include a time zone, e.g. 2026-05-01T08:00:00+03:00.", default)
+                return self._fail(name, gettext("Must include a time zone, e.g. 2026-05-01T08:00:00+03:00."), default)
             return parsed.astimezone(timezone.utc)
         except ValueError:
-            return self._fail(name, "Must be an ISO 8601 time with a zone.", default)
+            return self._fail(name, gettext("Must be an ISO 8601 time with a zone."), default)
 
     def string_list(self, name, required=False, choices=None, max_items=500, item_max_len=100, default=None, pattern=None):
         value = self._get(name, required)
         if value is self._missing:
             return default
         if not isinstance(value, list) or not all(isinstance(i, str) for i in value):
-            return self._fail(name, "Must be a list of strings.", default)
+            return self._fail(name, gettext("Must be a list of strings."), default)
         if any(has_control_characters(i) for i in value):
-            return self._fail(name, "Must not contain control characters.", default)
+            return self._fail(name, gettext("Must not contain control characters."), default)
         if len(value) > max_items:
-            return self._fail(name, f"At most {max_items} items.", default)
+            return self._fail(name, ngettext("At most %(num)d item.", "At most %(num)d items.", max_items), default)
         bad = [i for i in value if len(i) > item_max_len or (choices is not None and i not in choices)
                or (pattern is not None and not pattern.match(i))]
         if bad:
-            return self._fail(name, "Invalid items: " + ", ".join(sorted(set(map(str, bad)))[:10]) + ".", default)
+            return self._fail(name, gettext("Invalid items: %(items)s.", items=", ".join(sorted(set(map(str, bad)))[:10])), default)
         return list(dict.fromkeys(value))
 
     def postal_code(self, name, required=False, default=None):
@@ -147,12 +149,12 @@ class Validator:
         if value is self._missing or value is None:
             return default
         if not _POSTAL.match(value):
-            return self._fail(name, "Must be a Finnish postal code of five digits.", default)
+            return self._fail(name, gettext("Must be a Finnish postal code of five digits."), default)
         return value
 
     def done(self) -> None:
         if self.errors:
-            raise ValidationFailed("Some fields are invalid.", fields=self.errors)
+            raise ValidationFailed(gettext("Some fields are invalid."), fields=self.errors)
 
 
 def _bad():

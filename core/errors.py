@@ -8,6 +8,7 @@ import logging
 import redis
 import sqlalchemy as sa
 from flask import current_app, g, jsonify, render_template, request
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -87,6 +88,13 @@ _PAGE_TEXT = {
     503: (_l("The service is briefly unavailable"), _l("Nothing was saved. Please try again in a minute.")),
 }
 
+# The API's sentence for an HTTP error that werkzeug raised with its own English text.
+_API_TEXT = {
+    400: _l("The request could not be understood."), 403: _l("You do not have access to this."),
+    405: _l("This method is not allowed here."), 410: _l("This is no longer available."),
+    413: _l("The request is too large."), 415: _l("The content type is not supported: send JSON."),
+}
+
 
 def is_api_request() -> bool:
     return request.path.startswith("/api/")
@@ -154,9 +162,12 @@ def register_error_handlers(app) -> None:
         mark_failed()
         status = exc.code or 500
         if is_api_request():
-            message = exc.description if status != 404 else "Not found."
+            message = exc.description if status != 404 else gettext("Not found.")
+            if status in _API_TEXT and exc.description == type(exc).description:
+                message = str(_API_TEXT[status])
             if status == 429:
-                message = f"Too many requests (the limit is {exc.description}). Wait the seconds in Retry-After."
+                message = gettext("Too many requests (the limit is %(limit)s). Wait the seconds in Retry-After.",
+                                  limit=exc.description)
             return api_error(status, _HTTP_CODES.get(status, "error"), message)
         response = _html_error(status)
         if status == 405 and exc.valid_methods:
@@ -187,7 +198,7 @@ def register_error_handlers(app) -> None:
         g._login_user = current_app.login_manager.anonymous_user()
         headers = {"Retry-After": "30"}
         if is_api_request():
-            response = api_error(503, "unavailable", "The service is briefly unavailable; nothing was saved. Try again.")
+            response = api_error(503, "unavailable", gettext("The service is briefly unavailable; nothing was saved. Try again."))
             response.headers.update(headers)
             return response
         body, status = _html_error(503)
@@ -202,5 +213,5 @@ def register_error_handlers(app) -> None:
         except Exception:  # noqa: BLE001 - the session may be unusable; the page must still render
             pass
         if is_api_request():
-            return api_error(500, "internal_error", "Internal error. It has been recorded.")
+            return api_error(500, "internal_error", gettext("Internal error. It has been recorded."))
         return _html_error(500)

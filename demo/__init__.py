@@ -28,6 +28,7 @@ looks current. ``load_demo`` flushes and never commits: the caller (``flask demo
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from accounts.models import User
 from core.errors import ConflictError
@@ -73,7 +74,7 @@ def load_demo() -> dict:
     logins already exist.
     """
     if db.session.scalar(sa.select(User.id).where(User.email == DEMO_LOGINS[0][1])) is not None:
-        raise ConflictError("The demo data is already loaded (its logins exist).", code="demo_loaded")
+        raise ConflictError(gettext("The demo data is already loaded (its logins exist)."), code="demo_loaded")
     demo = Demo()
     for step in STEPS:
         step(demo)

@@ -92,30 +92,33 @@ def build_shop_orders(d: Demo) -> None:
 def _shop_history(d: Demo, shop: ShopOrder, buyer: User | None, day: date) -> None:
     """Events and timestamps of a purchase from checkout to its current state."""
     provider_admin = d.provider_admins[shop.provider_id]
-    steps = [(None, ShopOrderStatus.PENDING_PAYMENT, buyer, shop.created_at, None)]
+    # (from, to, actor, at, what the system says as a code and its parameters, what a person wrote)
+    steps = [(None, ShopOrderStatus.PENDING_PAYMENT, buyer, shop.created_at, None, None)]
     if shop.status != ShopOrderStatus.CANCELLED:
         shop.confirmed_time = shop.desired_time
     if shop.status in (ShopOrderStatus.PAID, ShopOrderStatus.REFUNDED):
         # paid in advance; an invoice purchase is otherwise delivered first and invoiced afterwards
         shop.paid_at = shop.created_at + timedelta(hours=d.rng.uniform(0.5, 20))
         steps.append((ShopOrderStatus.PENDING_PAYMENT, ShopOrderStatus.PAID, provider_admin, shop.paid_at,
-                      "Ennakkolasku maksettu."))
+                      ("shop.invoice_paid", {}), None))
     if shop.status == ShopOrderStatus.FULFILLED:
         shop.fulfilled_at = d.local(day, 15)
         steps.append((ShopOrderStatus.PENDING_PAYMENT, ShopOrderStatus.FULFILLED, provider_admin,
-                      shop.fulfilled_at, "Tehty; lasku lähetetty."))
+                      shop.fulfilled_at, None, "Tehty; lasku lähetetty."))
         feedback.issue_link(d, shop.fulfilled_at, shop_order_id=shop.id)
     if shop.status == ShopOrderStatus.CANCELLED:
         shop.cancelled_at = shop.created_at + timedelta(minutes=35)
         steps.append((ShopOrderStatus.PENDING_PAYMENT, ShopOrderStatus.CANCELLED, None, shop.cancelled_at,
-                      "Korttimaksua ei suoritettu loppuun."))
+                      ("shop.payment_not_completed", {}), None))
     if shop.status == ShopOrderStatus.REFUNDED:
         shop.refunded_at = shop.paid_at + timedelta(days=2)
         shop.refunded_cents = shop.total_cents
         steps.append((ShopOrderStatus.PAID, ShopOrderStatus.REFUNDED, provider_admin, shop.refunded_at,
-                      "Jalkahoitaja sairastui, käyntiä ei voitu tehdä. Maksu palautettu."))
-    for from_status, to_status, actor, at, note in steps:
+                      ("shop.refunded", {"amount": shop.total_cents}),
+                      "Jalkahoitaja sairastui, käyntiä ei voitu tehdä."))
+    for from_status, to_status, actor, at, said, note in steps:
+        code, params = said or (None, None)
         d.add(ShopOrderEvent(shop_order_id=shop.id, at=at, actor_id=actor.id if actor else None,
-                             from_status=from_status, to_status=to_status, note=note))
+                             from_status=from_status, to_status=to_status, note=note, code=code, params=params))
 
 

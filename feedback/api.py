@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import request
+from flask_babel import gettext
 from pydantic import Field
 
 from catalogue.api import Rating
@@ -86,7 +87,7 @@ def give_feedback(token: str, body: FeedbackIn):
 def provider_feedback(provider_id: int, query: Paging):
     provider = db.session.get(Provider, provider_id)
     if not policy.shows_feedback_of(provider):
-        raise NotFoundError("Not found.")
+        raise NotFoundError(gettext("Not found."))
     rows = services.published_feedback(provider.id, limit=query.limit + 1, before_id=query.cursor)
     body = page_json([feedback_json(f) for f in rows], rows, query.limit, "api.provider_feedback",
                      provider_id=provider.id)

@@ -1,6 +1,8 @@
 """Feedback forms (the shape of input only; the rules are in services)."""
 
+from flask_babel import lazy_ngettext
 from flask_babel import lazy_gettext as _l
+
 from core.inputs import Form as FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -30,8 +32,9 @@ class FeedbackForm(FlaskForm):
     needs_met = RadioField(_l("Did you get what you needed?"), choices=[SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))],
                            invalid_choice_message=_l("Answer yes or no."))
     comment = TextAreaField(_l("Anything else you would like to tell us? (optional)"),
-                            validators=[Length(max=2000, message=_l("The comment is too long: at most 2000 characters. "
-                                                                    "Please shorten it."))])
+                            validators=[Length(max=2000, message=lazy_ngettext(
+                                "The comment is too long: at most %(num)d character. Please shorten it.",
+                                "The comment is too long: at most %(num)d characters. Please shorten it.", 2000))])
 
     def needs_met_value(self) -> bool:
         return self.needs_met.data == "yes"
@@ -40,10 +43,10 @@ class FeedbackForm(FlaskForm):
 class ResponseForm(FlaskForm):
     response = TextAreaField(_l("Your organisation's public response"),
                              validators=[InputRequired(_l("Write the response first.")),
-                                         Length(max=2000, message=_l("At most 2000 characters."))])
+                                         Length(max=2000, message=lazy_ngettext("At most %(num)d character.", "At most %(num)d characters.", 2000))])
 
 
 class HideForm(FlaskForm):
     reason = StringField(_l("Reason for hiding"),
                          validators=[InputRequired(_l("Give the reason for hiding.")),
-                                     Length(max=500, message=_l("At most 500 characters."))])
+                                     Length(max=500, message=lazy_ngettext("At most %(num)d character.", "At most %(num)d characters.", 500))])

@@ -480,7 +480,7 @@ def respond_to_feedback(feedback_id: int, text, actor) -> Feedback:
         raise PermissionDenied("Only the provider organisation responds to its feedback.")
     feedback = db.session.get(Feedback, feedback_id)
     if feedback is None or not policy.is_provider_of(actor, feedback):
-        raise NotFoundError("No such feedback.")
+        raise NotFoundError(gettext("No such feedback."))
     errors: dict = {}
     response = _check_text("response", text, RESPONSE_MAX, errors, required=True)
     if errors:
@@ -503,7 +503,7 @@ def hide_feedback(feedback_id: int, reason, actor) -> Feedback:
     _require_admin(actor)
     feedback = db.session.get(Feedback, feedback_id)
     if feedback is None:
-        raise NotFoundError("No such feedback.")
+        raise NotFoundError(gettext("No such feedback."))
     errors: dict = {}
     reason = _check_text("reason", reason, REASON_MAX, errors, required=True)
     if errors:
@@ -528,7 +528,7 @@ def unhide_feedback(feedback_id: int, actor) -> Feedback:
     _require_admin(actor)
     feedback = db.session.get(Feedback, feedback_id)
     if feedback is None:
-        raise NotFoundError("No such feedback.")
+        raise NotFoundError(gettext("No such feedback."))
     done = db.session.execute(
         sa.update(Feedback).where(Feedback.id == feedback.id, Feedback.hidden_at.is_not(None))
         .values(hidden_at=None, hidden_by_id=None, hidden_reason=None)

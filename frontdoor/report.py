@@ -14,6 +14,7 @@ import math
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from core.errors import ValidationFailed
 from core.extensions import db
@@ -49,9 +50,10 @@ def front_door_report(actor, since: date, until: date) -> dict:
     if not policy.may_see_report(actor):
         from core.errors import PermissionDenied
 
-        raise PermissionDenied("Only staff and managers see the front-door report.")
+        raise PermissionDenied(gettext("Only staff and managers see the front-door report."))
     if until < since or (until - since).days > MAX_DAYS:
-        raise ValidationFailed("Invalid period.", fields={"until": ["The end must be after the start, within two years."]})
+        raise ValidationFailed(gettext("Invalid period."),
+                               fields={"until": [gettext("The end must be after the start, within two years.")]})
     start = datetime.combine(since, time(0), local_zone())
     stop = datetime.combine(until + timedelta(days=1), time(0), local_zone())
     rows = db.session.execute(sa.select(HelpRequest.channel, HelpRequest.topics, HelpRequest.postal_code,

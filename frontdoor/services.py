@@ -17,6 +17,7 @@ import holidays
 import redis
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import ngettext
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 
@@ -172,7 +173,7 @@ def _text(data: dict, name: str, limit: int, errors: dict, required: bool = Fals
     if required and not value:
         errors.setdefault(name, []).append(_("This field is required."))
     elif len(value) > limit:
-        errors.setdefault(name, []).append(_("At most %(n)s characters.", n=limit))
+        errors.setdefault(name, []).append(ngettext("At most %(num)d character.", "At most %(num)d characters.", limit))
     return value or None
 
 
@@ -476,9 +477,9 @@ def close(actor, request_id: int, advice: str) -> HelpRequest:
     req = _owned(actor, request_id)
     advice = (advice or "").strip() if isinstance(advice, str) else ""
     if not advice or len(advice) > ADVICE_MAX:
-        raise ValidationFailed(_("Write the advice you gave (at most %(n)s characters).", n=ADVICE_MAX),
+        raise ValidationFailed(ngettext("Write the advice you gave (at most %(num)d character).", "Write the advice you gave (at most %(num)d characters).", ADVICE_MAX),
                                fields={"advice": [_("This field is required.") if not advice
-                                                  else _("At most %(n)s characters.", n=ADVICE_MAX)]})
+                                                  else ngettext("At most %(num)d character.", "At most %(num)d characters.", ADVICE_MAX)]})
     HELP_MACHINE.apply(req, HelpAction.CLOSE, actor, values={"advice": advice})
     return req
 
@@ -597,7 +598,7 @@ def confirm_suggestion(actor, request_id: int, *, segment: str, service_type_ids
     if changed and not reason:
         errors["reason"] = [_("Say why you chose differently from the suggestion.")]
     if reason and len(reason) > REASON_MAX:
-        errors["reason"] = [_("At most %(n)s characters.", n=REASON_MAX)]
+        errors["reason"] = [ngettext("At most %(num)d character.", "At most %(num)d characters.", REASON_MAX)]
     if errors:
         raise ValidationFailed(_("Some answers need correcting."), fields=errors)
     assessment.confirmed_segment = segment
@@ -654,7 +655,7 @@ def save_rule(actor, rule_id: int | None, data: dict) -> SuggestionRule:
         errors["segment"] = [_("A rule suggests a segment, a service or both.")]
     note = (data.get("note") or "").strip()
     if len(note) > 300:
-        errors["note"] = [_("At most %(n)s characters.", n=300)]
+        errors["note"] = [ngettext("At most %(num)d character.", "At most %(num)d characters.", 300)]
     if errors:
         raise ValidationFailed(_("Some answers need correcting."), fields=errors)
     if rule is None:

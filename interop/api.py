@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated
 
 from flask import jsonify, request
+from flask_babel import gettext
 from pydantic import Field, StringConstraints
 
 from accounts.models import Role
@@ -202,7 +203,7 @@ def fhir_care_team(query: CareTeamQuery):
     user = api_user()
     patient = int(query.patient.removeprefix("Patient/"))
     if not 1 <= patient <= MAX_INT:
-        raise NotFoundError("Client not found.")
+        raise NotFoundError(gettext("Client not found."))
     client = get_client(user, patient, client_policy.read_purpose(user, patient), what="network")
     team = fhir.care_team(client, network(client, include_ended=False))
     return _fhir(fhir.searchset([team], request.url))

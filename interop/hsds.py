@@ -20,6 +20,7 @@ import uuid
 
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, request, url_for
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from catalogue.models import Offering, ServiceType
@@ -51,10 +52,10 @@ def parse_id(kind: str, value: str) -> int:
     try:
         parsed = str(uuid.UUID(value))
     except ValueError:
-        raise NotFoundError("Not found.") from None
+        raise NotFoundError(gettext("Not found.")) from None
     prefix = f"{_KINDS[kind]:08x}-0000-4000-8000-"
     if not parsed.startswith(prefix):
-        raise NotFoundError("Not found.")
+        raise NotFoundError(gettext("Not found."))
     return int(parsed[len(prefix):], 16)
 
 
@@ -181,11 +182,11 @@ def _page_params() -> tuple[int, int]:
     for name, default, maximum in (("page", 1, 10**6), ("per_page", 50, 200)):
         raw = request.args.get(name, str(default))
         if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-            errors[name] = [f"Must be an integer from 1 to {maximum}."]
+            errors[name] = [gettext("Must be an integer from 1 to %(maximum)s.", maximum=maximum)]
         else:
             values[name] = int(raw)
     if errors:
-        raise ValidationFailed("Invalid paging parameters.", fields=errors)
+        raise ValidationFailed(gettext("Invalid paging parameters."), fields=errors)
     return values["page"], values["per_page"]
 
 
@@ -219,8 +220,8 @@ def services():
         try:
             stmt = stmt.where(Offering.provider_id == parse_id("organization", organization))
         except NotFoundError:
-            raise ValidationFailed("Unknown organization_id.",
-                                   fields={"organization_id": ["Must be the id of an organization."]}) from None
+            raise ValidationFailed(gettext("Unknown organization_id."),
+                                   fields={"organization_id": [gettext("Must be the id of an organization.")]}) from None
     search = (request.args.get("search") or "").strip()[:100]
     if search:
         like = f"%{search}%"
@@ -233,7 +234,7 @@ def services():
 def service(service_id: str):
     offering = db.session.scalar(_public_offerings().where(Offering.id == parse_id("service", service_id)))
     if offering is None:
-        raise NotFoundError("Not found.")
+        raise NotFoundError(gettext("Not found."))
     return _json(service_full(offering))
 
 
@@ -250,7 +251,7 @@ def organizations():
 def organization(organization_id: str):
     provider = db.session.scalar(_approved().where(Provider.id == parse_id("organization", organization_id)))
     if provider is None:
-        raise NotFoundError("Not found.")
+        raise NotFoundError(gettext("Not found."))
     offerings = db.session.scalars(_public_offerings().where(Offering.provider_id == provider.id)
                                    .order_by(Offering.id)).all()
     return _json(organization_full(provider, offerings))

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import ngettext
 from flask_babel import gettext
 
 from core.db import utcnow
@@ -115,7 +116,7 @@ def check_url(url) -> str:
         raise ValidationFailed(_("Some fields are invalid."), fields={"url": [_("This field is required.")]})
     url = url.strip()
     if len(url) > 500:
-        raise ValidationFailed(_("Some fields are invalid."), fields={"url": [_("At most 500 characters.")]})
+        raise ValidationFailed(_("Some fields are invalid."), fields={"url": [ngettext("At most %(num)d character.", "At most %(num)d characters.", 500)]})
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -174,7 +175,7 @@ def create_endpoint(actor, provider_id: int, url, events, description: str = "")
         raise ValidationFailed(_("Some fields are invalid."), fields=errors)
     count = db.session.scalar(sa.select(sa.func.count()).select_from(_endpoints(provider_id).subquery()))
     if count >= MAX_ENDPOINTS:
-        raise ValidationFailed(_("An organisation can have at most %(n)s endpoints.", n=MAX_ENDPOINTS),
+        raise ValidationFailed(ngettext("An organisation can have at most %(num)d endpoint.", "An organisation can have at most %(num)d endpoints.", MAX_ENDPOINTS),
                                code="too_many_endpoints")
     endpoint = WebhookEndpoint(provider_id=provider_id, url=checked_url, events=checked_events,
                                description=(description or "").strip()[:200],

@@ -27,7 +27,7 @@ def purchases_label(user):
 
 def init_app(app) -> None:
     # The routes import this package's ``bp``: imported here, once it exists.
-    from marketplace import api, views  # noqa: F401  (routes)
+    from marketplace import api, texts, views  # noqa: F401  (routes; the purchase history's message codes)
     from marketplace.sections import provider_section
 
     # Stripe signs its webhook; it cannot carry our CSRF token.

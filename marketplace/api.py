@@ -179,7 +179,7 @@ def _cart(body: CheckoutIn) -> list[CartItem]:
         items.append(CartItem(offering_id=line.offering_id, quantity=line.quantity, shown_price_cents=shown,
                               claimed_price_cents=line.unit_price_cents))
     if errors:
-        raise ValidationFailed("Some fields are invalid.", fields=errors)
+        raise ValidationFailed(gettext("Some fields are invalid."), fields=errors)
     return items
 
 

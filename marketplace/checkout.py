@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import redis
 import sqlalchemy as sa
+from flask_babel import ngettext
 from flask_babel import gettext as _
 
 from clients.models import MandateScope
@@ -91,7 +92,7 @@ def _check_buyer(buyer: Buyer) -> Buyer:
         if required and not value:
             errors[name] = [_("This field is required.")]
         elif len(value) > limit:
-            errors[name] = [_("At most %(n)s characters.", n=limit)]
+            errors[name] = [ngettext("At most %(num)d character.", "At most %(num)d characters.", limit)]
         return value or None
 
     name = text("name", buyer.name, 200, required=True)
@@ -237,7 +238,12 @@ def _create_purchase(cart: PricedCart, buyer: Buyer, method: str, buyer_user_id,
         buyer_user = db.session.get(User, buyer_user_id) if buyer_user_id is not None else None
         record_access(client_id, "create", client_side_purpose(buyer_user, client_id) if buyer_user else Purpose.OWN_DATA,
                       what=f"purchase {order.number}", actor=buyer_user)
-    write_event(order.id, None, ShopOrderStatus.PENDING_PAYMENT, None, "\n".join(cart.notices) or None)
+    # The first price notice goes on the purchase's first event, any further one on its own.
+    first, *more = cart.notice_codes or [(None, None)]
+    write_event(order.id, None, ShopOrderStatus.PENDING_PAYMENT, None, code=first[0], params=first[1])
+    for code, params in more:
+        write_event(order.id, ShopOrderStatus.PENDING_PAYMENT, ShopOrderStatus.PENDING_PAYMENT, None,
+                    code=code, params=params)
     db.session.flush()
 
     url = absolute_url("marketplace.order", order_id=order.id, token=token)

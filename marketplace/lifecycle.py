@@ -10,6 +10,7 @@ import hashlib
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from core.db import utcnow
 from core.errors import ConflictError, ValidationFailed
@@ -30,15 +31,15 @@ def confirm_time(actor, order: ShopOrder, confirmed_time: str) -> ShopOrder:
     require_manager(actor, order)
     text = (confirmed_time or "").strip()
     if not text or len(text) > 200:
-        raise ValidationFailed(_("Give the time, at most 200 characters."),
-                               fields={"confirmed_time": [_("Give the time, at most 200 characters.")]})
+        message = ngettext("Give the time, at most %(num)d character.", "Give the time, at most %(num)d characters.", 200)
+        raise ValidationFailed(message, fields={"confirmed_time": [message]})
     if order.status not in (ShopOrderStatus.PENDING_PAYMENT, ShopOrderStatus.PAID):
         raise ConflictError(_("This purchase is %(status)s; its time can no longer be changed.",
                               status=status_text(order.status)), code="invalid_state")
     if order.confirmed_time == text:
         return order
     order.confirmed_time = text
-    write_event(order.id, order.status, order.status, actor, _("Time confirmed: %(time)s", time=text))
+    write_event(order.id, order.status, order.status, actor, code="shop.time_confirmed", params={"time": text})
     db.session.flush()
     enqueue("marketplace.jobs.send_buyer_email", order.id, "time_confirmed",
             key=hashlib.sha256(text.encode()).hexdigest()[:16], queue="mail")
@@ -53,13 +54,13 @@ def mark_invoice_paid(actor, order: ShopOrder) -> ShopOrder:
     if order.payment_method != "invoice":
         raise ConflictError(_("Card payments are confirmed by the payment service, not by hand."), code="card_payment")
     if order.status == ShopOrderStatus.PENDING_PAYMENT:
-        transition(order, ShopAction.PAY, actor, _("Invoice paid."))
+        transition(order, ShopAction.PAY, actor, code="shop.invoice_paid")
     elif order.status == ShopOrderStatus.FULFILLED and order.paid_at is None:
         won = db.session.execute(sa.update(ShopOrder).where(ShopOrder.id == order.id, ShopOrder.paid_at.is_(None))
                                  .values(paid_at=utcnow()).execution_options(synchronize_session=False)).rowcount
         db.session.expire(order)
         if won:
-            write_event(order.id, order.status, order.status, actor, _("Invoice paid."))
+            write_event(order.id, order.status, order.status, actor, code="shop.invoice_paid")
     else:
         raise ConflictError(_("This purchase is %(status)s; there is no invoice payment to record.",
                               status=status_text(order.status)), code="invalid_state")
@@ -105,8 +106,8 @@ def cancel(actor, order: ShopOrder, reason: str = "", *, by_buyer: bool = False)
     if by_buyer:
         raise ConflictError(_("This purchase can no longer be cancelled here. Contact the provider."), code="invalid_state")
     if order.status == ShopOrderStatus.PAID:
-        return refund(actor, order, order.total_cents - order.refunded_cents, reason or _("Cancelled."),
-                      expected_refunded_cents=order.refunded_cents)
+        return refund(actor, order, order.total_cents - order.refunded_cents, reason,
+                      expected_refunded_cents=order.refunded_cents, code="shop.cancelled_refunded")
     if order.status == ShopOrderStatus.FULFILLED:
         raise ConflictError(_("The service has been delivered. Refund the purchase instead of cancelling it."),
                             code="invalid_state")
@@ -114,7 +115,7 @@ def cancel(actor, order: ShopOrder, reason: str = "", *, by_buyer: bool = False)
 
 
 def refund(actor, order: ShopOrder, amount_cents: int, reason: str = "", *,
-           expected_refunded_cents: int | None = None) -> ShopOrder:
+           expected_refunded_cents: int | None = None, code: str = "shop.refunded") -> ShopOrder:
     """Return ``amount_cents`` of a paid purchase to the buyer, in part or in full.
 
     The amount must be 1..(paid − already refunded). ``expected_refunded_cents`` is
@@ -155,11 +156,12 @@ def refund(actor, order: ShopOrder, amount_cents: int, reason: str = "", *,
                 raise PaymentUnavailable(_("The payment service could not be reached; nothing was refunded. Try again.")) from None
             raise ConflictError(_("The payment service refused the refund: %(reason)s", reason=exc.message),
                                 code="refund_refused") from None
-    note = _("Refunded %(amount)s.", amount=money_text(amount_cents)) + (f" {reason.strip()[:2000]}" if reason.strip() else "")
+    note = reason.strip()[:2000] or None
+    said = {"code": code, "code_params": {"amount": amount_cents}}
     if order.refunded_cents >= order.total_cents:
-        transition(order, ShopAction.REFUND, actor, note)
+        transition(order, ShopAction.REFUND, actor, note, **said)
     else:
-        write_event(order.id, status, status, actor, note)
+        write_event(order.id, status, status, actor, note, code=said["code"], params=said["code_params"])
         db.session.flush()
     enqueue("marketplace.jobs.send_buyer_email", order.id, "refunded", key=str(before + amount_cents),
             amount_cents=amount_cents, queue="mail")

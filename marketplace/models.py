@@ -124,7 +124,10 @@ class ShopOrderItem(db.Model):
 
 
 class ShopOrderEvent(db.Model):
-    """A transition of a purchase (who, when, from, to, note)."""
+    """A transition of a purchase (who, when, from, to), or a step that keeps the
+    state. What the system says about it is a message code and its parameters
+    (``marketplace.texts``), rendered in the reader's language; ``note`` is what a
+    person wrote (a delivery note, a reason), or a sentence from before codes."""
 
     __tablename__ = "shop_order_events"
 
@@ -135,6 +138,8 @@ class ShopOrderEvent(db.Model):
     from_status: Mapped[str | None] = mapped_column(sa.String(20))
     to_status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     note: Mapped[str | None] = mapped_column(sa.Text)
+    code: Mapped[str | None] = mapped_column(sa.String(60))
+    params: Mapped[dict | None] = mapped_column(sa.JSON)
 
 
 class StripeEvent(db.Model):

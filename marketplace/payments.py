@@ -87,7 +87,7 @@ def apply_session_state(order: ShopOrder, session: dict, source: str) -> str:
     if session.get("status") == "complete" and session.get("payment_status") == "paid":
         return apply_payment(order, session)
     if session.get("status") == "expired":
-        return release(order, _("The payment time ran out; the purchase was released."))
+        return release(order, "shop.payment_expired")
     return "waiting"
 
 
@@ -97,13 +97,12 @@ def apply_payment(order: ShopOrder, session: dict) -> str:
     if session.get("amount_total") != order.total_cents or str(session.get("currency", "")).upper() != order.currency:
         log.error("purchase %s: paid %s %s, expected %s %s; not marked paid", order.id, session.get("amount_total"),
                   session.get("currency"), order.total_cents, order.currency)
-        write_event(order.id, order.status, order.status, None,
-               _("The payment service reported a different amount; the purchase was not marked paid."))
+        write_event(order.id, order.status, order.status, None, code="shop.amount_mismatch")
         return "amount_mismatch"
     intent = session.get("payment_intent")
     intent = intent.get("id") if isinstance(intent, dict) else intent
     if order.status == ShopOrderStatus.PENDING_PAYMENT:
-        transition(order, ShopAction.PAY, None, _("Card payment received."), stripe_payment_intent_id=intent)
+        transition(order, ShopAction.PAY, None, code="shop.card_paid", stripe_payment_intent_id=intent)
         enqueue("marketplace.jobs.send_buyer_email", order.id, "paid", queue="mail")
         enqueue("marketplace.jobs.send_provider_email", order.id, "new_purchase", queue="mail")
         return "applied"
@@ -114,18 +113,18 @@ def apply_payment(order: ShopOrder, session: dict) -> str:
                                   idempotency_key=f"late-refund-{order.id}")
         except billing.BillingError:
             raise PaymentUnavailable("refund of a late payment failed; Stripe will deliver the event again") from None
-        transition(order, ShopAction.LATE_REFUND, None,
-                    _("The payment arrived after the purchase was cancelled and was refunded in full."),
-                    stripe_payment_intent_id=intent, paid_at=utcnow(), refunded_cents=order.total_cents)
+        transition(order, ShopAction.LATE_REFUND, None, code="shop.late_payment_refunded",
+                   stripe_payment_intent_id=intent, paid_at=utcnow(), refunded_cents=order.total_cents)
         enqueue("marketplace.jobs.send_buyer_email", order.id, "refunded", key=str(order.total_cents), queue="mail")
         return "refunded_late_payment"
     return "no_change"
 
 
-def release(order: ShopOrder, note: str) -> str:
+def release(order: ShopOrder, code: str) -> str:
+    """Release an unpaid card purchase; ``code`` says why (``marketplace.texts``)."""
     if order.status != ShopOrderStatus.PENDING_PAYMENT or order.payment_method != "card":
         return "no_change"
-    transition(order, ShopAction.RELEASE, None, note)
+    transition(order, ShopAction.RELEASE, None, code=code)
     enqueue("marketplace.jobs.send_buyer_email", order.id, "released", queue="mail")
     return "applied"
 

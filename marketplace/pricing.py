@@ -9,6 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from catalogue.models import Offering, OfferingArea
 from catalogue.money import deduction_applies, deduction_base, half_up, vat_from_gross
@@ -71,6 +72,8 @@ class PricedCart:
     provider: Provider
     lines: list[PricedLine]
     notices: list[str] = field(default_factory=list)
+    # The same notices as message codes for the purchase's history (``marketplace.texts``).
+    notice_codes: list[tuple[str, dict]] = field(default_factory=list)
 
     @property
     def total_cents(self) -> int:
@@ -117,7 +120,7 @@ def price_items(items: list[CartItem], *, postal_code: str | None = None) -> Pri
                                                 item.claimed_price_cents)
             index[item.offering_id] = i
     if len(merged) > MAX_CART_LINES:
-        errors["items"] = [_("At most %(n)s different services in one purchase.", n=MAX_CART_LINES)]
+        errors["items"] = [ngettext("At most %(num)d different service in one purchase.", "At most %(num)d different services in one purchase.", MAX_CART_LINES)]
     if errors:
         raise ValidationFailed(_("Some items are invalid."), fields=errors)
 
@@ -158,7 +161,7 @@ def price_items(items: list[CartItem], *, postal_code: str | None = None) -> Pri
                   provider=first.provider.name, service=first.service_type.name(), code=postal_code),
                 code="outside_service_area", fields=fields)
 
-    lines, notices = [], []
+    lines, notices, notice_codes = [], [], []
     for offering_id, item in merged.items():
         offering = offerings[offering_id]
         current = offering.price_cents
@@ -175,10 +178,14 @@ def price_items(items: list[CartItem], *, postal_code: str | None = None) -> Pri
                 notices.append(_("The price of %(service)s has risen from %(old)s to %(new)s since it was shown to you. "
                                  "This order keeps the price shown, %(old)s.",
                                  service=name, old=money_text(item.shown_price_cents), new=money_text(current)))
+                notice_codes.append(("shop.price_rose", {"service": offering.service_type_id,
+                                                         "old": item.shown_price_cents, "new": current}))
             else:
                 notices.append(_("The price of %(service)s has dropped from %(old)s to %(new)s since it was shown to you. "
                                  "You pay the new price, %(new)s.",
                                  service=name, old=money_text(item.shown_price_cents), new=money_text(current)))
+                notice_codes.append(("shop.price_dropped", {"service": offering.service_type_id,
+                                                            "old": item.shown_price_cents, "new": current}))
         total = unit_price * item.quantity
         lines.append(PricedLine(
             offering=offering, quantity=item.quantity, unit_price_cents=unit_price, current_price_cents=current,
@@ -187,7 +194,8 @@ def price_items(items: list[CartItem], *, postal_code: str | None = None) -> Pri
     if errors:
         raise ValidationFailed(_("A price has changed. Show the buyer the current price and try again."),
                                code="price_mismatch", fields=errors)
-    return PricedCart(provider=offerings[next(iter(merged))].provider, lines=lines, notices=notices)
+    return PricedCart(provider=offerings[next(iter(merged))].provider, lines=lines, notices=notices,
+                      notice_codes=notice_codes)
 
 
 def items_of_provider(items: list[CartItem], provider_id: int) -> list[CartItem]:

@@ -22,16 +22,21 @@ def money_text(cents: int) -> str:
     return money(cents)
 
 
-def write_event(order_id: int, from_status, to_status, actor, note: str | None) -> ShopOrderEvent:
-    """An event row of the purchase (also for a note that keeps the state)."""
+def write_event(order_id: int, from_status, to_status, actor, note: str | None = None, *,
+                code: str | None = None, params: dict | None = None) -> ShopOrderEvent:
+    """An event row of the purchase (also for a step that keeps the state). ``code``
+    and ``params`` are what the system says (``marketplace.texts``, shown in the
+    reader's language); ``note`` is what a person wrote."""
     event = ShopOrderEvent(shop_order_id=order_id, from_status=from_status, to_status=to_status,
-                           actor_id=getattr(actor, "id", None), note=note, at=utcnow())
+                           actor_id=getattr(actor, "id", None), note=note or None, at=utcnow(),
+                           code=code, params=(params or {}) if code else None)
     db.session.add(event)
     return event
 
 
 def _machine_event(row_id, action, from_status, to_status, actor, note, params) -> None:
-    write_event(row_id, from_status, to_status, actor, note)
+    write_event(row_id, from_status, to_status, actor, note, code=params.get("code"),
+                params=params.get("code_params"))
 
 
 def _refused(state: str, action: str) -> ConflictError:
@@ -48,8 +53,12 @@ PURCHASES = StateMachine(ShopOrder, SHOP_TRANSITIONS, event=_machine_event, stam
                          refusal=_refused, lost=_lost)
 
 
-def transition(order: ShopOrder, action: str, actor, note: str | None = None, **values) -> str:
+def transition(order: ShopOrder, action: str, actor, note: str | None = None, *, code: str | None = None,
+               code_params: dict | None = None, **values) -> str:
     """Apply ``action`` by the table: one guarded UPDATE from the state read, so of
     two simultaneous changes only one wins (the other gets ConflictError). Stamps
-    the new state's ``*_at``, writes the event, returns the new state."""
-    return PURCHASES.apply(order, action, actor, note=note, values=values)
+    the new state's ``*_at``, writes the event (``note``: what a person wrote;
+    ``code``/``code_params``: what the system says, ``marketplace.texts``), returns
+    the new state."""
+    return PURCHASES.apply(order, action, actor, note=note, values=values,
+                           params={"code": code, "code_params": code_params or {}})

@@ -8,7 +8,6 @@ import logging
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.db import utcnow
@@ -18,7 +17,7 @@ from marketplace import billing
 from marketplace.errors import WebhookRejected
 from marketplace.models import SHOP_TRANSITIONS, ShopAction, ShopOrder, StripeEvent
 from marketplace.payments import apply_payment, release
-from marketplace.states import money_text, transition, write_event
+from marketplace.states import transition, write_event
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +94,7 @@ def _on_session_ended(session: dict) -> str:
     order = _order_for_session(session)
     if order is None:
         return "unknown_purchase"
-    return release(order, _("The payment was not completed; the purchase was released."))
+    return release(order, "shop.payment_not_completed")
 
 
 def _on_charge_refunded(charge: dict) -> str:
@@ -115,11 +114,11 @@ def _on_charge_refunded(charge: dict) -> str:
     db.session.execute(sa.update(ShopOrder).where(ShopOrder.id == order.id, ShopOrder.refunded_cents < refunded)
                        .values(refunded_cents=refunded).execution_options(synchronize_session=False))
     db.session.expire(order)
-    note = _("Refunded through the payment service; %(amount)s refunded in all.", amount=money_text(refunded))
+    said = {"code": "shop.refunded_by_service", "params": {"amount": refunded}}
     if refunded >= order.total_cents and (status, ShopAction.REFUND) in SHOP_TRANSITIONS:
-        transition(order, ShopAction.REFUND, None, note)
+        transition(order, ShopAction.REFUND, None, code=said["code"], code_params=said["params"])
     else:
-        write_event(order.id, status, status, None, note)
+        write_event(order.id, status, status, None, **said)
     enqueue("marketplace.jobs.send_buyer_email", order.id, "refunded", key=str(refunded), queue="mail")
     return "applied"
 

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import ngettext
 from flask_babel import gettext as _
 
 from clients.models import Client, FollowUp, FollowUpKind
@@ -99,7 +100,7 @@ def decline_offer(actor, order_id: int, reason: str) -> ServiceOrder:
     if not reason:
         raise ValidationFailed(_("Give a reason for declining."), fields={"reason": [_("This field is required.")]})
     if len(reason) > 1000:
-        raise ValidationFailed(_("The reason is too long."), fields={"reason": [_("At most %(n)s characters.", n=1000)]})
+        raise ValidationFailed(_("The reason is too long."), fields={"reason": [ngettext("At most %(num)d character.", "At most %(num)d characters.", 1000)]})
     offer = _sent_offer(order_id, actor.provider_id)
     OFFER_MACHINE.apply(offer, OfferAction.DECLINE, actor, note=reason,
                         values={"answered_by_id": actor.id, "decline_reason": reason})

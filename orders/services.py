@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from flask_babel import ngettext
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from orders.scopes import scope_orders
@@ -236,9 +237,9 @@ def record_visit(actor, order_id: int, *, visit_date: date, minutes: int, tasks:
         errors["minutes"] = [_("Must be between 1 and 1440 minutes.")]
     tasks = [t.strip() for t in tasks or [] if isinstance(t, str) and t.strip()]
     if len(tasks) > MAX_TASKS or any(len(t) > 200 for t in tasks):
-        errors["tasks"] = [_("At most %(n)s tasks of %(chars)s characters.", n=MAX_TASKS, chars=200)]
+        errors["tasks"] = [ngettext("At most %(num)d task of %(chars)s characters.", "At most %(num)d tasks of %(chars)s characters.", MAX_TASKS, chars=200)]
     if note and len(note) > 4000:
-        errors["note"] = [_("At most 4000 characters.")]
+        errors["note"] = [ngettext("At most %(num)d character.", "At most %(num)d characters.", 4000)]
     description = None
     if concern:
         text_field = "note" if concern_text is None else "concern_text"
@@ -246,7 +247,7 @@ def record_visit(actor, order_id: int, *, visit_date: date, minutes: int, tasks:
         if not description:
             errors[text_field] = [_("Describe what worried you: the responsible worker reads this.")]
         elif len(description) > 4000:
-            errors[text_field] = [_("At most 4000 characters.")]
+            errors[text_field] = [ngettext("At most %(num)d character.", "At most %(num)d characters.", 4000)]
         if urgency not in set(Urgency):
             errors["urgency"] = [_("Choose how soon the client should be contacted: today or within a week.")]
     if errors:
@@ -291,7 +292,7 @@ def complete_order(actor, order_id: int, reason: str | None = None) -> ServiceOr
         raise OrderError(_("Report at least one visit before completing the order."), code="no_visits")
     reason = (reason or "").strip() or None
     if reason and len(reason) > 2000:
-        raise ValidationFailed(_("The reason is too long."), fields={"reason": [_("At most 2000 characters.")]})
+        raise ValidationFailed(_("The reason is too long."), fields={"reason": [ngettext("At most %(num)d character.", "At most %(num)d characters.", 2000)]})
     if policy.is_ongoing(order) and not reason:
         raise ValidationFailed(_("This order is ongoing: say why it ends now."), code="reason_required",
                                fields={"reason": [_("Required: the order has no end date or visits are still "
@@ -318,7 +319,7 @@ def close_order(actor, order_id: int, outcome: str, note: str | None = None) -> 
         raise ValidationFailed(_("Say why the client did not get the service."),
                                fields={"note": [_("Required when the service was not received.")]})
     if note and len(note) > 2000:
-        raise ValidationFailed(_("The note is too long."), fields={"note": [_("At most 2000 characters.")]})
+        raise ValidationFailed(_("The note is too long."), fields={"note": [ngettext("At most %(num)d character.", "At most %(num)d characters.", 2000)]})
     transition(order, OrderAction.CLOSE, actor, note=note, outcome=outcome, outcome_note=note)
     if outcome == Outcome.NOT_RECEIVED:
         client = db.session.get(Client, order.client_id)
@@ -338,7 +339,7 @@ def cancel_order(actor, order_id: int, reason: str) -> ServiceOrder:
     if not reason:
         raise ValidationFailed(_("Give a reason for cancelling."), fields={"reason": [_("This field is required.")]})
     if len(reason) > 2000:
-        raise ValidationFailed(_("The reason is too long."), fields={"reason": [_("At most 2000 characters.")]})
+        raise ValidationFailed(_("The reason is too long."), fields={"reason": [ngettext("At most %(num)d character.", "At most %(num)d characters.", 2000)]})
     transition(order, OrderAction.CANCEL, actor, note=reason, cancel_reason=reason)
     withdraw_open_offers(order, actor)
     enqueue("orders.jobs.send_cancellation_notifications", order.id, queue="mail")

@@ -15,6 +15,7 @@ from datetime import date
 
 import bleach
 import sqlalchemy as sa
+from flask_babel import ngettext
 from flask_babel import force_locale
 from flask_babel import gettext as _gettext
 from flask_babel import lazy_gettext as _l
@@ -163,7 +164,7 @@ def _clean_string(value, errors: dict, name: str, limit: int, required: bool = F
         _require(errors, name, missing or _("This field is required."))
         return None
     if len(value) > limit:
-        _require(errors, name, _("At most %(n)s characters.", n=limit))
+        _require(errors, name, ngettext("At most %(num)d character.", "At most %(num)d characters.", limit))
         return None
     return value or None
 

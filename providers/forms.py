@@ -4,7 +4,9 @@ duplicates, file types by content, sizes, Soteri, capacity limits) are checked i
 
 from __future__ import annotations
 
+from flask_babel import lazy_ngettext
 from flask_babel import lazy_gettext as _l
+
 from core.inputs import Form as FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -101,7 +103,7 @@ class AcceptInvitationForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[DataRequired(_l("Enter your name.")), Length(max=200)],
                        render_kw={"autocomplete": "name"})
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Choose a password.")),
-                                                         Length(min=10, max=200, message=_l("At least 10 characters."))],
+                                                         Length(min=10, max=200, message=lazy_ngettext("At least %(num)d character.", "At least %(num)d characters.", 10))],
                              render_kw={"autocomplete": "new-password"})
     repeat = PasswordField(_l("Password again"), validators=[EqualTo("password", message=_l("The passwords do not "
                                                                                             "match."))],

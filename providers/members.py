@@ -10,7 +10,7 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 
 from accounts.models import ProviderRole, Role, User
 from accounts.services import MIN_PASSWORD_LENGTH, create_user, hash_password
@@ -130,7 +130,7 @@ def accept_invitation(token: str, name: str, password: str, language: str = "fi"
     errors: dict = {}
     name = _clean_string(name, errors, "name", 200, required=True, missing=_("Enter your name."))
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-        _require(errors, "password", _("At least %(n)s characters.", n=MIN_PASSWORD_LENGTH))
+        _require(errors, "password", ngettext("At least %(num)d character.", "At least %(num)d characters.", MIN_PASSWORD_LENGTH))
     if errors:
         raise ValidationFailed(_("Some fields are invalid."), fields=errors)
     existing = db.session.scalar(sa.select(User).where(User.email == invitation.email))

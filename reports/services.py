@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from accounts.models import Role, User
@@ -62,9 +63,9 @@ def clean_period(start: date | None, end: date | None) -> tuple[Period | None, d
     """The period, or the errors naming the bad field (``from``/``to``)."""
     errors: dict[str, list[str]] = {}
     if start is None:
-        errors.setdefault("from", []).append("This field is required.")
+        errors.setdefault("from", []).append(gettext("This field is required."))
     if end is None:
-        errors.setdefault("to", []).append("This field is required.")
+        errors.setdefault("to", []).append(gettext("This field is required."))
     if errors:
         return None, errors
     if start > end:
@@ -87,23 +88,24 @@ def clean_filters(data) -> tuple[Filters, dict]:
     values: dict = {}
     for key in data:
         if key not in FILTER_KEYS:
-            errors[f"filters.{key}"] = ["Unknown filter. Known: " + ", ".join(FILTER_KEYS) + "."]
+            errors[f"filters.{key}"] = [gettext("Unknown filter. Known: %(known)s.", known=", ".join(FILTER_KEYS))]
     municipality = data.get("municipality")
     if municipality not in (None, ""):
         if not isinstance(municipality, str) or len(municipality.strip()) > 100:
-            errors["filters.municipality"] = ["Must be a municipality name of at most 100 characters."]
+            errors["filters.municipality"] = [ngettext("Must be a municipality name of at most %(num)d character.",
+                                                        "Must be a municipality name of at most %(num)d characters.", 100)]
         else:
             values["municipality"] = municipality.strip()
     postal = data.get("postal_code")
     if postal not in (None, ""):
         if not isinstance(postal, str) or not _POSTAL_AREA.match(postal.strip()):
-            errors["filters.postal_code"] = ["Must be a postal code or its first digits (1 to 5 digits)."]
+            errors["filters.postal_code"] = [gettext("Must be a postal code or its first digits (1 to 5 digits).")]
         else:
             values["postal_code"] = postal.strip()
     segment = data.get("segment")
     if segment not in (None, ""):
         if segment not in SEGMENTS:
-            errors["filters.segment"] = ["Must be one of: " + ", ".join(SEGMENTS) + "."]
+            errors["filters.segment"] = [gettext("Must be one of: %(choices)s.", choices=", ".join(SEGMENTS))]
         else:
             values["segment"] = segment
     for key, model in (("category_id", "category"), ("provider_id", "provider")):
@@ -115,9 +117,10 @@ def clean_filters(data) -> tuple[Filters, dict]:
         except (TypeError, ValueError):
             value = None
         if value is None:
-            errors[f"filters.{key}"] = ["Must be an id (a positive integer)."]
+            errors[f"filters.{key}"] = [gettext("Must be an id (a positive integer).")]
         elif not _exists(model, value):
-            errors[f"filters.{key}"] = [f"No {model} has this id."]
+            errors[f"filters.{key}"] = [gettext("No service category has this id.") if model == "category"
+                                          else gettext("No provider has this id.")]
         else:
             values[key] = value
     return Filters(**values), errors
@@ -142,13 +145,13 @@ def request_report(actor, kind: str, start: date | None, end: date | None, fmt: 
     if kind not in KINDS:
         errors["kind"] = ["Must be one of: " + ", ".join(KINDS) + "."]
     if fmt not in FORMATS:
-        errors["format"] = ["Must be one of: " + ", ".join(FORMATS) + "."]
+        errors["format"] = [gettext("Must be one of: %(choices)s.", choices=", ".join(FORMATS))]
     period, period_errors = clean_period(start, end)
     cleaned, filter_errors = clean_filters(filters)
     errors.update(period_errors)
     errors.update(filter_errors)
     if errors:
-        raise ValidationFailed("Some fields are invalid.", fields=errors)
+        raise ValidationFailed(gettext("Some fields are invalid."), fields=errors)
     run = ReportRun(kind=kind, period_from=period.start, period_to=period.end, filters=cleaned.to_dict(),
                     format=fmt, status=ReportStatus.QUEUED, progress=0, requested_by_id=actor.id, scheduled=False)
     db.session.add(run)
@@ -165,7 +168,7 @@ def get_run(actor, run_id: int) -> ReportRun:
         raise PermissionDenied("Reports are for managers.")
     run = db.session.get(ReportRun, run_id)
     if run is None:
-        raise NotFoundError("No such report.")
+        raise NotFoundError(gettext("No such report."))
     return run
 
 
@@ -277,7 +280,7 @@ def download(run: ReportRun, fmt: str | None = None) -> tuple[bytes, str, str]:
     stored figures (the same numbers). ConflictError while it is not ready."""
     fmt = fmt or run.format
     if fmt not in FORMATS:
-        raise NotFoundError("No such format.")
+        raise NotFoundError(gettext("No such format."))
     if run.status != ReportStatus.DONE or run.result is None:
         raise ConflictError("The report is not ready yet.", code="report_not_ready")
     content = run.content if fmt == run.format and run.content else export.render(run.result, fmt)

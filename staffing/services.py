@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -169,7 +170,7 @@ def check_request(*, unit: str | None, qualification: str | None, postal_code: s
     if not (unit or "").strip():
         err("unit", _("Name the home-care unit that needs the people."))
     elif len(unit.strip()) > 200:
-        err("unit", _("At most %(n)s characters.", n=200))
+        err("unit", ngettext("At most %(num)d character.", "At most %(num)d characters.", 200))
     if qualification not in set(Qualification):
         err("qualification", _("Choose the qualification needed."))
     if not postal_code or not POSTAL_CODE_RE.match(postal_code):
@@ -181,7 +182,7 @@ def check_request(*, unit: str | None, qualification: str | None, postal_code: s
     elif headcount > MAX_HEADCOUNT:
         err("headcount", _("At most %(n)s people in one request.", n=MAX_HEADCOUNT))
     if note and len(note) > 2000:
-        err("note", _("At most %(n)s characters.", n=2000))
+        err("note", ngettext("At most %(num)d character.", "At most %(num)d characters.", 2000))
     if not shifts:
         err("shifts", _("Give at least one shift."))
     elif len(shifts) > MAX_SHIFTS:
@@ -194,7 +195,8 @@ def check_request(*, unit: str | None, qualification: str | None, postal_code: s
         elif start <= now:
             err("shifts", _("Shift %(n)s starts in the past.", n=number))
         elif end - start > timedelta(hours=MAX_SHIFT_HOURS):
-            err("shifts", _("Shift %(n)s is longer than %(hours)s hours.", n=number, hours=MAX_SHIFT_HOURS))
+            err("shifts", ngettext("Shift %(n)s is longer than %(num)s hour.", "Shift %(n)s is longer than %(num)s hours.",
+                                      MAX_SHIFT_HOURS, n=number))
     # Only well-formed future shifts: a bad shift has its own message already.
     starts = sorted(s for s, e in shifts if s is not None and e is not None and now < s < e)
     if respond_by is None:
@@ -347,7 +349,7 @@ def submit_offer(user, request_id: int, *, headcount: int, hourly_rate_cents: in
     if problems:
         errors["candidates"] = problems
     if note is not None and len(note) > 2000:
-        errors["note"] = [_("At most %(n)s characters.", n=2000)]
+        errors["note"] = [ngettext("At most %(num)d character.", "At most %(num)d characters.", 2000)]
     if errors:
         raise ValidationFailed(_("The offer could not be saved."), fields=errors)
     standing = db.session.scalar(sa.select(StaffingOffer.id).where(

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from pydantic import Field
 
 from accounts.models import Role
@@ -214,7 +215,7 @@ def list_service_events(order_id: int):
     user = api_user()
     order = visible_order(user, order_id)
     if policy.is_provider(user) and order.provider_id != user.provider_id:
-        raise NotFoundError("Order not found.")
+        raise NotFoundError(_("Order not found."))
     return answer({"items": [event_json(e) for e in svc.events_of_order(user, order.id)], "next": None})
 
 
@@ -245,7 +246,7 @@ def correct_service_event(event_id: int, body: CorrectionIn):
 def request_settlement(body: SettlementIn):
     month = svc.parse_month(body.month)
     if month is None:
-        raise ValidationFailed("The month is invalid.", fields={"month": ["Must be YYYY-MM."]})
+        raise ValidationFailed(_("The month is invalid."), fields={"month": [_("Must be YYYY-MM.")]})
     settlement = svc.request_settlement(api_user(), month)
     return answer(settlement_json(settlement, api_user()), 202)
 
@@ -256,7 +257,7 @@ def get_settlement(settlement_id: int):
     user = api_user()
     settlement = svc.visible_settlement(user, settlement_id)
     if policy.is_provider(user) and not svc.visible_lines(user, settlement):
-        raise NotFoundError("Settlement not found.")
+        raise NotFoundError(_("Settlement not found."))
     return answer(settlement_json(settlement, user))
 
 
@@ -293,13 +294,15 @@ def voucher_figures(query: FiguresQuery):
     for name, text in (("from", query.from_), ("to", query.to)):
         months[name] = svc.parse_month(text) if text else None
         if text and months[name] is None:
-            errors[name] = ["Must be YYYY-MM."]
+            errors[name] = [_("Must be YYYY-MM.")]
     if errors:
-        raise ValidationFailed("Invalid months.", fields=errors)
+        raise ValidationFailed(_("Invalid months."), fields=errors)
     end = months["to"] or svc.month_start(local_today())
     start = months["from"] or svc.month_start(end.replace(day=1).replace(year=end.year - 1))
     if start > end:
-        raise ValidationFailed("The period ends before it starts.", fields={"from": ["After `to`."]})
+        raise ValidationFailed(_("The period ends before it starts."), fields={"from": [_("After `to`.")]})
     if (end.year - start.year) * 12 + end.month - start.month > 36:
-        raise ValidationFailed("At most 36 months.", fields={"from": ["At most 36 months before `to`."]})
+        raise ValidationFailed(ngettext("At most %(num)d month.", "At most %(num)d months.", 36),
+                               fields={"from": [ngettext("At most %(num)d month before `to`.",
+                                                         "At most %(num)d months before `to`.", 36)]})
     return answer(figures(start, end))

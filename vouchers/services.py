@@ -231,7 +231,7 @@ def close_voucher(actor, voucher_id: int, reason: str) -> ServiceVoucher:
     if not reason:
         raise ValidationFailed(_("Give a reason for closing."), fields={"reason": [_("This field is required.")]})
     if len(reason) > 2000:
-        raise ValidationFailed(_("The reason is too long."), fields={"reason": [_("At most 2000 characters.")]})
+        raise ValidationFailed(_("The reason is too long."), fields={"reason": [ngettext("At most %(num)d character.", "At most %(num)d characters.", 2000)]})
     VOUCHER_MACHINE.apply(voucher, VoucherAction.CLOSE, actor, note=reason, values={"close_reason": reason})
     return voucher
 
@@ -571,7 +571,7 @@ def refuse_event(actor, event_id: int, reason: str) -> ServiceEvent:
     if not reason:
         raise ValidationFailed(_("Say why the event is refused."), fields={"reason": [_("This field is required.")]})
     if len(reason) > 2000:
-        raise ValidationFailed(_("The reason is too long."), fields={"reason": [_("At most 2000 characters.")]})
+        raise ValidationFailed(_("The reason is too long."), fields={"reason": [ngettext("At most %(num)d character.", "At most %(num)d characters.", 2000)]})
     EVENT_MACHINE.apply(event, EventAction.REFUSE, actor, note=reason, params={"voucher_id": event.voucher_id},
                         values={"refusal_reason": reason})
     return event
