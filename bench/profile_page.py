@@ -76,7 +76,7 @@ def main() -> None:
             raise SystemExit(f"{path}: {answer.status_code}")
         statements.clear()
         profiler = cProfile.Profile() if args.profile else None
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         if profiler:
             profiler.enable()
         for _ in range(args.requests):
@@ -84,7 +84,9 @@ def main() -> None:
         if profiler:
             profiler.disable()
         elapsed = (time.perf_counter() - started) / args.requests
-        print(f"{path}: {elapsed * 1000:.2f} ms per request, {len(statements) / args.requests:.1f} SQL statements "
+        cpu = (time.process_time() - cpu_started) / args.requests
+        print(f"{path}: {elapsed * 1000:.2f} ms per request ({cpu * 1000:.2f} ms of this process's CPU), "
+              f"{len(statements) / args.requests:.1f} SQL statements "
               f"taking {sum(statements) / args.requests * 1000:.2f} ms, {len(answer.data) // 1024} KiB")
         if args.sql:
             statements.clear()

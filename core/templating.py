@@ -14,7 +14,7 @@ from flask_babel import format_currency, format_decimal, format_percent, get_loc
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from core.i18n import LANGUAGE_NAMES
+from core.i18n import LANGUAGE_NAMES, install_template_gettext
 from core.messages import init_messages
 from core.registry import NAVIGATION, STATUS_LABELS, register_navigation, register_status_labels
 from core.roles import Role
@@ -205,6 +205,7 @@ def init_templating(app) -> None:
     # Globals (unlike context-processor values) are seen by imported macros too.
     app.jinja_env.globals.update(has_endpoint=lambda name: name in app.view_functions, status_label=status_label)
     init_messages(app)  # message_text(code, params): what the system wrote, in the reader's language
+    install_template_gettext(app)  # one catalogue lookup per request, not per text
 
     @app.context_processor
     def globals_():
