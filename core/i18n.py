@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import current_app, has_request_context, request, session
 from flask.globals import _cv_app  # the application context's variable (see current_translations)
-from flask_babel import get_translations
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 LANGUAGE_NAMES = {"fi": "suomi", "sv": "svenska", "en": "English"}
@@ -59,6 +59,26 @@ def current_translations():
         state = ctx.__dict__
         state["kotiapu_translations"] = (state.get("babel_locale"), state.get("babel_domain"), translations)
     return translations
+
+
+def current_language() -> str:
+    """The current language's code ("fi", "sv", "en"), worked out once per request
+    and locale (``str(get_locale())`` formats the locale identifier on every call,
+    and dates, names and amounts ask for it once per value shown)."""
+    app_ctx = _cv_app.get(None)
+    ctx = app_ctx.g.__dict__.get("_flask_babel") if app_ctx is not None else None
+    if ctx is not None:
+        state = ctx.__dict__
+        locale = state.get("babel_locale")
+        if locale is not None:
+            cached = state.get("kotiapu_language")
+            if cached is not None and cached[0] is locale:
+                return cached[1]
+            language = str(locale)
+            state["kotiapu_language"] = (locale, language)
+            return language
+    locale = get_locale()
+    return str(locale) if locale is not None else "fi"
 
 
 def install_template_gettext(app) -> None:

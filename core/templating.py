@@ -14,7 +14,7 @@ from flask_babel import format_currency, format_decimal, format_percent, get_loc
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from core.i18n import LANGUAGE_NAMES, install_template_gettext
+from core.i18n import LANGUAGE_NAMES, current_language, install_template_gettext
 from core.messages import init_messages
 from core.registry import NAVIGATION, STATUS_LABELS, register_navigation, register_status_labels
 from core.roles import Role
@@ -80,7 +80,7 @@ _ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 
 
 def _lang() -> str:
-    lang = str(get_locale() or "fi")
+    lang = current_language()
     return lang if lang in _DATE_FORMATS else "fi"
 
 

@@ -167,7 +167,8 @@ class Offer(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("order_id", "provider_id", name="uq_offers_order_provider"),
-        sa.Index("ix_offers_provider_status", "provider_id", "status"),
+        # The provider's waiting offers, soonest answer time first (migration perf1).
+        sa.Index("ix_offers_provider_status_deadline", "provider_id", "status", "deadline_at"),
         sa.Index("ix_offers_status_deadline", "status", "deadline_at"),
         # The backstop of "exactly one winner": at most one accepted offer per order.
         sa.Index("uq_offers_one_accepted", "order_id", unique=True,

@@ -9,6 +9,11 @@ list from the index, ``(ordered_by_id, id)`` the latest orders (it replaces the
 single-column index), and a partial index on ``(ordered_by_id, id)`` where
 ``has_concern`` holds only the few orders with a concern.
 
+The provider inbox lists the organisation's waiting offers by answer time; the
+offers index on ``(provider_id, status)`` gains ``deadline_at`` so that the first
+page is read in order instead of sorting the status's rows of every provider (7 ms
+at the reference size, 38,000 rows read to return 50).
+
 Revision ID: perf1
 Revises: codes1
 Create Date: 2026-12-06 09:30:00
@@ -34,7 +39,16 @@ def upgrade():
                               postgresql_where=sa.text('has_concern'), sqlite_where=sa.text('has_concern'))
 
 
+    with op.batch_alter_table('offers', schema=None) as batch_op:
+        batch_op.drop_index('ix_offers_provider_status')
+        batch_op.create_index('ix_offers_provider_status_deadline', ['provider_id', 'status', 'deadline_at'],
+                              unique=False)
+
+
 def downgrade():
+    with op.batch_alter_table('offers', schema=None) as batch_op:
+        batch_op.drop_index('ix_offers_provider_status_deadline')
+        batch_op.create_index('ix_offers_provider_status', ['provider_id', 'status'], unique=False)
     with op.batch_alter_table('service_orders', schema=None) as batch_op:
         batch_op.drop_index('ix_service_orders_orderer_concern')
         batch_op.drop_index('ix_service_orders_orderer_status')
