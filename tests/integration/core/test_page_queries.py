@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from core.db import utcnow
 from core.models import AccessLogEntry
 from core.time import local_today
-from orders.models import ServiceOrder
+from orders.models import ServiceOrder, VisitReport
 from tests import factories as f
 
 pytestmark = pytest.mark.smoke
@@ -115,3 +115,32 @@ def test_client_portfolio_queries_do_not_grow(client, db, login_as):
     assert html.count("/orders/") >= 9
     assert len(many) == len(few), (len(few), len(many))
     assert [row.client_id for row in _access_rows(db, login.id)][-1] == person.id
+
+
+def test_client_portfolio_reads_only_the_latest_visits_however_long_the_service(client, db, login_as):
+    """A service of years has hundreds of visits: the page shows their number, the
+    last date and the five latest, and reads no more rows than that."""
+    staff = f.UserFactory(role="staff")
+    provider = f.ProviderFactory()
+    person = f.ClientFactory(responsible_worker_id=staff.id)
+    login = f.UserFactory(role="client", client_id=person.id)
+    order = f.ServiceOrderFactory(client=person, status="in_progress", provider=provider, ordered_by_id=staff.id,
+                                  start_date=local_today() - timedelta(days=60))
+    for days in range(40):
+        f.VisitReportFactory(order_id=order.id, provider_id=provider.id, date=local_today() - timedelta(days=days),
+                             minutes=30 + days)
+    login_as(login)
+    loaded = []
+
+    def on_load(target, context):
+        loaded.append(target.id)
+
+    sa.event.listen(VisitReport, "load", on_load)
+    try:
+        html = client.get("/dashboard?lang=en").get_data(as_text=True)
+    finally:
+        sa.event.remove(VisitReport, "load", on_load)
+    assert "Visits so far</dt><dd>40" in html
+    latest = html.split("Latest visits", 1)[1].split("</ul>", 1)[0]
+    assert latest.count("<li>") == 5 and "30 minutes" in latest and "34 minutes" in latest and "35 minutes" not in latest
+    assert len(loaded) == 5  # the five shown, not the forty
