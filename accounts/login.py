@@ -24,7 +24,7 @@ from accounts.services import token_for
 from accounts.sessions import end_session, live_session, start_session
 from core.db import utcnow
 from core.api import Unauthorized
-from core.extensions import db, login_manager
+from core.extensions import login_manager
 
 
 SESSION_KEY = "sid"
@@ -77,11 +77,11 @@ def init_login(app) -> None:
             uid, version = (int(p) for p in user_id.split(":", 1))
         except ValueError:
             return None
-        row = live_session(session.get(SESSION_KEY), uid)
-        if row is None:
+        found = live_session(session.get(SESSION_KEY), uid)
+        if found is None:
             return None
-        user = db.session.get(User, uid)
-        if user is None or user.session_version != version or not user.active:
+        row, user = found
+        if user.session_version != version or not user.active:
             return None
         g.user_session_id = row.id
         return user

@@ -66,14 +66,19 @@ def start_session(user: User, user_agent: str | None) -> str:
     return sid
 
 
-def live_session(sid: str | None, user_id: int) -> UserSession | None:
-    """The live session row of the cookie's ``sid`` for ``user_id``, its last-seen
-    time brought up to date; None when it has ended or timed out (a time-out is
-    recorded on the row)."""
+def live_session(sid: str | None, user_id: int) -> tuple[UserSession, User] | None:
+    """The live session row of the cookie's ``sid`` for ``user_id`` and its user, in
+    one query (every page asks), the row's last-seen time brought up to date; None
+    when it has ended or timed out (a time-out is recorded on the row)."""
     if not sid or len(sid) > 100:
         return None
-    row = db.session.scalar(sa.select(UserSession).where(UserSession.sid_hash == _hash(sid)))
-    if row is None or row.user_id != user_id or row.ended_at is not None:
+    found = db.session.execute(
+        sa.select(UserSession, User).join(User, User.id == UserSession.user_id)
+        .where(UserSession.sid_hash == _hash(sid))).first()
+    if found is None:
+        return None
+    row, user = found
+    if row.user_id != user_id or row.ended_at is not None:
         return None
     now = utcnow()
     if now - row.created_at >= _absolute():
@@ -84,7 +89,7 @@ def live_session(sid: str | None, user_id: int) -> UserSession | None:
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
-    return row
+    return row, user
 
 
 def current_session_id(sid: str | None) -> int | None:

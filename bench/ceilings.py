@@ -1,10 +1,11 @@
 """The two ceilings of DESIGN.md section 9, served under the same gunicorn settings
 as the platform:
 
-- ``hello:app`` – a bare Flask "hello world";
-- ``minimal:app`` – the minimal list page: one indexed SQLAlchemy query for 50 rows
+- ``hello_app()`` – a bare Flask "hello world";
+- ``minimal_app()`` – the minimal list page: one indexed SQLAlchemy query for 50 rows
   of the 100,000-row ``bench_items`` table (made by bench/seed.py), rendered by a
-  Jinja template with one ``url_for`` per row.
+  Jinja template with one ``url_for`` per row;
+- ``insert_app()`` – the minimal one-row INSERT endpoint, the yardstick of the POSTs.
 
     gunicorn 'bench.ceilings:hello_app()'
     DATABASE_URL=... gunicorn 'bench.ceilings:minimal_app()'
@@ -54,5 +55,47 @@ def minimal_app() -> Flask:
     @app.get("/items/<int:item_id>")
     def item(item_id: int):
         return str(item_id)
+
+    return app
+
+
+def _inserts_table():
+    import sqlalchemy as sa
+
+    return sa.Table("bench_inserts", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("name", sa.String(100), nullable=False))
+
+
+INSERTS = _inserts_table()
+
+
+def create_inserts_table(engine) -> None:
+    """Made by bench/run.py before the workers start (four workers creating it at
+    once would race)."""
+    INSERTS.create(engine, checkfirst=True)
+
+
+def insert_app() -> Flask:
+    """The yardstick of the POSTs: one JSON body in, one row INSERTed through
+    SQLAlchemy and committed, 201 out (no login, no CSRF, no validation)."""
+    import sqlalchemy as sa
+    from flask_sqlalchemy import SQLAlchemy
+
+    app = Flask("insert")
+    url = os.environ["DATABASE_URL"]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    db = SQLAlchemy(app)
+    rows = INSERTS
+
+
+    @app.post("/")
+    def insert():
+        body = request.get_json(silent=True) or {}
+        new_id = db.session.execute(sa.insert(rows).values(name=str(body.get("name", ""))[:100])
+                                    .returning(rows.c.id)).scalar_one()
+        db.session.commit()
+        return {"id": new_id}, 201
 
     return app

@@ -1,12 +1,17 @@
-"""Load benchmark of the platform's pages against the two ceilings (DESIGN.md §9).
+"""Load benchmark of the platform's pages and POSTs against the ceilings of DESIGN.md §9.
 
     python bench/run.py --database-url postgresql://postgres@127.0.0.1:5432/kotiapu_bench
 
 Serves each target with the same gunicorn settings on 127.0.0.1, drives it with
 ``wrk`` at 16 connections (requests/s, p95) and at one connection (p50), and prints
-a Markdown table with each page's requests/s as a ratio of the minimal list page.
-Logged-in pages use a session cookie obtained through the real login form. The
-database must hold the reference data set (bench/seed.py). Only loopback is used.
+one Markdown table (with the date, the machine and its load) giving each page's
+requests/s as a ratio of the minimal list page, and each POST's as a ratio of the
+minimal one-row INSERT endpoint. Pages log in through the real login form (staff,
+provider and client users of the seed); the POSTs go through the JSON API with
+tokens from ``POST /api/v1/tokens``: placing an order for a client from a provider
+that serves their postal code, and accepting pending offers, each offer once (the
+POSTs change the data: re-seed for figures that compare exactly). The database must
+hold the reference data set (bench/seed.py). Only loopback is used.
 """
 
 from __future__ import annotations
@@ -18,22 +23,37 @@ import os
 import re
 import shutil
 import socket
+import platform
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 GUNICORN = ["--workers", "4", "--worker-class", "sync", "--bind"]
+PLATFORM = "app:create_app()"
+STAFF, PROVIDER, CLIENT = "staff1@bench.invalid", "provider1@bench.invalid", "client1@bench.invalid"
 TARGETS = [
-    # (name, gunicorn app, path, login e-mail or None)
-    ("hello world (ceiling)", "bench.ceilings:hello_app()", "/", None),
-    ("minimal list page (yardstick)", "bench.ceilings:minimal_app()", "/?category=7", None),
-    ("staff order list", "app:create_app()", "/orders/", "staff1@bench.invalid"),
-    ("provider inbox", "app:create_app()", "/orders/inbox", "provider1@bench.invalid"),
+    # (name, gunicorn app, path, login e-mail or None, how: "get" or a POST kind)
+    ("hello world (ceiling)", "bench.ceilings:hello_app()", "/", None, "get"),
+    ("minimal list page (yardstick)", "bench.ceilings:minimal_app()", "/?category=7", None, "get"),
+    ("account page, logged in as staff", PLATFORM, "/account", STAFF, "get"),
+    ("staff order list", PLATFORM, "/orders/", STAFF, "get"),
+    ("staff dashboard", PLATFORM, "/dashboard", STAFF, "get"),
+    ("staff client page", PLATFORM, "/clients/17", STAFF, "get"),
+    ("provider inbox", PLATFORM, "/orders/inbox", PROVIDER, "get"),
+    ("client portfolio", PLATFORM, "/dashboard", CLIENT, "get"),
+    ("public catalogue", PLATFORM, "/services?postal_code=33100", None, "get"),
+    ("minimal one-row INSERT (POST yardstick)", "bench.ceilings:insert_app()", "/", None, "insert"),
+    ("place an order (API)", PLATFORM, "/api/v1/orders", STAFF, "place"),
+    ("accept an offer (API)", PLATFORM, "/api/v1/orders/{id}/accept", PROVIDER, "accept"),
 ]
+ACCEPTING_PROVIDERS = 40  # each has about 80 pending offers in the reference data
 
 
 def free_port() -> int:
@@ -67,12 +87,16 @@ def login(base: str, email: str, password: str) -> str:
     return cookie
 
 
-def wrk(url: str, connections: int, seconds: int, cookie: str | None) -> dict:
-    cmd = ["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{seconds}s",
-           "-s", str(ROOT / "bench" / "p95.lua")]
+def wrk(url: str, connections: int, seconds: int, cookie: str | None, requests_file: Path | None = None) -> dict:
+    threads = min(2, connections)
+    script = "requests.lua" if requests_file else "p95.lua"
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", str(ROOT / "bench" / script)]
     if cookie:
         cmd += ["-H", f"Cookie: {cookie}"]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=seconds + 60).stdout
+    cmd.append(url)
+    if requests_file:
+        cmd += ["--", str(requests_file), str(threads)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60).stdout
     fields = dict(kv.split("=") for kv in re.search(r"RESULT (.*)", out).group(1).split())
     n = int(fields["requests"])
     return {"requests": n, "errors": int(fields["errors"]),
@@ -80,22 +104,113 @@ def wrk(url: str, connections: int, seconds: int, cookie: str | None) -> dict:
             "p50_ms": round(int(fields["p50_us"]) / 1000, 2), "p95_ms": round(int(fields["p95_us"]) / 1000, 2)}
 
 
-def run_target(name, app_spec, path, email, env, seconds) -> dict:
+def api_token(base: str, email: str) -> str:
+    body = json.dumps({"email": email, "password": "bench-password-2026", "name": "bench"}).encode()
+    request = urllib.request.Request(base + "/api/v1/tokens", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(request))["token"]
+
+
+def post_requests(kind: str, base: str, database_url: str, folder: Path) -> Path:
+    """The request list of a POST target (bench/requests.lua reads it)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1)
+                              if database_url.startswith("postgresql://") else database_url)
+    lines = []
+    with engine.connect() as conn:
+        if kind == "insert":
+            lines = ["POST\t/\t\t" + json.dumps({"name": "bench row"})]
+        elif kind == "place":
+            # Clients with an offering of some service type at their postal code: each
+            # request orders that service from that one provider.
+            rows = conn.execute(sa.text(
+                "SELECT c.id, o.service_type_id, o.provider_id FROM clients c "
+                "JOIN offering_areas a ON a.postal_code = c.postal_code JOIN offerings o ON o.id = a.offering_id "
+                "WHERE c.id <= 2000 AND c.consent_to_share ORDER BY c.id, o.id LIMIT 2000")).all()
+            token = api_token(base, STAFF)
+            start = (datetime.now(timezone.utc) + timedelta(days=7)).date().isoformat()
+            lines = ["POST\t/api/v1/orders\t" + token + "\t" + json.dumps(
+                {"client_id": c, "service_type_id": st, "provider_ids": [p], "start_date": start,
+                 "visits_per_week": 1, "minutes_per_visit": 60, "instructions": "bench"}) for c, st, p in rows]
+        elif kind == "accept":
+            # One pending offer per still offered order, of the first providers.
+            rows = conn.execute(sa.text(
+                "SELECT DISTINCT ON (f.order_id) f.order_id, f.provider_id FROM offers f "
+                "JOIN service_orders o ON o.id = f.order_id WHERE f.status = 'pending' AND o.status = 'offered' "
+                "AND f.provider_id <= :n ORDER BY f.order_id, f.provider_id"), {"n": ACCEPTING_PROVIDERS}).all()
+            tokens = {p: api_token(base, f"provider{p}@bench.invalid") for p in {p for _, p in rows}}
+            lines = [f"POST\t/api/v1/orders/{order}/accept\t{tokens[p]}\t" for order, p in rows]
+    engine.dispose()
+    path = folder / f"{kind}.tsv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def run_target(name, app_spec, path, email, how, env, seconds) -> dict:
+    if how == "insert":
+        import sqlalchemy as sa
+
+        from bench.ceilings import create_inserts_table
+
+        url = env["DATABASE_URL"]
+        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1)
+                                  if url.startswith("postgresql://") else url)
+        create_inserts_table(engine)
+        engine.dispose()
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", *GUNICORN, f"127.0.0.1:{port}", app_spec],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(base + ("/healthz" if app_spec.startswith("app:") else "/"))
-        cookie = login(base, email, "bench-password-2026") if email else None
-        wrk(base + path, 16, 2, cookie)  # warm up every worker
-        loaded = wrk(base + path, 16, seconds, cookie)
-        single = wrk(base + path, 1, max(3, seconds // 2), cookie)
+        if app_spec == PLATFORM:
+            wait_ready(base + "/healthz")
+        elif how == "get":
+            wait_ready(base + "/")
+        else:
+            time.sleep(3)
+        if how == "get":
+            cookie = login(base, email, "bench-password-2026") if email else None
+            wrk(base + path, 16, 2, cookie)  # warm up every worker
+            loaded = wrk(base + path, 16, seconds, cookie)
+            single = wrk(base + path, 1, max(3, seconds // 2), cookie)
+        else:
+            with tempfile.TemporaryDirectory() as folder:
+                requests_file = post_requests(how, base, env["DATABASE_URL"], Path(folder))
+                # No warm-up round for the POSTs: every accepted offer is gone once accepted.
+                loaded = wrk(base, 16, seconds, None, requests_file)
+                single = wrk(base, 1, max(3, seconds // 2), None, requests_file) if how == "insert" else \
+                    wrk(base, 1, max(3, seconds // 2), None, post_requests(how, base, env["DATABASE_URL"], Path(folder)))
     finally:
         server.terminate()
         server.wait(20)
     return {"name": name, "path": path, "rps_16": loaded["rps"], "p95_ms_16": loaded["p95_ms"],
-            "errors": loaded["errors"] + single["errors"], "p50_ms_1": single["p50_ms"], "rps_1": single["rps"]}
+            "errors": loaded["errors"] + single["errors"], "p50_ms_1": single["p50_ms"], "rps_1": single["rps"],
+            "requests": loaded["requests"] + single["requests"]}
+
+
+def machine() -> str:
+    cpus = os.cpu_count()
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        model = platform.processor()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return f"{cpus} × {model}, Python {platform.python_version()}, load average {load}"
+
+
+def print_table(results: list[dict], database_url: str) -> None:
+    pages = next((r for r in results if r["name"].startswith("minimal list")), None)
+    posts = next((r for r in results if r["name"].startswith("minimal one-row")), None)
+    print(f"\n{datetime.now(timezone.utc).astimezone().strftime('%Y-%m-%d %H:%M %Z')}; {machine()}; "
+          f"database {urllib.parse.urlsplit(database_url).path.lstrip('/')}\n")
+    print("| page | req/s at 16 conn. | ratio to its yardstick | p95 at 16 (ms) | p50 at 1 (ms) | errors |")
+    print("|---|---|---|---|---|---|")
+    for r in results:
+        yardstick = posts if r["path"].startswith("/api/") or r is posts else pages
+        ratio = f"{r['rps_16'] / yardstick['rps_16']:.2f}" if yardstick else "–"
+        print(f"| {r['name']} (`{r['path']}`) | {r['rps_16']:.0f} | {ratio} | {r['p95_ms_16']:.1f} | "
+              f"{r['p50_ms_1']:.1f} | {r['errors']} |")
 
 
 def main() -> None:
@@ -113,20 +228,17 @@ def main() -> None:
     env = dict(os.environ, DATABASE_URL=args.database_url, REDIS_URL=args.redis_url, APP_ENV="production",
                SECRET_KEY="bench-secret-key-0123456789-0123456789-xx", LOG_LEVEL="WARNING",
                BASE_URL="http://127.0.0.1", LOGIN_MAX_FAILURES_ADDRESS="1000",
-               SESSION_COOKIE_SECURE="false")  # plain http on loopback
+               SESSION_COOKIE_SECURE="false",  # plain http on loopback
+               REQUIRE_SECOND_FACTOR="false",  # the bench users have no authenticator app
+               API_RATE_LIMIT="1000000/minute", API_ANONYMOUS_RATE_LIMIT="1000000/minute")
     results = []
-    for name, app_spec, path, email in TARGETS:
+    for name, app_spec, path, email, how in TARGETS:
         if args.only and not any(o.strip() in name for o in args.only.split(",")):
             continue
-        result = run_target(name, app_spec, path, email, env, args.seconds)
+        result = run_target(name, app_spec, path, email, how, env, args.seconds)
         results.append(result)
         print(json.dumps(result), flush=True)
-    yardstick = next((r for r in results if r["name"].startswith("minimal")), None)
-    print("\n| page | req/s at 16 conn. | ratio to minimal list page | p95 at 16 (ms) | p50 at 1 (ms) | errors |")
-    print("|---|---|---|---|---|---|")
-    for r in results:
-        ratio = f"{r['rps_16'] / yardstick['rps_16']:.2f}" if yardstick else "–"
-        print(f"| {r['name']} (`{r['path']}`) | {r['rps_16']:.0f} | {ratio} | {r['p95_ms_16']:.1f} | {r['p50_ms_1']:.1f} | {r['errors']} |")
+    print_table(results, args.database_url)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(results, indent=2))
 

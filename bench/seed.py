@@ -8,7 +8,8 @@ table of the minimal list page.
 Rows are generated inside the database with recursive CTEs (the same SQL on
 PostgreSQL and SQLite), so a million visit reports take seconds, not minutes.
 Order statuses cycle with the id: (id-1) % 10 = 0-3 closed, 4 completed,
-5 in progress, 6 accepted, 7 offered, 8 escalated, 9 cancelled.
+5 in progress, 6 accepted, 7 offered, 8 escalated, 9 cancelled; client, orderer and
+provider change every ten ids, so each of them has orders in every status.
 """
 
 from __future__ import annotations
@@ -109,6 +110,12 @@ def seed(url: str, scale: float = 1.0) -> dict:
             "consent_to_share, segment, non_disclosure, responsible_worker_id, notes, created_at, updated_at, last_activity_at) "
             f"SELECT 'Etunimi' || x, 'Sukunimi' || (x % 997), NULL, 'Katu ' || x, CAST(33100 + (x % {POSTAL_CODES}) * 10 AS TEXT), "
             "'Tampere', '[\"fi\"]', true, 'guidance', false, 1 + (x % 50), '', :base, :base, :base FROM g"), p)
+        # Ten clients who log in themselves (the client portfolio of bench/run.py).
+        conn.execute(sa.text(
+            "INSERT INTO users (email, name, password_hash, role, client_id, language, active, created_at, "
+            "session_version) VALUES (:email, :name, :pw, 'client', :cid, 'fi', true, :base, 1)"),
+            [{"email": f"client{i}@bench.invalid", "name": f"Etunimi{i} Sukunimi{i % 997}", "pw": pw, "cid": i,
+              "base": base_param} for i in range(1, 11)])
         # Each provider offers 10 service types at 5 postal codes.
         conn.execute(sa.text(series(n_providers * 10) +
             "INSERT INTO offerings (provider_id, service_type_id, unit, price_cents, vat_rate_bp, self_paid, "
@@ -124,8 +131,8 @@ def seed(url: str, scale: float = 1.0) -> dict:
             "INSERT INTO service_orders (number, client_id, service_type_id, ordered_by_id, provider_id, status, funding, "
             "offer_mode, instructions, start_date, visits_per_week, minutes_per_visit, version, created_at, offered_at, "
             "accepted_at, in_progress_at, completed_at, closed_at, cancelled_at, escalated_at, outcome, has_concern) "
-            f"SELECT 'SO-B-' || x, 1 + (x % {n_clients}), 1 + (x % {n_types}), 1 + (x % {n_staff}), "
-            f"CASE WHEN (x - 1) % 10 <= 6 THEN 1 + (x % {n_providers}) ELSE NULL END, {STATUS_CASE}, "
+            f"SELECT 'SO-B-' || x, 1 + ((x / 10) % {n_clients}), 1 + (x % {n_types}), 1 + ((x / 10) % {n_staff}), "
+            f"CASE WHEN (x - 1) % 10 <= 6 THEN 1 + ((x / 10) % {n_providers}) ELSE NULL END, {STATUS_CASE}, "
             "CASE x % 3 WHEN 0 THEN 'voucher' ELSE 'municipality' END, 'broadcast', '', "
             f"{as_date(dialect, created)}, 2, 60, 1, {created}, {created}, "
             f"CASE WHEN (x - 1) % 10 <= 6 THEN {accepted} END, "
@@ -152,7 +159,7 @@ def seed(url: str, scale: float = 1.0) -> dict:
         visit_order = f"((((x - 1) % {started_orders}) / 6) * 10 + ((x - 1) % {started_orders}) % 6 + 1)"
         conn.execute(sa.text(series(n_visits) +
             "INSERT INTO visit_reports (order_id, provider_id, reported_by_id, date, minutes, tasks, note, concern, created_at) "
-            f"SELECT {visit_order}, 1 + ({visit_order} % {n_providers}), NULL, {as_date(dialect, days_ago(dialect, 'x % 365'))}, "
+            f"SELECT {visit_order}, 1 + (({visit_order} / 10) % {n_providers}), NULL, {as_date(dialect, days_ago(dialect, 'x % 365'))}, "
             "30 + (x % 4) * 15, '[\"siivous\"]', NULL, (x % 501 = 0), :base FROM g"), p)
         conn.execute(sa.text(
             "CREATE TABLE IF NOT EXISTS bench_items (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL, "

@@ -13,17 +13,17 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from flask_babel import get_locale
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import UTCDateTime, utcnow
+from core.i18n import current_language
 from core.extensions import db
 
 
 def _localised(obj, field: str, lang: str | None = None) -> str:
     if lang is None:
         try:
-            lang = str(get_locale() or "fi")
+            lang = current_language()
         except RuntimeError:  # outside a request
             lang = "fi"
     return getattr(obj, f"{field}_{lang}", None) or getattr(obj, f"{field}_fi")

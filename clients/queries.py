@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from accounts.models import Role, User
 from clients.scopes import ANY, represented_client_ids
@@ -37,7 +37,7 @@ from core.templating import labeller, role_label
 from core.uow import write_access_rows_now
 from core.time import local_date, local_today
 from catalogue.models import ServiceType
-from orders.models import ServiceOrder
+from orders.models import ServiceOrder, VisitReport
 from providers.models import Provider
 
 PAGE_SIZE = 50
@@ -82,22 +82,41 @@ class ServiceView:
     ended: bool = False    # the end date has passed
 
 
+LATEST_VISITS = 5  # shown per order on the client's page
+
+
 def client_services(user, client_id: int) -> dict:
     """The client's orders grouped as "being arranged", "now" and "finished", with
     the latest visits of each. Scoped through ``scope_orders``: another client's id
-    gives nothing. Two queries however many orders there are."""
+    gives nothing. Three queries however many orders and visits there are: a
+    long-running service has hundreds of visits, and only the latest few, their
+    number and the last date are read."""
     orders = db.session.scalars(
         scope_orders(sa.select(ServiceOrder), user).where(ServiceOrder.client_id == client_id)
-        .options(joinedload(ServiceOrder.service_type), joinedload(ServiceOrder.provider),
-                 selectinload(ServiceOrder.visits))
+        .options(joinedload(ServiceOrder.service_type), joinedload(ServiceOrder.provider))
         .order_by(ServiceOrder.start_date.desc(), ServiceOrder.id.desc()).limit(100)).all()
+    ids = [order.id for order in orders]
+    counts: dict[int, int] = {}
+    latest: dict[int, list[VisitReport]] = {}
+    if ids:
+        counts = dict(db.session.execute(
+            sa.select(VisitReport.order_id, sa.func.count()).where(VisitReport.order_id.in_(ids))
+            .group_by(VisitReport.order_id)).all())
+        rank = sa.func.row_number().over(partition_by=VisitReport.order_id,
+                                         order_by=(VisitReport.date.desc(), VisitReport.id.desc())).label("rank")
+        ranked = sa.select(VisitReport.id, rank).where(VisitReport.order_id.in_(ids)).subquery()
+        for visit in db.session.scalars(
+                sa.select(VisitReport).join(ranked, ranked.c.id == VisitReport.id)
+                .where(ranked.c.rank <= LATEST_VISITS)
+                .order_by(VisitReport.order_id, VisitReport.date.desc(), VisitReport.id.desc())):
+            latest.setdefault(visit.order_id, []).append(visit)
     today = local_today()
     groups: dict[str, list[ServiceView]] = {"arranging": [], "active": [], "past": []}
     for order in orders:
         phase = "arranging" if order.status in ARRANGING else "past" if order.status in PAST else "active"
-        visits = sorted(order.visits, key=lambda v: (v.date, v.id), reverse=True)
+        visits = latest.get(order.id, [])
         groups[phase].append(ServiceView(
-            order=order, phase=phase, visits=visits[:5], visit_count=len(visits),
+            order=order, phase=phase, visits=visits, visit_count=counts.get(order.id, 0),
             last_visit=visits[0] if visits else None, started=order.start_date <= today,
             ended=order.end_date is not None and order.end_date < today))
     groups["active"].sort(key=lambda s: (s.order.start_date, s.order.id))

@@ -4,14 +4,11 @@ refuse it); staff search them, and a client sees who has looked at their data.""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import has_request_context, request
 from flask_login import current_user
 
 from core.db import utcnow
-from core.extensions import db
-from core.models import AccessLogEntry
-from core.uow import defer_access_rows
+from core.uow import defer_access_rows, insert_access_rows
 
 
 class Purpose:
@@ -62,5 +59,5 @@ def record_access_many(client_ids, action: str, purpose: str, what: str = "", ac
         return 0
     rows = _rows(ids, action, purpose, what, actor)
     if not defer_access_rows(rows):
-        db.session.execute(sa.insert(AccessLogEntry).values(rows))
+        insert_access_rows(rows)
     return len(ids)

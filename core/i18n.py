@@ -4,6 +4,8 @@ then DEFAULT_LANGUAGE (Finnish)."""
 from __future__ import annotations
 
 from flask import current_app, has_request_context, request, session
+from flask.globals import _cv_app  # the application context's variable (see current_translations)
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 LANGUAGE_NAMES = {"fi": "suomi", "sv": "svenska", "en": "English"}
@@ -31,3 +33,59 @@ def select_locale() -> str:
         return current_user.language
     # Finnish unless chosen otherwise: the browser's language is not a user's choice here.
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def current_translations():
+    """The catalogue of the current language, looked up once per request and
+    language. Flask-Babel resolves the domain, the locale and the catalogue afresh
+    for every text (several context-local lookups each), and a page shows hundreds of
+    texts. The cache lives on Flask-Babel's own per-request namespace and is keyed on
+    the locale and domain objects there, so ``force_locale`` (e-mails in the
+    recipient's language) and a domain installed for the request take effect at
+    once. The application context is read from Flask's context variable itself (the
+    ``g`` proxy costs a lookup per attribute)."""
+    app_ctx = _cv_app.get(None)
+    if app_ctx is None:
+        return get_translations()
+    ctx = app_ctx.g.__dict__.get("_flask_babel")
+    if ctx is not None:
+        state = ctx.__dict__
+        cached = state.get("kotiapu_translations")
+        if cached is not None and cached[0] is state.get("babel_locale") and cached[1] is state.get("babel_domain"):
+            return cached[2]
+    translations = get_translations()
+    ctx = app_ctx.g.__dict__.get("_flask_babel")
+    if ctx is not None:
+        state = ctx.__dict__
+        state["kotiapu_translations"] = (state.get("babel_locale"), state.get("babel_domain"), translations)
+    return translations
+
+
+def current_language() -> str:
+    """The current language's code ("fi", "sv", "en"), worked out once per request
+    and locale (``str(get_locale())`` formats the locale identifier on every call,
+    and dates, names and amounts ask for it once per value shown)."""
+    app_ctx = _cv_app.get(None)
+    ctx = app_ctx.g.__dict__.get("_flask_babel") if app_ctx is not None else None
+    if ctx is not None:
+        state = ctx.__dict__
+        locale = state.get("babel_locale")
+        if locale is not None:
+            cached = state.get("kotiapu_language")
+            if cached is not None and cached[0] is locale:
+                return cached[1]
+            language = str(locale)
+            state["kotiapu_language"] = (locale, language)
+            return language
+    locale = get_locale()
+    return str(locale) if locale is not None else "fi"
+
+
+def install_template_gettext(app) -> None:
+    """Templates' ``_``/``gettext``/``ngettext`` through :func:`current_translations`."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: current_translations().ugettext(s),
+        ngettext=lambda s, p, n: current_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: current_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: current_translations().unpgettext(c, s, p, n),
+        newstyle=True)

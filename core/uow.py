@@ -84,12 +84,31 @@ def defer_access_rows(rows: list[dict]) -> bool:
     return True
 
 
-def _write_access_rows(rows: list[dict]) -> None:
+_ACCESS_COLUMNS = ("at", "actor_id", "actor_role", "client_id", "action", "what", "purpose", "channel")
+# One statement of fixed shape whatever the number of rows (PostgreSQL): the columns
+# go as eight arrays. A ``.values(rows)`` INSERT is compiled afresh for every number
+# of rows (8 ms of a list page's CPU for 45 rows, against under 1 ms for this).
+_ACCESS_UNNEST = sa.text(
+    "INSERT INTO access_log (at, actor_id, actor_role, client_id, action, what, purpose, channel) "
+    "SELECT * FROM unnest(CAST(:at AS timestamptz[]), CAST(:actor_id AS integer[]), "
+    "CAST(:actor_role AS varchar[]), CAST(:client_id AS integer[]), CAST(:action AS varchar[]), "
+    "CAST(:what AS varchar[]), CAST(:purpose AS varchar[]), CAST(:channel AS varchar[]))")
+
+
+def insert_access_rows(rows: list[dict]) -> None:
+    """Write access-log rows (dicts of ``_ACCESS_COLUMNS``) in one round trip."""
     from core.models import AccessLogEntry
 
-    if rows:
-        # One multi-row INSERT: a list page writes up to 50 rows in one round trip.
-        db.session.execute(sa.insert(AccessLogEntry).values(rows))
+    if not rows:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(_ACCESS_UNNEST, {k: [row[k] for row in rows] for k in _ACCESS_COLUMNS})
+    else:  # SQLite: an executemany of one compiled statement
+        db.session.execute(sa.insert(AccessLogEntry), rows)
+
+
+def _write_access_rows(rows: list[dict]) -> None:
+    insert_access_rows(rows)
 
 
 def write_access_rows_now() -> None:

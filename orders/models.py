@@ -95,7 +95,7 @@ class ServiceOrder(db.Model):
     number: Mapped[str] = mapped_column(sa.String(20), nullable=False, unique=True)
     client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"), nullable=False, index=True)
     service_type_id: Mapped[int] = mapped_column(sa.ForeignKey("service_types.id"), nullable=False, index=True)
-    ordered_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False, index=True)
+    ordered_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False)
     provider_id: Mapped[int | None] = mapped_column(sa.ForeignKey("providers.id"))
     status: Mapped[str] = mapped_column(sa.String(20), nullable=False, default=OrderStatus.OFFERED)
     funding: Mapped[str] = mapped_column(sa.String(20), nullable=False, default=Funding.MUNICIPALITY)
@@ -137,6 +137,11 @@ class ServiceOrder(db.Model):
         sa.CheckConstraint("funding in ('municipality','voucher','self_paid')", name="funding_known"),
         sa.Index("ix_service_orders_status_created", "status", "created_at"),
         sa.Index("ix_service_orders_provider_status", "provider_id", "status"),
+        # The staff dashboard's lists, newest first (migration perf1).
+        sa.Index("ix_service_orders_orderer_id", "ordered_by_id", "id"),
+        sa.Index("ix_service_orders_orderer_status", "ordered_by_id", "status", "id"),
+        sa.Index("ix_service_orders_orderer_concern", "ordered_by_id", "id",
+                 sqlite_where=sa.text("has_concern"), postgresql_where=sa.text("has_concern")),
     )
 
 
@@ -162,7 +167,8 @@ class Offer(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("order_id", "provider_id", name="uq_offers_order_provider"),
-        sa.Index("ix_offers_provider_status", "provider_id", "status"),
+        # The provider's waiting offers, soonest answer time first (migration perf1).
+        sa.Index("ix_offers_provider_status_deadline", "provider_id", "status", "deadline_at"),
         sa.Index("ix_offers_status_deadline", "status", "deadline_at"),
         # The backstop of "exactly one winner": at most one accepted offer per order.
         sa.Index("uq_offers_one_accepted", "order_id", unique=True,

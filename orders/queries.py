@@ -7,14 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask_babel import get_locale
 from sqlalchemy.orm import joinedload, selectinload
 
 from orders.scopes import scope_orders
 from clients.models import Client, Concern
 from core.db import where_given
 from core.extensions import db
-from catalogue.services import list_service_types
+from catalogue.models import ServiceCategory, ServiceType
+from core.i18n import current_language
 from orders.models import Offer, OfferStatus, OrderEvent, OrderStatus, ServiceOrder
 from providers.models import Provider
 
@@ -39,10 +39,18 @@ class Page:
     extra: dict = field(default_factory=dict)
 
 
+# What a list shows of a service type: its name in each language.
+LIST_TYPE_COLUMNS = (ServiceType.id, ServiceType.name_fi, ServiceType.name_sv, ServiceType.name_en)
+
+
 def staff_orders(actor, filters: OrderFilters, cursor: int | None = None, limit: int = PAGE_SIZE) -> Page:
     """Orders for guidance staff, newest first, keyset-paged by id."""
+    # Only the columns the list shows of the joined rows (a client row carries its
+    # contact details and JSON columns, decoded for nothing otherwise).
     stmt = scope_orders(sa.select(ServiceOrder), actor).options(
-        joinedload(ServiceOrder.client), joinedload(ServiceOrder.service_type), joinedload(ServiceOrder.provider))
+        joinedload(ServiceOrder.client).load_only(Client.id, Client.first_name, Client.last_name),
+        joinedload(ServiceOrder.service_type).load_only(*LIST_TYPE_COLUMNS),
+        joinedload(ServiceOrder.provider).load_only(Provider.id, Provider.name))
     stmt = where_given(stmt, (ServiceOrder.status, filters.status),
                        (ServiceOrder.service_type_id, filters.service_type_id),
                        (ServiceOrder.provider_id, filters.provider_id))
@@ -72,15 +80,16 @@ def provider_inbox(actor, cursor: int | None = None, limit: int = PAGE_SIZE) -> 
     waiting = sa.select(Offer).where(Offer.provider_id == actor.provider_id, Offer.status == OfferStatus.PENDING,
                                      Offer.sent_at.is_not(None))
     offers = db.session.scalars(
-        waiting.options(joinedload(Offer.order).joinedload(ServiceOrder.service_type),
-                        joinedload(Offer.order).joinedload(ServiceOrder.client))
+        waiting.options(joinedload(Offer.order).joinedload(ServiceOrder.service_type).load_only(*LIST_TYPE_COLUMNS),
+                        joinedload(Offer.order).joinedload(ServiceOrder.client).load_only(Client.id, Client.postal_code))
         .order_by(Offer.deadline_at, Offer.id).limit(limit)).all()
     waiting_count = len(offers) if len(offers) < limit else db.session.scalar(
         sa.select(sa.func.count()).select_from(waiting.subquery()))
     stmt = (sa.select(ServiceOrder)
             .where(ServiceOrder.provider_id == actor.provider_id,
                    ServiceOrder.status.in_([OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED]))
-            .options(joinedload(ServiceOrder.client), joinedload(ServiceOrder.service_type)))
+            .options(joinedload(ServiceOrder.client).load_only(Client.id, Client.first_name, Client.last_name),
+                     joinedload(ServiceOrder.service_type).load_only(*LIST_TYPE_COLUMNS)))
     if cursor:
         stmt = stmt.where(ServiceOrder.id < cursor)
     rows = db.session.scalars(stmt.order_by(ServiceOrder.id.desc()).limit(limit + 1)).unique().all()
@@ -102,8 +111,13 @@ def order_page(order: ServiceOrder) -> dict:
 def service_type_choices() -> list[tuple[int, str]]:
     """(id, name) of every service type in the current language for filter lists;
     the language is resolved once, not once per option."""
-    lang = str(get_locale() or "fi")
-    return [(t.id, t.name(lang)) for t in list_service_types(active_only=False)]
+    lang = current_language()
+    names = ServiceType.__table__.c
+    column = names.get(f"name_{lang}", names.name_fi)
+    rows = db.session.execute(
+        sa.select(names.id, sa.func.coalesce(column, names.name_fi)).join(ServiceCategory)
+        .order_by(ServiceCategory.position, ServiceCategory.id, names.name_fi)).all()
+    return [(type_id, name) for type_id, name in rows]
 
 
 def concerns_of_order(order: ServiceOrder, user) -> list[Concern]:

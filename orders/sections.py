@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from clients.models import Client
 from core.access import Purpose, record_access_many
 from core.extensions import db
 from core.time import local_today
 from orders.models import Offer, OfferStatus, OrderStatus, ServiceOrder, VisitReport
+from orders.queries import LIST_TYPE_COLUMNS
+from providers.models import Provider
 
 SMALL_GROUP = 5  # counts of clients below this are not shown to managers
 
@@ -23,13 +26,14 @@ def staff_section(user) -> dict:
     def orders(*conditions, limit=20):
         return db.session.scalars(
             sa.select(ServiceOrder).where(ServiceOrder.ordered_by_id == user.id, *conditions)
-            .options(sa.orm.joinedload(ServiceOrder.service_type), sa.orm.joinedload(ServiceOrder.provider),
-                     sa.orm.joinedload(ServiceOrder.client))
+            .options(sa.orm.joinedload(ServiceOrder.service_type).load_only(*LIST_TYPE_COLUMNS),
+                     sa.orm.joinedload(ServiceOrder.provider).load_only(Provider.id, Provider.name),
+                     sa.orm.joinedload(ServiceOrder.client).load_only(Client.id, Client.first_name, Client.last_name))
             .order_by(ServiceOrder.id.desc()).limit(limit)).all()
 
     section = {
         "escalated": orders(ServiceOrder.status == OrderStatus.ESCALATED),
-        "concerns": orders(ServiceOrder.has_concern.is_(True),
+        "concerns": orders(ServiceOrder.has_concern,  # plain, to match the partial index (perf1)
                            ServiceOrder.status.in_([OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED])),
         "waiting_close": orders(ServiceOrder.status == OrderStatus.COMPLETED),
         "recent_orders": orders(limit=10),

@@ -147,9 +147,14 @@ def _mark(conn, wanted: dict[str, set[date]]) -> None:
     if not wanted:
         return
     this_month = current_month()
+    # Kinds with the same closed months share one statement (a change to an order
+    # touches three kinds' months: one round trip, not three).
+    by_months: dict[tuple[date, ...], list[str]] = {}
     for kind, months in wanted.items():
-        closed = sorted(m for m in months if m < this_month)
+        closed = tuple(sorted(m for m in months if m < this_month))
         if closed:
-            conn.execute(sa.update(ReportMonth.__table__)
-                         .where(ReportMonth.kind == kind, ReportMonth.month.in_(closed))
-                         .values(stale=True, changes=ReportMonth.changes + 1))
+            by_months.setdefault(closed, []).append(kind)
+    for closed, kinds in by_months.items():
+        conn.execute(sa.update(ReportMonth.__table__)
+                     .where(ReportMonth.kind.in_(sorted(kinds)), ReportMonth.month.in_(closed))
+                     .values(stale=True, changes=ReportMonth.changes + 1))

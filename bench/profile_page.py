@@ -1,0 +1,104 @@
+"""Where a page's time goes, in one process: the mean time per request through
+Flask's test client, the SQL statements per request and their time, and (with
+``--profile``) the functions that take the most time under cProfile.
+
+    python bench/profile_page.py --database-url postgresql://…/kotiapu_bench \\
+        --email staff1@bench.invalid /orders/ /dashboard /clients/17
+
+Use it before and after a change: bench/run.py gives the figures under load, this
+gives the reasons. The database must hold the reference data set (bench/seed.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import re
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("paths", nargs="+")
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/3"))
+    parser.add_argument("--email", default="", help="log in as this bench user first")
+    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--profile", action="store_true", help="print the top functions by cumulative time")
+    parser.add_argument("--top", type=int, default=35)
+    parser.add_argument("--sort", default="cumulative", help="cProfile sort key (cumulative, tottime)")
+    parser.add_argument("--sql", action="store_true", help="print each SQL statement of one request and its time")
+    args = parser.parse_args()
+    os.environ.update(DATABASE_URL=args.database_url, REDIS_URL=args.redis_url, APP_ENV="production",
+                      SECRET_KEY="bench-secret-key-0123456789-0123456789-xx", LOG_LEVEL="WARNING",
+                      BASE_URL="http://127.0.0.1", SESSION_COOKIE_SECURE="false",
+                      LOGIN_MAX_FAILURES_ADDRESS="1000", REQUIRE_SECOND_FACTOR="false")
+    import sqlalchemy as sa
+
+    from app import create_app
+    from core.extensions import db
+
+    app = create_app()
+    statements: list[float] = []
+    texts: list[str] = []
+
+    with app.app_context():
+        engine = db.engine
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _start(conn, cursor, statement, parameters, context, executemany):
+        conn.info.setdefault("t0", []).append(time.perf_counter())
+
+    @sa.event.listens_for(engine, "after_cursor_execute")
+    def _end(conn, cursor, statement, parameters, context, executemany):
+        statements.append(time.perf_counter() - conn.info["t0"].pop())
+        texts.append(" ".join(statement.split())[:300])
+
+    client = app.test_client()
+    if args.email:
+        page = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        answer = client.post("/login", data={"email": args.email, "password": "bench-password-2026",
+                                             "csrf_token": token})
+        if answer.status_code != 302:
+            raise SystemExit(f"login as {args.email} failed: {answer.status_code}")
+    for path in args.paths:
+        for _ in range(5):  # warm up caches and the connection pool
+            answer = client.get(path)
+        if answer.status_code != 200:
+            raise SystemExit(f"{path}: {answer.status_code}")
+        statements.clear()
+        profiler = cProfile.Profile() if args.profile else None
+        started, cpu_started = time.perf_counter(), time.process_time()
+        if profiler:
+            profiler.enable()
+        for _ in range(args.requests):
+            client.get(path)
+        if profiler:
+            profiler.disable()
+        elapsed = (time.perf_counter() - started) / args.requests
+        cpu = (time.process_time() - cpu_started) / args.requests
+        print(f"{path}: {elapsed * 1000:.2f} ms per request ({cpu * 1000:.2f} ms of this process's CPU), "
+              f"{len(statements) / args.requests:.1f} SQL statements "
+              f"taking {sum(statements) / args.requests * 1000:.2f} ms, {len(answer.data) // 1024} KiB")
+        if args.sql:
+            statements.clear()
+            texts.clear()
+            client.get(path)
+            for took, text in zip(statements, texts):
+                print(f"  {took * 1000:7.2f} ms  {text}")
+        if profiler:
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
+            print(out.getvalue())
+
+
+if __name__ == "__main__":
+    main()
