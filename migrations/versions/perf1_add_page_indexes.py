@@ -15,7 +15,7 @@ page is read in order instead of sorting the status's rows of every provider (7 
 at the reference size, 38,000 rows read to return 50).
 
 Revision ID: perf1
-Revises: codes1
+Revises: shopcodes1
 Create Date: 2026-12-06 09:30:00
 
 """
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'perf1'
-down_revision = 'codes1'
+down_revision = 'shopcodes1'
 branch_labels = None
 depends_on = None
 
