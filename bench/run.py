@@ -53,7 +53,7 @@ TARGETS = [
     ("place an order (API)", PLATFORM, "/api/v1/orders", STAFF, "place"),
     ("accept an offer (API)", PLATFORM, "/api/v1/orders/{id}/accept", PROVIDER, "accept"),
 ]
-ACCEPTING_PROVIDERS = 40  # each has about 80 pending offers in the reference data
+ACCEPTING_PROVIDERS = 100  # each has about 80 pending offers in the reference data
 
 
 def free_port() -> int:
@@ -124,10 +124,11 @@ def post_requests(kind: str, base: str, database_url: str, folder: Path) -> Path
         elif kind == "place":
             # Clients with an offering of some service type at their postal code: each
             # request orders that service from that one provider.
+            # One order per client (clients 1-10 log in for the portfolio and keep theirs).
             rows = conn.execute(sa.text(
-                "SELECT c.id, o.service_type_id, o.provider_id FROM clients c "
+                "SELECT DISTINCT ON (c.id) c.id, o.service_type_id, o.provider_id FROM clients c "
                 "JOIN offering_areas a ON a.postal_code = c.postal_code JOIN offerings o ON o.id = a.offering_id "
-                "WHERE c.id <= 2000 AND c.consent_to_share ORDER BY c.id, o.id LIMIT 2000")).all()
+                "WHERE c.id > 10 AND c.id <= 3010 AND c.consent_to_share ORDER BY c.id, o.id")).all()
             token = api_token(base, STAFF)
             start = (datetime.now(timezone.utc) + timedelta(days=7)).date().isoformat()
             lines = ["POST\t/api/v1/orders\t" + token + "\t" + json.dumps(
@@ -142,6 +143,8 @@ def post_requests(kind: str, base: str, database_url: str, folder: Path) -> Path
             tokens = {p: api_token(base, f"provider{p}@bench.invalid") for p in {p for _, p in rows}}
             lines = [f"POST\t/api/v1/orders/{order}/accept\t{tokens[p]}\t" for order, p in rows]
     engine.dispose()
+    if kind != "insert":
+        print(f"  {kind}: {len(lines)} distinct requests", file=sys.stderr, flush=True)
     path = folder / f"{kind}.tsv"
     path.write_text("\n".join(lines) + "\n")
     return path
