@@ -12,6 +12,8 @@ stored as without ``MAIL_URL``. Measured per worker class:
   their start-up included;
 - **jobs**: from the first job's start to the last job's end, with the database's
   own timestamps (``outbox_jobs.started_at`` / ``done_at``), and jobs/s over it;
+- **workers' CPU per job**: the CPU time of the two worker processes (and their
+  work horses), which does not depend on what else the machine is doing;
 
 then it checks that every message was sent exactly once (and, with SMTP, that the
 server received each one).
@@ -134,11 +136,20 @@ def _one_run(worker_class: str, workers: int, jobs: int, mail_url: str | None, t
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               start_new_session=True) for _ in range(workers)]
     failed = None
+    cpu = 0.0  # the workers' CPU seconds (with their work horses), from wait4()
     try:
-        for p in procs:
-            p.wait(max(timeout - (time.monotonic() - t0), 0.1))
-    except subprocess.TimeoutExpired:
-        failed = f"timed out after {timeout:.0f} s"
+        running = list(procs)
+        while running:
+            for p in list(running):
+                pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+                if pid:
+                    p.returncode = os.waitstatus_to_exitcode(status)
+                    cpu += usage.ru_utime + usage.ru_stime
+                    running.remove(p)
+            if time.monotonic() - t0 > timeout:
+                failed = f"timed out after {timeout:.0f} s"
+                break
+            time.sleep(0.02)
     finally:
         for p in procs:
             if p.poll() is None:
@@ -155,7 +166,7 @@ def _one_run(worker_class: str, workers: int, jobs: int, mail_url: str | None, t
     db.session.rollback()
     jobs_s = (last - first).total_seconds() if first and last else float("nan")
     return {"class": worker_class, "enqueue_s": enqueue_s, "drain_s": drain_s, "jobs_s": jobs_s, "done": done,
-            "sent": sent, "repeated": repeated, "failed": failed or ("; ".join(errors) if errors else None),
+            "sent": sent, "repeated": repeated, "worker_cpu_s": cpu, "failed": failed or ("; ".join(errors) if errors else None),
             "load": load, "load_after": os.getloadavg()}
 
 
@@ -228,6 +239,7 @@ def _report(r: dict, jobs: int) -> None:
         checks += f", {r['repeated']} run more than once"
     print(f"{r['class']:>6}: drain {r['drain_s']:.1f} s ({r['done'] / r['drain_s']:.0f} jobs/s incl. start-up), "
           f"first job to last {r['jobs_s']:.1f} s ({r['done'] / r['jobs_s']:.0f} jobs/s); {checks}; "
+          f"workers' CPU {1000 * r['worker_cpu_s'] / max(r['done'], 1):.1f} ms per job (start-up included); "
           f"enqueue {r['enqueue_s']:.1f} s; load average {r['load'][0]:.2f} before, "
           f"{r['load_after'][0]:.2f} after", flush=True)
     if r["failed"]:
