@@ -152,9 +152,11 @@ def _one_run(worker_class: str, workers: int, jobs: int, mail_url: str | None, t
             time.sleep(0.02)
     finally:
         for p in procs:
-            if p.poll() is None:
+            if p.returncode is None:
                 os.killpg(p.pid, 9)
-                p.wait(10)
+                _, status, usage = os.wait4(p.pid, 0)
+                p.returncode = os.waitstatus_to_exitcode(status)
+                cpu += usage.ru_utime + usage.ru_stime
     drain_s = time.monotonic() - t0
     errors = [p.stderr.read().decode()[-2000:] for p in procs if p.returncode]
     first, last, done = db.session.execute(
