@@ -298,15 +298,17 @@ def _run(outbox_id: int):
         # A forked work horse must not share the parent's database connections.
         db.engine.dispose(close=False)
         _engine_pid["pid"] = os.getpid()
-    row = db.session.get(OutboxJob, outbox_id)
-    if row is None or row.done_at is not None:
+    # The attempt is counted (and committed) before the job runs, in one statement
+    # that also reads what to run: nothing for a row already done (or gone).
+    row = db.session.execute(
+        sa.update(OutboxJob).where(OutboxJob.id == outbox_id, OutboxJob.done_at.is_(None))
+        .values(attempts=OutboxJob.attempts + 1, started_at=utcnow())
+        .returning(OutboxJob.func, OutboxJob.args, OutboxJob.kwargs)
+    ).one_or_none()
+    if row is None:
         db.session.rollback()
         return "skipped"
     func_path, args, kwargs = row.func, list(row.args), dict(row.kwargs)
-    db.session.execute(
-        sa.update(OutboxJob).where(OutboxJob.id == outbox_id)
-        .values(attempts=OutboxJob.attempts + 1, started_at=utcnow())
-    )
     db.session.commit()
     try:
         func = import_string(func_path)

@@ -1,11 +1,21 @@
 """Outgoing e-mail. Services call ``queue_email`` inside their transaction; the
 ``send_email`` job delivers it after commit: through SMTP when MAIL_URL is set,
-otherwise the stored row is the delivery (the dev-only mail page shows it)."""
+otherwise the stored row is the delivery (the dev-only mail page shows it).
+
+A worker process keeps its SMTP connection open between messages (at most
+``_SMTP_MESSAGES_PER_CONNECTION`` messages, idle at most ``_SMTP_IDLE_SECONDS``), so a
+backlog of mail does not pay a TCP (and TLS, and login) handshake per message
+(docs/jobs.md, *Performance*)."""
 
 from __future__ import annotations
 
+import atexit
+import os
 import smtplib
 import ssl
+import threading
+import time
+from email import policy
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -46,26 +56,119 @@ def send_email(email_id: int) -> str:
     return msg.status
 
 
-def _smtp_send(url: str, sender: str, msg: OutgoingEmail) -> None:
+# A kept connection is used for at most this many messages (servers limit messages
+# per session) and is checked with NOOP when it has been idle this long (servers
+# drop idle sessions; RFC 5321 asks them to wait at least 5 minutes).
+_SMTP_MESSAGES_PER_CONNECTION = 100
+_SMTP_IDLE_SECONDS = 30
+_smtp_lock = threading.Lock()
+_smtp = {}  # "conn", "url", "pid", "sent", "used_at"
+
+
+def _smtp_connect(url: str) -> smtplib.SMTP:
     parsed = urlparse(url)
     query = parse_qs(parsed.query)
-    email = EmailMessage()
-    email["From"] = sender
-    email["To"] = msg.to_address
-    email["Subject"] = msg.subject
-    email["Content-Language"] = msg.language
-    email.set_content(msg.body)
     port = parsed.port or (465 if parsed.scheme == "smtps" else 25)
     if parsed.scheme == "smtps":
         server = smtplib.SMTP_SSL(parsed.hostname, port, timeout=20, context=ssl.create_default_context())
     else:
         server = smtplib.SMTP(parsed.hostname, port, timeout=20)
-    with server:
+    try:
         if query.get("starttls", ["0"])[0] in ("1", "true"):
             server.starttls(context=ssl.create_default_context())
         if parsed.username:
             server.login(unquote(parsed.username), unquote(parsed.password or ""))
-        server.send_message(email)
+    except BaseException:
+        server.close()
+        raise
+    return server
+
+
+def _smtp_close(quit: bool = True) -> None:
+    """Forget the kept connection (QUIT unless the socket belongs to another process,
+    e.g. the parent of a forked work horse)."""
+    conn = _smtp.pop("conn", None)
+    if conn is None:
+        return
+    if quit and _smtp.get("pid") == os.getpid():
+        try:
+            conn.quit()
+        except (smtplib.SMTPException, OSError):
+            pass
+    conn.close()
+
+
+def _smtp_connection(url: str) -> smtplib.SMTP:
+    """This process's open connection to ``url``: the kept one while it is usable,
+    else a new one."""
+    conn = _smtp.get("conn")
+    if conn is not None:
+        if _smtp["pid"] != os.getpid():
+            _smtp.pop("conn")  # inherited over fork: the parent's socket, not ours to use
+            conn = None
+        elif _smtp["url"] != url or _smtp["sent"] >= _SMTP_MESSAGES_PER_CONNECTION:
+            _smtp_close()
+            conn = None
+        elif time.monotonic() - _smtp["used_at"] > _SMTP_IDLE_SECONDS:
+            try:
+                if conn.noop()[0] != 250:
+                    raise smtplib.SMTPServerDisconnected("NOOP refused")
+            except (smtplib.SMTPException, OSError):
+                _smtp_close(quit=False)
+                conn = None
+    if conn is None:
+        conn = _smtp_connect(url)
+        _smtp.update(conn=conn, url=url, pid=os.getpid(), sent=0)
+    return conn
+
+
+def _smtp_send(url: str, sender: str, msg: OutgoingEmail) -> None:
+    email = EmailMessage(policy=policy.default)
+    email["From"] = sender
+    email["To"] = msg.to_address
+    email["Subject"] = msg.subject
+    email["Content-Language"] = msg.language
+    email.set_content(msg.body)
+    with _smtp_lock:
+        conn = _smtp_connection(url)
+        reused = _smtp["sent"] > 0
+        try:
+            conn.send_message(email)
+        except (smtplib.SMTPServerDisconnected, ConnectionError) as exc:
+            _smtp_close(quit=False)
+            if not reused:
+                raise
+            # The kept session had been closed by the server: one more try on a new
+            # one (as RQ's retry would, 10 s later). The message may have gone
+            # through before the drop only if the server lost the session after
+            # accepting it: the edge docs/jobs.md names for every SMTP retry.
+            conn = _smtp_connection(url)
+            try:
+                conn.send_message(email)
+            except (smtplib.SMTPException, OSError):
+                _smtp_close(quit=False)
+                raise exc from None
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException):
+            # The server answered with an error and smtplib reset the transaction:
+            # the session stays usable unless the server closed it (421).
+            if conn.sock is None:
+                _smtp_close(quit=False)
+            else:
+                _smtp["used_at"] = time.monotonic()
+            raise
+        except (smtplib.SMTPException, OSError):
+            # The session is in an unknown state: the next message opens a new one.
+            # This one is retried by RQ (its row is not marked sent).
+            _smtp_close(quit=False)
+            raise
+        _smtp["sent"] += 1
+        _smtp["used_at"] = time.monotonic()
+
+
+@atexit.register
+def _smtp_quit_at_exit() -> None:
+    with _smtp_lock:
+        _smtp_close()
 
 
 def render_email(template: str, language: str, **context) -> tuple[str, str]:

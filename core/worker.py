@@ -37,6 +37,8 @@ import time
 
 import click
 import redis
+import sqlalchemy as sa
+import sqlalchemy.orm as sa_orm
 from flask import current_app
 from flask.cli import with_appcontext
 from rq import SimpleWorker, Worker
@@ -45,6 +47,7 @@ from rq.scheduler import RQScheduler
 from rq.utils import utcparse
 from rq.worker.base import WorkerStatus
 
+from core.extensions import db
 from core.jobs import configured_queues
 from core.redis import get_redis, redis_url
 
@@ -102,13 +105,26 @@ def die_with_parent(expected_parent: int | None = None) -> None:
 
 
 class _Heartbeats:
-    """Shortened heartbeats, so that a dead worker's job is noticed within a minute."""
+    """Shortened heartbeats, so that a dead worker's job is noticed within a minute
+    (and a worker that stops without waiting a minute for its command thread)."""
 
     def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
         if job.timeout and job.timeout > 0:
             remaining = max(job.timeout - working_time, 1)
             return int(min(remaining, self.job_monitoring_interval)) + _HEARTBEAT_GRACE
         return self.job_monitoring_interval + _HEARTBEAT_GRACE
+
+    def subscribe(self):
+        """RQ's command channel, listened to by a thread that wakes every second
+        instead of every 60 s: RQ stops that thread with a 1-second join and then
+        closes its connection, which waited (measured: 60 s, in about one burst
+        worker exit in two under load) for a thread still blocked in its 60-second
+        read; a worker then took a minute to exit after its last job."""
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=1, daemon=True, exception_handler=self._pubsub_exception_handler)
 
     def run_maintenance_tasks(self):
         _free_stale_scheduler_locks(self.connection, [q.name for q in self.queues])
@@ -119,8 +135,30 @@ class _Heartbeats:
         super()._start_scheduler(*args, **kwargs)
 
 
+def prepare_to_fork() -> None:
+    """Do once, in the worker, the work every forked work horse would otherwise
+    repeat and throw away with itself: SQLAlchemy configures its mappers (every
+    relationship of every model) on the first query of a process, which took about
+    180 ms of the 250 ms each job took with the forking worker (docs/jobs.md,
+    *Performance*). One connection to the database also lets the dialect learn the
+    server's version and settings here rather than in each horse (three more round
+    trips per job); it is closed again, so no horse inherits it."""
+    sa_orm.configure_mappers()
+    try:
+        with db.engine.connect():
+            pass
+    except sa.exc.SQLAlchemyError as exc:  # the database is down: each horse will learn it
+        log.warning("database not reachable before forking (%s)", exc.__class__.__name__)
+    db.engine.dispose()
+
+
 class ForkingWorker(_Heartbeats, Worker):
-    """RQ's forking worker whose work horses die with it."""
+    """RQ's forking worker whose work horses die with it, forked from a worker
+    that has done the app's one-time set-up (``prepare_to_fork``)."""
+
+    def work(self, *args, **kwargs):
+        prepare_to_fork()
+        return super().work(*args, **kwargs)
 
     def setup_work_horse_signals(self):
         super().setup_work_horse_signals()

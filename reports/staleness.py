@@ -24,6 +24,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from core.time import local_date
+from reports.monthly import current_month
 
 _installed = False
 
@@ -141,7 +142,6 @@ def _bulk_statement(state) -> None:
 
 def _mark(conn, wanted: dict[str, set[date]]) -> None:
     from reports.models import ReportMonth
-    from reports.monthly import current_month
 
     wanted = {k: v for k, v in wanted.items() if v}
     if not wanted:

@@ -151,3 +151,51 @@ def test_a_job_taken_off_its_queue_by_a_worker_that_died_is_pushed_again(app, db
     assert dispatch_pending() == 1
     assert run_jobs() == 1
     assert _runs(db, "popped") == 1
+
+
+def test_forking_worker_runs_jobs_that_use_the_database(app, db, worker_env):
+    """``WORKER_CLASS=fork``: each job runs in a work horse forked from a worker that
+    has set the app up once; what the jobs write is committed and visible, once."""
+    from core.mail import queue_email
+
+    rows = [enqueue("tests.jobs_for_tests.record_run", f"forked-{i}") for i in range(3)]
+    message = queue_email("asiakas@example.fi", "Tilaus vahvistettu", "Hei!\n")
+    db.session.commit()
+    result = run_flask(["worker", "--burst"], dict(worker_env, WORKER_CLASS="fork"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "(ForkingWorker)" in result.stdout
+    db.session.expire_all()
+    assert [_runs(db, f"forked-{i}") for i in range(3)] == [1, 1, 1]
+    message = db.session.get(OutgoingEmail, message.id)
+    assert message.status == "stored" and message.sent_at is not None
+    for row in rows:
+        row = db.session.get(OutboxJob, row.id)
+        assert row.done_at is not None and row.attempts == 1 and row.last_error is None
+
+
+def test_forking_worker_sets_the_app_up_before_it_forks(app, worker_env):
+    """The one-time work a horse would otherwise repeat for every job is done in the
+    worker: SQLAlchemy's mappers configured, and no database connection left open
+    for the horses to inherit."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    script = (
+        "from app import create_app\n"
+        "from core.extensions import db\n"
+        "from core.worker import prepare_to_fork\n"
+        "app = create_app()\n"
+        "with app.app_context():\n"
+        "    pending = lambda: sum(not m.configured for m in db.Model.registry.mappers)\n"
+        "    before = pending()\n"
+        "    prepare_to_fork()\n"
+        "    print(before, pending(), db.engine.pool.checkedin(), db.engine.pool.checkedout())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], check=False, cwd=ROOT, env=worker_env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    before, after, idle, busy = map(int, result.stdout.split()[-4:])
+    assert before > 0, "the models were configured already: the test proves nothing"
+    assert (after, idle, busy) == (0, 0, 0)
