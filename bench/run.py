@@ -97,9 +97,12 @@ def wrk(url: str, connections: int, seconds: int, cookie: str | None, requests_f
     if requests_file:
         cmd += ["--", str(requests_file), str(threads)]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60).stdout
+    for line in re.findall(r"^REFUSED .*$", out, re.M):
+        print(f"  {line}", file=sys.stderr, flush=True)
     fields = dict(kv.split("=") for kv in re.search(r"RESULT (.*)", out).group(1).split())
     n = int(fields["requests"])
-    return {"requests": n, "errors": int(fields["errors"]),
+    return {"requests": n, "errors": int(fields["errors"]), "status_errors": int(fields["status_errors"]),
+            "timeouts": int(fields["timeouts"]), "max_ms": round(int(fields["max_us"]) / 1000, 1),
             "rps": round(n / (int(fields["duration_us"]) / 1e6), 1),
             "p50_ms": round(int(fields["p50_us"]) / 1000, 2), "p95_ms": round(int(fields["p95_us"]) / 1000, 2)}
 
@@ -189,6 +192,8 @@ def run_target(name, app_spec, path, email, how, env, seconds) -> dict:
         server.wait(20)
     return {"name": name, "path": path, "rps_16": loaded["rps"], "p95_ms_16": loaded["p95_ms"],
             "errors": loaded["errors"] + single["errors"], "p50_ms_1": single["p50_ms"], "rps_1": single["rps"],
+            "status_errors": loaded["status_errors"] + single["status_errors"],
+            "timeouts": loaded["timeouts"] + single["timeouts"], "max_ms_16": loaded["max_ms"],
             "requests": loaded["requests"] + single["requests"]}
 
 
@@ -207,13 +212,14 @@ def print_table(results: list[dict], database_url: str) -> None:
     posts = next((r for r in results if r["name"].startswith("minimal one-row")), None)
     print(f"\n{datetime.now(timezone.utc).astimezone().strftime('%Y-%m-%d %H:%M %Z')}; {machine()}; "
           f"database {urllib.parse.urlsplit(database_url).path.lstrip('/')}\n")
-    print("| page | req/s at 16 conn. | ratio to its yardstick | p95 at 16 (ms) | p50 at 1 (ms) | errors |")
-    print("|---|---|---|---|---|---|")
+    print("| page | req/s at 16 conn. | ratio to its yardstick | p95 at 16 (ms) | p50 at 1 (ms) | "
+          "non-2xx answers | time-outs (> 2 s) |")
+    print("|---|---|---|---|---|---|---|")
     for r in results:
         yardstick = posts if r["path"].startswith("/api/") or r is posts else pages
         ratio = f"{r['rps_16'] / yardstick['rps_16']:.2f}" if yardstick else "–"
         print(f"| {r['name']} (`{r['path']}`) | {r['rps_16']:.0f} | {ratio} | {r['p95_ms_16']:.1f} | "
-              f"{r['p50_ms_1']:.1f} | {r['errors']} |")
+              f"{r['p50_ms_1']:.1f} | {r['status_errors']} | {r['timeouts']} |")
 
 
 def main() -> None:
