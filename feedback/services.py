@@ -30,7 +30,7 @@ import bleach
 import redis
 import sqlalchemy as sa
 from flask import current_app, render_template
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, ngettext
 
 from accounts.models import Role, User
 from catalogue.models import Offering, ServiceType
@@ -281,12 +281,14 @@ def _check_text(name: str, value, maximum: int, errors: dict, required: bool = F
         return None
     if value is not None and len(value) > maximum * 10:
         # Far too long: refuse before cleaning, which costs time on huge input.
-        errors[name] = [_("The text is too long: at most %(max)d characters. Please shorten it.", max=maximum)]
+        errors[name] = [ngettext("The text is too long: at most %(num)d character. Please shorten it.",
+                                 "The text is too long: at most %(num)d characters. Please shorten it.", maximum)]
         return None
     text = clean_text(value)
     if text is not None and len(text) > maximum:
-        errors[name] = [_("The text is too long: %(n)d characters, at most %(max)d. Please shorten it.",
-                          n=len(text), max=maximum)]
+        errors[name] = [ngettext("The text is too long: %(n)d characters, at most %(num)d allowed. Please shorten it.",
+                                 "The text is too long: %(n)d characters, at most %(num)d allowed. Please shorten it.",
+                                 maximum, n=len(text))]
         return None
     if required and not text:
         errors[name] = [_("This field is required.")]
@@ -331,8 +333,10 @@ def check_submission_rate(address: str | None) -> None:
         log.warning("feedback rate limit not checked, redis unavailable: %s", exc.__class__.__name__)
         return
     if count > limit:
-        raise RateLimited(_("Too many feedback submissions from your address. Please wait %(minutes)d minutes "
-                            "and try again.", minutes=window // 60))
+        raise RateLimited(ngettext("Too many feedback submissions from your address. Please wait %(num)d minute "
+                                   "and try again.",
+                                   "Too many feedback submissions from your address. Please wait %(num)d minutes "
+                                   "and try again.", max(1, window // 60)))
 
 
 # --------------------------------------------------------------------------- giving feedback

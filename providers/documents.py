@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale, format_date, ngettext
 
 from accounts.models import ProviderRole, User
 from accounts.permissions import scope_provider_owned
@@ -259,9 +259,11 @@ def _reminder(email, lang, key, attachment, provider, days_left, link):
         when = format_date(attachment.expires_on, "long")
         return queue_email(
             email, _("%(kind)s of %(org)s expires on %(date)s", kind=kind, org=provider.name, date=when),
-            _("Hello,\n\nThe document “%(file)s” (%(kind)s) of %(org)s expires on %(date)s, in %(days)s days. "
-              "Upload a valid one before then so that the organisation stays approved.\n\n%(link)s\n",
-              file=attachment.filename, kind=kind, org=provider.name, date=when, days=days_left, link=link),
+            ngettext("Hello,\n\nThe document “%(file)s” (%(kind)s) of %(org)s expires on %(date)s, in %(num)s day. "
+                     "Upload a valid one before then so that the organisation stays approved.\n\n%(link)s\n",
+                     "Hello,\n\nThe document “%(file)s” (%(kind)s) of %(org)s expires on %(date)s, in %(num)s days. "
+                     "Upload a valid one before then so that the organisation stays approved.\n\n%(link)s\n",
+                     days_left, file=attachment.filename, kind=kind, org=provider.name, date=when, link=link),
             lang, dedupe_key=key)
 
 

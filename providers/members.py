@@ -81,12 +81,15 @@ def invite_member(provider_id: int, email: str, provider_role: str, actor) -> Pr
     lang = provider_language(provider)
     with force_locale(lang):
         queue_email(email, _("Invitation to join %(org)s in Kotiapu", org=provider.name),
-                    _("Hello,\n\n%(who)s has invited you to join %(org)s in Kotiapu, the home-care service "
-                      "platform, as %(role)s.\n\nCreate your login with this link. It works once and expires in "
-                      "%(days)s days.\n\n%(link)s\n",
-                      who=getattr(actor, "name", "") or getattr(actor, "email", ""), org=provider.name,
-                      role=str(PROVIDER_ROLE_LABELS[ProviderRole(provider_role)]).lower(), days=INVITATION_DAYS,
-                      link=absolute_url("providers.accept_invitation", token=token)),
+                    ngettext("Hello,\n\n%(who)s has invited you to join %(org)s in Kotiapu, the home-care service "
+                             "platform, as %(role)s.\n\nCreate your login with this link. It works once and expires "
+                             "in %(num)s day.\n\n%(link)s\n",
+                             "Hello,\n\n%(who)s has invited you to join %(org)s in Kotiapu, the home-care service "
+                             "platform, as %(role)s.\n\nCreate your login with this link. It works once and expires "
+                             "in %(num)s days.\n\n%(link)s\n", INVITATION_DAYS,
+                             who=getattr(actor, "name", "") or getattr(actor, "email", ""), org=provider.name,
+                             role=str(PROVIDER_ROLE_LABELS[ProviderRole(provider_role)]).lower(),
+                             link=absolute_url("providers.accept_invitation", token=token)),
                     lang, dedupe_key=f"provider-invitation-{invitation.id}")
     return invitation
 

@@ -7,7 +7,7 @@ application form can set, the API can set too."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 
 from accounts.models import ProviderRole
 from core.errors import ConflictError, ValidationFailed
@@ -202,12 +202,17 @@ def _tell_admins_of_application(provider: Provider) -> None:
 
 
 def _application_received_body(provider: Provider, token: str) -> str:
-    return _(
+    return ngettext(
         "Hello,\n\nThank you for applying to become a service provider in Kotiapu. We received the application "
         "of %(name)s (business ID %(id)s). An administrator checks it and its attachments; you will get an "
         "e-mail when a decision has been made.\n\nCreate the organisation's login with the link below. With it "
         "you can follow the application, add attachments and answer questions. The link works once and "
-        "expires in %(days)s days.\n\n%(link)s\n",
-        name=provider.name, id=provider.business_id, days=INVITATION_DAYS,
+        "expires in %(num)s day.\n\n%(link)s\n",
+        "Hello,\n\nThank you for applying to become a service provider in Kotiapu. We received the application "
+        "of %(name)s (business ID %(id)s). An administrator checks it and its attachments; you will get an "
+        "e-mail when a decision has been made.\n\nCreate the organisation's login with the link below. With it "
+        "you can follow the application, add attachments and answer questions. The link works once and "
+        "expires in %(num)s days.\n\n%(link)s\n",
+        INVITATION_DAYS, name=provider.name, id=provider.business_id,
         link=absolute_url("providers.accept_invitation", token=token))
 

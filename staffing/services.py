@@ -138,7 +138,7 @@ def set_coverage(user, qualifications: Iterable[str], postal_codes: Iterable[str
     if bad:
         errors["postal_codes"] = [_("Not a postal code of five digits: %(values)s.", values=", ".join(bad[:5]))]
     elif len(postal_codes) > MAX_POSTAL_CODES:
-        errors["postal_codes"] = [_("At most %(n)s postal codes.", n=MAX_POSTAL_CODES)]
+        errors["postal_codes"] = [ngettext("At most %(num)s postal code.", "At most %(num)s postal codes.", MAX_POSTAL_CODES)]
     if errors:
         raise ValidationFailed(_("The coverage could not be saved."), fields=errors)
     db.session.execute(sa.delete(StaffingCoverage).where(StaffingCoverage.provider_id == agency.id))
@@ -180,13 +180,13 @@ def check_request(*, unit: str | None, qualification: str | None, postal_code: s
     elif headcount < 1:
         err("headcount", _("At least one person must be needed."))
     elif headcount > MAX_HEADCOUNT:
-        err("headcount", _("At most %(n)s people in one request.", n=MAX_HEADCOUNT))
+        err("headcount", ngettext("At most %(num)s person in one request.", "At most %(num)s people in one request.", MAX_HEADCOUNT))
     if note and len(note) > 2000:
         err("note", ngettext("At most %(num)d character.", "At most %(num)d characters.", 2000))
     if not shifts:
         err("shifts", _("Give at least one shift."))
     elif len(shifts) > MAX_SHIFTS:
-        err("shifts", _("At most %(n)s shifts in one request.", n=MAX_SHIFTS))
+        err("shifts", ngettext("At most %(num)s shift in one request.", "At most %(num)s shifts in one request.", MAX_SHIFTS))
     for number, (start, end) in enumerate(shifts, start=1):
         if start is None or end is None:
             err("shifts", _("Shift %(n)s: give both the start and the end.", n=number))
@@ -302,7 +302,7 @@ def clean_candidates(raw, headcount: int | None) -> tuple[list[dict], list[str]]
     if not isinstance(raw, list):
         return [], [_("Give the candidates as a list.")]
     if len(raw) > MAX_CANDIDATES:
-        return [], [_("At most %(n)s candidates.", n=MAX_CANDIDATES)]
+        return [], [ngettext("At most %(num)s candidate.", "At most %(num)s candidates.", MAX_CANDIDATES)]
     cleaned = []
     for number, item in enumerate(raw, start=1):
         if not isinstance(item, dict):
@@ -340,7 +340,8 @@ def submit_offer(user, request_id: int, *, headcount: int, hourly_rate_cents: in
     if not isinstance(headcount, int) or isinstance(headcount, bool) or headcount < 1:
         errors["headcount"] = [_("Offer at least one person.")]
     elif headcount > req.headcount:
-        errors["headcount"] = [_("The request needs %(n)s people at most.", n=req.headcount)]
+        errors["headcount"] = [ngettext("The request needs %(num)s person at most.", "The request needs %(num)s people at most.",
+                                         req.headcount)]
     if not isinstance(hourly_rate_cents, int) or isinstance(hourly_rate_cents, bool) or hourly_rate_cents < 1:
         errors["hourly_rate_cents"] = [_("Give the hourly rate.")]
     elif hourly_rate_cents > MAX_RATE_CENTS:

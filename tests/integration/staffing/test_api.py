@@ -245,3 +245,20 @@ def test_openapi_document_lists_the_staffing_calls(client):
     for path in ("/staffing-coverage", "/staffing-requests", "/staffing-requests/{id}",
                  "/staffing-requests/{id}/offers", "/staffing-requests/{id}/offers/{offer_id}/select"):
         assert path in paths
+
+
+@pytest.mark.parametrize("lang,one,two", [
+    ("fi", "Pyyntöön tarvitaan enintään 1 henkilö.", "Pyyntöön tarvitaan enintään 2 henkilöä."),
+    ("sv", "Förfrågan behöver högst 1 person.", "Förfrågan behöver högst 2 personer."),
+    ("en", "The request needs 1 person at most.", "The request needs 2 people at most."),
+])
+def test_too_many_people_is_said_with_the_right_plural(client, api_token, make_agency, new_request, run_jobs,
+                                                       lang, one, two):
+    agency = make_agency()
+    headers = {**api_token(agency), "Accept-Language": lang}
+    for needed, message in ((1, one), (2, two)):
+        req = new_request(headcount=needed)
+        run_jobs()
+        r = client.post(f"/api/v1/staffing-requests/{req['id']}/offers", headers=headers,
+                        json={"headcount": needed + 1, "hourly_rate_cents": 3000})
+        assert r.status_code == 422 and r.get_json()["error"]["fields"]["headcount"] == [message]
