@@ -32,16 +32,22 @@ def hello_app() -> Flask:
     return app
 
 
-def minimal_app() -> Flask:
-    import sqlalchemy as sa
+def _database_app(name: str):
+    """A bare Flask app with Flask-SQLAlchemy on DATABASE_URL (psycopg 3 for PostgreSQL)."""
     from flask_sqlalchemy import SQLAlchemy
 
-    app = Flask("minimal")
+    app = Flask(name)
     url = os.environ["DATABASE_URL"]
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     app.config["SQLALCHEMY_DATABASE_URI"] = url
-    db = SQLAlchemy(app)
+    return app, SQLAlchemy(app)
+
+
+def minimal_app() -> Flask:
+    import sqlalchemy as sa
+
+    app, db = _database_app("minimal")
     items = sa.Table("bench_items", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
                      sa.Column("name", sa.String), sa.Column("category", sa.Integer))
 
@@ -79,14 +85,8 @@ def insert_app() -> Flask:
     """The yardstick of the POSTs: one JSON body in, one row INSERTed through
     SQLAlchemy and committed, 201 out (no login, no CSRF, no validation)."""
     import sqlalchemy as sa
-    from flask_sqlalchemy import SQLAlchemy
 
-    app = Flask("insert")
-    url = os.environ["DATABASE_URL"]
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    app.config["SQLALCHEMY_DATABASE_URI"] = url
-    db = SQLAlchemy(app)
+    app, db = _database_app("insert")
     rows = INSERTS
 
 

@@ -20,16 +20,16 @@ def _flask_db(url: str, *args: str) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
 
 
-@pytest.fixture
-def scratch_url(tmp_path):
-    """An empty database for this test only (PostgreSQL when the tests run on it)."""
+def scratch_database(tmp_path, label: str):
+    """Yields the URL of an empty database for one test (PostgreSQL when the tests run
+    on it, named after ``label``), dropped afterwards."""
     if not IS_POSTGRES:
-        yield f"sqlite:///{tmp_path / 'codes1.sqlite3'}"
+        yield f"sqlite:///{tmp_path / (label + '.sqlite3')}"
         return
     import psycopg
 
     parts = urlsplit(TEST_DATABASE_URL)
-    name = f"{parts.path.lstrip('/')}_codes1"
+    name = f"{parts.path.lstrip('/')}_{label}"
     admin = urlunsplit(parts._replace(path="/postgres", scheme="postgresql"))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
@@ -37,6 +37,12 @@ def scratch_url(tmp_path):
     yield urlunsplit(parts._replace(path="/" + name))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def scratch_url(tmp_path):
+    """An empty database for this test only."""
+    yield from scratch_database(tmp_path, "codes1")
 
 
 OLD_ORDER_NOTES = [  # (action, note written before codes1)

@@ -5,34 +5,19 @@ unknown sentence) are upgraded and downgraded in a database of their own, with
 ``flask db`` as an operator runs it."""
 
 import json
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import IS_POSTGRES, TEST_DATABASE_URL
-from tests.integration.core.test_codes_migration import _flask_db
+from tests.integration.core.test_codes_migration import _flask_db, scratch_database
 
 NBSP = "\u00a0"
 
 
 @pytest.fixture
 def scratch_url(tmp_path):
-    """An empty database for this test only (PostgreSQL when the tests run on it)."""
-    if not IS_POSTGRES:
-        yield f"sqlite:///{tmp_path / 'shopcodes1.sqlite3'}"
-        return
-    import psycopg
-
-    parts = urlsplit(TEST_DATABASE_URL)
-    name = f"{parts.path.lstrip('/')}_shopcodes1"
-    admin = urlunsplit(parts._replace(path="/postgres", scheme="postgresql"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield urlunsplit(parts._replace(path="/" + name))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    """An empty database for this test only."""
+    yield from scratch_database(tmp_path, "shopcodes1")
 
 
 # (written by a person?, note as stored before shopcodes1, expected code, params, note after)
