@@ -107,17 +107,13 @@ def insert_access_rows(rows: list[dict]) -> None:
         db.session.execute(sa.insert(AccessLogEntry), rows)
 
 
-def _write_access_rows(rows: list[dict]) -> None:
-    insert_access_rows(rows)
-
-
 def write_access_rows_now() -> None:
     """Write the access rows the request has recorded so far into the session now,
     as part of the request's changes: for a page that lists the access log itself,
     so that its own read is in the list. (Such rows are lost if the request then
     fails; the page was not shown then.)"""
     rows = g.pop(_ROWS, None) if has_request_context() else None
-    _write_access_rows(rows or [])
+    insert_access_rows(rows or [])
 
 
 def finish_request(response):
@@ -131,14 +127,14 @@ def finish_request(response):
     session = db.session
     try:
         if not failed and response.status_code < 400:
-            _write_access_rows(rows)
+            insert_access_rows(rows)
             session.commit()
             _run_after(after)
             return response
         session.rollback()
         if rows and not failed:
             # The view showed the page (a form with its errors): its reads stay logged.
-            _write_access_rows(rows)
+            insert_access_rows(rows)
             session.commit()
         _run_after(after)
         return response
