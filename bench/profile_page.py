@@ -34,6 +34,12 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print the top functions by cumulative time")
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--sort", default="cumulative", help="cProfile sort key (cumulative, tottime)")
+    parser.add_argument("--yardstick", action="store_true",
+                        help="also time the minimal list page (bench/ceilings.py) in this process, in alternating "
+                             "rounds with each page, and print the ratio of their CPU per request (steadier than "
+                             "absolute figures on a shared machine)")
+    parser.add_argument("--callers", default="", help="with --profile: who calls the functions matching this")
+    parser.add_argument("--callees", default="", help="with --profile: what the functions matching this call")
     parser.add_argument("--sql", action="store_true", help="print each SQL statement of one request and its time")
     args = parser.parse_args()
     os.environ.update(DATABASE_URL=args.database_url, REDIS_URL=args.redis_url, APP_ENV="production",
@@ -62,6 +68,13 @@ def main() -> None:
         texts.append(" ".join(statement.split())[:300])
 
     client = app.test_client()
+    yardstick = None
+    if args.yardstick:
+        from bench.ceilings import minimal_app
+
+        yardstick = minimal_app().test_client()
+        for _ in range(20):
+            yardstick.get("/")
     if args.email:
         page = client.get("/login").get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
@@ -74,6 +87,9 @@ def main() -> None:
             answer = client.get(path)
         if answer.status_code != 200:
             raise SystemExit(f"{path}: {answer.status_code}")
+        if yardstick is not None:
+            _compare(path, client, yardstick, args.requests)
+            continue
         statements.clear()
         profiler = cProfile.Profile() if args.profile else None
         started, cpu_started = time.perf_counter(), time.process_time()
@@ -96,8 +112,34 @@ def main() -> None:
                 print(f"  {took * 1000:7.2f} ms  {text}")
         if profiler:
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
+            stats = pstats.Stats(profiler, stream=out).sort_stats(args.sort)
+            if args.callers:
+                stats.print_callers(args.callers)
+            elif args.callees:
+                stats.print_callees(args.callees)
+            else:
+                stats.print_stats(args.top)
             print(out.getvalue())
+
+
+def _cpu_per_request(client, path: str, requests: int) -> float:
+    started = time.process_time()
+    for _ in range(requests):
+        client.get(path)
+    return (time.process_time() - started) / requests
+
+
+def _compare(path: str, client, yardstick, requests: int, rounds: int = 5) -> None:
+    """CPU per request of the page and of the minimal list page, measured in
+    alternating rounds (a change of the machine's load hits both), best round each."""
+    page_cpu, yard_cpu = [], []
+    per_round = max(requests // rounds, 10)
+    for _ in range(rounds):
+        page_cpu.append(_cpu_per_request(client, path, per_round))
+        yard_cpu.append(_cpu_per_request(yardstick, "/", per_round * 3))
+    page, yard = min(page_cpu), min(yard_cpu)
+    print(f"{path}: {page * 1000:.2f} ms CPU per request, minimal list page {yard * 1000:.2f} ms: "
+          f"ratio {yard / page:.2f} (best of {rounds} alternating rounds)")
 
 
 if __name__ == "__main__":

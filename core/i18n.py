@@ -6,6 +6,8 @@ from __future__ import annotations
 from flask import current_app, has_request_context, request, session
 from flask.globals import _cv_app  # the application context's variable (see current_translations)
 from flask_babel import get_locale, get_translations
+from flask_babel import gettext as _lazy_gettext_func  # what lazy_gettext calls
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
 LANGUAGE_NAMES = {"fi": "suomi", "sv": "svenska", "en": "English"}
@@ -79,6 +81,17 @@ def current_language() -> str:
             return language
     locale = get_locale()
     return str(locale) if locale is not None else "fi"
+
+
+def text_of(value) -> str:
+    """A label as text in the current language. A ``lazy_gettext`` string is looked
+    up in :func:`current_translations` (``str()`` of it makes Flask-Babel resolve its
+    domain, locale and catalogue again: a list page shows a status label per row);
+    anything else is ``str()``-ed."""
+    if type(value) is LazyString and value._func is _lazy_gettext_func:
+        translated = current_translations().ugettext(value._args[0])
+        return translated % value._kwargs if value._kwargs else translated
+    return str(value)
 
 
 def install_template_gettext(app) -> None:

@@ -10,12 +10,18 @@ _TR = re.compile(r"(<tr\b.*?</tr>)", re.S | re.I)
 _CELL = re.compile(r"<(td|th)\b([^>]*)>", re.I)
 
 
+def header_label(header) -> str:
+    """A data table header's label: the header itself, or the first of a (label,
+    class) pair."""
+    return str(header) if isinstance(header, str) or hasattr(header, "__html__") else str(header[0])
+
+
 def stack_labels(html, headers) -> Markup:
     """Give every cell of rendered table rows a ``data-label`` naming its column, so a
     table of class ``stack`` can show its rows as stacked cards on a narrow screen and
     each value still says what it is (``core/_ui.html`` data_table(stack=True)). Cells
     that already have a label, or span columns, keep theirs."""
-    labels = [str(h) if isinstance(h, str) or hasattr(h, "__html__") else str(h[0]) for h in headers]
+    labels = [header_label(h) for h in headers]
 
     def row(match):
         index = 0

@@ -43,14 +43,27 @@ class Page:
 LIST_TYPE_COLUMNS = (ServiceType.id, ServiceType.name_fi, ServiceType.name_sv, ServiceType.name_en)
 
 
+def type_name_column(lang: str | None = None):
+    """A service type's name in the language (``ServiceType.name()``: the Finnish
+    name where the language has none), as a column of a query."""
+    lang = lang or current_language()
+    names = ServiceType.__table__.c
+    column = names.get(f"name_{lang}", names.name_fi)
+    return sa.func.coalesce(sa.func.nullif(column, ""), names.name_fi)
+
+
 def staff_orders(actor, filters: OrderFilters, cursor: int | None = None, limit: int = PAGE_SIZE) -> Page:
-    """Orders for guidance staff, newest first, keyset-paged by id."""
-    # Only the columns the list shows of the joined rows (a client row carries its
-    # contact details and JSON columns, decoded for nothing otherwise).
-    stmt = scope_orders(sa.select(ServiceOrder), actor).options(
-        joinedload(ServiceOrder.client).load_only(Client.id, Client.first_name, Client.last_name),
-        joinedload(ServiceOrder.service_type).load_only(*LIST_TYPE_COLUMNS),
-        joinedload(ServiceOrder.provider).load_only(Provider.id, Provider.name))
+    """Orders for guidance staff, newest first, keyset-paged by id. Rows, not ORM
+    objects: only the shown columns, by name (``o.number``, ``o.client_last_name``,
+    ``o.service_name``, ``o.provider_name`` …)."""
+    stmt = scope_orders(sa.select(
+        ServiceOrder.id, ServiceOrder.number, ServiceOrder.has_concern, ServiceOrder.client_id,
+        ServiceOrder.status, ServiceOrder.start_date,
+        Client.first_name.label("client_first_name"), Client.last_name.label("client_last_name"),
+        type_name_column().label("service_name"), Provider.name.label("provider_name"))
+        .join(Client, Client.id == ServiceOrder.client_id)
+        .join(ServiceType, ServiceType.id == ServiceOrder.service_type_id)
+        .outerjoin(Provider, Provider.id == ServiceOrder.provider_id), actor)
     stmt = where_given(stmt, (ServiceOrder.status, filters.status),
                        (ServiceOrder.service_type_id, filters.service_type_id),
                        (ServiceOrder.provider_id, filters.provider_id))
@@ -60,39 +73,46 @@ def staff_orders(actor, filters: OrderFilters, cursor: int | None = None, limit:
             sa.select(Provider.id).where(sa.func.lower(Provider.name).like(like))))
     if filters.client_id:
         stmt = stmt.where(ServiceOrder.client_id == filters.client_id)
-    if filters.worker_id or filters.client:
-        stmt = stmt.join(Client, Client.id == ServiceOrder.client_id)
-        if filters.worker_id:
-            stmt = stmt.where(Client.responsible_worker_id == filters.worker_id)
-        for word in (filters.client or "").split()[:3]:
-            like = word.lower().replace("%", "").replace("_", "") + "%"
-            stmt = stmt.where(sa.or_(sa.func.lower(Client.first_name).like(like),
-                                     sa.func.lower(Client.last_name).like(like)))
+    if filters.worker_id:
+        stmt = stmt.where(Client.responsible_worker_id == filters.worker_id)
+    for word in (filters.client or "").split()[:3]:
+        like = word.lower().replace("%", "").replace("_", "") + "%"
+        stmt = stmt.where(sa.or_(sa.func.lower(Client.first_name).like(like),
+                                 sa.func.lower(Client.last_name).like(like)))
     if cursor:
         stmt = stmt.where(ServiceOrder.id < cursor)
-    rows = db.session.scalars(stmt.order_by(ServiceOrder.id.desc()).limit(limit + 1)).unique().all()
+    rows = db.session.execute(stmt.order_by(ServiceOrder.id.desc()).limit(limit + 1)).all()
     return Page(items=rows[:limit], next_cursor=rows[limit - 1].id if len(rows) > limit else None)
 
 
 def provider_inbox(actor, cursor: int | None = None, limit: int = PAGE_SIZE) -> Page:
     """The provider's inbox: offers waiting for an answer (soonest deadline first)
-    and, paged, the orders the organisation has won and not yet finished."""
+    and, paged, the orders the organisation has won and not yet finished. Rows of
+    the shown columns, not ORM objects."""
     waiting = sa.select(Offer).where(Offer.provider_id == actor.provider_id, Offer.status == OfferStatus.PENDING,
                                      Offer.sent_at.is_not(None))
-    offers = db.session.scalars(
-        waiting.options(joinedload(Offer.order).joinedload(ServiceOrder.service_type).load_only(*LIST_TYPE_COLUMNS),
-                        joinedload(Offer.order).joinedload(ServiceOrder.client).load_only(Client.id, Client.postal_code))
+    service_name = type_name_column().label("service_name")
+    offers = db.session.execute(
+        sa.select(Offer.order_id, Offer.deadline_at, ServiceOrder.number, ServiceOrder.start_date,
+                  Client.postal_code, service_name)
+        .join(ServiceOrder, ServiceOrder.id == Offer.order_id)
+        .join(Client, Client.id == ServiceOrder.client_id)
+        .join(ServiceType, ServiceType.id == ServiceOrder.service_type_id)
+        .where(Offer.provider_id == actor.provider_id, Offer.status == OfferStatus.PENDING,
+               Offer.sent_at.is_not(None))
         .order_by(Offer.deadline_at, Offer.id).limit(limit)).all()
     waiting_count = len(offers) if len(offers) < limit else db.session.scalar(
         sa.select(sa.func.count()).select_from(waiting.subquery()))
-    stmt = (sa.select(ServiceOrder)
+    stmt = (sa.select(ServiceOrder.id, ServiceOrder.number, ServiceOrder.client_id, ServiceOrder.status,
+                      ServiceOrder.start_date, Client.first_name.label("client_first_name"),
+                      Client.last_name.label("client_last_name"), service_name)
+            .join(Client, Client.id == ServiceOrder.client_id)
+            .join(ServiceType, ServiceType.id == ServiceOrder.service_type_id)
             .where(ServiceOrder.provider_id == actor.provider_id,
-                   ServiceOrder.status.in_([OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED]))
-            .options(joinedload(ServiceOrder.client).load_only(Client.id, Client.first_name, Client.last_name),
-                     joinedload(ServiceOrder.service_type).load_only(*LIST_TYPE_COLUMNS)))
+                   ServiceOrder.status.in_([OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED])))
     if cursor:
         stmt = stmt.where(ServiceOrder.id < cursor)
-    rows = db.session.scalars(stmt.order_by(ServiceOrder.id.desc()).limit(limit + 1)).unique().all()
+    rows = db.session.execute(stmt.order_by(ServiceOrder.id.desc()).limit(limit + 1)).all()
     return Page(items=rows[:limit], next_cursor=rows[limit - 1].id if len(rows) > limit else None,
                 extra={"offers": offers, "waiting_count": waiting_count})
 
@@ -111,11 +131,9 @@ def order_page(order: ServiceOrder) -> dict:
 def service_type_choices() -> list[tuple[int, str]]:
     """(id, name) of every service type in the current language for filter lists;
     the language is resolved once, not once per option."""
-    lang = current_language()
     names = ServiceType.__table__.c
-    column = names.get(f"name_{lang}", names.name_fi)
     rows = db.session.execute(
-        sa.select(names.id, sa.func.coalesce(column, names.name_fi)).join(ServiceCategory)
+        sa.select(names.id, type_name_column()).join(ServiceCategory)
         .order_by(ServiceCategory.position, ServiceCategory.id, names.name_fi)).all()
     return [(type_id, name) for type_id, name in rows]
 
