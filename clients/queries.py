@@ -49,8 +49,8 @@ def acting_client_ids(user) -> list[int]:
     """Ids of the clients a client-role user may act for, own record first."""
     if user is None or user.role != Role.CLIENT:
         return []
-    ids = set(db.session.scalars(represented_client_ids(user, ANY))) - {-1}
-    live = set(db.session.scalars(sa.select(Client.id).where(Client.id.in_(ids), Client.erased_at.is_(None))))
+    live = set(db.session.scalars(sa.select(Client.id).where(Client.id.in_(represented_client_ids(user, ANY)),
+                                                             Client.erased_at.is_(None))))
     return sorted(live, key=lambda i: (i != user.client_id, i))
 
 
@@ -97,19 +97,20 @@ def client_services(user, client_id: int) -> dict:
         .order_by(ServiceOrder.start_date.desc(), ServiceOrder.id.desc()).limit(100)).all()
     ids = [order.id for order in orders]
     counts: dict[int, int] = {}
-    latest: dict[int, list[VisitReport]] = {}
+    latest: dict[int, list] = {}
     if ids:
-        counts = dict(db.session.execute(
-            sa.select(VisitReport.order_id, sa.func.count()).where(VisitReport.order_id.in_(ids))
-            .group_by(VisitReport.order_id)).all())
-        rank = sa.func.row_number().over(partition_by=VisitReport.order_id,
-                                         order_by=(VisitReport.date.desc(), VisitReport.id.desc())).label("rank")
-        ranked = sa.select(VisitReport.id, rank).where(VisitReport.order_id.in_(ids)).subquery()
-        for visit in db.session.scalars(
-                sa.select(VisitReport).join(ranked, ranked.c.id == VisitReport.id)
-                .where(ranked.c.rank <= LATEST_VISITS)
-                .order_by(VisitReport.order_id, VisitReport.date.desc(), VisitReport.id.desc())):
+        # The latest visits of each order and each order's number of visits, in one
+        # statement: the visits ranked within their order, the order's count beside.
+        window = {"partition_by": VisitReport.order_id}
+        ranked = sa.select(
+            VisitReport.id, VisitReport.order_id, VisitReport.date, VisitReport.minutes, VisitReport.tasks,
+            sa.func.row_number().over(**window, order_by=(VisitReport.date.desc(), VisitReport.id.desc())).label("rank"),
+            sa.func.count().over(**window).label("total")).where(VisitReport.order_id.in_(ids)).subquery()
+        for visit in db.session.execute(
+                sa.select(ranked).where(ranked.c.rank <= LATEST_VISITS)
+                .order_by(ranked.c.order_id, ranked.c.date.desc(), ranked.c.id.desc())):
             latest.setdefault(visit.order_id, []).append(visit)
+            counts[visit.order_id] = visit.total
     today = local_today()
     groups: dict[str, list[ServiceView]] = {"arranging": [], "active": [], "past": []}
     for order in orders:

@@ -139,10 +139,12 @@ def create_client(actor, data: dict) -> Client:
 
 
 def get_client(actor, client_id: int, purpose: str, what: str = "client record",
-               scope: str | None = MandateScope.SERVICES) -> Client:
+               scope: str | None = MandateScope.SERVICES, options: tuple = ()) -> Client:
     """A client the actor may see (a relative: under a mandate covering ``scope``),
-    logging the read; NotFoundError otherwise."""
-    client = db.session.scalar(scope_clients(sa.select(Client).where(Client.id == client_id), actor, scope))
+    logging the read; NotFoundError otherwise. ``options``: loader options for what
+    the page shows of the record (e.g. its responsible worker, in the same query)."""
+    client = db.session.scalar(scope_clients(sa.select(Client).where(Client.id == client_id), actor, scope)
+                               .options(*options))
     if client is None or client.erased_at is not None:
         raise NotFoundError(_("Client not found."))
     record_access(client.id, "view", purpose, what=what, actor=actor)
@@ -163,13 +165,15 @@ def lookup_portal_client(actor, client_id: int, scope: str | None = MandateScope
     return live_client(client_id)
 
 
-def client_for_portal(actor, client_id: int, what: str, scope: str | None = MandateScope.SERVICES) -> Client:
+def client_for_portal(actor, client_id: int, what: str, scope: str | None = MandateScope.SERVICES,
+                      options: tuple = ()) -> Client:
     """A client a client-role user may act for (own record or represented under a
     mandate covering ``scope``), logging the read with the purpose the client sees
     (a relative's read names the relative as the actor); NotFoundError otherwise
     (also for another client's id), PermissionDenied outside the mandate."""
     policy.require_client_side(actor, client_id, scope)
-    return get_client(actor, client_id, policy.client_side_purpose(actor, client_id), what=what, scope=scope)
+    return get_client(actor, client_id, policy.client_side_purpose(actor, client_id), what=what, scope=scope,
+                      options=options)
 
 
 def search_clients(actor, query: str = "", birth_date: date | None = None, postal_code: str | None = None,

@@ -46,6 +46,8 @@ def represented_client_ids(user, scope: str | None = MandateScope.SERVICES) -> s
 def can_act_for_client(user, client_id: int, scope: str | None = MandateScope.SERVICES) -> bool:
     if user.role != Role.CLIENT:
         return False
+    if client_id == user.client_id:  # their own record: always among represented_client_ids
+        return True
     return client_id in set(db.session.scalars(represented_client_ids(user, scope)))
 
 

@@ -47,7 +47,8 @@ def client_section(user) -> dict:
         # A relative whose mandate does not cover the services: what they may do instead.
         client = services.lookup_portal_client(user, client_id, scope=ANY)
         return {"client": client, "services": None, "scopes": scopes, "several": acts_for_several(user)}
-    client = services.client_for_portal(user, client_id, what="my services")
+    client = services.client_for_portal(user, client_id, what="my services",
+                                        options=(joinedload(Client.responsible_worker),))
     unread = db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
         Message.client_id == client.id, Message.read_at.is_(None),
         Message.sender_id.in_(sa.select(User.id).where(User.role != Role.CLIENT))))

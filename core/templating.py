@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from types import FunctionType
 
 from flask import current_app, request, url_for
@@ -124,13 +124,32 @@ def number(value, digits: int | None = None) -> str:
     ``digits`` fixes the decimals shown."""
     if value is None:
         return "–"
-    if digits is None and type(value) is int and current_language() in _MONEY_FAST:
-        grouped = f"{value:,}"  # a count: grouping only, as Babel's pattern "#,##0.###" gives
-        return grouped.replace(",", NBSP) if current_language() != "en" else grouped
+    lang = current_language()
+    if lang in _MONEY_FAST and type(value) in (int, float, Decimal):
+        fast = _fast_number(value, digits)
+        if fast is not None:
+            return fast.replace(",", NBSP).replace(".", ",") if lang != "en" else fast
     if digits is None:
         return format_decimal(value)
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
     return format_decimal(value, format=pattern)
+
+
+def _fast_number(value, digits: int | None) -> str | None:
+    """``value`` as Babel's English pattern "#,##0.###" (or "#,##0.00…" with
+    ``digits``) writes it, rounded half to even as Babel does; None for what is not
+    a finite number. A unit test compares it with Babel."""
+    if type(value) is int and digits is None:
+        return f"{value:,}"  # a count: grouping only
+    exact = Decimal(str(value)) if type(value) is float else Decimal(value)
+    if not exact.is_finite():
+        return None
+    shown = 3 if digits is None else digits
+    rounded = exact.quantize(Decimal(1).scaleb(-shown), rounding=ROUND_HALF_EVEN)
+    text = f"{rounded:,.{shown}f}"
+    if digits is None and shown:
+        text = text.rstrip("0").rstrip(".")
+    return text
 
 
 def percent(fraction, digits: int = 0) -> str:

@@ -79,7 +79,7 @@ def _language_choices():
 @bp.get("/services")
 def catalogue():
     form = CatalogueSearchForm(request.args)
-    form.category.choices = [C("", _("All categories"))] + [C(str(c.id), c.name()) for c in catalogue_services.list_categories()]
+    form.category.choices = [C("", _("All categories"))] + [C(str(i), name) for i, name in catalogue_services.category_choices()]
     form.language.choices = _language_choices()
     valid = form.validate()
     filters = catalogue_services.CatalogueFilter(sort=form.sort.data if form.sort.data in catalogue_services.SORTS else "price")
