@@ -25,8 +25,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
+from markupsafe import Markup, escape
 from wtforms import Form as _WtForm
 from wtforms.validators import StopValidation
+from wtforms.widgets import Select
 
 from core.errors import DomainError
 
@@ -120,6 +122,20 @@ class _BoundedMeta:
         return field
 
 
+class FastSelect(Select):
+    """WTForms' drop-down, writing each plain option with one f-string instead of
+    ``html_params`` and ``Markup.format`` (the same markup, attributes in the same
+    order; a unit test compares them): a filter form has dozens of options."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        if kwargs or choice.render_kw:
+            return super().render_option(choice, **kwargs)
+        value = str(choice.value) if isinstance(choice.value, bool) else choice.value
+        selected = "selected " if choice.selected else ""
+        return Markup(f'<option {selected}value="{escape(value)}">{escape(choice.label or choice.value)}</option>')  # nosec B704 - escaped
+
+
 class Form(FlaskForm):
     """The base of every web form (CSRF from Flask-WTF, bounded fields from here)."""
 
@@ -130,7 +146,12 @@ class Form(FlaskForm):
             # label or script needs to reach it. ``id=False`` leaves the attribute out.
             if field.type == "CSRFTokenField":
                 render_kw = {**render_kw, "id": False}
+            if type(field.widget) is Select:  # this bound field only (made afresh per form)
+                field.widget = _FAST_SELECTS[field.widget.multiple]
             return super().render_field(field, render_kw)
+
+
+_FAST_SELECTS = {False: FastSelect(), True: FastSelect(multiple=True)}
 
 
 class SubForm(_WtForm):
