@@ -202,6 +202,10 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
         REMEMBER_COOKIE_SECURE=values["SESSION_COOKIE_SECURE"],
         REMEMBER_COOKIE_HTTPONLY=True,
         PERMANENT_SESSION_LIFETIME=values["SESSION_MAX_HOURS"] * 3600,
+        # The cookie's expiry is the session's absolute end (set at login; the server
+        # also ends it, accounts.sessions): it is not signed and sent again with every
+        # page, only when the session changes.
+        SESSION_REFRESH_EACH_REQUEST=False,
         MAX_CONTENT_LENGTH=values["MAX_UPLOAD_MB"] * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # no timeouts that lose typed text; the session still ends
         BABEL_DEFAULT_LOCALE=values["DEFAULT_LANGUAGE"],
