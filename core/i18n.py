@@ -9,6 +9,8 @@ from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _lazy_gettext_func  # what lazy_gettext calls
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
 LANGUAGE_NAMES = {"fi": "suomi", "sv": "svenska", "en": "English"}
 
@@ -95,10 +97,34 @@ def text_of(value) -> str:
 
 
 def install_template_gettext(app) -> None:
-    """Templates' ``_``/``gettext``/``ngettext`` through :func:`current_translations`."""
+    """Templates' ``_``/``gettext``/``ngettext`` through :func:`current_translations`.
+
+    Jinja's i18n extension calls a text through three layers (the ``_`` alias
+    resolving ``gettext`` from the context, the new-style wrapper, then the
+    function); ``_``, ``gettext`` and ``ngettext`` here do the same in one, with
+    the same new-style rules (escaped under autoescape, always %-formatted,
+    ``num`` set for plurals). A page shows a hundred texts or more."""
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: current_translations().ugettext(s),
         ngettext=lambda s, p, n: current_translations().ungettext(s, p, n),
         pgettext=lambda c, s: current_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: current_translations().unpgettext(c, s, p, n),
         newstyle=True)
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
+
+
+@pass_context
+def _template_gettext(__context, __string: str, **variables):
+    text = current_translations().ugettext(__string)
+    if __context.eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables
+
+
+@pass_context
+def _template_ngettext(__context, __singular: str, __plural: str, __num: int, **variables):
+    variables.setdefault("num", __num)
+    text = current_translations().ungettext(__singular, __plural, __num)
+    if __context.eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables
