@@ -95,9 +95,14 @@ def main() -> None:
                 months = monthly.months_to_settle(kind)
                 for month in months:
                     monthly.settle_month(kind, month)
+                settled_s = time.perf_counter() - started
+                spans = monthly.build_spans(kind)
+                monthly.settle_month_to_date(kind)
                 db.session.commit()
-                settle_lines.append(f"| settle {kind}: {len(months)} closed months computed and kept | "
-                                    f"{time.perf_counter() - started:.2f} s |")
+                settle_lines.append(f"| settle {kind}: {len(months)} closed months computed and kept, "
+                                    f"{spans} spans combined, this month's finished days kept | "
+                                    f"{settled_s:.2f} s + "
+                                    f"{time.perf_counter() - started - settled_s:.2f} s |")
 
         load_before = os.getloadavg()
         yard_s, counted = best_of(args.repeat, yardstick)
