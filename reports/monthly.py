@@ -359,13 +359,19 @@ def encode(parts: dict) -> dict:
 def decode(data: dict) -> dict:
     keys = [tuple(k) for k in data["keys"]]
     hists: dict[str, list] = {}
-    for name, (lengths, values, counts) in (data.get("p") or {}).items():
-        lengths, values, counts = _unpack_ints(lengths), _unpack_ints(values), _unpack_ints(counts)
+    decoded: dict[tuple, list] = {}
+    for name, packed in (data.get("p") or {}).items():
+        # The median and the 90th percentile of one column keep the same
+        # histogram: decoded once, shared (combining never changes it in place).
+        if tuple(packed) in decoded:
+            hists[name] = decoded[tuple(packed)]
+            continue
+        lengths, values, counts = (_unpack_ints(x) for x in packed)
         per_key, at = [], 0
         for n in lengths:
             per_key.append((values[at:at + n], counts[at:at + n]) if n else None)
             at += n
-        hists[name] = per_key
+        hists[name] = decoded[tuple(packed)] = per_key
     sets = []
     if data.get("s"):
         lengths, values = _unpack_ints(data["s"][0]), _unpack_ints(data["s"][1]).tolist()
