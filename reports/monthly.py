@@ -14,18 +14,23 @@ month, each group's *parts* are kept, unsuppressed, exact and combinable:
   the same as ``percentile_cont`` over the rows.
 
 They are stored per report kind, month and dimension (``report_month_figures``,
-one row each, the groups in its JSON). A report over a period without filters
-takes each whole closed month that is settled (``report_months.stale`` false) from
-there; the current month, a partial month, a stale month or a month not settled
-yet is computed live for that month alone; then the parts of every month are
-combined into the grouped rows the builder would have got from the database, and
-the builder names, derives and suppresses them as always. So the small-group rule
+one row each, the groups in its JSON). The settled months are also combined
+into aligned *spans* of 2-32 months (``report_span_figures``, ``build_spans``),
+and the current month's finished days are kept (``settle_month_to_date``,
+``report_months.through``). A report over a period without filters takes the
+largest spans inside it whose months are all settled (``report_months.stale``
+false), the other settled whole closed months alone, and the current month's kept
+days; today, a partial month, a stale month or a month not settled yet is
+computed live for that part alone; then the parts of every piece are combined
+into the grouped rows the builder would have got from the database, and the
+builder names, derives and suppresses them as always. So the small-group rule
 sees exact client counts, and a report from kept figures equals the live one.
 
 A late change to a closed month (a correction, a refund, an erasure) marks that
 month stale (``reports.staleness``, SQLAlchemy events: nothing in the other
 domains changes); until the periodic ``reports.jobs.settle_months`` recomputes
-it, reports compute that month live.
+it, reports compute that month live (and do not read the spans holding it;
+recomputing the month deletes them, ``build_spans`` makes them again).
 """
 
 from __future__ import annotations
