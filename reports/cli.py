@@ -34,4 +34,7 @@ def settle(recompute: bool, kinds: tuple[str, ...]) -> None:
             months = monthly.months_to_settle(kind)
             for month in months:
                 monthly.settle_month(kind, month)
-        click.echo(f"{kind}: {len(months)} month(s) settled in {time.perf_counter() - started:.2f} s")
+            spans = monthly.build_spans(kind)
+            monthly.settle_month_to_date(kind)
+        click.echo(f"{kind}: {len(months)} month(s) settled, {spans} span(s) combined in "
+                   f"{time.perf_counter() - started:.2f} s")

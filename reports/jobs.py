@@ -114,7 +114,10 @@ def settle_months(limit: int = 24) -> dict:
     """Periodic sweep (``SETTLE_SECONDS``, RQ's cron scheduler in ``flask worker``):
     compute and keep the figures of every closed month not settled yet (new, or
     marked stale by a late change), oldest first, at most ``limit`` months per kind
-    per run so that one run stays short. Idempotent; ``run_periodic`` commits."""
+    per run so that one run stays short, then combine the settled months into the
+    spans not kept yet (``monthly.build_spans``) and keep the current month's
+    finished days (``monthly.settle_month_to_date``). Idempotent;
+    ``run_periodic`` commits."""
     from reports import monthly
 
     done = {}
@@ -122,6 +125,13 @@ def settle_months(limit: int = 24) -> dict:
     for kind in aggregates.KINDS:
         months = monthly.months_to_settle(kind, first=first)[:limit]
         settled = sum(1 for month in months if monthly.settle_month(kind, month))
+        # The spans holding a recomputed month were dropped with its old figures:
+        # combine them again (and any new ones) from the kept months.
+        spans = monthly.build_spans(kind)
+        # The current month's finished days (again after a change to one of them).
+        monthly.settle_month_to_date(kind)
         if months:
             done[kind] = settled
+        if spans:
+            log.info("reports: %s: %d span(s) of kept months combined", kind, spans)
     return done

@@ -93,7 +93,9 @@ class ReportMonth(db.Model):
     (``report_month_figures``). ``stale``: a late change touched the month; until
     ``reports.jobs.settle_months`` recomputes it, reports compute it live.
     ``changes`` counts the changes, so that a recomputation that raced a change does
-    not mark the month settled."""
+    not mark the month settled. The current month's row, when there is one, keeps
+    its finished days (``through``: the first day not kept); a change to a row of
+    one of those days marks it stale too."""
 
     __tablename__ = "report_months"
 
@@ -105,6 +107,9 @@ class ReportMonth(db.Model):
     parts: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)  # aggregations kept
     format_version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=4)
     computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The current month's finished days: kept from the 1st up to (not including)
+    # this day; NULL for a whole closed month.
+    through: Mapped[date | None] = mapped_column(sa.Date)
 
     __table_args__ = (sa.UniqueConstraint("kind", "month", name="uq_report_months_kind_month"),)
 
@@ -126,6 +131,30 @@ class ReportMonthFigure(db.Model):
 
     __table_args__ = (sa.UniqueConstraint("kind", "month", "part", "grouping",
                                           name="uq_report_month_figures_kind_month_part_grouping"),)
+
+
+class ReportSpanFigure(db.Model):
+    """Pre-combined kept figures of a run of closed months (a *span*): ``months``
+    consecutive months from ``start``, aligned (``reports.monthly.span_starts``),
+    combined from the kept figures of its two halves exactly as a report combines
+    months: counts and sums added, distinct clients united, histograms merged. A
+    report takes a span instead of its months, so that a year reads a few parts
+    per group instead of twelve. A span exists only while every month in it is
+    settled: recomputing a month deletes the spans holding it in the same
+    transaction, and the job builds them again (``reports.monthly.build_spans``)."""
+
+    __tablename__ = "report_span_figures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(30), nullable=False)
+    start: Mapped[date] = mapped_column(sa.Date, nullable=False)  # its first month's first day
+    months: Mapped[int] = mapped_column(sa.Integer, nullable=False)  # 2, 4, 8, 16 or 32
+    part: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    grouping: Mapped[str] = mapped_column(sa.String(30), nullable=False)
+    figures: Mapped[dict] = mapped_column(sa.JSON, nullable=False)
+
+    __table_args__ = (sa.UniqueConstraint("kind", "start", "months", "part", "grouping",
+                                          name="uq_report_span_figures_kind_start_months_part_grouping"),)
 
 
 def _visit_date_index() -> sa.Index:

@@ -14,18 +14,23 @@ month, each group's *parts* are kept, unsuppressed, exact and combinable:
   the same as ``percentile_cont`` over the rows.
 
 They are stored per report kind, month and dimension (``report_month_figures``,
-one row each, the groups in its JSON). A report over a period without filters
-takes each whole closed month that is settled (``report_months.stale`` false) from
-there; the current month, a partial month, a stale month or a month not settled
-yet is computed live for that month alone; then the parts of every month are
-combined into the grouped rows the builder would have got from the database, and
-the builder names, derives and suppresses them as always. So the small-group rule
+one row each, the groups in its JSON). The settled months are also combined
+into aligned *spans* of 2-32 months (``report_span_figures``, ``build_spans``),
+and the current month's finished days are kept (``settle_month_to_date``,
+``report_months.through``). A report over a period without filters takes the
+largest spans inside it whose months are all settled (``report_months.stale``
+false), the other settled whole closed months alone, and the current month's kept
+days; today, a partial month, a stale month or a month not settled yet is
+computed live for that part alone; then the parts of every piece are combined
+into the grouped rows the builder would have got from the database, and the
+builder names, derives and suppresses them as always. So the small-group rule
 sees exact client counts, and a report from kept figures equals the live one.
 
 A late change to a closed month (a correction, a refund, an erasure) marks that
 month stale (``reports.staleness``, SQLAlchemy events: nothing in the other
 domains changes); until the periodic ``reports.jobs.settle_months`` recomputes
-it, reports compute that month live.
+it, reports compute that month live (and do not read the spans holding it;
+recomputing the month deletes them, ``build_spans`` makes them again).
 """
 
 from __future__ import annotations
@@ -222,9 +227,13 @@ def combine(month_parts_list: list[dict], agg, months: list) -> dict[str, list[d
                 row[k] = part["m"].get(k, 0)
             for k in distinct:
                 row[k] = distinct_size(part["d"])
-            for pname, (_col, p) in (agg.percentiles or {}).items():
-                hists = [h[pname] for h in part["p"] if h.get(pname)]
-                row[pname] = percentile(hists, p)
+            merged_by_column: dict = {}
+            for pname, (col, p) in (agg.percentiles or {}).items():
+                # Percentiles of the same column (median, 90th) share one merge.
+                if col not in merged_by_column:
+                    hists = [h[pname] for h in part["p"] if h.get(pname)]
+                    merged_by_column[col] = merge_histograms(hists)
+                row[pname] = percentile([merged_by_column[col]] if merged_by_column[col] else [], p)
             rows.append(row)
         out[name] = rows
     return out
@@ -241,16 +250,7 @@ def percentile(histograms: list[tuple], p: float) -> float | None:
     (value, count), all in C but the packing."""
     if not histograms:
         return None
-    if len(histograms) == 1:
-        values, counts = histograms[0]
-    else:
-        mask = (1 << _COUNT_BITS) - 1
-        packed = []
-        for vals, cnts in histograms:
-            packed += [(v << _COUNT_BITS) | c for v, c in zip(vals, cnts)]
-        packed.sort()
-        values = [x >> _COUNT_BITS for x in packed]
-        counts = [x & mask for x in packed]
+    values, counts = merge_histograms(histograms)
     cumulative = list(accumulate(counts))
     n = cumulative[-1]
     position = p * (n - 1)
@@ -260,6 +260,57 @@ def percentile(histograms: list[tuple], p: float) -> float | None:
     if fraction == 0 or low + 1 >= n:
         return first
     return first + fraction * (float(values[bisect_right(cumulative, low + 1)]) - first)
+
+
+def merge_histograms(histograms: list[tuple]) -> tuple | None:
+    """Several histograms (values ascending, their counts) as one: a value in
+    several appears in the merged one as often as there (its counts are not added
+    up, which ``percentile`` does not need; ``_merge_exact`` adds them). One is
+    returned as it is; None for none."""
+    if not histograms:
+        return None
+    if len(histograms) == 1:
+        return histograms[0]
+    mask = (1 << _COUNT_BITS) - 1
+    packed = []
+    for vals, cnts in histograms:
+        packed += [(v << _COUNT_BITS) | c for v, c in zip(vals, cnts)]
+    packed.sort()
+    return [x >> _COUNT_BITS for x in packed], [x & mask for x in packed]
+
+
+def _merge_exact(a, b) -> tuple:
+    """Two histograms as one with each value once (kept spans stay compact)."""
+    if not a:
+        return b
+    if not b:
+        return a
+    counter = Counter(dict(zip(a[0], a[1])))
+    for v, c in zip(b[0], b[1]):
+        counter[v] += c
+    return _histogram(counter)
+
+
+def merge_parts(a: dict, b: dict) -> dict:
+    """Two pieces' parts of one aggregation (``{grouping: {key: part}}``) combined
+    into one piece, as ``combine`` would combine them: measures added, distinct
+    values united, histograms merged. Month keys of different months stay apart."""
+    out: dict = {}
+    for grouping in list(a) + [g for g in b if g not in a]:
+        groups = {key: {"m": dict(part["m"]), "d": part["d"], "p": dict(part["p"])}
+                  for key, part in (a.get(grouping) or {}).items()}
+        for key, part in (b.get(grouping) or {}).items():
+            into = groups.get(key)
+            if into is None:
+                groups[key] = {"m": dict(part["m"]), "d": part["d"], "p": dict(part["p"])}
+                continue
+            for k, v in part["m"].items():
+                into["m"][k] = into["m"].get(k, 0) + v
+            into["d"] = _union(into["d"], part["d"])
+            for name, hist in part["p"].items():
+                into["p"][name] = _merge_exact(into["p"].get(name), hist)
+        out[grouping] = groups
+    return out
 
 
 # --------------------------------------------------------------------------- storage
@@ -313,13 +364,19 @@ def encode(parts: dict) -> dict:
 def decode(data: dict) -> dict:
     keys = [tuple(k) for k in data["keys"]]
     hists: dict[str, list] = {}
-    for name, (lengths, values, counts) in (data.get("p") or {}).items():
-        lengths, values, counts = _unpack_ints(lengths), _unpack_ints(values), _unpack_ints(counts)
+    decoded: dict[tuple, list] = {}
+    for name, packed in (data.get("p") or {}).items():
+        # The median and the 90th percentile of one column keep the same
+        # histogram: decoded once, shared (combining never changes it in place).
+        if tuple(packed) in decoded:
+            hists[name] = decoded[tuple(packed)]
+            continue
+        lengths, values, counts = (_unpack_ints(x) for x in packed)
         per_key, at = [], 0
         for n in lengths:
             per_key.append((values[at:at + n], counts[at:at + n]) if n else None)
             at += n
-        hists[name] = per_key
+        hists[name] = decoded[tuple(packed)] = per_key
     sets = []
     if data.get("s"):
         lengths, values = _unpack_ints(data["s"][0]), _unpack_ints(data["s"][1]).tolist()
@@ -365,42 +422,198 @@ def capture_month(kind: str, month) -> list[dict]:
     return builder.capture
 
 
-def stored_parts(kind: str, months: list[date]) -> dict[date, list[dict]]:
-    """The kept parts of the settled months among ``months``: ``{month: [parts of
-    each aggregation]}``."""
-    from reports.models import ReportMonth, ReportMonthFigure
+SPAN_SIZES = (32, 16, 8, 4, 2)  # months in a pre-combined span, largest first
+
+
+def month_number(month: date) -> int:
+    """A month as a number (months since year 0): spans of n months start at
+    multiples of n, so a month is in exactly one span of each size."""
+    return month.year * 12 + month.month - 1
+
+
+def _month_of_number(n: int) -> date:
+    return date(n // 12, n % 12 + 1, 1)
+
+
+def span_starts(month: date) -> list[tuple[date, int]]:
+    """(start, months) of every span holding ``month``."""
+    n = month_number(month)
+    return [(_month_of_number(n - n % size), size) for size in SPAN_SIZES]
+
+
+def _settled(kind: str, months: list[date]) -> dict[date, int]:
+    """The settled months among ``months``: ``{month: aggregations kept}``."""
+    from reports.models import ReportMonth
 
     if not months:
         return {}
-    settled = dict(db.session.execute(sa.select(ReportMonth.month, ReportMonth.parts).where(
+    return dict(db.session.execute(sa.select(ReportMonth.month, ReportMonth.parts).where(
         ReportMonth.kind == kind, ReportMonth.month.in_(months), ReportMonth.stale.is_(False),
-        ReportMonth.format_version == FORMAT_VERSION)).all())
+        ReportMonth.through.is_(None), ReportMonth.format_version == FORMAT_VERSION)).all())
+
+
+def _spans_present(kind: str, first: date, last: date) -> set[tuple[date, int]]:
+    from reports.models import ReportSpanFigure
+
+    return set(db.session.execute(sa.select(ReportSpanFigure.start, ReportSpanFigure.months).distinct().where(
+        ReportSpanFigure.kind == kind, ReportSpanFigure.start >= first, ReportSpanFigure.start <= last)).all())
+
+
+def plan_pieces(kind: str, months: list[date]) -> list[tuple[date, int]]:
+    """How to read the whole closed ``months`` (consecutive, ascending) from the kept
+    figures: ``[(start, months)]``, a kept span (months > 1) wherever every month
+    of it is settled and in ``months``, largest first, else a settled month alone
+    (1). Months not settled are left out (the caller computes them live)."""
+    settled = _settled(kind, months)
     if not settled:
-        return {}
-    out: dict[date, dict[int, dict]] = {}
-    for month, part, grouping, figures in db.session.execute(
-            sa.select(ReportMonthFigure.month, ReportMonthFigure.part, ReportMonthFigure.grouping,
-                      ReportMonthFigure.figures)
-            .where(ReportMonthFigure.kind == kind, ReportMonthFigure.month.in_(sorted(settled)))):
-        out.setdefault(month, {}).setdefault(part, {})[grouping] = decode(figures)
+        return []
+    spans = _spans_present(kind, min(settled), max(settled))
+    wanted = set(months)
+    out, i = [], 0
+    while i < len(months):
+        month = months[i]
+        if month not in settled:
+            i += 1
+            continue
+        n = month_number(month)
+        for size in SPAN_SIZES:
+            if n % size == 0 and (month, size) in spans:
+                inside = [_month_of_number(n + k) for k in range(size)]
+                if all(m in wanted and m in settled for m in inside):
+                    out.append((month, size))
+                    i += size
+                    break
+        else:
+            out.append((month, 1))
+            i += 1
+    return out
+
+
+def stored_pieces(kind: str, pieces: list[tuple[date, int]]) -> dict[tuple[date, int], list[dict]]:
+    """The kept parts of each piece (a month: (month, 1); a span: (start, months)):
+    ``{piece: [parts of each aggregation]}``."""
+    from reports.models import ReportMonthFigure, ReportSpanFigure
+
+    out: dict[tuple, dict[int, dict]] = {}
+    months = sorted(m for m, size in pieces if size == 1)
+    if months:
+        for month, part, grouping, figures in db.session.execute(
+                sa.select(ReportMonthFigure.month, ReportMonthFigure.part, ReportMonthFigure.grouping,
+                          ReportMonthFigure.figures)
+                .where(ReportMonthFigure.kind == kind, ReportMonthFigure.month.in_(months))):
+            out.setdefault((month, 1), {}).setdefault(part, {})[grouping] = decode(figures)
+    spans = [(m, size) for m, size in pieces if size > 1]
+    if spans:
+        for start, size, part, grouping, figures in db.session.execute(
+                sa.select(ReportSpanFigure.start, ReportSpanFigure.months, ReportSpanFigure.part,
+                          ReportSpanFigure.grouping, ReportSpanFigure.figures)
+                .where(ReportSpanFigure.kind == kind,
+                       sa.tuple_(ReportSpanFigure.start, ReportSpanFigure.months).in_(spans))):
+            out.setdefault((start, size), {}).setdefault(part, {})[grouping] = decode(figures)
     result = {}
-    for month, count in settled.items():
-        by_part = out.get(month, {})
-        result[month] = [by_part.get(i, {}) for i in range(count or 0)]
+    for piece in pieces:
+        by_part = out.get(piece, {})
+        result[piece] = [by_part[i] for i in sorted(by_part)]
     return result
 
 
+def stored_parts(kind: str, months: list[date]) -> dict[date, list[dict]]:
+    """The kept parts of the settled months among ``months`` (each alone):
+    ``{month: [parts of each aggregation]}``."""
+    settled = _settled(kind, months)
+    kept = stored_pieces(kind, [(m, 1) for m in sorted(settled)])
+    return {m: kept[(m, 1)] + [{}] * (settled[m] - len(kept[(m, 1)])) for m in sorted(settled)}
+
+
 def parts_for_period(kind: str, period) -> list[list[dict]]:
-    """For each aggregation of ``kind``, the parts of each month of ``period``:
-    kept ones for settled whole closed months, live ones for the others."""
+    """For each aggregation of ``kind``, the parts of each piece of ``period``:
+    kept spans and months for settled whole closed months, live ones for the
+    others (the current month, a month cut by the period, a stale month)."""
     this_month = current_month()
     months = period.months()
     whole = [m.start for m in months
              if m.start.day == 1 and m.stop == _next_month(m.start) and m.start < this_month]
-    kept = stored_parts(kind, whole)
-    per_month = [kept[m.start] if m.start in kept else capture_month(kind, m) for m in months]
-    n = max((len(p) for p in per_month), default=0)
-    return [[p[i] if i < len(p) else {} for p in per_month] for i in range(n)]
+    pieces = plan_pieces(kind, whole)
+    kept = stored_pieces(kind, pieces)
+    covered = {}
+    for start, size in pieces:
+        n = month_number(start)
+        for k in range(size):
+            covered[_month_of_number(n + k)] = (start, size)
+    per_piece, seen = [], set()
+    for m in months:
+        piece = covered.get(m.start) if m.start in whole else None
+        if piece is None and m.start == this_month:
+            # The current month from the 1st: its finished days kept, today live.
+            kept_days = _month_to_date(kind, m.start, m.stop)
+            if kept_days is not None:
+                through, parts = kept_days
+                per_piece.append(parts)
+                if through < m.stop:
+                    per_piece.append(capture_month(kind, type(m)(m.label, through, m.stop)))
+                continue
+        if piece is None:
+            per_piece.append(capture_month(kind, m))
+        elif piece not in seen:
+            seen.add(piece)
+            per_piece.append(kept[piece])
+    n = max((len(p) for p in per_piece), default=0)
+    return [[p[i] if i < len(p) else {} for p in per_piece] for i in range(n)]
+
+
+def pieces_used(kind: str, period) -> list[tuple[date, int]]:
+    """The kept pieces a report of ``period`` without filters reads (for tests and
+    the bench): ``[(start, months)]``."""
+    this_month = current_month()
+    whole = [m.start for m in period.months()
+             if m.start.day == 1 and m.stop == _next_month(m.start) and m.start < this_month]
+    return plan_pieces(kind, whole)
+
+
+def build_spans(kind: str) -> int:
+    """Combine the kept months of ``kind`` into every span whose months are all
+    settled and which is not kept yet, smallest first (a span of n months is its
+    two halves combined); in the caller's transaction. The number built."""
+    from reports.models import ReportMonth, ReportSpanFigure
+
+    settled = set(db.session.scalars(sa.select(ReportMonth.month).where(
+        ReportMonth.kind == kind, ReportMonth.stale.is_(False), ReportMonth.through.is_(None),
+        ReportMonth.format_version == FORMAT_VERSION)))
+    if not settled:
+        return 0
+    numbers = {month_number(m) for m in settled}
+    present = _spans_present(kind, min(settled), max(settled))
+    built = 0
+    for size in reversed(SPAN_SIZES):
+        half = size // 2
+        starts = sorted({n - n % size for n in numbers})
+        for n in starts:
+            start = _month_of_number(n)
+            if (start, size) in present or any(n + k not in numbers for k in range(size)):
+                continue
+            halves = [(start, half), (_month_of_number(n + half), half)]
+            kept = stored_pieces(kind, halves)
+            a, b = kept[halves[0]], kept[halves[1]]
+            if len(a) != len(b):
+                continue  # not the same aggregations (a format change under way)
+            values = [{"kind": kind, "start": start, "months": size, "part": i, "grouping": grouping,
+                       "figures": encode(groups)}
+                      for i, parts in enumerate(merge_parts(x, y) for x, y in zip(a, b))
+                      for grouping, groups in parts.items()]
+            if values:
+                db.session.execute(sa.insert(ReportSpanFigure), values)
+                present.add((start, size))
+                built += 1
+    return built
+
+
+def _drop_spans(kind: str, month: date) -> None:
+    """Delete the kept spans holding ``month`` (its figures are being recomputed)."""
+    from reports.models import ReportSpanFigure
+
+    db.session.execute(sa.delete(ReportSpanFigure).where(
+        ReportSpanFigure.kind == kind,
+        sa.tuple_(ReportSpanFigure.start, ReportSpanFigure.months).in_(span_starts(month))))
 
 
 def _next_month(first: date) -> date:
@@ -422,6 +635,7 @@ def settle_month(kind: str, month: date) -> bool:
     seen = row.changes
     _tune_session()
     parts = capture_month(kind, Month(f"{month:%Y-%m}", month, _next_month(month)))
+    _drop_spans(kind, month)
     db.session.execute(sa.delete(ReportMonthFigure).where(ReportMonthFigure.kind == kind,
                                                           ReportMonthFigure.month == month))
     values = [{"kind": kind, "month": month, "part": i, "grouping": grouping, "figures": encode(groups)}
@@ -430,9 +644,59 @@ def settle_month(kind: str, month: date) -> bool:
         db.session.execute(sa.insert(ReportMonthFigure), values)
     done = db.session.execute(
         sa.update(ReportMonth).where(ReportMonth.id == row.id, ReportMonth.changes == seen)
-        .values(stale=False, parts=len(parts), computed_at=utcnow(), format_version=FORMAT_VERSION)
+        .values(stale=False, parts=len(parts), computed_at=utcnow(), format_version=FORMAT_VERSION, through=None)
         .execution_options(synchronize_session=False)).rowcount
     return done == 1
+
+
+def settle_month_to_date(kind: str, today: date | None = None) -> bool:
+    """Keep the figures of the current month's finished days (from the 1st up to
+    yesterday) of ``kind``, unless they are kept already and not stale; in the
+    caller's transaction. A report then computes only today live. A change to a
+    row of a kept day marks them stale (``reports.staleness``). True when kept now."""
+    from core.time import local_today
+    from reports.aggregates import Month, _tune_session
+    from reports.models import ReportMonth, ReportMonthFigure
+
+    today = today or local_today()
+    month = first_of_month(today)
+    if today <= month:
+        return False  # the 1st: no finished day yet
+    row = db.session.scalar(sa.select(ReportMonth).where(ReportMonth.kind == kind, ReportMonth.month == month))
+    if row is not None and not row.stale and row.through == today and row.format_version == FORMAT_VERSION:
+        return False
+    if row is None:
+        row = ReportMonth(kind=kind, month=month, stale=True, changes=0, parts=0, format_version=FORMAT_VERSION)
+        db.session.add(row)
+        db.session.flush()
+    seen = row.changes
+    _tune_session()
+    parts = capture_month(kind, Month(f"{month:%Y-%m}", month, today))
+    db.session.execute(sa.delete(ReportMonthFigure).where(ReportMonthFigure.kind == kind,
+                                                          ReportMonthFigure.month == month))
+    values = [{"kind": kind, "month": month, "part": i, "grouping": grouping, "figures": encode(groups)}
+              for i, aggregation in enumerate(parts) for grouping, groups in aggregation.items()]
+    if values:
+        db.session.execute(sa.insert(ReportMonthFigure), values)
+    done = db.session.execute(
+        sa.update(ReportMonth).where(ReportMonth.id == row.id, ReportMonth.changes == seen)
+        .values(stale=False, parts=len(parts), computed_at=utcnow(), format_version=FORMAT_VERSION, through=today)
+        .execution_options(synchronize_session=False)).rowcount
+    return done == 1
+
+
+def _month_to_date(kind: str, month: date, stop: date) -> tuple[date, list[dict]] | None:
+    """The kept finished days of the current ``month`` when they can serve a period
+    reaching ``stop`` (exclusive): (the first day not kept, their parts)."""
+    from reports.models import ReportMonth
+
+    found = db.session.execute(sa.select(ReportMonth.through, ReportMonth.parts).where(
+        ReportMonth.kind == kind, ReportMonth.month == month, ReportMonth.stale.is_(False),
+        ReportMonth.through.is_not(None), ReportMonth.format_version == FORMAT_VERSION)).first()
+    if found is None or not (month < found.through <= stop):
+        return None
+    kept = stored_pieces(kind, [(month, 1)])[(month, 1)]
+    return found.through, kept + [{}] * (found.parts - len(kept))
 
 
 def first_data_month(kind: str) -> date | None:
@@ -488,7 +752,8 @@ def months_to_settle(kind: str, today: date | None = None, first: date | None = 
     if first is None or first >= this_month:
         return []
     settled = set(db.session.scalars(sa.select(ReportMonth.month).where(
-        ReportMonth.kind == kind, ReportMonth.stale.is_(False), ReportMonth.format_version == FORMAT_VERSION)))
+        ReportMonth.kind == kind, ReportMonth.stale.is_(False), ReportMonth.through.is_(None),
+        ReportMonth.format_version == FORMAT_VERSION)))
     out, month = [], first
     while month < this_month:
         if month not in settled:

@@ -2,11 +2,12 @@
 
 Nothing in the other domains calls this: SQLAlchemy session events in this
 package watch the rows the reports read. After each flush, every new, changed or
-deleted row of a watched model names the month it counts in (an order: the month
+deleted row of a watched model names the day it counts in (an order: the day
 it was placed; a visit report: its date; a purchase: when it was paid or
 delivered; ...), and a bulk ``UPDATE``/``DELETE`` through the session names the
-months of the rows it matches. Closed months among them are marked stale in the
-same transaction (``report_months.stale``, ``changes + 1``): a rollback undoes the
+days of the rows it matches. Closed months among their months, and the current
+month's kept days when one of them changed, are marked stale in the same
+transaction (``report_months.stale``, ``changes + 1``): a rollback undoes the
 mark with the change. Reports compute a stale month live until
 ``reports.jobs.settle_months`` recomputes and keeps it.
 
@@ -50,17 +51,23 @@ def _sources() -> dict:
     }
 
 
-def month_of(value) -> date | None:
-    """The first day of the county-time month of a timestamp or a date."""
+def day_of(value) -> date | None:
+    """The county-time day of a timestamp or a date."""
     if value is None:
         return None
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
-        return local_date(value).replace(day=1)
+        return local_date(value)
     if isinstance(value, date):
-        return value.replace(day=1)
+        return value
     return None
+
+
+def month_of(value) -> date | None:
+    """The first day of the county-time month of a timestamp or a date."""
+    day = day_of(value)
+    return day.replace(day=1) if day else None
 
 
 def install() -> None:
@@ -99,12 +106,12 @@ def _after_flush(session: Session, _context) -> None:
                     parents.setdefault((parent, kinds), set()).add(value)
             continue
         attrs = where if isinstance(where, tuple) else (where,)
-        months = {month_of(v) for a in attrs for v in _values(obj, a)}
+        months = {day_of(v) for a in attrs for v in _values(obj, a)}
         for kind in kinds:
             wanted.setdefault(kind, set()).update(m for m in months if m)
     conn = session.connection()
     for (parent, kinds), ids in parents.items():
-        months = {month_of(v) for v in conn.execute(
+        months = {day_of(v) for v in conn.execute(
             sa.select(parent.created_at).where(parent.id.in_(sorted(ids)))).scalars()}
         for kind in kinds:
             wanted.setdefault(kind, set()).update(m for m in months if m)
@@ -136,11 +143,14 @@ def _bulk_statement(state) -> None:
     if whereclause is not None:
         stmt = stmt.where(whereclause)
     conn = state.session.connection()
-    months = {month_of(v) for v in conn.execute(stmt).scalars()}
+    months = {day_of(v) for v in conn.execute(stmt).scalars()}
     _mark(conn, {kind: {m for m in months if m} for kind in kinds})
 
 
 def _mark(conn, wanted: dict[str, set[date]]) -> None:
+    """Mark stale the kept figures that the changed rows' days (``{kind: days}``)
+    count in: a closed month, or the current month's kept days when one of
+    those days changed (a row of today changes nothing kept)."""
     from reports.models import ReportMonth
 
     wanted = {k: v for k, v in wanted.items() if v}
@@ -150,11 +160,22 @@ def _mark(conn, wanted: dict[str, set[date]]) -> None:
     # Kinds with the same closed months share one statement (a change to an order
     # touches three kinds' months: one round trip, not three).
     by_months: dict[tuple[date, ...], list[str]] = {}
-    for kind, months in wanted.items():
+    by_day: dict[date, list[str]] = {}
+    for kind, days in wanted.items():
+        months = {d.replace(day=1) for d in days}
         closed = tuple(sorted(m for m in months if m < this_month))
         if closed:
             by_months.setdefault(closed, []).append(kind)
+        current = [d for d in days if d.replace(day=1) == this_month]
+        if current:
+            by_day.setdefault(min(current), []).append(kind)
+    table = ReportMonth.__table__
     for closed, kinds in by_months.items():
-        conn.execute(sa.update(ReportMonth.__table__)
-                     .where(ReportMonth.kind.in_(sorted(kinds)), ReportMonth.month.in_(closed))
-                     .values(stale=True, changes=ReportMonth.changes + 1))
+        conn.execute(sa.update(table)
+                     .where(table.c.kind.in_(sorted(kinds)), table.c.month.in_(closed))
+                     .values(stale=True, changes=table.c.changes + 1))
+    for earliest, kinds in by_day.items():
+        conn.execute(sa.update(table)
+                     .where(table.c.kind.in_(sorted(kinds)), table.c.month == this_month,
+                            table.c.through > earliest)
+                     .values(stale=True, changes=table.c.changes + 1))

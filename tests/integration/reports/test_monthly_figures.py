@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
+from core.time import local_today
 from reports import jobs, monthly
 from reports.aggregates import KINDS, Filters, Period, build
 from reports.models import ReportMonth, ReportMonthFigure
@@ -101,11 +102,14 @@ def test_bulk_updates_and_new_rows_in_closed_months_mark_them(app, db, dataset):
                          minutes=45)
     db.session.commit()
     assert _state(db, "delivered_hours", MARCH) is True
-    # A row of the current month marks nothing: that month is always live.
+    # A row of today marks nothing: today is always live (the current month's
+    # finished days are kept, see test_kept_spans).
     current = monthly.current_month()
-    f.VisitReportFactory(order_id=dataset.m2.id, provider_id=dataset.m2.provider_id, date=current, minutes=30)
+    kept_days = _state(db, "delivered_hours", current)
+    f.VisitReportFactory(order_id=dataset.m2.id, provider_id=dataset.m2.provider_id, date=local_today(),
+                         minutes=30)
     db.session.commit()
-    assert _state(db, "delivered_hours", current) is None
+    assert _state(db, "delivered_hours", current) is kept_days
     jobs.settle_months()
     db.session.commit()
     period = Period(*PERIOD)
