@@ -266,7 +266,8 @@ def _order_row(row, lang: str | None = None) -> OrderRow:
 def staff_client_page(client: Client) -> dict:
     """What the staff client page shows besides the record: orders, open
     follow-ups, network, relatives, logins, messages, guidance contacts and the
-    record history. A constant number of queries (eight), whatever the rows:
+    record history, and the workers to hand the client over to (``staff``: id and
+    name). A constant number of queries (eight), whatever the rows:
     the orders listed and those the network names come in one query, the
     network's relatives are the mandates listed, and every person or organisation
     a row names is loaded with it. The client's responsible worker and who
@@ -292,7 +293,14 @@ def staff_client_page(client: Client) -> dict:
         .options(joinedload(ClientRepresentative.user), joinedload(ClientRepresentative.consent_recorded_by),
                  joinedload(ClientRepresentative.ended_by))
         .order_by(ClientRepresentative.ended_at.is_not(None), ClientRepresentative.id)).all()
-    logins = db.session.scalars(sa.select(User).where(User.client_id == client.id).order_by(User.id)).all()
+    # The users the page names, in one query: the client's own logins and the active
+    # guidance workers the client can be handed over to (as ``records.staff_choices``).
+    users = db.session.execute(
+        sa.select(User.id, User.name, User.email, User.role, User.active, User.client_id, User.last_login_at)
+        .where(sa.or_(User.client_id == client.id, sa.and_(User.role == Role.STAFF, User.active.is_(True))))
+        .order_by(User.name, User.id)).all()
+    logins = sorted((u for u in users if u.client_id == client.id), key=lambda u: u.id)
+    staff = [(u.id, u.name or u.email) for u in users if u.role == Role.STAFF and u.active]
     messages = db.session.scalars(
         sa.select(Message).where(Message.client_id == client.id)
         .options(joinedload(Message.sender).joinedload(User.provider), joinedload(Message.to_user),
@@ -306,7 +314,7 @@ def staff_client_page(client: Client) -> dict:
         sa.select(ClientEvent).where(ClientEvent.client_id == client.id).options(joinedload(ClientEvent.actor))
         .order_by(ClientEvent.at.desc(), ClientEvent.id.desc()).limit(50)).all()
     return {"orders": orders[:ORDER_ROWS], "follow_ups": follow_ups, "network": _network(client, serving, representatives),
-            "representatives": representatives, "logins": logins, "messages": list(reversed(messages)),
+            "representatives": representatives, "logins": logins, "staff": staff, "messages": list(reversed(messages)),
             "contacts": contacts, "events": events}
 
 

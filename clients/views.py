@@ -108,7 +108,7 @@ def detail(client_id: int):
     page = queries.staff_client_page(client)
     services.mark_messages_read(current_user, client.id)
     handover = HandoverForm()
-    handover.new_worker_id.choices = [(i, n) for i, n in services.staff_choices() if i != client.responsible_worker_id]
+    handover.new_worker_id.choices = [(i, n) for i, n in page.pop("staff") if i != client.responsible_worker_id]
     message = MessageForm(to="client")
     message.to.choices = [("client", client.full_name)]
     next_check = (client.last_check_at or client.created_at) + timedelta(days=SEGMENT_CHECK_DAYS[Segment(client.segment)])
