@@ -263,59 +263,74 @@ def _order_row(row, lang: str | None = None) -> OrderRow:
                     row.name if row.provider_id is not None else None, row.phone, row.email)
 
 
+def _staff_page_statements() -> dict:
+    """The staff page's statements for a bound ``client_id``: built once (building
+    them is a fair share of the page's time)."""
+    cid = sa.bindparam("client_id", type_=sa.Integer)
+    latest = (sa.select(ServiceOrder.id).where(ServiceOrder.client_id == cid)
+              .order_by(ServiceOrder.created_at.desc(), ServiceOrder.id.desc()).limit(ORDER_ROWS))
+    return {
+        # The latest ORDER_ROWS orders by creation come first, then any older order still served.
+        "orders": _orders_query(cid).add_columns(ServiceOrder.created_at, _serving.label("serving"))
+        .where(sa.or_(ServiceOrder.id.in_(latest), _serving))
+        .order_by(ServiceOrder.created_at.desc(), ServiceOrder.id.desc()),
+        "follow_ups": sa.select(FollowUp).where(FollowUp.client_id == cid, FollowUp.done_at.is_(None))
+        .options(joinedload(FollowUp.assigned_to),
+                 joinedload(FollowUp.concern).options(joinedload(Concern.reported_by), joinedload(Concern.provider),
+                                                      joinedload(Concern.acknowledged_by)))
+        .order_by(FollowUp.priority.desc(), FollowUp.due_at.asc().nulls_last(), FollowUp.id),
+        "representatives": sa.select(ClientRepresentative).where(ClientRepresentative.client_id == cid)
+        .options(joinedload(ClientRepresentative.user), joinedload(ClientRepresentative.consent_recorded_by),
+                 joinedload(ClientRepresentative.ended_by))
+        .order_by(ClientRepresentative.ended_at.is_not(None), ClientRepresentative.id),
+        # The users the page names, in one query: the client's own logins and the active
+        # guidance workers the client can be handed over to (as ``records.staff_choices``).
+        "users": sa.select(User.id, User.name, User.email, User.role, User.active, User.client_id,
+                           User.last_login_at)
+        .where(sa.or_(User.client_id == cid, sa.and_(User.role == Role.STAFF, User.active.is_(True))))
+        .order_by(User.name, User.id),
+        "messages": sa.select(Message).where(Message.client_id == cid)
+        .options(joinedload(Message.sender).joinedload(User.provider), joinedload(Message.to_user),
+                 joinedload(Message.to_provider))
+        .order_by(Message.created_at.desc(), Message.id.desc()).limit(30),
+        "contacts": sa.select(GuidanceContact).where(GuidanceContact.client_id == cid)
+        .options(joinedload(GuidanceContact.staff)).order_by(GuidanceContact.at.desc()).limit(10),
+        "events": sa.select(ClientEvent).where(ClientEvent.client_id == cid).options(joinedload(ClientEvent.actor))
+        .order_by(ClientEvent.at.desc(), ClientEvent.id.desc()).limit(50),
+    }
+
+
+_statements: dict = {}  # _staff_page_statements(), once built
+
+
 def staff_client_page(client: Client) -> dict:
     """What the staff client page shows besides the record: orders, open
     follow-ups, network, relatives, logins, messages, guidance contacts and the
     record history, and the workers to hand the client over to (``staff``: id and
-    name). A constant number of queries (eight), whatever the rows:
-    the orders listed and those the network names come in one query, the
-    network's relatives are the mandates listed, and every person or organisation
-    a row names is loaded with it. The client's responsible worker and who
-    recorded the consent come with the client (``STAFF_PAGE_CLIENT``)."""
-    latest = (sa.select(ServiceOrder.id).where(ServiceOrder.client_id == client.id)
-              .order_by(ServiceOrder.created_at.desc(), ServiceOrder.id.desc()).limit(ORDER_ROWS))
+    name). A constant number of queries (eight), whatever the rows: the orders
+    listed and those the network names come in one query, the network's relatives
+    are the mandates listed, and every person or organisation a row names is
+    loaded with it. The client's responsible worker and who recorded the consent
+    come with the client (``STAFF_PAGE_CLIENT``)."""
+    if not _statements:
+        _statements.update(_staff_page_statements())
+    params = {"client_id": client.id}
     lang = current_language()
-    rows = db.session.execute(
-        _orders_query(client.id).add_columns(ServiceOrder.created_at, _serving.label("serving"))
-        .where(sa.or_(ServiceOrder.id.in_(latest), _serving))
-        .order_by(ServiceOrder.created_at.desc(), ServiceOrder.id.desc())).all()
-    # The latest ORDER_ROWS by creation come first, then any older order still served.
+    rows = db.session.execute(_statements["orders"], params).all()
     orders = [_order_row(row, lang) for row in rows]
     serving = sorted((o for o, row in zip(orders, rows) if row.serving), key=lambda o: (o.start_date, o.id))
-    follow_ups = db.session.scalars(
-        sa.select(FollowUp).where(FollowUp.client_id == client.id, FollowUp.done_at.is_(None))
-        .options(joinedload(FollowUp.assigned_to),
-                 joinedload(FollowUp.concern).options(joinedload(Concern.reported_by), joinedload(Concern.provider),
-                                                      joinedload(Concern.acknowledged_by)))
-        .order_by(FollowUp.priority.desc(), FollowUp.due_at.asc().nulls_last(), FollowUp.id)).all()
-    representatives = db.session.scalars(
-        sa.select(ClientRepresentative).where(ClientRepresentative.client_id == client.id)
-        .options(joinedload(ClientRepresentative.user), joinedload(ClientRepresentative.consent_recorded_by),
-                 joinedload(ClientRepresentative.ended_by))
-        .order_by(ClientRepresentative.ended_at.is_not(None), ClientRepresentative.id)).all()
-    # The users the page names, in one query: the client's own logins and the active
-    # guidance workers the client can be handed over to (as ``records.staff_choices``).
-    users = db.session.execute(
-        sa.select(User.id, User.name, User.email, User.role, User.active, User.client_id, User.last_login_at)
-        .where(sa.or_(User.client_id == client.id, sa.and_(User.role == Role.STAFF, User.active.is_(True))))
-        .order_by(User.name, User.id)).all()
+    follow_ups = db.session.scalars(_statements["follow_ups"], params).all()
+    representatives = db.session.scalars(_statements["representatives"], params).all()
+    users = db.session.execute(_statements["users"], params).all()
     logins = sorted((u for u in users if u.client_id == client.id), key=lambda u: u.id)
     staff = [(u.id, u.name or u.email) for u in users if u.role == Role.STAFF and u.active]
-    messages = db.session.scalars(
-        sa.select(Message).where(Message.client_id == client.id)
-        .options(joinedload(Message.sender).joinedload(User.provider), joinedload(Message.to_user),
-                 joinedload(Message.to_provider))
-        .order_by(Message.created_at.desc(), Message.id.desc()).limit(30)).all()
-    contacts = db.session.scalars(
-        sa.select(GuidanceContact).where(GuidanceContact.client_id == client.id)
-        .options(joinedload(GuidanceContact.staff))
-        .order_by(GuidanceContact.at.desc()).limit(10)).all()
-    events = db.session.scalars(
-        sa.select(ClientEvent).where(ClientEvent.client_id == client.id).options(joinedload(ClientEvent.actor))
-        .order_by(ClientEvent.at.desc(), ClientEvent.id.desc()).limit(50)).all()
-    return {"orders": orders[:ORDER_ROWS], "follow_ups": follow_ups, "network": _network(client, serving, representatives),
-            "representatives": representatives, "logins": logins, "staff": staff, "messages": list(reversed(messages)),
-            "contacts": contacts, "events": events}
+    messages = db.session.scalars(_statements["messages"], params).all()
+    contacts = db.session.scalars(_statements["contacts"], params).all()
+    events = db.session.scalars(_statements["events"], params).all()
+    return {"orders": orders[:ORDER_ROWS], "follow_ups": follow_ups,
+            "network": _network(client, serving, representatives), "representatives": representatives,
+            "logins": logins, "staff": staff, "messages": list(reversed(messages)), "contacts": contacts,
+            "events": events}
 
 
 # The client row of the staff page, with the people its record names.
