@@ -160,7 +160,7 @@ def network(client: Client, include_ended: bool = True) -> list[NetworkEntry]:
     providers of active orders, the professionals and close people recorded by
     staff, and the relatives acting for the client. Four queries (the worker's
     row, unless loaded with the client)."""
-    orders = db.session.execute(_orders_query(client.id).where(_serving)
+    orders = db.session.execute(_orders_query(client.id).where(_serving())
                                 .order_by(ServiceOrder.start_date, ServiceOrder.id)).all()
     reps = db.session.scalars(
         sa.select(ClientRepresentative).where(ClientRepresentative.client_id == client.id,
@@ -243,8 +243,11 @@ class OrderRow:
 
 ORDER_ROWS = 100  # the latest orders on the client's record
 
-# An order whose provider is serving the client now (the network lists it).
-_serving = sa.and_(ServiceOrder.provider_id.is_not(None), ServiceOrder.status.in_(ACTIVE_ORDER_STATES))
+def _serving():
+    """An order whose provider is serving the client now (the network lists it).
+    A function: an expression built at import would configure the mappers then,
+    before the forking worker means to (core.worker.prepare_to_fork)."""
+    return sa.and_(ServiceOrder.provider_id.is_not(None), ServiceOrder.status.in_(ACTIVE_ORDER_STATES))
 
 
 def _orders_query(client_id: int):
@@ -271,8 +274,8 @@ def _staff_page_statements() -> dict:
               .order_by(ServiceOrder.created_at.desc(), ServiceOrder.id.desc()).limit(ORDER_ROWS))
     return {
         # The latest ORDER_ROWS orders by creation come first, then any older order still served.
-        "orders": _orders_query(cid).add_columns(ServiceOrder.created_at, _serving.label("serving"))
-        .where(sa.or_(ServiceOrder.id.in_(latest), _serving))
+        "orders": _orders_query(cid).add_columns(ServiceOrder.created_at, _serving().label("serving"))
+        .where(sa.or_(ServiceOrder.id.in_(latest), _serving()))
         .order_by(ServiceOrder.created_at.desc(), ServiceOrder.id.desc()),
         "follow_ups": sa.select(FollowUp).where(FollowUp.client_id == cid, FollowUp.done_at.is_(None))
         .options(joinedload(FollowUp.assigned_to),
@@ -311,7 +314,7 @@ def staff_client_page(client: Client) -> dict:
     listed and those the network names come in one query, the network's relatives
     are the mandates listed, and every person or organisation a row names is
     loaded with it. The client's responsible worker and who recorded the consent
-    come with the client (``STAFF_PAGE_CLIENT``)."""
+    come with the client (``staff_page_client``)."""
     if not _statements:
         _statements.update(_staff_page_statements())
     params = {"client_id": client.id}
@@ -333,8 +336,11 @@ def staff_client_page(client: Client) -> dict:
             "events": events}
 
 
-# The client row of the staff page, with the people its record names.
-STAFF_PAGE_CLIENT = (joinedload(Client.responsible_worker), joinedload(Client.consent_recorded_by))
+def staff_page_client() -> tuple:
+    """Loader options for the client row of the staff page: the people its record
+    names come with it. (A function: options built at import would configure the
+    mappers before the forking worker means to, core.worker.prepare_to_fork.)"""
+    return joinedload(Client.responsible_worker), joinedload(Client.consent_recorded_by)
 
 
 def latest_event(client_id: int, action: str) -> ClientEvent | None:

@@ -105,7 +105,7 @@ def new():
 @role_required(Role.STAFF)
 def detail(client_id: int):
     client = services.get_client(current_user, client_id, Purpose.GUIDANCE,
-                                 what="client record, orders, network and messages", options=queries.STAFF_PAGE_CLIENT)
+                                 what="client record, orders, network and messages", options=queries.staff_page_client())
     page = queries.staff_client_page(client)
     services.mark_messages_read(current_user, client.id)
     handover = HandoverForm()

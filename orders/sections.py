@@ -37,12 +37,15 @@ class DashboardOrder:
 
 
 # The staff dashboard's lists: (key, conditions besides "ordered by me", rows).
+# Functions: expressions built at import would configure the mappers then, before
+# the forking worker means to (core.worker.prepare_to_fork).
 _STAFF_LISTS = (
-    ("escalated", (ServiceOrder.status == OrderStatus.ESCALATED,), 20),
-    ("concerns", (ServiceOrder.has_concern,  # plain, to match the partial index (perf1)
-                  ServiceOrder.status.in_([OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED])), 20),
-    ("waiting_close", (ServiceOrder.status == OrderStatus.COMPLETED,), 20),
-    ("recent_orders", (), 10),
+    ("escalated", lambda: (ServiceOrder.status == OrderStatus.ESCALATED,), 20),
+    ("concerns", lambda: (ServiceOrder.has_concern,  # plain, to match the partial index (perf1)
+                          ServiceOrder.status.in_([OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS,
+                                                   OrderStatus.COMPLETED])), 20),
+    ("waiting_close", lambda: (ServiceOrder.status == OrderStatus.COMPLETED,), 20),
+    ("recent_orders", lambda: (), 10),
 )
 _STAFF_KEYS = tuple(key for key, _conditions, _limit in _STAFF_LISTS)
 
@@ -58,7 +61,7 @@ def _staff_lists_query():
         .join(Client, Client.id == ServiceOrder.client_id)
         .join(ServiceType, ServiceType.id == ServiceOrder.service_type_id)
         .outerjoin(Provider, Provider.id == ServiceOrder.provider_id)
-        .where(ServiceOrder.ordered_by_id == me, *conditions)
+        .where(ServiceOrder.ordered_by_id == me, *conditions())
         .order_by(ServiceOrder.id.desc()).limit(limit).subquery().select()
         for number, (_key, conditions, limit) in enumerate(_STAFF_LISTS)))
 
