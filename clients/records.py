@@ -139,10 +139,10 @@ def create_client(actor, data: dict) -> Client:
 
 
 def get_client(actor, client_id: int, purpose: str, what: str = "client record",
-               scope: str | None = MandateScope.SERVICES, options=()) -> Client:
+               scope: str | None = MandateScope.SERVICES, options: tuple = ()) -> Client:
     """A client the actor may see (a relative: under a mandate covering ``scope``),
-    logging the read; NotFoundError otherwise. ``options``: loader options (the
-    people the page shows with the record, in the same query)."""
+    logging the read; NotFoundError otherwise. ``options``: loader options for what
+    the page shows of the record (e.g. its responsible worker, in the same query)."""
     client = db.session.scalar(scope_clients(sa.select(Client).where(Client.id == client_id), actor, scope)
                                .options(*options))
     if client is None or client.erased_at is not None:

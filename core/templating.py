@@ -11,12 +11,10 @@ from types import FunctionType
 
 from flask import current_app, request, url_for
 from flask_babel import format_currency, format_decimal, format_percent, get_locale
-from flask_babel import gettext as _babel_gettext
 from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
-from core.i18n import LANGUAGE_NAMES, current_language, current_translations, install_template_gettext
+from core.i18n import LANGUAGE_NAMES, current_language, install_template_gettext
 from core.messages import init_messages
 from core.registry import NAVIGATION, STATUS_LABELS, register_navigation, register_status_labels
 from core.roles import Role
@@ -27,34 +25,23 @@ ROLE_LABELS = {"admin": _l("Administrator"), "staff": _l("Guidance staff"), "man
                "provider": _l("Provider"), "client": _l("Client")}
 
 
-def label_text(label) -> str:
-    """A label as text: a plain ``lazy_gettext`` string looked up in the request's
-    catalogue (``current_translations``, as the templates' ``_`` does) instead of
-    through Flask-Babel's context lookups, which a list pays for on every row
-    (``str()`` of a lazy string resolves the domain, the locale and the catalogue
-    afresh); anything else through ``str``. The same text either way."""
-    if type(label) is LazyString and label._func is _babel_gettext and len(label._args) == 1 and not label._kwargs:
-        return current_translations().ugettext(label._args[0])
-    return str(label)
-
-
 def labeller(labels: dict, name: str):
     """A function ``name(value)`` giving the value's label in ``labels`` as text, or
     the value itself when it has none (``name`` is also its Jinja global's name)."""
 
     def label(value) -> str:
-        return label_text(labels.get(value, value))
+        return str(labels.get(value, value))
 
     label.__name__ = label.__qualname__ = name
     return label
 
 
 def role_label(role: str) -> str:
-    return label_text(ROLE_LABELS.get(role, role))
+    return str(ROLE_LABELS.get(role, role))
 
 
 def status_label(status: str) -> str:
-    return label_text(STATUS_LABELS.get(status, status))
+    return str(STATUS_LABELS.get(status, status))
 
 
 def navigation():
