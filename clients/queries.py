@@ -21,7 +21,7 @@ from accounts.models import Role, User
 from clients.scopes import ANY, represented_client_ids
 from orders.scopes import scope_orders
 from clients.models import (
-    Client, ClientEvent, ClientRepresentative, FollowUp, GuidanceContact, MandateScope, Message, NetworkMember,
+    Client, ClientEvent, ClientRepresentative, Concern, FollowUp, GuidanceContact, MandateScope, Message, NetworkMember,
 )
 from clients import policy
 from clients.base import ACTIVE_ORDER_STATES
@@ -35,6 +35,7 @@ from core.extensions import db
 from core.models import AccessLogEntry
 from core.templating import labeller, role_label
 from core.uow import write_access_rows_now
+from core.i18n import current_language
 from core.time import local_date, local_today
 from catalogue.models import ServiceType
 from orders.models import ServiceOrder, VisitReport
@@ -158,24 +159,34 @@ class NetworkEntry:
 def network(client: Client, include_ended: bool = True) -> list[NetworkEntry]:
     """Everyone working with the client as one list: the responsible worker, the
     providers of active orders, the professionals and close people recorded by
-    staff, and the relatives acting for the client. Four queries."""
+    staff, and the relatives acting for the client. Four queries (the worker's
+    row, unless loaded with the client)."""
+    orders = db.session.execute(_orders_query(client.id).where(_serving())
+                                .order_by(ServiceOrder.start_date, ServiceOrder.id)).all()
+    reps = db.session.scalars(
+        sa.select(ClientRepresentative).where(ClientRepresentative.client_id == client.id,
+                                              ClientRepresentative.ended_at.is_(None))
+        .options(joinedload(ClientRepresentative.user)).order_by(ClientRepresentative.id)).all()
+    return _network(client, [_order_row(row) for row in orders], reps, include_ended)
+
+
+def _network(client: Client, serving: list[OrderRow], reps: list[ClientRepresentative],
+             include_ended: bool = True) -> list[NetworkEntry]:
+    """The network from rows already read: the active orders with a provider (by
+    start date) and the relatives' mandates in force (with their users)."""
     entries: list[NetworkEntry] = []
     if client.responsible_worker is not None:
         worker = client.responsible_worker
         entries.append(NetworkEntry(kind="worker", name=worker.name or worker.email,
                                     organisation=str(_l("Guidance office")), role=str(_l("Responsible worker")),
                                     phone=worker.phone, email=worker.email))
-    orders = db.session.scalars(
-        sa.select(ServiceOrder).where(ServiceOrder.client_id == client.id, ServiceOrder.provider_id.is_not(None),
-                                      ServiceOrder.status.in_(ACTIVE_ORDER_STATES))
-        .options(joinedload(ServiceOrder.provider), joinedload(ServiceOrder.service_type))
-        .order_by(ServiceOrder.start_date, ServiceOrder.id)).all()
-    for order in orders:
-        entries.append(NetworkEntry(
-            kind="provider", name=order.provider.name, organisation=order.provider.name,
-            role=str(_l("Service provider")), responsibility=order.service_type.name(), phone=order.provider.phone,
-            email=order.provider.email, starts_on=order.start_date, ends_on=order.end_date, order_id=order.id,
-            service=order.service_type.name()))
+    if serving:
+        provider_role = str(_l("Service provider"))
+        for order in serving:
+            entries.append(NetworkEntry(
+                kind="provider", name=order.provider_name, organisation=order.provider_name, role=provider_role,
+                responsibility=order.service, phone=order.provider_phone, email=order.provider_email,
+                starts_on=order.start_date, ends_on=order.end_date, order_id=order.id, service=order.service))
     members = db.session.scalars(sa.select(NetworkMember).where(NetworkMember.client_id == client.id)
                                  .order_by(NetworkMember.id)).all()
     member_users = set()
@@ -186,14 +197,14 @@ def network(client: Client, include_ended: bool = True) -> list[NetworkEntry]:
                                     role=network_role(m), responsibility=network_responsibility(m),
                                     phone=m.phone, email=m.email,
                                     starts_on=m.starts_on, ends_on=m.ends_on, member_id=m.id))
-    reps = db.session.execute(
-        sa.select(ClientRepresentative, User).join(User, User.id == ClientRepresentative.user_id)
-        .where(ClientRepresentative.client_id == client.id, ClientRepresentative.ended_at.is_(None))).all()
-    for rep, user in reps:
-        if user.id in member_users:
+    acts_for = None
+    for rep in reps:
+        user = rep.user
+        if user.id in member_users or rep.ended_at is not None:
             continue
+        acts_for = acts_for or str(_l("Acts for the client in Kotiapu"))
         entries.append(NetworkEntry(kind="relative", name=user.name or user.email, role=rep.relationship_,
-                                    responsibility=str(_l("Acts for the client in Kotiapu")), phone=user.phone,
+                                    responsibility=acts_for, phone=user.phone,
                                     email=user.email, starts_on=rep.valid_from or local_date(rep.consent_recorded_at),
                                     ends_on=rep.valid_until, representative_id=rep.id))
     if not include_ended:
@@ -216,36 +227,121 @@ def mandates_of_client(client_id: int, user_id: int | None = None) -> list[Clien
 
 # -- the staff page of a client ------------------------------------------------
 
+@dataclass(slots=True)
+class OrderRow:
+    """An order as the client's record lists it (a row, not an ORM object)."""
+
+    id: int
+    number: str
+    status: str
+    start_date: date
+    end_date: date | None
+    service: str               # the service type's name in the reader's language
+    provider_name: str | None
+    provider_phone: str | None
+    provider_email: str | None
+
+
+ORDER_ROWS = 100  # the latest orders on the client's record
+
+def _serving():
+    """An order whose provider is serving the client now (the network lists it).
+    A function: an expression built at import would configure the mappers then,
+    before the forking worker means to (core.worker.prepare_to_fork)."""
+    return sa.and_(ServiceOrder.provider_id.is_not(None), ServiceOrder.status.in_(ACTIVE_ORDER_STATES))
+
+
+def _orders_query(client_id: int):
+    return (sa.select(ServiceOrder.id, ServiceOrder.number, ServiceOrder.status, ServiceOrder.start_date,
+                      ServiceOrder.end_date, ServiceOrder.provider_id, ServiceType.name_fi, ServiceType.name_sv,
+                      ServiceType.name_en, Provider.name, Provider.phone, Provider.email)
+            .join(ServiceType, ServiceType.id == ServiceOrder.service_type_id)
+            .outerjoin(Provider, Provider.id == ServiceOrder.provider_id)
+            .where(ServiceOrder.client_id == client_id))
+
+
+def _order_row(row, lang: str | None = None) -> OrderRow:
+    lang = lang or current_language()
+    name = {"sv": row.name_sv, "en": row.name_en}.get(lang) or row.name_fi
+    return OrderRow(row.id, row.number, row.status, row.start_date, row.end_date, name,
+                    row.name if row.provider_id is not None else None, row.phone, row.email)
+
+
+def _staff_page_statements() -> dict:
+    """The staff page's statements for a bound ``client_id``: built once (building
+    them is a fair share of the page's time)."""
+    cid = sa.bindparam("client_id", type_=sa.Integer)
+    latest = (sa.select(ServiceOrder.id).where(ServiceOrder.client_id == cid)
+              .order_by(ServiceOrder.created_at.desc(), ServiceOrder.id.desc()).limit(ORDER_ROWS))
+    return {
+        # The latest ORDER_ROWS orders by creation come first, then any older order still served.
+        "orders": _orders_query(cid).add_columns(ServiceOrder.created_at, _serving().label("serving"))
+        .where(sa.or_(ServiceOrder.id.in_(latest), _serving()))
+        .order_by(ServiceOrder.created_at.desc(), ServiceOrder.id.desc()),
+        "follow_ups": sa.select(FollowUp).where(FollowUp.client_id == cid, FollowUp.done_at.is_(None))
+        .options(joinedload(FollowUp.assigned_to),
+                 joinedload(FollowUp.concern).options(joinedload(Concern.reported_by), joinedload(Concern.provider),
+                                                      joinedload(Concern.acknowledged_by)))
+        .order_by(FollowUp.priority.desc(), FollowUp.due_at.asc().nulls_last(), FollowUp.id),
+        "representatives": sa.select(ClientRepresentative).where(ClientRepresentative.client_id == cid)
+        .options(joinedload(ClientRepresentative.user), joinedload(ClientRepresentative.consent_recorded_by),
+                 joinedload(ClientRepresentative.ended_by))
+        .order_by(ClientRepresentative.ended_at.is_not(None), ClientRepresentative.id),
+        # The users the page names, in one query: the client's own logins and the active
+        # guidance workers the client can be handed over to (as ``records.staff_choices``).
+        "users": sa.select(User.id, User.name, User.email, User.role, User.active, User.client_id,
+                           User.last_login_at)
+        .where(sa.or_(User.client_id == cid, sa.and_(User.role == Role.STAFF, User.active.is_(True))))
+        .order_by(User.name, User.id),
+        "messages": sa.select(Message).where(Message.client_id == cid)
+        .options(joinedload(Message.sender).joinedload(User.provider), joinedload(Message.to_user),
+                 joinedload(Message.to_provider))
+        .order_by(Message.created_at.desc(), Message.id.desc()).limit(30),
+        "contacts": sa.select(GuidanceContact).where(GuidanceContact.client_id == cid)
+        .options(joinedload(GuidanceContact.staff)).order_by(GuidanceContact.at.desc()).limit(10),
+        "events": sa.select(ClientEvent).where(ClientEvent.client_id == cid).options(joinedload(ClientEvent.actor))
+        .order_by(ClientEvent.at.desc(), ClientEvent.id.desc()).limit(50),
+    }
+
+
+_statements: dict = {}  # _staff_page_statements(), once built
+
+
 def staff_client_page(client: Client) -> dict:
     """What the staff client page shows besides the record: orders, open
     follow-ups, network, relatives, logins, messages, guidance contacts and the
-    record history. A constant number of queries."""
-    orders = db.session.scalars(
-        sa.select(ServiceOrder).where(ServiceOrder.client_id == client.id)
-        .options(joinedload(ServiceOrder.service_type), joinedload(ServiceOrder.provider))
-        .order_by(ServiceOrder.created_at.desc()).limit(100)).all()
-    follow_ups = db.session.scalars(
-        sa.select(FollowUp).where(FollowUp.client_id == client.id, FollowUp.done_at.is_(None))
-        .options(joinedload(FollowUp.assigned_to)).order_by(FollowUp.priority.desc(), FollowUp.due_at.asc().nulls_last(), FollowUp.id)).all()
-    representatives = db.session.scalars(
-        sa.select(ClientRepresentative).where(ClientRepresentative.client_id == client.id)
-        .options(joinedload(ClientRepresentative.user), joinedload(ClientRepresentative.consent_recorded_by))
-        .order_by(ClientRepresentative.ended_at.is_not(None), ClientRepresentative.id)).all()
-    logins = db.session.scalars(sa.select(User).where(User.client_id == client.id).order_by(User.id)).all()
-    messages = db.session.scalars(
-        sa.select(Message).where(Message.client_id == client.id)
-        .options(joinedload(Message.sender), joinedload(Message.to_user), joinedload(Message.to_provider))
-        .order_by(Message.created_at.desc(), Message.id.desc()).limit(30)).all()
-    contacts = db.session.scalars(
-        sa.select(GuidanceContact).where(GuidanceContact.client_id == client.id)
-        .options(joinedload(GuidanceContact.staff))
-        .order_by(GuidanceContact.at.desc()).limit(10)).all()
-    events = db.session.scalars(
-        sa.select(ClientEvent).where(ClientEvent.client_id == client.id).options(joinedload(ClientEvent.actor))
-        .order_by(ClientEvent.at.desc(), ClientEvent.id.desc()).limit(50)).all()
-    return {"orders": orders, "follow_ups": follow_ups, "network": network(client),
-            "representatives": representatives, "logins": logins, "messages": list(reversed(messages)),
-            "contacts": contacts, "events": events}
+    record history, and the workers to hand the client over to (``staff``: id and
+    name). A constant number of queries (eight), whatever the rows: the orders
+    listed and those the network names come in one query, the network's relatives
+    are the mandates listed, and every person or organisation a row names is
+    loaded with it. The client's responsible worker and who recorded the consent
+    come with the client (``staff_page_client``)."""
+    if not _statements:
+        _statements.update(_staff_page_statements())
+    params = {"client_id": client.id}
+    lang = current_language()
+    rows = db.session.execute(_statements["orders"], params).all()
+    orders = [_order_row(row, lang) for row in rows]
+    serving = sorted((o for o, row in zip(orders, rows) if row.serving), key=lambda o: (o.start_date, o.id))
+    follow_ups = db.session.scalars(_statements["follow_ups"], params).all()
+    representatives = db.session.scalars(_statements["representatives"], params).all()
+    users = db.session.execute(_statements["users"], params).all()
+    logins = sorted((u for u in users if u.client_id == client.id), key=lambda u: u.id)
+    staff = [(u.id, u.name or u.email) for u in users if u.role == Role.STAFF and u.active]
+    messages = db.session.scalars(_statements["messages"], params).all()
+    contacts = db.session.scalars(_statements["contacts"], params).all()
+    events = db.session.scalars(_statements["events"], params).all()
+    return {"orders": orders[:ORDER_ROWS], "follow_ups": follow_ups,
+            "network": _network(client, serving, representatives), "representatives": representatives,
+            "logins": logins, "staff": staff, "messages": list(reversed(messages)), "contacts": contacts,
+            "events": events}
+
+
+def staff_page_client() -> tuple:
+    """Loader options for the client row of the staff page: the people its record
+    names come with it. (A function: options built at import would configure the
+    mappers before the forking worker means to, core.worker.prepare_to_fork.)"""
+    return joinedload(Client.responsible_worker), joinedload(Client.consent_recorded_by)
 
 
 def latest_event(client_id: int, action: str) -> ClientEvent | None:

@@ -22,15 +22,17 @@ def staff_section(user) -> dict:
     mine = (FollowUp.assigned_to_id == user.id, FollowUp.done_at.is_(None))
     follow_ups = db.session.scalars(
         sa.select(FollowUp).where(*mine)
-        .options(joinedload(FollowUp.concern).joinedload(Concern.reported_by),
-                 joinedload(FollowUp.concern).joinedload(Concern.provider))
+        .options(joinedload(FollowUp.concern).options(joinedload(Concern.reported_by), joinedload(Concern.provider),
+                                                      joinedload(Concern.acknowledged_by)))
         .order_by(FollowUp.priority.desc(), FollowUp.due_at.asc().nulls_last(), FollowUp.id).limit(20)).all()
-    overdue = db.session.scalar(sa.select(sa.func.count()).select_from(FollowUp).where(*mine, FollowUp.due_at < now))
     # The concern texts shown on the dashboard: each read is logged.
     record_access_many([f.client_id for f in follow_ups if f.concern_id], "view", Purpose.GUIDANCE,
                        what=CONCERN_TEXT)
-    my_clients = db.session.scalar(sa.select(sa.func.count()).select_from(Client).where(
-        Client.responsible_worker_id == user.id, Client.erased_at.is_(None)))
+    # Both counts in one round trip.
+    overdue, my_clients = db.session.execute(sa.select(
+        sa.select(sa.func.count()).select_from(FollowUp).where(*mine, FollowUp.due_at < now).scalar_subquery(),
+        sa.select(sa.func.count()).select_from(Client).where(
+            Client.responsible_worker_id == user.id, Client.erased_at.is_(None)).scalar_subquery())).one()
     return {"my_clients": my_clients, "follow_ups": follow_ups, "overdue_follow_ups": overdue, "now": now}
 
 

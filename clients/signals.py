@@ -44,48 +44,71 @@ class Signal:
     text: str | None = None        # concern text or decline reason (staff only)
     urgency: str | None = None     # concerns
     rating: int | None = None      # low feedback
-    concern: Concern | None = None
 
 
 def _window_days() -> int:
     return int(current_app.config.get("SIGNAL_WINDOW_DAYS", 30))
 
 
-def signals_since(client_id: int, since: datetime) -> list[Signal]:
-    """Every signal about the client from ``since`` on, newest first."""
+_KINDS = (CONCERN, DECLINE, MISSED_VISIT, LOW_FEEDBACK)
+
+
+def _signals_query():
+    """The four kinds of signal as one ``UNION ALL`` of plain rows, for the bound
+    ``client_id`` and ``since``; built once."""
     from feedback.models import Feedback
     from orders.models import Offer, OfferStatus, ServiceOrder, VisitReport
     from providers.models import Provider
 
+    client_id = sa.bindparam("client_id", type_=sa.Integer)
+    since = sa.bindparam("since", type_=Concern.created_at.type)
+    no_text, no_number = sa.cast(sa.null(), sa.Text), sa.cast(sa.null(), sa.Integer)
+    concerns = (sa.select(sa.literal(0, sa.Integer).label("kind"), Concern.created_at.label("at"),
+                          Concern.provider_id.label("provider_id"), Provider.name.label("provider_name"),
+                          Concern.order_id.label("order_id"), ServiceOrder.number.label("number"),
+                          Concern.description.label("text"), Concern.urgency.label("urgency"),
+                          no_number.label("rating"))
+                .outerjoin(ServiceOrder, ServiceOrder.id == Concern.order_id)
+                .outerjoin(Provider, Provider.id == Concern.provider_id)
+                .where(Concern.client_id == client_id, Concern.created_at >= since))
+    declines = (sa.select(sa.literal(1, sa.Integer), Offer.answered_at, Offer.provider_id, Provider.name,
+                          Offer.order_id, ServiceOrder.number, Offer.decline_reason, no_text, no_number)
+                .join(ServiceOrder, ServiceOrder.id == Offer.order_id)
+                .join(Provider, Provider.id == Offer.provider_id)
+                .where(ServiceOrder.client_id == client_id, Offer.status == OfferStatus.DECLINED,
+                       Offer.answered_at >= since))
+    missed = (sa.select(sa.literal(2, sa.Integer), VisitReport.created_at, VisitReport.provider_id, Provider.name,
+                        VisitReport.order_id, ServiceOrder.number, VisitReport.note, no_text, no_number)
+              .join(ServiceOrder, ServiceOrder.id == VisitReport.order_id)
+              .join(Provider, Provider.id == VisitReport.provider_id)
+              .where(ServiceOrder.client_id == client_id, VisitReport.missed.is_(True),
+                     VisitReport.created_at >= since))
+    feedback = (sa.select(sa.literal(3, sa.Integer), Feedback.created_at, no_number, no_text, Feedback.order_id,
+                          ServiceOrder.number, no_text, no_text, Feedback.rating)
+                .outerjoin(ServiceOrder, ServiceOrder.id == Feedback.order_id)
+                .where(Feedback.client_id == client_id, Feedback.created_at >= since,
+                       sa.or_(Feedback.rating <= LOW_RATING, Feedback.needs_met.is_(False))))
+    return sa.union_all(concerns, declines, missed, feedback).order_by(sa.text("kind"))
+
+
+_query = []  # the statement, once built
+
+
+def signals_since(client_id: int, since: datetime) -> list[Signal]:
+    """Every signal about the client from ``since`` on, newest first (of the same
+    instant: concerns, declines, missed visits, feedback). One query: the four
+    kinds as one ``UNION ALL`` of plain rows."""
+    if not _query:
+        _query.append(_signals_query())
     found: list[Signal] = []
-    for concern, number, name in db.session.execute(
-            sa.select(Concern, ServiceOrder.number, Provider.name)
-            .outerjoin(ServiceOrder, ServiceOrder.id == Concern.order_id)
-            .outerjoin(Provider, Provider.id == Concern.provider_id)
-            .where(Concern.client_id == client_id, Concern.created_at >= since)):
-        found.append(Signal(CONCERN, concern.created_at, f"provider:{concern.provider_id}", name or "", concern.order_id,
-                            number, text=concern.description, urgency=concern.urgency, concern=concern))
-    for offer, number, name in db.session.execute(
-            sa.select(Offer, ServiceOrder.number, Provider.name).join(ServiceOrder, ServiceOrder.id == Offer.order_id)
-            .join(Provider, Provider.id == Offer.provider_id)
-            .where(ServiceOrder.client_id == client_id, Offer.status == OfferStatus.DECLINED,
-                   Offer.answered_at >= since)):
-        found.append(Signal(DECLINE, offer.answered_at, f"provider:{offer.provider_id}", name, offer.order_id, number,
-                            text=offer.decline_reason))
-    for visit, number, name in db.session.execute(
-            sa.select(VisitReport, ServiceOrder.number, Provider.name)
-            .join(ServiceOrder, ServiceOrder.id == VisitReport.order_id)
-            .join(Provider, Provider.id == VisitReport.provider_id)
-            .where(ServiceOrder.client_id == client_id, VisitReport.missed.is_(True),
-                   VisitReport.created_at >= since)):
-        found.append(Signal(MISSED_VISIT, visit.created_at, f"provider:{visit.provider_id}", name, visit.order_id,
-                            number, text=visit.note))
-    for feedback, number in db.session.execute(
-            sa.select(Feedback, ServiceOrder.number).outerjoin(ServiceOrder, ServiceOrder.id == Feedback.order_id)
-            .where(Feedback.client_id == client_id, Feedback.created_at >= since,
-                   sa.or_(Feedback.rating <= LOW_RATING, Feedback.needs_met.is_(False)))):
-        found.append(Signal(LOW_FEEDBACK, feedback.created_at, "client", "client", feedback.order_id, number,
-                            rating=feedback.rating))
+    for kind, at, provider_id, name, order_id, number, body, urgency, rating in db.session.execute(
+            _query[0], {"client_id": client_id, "since": since}):
+        kind = _KINDS[kind]
+        if kind == LOW_FEEDBACK:
+            found.append(Signal(kind, at, "client", "client", order_id, number, rating=rating))
+        else:
+            found.append(Signal(kind, at, f"provider:{provider_id}", name or "", order_id, number, text=body,
+                                urgency=urgency))
     found.sort(key=lambda s: s.at, reverse=True)
     return found
 

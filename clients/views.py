@@ -14,6 +14,7 @@ from datetime import timedelta
 from flask import Response, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from accounts.models import Role
 from accounts.permissions import role_required
@@ -104,11 +105,12 @@ def new():
 @role_required(Role.STAFF)
 def detail(client_id: int):
     client = services.get_client(current_user, client_id, Purpose.GUIDANCE,
-                                 what="client record, orders, network and messages")
+                                 what="client record, orders, network and messages", options=queries.staff_page_client())
     page = queries.staff_client_page(client)
     services.mark_messages_read(current_user, client.id)
     handover = HandoverForm()
-    handover.new_worker_id.choices = [(i, n) for i, n in services.staff_choices() if i != client.responsible_worker_id]
+    handover.new_worker_id.choices = [SelectChoice(i, n) for i, n in page.pop("staff")
+                                      if i != client.responsible_worker_id]
     message = MessageForm(to="client")
     message.to.choices = [("client", client.full_name)]
     next_check = (client.last_check_at or client.created_at) + timedelta(days=SEGMENT_CHECK_DAYS[Segment(client.segment)])

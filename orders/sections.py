@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 
+from catalogue.models import ServiceType
 from clients.models import Client
 from core.access import Purpose, record_access_many
 from core.extensions import db
+from core.i18n import current_language
 from core.time import local_today
 from orders.models import Offer, OfferStatus, OrderStatus, ServiceOrder, VisitReport
-from orders.queries import LIST_TYPE_COLUMNS
 from providers.models import Provider
 
 SMALL_GROUP = 5  # counts of clients below this are not shown to managers
@@ -19,25 +22,66 @@ def _count(stmt) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
 
 
+@dataclass(slots=True)
+class DashboardOrder:
+    """An order as the staff dashboard lists it (a row, not an ORM object)."""
+
+    id: int
+    number: str
+    status: str
+    client_id: int
+    client_first_name: str
+    client_last_name: str
+    service: str               # the service type's name in the reader's language
+    provider_name: str | None
+
+
+# The staff dashboard's lists: (key, conditions besides "ordered by me", rows).
+# Functions: expressions built at import would configure the mappers then, before
+# the forking worker means to (core.worker.prepare_to_fork).
+_STAFF_LISTS = (
+    ("escalated", lambda: (ServiceOrder.status == OrderStatus.ESCALATED,), 20),
+    ("concerns", lambda: (ServiceOrder.has_concern,  # plain, to match the partial index (perf1)
+                          ServiceOrder.status.in_([OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS,
+                                                   OrderStatus.COMPLETED])), 20),
+    ("waiting_close", lambda: (ServiceOrder.status == OrderStatus.COMPLETED,), 20),
+    ("recent_orders", lambda: (), 10),
+)
+_STAFF_KEYS = tuple(key for key, _conditions, _limit in _STAFF_LISTS)
+
+
+def _staff_lists_query():
+    """The four lists as one ``UNION ALL`` of plain rows, each read in index order
+    with its own limit; built once (the orderer is a bound parameter)."""
+    me = sa.bindparam("orderer_id", type_=sa.Integer)
+    return sa.union_all(*(
+        sa.select(sa.literal(number, sa.Integer).label("list"), ServiceOrder.id, ServiceOrder.number,
+                  ServiceOrder.status, ServiceOrder.client_id, Client.first_name, Client.last_name,
+                  ServiceType.name_fi, ServiceType.name_sv, ServiceType.name_en, Provider.name.label("provider_name"))
+        .join(Client, Client.id == ServiceOrder.client_id)
+        .join(ServiceType, ServiceType.id == ServiceOrder.service_type_id)
+        .outerjoin(Provider, Provider.id == ServiceOrder.provider_id)
+        .where(ServiceOrder.ordered_by_id == me, *conditions())
+        .order_by(ServiceOrder.id.desc()).limit(limit).subquery().select()
+        for number, (_key, conditions, limit) in enumerate(_STAFF_LISTS)))
+
+
+_staff_lists = []  # the statement, once built
+
+
 def staff_section(user) -> dict:
     """The staff member's escalated orders, orders with a concern, completed orders
-    whose loop is open, and the latest orders."""
-
-    def orders(*conditions, limit=20):
-        return db.session.scalars(
-            sa.select(ServiceOrder).where(ServiceOrder.ordered_by_id == user.id, *conditions)
-            .options(sa.orm.joinedload(ServiceOrder.service_type).load_only(*LIST_TYPE_COLUMNS),
-                     sa.orm.joinedload(ServiceOrder.provider).load_only(Provider.id, Provider.name),
-                     sa.orm.joinedload(ServiceOrder.client).load_only(Client.id, Client.first_name, Client.last_name))
-            .order_by(ServiceOrder.id.desc()).limit(limit)).all()
-
-    section = {
-        "escalated": orders(ServiceOrder.status == OrderStatus.ESCALATED),
-        "concerns": orders(ServiceOrder.has_concern,  # plain, to match the partial index (perf1)
-                           ServiceOrder.status.in_([OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED])),
-        "waiting_close": orders(ServiceOrder.status == OrderStatus.COMPLETED),
-        "recent_orders": orders(limit=10),
-    }
+    whose loop is open, and the latest orders: one query."""
+    if not _staff_lists:
+        _staff_lists.append(_staff_lists_query())
+    section: dict[str, list[DashboardOrder]] = {key: [] for key in _STAFF_KEYS}
+    lang = current_language()
+    for row in db.session.execute(_staff_lists[0], {"orderer_id": user.id}):
+        name = {"sv": row.name_sv, "en": row.name_en}.get(lang) or row.name_fi
+        section[_STAFF_KEYS[row.list]].append(DashboardOrder(
+            row.id, row.number, row.status, row.client_id, row.first_name, row.last_name, name, row.provider_name))
+    for rows in section.values():  # a UNION ALL keeps no order of its own
+        rows.sort(key=lambda o: o.id, reverse=True)
     # The dashboard shows each order's client by name.
     record_access_many([o.client_id for rows in section.values() for o in rows], "list", Purpose.ORDERING,
                        what="name on the dashboard", actor=user)

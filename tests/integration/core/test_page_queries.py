@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from clients.models import Concern, FollowUp
 from core.db import utcnow
 from core.models import AccessLogEntry
 from core.time import local_today
@@ -49,6 +50,50 @@ def _staff_orders(staff, provider, service_type, n):
         f.FollowUpFactory(assigned_to_id=staff.id, due_at=utcnow() - timedelta(days=1))
 
 
+def _help_requests(staff, n):
+    from frontdoor.models import HelpRequest
+
+    for i in range(n):
+        for status, due, claimed in (("open", -1, None), ("open", 2, None), ("claimed", -3, staff.id)):
+            db_session().add(HelpRequest(reference=f"R{status[0]}{due}-{n}-{i}", for_whom="self", name="Soittaja",
+                                         contact_key=f"k{status}{due}{n}{i}", postal_code="33100", status=status,
+                                         callback_due=utcnow() + timedelta(hours=due), claimed_by_id=claimed))
+    db_session().flush()
+
+
+def _assign_follow_ups(staff):
+    for follow_up in db_session().scalars(sa.select(FollowUp)):
+        follow_up.assigned_to_id = staff.id
+    db_session().flush()
+
+
+def test_staff_dashboard_counts_help_requests_and_concerns_without_more_queries(client, db, login_as):
+    """The help-request figures and the follow-ups' concerns (with who reported and
+    who acknowledged them) come in the same number of queries however many."""
+    staff = f.UserFactory(role="staff")
+    person = f.ClientFactory(responsible_worker_id=staff.id)
+    _people_named_in_rows(person, staff, 1)
+    _help_requests(staff, 1)
+    f.FollowUpFactory(client_id=person.id, assigned_to_id=staff.id)
+    _assign_follow_ups(staff)
+    db.session.commit()
+    login_as(staff)
+    with count_queries(db) as few:
+        html = client.get("/dashboard?lang=en").get_data(as_text=True)
+    assert "Help requests waiting for a callback: 2" in html and "overdue: 2" in html and "claimed by you: 1" in html
+    assert html.count("Acknowledged by") == 1
+    _people_named_in_rows(person, staff, 5)
+    _assign_follow_ups(staff)
+    _help_requests(staff, 11)
+    db.session.commit()
+    with count_queries(db) as many:
+        html = client.get("/dashboard?lang=en").get_data(as_text=True)
+    assert "Help requests waiting for a callback: 24" in html and "overdue: 24" in html
+    assert "claimed by you: 12" in html
+    assert html.count("Acknowledged by") == 6
+    assert len(many) == len(few), (len(few), len(many))
+
+
 def test_staff_dashboard_queries_do_not_grow_and_its_reads_are_logged(client, db, login_as):
     staff = f.UserFactory(role="staff")
     provider = f.ProviderFactory()
@@ -80,6 +125,35 @@ def _client_history(client_row, provider, service_type, staff, n):
         f.NetworkMemberFactory(client_id=client_row.id)
 
 
+def _people_named_in_rows(client_row, staff, n):
+    """Rows that name people and organisations of their own, each a different one:
+    a concern (its reporter, provider and acknowledger) behind a follow-up, a
+    provider's message, a relative whose access another worker ended, a
+    declined offer."""
+    for _ in range(n):
+        other_provider = f.ProviderFactory()
+        reporter = f.UserFactory(role="provider", provider=other_provider)
+        worker = f.UserFactory(role="staff")
+        order = f.ServiceOrderFactory(client=client_row, status="accepted", provider=other_provider,
+                                      ordered_by_id=staff.id)
+        concern = Concern(client_id=client_row.id, order_id=order.id, provider_id=other_provider.id,
+                          reported_by_id=reporter.id, description="Laihtunut", urgency="week",
+                          acknowledged_at=utcnow(), acknowledged_by_id=worker.id)
+        db_session().add(concern)
+        db_session().flush()
+        f.FollowUpFactory(client_id=client_row.id, assigned_to_id=worker.id, concern_id=concern.id, kind="concern")
+        f.MessageFactory(client_id=client_row.id, sender_id=reporter.id, to_user_id=staff.id)
+        f.ClientRepresentativeFactory(client_id=client_row.id, consent_recorded_by_id=worker.id,
+                                      ended_at=utcnow(), ended_by_id=f.UserFactory(role="staff").id)
+        f.OfferFactory(order=order, provider=f.ProviderFactory(), status="declined", answered_at=utcnow())
+
+
+def db_session():
+    from core.extensions import db
+
+    return db.session
+
+
 def test_staff_client_page_queries_do_not_grow(client, db, login_as):
     staff = f.UserFactory(role="staff")
     provider = f.ProviderFactory()
@@ -96,6 +170,47 @@ def test_staff_client_page_queries_do_not_grow(client, db, login_as):
     assert html.count("/orders/") >= 9
     assert len(many) == len(few), (len(few), len(many))
     assert any(row.client_id == person.id for row in _access_rows(db, staff.id))
+
+
+def test_staff_client_page_queries_do_not_grow_with_the_people_its_rows_name(client, db, login_as):
+    """Each row brings the people and organisations it names with it: no query per
+    concern, message sender, ended mandate or signal, however many there are."""
+    staff = f.UserFactory(role="staff")
+    person = f.ClientFactory(responsible_worker_id=f.UserFactory(role="staff").id,
+                             consent_recorded_by_id=f.UserFactory(role="staff").id)
+    _people_named_in_rows(person, staff, 1)
+    db.session.commit()
+    login_as(staff)
+    with count_queries(db) as few:
+        assert client.get(f"/clients/{person.id}?lang=en").status_code == 200
+    _people_named_in_rows(person, staff, 6)
+    db.session.commit()
+    with count_queries(db) as many:
+        html = client.get(f"/clients/{person.id}?lang=en").get_data(as_text=True)
+    assert html.count("Concern: contact within a week") == 7 and html.count("Acknowledged by") == 7
+    assert html.count("Declined order") == 7
+    assert len(many) == len(few), (len(few), len(many))
+
+
+def test_staff_client_page_names_the_provider_of_an_old_order_still_running(client, db, login_as):
+    """The record lists the latest 100 orders; the network still names the provider
+    of an older order that is running, and the record does not list that order."""
+    staff = f.UserFactory(role="staff")
+    person = f.ClientFactory(responsible_worker_id=staff.id)
+    service_type = f.ServiceTypeFactory()
+    old_provider = f.ProviderFactory(name="Vanha Hoiva Oy")
+    old = f.ServiceOrderFactory(client=person, service_type=service_type, status="in_progress",
+                                provider=old_provider, ordered_by_id=staff.id,
+                                created_at=utcnow() - timedelta(days=400))
+    for _ in range(100):
+        f.ServiceOrderFactory(client=person, service_type=service_type, status="cancelled", ordered_by_id=staff.id)
+    db.session.commit()
+    login_as(staff)
+    html = client.get(f"/clients/{person.id}?lang=en").get_data(as_text=True)
+    network = html.split('id="network-h"', 1)[1].split("</section>", 1)[0]
+    orders = html.split('id="orders-h"', 1)[1].split("</table>", 1)[0]
+    assert "Vanha Hoiva Oy" in network and f"/orders/{old.id}\"" in network
+    assert orders.count("<tr>") == 101 and f"/orders/{old.id}\"" not in orders  # the header row and 100 orders
 
 
 def test_client_portfolio_queries_do_not_grow(client, db, login_as):
