@@ -11,8 +11,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
-from markupsafe import Markup, escape
-from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
+from wtforms.widgets import CheckboxInput, ListWidget
 from core.time import local_today
 
 
@@ -84,35 +83,8 @@ class ConsentForm(FlaskForm):
     note = StringField(_l("How was the consent given or withdrawn? (optional)"), validators=[Optional(), Length(max=500)])
 
 
-class PlainSelect(Select):
-    """wtforms' ``Select`` with its options written out directly: the same HTML
-    (a unit test compares them) at a fraction of the cost, for a list of every
-    guidance worker on each client's page. Groups, a multiple choice and options
-    with attributes of their own are left to wtforms."""
-
-    def __call__(self, field, **kwargs):
-        if self.multiple or field.has_groups():
-            return super().__call__(field, **kwargs)
-        choices = list(field._iter_choices_normalized())
-        if any(choice.render_kw for choice in choices):
-            return super().__call__(field, **kwargs)
-        kwargs.setdefault("id", field.id)
-        flags = getattr(field, "flags", {})
-        for k in dir(flags):
-            if k in self.validation_attrs and k not in kwargs:
-                kwargs[k] = getattr(flags, k)
-        html = [f"<select {html_params(name=field.name, **kwargs)}>"]
-        for choice in choices:
-            value = str(choice.value) if isinstance(choice.value, bool) else choice.value
-            value = escape(value).replace(Markup('"'), Markup("&quot;"))
-            selected = "selected " if choice.selected else ""
-            html.append(f'<option {selected}value="{value}">{escape(choice.label or choice.value)}</option>')
-        html.append("</select>")
-        return Markup("".join(html))
-
-
 class HandoverForm(FlaskForm):
-    new_worker_id = SelectField(_l("New responsible worker"), coerce=int, widget=PlainSelect(),
+    new_worker_id = SelectField(_l("New responsible worker"), coerce=int,
                                 validators=[InputRequired(_l("Choose the new responsible worker."))])
 
 
