@@ -168,8 +168,8 @@ def _push_one(r: redis.Redis, row_id: int, queue: str, run_at: datetime | None) 
             return False
     try:
         q = Queue(queue, connection=r)
-        options = dict(job_id=f"outbox-{row_id}", retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
-                       job_timeout=3600 if queue == "reports" else 600, failure_ttl=30 * 24 * 3600)
+        options = {"job_id": f"outbox-{row_id}", "retry": Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+                   "job_timeout": 3600 if queue == "reports" else 600, "failure_ttl": 30 * 24 * 3600}
         if run_at is not None and run_at > utcnow():
             q.enqueue_at(run_at, run_outbox_job, row_id, **options)
         else:

@@ -231,8 +231,8 @@ class InProcessWorker(_Heartbeats, SimpleWorker):
                 self._beating = None
 
     def handle_execution_ended(self, job, queue, heartbeat_ttl: int):
-        # No beat once the job has ended: RQ then removes its execution, which a
-        # late beat would bring back. RQ also beats the job's own record here, for
+        # No beat once the job has ended: RQ then removes its execution, whose
+        # record a late beat would write again. RQ also beats the job's own record here, for
         # its callbacks; outbox jobs have none, so that round trip is saved.
         self._stop_beating()
         if job._success_callback_name or job._failure_callback_name or job._stopped_callback_name:
