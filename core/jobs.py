@@ -168,8 +168,8 @@ def _push_one(r: redis.Redis, row_id: int, queue: str, run_at: datetime | None) 
             return False
     try:
         q = Queue(queue, connection=r)
-        options = dict(job_id=f"outbox-{row_id}", retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
-                       job_timeout=3600 if queue == "reports" else 600, failure_ttl=30 * 24 * 3600)
+        options = {"job_id": f"outbox-{row_id}", "retry": Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+                   "job_timeout": 3600 if queue == "reports" else 600, "failure_ttl": 30 * 24 * 3600}
         if run_at is not None and run_at > utcnow():
             q.enqueue_at(run_at, run_outbox_job, row_id, **options)
         else:
@@ -293,6 +293,25 @@ def run_outbox_job(outbox_id: int):
         return _run(outbox_id)
 
 
+_T = OutboxJob.__table__
+# The worker's two statements per job, built once (Core, not the ORM: a job's
+# bookkeeping needs no objects, and building and compiling ORM statements was a
+# good part of a short job's CPU; docs/jobs.md, *Performance*).
+_START = (sa.update(_T).where(_T.c.id == sa.bindparam("outbox_id"), _T.c.done_at.is_(None))
+          .values(attempts=_T.c.attempts + 1, started_at=sa.bindparam("now", type_=_T.c.started_at.type))
+          .returning(_T.c.func, _T.c.args, _T.c.kwargs))
+_DONE = (sa.update(_T).where(_T.c.id == sa.bindparam("outbox_id"), _T.c.done_at.is_(None))
+         .values(done_at=sa.bindparam("now", type_=_T.c.done_at.type), last_error=None))
+_funcs: dict[str, object] = {}
+
+
+def _job_function(path: str):
+    func = _funcs.get(path)
+    if func is None:
+        func = _funcs[path] = import_string(path)
+    return func
+
+
 def _run(outbox_id: int):
     if os.getpid() != _engine_pid["pid"]:
         # A forked work horse must not share the parent's database connections.
@@ -300,23 +319,24 @@ def _run(outbox_id: int):
         _engine_pid["pid"] = os.getpid()
     # The attempt is counted (and committed) before the job runs, in one statement
     # that also reads what to run: nothing for a row already done (or gone).
-    row = db.session.execute(
-        sa.update(OutboxJob).where(OutboxJob.id == outbox_id, OutboxJob.done_at.is_(None))
-        .values(attempts=OutboxJob.attempts + 1, started_at=utcnow())
-        .returning(OutboxJob.func, OutboxJob.args, OutboxJob.kwargs)
-    ).one_or_none()
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        # This commit does not wait for the disk: the job's own commit below does,
+        # and it makes this one durable too (the log is written in order). Only a
+        # crash of the database server in between can lose the count, together with
+        # everything the job did.
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+    row = conn.execute(_START, {"outbox_id": outbox_id, "now": utcnow()}).one_or_none()
     if row is None:
         db.session.rollback()
         return "skipped"
     func_path, args, kwargs = row.func, list(row.args), dict(row.kwargs)
     db.session.commit()
     try:
-        func = import_string(func_path)
+        func = _job_function(func_path)
         result = func(*args, **kwargs)
-        done = db.session.execute(
-            sa.update(OutboxJob).where(OutboxJob.id == outbox_id, OutboxJob.done_at.is_(None))
-            .values(done_at=utcnow(), last_error=None)
-        ).rowcount
+        db.session.flush()
+        done = db.session.connection().execute(_DONE, {"outbox_id": outbox_id, "now": utcnow()}).rowcount
         if done != 1:  # another delivery finished first: keep its result, not ours
             db.session.rollback()
             return "skipped"

@@ -19,6 +19,7 @@ from email import policy
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlparse
 
+import sqlalchemy as sa
 from flask import current_app
 
 from core.db import utcnow
@@ -41,19 +42,28 @@ def queue_email(to: str, subject: str, body: str, language: str = "fi", dedupe_k
     return msg
 
 
+_E = OutgoingEmail.__table__
+# Marks a message sent (or stored) and reads it, in one statement: nothing for a
+# message sent already. The row stays locked until the job commits, so a second
+# delivery of the same job running at the same time waits and then finds it sent.
+_CLAIM = (sa.update(_E).where(_E.c.id == sa.bindparam("email_id"), _E.c.sent_at.is_(None))
+          .values(status=sa.bindparam("status", type_=_E.c.status.type),
+                  sent_at=sa.bindparam("now", type_=_E.c.sent_at.type))
+          .returning(_E.c.to_address, _E.c.subject, _E.c.body, _E.c.language))
+
+
 def send_email(email_id: int) -> str:
-    """Job: deliver one stored message once. Raises on SMTP failure so RQ retries."""
-    msg = db.session.get(OutgoingEmail, email_id)
-    if msg is None or msg.sent_at is not None:
-        return "skipped"
+    """Job: deliver one stored message once. Raises on SMTP failure so RQ retries
+    (the job's transaction rolls back, and the message is not marked sent)."""
     url = current_app.config.get("MAIL_URL")
+    status = "sent" if url else "stored"
+    db.session.flush()
+    msg = db.session.connection().execute(_CLAIM, {"email_id": email_id, "status": status, "now": utcnow()}).one_or_none()
+    if msg is None:
+        return "skipped"
     if url:
         _smtp_send(url, current_app.config["MAIL_FROM"], msg)
-        msg.status = "sent"
-    else:
-        msg.status = "stored"
-    msg.sent_at = utcnow()
-    return msg.status
+    return status
 
 
 # A kept connection is used for at most this many messages (servers limit messages

@@ -44,7 +44,7 @@ from flask.cli import with_appcontext
 from rq import SimpleWorker, Worker
 from rq.cron import CronScheduler
 from rq.scheduler import RQScheduler
-from rq.utils import utcparse
+from rq.utils import now, utcparse
 from rq.worker.base import WorkerStatus
 
 from core.extensions import db
@@ -61,6 +61,9 @@ PERIODIC_JOBS: list[tuple[str, str, int]] = [
 
 # Grace on top of the heartbeat interval before a running job counts as abandoned.
 _HEARTBEAT_GRACE = 10
+# A worker's heartbeat between jobs is skipped while its keys still live this close
+# to what the beat asks for (InProcessWorker.heartbeat).
+_HEARTBEAT_SLACK = 5
 # A scheduler whose heartbeat (every second) is this old is dead: its lock is free.
 _STALE_SCHEDULER_SECONDS = 15
 # Supervisor: waits between restarts of a child that keeps dying.
@@ -167,27 +170,79 @@ class ForkingWorker(_Heartbeats, Worker):
 
 class InProcessWorker(_Heartbeats, SimpleWorker):
     """RQ's simple worker (jobs in the worker process), keeping the running job's
-    heartbeat alive from a thread, as the forking worker does from its main loop."""
+    heartbeat alive from a thread, as the forking worker does from its main loop.
+
+    Between two jobs RQ beats the worker's keys three times and writes its state
+    twice, each its own Redis round trip (docs/jobs.md, *Performance*). Here a beat
+    is one round trip, and is skipped while the keys still live (nearly) as long
+    as it would make them live; a state already written is not written again; and
+    one thread keeps the heartbeats of every job instead of a thread per job."""
+
+    _keys_live_until = 0.0  # time.monotonic() when the worker's keys expire, as last set
+    _beat_thread: threading.Thread | None = None
+
+    def heartbeat(self, timeout: int | None = None, pipeline=None):
+        timeout = timeout or self.worker_ttl + 60
+        started = time.monotonic()
+        if pipeline is not None:
+            super().heartbeat(timeout, pipeline=pipeline)
+        elif self._keys_live_until - started >= timeout - _HEARTBEAT_SLACK:
+            return
+        else:
+            with self.connection.pipeline(transaction=False) as own:
+                super().heartbeat(timeout, pipeline=own)
+                own.execute()
+        self._keys_live_until = started + timeout
+
+    def set_state(self, state: str, pipeline=None):
+        if pipeline is None and state == self._state:
+            return
+        super().set_state(state, pipeline=pipeline)
 
     def execute_job(self, job, queue):
+        if self._beat_thread is None:
+            self._beating = None
+            self._beat_lock = threading.Lock()
+            self._beat_stop = threading.Event()
+            self._beat_thread = threading.Thread(target=self._beat, name="job-heartbeat", daemon=True)
+            self._beat_thread.start()
         execution = self.prepare_execution(job)
-        stop = threading.Event()
-
-        def beat():
-            while not stop.wait(self.job_monitoring_interval):
-                try:
-                    self.maintain_heartbeats(job, execution)
-                except redis.exceptions.RedisError:
-                    pass  # the job goes on; RQ's own calls report the outage
-
-        thread = threading.Thread(target=beat, name="job-heartbeat", daemon=True)
-        thread.start()
+        with self._beat_lock:
+            self._beating = (job, execution)
         try:
             self.perform_job(job, queue, execution)
         finally:
-            stop.set()
-            thread.join(5)
+            self._stop_beating()
         self.set_state(WorkerStatus.IDLE)
+
+    def _beat(self):
+        while not self._beat_stop.wait(self.job_monitoring_interval):
+            with self._beat_lock:
+                if self._beating is None:
+                    continue
+                try:
+                    self.maintain_heartbeats(*self._beating)
+                except redis.exceptions.RedisError:
+                    pass  # the job goes on; RQ's own calls report the outage
+
+    def _stop_beating(self):
+        if self._beat_thread is not None:
+            with self._beat_lock:  # waits for a beat under way
+                self._beating = None
+
+    def handle_execution_ended(self, job, queue, heartbeat_ttl: int):
+        # No beat once the job has ended: RQ then removes its execution, whose
+        # record a late beat would write again. RQ also beats the job's own record here, for
+        # its callbacks; outbox jobs have none, so that round trip is saved.
+        self._stop_beating()
+        if job._success_callback_name or job._failure_callback_name or job._stopped_callback_name:
+            return super().handle_execution_ended(job, queue, heartbeat_ttl)
+        job.ended_at = now()
+
+    def teardown(self):
+        if self._beat_thread is not None:
+            self._beat_stop.set()
+        super().teardown()
 
 
 def _free_stale_scheduler_locks(conn: redis.Redis, queue_names: list[str]) -> None:

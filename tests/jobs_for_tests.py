@@ -30,3 +30,12 @@ def slow_on_first_run(marker: str, seconds: float) -> str:
         time.sleep(seconds)
     db.session.add(OutgoingEmail(to_address="jobs@example.fi", subject=marker, body="ran"))
     return marker
+
+
+def sleep_then_record(marker: str, seconds: float) -> str:
+    """Runs for ``seconds`` (longer than a heartbeat interval), then stores the marker row."""
+    import time
+
+    time.sleep(seconds)
+    db.session.add(OutgoingEmail(to_address="jobs@example.fi", subject=marker, body="ran"))
+    return marker
