@@ -22,6 +22,7 @@ from datetime import date, datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from core.time import local_date
 from reports.monthly import current_month
@@ -83,6 +84,12 @@ def _values(obj, attr: str) -> list:
     return values
 
 
+def _loaded_parent(session: Session, parent, key):
+    """The parent row if this session holds it with its month loaded, else None."""
+    obj = session.identity_map.get(identity_key(parent, key))
+    return obj if obj is not None and "created_at" in sa.inspect(obj).dict else None
+
+
 def _after_flush(session: Session, _context) -> None:
     sources = _sources()
     wanted: dict[str, set[date]] = {}
@@ -95,7 +102,16 @@ def _after_flush(session: Session, _context) -> None:
         if isinstance(where, tuple) and len(where) == 2 and isinstance(where[0], type):
             parent, fk = where
             for value in _values(obj, fk):
-                if value is not None:
+                if value is None:
+                    continue
+                # A parent this session has loaded (the order an offer was just
+                # added to) gives its month without a query.
+                loaded = _loaded_parent(session, parent, value)
+                if loaded is not None:
+                    month = month_of(loaded.created_at)
+                    for kind in kinds:
+                        wanted.setdefault(kind, set()).update({month} if month else set())
+                else:
                     parents.setdefault((parent, kinds), set()).add(value)
             continue
         attrs = where if isinstance(where, tuple) else (where,)
@@ -111,9 +127,42 @@ def _after_flush(session: Session, _context) -> None:
     _mark(conn, wanted)
 
 
+# Execution option of a bulk UPDATE/DELETE: a loaded row such that every row the
+# statement changes is that row or one of its children (the offers of an order).
+# Its month is then read from the row this session holds instead of a SELECT.
+TOUCHES = "touches"
+
+
+def _hinted_months(state, table, spec) -> set | None:
+    """The months of a bulk statement's rows from its ``touches`` row, or None
+    when the session does not hold what is needed (then they are queried)."""
+    hint = state.execution_options.get(TOUCHES)
+    if hint is None:
+        return None
+    _kinds, where = spec
+    if isinstance(where, tuple) and len(where) == 2 and isinstance(where[0], type):
+        parent, fk = where
+        if isinstance(hint, parent):
+            obj = hint if "created_at" in sa.inspect(hint).dict else None
+        elif isinstance(hint, table) and sa.inspect(hint).dict.get(fk) is not None:
+            obj = _loaded_parent(state.session, parent, sa.inspect(hint).dict[fk])
+        else:
+            return None
+        return None if obj is None else {month_of(obj.created_at)}
+    if not isinstance(hint, table):
+        return None
+    loaded = sa.inspect(hint).dict
+    attrs = where if isinstance(where, tuple) else (where,)
+    if any(a not in loaded for a in attrs):
+        return None
+    # As the query's coalesce(): the first of the columns that has a value.
+    return {month_of(next((loaded[a] for a in attrs if loaded[a] is not None), None))}
+
+
 def _bulk_statement(state) -> None:
     """An ORM-enabled bulk UPDATE or DELETE of a watched model: mark the months of
-    the rows it matches (read before the statement runs)."""
+    the rows it matches (read before the statement runs, or from its ``touches``
+    row)."""
     if not (state.is_update or state.is_delete):
         return
     mapper = state.bind_mapper
@@ -124,19 +173,21 @@ def _bulk_statement(state) -> None:
         return
     kinds, where = spec
     table = mapper.class_
-    whereclause = getattr(state.statement, "whereclause", None)
-    if isinstance(where, tuple) and len(where) == 2 and isinstance(where[0], type):
-        parent, fk = where
-        column = sa.select(parent.created_at).where(parent.id == getattr(table, fk)).scalar_subquery()
-    elif isinstance(where, tuple):
-        column = sa.func.coalesce(*(getattr(table, a) for a in where))
-    else:
-        column = getattr(table, where)
-    stmt = sa.select(column).select_from(table).distinct()
-    if whereclause is not None:
-        stmt = stmt.where(whereclause)
     conn = state.session.connection()
-    months = {month_of(v) for v in conn.execute(stmt).scalars()}
+    months = _hinted_months(state, table, spec)
+    if months is None:
+        whereclause = getattr(state.statement, "whereclause", None)
+        if isinstance(where, tuple) and len(where) == 2 and isinstance(where[0], type):
+            parent, fk = where
+            column = sa.select(parent.created_at).where(parent.id == getattr(table, fk)).scalar_subquery()
+        elif isinstance(where, tuple):
+            column = sa.func.coalesce(*(getattr(table, a) for a in where))
+        else:
+            column = getattr(table, where)
+        stmt = sa.select(column).select_from(table).distinct()
+        if whereclause is not None:
+            stmt = stmt.where(whereclause)
+        months = {month_of(v) for v in conn.execute(stmt).scalars()}
     _mark(conn, {kind: {m for m in months if m} for kind in kinds})
 
 
