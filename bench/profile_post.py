@@ -8,7 +8,7 @@ time, and (with ``--profile``) the functions that take the most time under cProf
 ``place`` is ``POST /api/v1/orders`` as bench/run.py drives it (staff1 orders, for a
 client, a service from one provider that offers it at the client's postal code);
 ``accept`` is ``POST /api/v1/orders/{id}/accept`` (providers 1-100 accept pending
-offers of still offered orders, each once). The POSTs change the data: each run
+offers of still offered orders, oldest first as bench/run.py takes them, each once). The POSTs change the data: each run
 uses clients and offers the previous runs have not (re-seed for figures that
 compare exactly). The database must hold the reference data set (bench/seed.py).
 """
@@ -24,7 +24,7 @@ import pstats
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -93,13 +93,13 @@ def main() -> None:
                 rows = db.session.execute(sa.text(
                     "SELECT DISTINCT ON (f.order_id) f.order_id, f.provider_id FROM offers f "
                     "JOIN service_orders o ON o.id = f.order_id WHERE f.status = 'pending' "
-                    "AND o.status = 'offered' AND f.provider_id <= 100 ORDER BY f.order_id DESC, f.provider_id "
+                    "AND o.status = 'offered' AND f.provider_id <= 100 ORDER BY f.order_id, f.provider_id "
                     "LIMIT :n"), {"n": needed}).all()
         if len(rows) < needed:
             raise SystemExit(f"{kind}: only {len(rows)} unused requests left; re-seed")
         if kind == "place":
             bearer = token("staff1@bench.invalid")
-            start = (datetime.now(timezone.utc) + timedelta(days=7)).date().isoformat()
+            start = (datetime.now(UTC) + timedelta(days=7)).date().isoformat()
             requests = [("/api/v1/orders", bearer, {"client_id": c, "service_type_id": st, "provider_ids": [p],
                                                    "start_date": start, "visits_per_week": 1,
                                                    "minutes_per_visit": 60, "instructions": "profile"}, 201)

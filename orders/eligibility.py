@@ -10,6 +10,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from clients.models import Client
+from core.bounds import MAX_INT
 from core.db import utcnow
 from core.extensions import db
 from catalogue.models import Offering, OfferingArea
@@ -35,7 +36,8 @@ def week_start():
     return utcnow() - timedelta(days=7)
 
 
-def eligible_providers(client: Client, service_type_id: int, exclude: set[int] | None = None) -> list[Eligible]:
+def eligible_providers(client: Client, service_type_id: int, exclude: set[int] | None = None,
+                       only: list[int] | None = None) -> list[Eligible]:
     """Providers that may get this client's order: approved, offering the service
     type at the client's postal code, in a language the client speaks, and with
     capacity left this week. Ranked providers first (by procured rank), then by
@@ -45,9 +47,10 @@ def eligible_providers(client: Client, service_type_id: int, exclude: set[int] |
     capacity for the service type, its procured rank in the client's area and
     whether it has an automatic-acceptance rule (the capacity and the ranking are
     unique per provider, service type (and area), so the outer joins add no rows);
-    a second counts this week's orders only when some provider has a capacity."""
+    a second counts this week's orders only when some provider has a capacity.
+    ``only``: look at these providers alone (the ones a caller named)."""
     has_rule = sa.exists().where(AutoAcceptRule.provider_id == Provider.id, AutoAcceptRule.active.is_(True))
-    rows = db.session.execute(
+    stmt = (
         sa.select(Offering, Provider, ProviderCapacity.orders_per_week, ProviderRanking.rank, has_rule)
         .join(OfferingArea, sa.and_(OfferingArea.offering_id == Offering.id, OfferingArea.postal_code == client.postal_code))
         .join(Provider, Provider.id == Offering.provider_id)
@@ -61,7 +64,11 @@ def eligible_providers(client: Client, service_type_id: int, exclude: set[int] |
         .order_by(Offering.price_cents.asc().nulls_last(), Offering.id)
         # The provider is in the row already, the service type is the caller's.
         .options(sa.orm.lazyload(Offering.provider), sa.orm.lazyload(Offering.service_type))
-    ).all()
+    )
+    if only is not None:
+        # An id no column can hold (a tampered form) is simply not eligible.
+        stmt = stmt.where(Provider.id.in_(sorted({i for i in only if isinstance(i, int) and 0 < i <= MAX_INT})))
+    rows = db.session.execute(stmt).all()
     speaks = set(client.languages or [])
     best: dict[int, Eligible] = {}
     caps: dict[int, int] = {}

@@ -24,7 +24,7 @@ from clients.concerns import raise_concern
 from clients.models import Client, FollowUp, FollowUpKind, Urgency
 from clients.signals import MISSED_VISIT, note_signal
 from core.access import Purpose, record_access
-from core.db import assign_number, pending_number, utcnow
+from core.db import assign_number, next_id_column, number_for, pending_number, utcnow
 from core.errors import NotFoundError, ValidationFailed
 from core.extensions import db
 from core.templating import status_label
@@ -132,11 +132,16 @@ def place_order(actor, *, client_id: int, service_type_id: int, start_date: date
     (naming them) or field errors; with ``voucher_id`` the order is funded by that
     voucher (``vouchers.services.voucher_for_order``: 422 ``voucher_mismatch``)."""
     policy.require_staff(actor)
-    # The client and the service type in one query; either missing: one each, to say which.
-    both = db.session.execute(sa.select(Client, ServiceType).join(ServiceType, ServiceType.id == service_type_id)
+    # The client and the service type in one query (on PostgreSQL with the order's
+    # id to be: its number goes in with its INSERT); either missing: one each, to
+    # say which.
+    next_id = next_id_column(ServiceOrder)
+    both = db.session.execute(sa.select(Client, ServiceType, *([next_id] if next_id is not None else []))
+                              .join(ServiceType, ServiceType.id == service_type_id)
                               .where(Client.id == client_id)).first()
-    client, service_type = both if both else (db.session.get(Client, client_id),
-                                              db.session.get(ServiceType, service_type_id))
+    order_id = both[2] if both and next_id is not None else None
+    client, service_type = both[:2] if both else (db.session.get(Client, client_id),
+                                                  db.session.get(ServiceType, service_type_id))
     errors: dict[str, list[str]] = {}
     if client is None or client.erased_at is not None:
         errors["client_id"] = [_("No such client.")]
@@ -162,7 +167,8 @@ def place_order(actor, *, client_id: int, service_type_id: int, start_date: date
     if voucher_id is not None:
         from vouchers.services import voucher_for_order
         voucher, funding = voucher_for_order(voucher_id, client.id, service_type_id, funding), Funding.VOUCHER
-    chosen = _choose(eligible_providers(client, service_type_id), provider_ids,
+    # Named providers: only they need checking (the answer names those not eligible).
+    chosen = _choose(eligible_providers(client, service_type_id, only=provider_ids or None), provider_ids,
                      _l("Not eligible for this order: %(ids)s."), _l("Provider %(pid)s is not eligible for this order."),
                      _("No provider can take this order: nobody approved offers this service at the "
                        "client's postal code in a language the client speaks, with capacity left."),
@@ -179,12 +185,13 @@ def place_order(actor, *, client_id: int, service_type_id: int, start_date: date
     # The client and service type as the order's relationships: the answer's
     # serializer reads them from here (no second SELECT of either).
     order = ServiceOrder(
-        number=pending_number(), client=client, service_type=service_type, ordered_by_id=actor.id,
+        id=order_id, number=number_for("SO", order_id) if order_id else pending_number(), client=client, service_type=service_type, ordered_by_id=actor.id,
         status=OrderStatus.OFFERED, funding=funding, offer_mode=mode, instructions=(instructions or "").strip(),
         start_date=start_date, end_date=end_date, visits_per_week=visits_per_week,
         minutes_per_visit=minutes_per_visit, offered_at=now, voucher_id=voucher.id if voucher else None)
     db.session.add(order)
-    assign_number(order, "SO")
+    if order_id is None:
+        assign_number(order, "SO")
     offers: list[Offer] = []
     sent = _add_offers(order, chosen, mode, created=offers)
     # They are all the new order's offers: its collection is known without a query.

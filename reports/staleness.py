@@ -6,9 +6,14 @@ deleted row of a watched model names the month it counts in (an order: the month
 it was placed; a visit report: its date; a purchase: when it was paid or
 delivered; ...), and a bulk ``UPDATE``/``DELETE`` through the session names the
 months of the rows it matches. Closed months among them are marked stale in the
-same transaction (``report_months.stale``, ``changes + 1``): a rollback undoes the
-mark with the change. Reports compute a stale month live until
-``reports.jobs.settle_months`` recomputes and keeps it.
+same transaction (``report_months.stale``, ``changes + 1``; once per month and
+transaction): a rollback undoes the mark with the change. Reports compute a stale
+month live until ``reports.jobs.settle_months`` recomputes and keeps it.
+
+The months come without a query where the session holds them: a new offer's
+order loaded in the session gives its month, and a bulk statement run with the
+``touches`` execution option (``core.states``' guarded UPDATEs: the row moved, or
+the order whose offers are withdrawn) takes them from that row.
 
 Writes that bypass the ORM session (raw SQL) are not seen: after such a repair,
 run ``flask reports settle --recompute``.
@@ -71,6 +76,7 @@ def install() -> None:
         return
     event.listen(Session, "after_flush", _after_flush)
     event.listen(Session, "do_orm_execute", _bulk_statement)
+    event.listen(Session, "after_transaction_end", _forget_marks)
     _installed = True
 
 
@@ -84,9 +90,13 @@ def _values(obj, attr: str) -> list:
     return values
 
 
-def _loaded_parent(session: Session, parent, key):
-    """The parent row if this session holds it with its month loaded, else None."""
+def _loaded_parent(session: Session, parent, key, inserted: dict | None = None):
+    """The parent row if this session holds it with its month loaded, else None
+    (``inserted``: the rows of the flush being looked at, by type and id: they are
+    not in the identity map yet)."""
     obj = session.identity_map.get(identity_key(parent, key))
+    if obj is None and inserted:
+        obj = inserted.get((parent, key))
     return obj if obj is not None and "created_at" in sa.inspect(obj).dict else None
 
 
@@ -94,6 +104,7 @@ def _after_flush(session: Session, _context) -> None:
     sources = _sources()
     wanted: dict[str, set[date]] = {}
     parents: dict[tuple, set] = {}
+    inserted = {(type(o), sa.inspect(o).dict.get("id")): o for o in session.new}
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
         spec = sources.get(type(obj))
         if spec is None:
@@ -106,7 +117,7 @@ def _after_flush(session: Session, _context) -> None:
                     continue
                 # A parent this session has loaded (the order an offer was just
                 # added to) gives its month without a query.
-                loaded = _loaded_parent(session, parent, value)
+                loaded = _loaded_parent(session, parent, value, inserted)
                 if loaded is not None:
                     month = month_of(loaded.created_at)
                     for kind in kinds:
@@ -124,7 +135,7 @@ def _after_flush(session: Session, _context) -> None:
             sa.select(parent.created_at).where(parent.id.in_(sorted(ids)))).scalars()}
         for kind in kinds:
             wanted.setdefault(kind, set()).update(m for m in months if m)
-    _mark(conn, wanted)
+    _mark(session, conn, wanted)
 
 
 # Execution option of a bulk UPDATE/DELETE: a loaded row such that every row the
@@ -188,24 +199,40 @@ def _bulk_statement(state) -> None:
         if whereclause is not None:
             stmt = stmt.where(whereclause)
         months = {month_of(v) for v in conn.execute(stmt).scalars()}
-    _mark(conn, {kind: {m for m in months if m} for kind in kinds})
+    _mark(state.session, conn, {kind: {m for m in months if m} for kind in kinds})
 
 
-def _mark(conn, wanted: dict[str, set[date]]) -> None:
+# The (kind, month) pairs this session's transaction has marked already: a month is
+# marked once per transaction (an accept changes the order and two sets of its
+# offers, all of one month: one UPDATE, not three). ``changes`` still moves with
+# the commit, which is what a racing recomputation looks at. Forgotten when the
+# transaction ends (commit, rollback or close) and when a savepoint ends (a rolled
+# back one takes its marks with it).
+_MARKED = "reports_marked_months"
+
+
+def _forget_marks(session, transaction) -> None:
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_MARKED, None)
+
+
+def _mark(session: Session, conn, wanted: dict[str, set[date]]) -> None:
     from reports.models import ReportMonth
 
     wanted = {k: v for k, v in wanted.items() if v}
     if not wanted:
         return
     this_month = current_month()
+    marked = session.info.setdefault(_MARKED, set())
     # Kinds with the same closed months share one statement (a change to an order
     # touches three kinds' months: one round trip, not three).
     by_months: dict[tuple[date, ...], list[str]] = {}
     for kind, months in wanted.items():
-        closed = tuple(sorted(m for m in months if m < this_month))
+        closed = tuple(sorted(m for m in months if m < this_month and (kind, m) not in marked))
         if closed:
             by_months.setdefault(closed, []).append(kind)
     for closed, kinds in by_months.items():
         conn.execute(sa.update(ReportMonth.__table__)
                      .where(ReportMonth.kind.in_(sorted(kinds)), ReportMonth.month.in_(closed))
                      .values(stale=True, changes=ReportMonth.changes + 1))
+        marked.update((kind, month) for kind in kinds for month in closed)
