@@ -66,10 +66,30 @@ def assign_number(obj, prefix: str) -> str:
     from core.extensions import db
 
     db.session.flush()
+    obj.number = number_for(prefix, obj.id)
+    return obj.number
+
+
+def next_id_column(model):
+    """On PostgreSQL, a column expression taking ``model``'s next id from its table's
+    sequence, for a query the caller makes anyway: the row then goes in with its id
+    and its number (``number_for``) in one INSERT, without ``assign_number``'s
+    UPDATE. None on other databases (SQLite has no sequence: ``assign_number``).
+    An id taken for a request that then fails is skipped, as ids of rolled-back
+    INSERTs are."""
+    from core.extensions import db
+
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
+    table = model.__table__
+    return sa.func.nextval(sa.func.pg_get_serial_sequence(table.name, table.c.id.name)).label("next_id")
+
+
+def number_for(prefix: str, row_id: int) -> str:
+    """The human-readable number of the row with this id (as ``assign_number``)."""
     from core.time import local_today
 
-    obj.number = f"{prefix}-{local_today().year}-{obj.id:06d}"
-    return obj.number
+    return f"{prefix}-{local_today().year}-{row_id:06d}"
 
 
 def pending_number() -> str:

@@ -79,39 +79,52 @@ def enqueue(func, *args, queue: str = "default", at: datetime | None = None, **k
 
     ``func`` is a function or its dotted path; ``args``/``kwargs`` must be JSON values
     (ids and primitives, never ORM objects). ``at`` delays the job (RQ's scheduler).
+    The row is written with the session's next flush (a request's jobs go in one
+    INSERT), so its ``id`` is known from then on.
     """
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
     path = func if isinstance(func, str) else f"{func.__module__}.{func.__qualname__}"
     row = OutboxJob(queue=queue, func=path, args=list(args), kwargs=dict(kwargs), run_at=at)
     db.session.add(row)
-    db.session.flush()
-    db.session().info.setdefault(_SESSION_KEY, []).append(row.id)
+    db.session().info.setdefault(_SESSION_KEY, []).append((row, queue, at))
     return row
+
+
+def _written(entries) -> list:
+    """Of the jobs recorded in a session, those whose rows are in its transaction
+    (a rolled-back savepoint takes its rows out of the session)."""
+    return [e for e in entries if sa.inspect(e[0]).persistent]
 
 
 def _after_commit(session):
     # A savepoint's release is not the commit: its jobs wait for the outer one.
     if session.in_nested_transaction():
         return
-    ids = session.info.pop(_SESSION_KEY, None)
-    if ids:
-        session.info.setdefault(_COMMITTED_KEY, []).extend(ids)
+    entries = session.info.pop(_SESSION_KEY, None)
+    if entries:
+        # (id, queue, run_at): the identity survives the commit's expiry, so the
+        # push needs no SELECT of the rows it has just written.
+        session.info.setdefault(_COMMITTED_KEY, []).extend(
+            (sa.inspect(row).identity[0], queue, at) for row, queue, at in _written(entries))
 
 
 def _after_transaction_end(session, transaction):
     # Pushed once the committed transaction has given its connection back to the
-    # pool (``after_commit`` runs while it is still checked out): pushing reads and
-    # stamps the outbox rows on a connection of its own, and a request must never
-    # hold two pooled connections at once.
+    # pool (``after_commit`` runs while it is still checked out): pushing stamps the
+    # outbox rows on a connection of its own, and a request must never hold two
+    # pooled connections at once.
     if transaction.parent is None:
-        ids = session.info.pop(_COMMITTED_KEY, None)
-        if ids:
-            push_jobs(ids)
+        rows = session.info.pop(_COMMITTED_KEY, None)
+        if rows:
+            _push_rows(rows)
 
 
 def _after_rollback(session):
-    session.info.pop(_SESSION_KEY, None)
+    entries = session.info.pop(_SESSION_KEY, None)
+    kept = _written(entries or [])
+    if kept:  # a savepoint was rolled back: the outer transaction's jobs stay
+        session.info[_SESSION_KEY] = kept
 
 
 def install_outbox_hooks() -> None:
@@ -133,6 +146,14 @@ def push_jobs(ids: list[int]) -> int:
             sa.select(OutboxJob.id, OutboxJob.queue, OutboxJob.run_at)
             .where(OutboxJob.id.in_(ids), OutboxJob.pushed_at.is_(None), OutboxJob.done_at.is_(None))
         ).all()
+    return _push_rows(rows)
+
+
+def _push_rows(rows) -> int:
+    """Push ``(id, queue, run_at)`` rows, then stamp those pushed. The marker of
+    ``_push_one`` keeps a row that the dispatcher pushed meanwhile from running twice."""
+    if not rows or time.monotonic() < _breaker["until"]:
+        return 0
     pushed = []
     try:
         conn_r = get_redis()

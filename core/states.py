@@ -110,10 +110,13 @@ class StateMachine:
             conditions.append(column == getattr(row, self.version_column))
             changes[self.version_column] = column + 1
         db.session.flush()
-        won = db.session.execute(
-            sa.update(model).where(*conditions).values(status=target, **changes)
-            .execution_options(synchronize_session=False)).rowcount
-        if won != 1:
+        # The UPDATE returns the row it moved into ``row`` (populate_existing): no
+        # second statement to read the new state back. ``touches``: the rows it can
+        # change are ``row``'s (watchers such as reports.staleness read them there).
+        moved = db.session.scalars(
+            sa.update(model).where(*conditions).values(status=target, **changes).returning(model)
+            .execution_options(synchronize_session=False, populate_existing=True, touches=row)).all()
+        if len(moved) != 1:
             db.session.refresh(row)
             if self._lost is not None:
                 raise self._lost(row, action)
@@ -121,14 +124,15 @@ class StateMachine:
         if self.event is not None:
             self.event(row.id, str(action), current, target, actor, note, params or {})
         db.session.flush()
-        db.session.refresh(row)
         return target
 
     def apply_where(self, action: str, *conditions, actor=None, note: str | None = None,
-                    params: dict | None = None, values: dict | None = None) -> list[int]:
+                    params: dict | None = None, values: dict | None = None, within=None) -> list[int]:
         """Move every row matching ``conditions`` whose state allows ``action``, in
         one guarded UPDATE per source state. Returns the ids that moved; a row that a
-        concurrent transaction moved first is not touched."""
+        concurrent transaction moved first is not touched. ``within``: a loaded row
+        that every matching row belongs to (the order of the offers), for watchers of
+        the statements (the ``touches`` option)."""
         moved: list[int] = []
         model = self.model
         db.session.flush()
@@ -141,7 +145,7 @@ class StateMachine:
             ids = [r[0] for r in db.session.execute(
                 sa.update(model).where(model.status == source, *conditions)
                 .values(status=target, **changes).returning(model.id)
-                .execution_options(synchronize_session=False)).all()]
+                .execution_options(synchronize_session=False, touches=within)).all()]
             if self.event is not None:
                 for row_id in ids:
                     self.event(row_id, str(action), source, target, actor, note, params or {})

@@ -10,6 +10,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from clients.models import Client
+from core.bounds import MAX_INT
 from core.db import utcnow
 from core.extensions import db
 from catalogue.models import Offering, OfferingArea
@@ -22,6 +23,9 @@ class Eligible:
     provider: Provider
     offering: Offering
     rank: int | None = None
+    # Whether the provider has an active automatic-acceptance rule (read with the
+    # eligibility, so that offering to providers without one needs no query).
+    has_auto_accept_rule: bool | None = None
 
     @property
     def rating(self) -> float | None:
@@ -32,49 +36,63 @@ def week_start():
     return utcnow() - timedelta(days=7)
 
 
-def eligible_providers(client: Client, service_type_id: int, exclude: set[int] | None = None) -> list[Eligible]:
+def eligible_providers(client: Client, service_type_id: int, exclude: set[int] | None = None,
+                       only: list[int] | None = None) -> list[Eligible]:
     """Providers that may get this client's order: approved, offering the service
     type at the client's postal code, in a language the client speaks, and with
     capacity left this week. Ranked providers first (by procured rank), then by
-    rating and price."""
-    rows = db.session.execute(
-        sa.select(Offering, Provider)
+    rating and price.
+
+    One query reads the offerings with their providers, each provider's weekly
+    capacity for the service type, its procured rank in the client's area and
+    whether it has an automatic-acceptance rule (the capacity and the ranking are
+    unique per provider, service type (and area), so the outer joins add no rows);
+    a second counts this week's orders only when some provider has a capacity.
+    ``only``: look at these providers alone (the ones a caller named)."""
+    has_rule = sa.exists().where(AutoAcceptRule.provider_id == Provider.id, AutoAcceptRule.active.is_(True))
+    stmt = (
+        sa.select(Offering, Provider, ProviderCapacity.orders_per_week, ProviderRanking.rank, has_rule)
         .join(OfferingArea, sa.and_(OfferingArea.offering_id == Offering.id, OfferingArea.postal_code == client.postal_code))
         .join(Provider, Provider.id == Offering.provider_id)
+        .outerjoin(ProviderCapacity, sa.and_(ProviderCapacity.provider_id == Provider.id,
+                                             ProviderCapacity.service_type_id == service_type_id))
+        .outerjoin(ProviderRanking, sa.and_(ProviderRanking.provider_id == Provider.id,
+                                            ProviderRanking.service_type_id == service_type_id,
+                                            ProviderRanking.postal_code == client.postal_code))
         .where(Offering.service_type_id == service_type_id, Offering.active.is_(True),
                Provider.status == ProviderStatus.APPROVED)
         .order_by(Offering.price_cents.asc().nulls_last(), Offering.id)
-    ).all()
+        # The provider is in the row already, the service type is the caller's.
+        .options(sa.orm.lazyload(Offering.provider), sa.orm.lazyload(Offering.service_type))
+    )
+    if only is not None:
+        # An id no column can hold (a tampered form) is simply not eligible.
+        stmt = stmt.where(Provider.id.in_(sorted({i for i in only if isinstance(i, int) and 0 < i <= MAX_INT})))
+    rows = db.session.execute(stmt).all()
     speaks = set(client.languages or [])
     best: dict[int, Eligible] = {}
-    for offering, provider in rows:
+    caps: dict[int, int] = {}
+    for offering, provider, cap, rank, rule in rows:
         if exclude and provider.id in exclude:
             continue
         offered_languages = set(offering.languages or provider.languages or [])
         if speaks and offered_languages and not (speaks & offered_languages):
             continue
-        best.setdefault(provider.id, Eligible(provider, offering))
+        if provider.id not in best:
+            best[provider.id] = Eligible(provider, offering, rank, bool(rule))
+            if cap is not None:
+                caps[provider.id] = cap
     if not best:
         return []
-    full = _providers_at_capacity(list(best), service_type_id)
-    ranks = dict(db.session.execute(
-        sa.select(ProviderRanking.provider_id, ProviderRanking.rank)
-        .where(ProviderRanking.service_type_id == service_type_id, ProviderRanking.postal_code == client.postal_code,
-               ProviderRanking.provider_id.in_(list(best)))).all())
-    result = []
-    for pid, item in best.items():
-        if pid in full:
-            continue
-        item.rank = ranks.get(pid)
-        result.append(item)
+    full = _providers_at_capacity(caps, service_type_id)
+    result = [item for pid, item in best.items() if pid not in full]
     result.sort(key=lambda e: (e.rank is None, e.rank or 0, -(e.rating or 0), e.offering.price_cents or 0, e.provider.name))
     return result
 
 
-def _providers_at_capacity(provider_ids: list[int], service_type_id: int) -> set[int]:
-    caps = dict(db.session.execute(
-        sa.select(ProviderCapacity.provider_id, ProviderCapacity.orders_per_week)
-        .where(ProviderCapacity.service_type_id == service_type_id, ProviderCapacity.provider_id.in_(provider_ids))).all())
+def _providers_at_capacity(caps: dict[int, int], service_type_id: int) -> set[int]:
+    """Of the providers with a weekly capacity (``{provider id: orders per week}``),
+    those that have accepted that many orders of the service type this week."""
     if not caps:
         return set()
     taken = dict(db.session.execute(

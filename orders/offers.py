@@ -36,13 +36,17 @@ def deadline():
     return utcnow() + timedelta(hours=current_app.config["OFFER_DEADLINE_HOURS"])
 
 
-def after_offers_sent(order: ServiceOrder, offers: list[Offer]) -> None:
+def after_offers_sent(order: ServiceOrder, offers: list[Offer], rule_holders: set[int] | None = None) -> None:
     """Notify the providers of new offers, schedule their deadline checks, and let
-    automatic-acceptance rules take the order at once."""
+    automatic-acceptance rules take the order at once. ``rule_holders``: the
+    providers known to have an active rule (read with their eligibility, so that
+    the others need no query); None: each provider's rules are looked up."""
     for offer in offers:
         enqueue("orders.jobs.send_offer_notification", offer.id, queue="mail")
         enqueue("orders.jobs.check_offer_deadline", offer.id, at=offer.deadline_at)
     for offer in offers:
+        if rule_holders is not None and offer.provider_id not in rule_holders:
+            continue
         if auto_accept_applies(order, offer.provider_id):
             accept_offer(None, order.id, provider_id=offer.provider_id, auto=True)
             break
@@ -64,8 +68,13 @@ def accept_offer(actor, order_id: int, provider_id: int | None = None, auto: boo
     if not auto:
         policy.require_provider(actor)
         provider_id = actor.provider_id
-    offer = _sent_offer(order_id, provider_id)
-    order = db.session.get(ServiceOrder, order_id)
+    # The offer and its order in one query.
+    found = db.session.execute(sa.select(Offer, ServiceOrder).join(ServiceOrder, ServiceOrder.id == Offer.order_id)
+                               .where(Offer.order_id == order_id, Offer.provider_id == provider_id,
+                                      Offer.sent_at.is_not(None))).first()
+    if found is None:
+        raise NotFoundError(_("Order not found."))
+    offer, order = found
     taken = order.provider_id is not None and order.provider_id != provider_id
     if offer.status != OfferStatus.PENDING:
         if taken:
@@ -83,8 +92,7 @@ def accept_offer(actor, order_id: int, provider_id: int | None = None, auto: boo
                         values={"answered_by_id": getattr(actor, "id", None), "auto_accepted": auto})
     # Guarded: an offer declined meanwhile stays declined.
     withdrawn = OFFER_MACHINE.apply_where(OfferAction.WITHDRAW, Offer.order_id == order.id, Offer.id != offer.id,
-                                          actor=actor)
-    db.session.refresh(order)
+                                          actor=actor, within=order)
     enqueue("orders.jobs.send_acceptance_notifications", order.id, queue="mail")
     for offer_id in withdrawn:
         enqueue("orders.jobs.send_offer_withdrawn_notification", offer_id, queue="mail")
@@ -170,7 +178,7 @@ def escalate_order(order: ServiceOrder, note: str | None = None, code: str | Non
 
 def withdraw_open_offers(order: ServiceOrder, actor) -> list[int]:
     """Withdraw the order's pending offers (it was cancelled); answered ones stay."""
-    return OFFER_MACHINE.apply_where(OfferAction.WITHDRAW, Offer.order_id == order.id, actor=actor)
+    return OFFER_MACHINE.apply_where(OfferAction.WITHDRAW, Offer.order_id == order.id, actor=actor, within=order)
 
 
 def handle_provider_suspension(provider_id: int, actor) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from flask_babel import ngettext
 from flask_babel import gettext as _, lazy_gettext as _l
 
@@ -23,7 +24,7 @@ from clients.concerns import raise_concern
 from clients.models import Client, FollowUp, FollowUpKind, Urgency
 from clients.signals import MISSED_VISIT, note_signal
 from core.access import Purpose, record_access
-from core.db import assign_number, pending_number, utcnow
+from core.db import assign_number, next_id_column, number_for, pending_number, utcnow
 from core.errors import NotFoundError, ValidationFailed
 from core.extensions import db
 from core.templating import status_label
@@ -91,9 +92,10 @@ def _choose(eligible: list[Eligible], provider_ids: list[int] | None, wrong_mess
     return chosen
 
 
-def _add_offers(order: ServiceOrder, chosen: list[Eligible], mode: str, first_rank: int = 1) -> list[Offer]:
+def _add_offers(order: ServiceOrder, chosen: list[Eligible], mode: str, first_rank: int = 1,
+                created: list[Offer] | None = None) -> list[Offer]:
     """One offer per chosen provider; in a ranked round only the first is sent now.
-    Returns the offers sent."""
+    Returns the offers sent (``created``: gets every offer made)."""
     now, until = utcnow(), deadline()
     sent = []
     for position, item in enumerate(chosen):
@@ -101,6 +103,8 @@ def _add_offers(order: ServiceOrder, chosen: list[Eligible], mode: str, first_ra
         offer = Offer(order_id=order.id, provider_id=item.provider.id, rank=first_rank + position,
                       sent_at=now if send_now else None, deadline_at=until if send_now else None)
         db.session.add(offer)
+        if created is not None:
+            created.append(offer)
         if send_now:
             sent.append(offer)
     db.session.flush()
@@ -128,11 +132,19 @@ def place_order(actor, *, client_id: int, service_type_id: int, start_date: date
     (naming them) or field errors; with ``voucher_id`` the order is funded by that
     voucher (``vouchers.services.voucher_for_order``: 422 ``voucher_mismatch``)."""
     policy.require_staff(actor)
-    client = db.session.get(Client, client_id)
+    # The client and the service type in one query (on PostgreSQL with the order's
+    # id to be: its number goes in with its INSERT); either missing: one each, to
+    # say which.
+    next_id = next_id_column(ServiceOrder)
+    both = db.session.execute(sa.select(Client, ServiceType, *([next_id] if next_id is not None else []))
+                              .join(ServiceType, ServiceType.id == service_type_id)
+                              .where(Client.id == client_id)).first()
+    order_id = both[2] if both and next_id is not None else None
+    client, service_type = both[:2] if both else (db.session.get(Client, client_id),
+                                                  db.session.get(ServiceType, service_type_id))
     errors: dict[str, list[str]] = {}
     if client is None or client.erased_at is not None:
         errors["client_id"] = [_("No such client.")]
-    service_type = db.session.get(ServiceType, service_type_id)
     if service_type is None or not service_type.active:
         errors["service_type_id"] = [_("No such service type.")]
     if end_date is not None and end_date < start_date:
@@ -155,7 +167,8 @@ def place_order(actor, *, client_id: int, service_type_id: int, start_date: date
     if voucher_id is not None:
         from vouchers.services import voucher_for_order
         voucher, funding = voucher_for_order(voucher_id, client.id, service_type_id, funding), Funding.VOUCHER
-    chosen = _choose(eligible_providers(client, service_type_id), provider_ids,
+    # Named providers: only they need checking (the answer names those not eligible).
+    chosen = _choose(eligible_providers(client, service_type_id, only=provider_ids or None), provider_ids,
                      _l("Not eligible for this order: %(ids)s."), _l("Provider %(pid)s is not eligible for this order."),
                      _("No provider can take this order: nobody approved offers this service at the "
                        "client's postal code in a language the client speaks, with capacity left."),
@@ -169,21 +182,27 @@ def place_order(actor, *, client_id: int, service_type_id: int, start_date: date
         ranked = [e for e in chosen if e.rank is not None]
         chosen = ranked or chosen  # without a procured ranking, fall back to the sorted list
     now = utcnow()
+    # The client and service type as the order's relationships: the answer's
+    # serializer reads them from here (no second SELECT of either).
     order = ServiceOrder(
-        number=pending_number(), client_id=client.id, service_type_id=service_type_id, ordered_by_id=actor.id,
+        id=order_id, number=number_for("SO", order_id) if order_id else pending_number(), client=client, service_type=service_type, ordered_by_id=actor.id,
         status=OrderStatus.OFFERED, funding=funding, offer_mode=mode, instructions=(instructions or "").strip(),
         start_date=start_date, end_date=end_date, visits_per_week=visits_per_week,
         minutes_per_visit=minutes_per_visit, offered_at=now, voucher_id=voucher.id if voucher else None)
     db.session.add(order)
-    assign_number(order, "SO")
-    sent = _add_offers(order, chosen, mode)
+    if order_id is None:
+        assign_number(order, "SO")
+    offers: list[Offer] = []
+    sent = _add_offers(order, chosen, mode, created=offers)
+    # They are all the new order's offers: its collection is known without a query.
+    set_committed_value(order, "offers", sorted(offers, key=lambda o: o.id))
     db.session.add(OrderEvent(order_id=order.id, actor_id=actor.id, action="create", from_status=None,
                               to_status=OrderStatus.OFFERED, code="order.offered",
                               params={"mode": str(mode), "num": 1 if mode == OfferMode.RANKED else len(chosen)}))
     client.last_activity_at = now
     db.session.flush()
     record_access(client.id, "order", Purpose.ORDERING, what="service order", actor=actor)
-    after_offers_sent(order, sent)
+    after_offers_sent(order, sent, rule_holders={e.provider.id for e in chosen if e.has_auto_accept_rule is not False})
     return order
 
 

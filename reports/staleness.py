@@ -7,9 +7,14 @@ it was placed; a visit report: its date; a purchase: when it was paid or
 delivered; ...), and a bulk ``UPDATE``/``DELETE`` through the session names the
 days of the rows it matches. Closed months among their months, and the current
 month's kept days when one of them changed, are marked stale in the same
-transaction (``report_months.stale``, ``changes + 1``): a rollback undoes the
-mark with the change. Reports compute a stale month live until
+transaction (``report_months.stale``, ``changes + 1``; once per month, or kept
+day, and transaction): a rollback undoes the mark with the change. Reports compute a stale month live until
 ``reports.jobs.settle_months`` recomputes and keeps it.
+
+The days come without a query where the session holds them: a new offer's
+order loaded in the session gives its day, and a bulk statement run with the
+``touches`` execution option (``core.states``' guarded UPDATEs: the row moved, or
+the order whose offers are withdrawn) takes them from that row.
 
 Writes that bypass the ORM session (raw SQL) are not seen: after such a repair,
 run ``flask reports settle --recompute``.
@@ -23,6 +28,7 @@ from datetime import date, datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from core.time import local_date
 from reports.monthly import current_month
@@ -77,6 +83,7 @@ def install() -> None:
         return
     event.listen(Session, "after_flush", _after_flush)
     event.listen(Session, "do_orm_execute", _bulk_statement)
+    event.listen(Session, "after_transaction_end", _forget_marks)
     _installed = True
 
 
@@ -90,10 +97,21 @@ def _values(obj, attr: str) -> list:
     return values
 
 
+def _loaded_parent(session: Session, parent, key, inserted: dict | None = None):
+    """The parent row if this session holds it with its month loaded, else None
+    (``inserted``: the rows of the flush being looked at, by type and id: they are
+    not in the identity map yet)."""
+    obj = session.identity_map.get(identity_key(parent, key))
+    if obj is None and inserted:
+        obj = inserted.get((parent, key))
+    return obj if obj is not None and "created_at" in sa.inspect(obj).dict else None
+
+
 def _after_flush(session: Session, _context) -> None:
     sources = _sources()
     wanted: dict[str, set[date]] = {}
     parents: dict[tuple, set] = {}
+    inserted = {(type(o), sa.inspect(o).dict.get("id")): o for o in session.new}
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
         spec = sources.get(type(obj))
         if spec is None:
@@ -102,7 +120,16 @@ def _after_flush(session: Session, _context) -> None:
         if isinstance(where, tuple) and len(where) == 2 and isinstance(where[0], type):
             parent, fk = where
             for value in _values(obj, fk):
-                if value is not None:
+                if value is None:
+                    continue
+                # A parent this session has loaded (the order an offer was just
+                # added to) gives its day without a query.
+                loaded = _loaded_parent(session, parent, value, inserted)
+                if loaded is not None:
+                    day = day_of(loaded.created_at)
+                    for kind in kinds:
+                        wanted.setdefault(kind, set()).update({day} if day else set())
+                else:
                     parents.setdefault((parent, kinds), set()).add(value)
             continue
         attrs = where if isinstance(where, tuple) else (where,)
@@ -115,12 +142,45 @@ def _after_flush(session: Session, _context) -> None:
             sa.select(parent.created_at).where(parent.id.in_(sorted(ids)))).scalars()}
         for kind in kinds:
             wanted.setdefault(kind, set()).update(m for m in months if m)
-    _mark(conn, wanted)
+    _mark(session, conn, wanted)
+
+
+# Execution option of a bulk UPDATE/DELETE: a loaded row such that every row the
+# statement changes is that row or one of its children (the offers of an order).
+# Its day is then read from the row this session holds instead of a SELECT.
+TOUCHES = "touches"
+
+
+def _hinted_months(state, table, spec) -> set | None:
+    """The days of a bulk statement's rows from its ``touches`` row, or None
+    when the session does not hold what is needed (then they are queried)."""
+    hint = state.execution_options.get(TOUCHES)
+    if hint is None:
+        return None
+    _kinds, where = spec
+    if isinstance(where, tuple) and len(where) == 2 and isinstance(where[0], type):
+        parent, fk = where
+        if isinstance(hint, parent):
+            obj = hint if "created_at" in sa.inspect(hint).dict else None
+        elif isinstance(hint, table) and sa.inspect(hint).dict.get(fk) is not None:
+            obj = _loaded_parent(state.session, parent, sa.inspect(hint).dict[fk])
+        else:
+            return None
+        return None if obj is None else {day_of(obj.created_at)}
+    if not isinstance(hint, table):
+        return None
+    loaded = sa.inspect(hint).dict
+    attrs = where if isinstance(where, tuple) else (where,)
+    if any(a not in loaded for a in attrs):
+        return None
+    # As the query's coalesce(): the first of the columns that has a value.
+    return {day_of(next((loaded[a] for a in attrs if loaded[a] is not None), None))}
 
 
 def _bulk_statement(state) -> None:
-    """An ORM-enabled bulk UPDATE or DELETE of a watched model: mark the months of
-    the rows it matches (read before the statement runs)."""
+    """An ORM-enabled bulk UPDATE or DELETE of a watched model: mark the days of
+    the rows it matches (read before the statement runs, or from its ``touches``
+    row)."""
     if not (state.is_update or state.is_delete):
         return
     mapper = state.bind_mapper
@@ -131,23 +191,39 @@ def _bulk_statement(state) -> None:
         return
     kinds, where = spec
     table = mapper.class_
-    whereclause = getattr(state.statement, "whereclause", None)
-    if isinstance(where, tuple) and len(where) == 2 and isinstance(where[0], type):
-        parent, fk = where
-        column = sa.select(parent.created_at).where(parent.id == getattr(table, fk)).scalar_subquery()
-    elif isinstance(where, tuple):
-        column = sa.func.coalesce(*(getattr(table, a) for a in where))
-    else:
-        column = getattr(table, where)
-    stmt = sa.select(column).select_from(table).distinct()
-    if whereclause is not None:
-        stmt = stmt.where(whereclause)
     conn = state.session.connection()
-    months = {day_of(v) for v in conn.execute(stmt).scalars()}
-    _mark(conn, {kind: {m for m in months if m} for kind in kinds})
+    days = _hinted_months(state, table, spec)
+    if days is None:
+        whereclause = getattr(state.statement, "whereclause", None)
+        if isinstance(where, tuple) and len(where) == 2 and isinstance(where[0], type):
+            parent, fk = where
+            column = sa.select(parent.created_at).where(parent.id == getattr(table, fk)).scalar_subquery()
+        elif isinstance(where, tuple):
+            column = sa.func.coalesce(*(getattr(table, a) for a in where))
+        else:
+            column = getattr(table, where)
+        stmt = sa.select(column).select_from(table).distinct()
+        if whereclause is not None:
+            stmt = stmt.where(whereclause)
+        days = {day_of(v) for v in conn.execute(stmt).scalars()}
+    _mark(state.session, conn, {kind: {d for d in days if d} for kind in kinds})
 
 
-def _mark(conn, wanted: dict[str, set[date]]) -> None:
+# What this session's transaction has marked already, as (kind, closed month) and
+# (kind, earliest kept day of the current month): marked once per transaction (an
+# accept changes the order and two sets of its offers, all of one day: one UPDATE,
+# not three). ``changes`` still moves with the commit, which is what a racing
+# recomputation looks at. Forgotten when the transaction ends (commit, rollback or
+# close) and when a savepoint ends (a rolled back one takes its marks with it).
+_MARKED = "reports_marked_months"
+
+
+def _forget_marks(session, transaction) -> None:
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_MARKED, None)
+
+
+def _mark(session: Session, conn, wanted: dict[str, set[date]]) -> None:
     """Mark stale the kept figures that the changed rows' days (``{kind: days}``)
     count in: a closed month, or the current month's kept days when one of
     those days changed (a row of today changes nothing kept)."""
@@ -157,25 +233,28 @@ def _mark(conn, wanted: dict[str, set[date]]) -> None:
     if not wanted:
         return
     this_month = current_month()
+    marked = session.info.setdefault(_MARKED, set())
     # Kinds with the same closed months share one statement (a change to an order
     # touches three kinds' months: one round trip, not three).
     by_months: dict[tuple[date, ...], list[str]] = {}
     by_day: dict[date, list[str]] = {}
     for kind, days in wanted.items():
         months = {d.replace(day=1) for d in days}
-        closed = tuple(sorted(m for m in months if m < this_month))
+        closed = tuple(sorted(m for m in months if m < this_month and (kind, m) not in marked))
         if closed:
             by_months.setdefault(closed, []).append(kind)
         current = [d for d in days if d.replace(day=1) == this_month]
-        if current:
+        if current and (kind, min(current)) not in marked:
             by_day.setdefault(min(current), []).append(kind)
     table = ReportMonth.__table__
     for closed, kinds in by_months.items():
         conn.execute(sa.update(table)
                      .where(table.c.kind.in_(sorted(kinds)), table.c.month.in_(closed))
                      .values(stale=True, changes=table.c.changes + 1))
+        marked.update((kind, month) for kind in kinds for month in closed)
     for earliest, kinds in by_day.items():
         conn.execute(sa.update(table)
                      .where(table.c.kind.in_(sorted(kinds)), table.c.month == this_month,
                             table.c.through > earliest)
                      .values(stale=True, changes=table.c.changes + 1))
+        marked.update((kind, earliest) for kind in kinds)
