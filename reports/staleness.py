@@ -30,7 +30,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from core.time import local_date
+from core.time import local_date, local_today
 from reports.monthly import current_month
 
 _installed = False
@@ -233,6 +233,7 @@ def _mark(session: Session, conn, wanted: dict[str, set[date]]) -> None:
     if not wanted:
         return
     this_month = current_month()
+    today = local_today()
     marked = session.info.setdefault(_MARKED, set())
     # Kinds with the same closed months share one statement (a change to an order
     # touches three kinds' months: one round trip, not three).
@@ -243,7 +244,9 @@ def _mark(session: Session, conn, wanted: dict[str, set[date]]) -> None:
         closed = tuple(sorted(m for m in months if m < this_month and (kind, m) not in marked))
         if closed:
             by_months.setdefault(closed, []).append(kind)
-        current = [d for d in days if d.replace(day=1) == this_month]
+        # Kept days run up to yesterday (``through`` is today at most): a row of
+        # today, the usual case of a new order or visit, has nothing kept to mark.
+        current = [d for d in days if d.replace(day=1) == this_month and d < today]
         if current and (kind, min(current)) not in marked:
             by_day.setdefault(min(current), []).append(kind)
     table = ReportMonth.__table__
