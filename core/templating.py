@@ -239,7 +239,8 @@ def select_options(choices, current, text=None) -> Markup:
     if current is not None and any(value == current for value, _shown in pairs):
         tag = f'<option value="{escape(current)}">'
         html = html.replace(tag, tag[:-1] + " selected>", 1)
-    return Markup(html)  # nosec B704 - every value and text is escaped in _options_html
+    # Every value and text is escaped in _options_html.
+    return Markup(html)  # nosec B704
 
 
 @lru_cache(maxsize=256)
