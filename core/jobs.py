@@ -104,9 +104,14 @@ def _after_commit(session):
     entries = session.info.pop(_SESSION_KEY, None)
     if entries:
         # (id, queue, run_at): the identity survives the commit's expiry, so the
-        # push needs no SELECT of the rows it has just written.
-        session.info.setdefault(_COMMITTED_KEY, []).extend(
-            (sa.inspect(row).identity[0], queue, at) for row, queue, at in _written(entries))
+        # push needs no SELECT of the rows it has just written. The row's values are
+        # read now (``after_commit`` comes before the expiry): a job moved to another
+        # time before the commit runs at that time.
+        committed = []
+        for row, queue, at in _written(entries):
+            values = sa.inspect(row).dict
+            committed.append((sa.inspect(row).identity[0], values.get("queue", queue), values.get("run_at", at)))
+        session.info.setdefault(_COMMITTED_KEY, []).extend(committed)
 
 
 def _after_transaction_end(session, transaction):
