@@ -8,9 +8,8 @@ import re
 from functools import lru_cache
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from types import FunctionType
 
-from flask import current_app, request, url_for
+from flask import request, url_for
 from flask_babel import format_currency, format_decimal, format_percent
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,8 +17,9 @@ from markupsafe import Markup, escape
 
 from core.i18n import LANGUAGE_NAMES, current_language, install_template_gettext, text_of
 from core.messages import init_messages
-from core.registry import NAVIGATION, STATUS_LABELS, register_navigation, register_status_labels
+from core.registry import STATUS_LABELS, register_navigation, register_status_labels
 from core.roles import Role
+from core.shell import init_shell
 from core.tables import header_label, stack_labels
 from core.time import local_date, to_local
 
@@ -48,16 +48,9 @@ def status_label(status: str) -> str:
 
 def navigation():
     """The menu of the user's role: what the domains registered (core.registry)."""
-    if not current_user.is_authenticated:
-        return []
-    items = []
-    for _position, endpoint, label in NAVIGATION.get(current_user.role, []):
-        if isinstance(label, FunctionType):  # a label that depends on the user (see core.registry)
-            label = label(current_user)
-        if endpoint in current_app.view_functions:
-            items.append({"url": url_for(endpoint), "label": text_of(label),
-                          "current": request.endpoint == endpoint})
-    return items
+    from core.shell import _menu, navigation_items
+
+    return navigation_items(_menu(current_user, request.endpoint))
 
 
 def _dev_mail_enabled() -> bool:
@@ -286,6 +279,7 @@ def init_templating(app) -> None:
                                  row_url=RowUrl)
     init_messages(app)  # message_text(code, params): what the system wrote, in the reader's language
     install_template_gettext(app)  # one catalogue lookup per request, not per text
+    init_shell(app)  # the header, menu and footer rendered once per key and kept
 
     @app.context_processor
     def globals_():
