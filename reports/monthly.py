@@ -624,29 +624,10 @@ def settle_month(kind: str, month: date) -> bool:
     """Compute and keep the figures of a closed ``month`` of ``kind`` (in the
     caller's transaction). The month is marked settled only if nothing marked it
     stale meanwhile (``changes`` unchanged). True when settled."""
-    from reports.aggregates import Month, _tune_session
-    from reports.models import ReportMonth, ReportMonthFigure
+    from reports.models import ReportMonth
 
     row = db.session.scalar(sa.select(ReportMonth).where(ReportMonth.kind == kind, ReportMonth.month == month))
-    if row is None:
-        row = ReportMonth(kind=kind, month=month, stale=True, changes=0, parts=0, format_version=FORMAT_VERSION)
-        db.session.add(row)
-        db.session.flush()
-    seen = row.changes
-    _tune_session()
-    parts = capture_month(kind, Month(f"{month:%Y-%m}", month, _next_month(month)))
-    _drop_spans(kind, month)
-    db.session.execute(sa.delete(ReportMonthFigure).where(ReportMonthFigure.kind == kind,
-                                                          ReportMonthFigure.month == month))
-    values = [{"kind": kind, "month": month, "part": i, "grouping": grouping, "figures": encode(groups)}
-              for i, aggregation in enumerate(parts) for grouping, groups in aggregation.items()]
-    if values:
-        db.session.execute(sa.insert(ReportMonthFigure), values)
-    done = db.session.execute(
-        sa.update(ReportMonth).where(ReportMonth.id == row.id, ReportMonth.changes == seen)
-        .values(stale=False, parts=len(parts), computed_at=utcnow(), format_version=FORMAT_VERSION, through=None)
-        .execution_options(synchronize_session=False)).rowcount
-    return done == 1
+    return _keep_figures(kind, month, row, stop=_next_month(month), through=None)
 
 
 def settle_month_to_date(kind: str, today: date | None = None) -> bool:
@@ -655,8 +636,7 @@ def settle_month_to_date(kind: str, today: date | None = None) -> bool:
     caller's transaction. A report then computes only today live. A change to a
     row of a kept day marks them stale (``reports.staleness``). True when kept now."""
     from core.time import local_today
-    from reports.aggregates import Month, _tune_session
-    from reports.models import ReportMonth, ReportMonthFigure
+    from reports.models import ReportMonth
 
     today = today or local_today()
     month = first_of_month(today)
@@ -665,13 +645,27 @@ def settle_month_to_date(kind: str, today: date | None = None) -> bool:
     row = db.session.scalar(sa.select(ReportMonth).where(ReportMonth.kind == kind, ReportMonth.month == month))
     if row is not None and not row.stale and row.through == today and row.format_version == FORMAT_VERSION:
         return False
+    return _keep_figures(kind, month, row, stop=today, through=today)
+
+
+def _keep_figures(kind: str, month: date, row, stop: date, through: date | None) -> bool:
+    """Compute the figures of ``month`` from its 1st up to ``stop`` (exclusive) and
+    keep them in place of the month's kept figures: a whole closed month
+    (``through`` None; the spans holding it are dropped) or the current month's
+    finished days (``through`` = ``stop``). The month's row is marked kept only if
+    nothing marked it stale meanwhile (its ``changes`` unchanged). True when kept."""
+    from reports.aggregates import Month, _tune_session
+    from reports.models import ReportMonth, ReportMonthFigure
+
     if row is None:
         row = ReportMonth(kind=kind, month=month, stale=True, changes=0, parts=0, format_version=FORMAT_VERSION)
         db.session.add(row)
         db.session.flush()
     seen = row.changes
     _tune_session()
-    parts = capture_month(kind, Month(f"{month:%Y-%m}", month, today))
+    parts = capture_month(kind, Month(f"{month:%Y-%m}", month, stop))
+    if through is None:
+        _drop_spans(kind, month)
     db.session.execute(sa.delete(ReportMonthFigure).where(ReportMonthFigure.kind == kind,
                                                           ReportMonthFigure.month == month))
     values = [{"kind": kind, "month": month, "part": i, "grouping": grouping, "figures": encode(groups)}
@@ -680,7 +674,7 @@ def settle_month_to_date(kind: str, today: date | None = None) -> bool:
         db.session.execute(sa.insert(ReportMonthFigure), values)
     done = db.session.execute(
         sa.update(ReportMonth).where(ReportMonth.id == row.id, ReportMonth.changes == seen)
-        .values(stale=False, parts=len(parts), computed_at=utcnow(), format_version=FORMAT_VERSION, through=today)
+        .values(stale=False, parts=len(parts), computed_at=utcnow(), format_version=FORMAT_VERSION, through=through)
         .execution_options(synchronize_session=False)).rowcount
     return done == 1
 
