@@ -13,7 +13,7 @@ markers in place of the name and the token, splits the result at the markers and
 keeps the pieces on the application (``app.extensions``, so every app of a test run
 has its own); a request then only works out its key and joins the pieces with its
 own escaped name and token. The key holds everything the header's output depends
-on: language, script root (URLs), whether logged in, role, whether a client user is
+on: language and its catalogue (a test may install another), script root (URLs), whether logged in, role, whether a client user is
 a relative, the endpoint (the menu's current item), the menu's labels as worked out
 for this user (a label may depend on the user, core.registry) and the demo flag.
 The footer and the asset links are kept the same way. The caches are bounded
@@ -28,7 +28,7 @@ from flask import current_app, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from core.i18n import current_language, text_of
+from core.i18n import current_language, current_translations, text_of
 from core.registry import NAVIGATION
 
 # A NUL never reaches a page (core.inputs refuses it in requests; no template writes
@@ -74,7 +74,7 @@ def shell_header() -> Markup:
     endpoint = request.endpoint
     menu = _menu(user, endpoint)
     authenticated = user.is_authenticated
-    key = (current_language(), request.script_root, authenticated,
+    key = (current_language(), current_translations(), request.script_root, authenticated,
            user.role if authenticated else None,
            authenticated and user.role == "client" and user.client_id is None,
            endpoint, menu, is_demo())
@@ -109,7 +109,7 @@ def _split(html: str) -> tuple:
 def shell_footer() -> Markup:
     from core.views import dev_mail_allowed
 
-    key = (current_language(), request.script_root, dev_mail_allowed())
+    key = (current_language(), current_translations(), request.script_root, dev_mail_allowed())
     cache = _cache("footer")
     html = cache.get(key)
     if html is None:
