@@ -187,8 +187,11 @@ def _network(client: Client, serving: list[OrderRow], reps: list[ClientRepresent
                 kind="provider", name=order.provider_name, organisation=order.provider_name, role=provider_role,
                 responsibility=order.service, phone=order.provider_phone, email=order.provider_email,
                 starts_on=order.start_date, ends_on=order.end_date, order_id=order.id, service=order.service))
-    members = db.session.scalars(sa.select(NetworkMember).where(NetworkMember.client_id == client.id)
-                                 .order_by(NetworkMember.id)).all()
+    if "members" not in _statements:
+        _statements["members"] = (sa.select(NetworkMember)
+                                  .where(NetworkMember.client_id == sa.bindparam("client_id", type_=sa.Integer))
+                                  .order_by(NetworkMember.id))
+    members = db.session.scalars(_statements["members"], {"client_id": client.id}).all()
     member_users = set()
     for m in members:
         if m.user_id:
@@ -304,7 +307,7 @@ def _staff_page_statements() -> dict:
     }
 
 
-_statements: dict = {}  # _staff_page_statements(), once built
+_statements: dict = {}  # _staff_page_statements() and the network members' statement, once built
 
 
 def staff_client_page(client: Client) -> dict:
@@ -316,7 +319,7 @@ def staff_client_page(client: Client) -> dict:
     are the mandates listed, and every person or organisation a row names is
     loaded with it. The client's responsible worker and who recorded the consent
     come with the client (``staff_page_client``)."""
-    if not _statements:
+    if "orders" not in _statements:
         _statements.update(_staff_page_statements())
     params = {"client_id": client.id}
     lang = current_language()
@@ -335,6 +338,15 @@ def staff_client_page(client: Client) -> dict:
             "network": _network(client, serving, representatives), "representatives": representatives,
             "logins": logins, "staff": staff, "messages": list(reversed(messages)), "contacts": contacts,
             "events": events}
+
+
+def staff_page_client_statement() -> sa.Select:
+    """The client row of the staff page for a bound ``client_id``, with the people
+    its record names (``staff_page_client``): built once."""
+    if "client" not in _statements:
+        _statements["client"] = (sa.select(Client).where(Client.id == sa.bindparam("client_id", type_=sa.Integer))
+                                 .options(*staff_page_client()))
+    return _statements["client"]
 
 
 def staff_page_client() -> tuple:
