@@ -46,3 +46,6 @@ def init_app(app) -> None:
     app.add_template_global(texts.urgency_label, "urgency_text")
     app.add_template_global(texts.signal_label, "signal_text")
     app.add_template_global(lambda: f"{ack_hours():g}", "ack_hours_text")
+    for label in (texts.segment_label, texts.event_label, texts.contact_channel_label, texts.scope_label,
+                  texts.mandate_state_label):
+        app.add_template_global(label, label.__name__)
