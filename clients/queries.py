@@ -274,6 +274,9 @@ def _staff_page_statements() -> dict:
     """The staff page's statements for a bound ``client_id``: built once (building
     them is a fair share of the page's time)."""
     cid = sa.bindparam("client_id", type_=sa.Integer)
+    contacts, events = GuidanceContact.__table__, ClientEvent.__table__
+    staff_users, actors = User.__table__.alias("staff"), User.__table__.alias("actor")
+    contact, event, staff, actor = contacts.c, events.c, staff_users.c, actors.c
     latest = (sa.select(ServiceOrder.id).where(ServiceOrder.client_id == cid)
               .order_by(ServiceOrder.created_at.desc(), ServiceOrder.id.desc()).limit(ORDER_ROWS))
     return {
@@ -300,10 +303,16 @@ def _staff_page_statements() -> dict:
         .options(joinedload(Message.sender).joinedload(User.provider), joinedload(Message.to_user),
                  joinedload(Message.to_provider))
         .order_by(Message.created_at.desc(), Message.id.desc()).limit(30),
-        "contacts": sa.select(GuidanceContact).where(GuidanceContact.client_id == cid)
-        .options(joinedload(GuidanceContact.staff)).order_by(GuidanceContact.at.desc()).limit(10),
-        "events": sa.select(ClientEvent).where(ClientEvent.client_id == cid).options(joinedload(ClientEvent.actor))
-        .order_by(ClientEvent.at.desc(), ClientEvent.id.desc()).limit(50),
+        # The guidance contacts and the record's history as rows of the shown columns
+        # (plain table columns: no ORM objects, about half the Python per statement).
+        "contacts": sa.select(contact.at, contact.channel, contact.topic, contact.outcome, contact.referral,
+                              staff.name.label("staff_name"))
+        .select_from(contacts.outerjoin(staff_users, staff.id == contact.staff_id))
+        .where(contact.client_id == cid).order_by(contact.at.desc()).limit(10),
+        "events": sa.select(event.at, event.action, event.note, event.code, event.params, event.actor_id,
+                            actor.name.label("actor_name"), actor.email.label("actor_email"))
+        .select_from(events.outerjoin(actors, actor.id == event.actor_id))
+        .where(event.client_id == cid).order_by(event.at.desc(), event.id.desc()).limit(50),
     }
 
 
@@ -332,8 +341,8 @@ def staff_client_page(client: Client) -> dict:
     logins = sorted((u for u in users if u.client_id == client.id), key=lambda u: u.id)
     staff = [(u.id, u.name or u.email) for u in users if u.role == Role.STAFF and u.active]
     messages = db.session.scalars(_statements["messages"], params).all()
-    contacts = db.session.scalars(_statements["contacts"], params).all()
-    events = db.session.scalars(_statements["events"], params).all()
+    contacts = db.session.execute(_statements["contacts"], params).all()
+    events = db.session.execute(_statements["events"], params).all()
     return {"orders": orders[:ORDER_ROWS], "follow_ups": follow_ups,
             "network": _network(client, serving, representatives), "representatives": representatives,
             "logins": logins, "staff": staff, "messages": list(reversed(messages)), "contacts": contacts,
