@@ -106,6 +106,7 @@ def new():
 def detail(client_id: int):
     client = services.get_client(current_user, client_id, Purpose.GUIDANCE,
                                  what="client record, orders, network and messages",
+                                 options=queries.staff_page_client(),
                                  staff_statement=queries.staff_page_client_statement())
     page = queries.staff_client_page(client)
     services.mark_messages_read(current_user, client.id)
