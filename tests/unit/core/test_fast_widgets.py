@@ -5,7 +5,8 @@ attribute the same (order, escaping, boolean attributes, Markup values)."""
 import pytest
 from flask import Flask
 from markupsafe import Markup
-from wtforms import EmailField, Form as PlainForm, HiddenField, StringField, TextAreaField
+from wtforms import EmailField, HiddenField, StringField, TextAreaField
+from wtforms import Form as PlainForm
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import TextInput
 from wtforms.widgets.core import html_params
