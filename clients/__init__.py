@@ -46,3 +46,18 @@ def init_app(app) -> None:
     app.add_template_global(texts.urgency_label, "urgency_text")
     app.add_template_global(texts.signal_label, "signal_text")
     app.add_template_global(lambda: f"{ack_hours():g}", "ack_hours_text")
+    app.add_template_global(follow_up_urls, "follow_up_urls")
+    for label in (texts.segment_label, texts.event_label, texts.contact_channel_label, texts.scope_label,
+                  texts.mandate_state_label):
+        app.add_template_global(label, label.__name__)
+
+
+def follow_up_urls() -> dict:
+    """The links of a list of follow-ups (templates/clients/_macros.html
+    follow_up_item), each made once by ``url_for`` and then for each row by
+    inserting its number (``core.templating.RowUrl``)."""
+    from core.templating import RowUrl
+
+    return {"order": RowUrl("orders.detail", "order_id"), "client": RowUrl("clients.detail", "client_id"),
+            "acknowledge": RowUrl("clients.concern_acknowledge", "concern_id"),
+            "done": RowUrl("clients.follow_up_done", "follow_up_id")}

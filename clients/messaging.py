@@ -86,19 +86,46 @@ def mark_messages_read(actor, client_id: int, order_id: int | None = None) -> in
     """Stamp ``read_at`` on the messages of the client's thread addressed to the
     actor's side (the client side: from staff or providers; a staff member: to
     them). No access-log row: the page that shows them writes it."""
-    senders_client_side = sa.select(User.id).where(User.role == Role.CLIENT)
-    stmt = sa.update(Message).where(Message.client_id == client_id, Message.read_at.is_(None))
-    if order_id is not None:
-        stmt = stmt.where(Message.order_id == order_id)
     if actor.role == Role.CLIENT:
-        stmt = stmt.where(Message.sender_id.not_in(senders_client_side))
+        recipient = None
     elif actor.role == Role.STAFF:
-        stmt = stmt.where(Message.to_user_id == actor.id)
+        recipient = actor.id
     elif actor.role == Role.PROVIDER:
-        stmt = stmt.where(Message.to_provider_id == actor.provider_id)
+        recipient = actor.provider_id
     else:
         return 0
-    return db.session.execute(stmt.values(read_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    if actor.role != Role.CLIENT and recipient is None:
+        return 0  # addressed to nobody: nothing is the actor's to read
+    # (An UPDATE's parameters may not be named as its columns.)
+    params = {"b_client_id": client_id, "b_now": utcnow(), "b_order_id": order_id, "b_recipient": recipient}
+    return db.session.execute(_read_statement(actor.role, order_id is not None), params).rowcount
+
+
+_read_statements: dict = {}  # (role, by order): the UPDATE, built once
+
+
+def _read_statement(role: str, by_order: bool) -> sa.Update:
+    """The UPDATE of ``mark_messages_read`` with bound parameters, built at first use
+    (building it cost as much as running it; at import it would configure the
+    mappers before the forking worker means to, core.worker.prepare_to_fork)."""
+    stmt = _read_statements.get((role, by_order))
+    if stmt is not None:
+        return stmt
+    recipient = sa.bindparam("b_recipient", type_=sa.Integer)
+    stmt = sa.update(Message).where(Message.client_id == sa.bindparam("b_client_id", type_=sa.Integer),
+                                    Message.read_at.is_(None))
+    if by_order:
+        stmt = stmt.where(Message.order_id == sa.bindparam("b_order_id", type_=sa.Integer))
+    if role == Role.CLIENT:
+        stmt = stmt.where(Message.sender_id.not_in(sa.select(User.id).where(User.role == Role.CLIENT)))
+    elif role == Role.STAFF:
+        stmt = stmt.where(Message.to_user_id == recipient)
+    else:
+        stmt = stmt.where(Message.to_provider_id == recipient)
+    stmt = (stmt.values(read_at=sa.bindparam("b_now", type_=Message.read_at.type))
+            .execution_options(synchronize_session=False))
+    _read_statements[(role, by_order)] = stmt
+    return stmt
 
 
 def unread_message_count(user) -> int:

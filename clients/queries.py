@@ -187,8 +187,11 @@ def _network(client: Client, serving: list[OrderRow], reps: list[ClientRepresent
                 kind="provider", name=order.provider_name, organisation=order.provider_name, role=provider_role,
                 responsibility=order.service, phone=order.provider_phone, email=order.provider_email,
                 starts_on=order.start_date, ends_on=order.end_date, order_id=order.id, service=order.service))
-    members = db.session.scalars(sa.select(NetworkMember).where(NetworkMember.client_id == client.id)
-                                 .order_by(NetworkMember.id)).all()
+    if "members" not in _statements:
+        _statements["members"] = (sa.select(NetworkMember)
+                                  .where(NetworkMember.client_id == sa.bindparam("client_id", type_=sa.Integer))
+                                  .order_by(NetworkMember.id))
+    members = db.session.scalars(_statements["members"], {"client_id": client.id}).all()
     member_users = set()
     for m in members:
         if m.user_id:
@@ -271,6 +274,9 @@ def _staff_page_statements() -> dict:
     """The staff page's statements for a bound ``client_id``: built once (building
     them is a fair share of the page's time)."""
     cid = sa.bindparam("client_id", type_=sa.Integer)
+    contacts, events = GuidanceContact.__table__, ClientEvent.__table__
+    staff_users, actors = User.__table__.alias("staff"), User.__table__.alias("actor")
+    contact, event, staff, actor = contacts.c, events.c, staff_users.c, actors.c
     latest = (sa.select(ServiceOrder.id).where(ServiceOrder.client_id == cid)
               .order_by(ServiceOrder.created_at.desc(), ServiceOrder.id.desc()).limit(ORDER_ROWS))
     return {
@@ -297,14 +303,20 @@ def _staff_page_statements() -> dict:
         .options(joinedload(Message.sender).joinedload(User.provider), joinedload(Message.to_user),
                  joinedload(Message.to_provider))
         .order_by(Message.created_at.desc(), Message.id.desc()).limit(30),
-        "contacts": sa.select(GuidanceContact).where(GuidanceContact.client_id == cid)
-        .options(joinedload(GuidanceContact.staff)).order_by(GuidanceContact.at.desc()).limit(10),
-        "events": sa.select(ClientEvent).where(ClientEvent.client_id == cid).options(joinedload(ClientEvent.actor))
-        .order_by(ClientEvent.at.desc(), ClientEvent.id.desc()).limit(50),
+        # The guidance contacts and the record's history as rows of the shown columns
+        # (plain table columns: no ORM objects, about half the Python per statement).
+        "contacts": sa.select(contact.at, contact.channel, contact.topic, contact.outcome, contact.referral,
+                              staff.name.label("staff_name"))
+        .select_from(contacts.outerjoin(staff_users, staff.id == contact.staff_id))
+        .where(contact.client_id == cid).order_by(contact.at.desc()).limit(10),
+        "events": sa.select(event.at, event.action, event.note, event.code, event.params, event.actor_id,
+                            actor.name.label("actor_name"), actor.email.label("actor_email"))
+        .select_from(events.outerjoin(actors, actor.id == event.actor_id))
+        .where(event.client_id == cid).order_by(event.at.desc(), event.id.desc()).limit(50),
     }
 
 
-_statements: dict = {}  # _staff_page_statements(), once built
+_statements: dict = {}  # _staff_page_statements() and the network members' statement, once built
 
 
 def staff_client_page(client: Client) -> dict:
@@ -316,7 +328,7 @@ def staff_client_page(client: Client) -> dict:
     are the mandates listed, and every person or organisation a row names is
     loaded with it. The client's responsible worker and who recorded the consent
     come with the client (``staff_page_client``)."""
-    if not _statements:
+    if "orders" not in _statements:
         _statements.update(_staff_page_statements())
     params = {"client_id": client.id}
     lang = current_language()
@@ -329,12 +341,21 @@ def staff_client_page(client: Client) -> dict:
     logins = sorted((u for u in users if u.client_id == client.id), key=lambda u: u.id)
     staff = [(u.id, u.name or u.email) for u in users if u.role == Role.STAFF and u.active]
     messages = db.session.scalars(_statements["messages"], params).all()
-    contacts = db.session.scalars(_statements["contacts"], params).all()
-    events = db.session.scalars(_statements["events"], params).all()
+    contacts = db.session.execute(_statements["contacts"], params).all()
+    events = db.session.execute(_statements["events"], params).all()
     return {"orders": orders[:ORDER_ROWS], "follow_ups": follow_ups,
             "network": _network(client, serving, representatives), "representatives": representatives,
             "logins": logins, "staff": staff, "messages": list(reversed(messages)), "contacts": contacts,
             "events": events}
+
+
+def staff_page_client_statement() -> sa.Select:
+    """The client row of the staff page for a bound ``client_id``, with the people
+    its record names (``staff_page_client``): built once."""
+    if "client" not in _statements:
+        _statements["client"] = (sa.select(Client).where(Client.id == sa.bindparam("client_id", type_=sa.Integer))
+                                 .options(*staff_page_client()))
+    return _statements["client"]
 
 
 def staff_page_client() -> tuple:

@@ -139,12 +139,19 @@ def create_client(actor, data: dict) -> Client:
 
 
 def get_client(actor, client_id: int, purpose: str, what: str = "client record",
-               scope: str | None = MandateScope.SERVICES, options: tuple = ()) -> Client:
+               scope: str | None = MandateScope.SERVICES, options: tuple = (),
+               staff_statement: sa.Select | None = None) -> Client:
     """A client the actor may see (a relative: under a mandate covering ``scope``),
     logging the read; NotFoundError otherwise. ``options``: loader options for what
-    the page shows of the record (e.g. its responsible worker, in the same query)."""
-    client = db.session.scalar(scope_clients(sa.select(Client).where(Client.id == client_id), actor, scope)
-                               .options(*options))
+    the page shows of the record (e.g. its responsible worker, in the same query).
+    ``staff_statement``: for a staff member (who sees every record), a statement
+    built once that selects the client by a bound ``client_id`` with its options,
+    run instead of building the same one again."""
+    if staff_statement is not None and actor.role == Role.STAFF:
+        client = db.session.scalar(staff_statement, {"client_id": client_id})
+    else:
+        client = db.session.scalar(scope_clients(sa.select(Client).where(Client.id == client_id), actor, scope)
+                                   .options(*options))
     if client is None or client.erased_at is not None:
         raise NotFoundError(_("Client not found."))
     record_access(client.id, "view", purpose, what=what, actor=actor)

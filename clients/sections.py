@@ -3,36 +3,54 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from accounts.models import Role, User
 from clients import policy, queries, services
 from clients.concerns import CONCERN_TEXT
 from clients.models import Client, Concern, FollowUp, MandateScope, Message
-from clients.scopes import ANY
 from clients.portal import acts_for_several, current_client_id
+from clients.scopes import ANY
 from core.access import Purpose, record_access_many
 from core.db import utcnow
 from core.extensions import db
-from sqlalchemy.orm import joinedload
+
+
+def _staff_statements() -> dict:
+    """The staff dashboard's two statements for a bound ``user_id`` (and ``now``):
+    built once (building the follow-ups' loader options and the counts took about
+    as long as running them), at first use: expressions built at import would
+    configure the mappers before the forking worker means to
+    (core.worker.prepare_to_fork)."""
+    me = sa.bindparam("user_id", type_=sa.Integer)
+    mine = (FollowUp.assigned_to_id == me, FollowUp.done_at.is_(None))
+    now = sa.bindparam("now", type_=FollowUp.due_at.type)
+    return {
+        "follow_ups": sa.select(FollowUp).where(*mine)
+        .options(joinedload(FollowUp.concern).options(joinedload(Concern.reported_by), joinedload(Concern.provider),
+                                                      joinedload(Concern.acknowledged_by)))
+        .order_by(FollowUp.priority.desc(), FollowUp.due_at.asc().nulls_last(), FollowUp.id).limit(20),
+        # Both counts in one round trip.
+        "counts": sa.select(
+            sa.select(sa.func.count()).select_from(FollowUp).where(*mine, FollowUp.due_at < now).scalar_subquery(),
+            sa.select(sa.func.count()).select_from(Client).where(
+                Client.responsible_worker_id == me, Client.erased_at.is_(None)).scalar_subquery()),
+    }
+
+
+_statements: dict = {}  # _staff_statements(), once built
 
 
 def staff_section(user) -> dict:
     """How many clients the staff member is responsible for, and their open follow-ups."""
+    if not _statements:
+        _statements.update(_staff_statements())
     now = utcnow()
-    mine = (FollowUp.assigned_to_id == user.id, FollowUp.done_at.is_(None))
-    follow_ups = db.session.scalars(
-        sa.select(FollowUp).where(*mine)
-        .options(joinedload(FollowUp.concern).options(joinedload(Concern.reported_by), joinedload(Concern.provider),
-                                                      joinedload(Concern.acknowledged_by)))
-        .order_by(FollowUp.priority.desc(), FollowUp.due_at.asc().nulls_last(), FollowUp.id).limit(20)).all()
+    follow_ups = db.session.scalars(_statements["follow_ups"], {"user_id": user.id}).all()
     # The concern texts shown on the dashboard: each read is logged.
     record_access_many([f.client_id for f in follow_ups if f.concern_id], "view", Purpose.GUIDANCE,
                        what=CONCERN_TEXT)
-    # Both counts in one round trip.
-    overdue, my_clients = db.session.execute(sa.select(
-        sa.select(sa.func.count()).select_from(FollowUp).where(*mine, FollowUp.due_at < now).scalar_subquery(),
-        sa.select(sa.func.count()).select_from(Client).where(
-            Client.responsible_worker_id == user.id, Client.erased_at.is_(None)).scalar_subquery())).one()
+    overdue, my_clients = db.session.execute(_statements["counts"], {"user_id": user.id, "now": now}).one()
     return {"my_clients": my_clients, "follow_ups": follow_ups, "overdue_follow_ups": overdue, "now": now}
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from core.messages import plural_text, register, render
+from core.templating import labeller
 
 URGENCY_LABELS = {"today": _l("contact today"), "week": _l("contact within a week")}
 
@@ -54,6 +55,33 @@ for _code, _text in PRIORITY_TEXTS.items():
 
 SEGMENT_LABELS = {"independent": _l("Independent"), "guidance": _l("Needs guidance"),
                   "intensive": _l("Needs intensive coordination")}
+
+# The words of the client pages' labels (templates/clients/_macros.html), looked up one
+# label at a time: a macro that built the whole dict translated every label of it for
+# each row it was called for (the record's history: 19 texts per event).
+EVENT_LABELS = {
+    "created": _l("Registered"), "details_changed": _l("Details changed"), "consent_given": _l("Consent to share given"),
+    "consent_withdrawn": _l("Consent to share withdrawn"), "segment_changed": _l("Coordination need changed"),
+    "non_disclosure_set": _l("Non-disclosure marking set"), "non_disclosure_removed": _l("Non-disclosure marking removed"),
+    "handover": _l("Handed over to another worker"), "representative_added": _l("Relative given access"),
+    "representative_ended": _l("Relative's access ended"), "mandate_changed": _l("Relative's mandate changed"),
+    "mandate_revoked": _l("The client revoked a relative's mandate"), "login_given": _l("Login given to the client"),
+    "checked": _l("Check-up done"), "retention_flagged": _l("Flagged for erasure (no services for the retention period)"),
+    "retention_kept": _l("Kept after the retention check"), "erasure_requested": _l("Erasure asked for"),
+    "erasure_declined": _l("Erasure request declined"), "erased": _l("Personal data erased"),
+}
+CONTACT_CHANNEL_LABELS = {"phone": _l("Phone"), "visit": _l("Visit"), "chat": _l("Chat"), "email": _l("E-mail")}
+SCOPE_LABELS = {"services": _l("See services, purchases and data"), "messages": _l("Read and send messages"),
+                "buy": _l("Buy self-paid services"), "feedback": _l("Give feedback on services")}
+MANDATE_STATE_LABELS = {"active": _l("In force"), "upcoming": _l("Not yet in force"), "expired": _l("Expired"),
+                        "ended": _l("Ended")}
+
+# Template globals (clients.init_app); the macros of the same names call them.
+segment_label = labeller(SEGMENT_LABELS, "client_segment_label")
+event_label = labeller(EVENT_LABELS, "client_event_label")
+contact_channel_label = labeller(CONTACT_CHANNEL_LABELS, "client_channel_label")
+scope_label = labeller(SCOPE_LABELS, "mandate_scope_label")
+mandate_state_label = labeller(MANDATE_STATE_LABELS, "mandate_state_label")
 
 # Notes on the record's history.
 register("client.segment_changed", _l("%(from)s → %(to)s"), labels={"from": SEGMENT_LABELS, "to": SEGMENT_LABELS})

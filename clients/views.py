@@ -105,7 +105,9 @@ def new():
 @role_required(Role.STAFF)
 def detail(client_id: int):
     client = services.get_client(current_user, client_id, Purpose.GUIDANCE,
-                                 what="client record, orders, network and messages", options=queries.staff_page_client())
+                                 what="client record, orders, network and messages",
+                                 options=queries.staff_page_client(),
+                                 staff_statement=queries.staff_page_client_statement())
     page = queries.staff_client_page(client)
     services.mark_messages_read(current_user, client.id)
     handover = HandoverForm()
@@ -117,11 +119,15 @@ def detail(client_id: int):
     timeline = signals.timeline(client.id)
     if any(s.kind == signals.CONCERN for s in timeline) or any(f.concern_id for f in page["follow_ups"]):
         record_access(client.id, "view", Purpose.GUIDANCE, what=concerns.CONCERN_TEXT)
+    actions = policy.staff_actions(client, page["logins"])
+    # The forms the page shows (a follow-up's "done" form is written by its macro; the
+    # reason form only goes with an erasure decision).
     return render_template(
         "clients/detail.html", client=client, show_contact=policy.shows_contact(client, current_user),
-        actions=policy.staff_actions(client, page["logins"]), next_check=next_check,
-        handover_form=handover, consent_form=ConsentForm(), message_form=message, done_form=FollowUpDoneForm(),
-        reason_form=ReasonForm(), login_form=LoginForm(), sender_label=queries.sender_label,
+        actions=actions, next_check=next_check,
+        handover_form=handover, consent_form=ConsentForm(), message_form=message,
+        reason_form=ReasonForm() if "erase" in actions else None, login_form=LoginForm(),
+        sender_label=queries.sender_label,
         topic_labels=TOPIC_LABELS, signal_items=timeline, now=utcnow(), today=local_today(), **page)
 
 

@@ -36,8 +36,12 @@ def _actor_and_channel(actor):
 def _rows(client_ids, action: str, purpose: str, what: str, actor) -> list[dict]:
     actor, channel = _actor_and_channel(actor)
     now = utcnow()
-    return [{"at": now, "actor_id": getattr(actor, "id", None), "actor_role": getattr(actor, "role", "system"),
-             "client_id": cid, "action": action, "what": what[:200], "purpose": purpose[:200], "channel": channel}
+    # Read once, not per row: the actor is usually ``current_user``, a proxy that
+    # looks the user up again for every attribute (a list page logs dozens of rows).
+    actor_id, actor_role = getattr(actor, "id", None), getattr(actor, "role", "system")
+    what, purpose = what[:200], purpose[:200]
+    return [{"at": now, "actor_id": actor_id, "actor_role": actor_role, "client_id": cid, "action": action,
+             "what": what, "purpose": purpose, "channel": channel}
             for cid in client_ids]
 
 

@@ -263,3 +263,44 @@ def test_client_portfolio_reads_only_the_latest_visits_however_long_the_service(
     latest = html.split("Latest visits", 1)[1].split("</ul>", 1)[0]
     assert latest.count("<li>") == 5 and "30 minutes" in latest and "34 minutes" in latest and "35 minutes" not in latest
     assert len(visit_rows) == 5  # the five shown, not the forty
+
+
+def test_staff_client_page_translates_one_label_per_history_row(client, db, login_as, monkeypatch):
+    """The record's history looks up the one label each event shows (the label macros
+    used to translate their whole dictionary, 19 texts, for every row)."""
+    from babel.support import Translations
+
+    from clients.models import ClientEvent
+
+    staff = f.UserFactory(role="staff")
+    person = f.ClientFactory(responsible_worker_id=staff.id)
+    db.session.commit()
+    login_as(staff)
+    client.get(f"/clients/{person.id}?lang=fi")
+    looked_up = []
+    original = Translations.ugettext
+    monkeypatch.setattr(Translations, "ugettext", lambda self, text: looked_up.append(text) or original(self, text))
+    assert client.get(f"/clients/{person.id}?lang=fi").status_code == 200
+    few = len(looked_up)
+    for i in range(10):
+        db.session.add(ClientEvent(client_id=person.id, at=utcnow() - timedelta(minutes=i), action="checked"))
+    db.session.commit()
+    looked_up.clear()
+    html = client.get(f"/clients/{person.id}?lang=fi").get_data(as_text=True)
+    assert html.count("Tarkistus tehty") == 10 and html.count("(automaattinen)") == 10
+    assert few and len(looked_up) - few <= 10 * 3, (few, len(looked_up))
+
+
+def test_follow_up_links_are_those_of_url_for(app):
+    """follow_up_item's links, made once per list (clients.follow_up_urls), are the
+    links url_for makes."""
+    from flask import url_for
+
+    from clients import follow_up_urls
+
+    with app.test_request_context("/"):
+        urls = follow_up_urls()
+        assert urls["order"](12) == url_for("orders.detail", order_id=12)
+        assert urls["client"](7) == url_for("clients.detail", client_id=7)
+        assert urls["acknowledge"](3) == url_for("clients.concern_acknowledge", concern_id=3)
+        assert urls["done"](45) == url_for("clients.follow_up_done", follow_up_id=45)
