@@ -85,6 +85,10 @@ def staff_orders(actor, filters: OrderFilters, cursor: int | None = None, limit:
     return Page(items=rows[:limit], next_cursor=rows[limit - 1].id if len(rows) > limit else None)
 
 
+# The orders a provider's inbox lists: won by the organisation and not yet closed.
+INBOX_ORDER_STATUSES = (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED)
+
+
 def provider_inbox(actor, cursor: int | None = None, limit: int = PAGE_SIZE) -> Page:
     """The provider's inbox: offers waiting for an answer (soonest deadline first)
     and, paged, the orders the organisation has won and not yet finished. Rows of
@@ -109,7 +113,7 @@ def provider_inbox(actor, cursor: int | None = None, limit: int = PAGE_SIZE) -> 
             .join(Client, Client.id == ServiceOrder.client_id)
             .join(ServiceType, ServiceType.id == ServiceOrder.service_type_id)
             .where(ServiceOrder.provider_id == actor.provider_id,
-                   ServiceOrder.status.in_([OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED])))
+                   ServiceOrder.status.in_(INBOX_ORDER_STATUSES)))
     if cursor:
         stmt = stmt.where(ServiceOrder.id < cursor)
     rows = db.session.execute(stmt.order_by(ServiceOrder.id.desc()).limit(limit + 1)).all()

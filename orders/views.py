@@ -103,7 +103,7 @@ def new():
 def provider_inbox():
     page = queries.provider_inbox(current_user, cursor=_cursor())
     record_access_many([o.client_id for o in page.items], "list", Purpose.SERVICE, what="name in provider inbox")
-    return render_template("orders/provider_inbox.html", page=page)
+    return render_template("orders/provider_inbox.html", page=page, statuses=queries.INBOX_ORDER_STATUSES)
 
 
 def _purpose(order) -> str:

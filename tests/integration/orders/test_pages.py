@@ -155,3 +155,35 @@ def test_list_views_write_the_access_log(client, market, place, login_as, db):
     client.get("/orders/")
     rows = db.session.scalars(sa.select(AccessLogEntry).where(AccessLogEntry.action == "list")).all()
     assert [r.client_id for r in rows] == [market.client.id]
+
+
+EVIL = "<b>x</b>&'\""
+EVIL_ESCAPED = "&lt;b&gt;x&lt;/b&gt;&amp;&#39;&#34;"
+
+
+@pytest.mark.parametrize("path,user", [("/orders/?lang=en", "staff"), ("/orders/inbox?lang=sv", "provider")])
+def test_list_texts_are_escaped(client, market, login_as, db, path, user):
+    """The order lists write their rows with autoescape off (what needs no escaping is
+    not escaped per cell); every text of a row is still escaped: the order number,
+    the client's names, the service type, the provider and the postal code."""
+    provider = market.providers[0]
+    provider.name = "P" + EVIL
+    kind = f.ServiceTypeFactory(name_fi="S" + EVIL, name_sv="S" + EVIL, name_en="S" + EVIL)
+    someone = f.ClientFactory(first_name="F" + EVIL, last_name="L" + EVIL, postal_code="<&'\">")
+    won = f.ServiceOrderFactory(number="W" + EVIL, client=someone, service_type=kind, ordered_by_id=market.staff.id,
+                                status="accepted", provider=provider)
+    f.OfferFactory(order=won, provider=provider, status="accepted")
+    offered = f.ServiceOrderFactory(number="O" + EVIL, client=someone, service_type=kind, ordered_by_id=market.staff.id)
+    f.OfferFactory(order=offered, provider=provider)
+    db.session.commit()
+    login_as(market.staff if user == "staff" else market.members[0])
+    html = client.get(path).get_data(as_text=True)
+    assert "<b>x" not in html
+    texts = ["W", "S"] + (["O", "L", "F", "P"] if user == "staff" else ["O", "F", "L"])
+    for first in texts:
+        assert first + EVIL_ESCAPED in html, first
+    if user == "provider":
+        assert "&lt;&amp;&#39;&#34;&gt;" in html  # the postal code of an offer
+    # The cells still carry their column's label (escaped once, by data_table), the badges their status.
+    assert 'data-label="Tjänst"' in html if user == "provider" else 'data-label="Service"' in html
+    assert f'href="/orders/{won.id}"' in html and '<span class="status status-accepted">' in html
