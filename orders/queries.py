@@ -52,18 +52,61 @@ def type_name_column(lang: str | None = None):
     return sa.func.coalesce(sa.func.nullif(column, ""), names.name_fi)
 
 
+def _list_statements(lang: str) -> dict:
+    """The lists' statements in the language ``lang`` (the service type's name), built
+    once each and reused with bound values (``provider_id``, ``limit``): building them
+    cost more of a list's time than running them. Filters and a page's cursor are
+    added to them per request."""
+    built = _LIST_STATEMENTS.get(lang)
+    if built is None:
+        built = _LIST_STATEMENTS[lang] = _build_list_statements(lang)
+    return built
+
+
+_LIST_STATEMENTS: dict[str, dict] = {}
+
+
+def _build_list_statements(lang: str) -> dict:
+    provider_id = sa.bindparam("provider_id", type_=sa.Integer)
+    limit = sa.bindparam("limit", type_=sa.Integer)
+    service_name = type_name_column(lang).label("service_name")
+    names = ServiceType.__table__.c
+    waiting = (Offer.provider_id == provider_id, Offer.status == OfferStatus.PENDING, Offer.sent_at.is_not(None))
+    return {
+        "staff_orders": sa.select(
+            ServiceOrder.id, ServiceOrder.number, ServiceOrder.has_concern, ServiceOrder.client_id,
+            ServiceOrder.status, ServiceOrder.start_date,
+            Client.first_name.label("client_first_name"), Client.last_name.label("client_last_name"),
+            service_name, Provider.name.label("provider_name"))
+        .join(Client, Client.id == ServiceOrder.client_id)
+        .join(ServiceType, ServiceType.id == ServiceOrder.service_type_id)
+        .outerjoin(Provider, Provider.id == ServiceOrder.provider_id)
+        .order_by(ServiceOrder.id.desc()).limit(limit),
+        "offers": sa.select(Offer.order_id, Offer.deadline_at, ServiceOrder.number, ServiceOrder.start_date,
+                            Client.postal_code, service_name)
+        .join(ServiceOrder, ServiceOrder.id == Offer.order_id)
+        .join(Client, Client.id == ServiceOrder.client_id)
+        .join(ServiceType, ServiceType.id == ServiceOrder.service_type_id)
+        .where(*waiting).order_by(Offer.deadline_at, Offer.id).limit(limit),
+        "waiting_count": sa.select(sa.func.count()).select_from(sa.select(Offer).where(*waiting).subquery()),
+        "inbox_orders": sa.select(
+            ServiceOrder.id, ServiceOrder.number, ServiceOrder.client_id, ServiceOrder.status,
+            ServiceOrder.start_date, Client.first_name.label("client_first_name"),
+            Client.last_name.label("client_last_name"), service_name)
+        .join(Client, Client.id == ServiceOrder.client_id)
+        .join(ServiceType, ServiceType.id == ServiceOrder.service_type_id)
+        .where(ServiceOrder.provider_id == provider_id, ServiceOrder.status.in_(INBOX_ORDER_STATUSES))
+        .order_by(ServiceOrder.id.desc()).limit(limit),
+        "service_types": sa.select(names.id, type_name_column(lang)).join(ServiceCategory)
+        .order_by(ServiceCategory.position, ServiceCategory.id, names.name_fi),
+    }
+
+
 def staff_orders(actor, filters: OrderFilters, cursor: int | None = None, limit: int = PAGE_SIZE) -> Page:
     """Orders for guidance staff, newest first, keyset-paged by id. Rows, not ORM
     objects: only the shown columns, by name (``o.number``, ``o.client_last_name``,
     ``o.service_name``, ``o.provider_name`` …)."""
-    stmt = scope_orders(sa.select(
-        ServiceOrder.id, ServiceOrder.number, ServiceOrder.has_concern, ServiceOrder.client_id,
-        ServiceOrder.status, ServiceOrder.start_date,
-        Client.first_name.label("client_first_name"), Client.last_name.label("client_last_name"),
-        type_name_column().label("service_name"), Provider.name.label("provider_name"))
-        .join(Client, Client.id == ServiceOrder.client_id)
-        .join(ServiceType, ServiceType.id == ServiceOrder.service_type_id)
-        .outerjoin(Provider, Provider.id == ServiceOrder.provider_id), actor)
+    stmt = scope_orders(_list_statements(current_language())["staff_orders"], actor)
     stmt = where_given(stmt, (ServiceOrder.status, filters.status),
                        (ServiceOrder.service_type_id, filters.service_type_id),
                        (ServiceOrder.provider_id, filters.provider_id))
@@ -81,7 +124,7 @@ def staff_orders(actor, filters: OrderFilters, cursor: int | None = None, limit:
                                  sa.func.lower(Client.last_name).like(like)))
     if cursor:
         stmt = stmt.where(ServiceOrder.id < cursor)
-    rows = db.session.execute(stmt.order_by(ServiceOrder.id.desc()).limit(limit + 1)).all()
+    rows = db.session.execute(stmt, {"limit": limit + 1}).all()
     return Page(items=rows[:limit], next_cursor=rows[limit - 1].id if len(rows) > limit else None)
 
 
@@ -93,30 +136,14 @@ def provider_inbox(actor, cursor: int | None = None, limit: int = PAGE_SIZE) -> 
     """The provider's inbox: offers waiting for an answer (soonest deadline first)
     and, paged, the orders the organisation has won and not yet finished. Rows of
     the shown columns, not ORM objects."""
-    waiting = sa.select(Offer).where(Offer.provider_id == actor.provider_id, Offer.status == OfferStatus.PENDING,
-                                     Offer.sent_at.is_not(None))
-    service_name = type_name_column().label("service_name")
-    offers = db.session.execute(
-        sa.select(Offer.order_id, Offer.deadline_at, ServiceOrder.number, ServiceOrder.start_date,
-                  Client.postal_code, service_name)
-        .join(ServiceOrder, ServiceOrder.id == Offer.order_id)
-        .join(Client, Client.id == ServiceOrder.client_id)
-        .join(ServiceType, ServiceType.id == ServiceOrder.service_type_id)
-        .where(Offer.provider_id == actor.provider_id, Offer.status == OfferStatus.PENDING,
-               Offer.sent_at.is_not(None))
-        .order_by(Offer.deadline_at, Offer.id).limit(limit)).all()
+    statements = _list_statements(current_language())
+    offers = db.session.execute(statements["offers"], {"provider_id": actor.provider_id, "limit": limit}).all()
     waiting_count = len(offers) if len(offers) < limit else db.session.scalar(
-        sa.select(sa.func.count()).select_from(waiting.subquery()))
-    stmt = (sa.select(ServiceOrder.id, ServiceOrder.number, ServiceOrder.client_id, ServiceOrder.status,
-                      ServiceOrder.start_date, Client.first_name.label("client_first_name"),
-                      Client.last_name.label("client_last_name"), service_name)
-            .join(Client, Client.id == ServiceOrder.client_id)
-            .join(ServiceType, ServiceType.id == ServiceOrder.service_type_id)
-            .where(ServiceOrder.provider_id == actor.provider_id,
-                   ServiceOrder.status.in_(INBOX_ORDER_STATUSES)))
+        statements["waiting_count"], {"provider_id": actor.provider_id})
+    stmt = statements["inbox_orders"]
     if cursor:
         stmt = stmt.where(ServiceOrder.id < cursor)
-    rows = db.session.execute(stmt.order_by(ServiceOrder.id.desc()).limit(limit + 1)).all()
+    rows = db.session.execute(stmt, {"provider_id": actor.provider_id, "limit": limit + 1}).all()
     return Page(items=rows[:limit], next_cursor=rows[limit - 1].id if len(rows) > limit else None,
                 extra={"offers": offers, "waiting_count": waiting_count})
 
@@ -135,10 +162,7 @@ def order_page(order: ServiceOrder) -> dict:
 def service_type_choices() -> list[tuple[int, str]]:
     """(id, name) of every service type in the current language for filter lists;
     the language is resolved once, not once per option."""
-    names = ServiceType.__table__.c
-    rows = db.session.execute(
-        sa.select(names.id, type_name_column()).join(ServiceCategory)
-        .order_by(ServiceCategory.position, ServiceCategory.id, names.name_fi)).all()
+    rows = db.session.execute(_list_statements(current_language())["service_types"]).all()
     return [(type_id, name) for type_id, name in rows]
 
 
