@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
+from accounts.models import Role, User
 from orders.scopes import scope_orders
 from clients.models import Client, Concern
 from core.db import where_given
@@ -97,8 +98,16 @@ def _build_list_statements(lang: str) -> dict:
         .join(ServiceType, ServiceType.id == ServiceOrder.service_type_id)
         .where(ServiceOrder.provider_id == provider_id, ServiceOrder.status.in_(INBOX_ORDER_STATUSES))
         .order_by(ServiceOrder.id.desc()).limit(limit),
-        "service_types": sa.select(names.id, type_name_column(lang)).join(ServiceCategory)
-        .order_by(ServiceCategory.position, ServiceCategory.id, names.name_fi),
+        # The staff list's two filter lists in one statement: the active guidance
+        # workers by name (part 0), the service types in the catalogue's order (part 1).
+        "filter_choices": sa.union_all(
+            sa.select(sa.literal(0).label("part"), User.id, User.name.label("name"),
+                      sa.func.row_number().over(order_by=User.name).label("position"))
+            .where(User.role == Role.STAFF, User.active.is_(True)),
+            sa.select(sa.literal(1), names.id, type_name_column(lang), sa.func.row_number().over(
+                order_by=(ServiceCategory.position, ServiceCategory.id, names.name_fi)))
+            .join(ServiceCategory, ServiceCategory.id == names.category_id))
+        .order_by(sa.literal_column("part"), sa.literal_column("position")),
     }
 
 
@@ -159,11 +168,15 @@ def order_page(order: ServiceOrder) -> dict:
     return {"order": order}
 
 
-def service_type_choices() -> list[tuple[int, str]]:
-    """(id, name) of every service type in the current language for filter lists;
-    the language is resolved once, not once per option."""
-    rows = db.session.execute(_list_statements(current_language())["service_types"]).all()
-    return [(type_id, name) for type_id, name in rows]
+def filter_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The staff order list's filter lists, read in one statement: (id, name) of the
+    active guidance workers by name, and of every service type in the current
+    language in the catalogue's order."""
+    workers, service_types = [], []
+    for part, choice_id, name, _position in db.session.execute(
+            _list_statements(current_language())["filter_choices"]):
+        (service_types if part else workers).append((choice_id, name))
+    return workers, service_types
 
 
 def concerns_of_order(order: ServiceOrder, user) -> list[Concern]:
