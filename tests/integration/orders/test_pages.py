@@ -190,3 +190,18 @@ def test_list_texts_are_escaped(client, market, login_as, db, path, user):
     # The cells still carry their column's label (escaped once, by data_table), the badges their status.
     assert 'data-label="Tjänst"' in html if user == "provider" else 'data-label="Service"' in html
     assert f'href="/orders/{won.id}"' in html and '<span class="status status-accepted">' in html
+
+
+def test_inbox_counts_the_waiting_offers_it_does_not_show(client, market, login_as, db):
+    """The inbox shows the 50 offers with the soonest answer time and says how many
+    wait in all, counted in the statement that reads them."""
+    someone = f.ClientFactory()
+    for _ in range(51):
+        f.OfferFactory(order=f.ServiceOrderFactory(client=someone, service_type=market.service_type,
+                                                   ordered_by_id=market.staff.id), provider=market.providers[0])
+    db.session.commit()
+    login_as(market.members[0])
+    with count_queries(db) as counted:
+        html = client.get("/orders/inbox?lang=en").get_data(as_text=True)
+    assert "The 50 with the soonest answer time are shown, of 51." in html
+    assert counted["n"] == 4, counted["n"]  # the session, the offers with their count, the orders, the access log
