@@ -73,6 +73,8 @@ def _build_list_statements(lang: str) -> dict:
     service_name = type_name_column(lang).label("service_name")
     names = ServiceType.__table__.c
     waiting = (Offer.provider_id == provider_id, Offer.status == OfferStatus.PENDING, Offer.sent_at.is_not(None))
+    # templates/orders/staff_list.html and provider_inbox.html unpack the rows in the
+    # order of these columns.
     return {
         "staff_orders": sa.select(
             ServiceOrder.id, ServiceOrder.number, ServiceOrder.has_concern, ServiceOrder.client_id,
