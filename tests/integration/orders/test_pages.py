@@ -187,8 +187,8 @@ def test_list_texts_are_escaped(client, market, login_as, db, path, user):
     if user == "staff":  # each text in its column (the rows are unpacked by position)
         cells = [f'data-label="Order"><a href="/orders/{won.id}">W{e}</a></td>', f'data-label="Client">L{e}, F{e}</td>',
                  f'data-label="Service">S{e}</td>', f'data-label="Provider">P{e}</td>',
-                 f'data-label="Order"><a href="/orders/{offered.id}">O{e}</a> <span class="status status-escalated">'
-                 'Concern</span></td>', 'data-label="Status"><span class="status status-accepted">Accepted</span></td>']
+                 f'data-label="Order"><a href="/orders/{offered.id}">O{e}</a> <span class="status status-escalated">Concern'
+                 + '</span></td>', 'data-label="Status"><span class="status status-accepted">Accepted</span></td>']
     else:
         cells = [f'data-label="Beställning"><a href="/orders/{offered.id}">O{e}</a></td>',
                  f'data-label="Tjänst">S{e}</td>', 'data-label="Postnummer">&lt;&amp;&#39;&#34;&gt;</td>',
