@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
+from accounts.models import Role, User
 from orders.scopes import scope_orders
 from clients.models import Client, Concern
 from core.db import where_given
@@ -52,18 +53,74 @@ def type_name_column(lang: str | None = None):
     return sa.func.coalesce(sa.func.nullif(column, ""), names.name_fi)
 
 
+def _list_statements(lang: str) -> dict:
+    """The lists' statements in the language ``lang`` (the service type's name), built
+    once each and reused with bound values (``provider_id``, ``limit``): building them
+    cost more of a list's time than running them. Filters and a page's cursor are
+    added to them per request."""
+    built = _LIST_STATEMENTS.get(lang)
+    if built is None:
+        built = _LIST_STATEMENTS[lang] = _build_list_statements(lang)
+    return built
+
+
+_LIST_STATEMENTS: dict[str, dict] = {}
+
+
+def _build_list_statements(lang: str) -> dict:
+    provider_id = sa.bindparam("provider_id", type_=sa.Integer)
+    limit = sa.bindparam("limit", type_=sa.Integer)
+    service_name = type_name_column(lang).label("service_name")
+    names = ServiceType.__table__.c
+    waiting = (Offer.provider_id == provider_id, Offer.status == OfferStatus.PENDING, Offer.sent_at.is_not(None))
+    # templates/orders/staff_list.html and provider_inbox.html unpack the rows in the
+    # order of these columns.
+    return {
+        "staff_orders": sa.select(
+            ServiceOrder.id, ServiceOrder.number, ServiceOrder.has_concern, ServiceOrder.client_id,
+            ServiceOrder.status, ServiceOrder.start_date,
+            Client.first_name.label("client_first_name"), Client.last_name.label("client_last_name"),
+            service_name, Provider.name.label("provider_name"))
+        .join(Client, Client.id == ServiceOrder.client_id)
+        .join(ServiceType, ServiceType.id == ServiceOrder.service_type_id)
+        .outerjoin(Provider, Provider.id == ServiceOrder.provider_id)
+        .order_by(ServiceOrder.id.desc()).limit(limit),
+        # With the number of all the waiting offers (when a page's worth are shown): a
+        # count once per statement beside the rows read in the index's order.
+        "offers": sa.select(Offer.order_id, Offer.deadline_at, ServiceOrder.number, ServiceOrder.start_date,
+                            Client.postal_code, service_name,
+                            sa.select(sa.func.count()).select_from(sa.select(Offer.id).where(*waiting).subquery())
+                            .scalar_subquery().label("waiting_count"))
+        .join(ServiceOrder, ServiceOrder.id == Offer.order_id)
+        .join(Client, Client.id == ServiceOrder.client_id)
+        .join(ServiceType, ServiceType.id == ServiceOrder.service_type_id)
+        .where(*waiting).order_by(Offer.deadline_at, Offer.id).limit(limit),
+        "inbox_orders": sa.select(
+            ServiceOrder.id, ServiceOrder.number, ServiceOrder.client_id, ServiceOrder.status,
+            ServiceOrder.start_date, Client.first_name.label("client_first_name"),
+            Client.last_name.label("client_last_name"), service_name)
+        .join(Client, Client.id == ServiceOrder.client_id)
+        .join(ServiceType, ServiceType.id == ServiceOrder.service_type_id)
+        .where(ServiceOrder.provider_id == provider_id, ServiceOrder.status.in_(INBOX_ORDER_STATUSES))
+        .order_by(ServiceOrder.id.desc()).limit(limit),
+        # The staff list's two filter lists in one statement: the active guidance
+        # workers by name (part 0), the service types in the catalogue's order (part 1).
+        "filter_choices": sa.union_all(
+            sa.select(sa.literal(0).label("part"), User.id, User.name.label("name"),
+                      sa.func.row_number().over(order_by=User.name).label("position"))
+            .where(User.role == Role.STAFF, User.active.is_(True)),
+            sa.select(sa.literal(1), names.id, type_name_column(lang), sa.func.row_number().over(
+                order_by=(ServiceCategory.position, ServiceCategory.id, names.name_fi)))
+            .join(ServiceCategory, ServiceCategory.id == names.category_id))
+        .order_by(sa.literal_column("part"), sa.literal_column("position")),
+    }
+
+
 def staff_orders(actor, filters: OrderFilters, cursor: int | None = None, limit: int = PAGE_SIZE) -> Page:
     """Orders for guidance staff, newest first, keyset-paged by id. Rows, not ORM
     objects: only the shown columns, by name (``o.number``, ``o.client_last_name``,
     ``o.service_name``, ``o.provider_name`` …)."""
-    stmt = scope_orders(sa.select(
-        ServiceOrder.id, ServiceOrder.number, ServiceOrder.has_concern, ServiceOrder.client_id,
-        ServiceOrder.status, ServiceOrder.start_date,
-        Client.first_name.label("client_first_name"), Client.last_name.label("client_last_name"),
-        type_name_column().label("service_name"), Provider.name.label("provider_name"))
-        .join(Client, Client.id == ServiceOrder.client_id)
-        .join(ServiceType, ServiceType.id == ServiceOrder.service_type_id)
-        .outerjoin(Provider, Provider.id == ServiceOrder.provider_id), actor)
+    stmt = scope_orders(_list_statements(current_language())["staff_orders"], actor)
     stmt = where_given(stmt, (ServiceOrder.status, filters.status),
                        (ServiceOrder.service_type_id, filters.service_type_id),
                        (ServiceOrder.provider_id, filters.provider_id))
@@ -81,38 +138,25 @@ def staff_orders(actor, filters: OrderFilters, cursor: int | None = None, limit:
                                  sa.func.lower(Client.last_name).like(like)))
     if cursor:
         stmt = stmt.where(ServiceOrder.id < cursor)
-    rows = db.session.execute(stmt.order_by(ServiceOrder.id.desc()).limit(limit + 1)).all()
+    rows = db.session.execute(stmt, {"limit": limit + 1}).all()
     return Page(items=rows[:limit], next_cursor=rows[limit - 1].id if len(rows) > limit else None)
 
 
+# The orders a provider's inbox lists: won by the organisation and not yet closed.
+INBOX_ORDER_STATUSES = (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED)
+
+
 def provider_inbox(actor, cursor: int | None = None, limit: int = PAGE_SIZE) -> Page:
-    """The provider's inbox: offers waiting for an answer (soonest deadline first)
-    and, paged, the orders the organisation has won and not yet finished. Rows of
+    """The provider's inbox: offers waiting for an answer (soonest deadline first,
+    with the number of all of them) and, paged, the orders the organisation has won and not yet finished. Rows of
     the shown columns, not ORM objects."""
-    waiting = sa.select(Offer).where(Offer.provider_id == actor.provider_id, Offer.status == OfferStatus.PENDING,
-                                     Offer.sent_at.is_not(None))
-    service_name = type_name_column().label("service_name")
-    offers = db.session.execute(
-        sa.select(Offer.order_id, Offer.deadline_at, ServiceOrder.number, ServiceOrder.start_date,
-                  Client.postal_code, service_name)
-        .join(ServiceOrder, ServiceOrder.id == Offer.order_id)
-        .join(Client, Client.id == ServiceOrder.client_id)
-        .join(ServiceType, ServiceType.id == ServiceOrder.service_type_id)
-        .where(Offer.provider_id == actor.provider_id, Offer.status == OfferStatus.PENDING,
-               Offer.sent_at.is_not(None))
-        .order_by(Offer.deadline_at, Offer.id).limit(limit)).all()
-    waiting_count = len(offers) if len(offers) < limit else db.session.scalar(
-        sa.select(sa.func.count()).select_from(waiting.subquery()))
-    stmt = (sa.select(ServiceOrder.id, ServiceOrder.number, ServiceOrder.client_id, ServiceOrder.status,
-                      ServiceOrder.start_date, Client.first_name.label("client_first_name"),
-                      Client.last_name.label("client_last_name"), service_name)
-            .join(Client, Client.id == ServiceOrder.client_id)
-            .join(ServiceType, ServiceType.id == ServiceOrder.service_type_id)
-            .where(ServiceOrder.provider_id == actor.provider_id,
-                   ServiceOrder.status.in_([OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED])))
+    statements = _list_statements(current_language())
+    offers = db.session.execute(statements["offers"], {"provider_id": actor.provider_id, "limit": limit}).all()
+    waiting_count = offers[0].waiting_count if offers else 0
+    stmt = statements["inbox_orders"]
     if cursor:
         stmt = stmt.where(ServiceOrder.id < cursor)
-    rows = db.session.execute(stmt.order_by(ServiceOrder.id.desc()).limit(limit + 1)).all()
+    rows = db.session.execute(stmt, {"provider_id": actor.provider_id, "limit": limit + 1}).all()
     return Page(items=rows[:limit], next_cursor=rows[limit - 1].id if len(rows) > limit else None,
                 extra={"offers": offers, "waiting_count": waiting_count})
 
@@ -128,14 +172,15 @@ def order_page(order: ServiceOrder) -> dict:
     return {"order": order}
 
 
-def service_type_choices() -> list[tuple[int, str]]:
-    """(id, name) of every service type in the current language for filter lists;
-    the language is resolved once, not once per option."""
-    names = ServiceType.__table__.c
-    rows = db.session.execute(
-        sa.select(names.id, type_name_column()).join(ServiceCategory)
-        .order_by(ServiceCategory.position, ServiceCategory.id, names.name_fi)).all()
-    return [(type_id, name) for type_id, name in rows]
+def filter_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The staff order list's filter lists, read in one statement: (id, name) of the
+    active guidance workers by name, and of every service type in the current
+    language in the catalogue's order."""
+    workers, service_types = [], []
+    for part, choice_id, name, _position in db.session.execute(
+            _list_statements(current_language())["filter_choices"]):
+        (service_types if part else workers).append((choice_id, name))
+    return workers, service_types
 
 
 def concerns_of_order(order: ServiceOrder, user) -> list[Concern]:

@@ -7,13 +7,12 @@ commits; who sees what and may do what comes from ``orders.policy``."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from accounts.models import Role, User
+from accounts.models import Role
 from accounts.permissions import role_required
 from clients import policy as client_policy
 from clients.models import MandateScope
@@ -21,7 +20,6 @@ from clients.concerns import CONCERN_TEXT
 from clients.services import get_client
 from core.access import Purpose, record_access, record_access_many
 from core.actions import Confirmation, confirmation_page, form_action, is_confirmed
-from core.extensions import db
 from core.inputs import query_int, query_str
 from feedback.services import feedback_link_status, feedback_url_for_order
 from catalogue.services import list_service_types
@@ -53,12 +51,10 @@ def staff_list():
         client=query_str("client") or None)
     page = queries.staff_orders(current_user, filters, cursor=_cursor())
     record_access_many([o.client_id for o in page.items], "list", Purpose.ORDERING, what="name in order list")
-    workers = db.session.execute(sa.select(User.id, User.name).where(User.role == Role.STAFF, User.active.is_(True))
-                                 .order_by(User.name)).all()
+    workers, service_types = queries.filter_choices()
     args = {k: v for k, v in request.args.items() if k != "cursor"}
     return render_template("orders/staff_list.html", filters=filters, page=page, args=args,
-                           statuses=list(OrderStatus), service_types=queries.service_type_choices(),
-                           workers=workers)
+                           statuses=list(OrderStatus), service_types=service_types, workers=workers)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -103,7 +99,7 @@ def new():
 def provider_inbox():
     page = queries.provider_inbox(current_user, cursor=_cursor())
     record_access_many([o.client_id for o in page.items], "list", Purpose.SERVICE, what="name in provider inbox")
-    return render_template("orders/provider_inbox.html", page=page)
+    return render_template("orders/provider_inbox.html", page=page, statuses=queries.INBOX_ORDER_STATUSES)
 
 
 def _purpose(order) -> str:

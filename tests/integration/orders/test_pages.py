@@ -147,6 +147,9 @@ def test_list_query_count_does_not_grow_with_rows(client, market, login_as, db, 
         html = client.get(path).get_data(as_text=True)
     assert html.count("/orders/") > 20
     assert many["n"] == few["n"], (few["n"], many["n"])
+    # The same number for both lists: the inbox reads the waiting offers and the orders,
+    # the staff list its orders and both filter lists (workers, service types) in one.
+    assert few["n"] == 5, few["n"]
 
 
 def test_list_views_write_the_access_log(client, market, place, login_as, db):
@@ -155,3 +158,56 @@ def test_list_views_write_the_access_log(client, market, place, login_as, db):
     client.get("/orders/")
     rows = db.session.scalars(sa.select(AccessLogEntry).where(AccessLogEntry.action == "list")).all()
     assert [r.client_id for r in rows] == [market.client.id]
+
+
+EVIL = "<b>x</b>&'\""
+EVIL_ESCAPED = "&lt;b&gt;x&lt;/b&gt;&amp;&#39;&#34;"
+
+
+@pytest.mark.parametrize("path,user", [("/orders/?lang=en", "staff"), ("/orders/inbox?lang=sv", "provider")])
+def test_list_texts_are_escaped(client, market, login_as, db, path, user):
+    """The order lists write their rows with autoescape off (what needs no escaping is
+    not escaped per cell); every text of a row is still escaped: the order number,
+    the client's names, the service type, the provider and the postal code."""
+    provider = market.providers[0]
+    provider.name = "P" + EVIL
+    kind = f.ServiceTypeFactory(name_fi="S" + EVIL, name_sv="S" + EVIL, name_en="S" + EVIL)
+    someone = f.ClientFactory(first_name="F" + EVIL, last_name="L" + EVIL, postal_code="<&'\">")
+    won = f.ServiceOrderFactory(number="W" + EVIL, client=someone, service_type=kind, ordered_by_id=market.staff.id,
+                                status="accepted", provider=provider)
+    f.OfferFactory(order=won, provider=provider, status="accepted")
+    offered = f.ServiceOrderFactory(number="O" + EVIL, client=someone, service_type=kind, ordered_by_id=market.staff.id,
+                                    has_concern=True)
+    f.OfferFactory(order=offered, provider=provider)
+    db.session.commit()
+    login_as(market.staff if user == "staff" else market.members[0])
+    html = client.get(path).get_data(as_text=True)
+    assert "<b>x" not in html
+    e = EVIL_ESCAPED
+    if user == "staff":  # each text in its column (the rows are unpacked by position)
+        cells = [f'data-label="Order"><a href="/orders/{won.id}">W{e}</a></td>', f'data-label="Client">L{e}, F{e}</td>',
+                 f'data-label="Service">S{e}</td>', f'data-label="Provider">P{e}</td>',
+                 f'data-label="Order"><a href="/orders/{offered.id}">O{e}</a> <span class="status status-escalated">Concern'
+                 + '</span></td>', 'data-label="Status"><span class="status status-accepted">Accepted</span></td>']
+    else:
+        cells = [f'data-label="Beställning"><a href="/orders/{offered.id}">O{e}</a></td>',
+                 f'data-label="Tjänst">S{e}</td>', 'data-label="Postnummer">&lt;&amp;&#39;&#34;&gt;</td>',
+                 f'data-label="Beställning"><a href="/orders/{won.id}">W{e}</a></td>', f'data-label="Klient">F{e} L{e}</td>']
+    for cell in cells:
+        assert cell in html, cell
+    assert f'href="/orders/{won.id}"' in html and '<span class="status status-accepted">' in html
+
+
+def test_inbox_counts_the_waiting_offers_it_does_not_show(client, market, login_as, db):
+    """The inbox shows the 50 offers with the soonest answer time and says how many
+    wait in all, counted in the statement that reads them."""
+    someone = f.ClientFactory()
+    for _ in range(51):
+        f.OfferFactory(order=f.ServiceOrderFactory(client=someone, service_type=market.service_type,
+                                                   ordered_by_id=market.staff.id), provider=market.providers[0])
+    db.session.commit()
+    login_as(market.members[0])
+    with count_queries(db) as counted:
+        html = client.get("/orders/inbox?lang=en").get_data(as_text=True)
+    assert "The 50 with the soonest answer time are shown, of 51." in html
+    assert counted["n"] == 4, counted["n"]  # the session, the offers with their count, the orders, the access log
