@@ -67,7 +67,6 @@ def navigation_items(menu: tuple) -> list[dict]:
 
 def shell_header() -> Markup:
     """``<body>`` to the demo banner, for this request's user, page and language."""
-    from accounts.demo_mode import is_demo
     from flask_wtf.csrf import generate_csrf
 
     user = current_user._get_current_object()
@@ -77,7 +76,7 @@ def shell_header() -> Markup:
     key = (current_language(), current_translations(), request.script_root, authenticated,
            user.role if authenticated else None,
            authenticated and user.role == "client" and user.client_id is None,
-           endpoint, menu, is_demo())
+           endpoint, menu, _demo())
     cache = _cache("header")
     pieces = cache.get(key)
     if pieces is None:
@@ -90,6 +89,13 @@ def shell_header() -> Markup:
     name = escape(user.name or user.email) if authenticated else ""
     token = generate_csrf() if _TOKEN in pieces else ""
     return Markup("".join(name if p is _NAME else token if p is _TOKEN else p for p in pieces))  # nosec B704
+
+
+def _demo() -> bool:
+    """The demo banner's flag: the ``is_demo`` template global that accounts
+    registers (core does not import accounts)."""
+    is_demo = current_app.jinja_env.globals.get("is_demo")
+    return bool(is_demo()) if is_demo is not None else False
 
 
 def _split(html: str) -> tuple:
