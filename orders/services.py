@@ -216,8 +216,9 @@ def place_order(actor, *, client_id: int, service_type_id: int, start_date: date
     db.session.add(OrderEvent(order_id=order.id, actor_id=actor.id, action="create", from_status=None,
                               to_status=OrderStatus.OFFERED, code="order.offered",
                               params={"mode": str(mode), "num": 1 if mode == OfferMode.RANKED else len(chosen)}))
+    # The timeline's event and the client's activity go in with the jobs, at the
+    # commit's flush (no flush of their own).
     client.last_activity_at = now
-    db.session.flush()
     record_access(client.id, "order", Purpose.ORDERING, what="service order", actor=actor)
     after_offers_sent(order, sent, rule_holders={e.provider.id for e in chosen if e.has_auto_accept_rule is not False})
     return order
