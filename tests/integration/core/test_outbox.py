@@ -97,9 +97,11 @@ def test_a_commits_jobs_go_to_redis_in_two_round_trips(db, run_jobs, monkeypatch
     assert _runs(db, "batch-1") == 1 and _runs(db, "batch-2") == 1 and _runs(db, "batch-later") == 0
 
 
-def test_a_row_of_the_batch_pushed_already_is_not_pushed_again(db, run_jobs):
+def test_a_row_of_the_batch_pushed_already_is_not_pushed_again(db, run_jobs, monkeypatch):
     """A row whose marker is set (the dispatcher pushed it meanwhile) goes the slow
     way and is not enqueued twice; the rest of the batch is pushed."""
+    import time
+
     from core.redis import get_redis
 
     first = enqueue("tests.jobs_for_tests.record_run", "batch-first")
@@ -111,11 +113,15 @@ def test_a_row_of_the_batch_pushed_already_is_not_pushed_again(db, run_jobs):
     # Both rows as if their stamps were missing: the first's job has run and is
     # done, the second's still exists in RQ.
     assert get_redis().exists(jobs._MARKER.format(first.id), jobs._MARKER.format(second.id)) == 2
+    # The third is committed but not pushed (as if Redis had been down meanwhile).
+    monkeypatch.setitem(jobs._breaker, "until", time.monotonic() + 60)
     third = enqueue("tests.jobs_for_tests.record_run", "batch-third")
-    db.session.flush()
+    db.session.commit()
+    assert db.session.get(OutboxJob, third.id).pushed_at is None
+    db.session.commit()
+    monkeypatch.setitem(jobs._breaker, "until", 0.0)
     # The second counts as pushed (its job is in RQ: only its stamp was missing).
     assert jobs._push_rows([(second.id, "default", None), (third.id, "default", None)]) == 2
-    db.session.commit()
     assert run_jobs() == 1
     assert [_runs(db, f"batch-{n}") for n in ("first", "second", "third")] == [1, 1, 1]
 
