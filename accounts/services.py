@@ -170,12 +170,25 @@ def issue_token(user: User, name: str = "", kind: str = "session", created_by: U
 LAST_USED_PRECISION = timedelta(minutes=1)
 
 
+_statements: dict[str, sa.Select] = {}
+
+
+def _token_statement() -> sa.Select:
+    """The token row (and its user, joined) of a bound ``token_hash``; built at
+    first use and reused (every API call reads it)."""
+    stmt = _statements.get("token")
+    if stmt is None:
+        stmt = _statements["token"] = sa.select(ApiToken).where(
+            ApiToken.token_hash == sa.bindparam("token_hash", type_=ApiToken.token_hash.type))
+    return stmt
+
+
 def token_for(token: str) -> ApiToken | None:
     """The valid (unexpired, unrevoked) token row of an active user, else None. Notes
     when it was used."""
     if not token or len(token) > 200:
         return None
-    row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    row = db.session.scalar(_token_statement(), {"token_hash": _token_hash(token)})
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow() or not row.user.active:
         return None
     now = utcnow()
@@ -204,7 +217,7 @@ def user_for_token(token: str) -> User | None:
 
 
 def revoke_token(token: str) -> bool:
-    row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    row = db.session.scalar(_token_statement(), {"token_hash": _token_hash(token)})
     if row is None or row.revoked_at is not None:
         return False
     row.revoked_at = utcnow()

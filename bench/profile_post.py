@@ -42,6 +42,13 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="cumulative", help="cProfile sort key (cumulative, tottime)")
     parser.add_argument("--sql", action="store_true", help="print each SQL statement of one request")
+    parser.add_argument("--callees", help="with --profile: what the functions matching this pattern call")
+    parser.add_argument("--by-package", action="store_true",
+                        help="with --profile: the time spent in each package's own code (tottime summed)")
+    parser.add_argument("--cpu", action="store_true", help="profile the process's CPU time, not the wall clock")
+    parser.add_argument("--yardstick", action="store_true",
+                        help="also serve the minimal one-row INSERT endpoint (bench/ceilings.py) in this "
+                             "process and print the ratio of CPU per request, in alternating rounds")
     args = parser.parse_args()
     os.environ.update(DATABASE_URL=args.database_url, REDIS_URL=args.redis_url, APP_ENV="production",
                       SECRET_KEY="bench-secret-key-0123456789-0123456789-xx", LOG_LEVEL="WARNING",
@@ -70,6 +77,16 @@ def main() -> None:
         texts.append(" ".join(statement.split())[:300])
 
     client = app.test_client()
+    yardstick = None
+    if args.yardstick:
+        from bench.ceilings import create_inserts_table, insert_app
+
+        insert = insert_app()
+        with app.app_context():
+            create_inserts_table(db.engine)
+        yardstick = insert.test_client()
+        for _ in range(20):
+            yardstick.post("/", json={"name": "warm"})
 
     def token(email: str) -> str:
         answer = client.post("/api/v1/tokens", json={"email": email, "password": PASSWORD, "name": "profile"})
@@ -119,8 +136,11 @@ def main() -> None:
         for request in requests[:5]:  # warm up caches and the connection pool
             send(*request)
         requests = requests[5:]
+        if yardstick is not None:
+            _compare(kind, send, requests[:args.requests], yardstick)
+            continue
         statements.clear()
-        profiler = cProfile.Profile() if args.profile else None
+        profiler = (cProfile.Profile(time.process_time) if args.cpu else cProfile.Profile()) if args.profile else None
         started, cpu_started = time.perf_counter(), time.process_time()
         if profiler:
             profiler.enable()
@@ -144,8 +164,36 @@ def main() -> None:
             print("  " + ", ".join(f"{k} {n}" for k, n in kinds.most_common()))
         if profiler:
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
+            stats = pstats.Stats(profiler, stream=out).sort_stats(args.sort)
+            if args.callees:
+                stats.print_callees(args.callees)
+            elif args.by_package:
+                from bench.profile_page import _print_by_package
+
+                _print_by_package(stats, args.requests)
+            else:
+                stats.print_stats(args.top)
             print(out.getvalue())
+
+
+def _compare(kind: str, send, requests: list, yardstick, rounds: int = 5) -> None:
+    """CPU per request of the POST and of the minimal INSERT endpoint, in alternating
+    rounds (a change of the machine's load hits both), best round each."""
+    post_cpu, yard_cpu = [], []
+    per_round = max(len(requests) // rounds, 1)
+    for number in range(rounds):
+        started = time.process_time()
+        for request in requests[number * per_round:(number + 1) * per_round]:
+            send(*request)
+        post_cpu.append((time.process_time() - started) / per_round)
+        started = time.process_time()
+        for _ in range(per_round * 3):
+            yardstick.post("/", json={"name": "yardstick"})
+        yard_cpu.append((time.process_time() - started) / (per_round * 3))
+    post, yard = min(post_cpu), min(yard_cpu)
+    print(f"{kind}: {post * 1000:.2f} ms CPU per request, minimal INSERT endpoint {yard * 1000:.2f} ms: "
+          f"ratio {yard / post:.2f} (best of {rounds} alternating rounds of {per_round}; load average "
+          f"{', '.join(f'{x:.2f}' for x in os.getloadavg())})")
 
 
 if __name__ == "__main__":

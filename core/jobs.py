@@ -156,26 +156,84 @@ def push_jobs(ids: list[int]) -> int:
 
 def _push_rows(rows) -> int:
     """Push ``(id, queue, run_at)`` rows, then stamp those pushed. The marker of
-    ``_push_one`` keeps a row that the dispatcher pushed meanwhile from running twice."""
+    ``_push_one`` keeps a row that the dispatcher pushed meanwhile from running twice.
+
+    A request's jobs take two round trips to Redis whatever their number: every
+    marker in one pipeline, then every job whose marker this call set in one
+    MULTI/EXEC (all of them in Redis, or none and their markers removed). A row whose
+    marker was already there goes the slow way of ``_push_one``."""
     if not rows or time.monotonic() < _breaker["until"]:
         return 0
     pushed = []
     try:
         conn_r = get_redis()
-        for row_id, queue, run_at in rows:
+        markers = conn_r.pipeline(transaction=False)
+        for row_id, _queue, _run_at in rows:
+            markers.set(_MARKER.format(row_id), "1", nx=True, ex=_MARKER_TTL)
+        claimed = markers.execute()
+        fresh = [row for row, ok in zip(rows, claimed) if ok]
+        if fresh:
+            _enqueue_rows(conn_r, fresh)
+            pushed.extend(row[0] for row in fresh)
+        for (row_id, queue, run_at), ok in zip(rows, claimed):
             # False: another pusher is between its marker and its enqueue; the row
             # stays pending and the dispatcher looks again.
-            if _push_one(conn_r, row_id, queue, run_at):
+            if not ok and _push_one(conn_r, row_id, queue, run_at):
                 pushed.append(row_id)
     except redis.exceptions.RedisError as exc:
         _breaker["until"] = time.monotonic() + BREAKER_SECONDS
         log.warning("redis unavailable, %d job(s) kept in the outbox: %s", len(rows) - len(pushed), exc.__class__.__name__)
     if pushed:
         with db.engine.begin() as conn:
-            conn.execute(
-                sa.update(OutboxJob).where(OutboxJob.id.in_(pushed)).values(pushed_at=utcnow())
-            )
+            conn.execute(_stamp_pushed(), {"ids": pushed, "now": utcnow()})
     return len(pushed)
+
+
+_statements: dict[str, object] = {}
+
+
+def _stamp_pushed():
+    """``UPDATE outbox_jobs SET pushed_at = :now WHERE id IN :ids``, built once."""
+    stmt = _statements.get("stamp")
+    if stmt is None:
+        table = OutboxJob.__table__
+        stmt = _statements["stamp"] = (
+            sa.update(table).where(table.c.id.in_(sa.bindparam("ids", expanding=True)))
+            .values(pushed_at=sa.bindparam("now", type_=table.c.pushed_at.type)))
+    return stmt
+
+
+def _job_options(row_id: int, queue: str) -> dict:
+    return {"job_id": f"outbox-{row_id}", "retry": Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+            "job_timeout": 3600 if queue == "reports" else 600, "failure_ttl": 30 * 24 * 3600}
+
+
+def _enqueue(r: redis.Redis, row_id: int, queue: str, run_at: datetime | None, pipeline=None) -> None:
+    """The RQ job of one outbox row (on ``pipeline`` when given: sent with it)."""
+    q = Queue(queue, connection=r)
+    options = _job_options(row_id, queue)
+    if pipeline is not None:
+        options["pipeline"] = pipeline
+    if run_at is not None and run_at > utcnow():
+        q.enqueue_at(run_at, run_outbox_job, row_id, **options)
+    else:
+        q.enqueue(run_outbox_job, row_id, **options)
+
+
+def _enqueue_rows(r: redis.Redis, rows) -> None:
+    """Enqueue rows whose markers the caller has just set, in one MULTI/EXEC; if that
+    fails, remove their markers (the dispatcher pushes them later) and raise."""
+    try:
+        pipe = r.pipeline()
+        for row_id, queue, run_at in rows:
+            _enqueue(r, row_id, queue, run_at, pipeline=pipe)
+        pipe.execute()
+    except BaseException:
+        try:
+            r.delete(*(_MARKER.format(row[0]) for row in rows))
+        except redis.exceptions.RedisError:
+            pass
+        raise
 
 
 def _push_one(r: redis.Redis, row_id: int, queue: str, run_at: datetime | None) -> bool:
@@ -193,13 +251,7 @@ def _push_one(r: redis.Redis, row_id: int, queue: str, run_at: datetime | None) 
         if not r.set(marker, "1", nx=True, ex=_MARKER_TTL):
             return False
     try:
-        q = Queue(queue, connection=r)
-        options = {"job_id": f"outbox-{row_id}", "retry": Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
-                   "job_timeout": 3600 if queue == "reports" else 600, "failure_ttl": 30 * 24 * 3600}
-        if run_at is not None and run_at > utcnow():
-            q.enqueue_at(run_at, run_outbox_job, row_id, **options)
-        else:
-            q.enqueue(run_outbox_job, row_id, **options)
+        _enqueue(r, row_id, queue, run_at)
     except BaseException:
         try:
             r.delete(marker)

@@ -267,11 +267,17 @@ def new_event(type_: str, provider_id: int, subject_id: int | None, endpoint_id:
     return event
 
 
+_statements: dict[str, sa.Select] = {}
+
+
 def any_active_endpoint() -> bool:
     """One cheap query before looking at events in detail: most commits of a
     platform without webhooks stop here."""
-    return bool(db.session.scalar(sa.select(sa.exists().where(WebhookEndpoint.active.is_(True),
-                                                               WebhookEndpoint.deleted_at.is_(None)))))
+    stmt = _statements.get("any_active")
+    if stmt is None:  # built at first use and reused: every commit with events asks
+        stmt = _statements["any_active"] = sa.select(sa.exists().where(
+            WebhookEndpoint.active.is_(True), WebhookEndpoint.deleted_at.is_(None)))
+    return bool(db.session.scalar(stmt))
 
 
 def subscribed_providers(type_: str, provider_ids) -> set[int]:

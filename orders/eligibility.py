@@ -49,26 +49,11 @@ def eligible_providers(client: Client, service_type_id: int, exclude: set[int] |
     unique per provider, service type (and area), so the outer joins add no rows);
     a second counts this week's orders only when some provider has a capacity.
     ``only``: look at these providers alone (the ones a caller named)."""
-    has_rule = sa.exists().where(AutoAcceptRule.provider_id == Provider.id, AutoAcceptRule.active.is_(True))
-    stmt = (
-        sa.select(Offering, Provider, ProviderCapacity.orders_per_week, ProviderRanking.rank, has_rule)
-        .join(OfferingArea, sa.and_(OfferingArea.offering_id == Offering.id, OfferingArea.postal_code == client.postal_code))
-        .join(Provider, Provider.id == Offering.provider_id)
-        .outerjoin(ProviderCapacity, sa.and_(ProviderCapacity.provider_id == Provider.id,
-                                             ProviderCapacity.service_type_id == service_type_id))
-        .outerjoin(ProviderRanking, sa.and_(ProviderRanking.provider_id == Provider.id,
-                                            ProviderRanking.service_type_id == service_type_id,
-                                            ProviderRanking.postal_code == client.postal_code))
-        .where(Offering.service_type_id == service_type_id, Offering.active.is_(True),
-               Provider.status == ProviderStatus.APPROVED)
-        .order_by(Offering.price_cents.asc().nulls_last(), Offering.id)
-        # The provider is in the row already, the service type is the caller's.
-        .options(sa.orm.lazyload(Offering.provider), sa.orm.lazyload(Offering.service_type))
-    )
+    params = {"postal_code": client.postal_code, "service_type_id": service_type_id}
     if only is not None:
         # An id no column can hold (a tampered form) is simply not eligible.
-        stmt = stmt.where(Provider.id.in_(sorted({i for i in only if isinstance(i, int) and 0 < i <= MAX_INT})))
-    rows = db.session.execute(stmt).all()
+        params["only"] = sorted({i for i in only if isinstance(i, int) and 0 < i <= MAX_INT})
+    rows = db.session.execute(_eligibility_statement(only is not None), params).all()
     speaks = set(client.languages or [])
     best: dict[int, Eligible] = {}
     caps: dict[int, int] = {}
@@ -88,6 +73,41 @@ def eligible_providers(client: Client, service_type_id: int, exclude: set[int] |
     result = [item for pid, item in best.items() if pid not in full]
     result.sort(key=lambda e: (e.rank is None, e.rank or 0, -(e.rating or 0), e.offering.price_cents or 0, e.provider.name))
     return result
+
+
+_statements: dict[bool, sa.Select] = {}
+
+
+def _eligibility_statement(only: bool) -> sa.Select:
+    """The eligibility query for bound ``postal_code`` and ``service_type_id`` (and
+    the ``only`` provider ids), built at first use (at import it would configure the
+    mappers before the forking worker means to) and reused: building it was a fair
+    share of placing an order."""
+    stmt = _statements.get(only)
+    if stmt is not None:
+        return stmt
+    postal_code = sa.bindparam("postal_code", type_=OfferingArea.postal_code.type)
+    service_type_id = sa.bindparam("service_type_id", type_=sa.Integer)
+    has_rule = sa.exists().where(AutoAcceptRule.provider_id == Provider.id, AutoAcceptRule.active.is_(True))
+    stmt = (
+        sa.select(Offering, Provider, ProviderCapacity.orders_per_week, ProviderRanking.rank, has_rule)
+        .join(OfferingArea, sa.and_(OfferingArea.offering_id == Offering.id, OfferingArea.postal_code == postal_code))
+        .join(Provider, Provider.id == Offering.provider_id)
+        .outerjoin(ProviderCapacity, sa.and_(ProviderCapacity.provider_id == Provider.id,
+                                             ProviderCapacity.service_type_id == service_type_id))
+        .outerjoin(ProviderRanking, sa.and_(ProviderRanking.provider_id == Provider.id,
+                                            ProviderRanking.service_type_id == service_type_id,
+                                            ProviderRanking.postal_code == postal_code))
+        .where(Offering.service_type_id == service_type_id, Offering.active.is_(True),
+               Provider.status == ProviderStatus.APPROVED)
+        .order_by(Offering.price_cents.asc().nulls_last(), Offering.id)
+        # The provider is in the row already, the service type is the caller's.
+        .options(sa.orm.lazyload(Offering.provider), sa.orm.lazyload(Offering.service_type))
+    )
+    if only:
+        stmt = stmt.where(Provider.id.in_(sa.bindparam("only", expanding=True)))
+    _statements[only] = stmt
+    return stmt
 
 
 def _providers_at_capacity(caps: dict[int, int], service_type_id: int) -> set[int]:

@@ -60,6 +60,22 @@ def _sent_offer(order_id: int, provider_id: int) -> Offer:
     return offer
 
 
+_statements: dict[str, sa.Select] = {}
+
+
+def _offer_and_order_statement() -> sa.Select:
+    """A sent offer of bound ``provider_id`` with its order (bound ``order_id``), in
+    one query; built at first use and reused."""
+    stmt = _statements.get("offer_and_order")
+    if stmt is None:
+        stmt = _statements["offer_and_order"] = (
+            sa.select(Offer, ServiceOrder).join(ServiceOrder, ServiceOrder.id == Offer.order_id)
+            .where(Offer.order_id == sa.bindparam("order_id", type_=sa.Integer),
+                   Offer.provider_id == sa.bindparam("provider_id", type_=sa.Integer),
+                   Offer.sent_at.is_not(None)))
+    return stmt
+
+
 def accept_offer(actor, order_id: int, provider_id: int | None = None, auto: bool = False) -> ServiceOrder:
     """A provider accepts an order offered to its organisation; the first accept
     wins. Raises NotFoundError if the order was never offered to the org,
@@ -69,9 +85,8 @@ def accept_offer(actor, order_id: int, provider_id: int | None = None, auto: boo
         policy.require_provider(actor)
         provider_id = actor.provider_id
     # The offer and its order in one query.
-    found = db.session.execute(sa.select(Offer, ServiceOrder).join(ServiceOrder, ServiceOrder.id == Offer.order_id)
-                               .where(Offer.order_id == order_id, Offer.provider_id == provider_id,
-                                      Offer.sent_at.is_not(None))).first()
+    found = db.session.execute(_offer_and_order_statement(),
+                               {"order_id": order_id, "provider_id": provider_id}).first()
     if found is None:
         raise NotFoundError(_("Order not found."))
     offer, order = found

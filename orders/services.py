@@ -119,6 +119,25 @@ def _require_consent(client: Client, message: str) -> None:
 
 # -- placing and offering ------------------------------------------------------
 
+_statements: dict[str, tuple] = {}
+
+
+def _client_and_type_statement() -> tuple:
+    """The client and the service type of a new order in one query, for bound
+    ``client_id`` and ``service_type_id`` (on PostgreSQL with the order's id to be,
+    ``next_id_column``), and whether it takes that id; built at first use per
+    dialect and reused."""
+    dialect = db.session.get_bind().dialect.name
+    found = _statements.get(dialect)
+    if found is None:
+        next_id = next_id_column(ServiceOrder)
+        stmt = (sa.select(Client, ServiceType, *([next_id] if next_id is not None else []))
+                .join(ServiceType, ServiceType.id == sa.bindparam("service_type_id", type_=sa.Integer))
+                .where(Client.id == sa.bindparam("client_id", type_=sa.Integer)))
+        found = _statements[dialect] = (stmt, next_id is not None)
+    return found
+
+
 def place_order(actor, *, client_id: int, service_type_id: int, start_date: date, end_date: date | None = None,
                 visits_per_week: int | None = None, minutes_per_visit: int | None = None,
                 instructions: str = "", funding: str = Funding.MUNICIPALITY, provider_ids: list[int] | None = None,
@@ -135,11 +154,9 @@ def place_order(actor, *, client_id: int, service_type_id: int, start_date: date
     # The client and the service type in one query (on PostgreSQL with the order's
     # id to be: its number goes in with its INSERT); either missing: one each, to
     # say which.
-    next_id = next_id_column(ServiceOrder)
-    both = db.session.execute(sa.select(Client, ServiceType, *([next_id] if next_id is not None else []))
-                              .join(ServiceType, ServiceType.id == service_type_id)
-                              .where(Client.id == client_id)).first()
-    order_id = both[2] if both and next_id is not None else None
+    stmt, numbered = _client_and_type_statement()
+    both = db.session.execute(stmt, {"client_id": client_id, "service_type_id": service_type_id}).first()
+    order_id = both[2] if both and numbered else None
     client, service_type = both[:2] if both else (db.session.get(Client, client_id),
                                                   db.session.get(ServiceType, service_type_id))
     errors: dict[str, list[str]] = {}
@@ -199,8 +216,9 @@ def place_order(actor, *, client_id: int, service_type_id: int, start_date: date
     db.session.add(OrderEvent(order_id=order.id, actor_id=actor.id, action="create", from_status=None,
                               to_status=OrderStatus.OFFERED, code="order.offered",
                               params={"mode": str(mode), "num": 1 if mode == OfferMode.RANKED else len(chosen)}))
+    # The timeline's event and the client's activity go in with the jobs, at the
+    # commit's flush (no flush of their own).
     client.last_activity_at = now
-    db.session.flush()
     record_access(client.id, "order", Purpose.ORDERING, what="service order", actor=actor)
     after_offers_sent(order, sent, rule_holders={e.provider.id for e in chosen if e.has_auto_accept_rule is not False})
     return order

@@ -54,6 +54,78 @@ def test_repeated_push_and_delivery_run_the_job_once(db, run_jobs):
     assert _runs(db, "twice") == 1
 
 
+def test_a_commits_jobs_go_to_redis_in_two_round_trips(db, run_jobs, monkeypatch):
+    """Every marker in one pipeline, every job (now and scheduled, any queue) in one
+    MULTI/EXEC: a request's push does not grow with its jobs (issue 19, the POSTs)."""
+    from datetime import timedelta
+
+    import redis as redis_module
+    from rq.registry import ScheduledJobRegistry
+
+    from core.db import utcnow
+    from core.redis import get_redis
+
+    round_trips = []
+    real_execute = redis_module.client.Pipeline.execute
+    real_command = redis_module.Redis.execute_command
+
+    def execute(self, *args, **kwargs):
+        round_trips.append(("pipeline", len(self.command_stack)))
+        return real_execute(self, *args, **kwargs)
+
+    def command(self, *args, **kwargs):
+        round_trips.append(("command", args[0]))
+        return real_command(self, *args, **kwargs)
+
+    from rq.utils import get_version
+
+    get_version(get_redis())  # RQ asks the server's version once per client (INFO)
+    rows = [enqueue("tests.jobs_for_tests.record_run", "batch-1"),
+            enqueue("tests.jobs_for_tests.record_run", "batch-2", queue="mail"),
+            enqueue("tests.jobs_for_tests.record_run", "batch-later", at=utcnow() + timedelta(days=2))]
+    monkeypatch.setattr(redis_module.client.Pipeline, "execute", execute)
+    monkeypatch.setattr(redis_module.Redis, "execute_command", command)
+    db.session.commit()
+    monkeypatch.undo()
+    assert [kind for kind, _ in round_trips] == ["pipeline", "pipeline"], round_trips
+    for row in rows:
+        db.session.refresh(row)
+        assert row.pushed_at is not None
+    later = ScheduledJobRegistry("default", connection=get_redis())
+    assert f"outbox-{rows[2].id}" in later.get_job_ids()
+    assert run_jobs() == 2
+    assert _runs(db, "batch-1") == 1 and _runs(db, "batch-2") == 1 and _runs(db, "batch-later") == 0
+
+
+def test_a_row_of_the_batch_pushed_already_is_not_pushed_again(db, run_jobs, monkeypatch):
+    """A row whose marker is set (the dispatcher pushed it meanwhile) goes the slow
+    way and is not enqueued twice; the rest of the batch is pushed."""
+    import time
+
+    from core.redis import get_redis
+
+    first = enqueue("tests.jobs_for_tests.record_run", "batch-first")
+    db.session.commit()
+    assert run_jobs() == 1
+    second = enqueue("tests.jobs_for_tests.record_run", "batch-second")
+    db.session.commit()
+    assert run_jobs() == 1
+    # Both rows as if their stamps were missing: the first's job has run and is
+    # done, the second's still exists in RQ.
+    assert get_redis().exists(jobs._MARKER.format(first.id), jobs._MARKER.format(second.id)) == 2
+    # The third is committed but not pushed (as if Redis had been down meanwhile).
+    monkeypatch.setitem(jobs._breaker, "until", time.monotonic() + 60)
+    third = enqueue("tests.jobs_for_tests.record_run", "batch-third")
+    db.session.commit()
+    assert db.session.get(OutboxJob, third.id).pushed_at is None
+    db.session.commit()
+    monkeypatch.setitem(jobs._breaker, "until", 0.0)
+    # The second counts as pushed (its job is in RQ: only its stamp was missing).
+    assert jobs._push_rows([(second.id, "default", None), (third.id, "default", None)]) == 2
+    assert run_jobs() == 1
+    assert [_runs(db, f"batch-{n}") for n in ("first", "second", "third")] == [1, 1, 1]
+
+
 def test_failing_job_keeps_its_error_and_is_retried_by_rq(db, run_jobs):
     from rq import Queue
 
