@@ -116,17 +116,24 @@ def main() -> None:
             for took, text in zip(statements, texts):
                 print(f"  {took * 1000:7.2f} ms  {text}")
         if profiler:
-            out = io.StringIO()
-            stats = pstats.Stats(profiler, stream=out).sort_stats(args.sort)
-            if args.callers:
-                stats.print_callers(args.callers)
-            elif args.callees:
-                stats.print_callees(args.callees)
-            elif args.by_package:
-                _print_by_package(stats, args.requests)
-            else:
-                stats.print_stats(args.top)
-            print(out.getvalue())
+            print_profile(profiler, args)
+
+
+def print_profile(profiler, args) -> None:
+    """The profile as the options ask (``--callers``, ``--callees``,
+    ``--by-package``, else the top ``--top`` by ``--sort``); bench/profile_post.py
+    prints its profiles through this too."""
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out).sort_stats(args.sort)
+    if getattr(args, "callers", ""):
+        stats.print_callers(args.callers)
+    elif args.callees:
+        stats.print_callees(args.callees)
+    elif args.by_package:
+        _print_by_package(stats, args.requests)
+    else:
+        stats.print_stats(args.top)
+    print(out.getvalue())
 
 
 def _print_by_package(stats, requests: int) -> None:

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
 import json
 import os
-import pstats
 import sys
 import time
 from collections import Counter
@@ -163,17 +161,9 @@ def main() -> None:
             kinds = Counter(t.split()[0] for t in texts)
             print("  " + ", ".join(f"{k} {n}" for k, n in kinds.most_common()))
         if profiler:
-            out = io.StringIO()
-            stats = pstats.Stats(profiler, stream=out).sort_stats(args.sort)
-            if args.callees:
-                stats.print_callees(args.callees)
-            elif args.by_package:
-                from bench.profile_page import _print_by_package
+            from bench.profile_page import print_profile
 
-                _print_by_package(stats, args.requests)
-            else:
-                stats.print_stats(args.top)
-            print(out.getvalue())
+            print_profile(profiler, args)
 
 
 def _compare(kind: str, send, requests: list, yardstick, rounds: int = 5) -> None:
