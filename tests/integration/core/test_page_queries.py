@@ -263,3 +263,28 @@ def test_client_portfolio_reads_only_the_latest_visits_however_long_the_service(
     latest = html.split("Latest visits", 1)[1].split("</ul>", 1)[0]
     assert latest.count("<li>") == 5 and "30 minutes" in latest and "34 minutes" in latest and "35 minutes" not in latest
     assert len(visit_rows) == 5  # the five shown, not the forty
+
+
+@pytest.mark.parametrize("orders", [0, 3])
+def test_client_portfolio_counts_unread_messages_in_the_orders_statement(client, db, login_as, orders):
+    """The unread messages are counted in the statement that reads the orders (a round
+    trip less), also when there are no orders; a message from the client side and a
+    read one are not counted."""
+    staff = f.UserFactory(role="staff")
+    provider = f.ProviderFactory(name="Apu Oy")
+    person = f.ClientFactory(responsible_worker_id=staff.id)
+    login = f.UserFactory(role="client", client_id=person.id)
+    for _ in range(orders):
+        f.ServiceOrderFactory(client=person, status="in_progress", provider=provider, ordered_by_id=staff.id)
+    f.MessageFactory(client_id=person.id, sender_id=staff.id)
+    f.MessageFactory(client_id=person.id, sender_id=staff.id)
+    f.MessageFactory(client_id=person.id, sender_id=staff.id, read_at=utcnow())
+    f.MessageFactory(client_id=person.id, sender_id=login.id)
+    db.session.commit()
+    login_as(login)
+    with count_queries(db) as statements:
+        html = client.get("/dashboard?lang=en").get_data(as_text=True)
+    assert "Messages (2 new)" in html
+    assert html.count("Apu Oy") == orders
+    reading_messages = [s for s in statements if "FROM messages" in s]
+    assert len(reading_messages) == 1 and "service_orders" in reading_messages[0]
