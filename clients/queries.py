@@ -105,26 +105,19 @@ def client_services(user, client_id: int, count=None) -> dict:
     ``service`` (the service type's name in the reader's language).
 
     ``count``: a ``SELECT count(…)`` of something else the page shows (the unread
-    messages), read in the same statement as the orders and given as
-    ``groups["count"]``: a round trip less."""
+    messages), read in the same statement as the orders (a statement of its own
+    when there are none) and given as ``groups["count"]``: a round trip less."""
     listed = (scope_orders(sa.select(*_service_columns(), type_name_column().label("service"))
                            .join(ServiceType, ServiceType.id == ServiceOrder.service_type_id)
                            .outerjoin(Provider, Provider.id == ServiceOrder.provider_id), user)
               .where(ServiceOrder.client_id == client_id)
               .order_by(ServiceOrder.start_date.desc(), ServiceOrder.id.desc()).limit(100))
-    extra = None
     if count is None:
         orders = db.session.execute(listed).all()
     else:
-        # The orders joined to a one-row select of the count, so that the count comes
-        # also when there are no orders (one row of NULLs then).
-        sub = listed.subquery()
-        one = sa.select(sa.literal(1).label("one")).subquery()
-        rows = db.session.execute(
-            sa.select(count.scalar_subquery().label("count"), *sub.c).select_from(one)
-            .outerjoin(sub, sa.true()).order_by(sub.c.start_date.desc(), sub.c.id.desc())).all()
-        extra = rows[0].count if rows else 0
-        orders = [row for row in rows if row.id is not None]
+        # Beside each order; with no orders, on its own.
+        orders = db.session.execute(listed.add_columns(count.scalar_subquery().label("count"))).all()
+        extra = orders[0].count if orders else db.session.scalar(count)
     ids = [order.id for order in orders]
     counts: dict[int, int] = {}
     latest: dict[int, list] = {}
