@@ -87,6 +87,26 @@ class ServiceView:
 LATEST_VISITS = 5  # shown per order on the client's page
 
 
+_latest_visits: list = []  # _latest_visits_statement(), once built
+
+
+def _latest_visits_statement():
+    """The latest visits of each of the bound ``order_ids`` and each order's number of
+    visits, in one statement: the visits ranked within their order, the order's count
+    beside. Built at first use (not at import) and reused: building it was a fair
+    share of the page's time."""
+    if not _latest_visits:
+        window = {"partition_by": VisitReport.order_id}
+        ranked = sa.select(
+            VisitReport.id, VisitReport.order_id, VisitReport.date, VisitReport.minutes, VisitReport.tasks,
+            sa.func.row_number().over(**window, order_by=(VisitReport.date.desc(), VisitReport.id.desc())).label("rank"),
+            sa.func.count().over(**window).label("total"),
+        ).where(VisitReport.order_id.in_(sa.bindparam("order_ids", expanding=True))).subquery()
+        _latest_visits.append(sa.select(ranked).where(ranked.c.rank <= LATEST_VISITS)
+                              .order_by(ranked.c.order_id, ranked.c.date.desc(), ranked.c.id.desc()))
+    return _latest_visits[0]
+
+
 def _service_columns() -> tuple:
     return (ServiceOrder.id, ServiceOrder.status, ServiceOrder.start_date, ServiceOrder.end_date,
             ServiceOrder.visits_per_week, ServiceOrder.minutes_per_visit, ServiceOrder.provider_id,
@@ -122,16 +142,7 @@ def client_services(user, client_id: int, count=None) -> dict:
     counts: dict[int, int] = {}
     latest: dict[int, list] = {}
     if ids:
-        # The latest visits of each order and each order's number of visits, in one
-        # statement: the visits ranked within their order, the order's count beside.
-        window = {"partition_by": VisitReport.order_id}
-        ranked = sa.select(
-            VisitReport.id, VisitReport.order_id, VisitReport.date, VisitReport.minutes, VisitReport.tasks,
-            sa.func.row_number().over(**window, order_by=(VisitReport.date.desc(), VisitReport.id.desc())).label("rank"),
-            sa.func.count().over(**window).label("total")).where(VisitReport.order_id.in_(ids)).subquery()
-        for visit in db.session.execute(
-                sa.select(ranked).where(ranked.c.rank <= LATEST_VISITS)
-                .order_by(ranked.c.order_id, ranked.c.date.desc(), ranked.c.id.desc())):
+        for visit in db.session.execute(_latest_visits_statement(), {"order_ids": ids}):
             latest.setdefault(visit.order_id, []).append(visit)
             counts[visit.order_id] = visit.total
     today = local_today()
