@@ -69,8 +69,10 @@ def client_section(user) -> dict:
         return {"client": client, "services": None, "scopes": scopes, "several": acts_for_several(user)}
     client = services.client_for_portal(user, client_id, what="my services",
                                         options=(joinedload(Client.responsible_worker),))
-    unread = db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
+    # The unread messages are counted in the statement of the orders.
+    unread = sa.select(sa.func.count()).select_from(Message).where(
         Message.client_id == client.id, Message.read_at.is_(None),
-        Message.sender_id.in_(sa.select(User.id).where(User.role != Role.CLIENT))))
-    return {"client": client, "services": queries.client_services(user, client.id), "unread_messages": unread,
+        Message.sender_id.in_(sa.select(User.id).where(User.role != Role.CLIENT)))
+    services_ = queries.client_services(user, client.id, count=unread)
+    return {"client": client, "services": services_, "unread_messages": services_.pop("count"),
             "several": acts_for_several(user), "scopes": scopes}

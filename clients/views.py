@@ -461,9 +461,9 @@ def _client_message_form(client: Client) -> MessageForm:
     orders = queries.client_services(current_user, client.id) \
         if policy.acts_for(current_user, client.id, MandateScope.SERVICES) else {"active": [], "past": []}
     for item in orders["active"] + [s for s in orders["past"] if s.order.status == "completed"]:
-        if item.order.provider is not None:
-            choices.append((f"provider:{item.order.id}", _("%(provider)s (%(service)s)", provider=item.order.provider.name,
-                                                           service=item.order.service_type.name())))
+        if item.order.provider_id is not None:
+            choices.append((f"provider:{item.order.id}", _("%(provider)s (%(service)s)", provider=item.order.provider_name,
+                                                           service=item.order.service)))
     form.to.choices = choices
     return form
 

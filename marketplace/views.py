@@ -17,6 +17,8 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf as csrf_token
+from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice as C
 
 from accounts.models import Role
@@ -30,7 +32,7 @@ from core.templating import money
 from core.errors import DomainError, ValidationFailed
 from core.extensions import db
 from core.inputs import query_int, query_page
-from marketplace import billing, bp, cart, lifecycle, payments, purchases, stripe_events
+from marketplace import billing, bp, cart, lifecycle, page_cache, payments, purchases, stripe_events
 from marketplace.checkout import Buyer, buyer_defaults, clients_acted_for
 from marketplace.checkout import checkout as make_purchase
 from marketplace.connect import start_payment_onboarding
@@ -78,6 +80,20 @@ def _language_choices():
 
 @bp.get("/services")
 def catalogue():
+    # The filters and results are the same for everyone asking the same in the same
+    # language: kept for a few seconds (marketplace.page_cache), the visitor's CSRF
+    # token put in on the way out.
+    key = (_language(), request.full_path)
+    body = page_cache.get(key)
+    status = 200
+    if body is None:
+        body, status = _catalogue_body(key)
+    return render_template("marketplace/catalogue.html", body=Markup(page_cache.with_token(body, csrf_token())),
+                           cart_count=cart.count()), status
+
+
+def _catalogue_body(key) -> tuple[str, int]:
+    read_generation = page_cache.generation()
     form = CatalogueSearchForm(request.args)
     form.category.choices = [C("", _("All categories"))] + [C(str(i), name) for i, name in catalogue_services.category_choices()]
     form.language.choices = _language_choices()
@@ -94,10 +110,13 @@ def catalogue():
     page = _page()
     offerings, has_next = catalogue_services.search_catalogue(filters, page=page, per_page=PER_PAGE) if valid else ([], False)
     args = {k: v for k, v in request.args.items() if k not in ("page", "lang")}
-    status = 200 if valid else 422
-    return render_template("marketplace/catalogue.html", form=form, offerings=offerings, filters=filters, page=page,
-                           has_next=has_next, args=args, cart_count=cart.count(), add_form=AddToCartForm(),
-                           vat_rate_label=vat_rate_label), status
+    body = render_template("marketplace/_catalogue_body.html", form=form, offerings=offerings, filters=filters,
+                           page=page, has_next=has_next, args=args, vat_rate_label=vat_rate_label,
+                           next_url=request.full_path, csrf=page_cache.CSRF_STAND_IN).strip()
+    if not valid:
+        return body, 422
+    page_cache.put(key, body, read_generation)
+    return body, 200
 
 
 @bp.get("/services/providers/<int:provider_id>")

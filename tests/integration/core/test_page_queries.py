@@ -304,3 +304,29 @@ def test_follow_up_links_are_those_of_url_for(app):
         assert urls["client"](7) == url_for("clients.detail", client_id=7)
         assert urls["acknowledge"](3) == url_for("clients.concern_acknowledge", concern_id=3)
         assert urls["done"](45) == url_for("clients.follow_up_done", follow_up_id=45)
+
+
+@pytest.mark.parametrize("orders", [0, 3])
+def test_client_portfolio_counts_unread_messages_in_the_orders_statement(client, db, login_as, orders):
+    """The unread messages are counted in the statement that reads the orders (a round
+    trip less; again on their own when there is no order row to carry the count); a
+    message from the client side and a read one are not counted."""
+    staff = f.UserFactory(role="staff")
+    provider = f.ProviderFactory(name="Apu Oy")
+    person = f.ClientFactory(responsible_worker_id=staff.id)
+    login = f.UserFactory(role="client", client_id=person.id)
+    for _ in range(orders):
+        f.ServiceOrderFactory(client=person, status="in_progress", provider=provider, ordered_by_id=staff.id)
+    f.MessageFactory(client_id=person.id, sender_id=staff.id)
+    f.MessageFactory(client_id=person.id, sender_id=staff.id)
+    f.MessageFactory(client_id=person.id, sender_id=staff.id, read_at=utcnow())
+    f.MessageFactory(client_id=person.id, sender_id=login.id)
+    db.session.commit()
+    login_as(login)
+    with count_queries(db) as statements:
+        html = client.get("/dashboard?lang=en").get_data(as_text=True)
+    assert "Messages (2 new)" in html
+    assert html.count("Apu Oy") == orders
+    reading_messages = [s for s in statements if "FROM messages" in s]
+    assert "service_orders" in reading_messages[0]
+    assert len(reading_messages) == (1 if orders else 2)  # with no order rows, the count is read on its own
