@@ -39,7 +39,8 @@ GUNICORN = ["--workers", "4", "--worker-class", "sync", "--bind"]
 PLATFORM = "app:create_app()"
 STAFF, PROVIDER, CLIENT = "staff1@bench.invalid", "provider1@bench.invalid", "client1@bench.invalid"
 TARGETS = [
-    # (name, gunicorn app, path, login e-mail or None, how: "get" or a POST kind)
+    # (name, gunicorn app, path, login e-mail or None, how: "get", "get-uncached" (the
+    # catalogue's cache off) or a POST kind)
     ("hello world (ceiling)", "bench.ceilings:hello_app()", "/", None, "get"),
     ("minimal list page (yardstick)", "bench.ceilings:minimal_app()", "/?category=7", None, "get"),
     ("account page, logged in as staff", PLATFORM, "/account", STAFF, "get"),
@@ -49,6 +50,8 @@ TARGETS = [
     ("provider inbox", PLATFORM, "/orders/inbox", PROVIDER, "get"),
     ("client portfolio", PLATFORM, "/dashboard", CLIENT, "get"),
     ("public catalogue", PLATFORM, "/services?postal_code=33100", None, "get"),
+    # The same page with the catalogue's few-second cache off: every request a first one.
+    ("public catalogue, not kept", PLATFORM, "/services?postal_code=33100", None, "get-uncached"),
     ("minimal one-row INSERT (POST yardstick)", "bench.ceilings:insert_app()", "/", None, "insert"),
     ("place an order (API)", PLATFORM, "/api/v1/orders", STAFF, "place"),
     ("accept an offer (API)", PLATFORM, "/api/v1/orders/{id}/accept", PROVIDER, "accept"),
@@ -164,6 +167,8 @@ def run_target(name, app_spec, path, email, how, env, seconds) -> dict:
                                   if url.startswith("postgresql://") else url)
         create_inserts_table(engine)
         engine.dispose()
+    if how == "get-uncached":
+        how, env = "get", dict(env, CATALOGUE_CACHE_SECONDS="0")
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", *GUNICORN, f"127.0.0.1:{port}", app_spec],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

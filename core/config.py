@@ -77,6 +77,7 @@ SETTINGS: list[Setting] = [
     Setting("LOGIN_MAX_FAILURES_ADDRESS", _int, 20, "Failed logins per client address within the window before login is refused."),
     Setting("LOGIN_WINDOW_MINUTES", _int, 15, "Length of the login throttling window."),
     Setting("SESSION_IDLE_MINUTES", _int, 30, "A browser session ends after this many minutes without a request."),
+    Setting("CATALOGUE_CACHE_SECONDS", _int, 5, "How long a web process keeps a public catalogue query's rendered results (filters and offering cards, no personal data); a change shows at once in the process that makes it and within this time in the others. 0 turns it off."),
     Setting("SESSION_MAX_HOURS", _int, 8, "A browser session ends this many hours after login, however active."),
     Setting("REQUIRE_SECOND_FACTOR", _bool, None, "Staff, managers and administrators must use an authenticator app (TOTP) at login; without one they are sent to set it up right after logging in and can do nothing else. Default: on in production, off otherwise."),
     Setting("REAUTH_MINUTES", _int, 15, "A sensitive action (erasing a client, exporting a client's data, changing a role, disabling a user, resetting a second factor) asks for the password (and the code, when set up) again when the last authentication is older than this."),
@@ -170,6 +171,8 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
         values["UPLOAD_DIR"] = str(instance / "uploads")
     if values["DEMO"] not in ("", "0", "1"):
         raise ConfigError("DEMO must be 1, 0 or unset")
+    if values["CATALOGUE_CACHE_SECONDS"] < 0:
+        raise ConfigError("CATALOGUE_CACHE_SECONDS must be 0 or more")
     if values["SESSION_IDLE_MINUTES"] < 1 or values["SESSION_MAX_HOURS"] < 1:
         raise ConfigError("SESSION_IDLE_MINUTES and SESSION_MAX_HOURS must be at least 1")
     if values["DEFAULT_LANGUAGE"] not in ("fi", "sv", "en"):
