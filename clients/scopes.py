@@ -9,6 +9,7 @@ access at the next request, also in a session opened before."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 
 from clients.models import Client, ClientRepresentative, MandateScope
 from core.extensions import db
@@ -20,10 +21,10 @@ from orders.models import OrderStatus, ServiceOrder
 ANY = None
 
 
-def mandate_in_force(scope: str | None = MandateScope.SERVICES) -> list:
-    """Conditions on ``ClientRepresentative`` for a mandate in force today that
-    covers ``scope`` (any scope when None)."""
-    today = local_today()
+def mandate_in_force(scope: str | None = MandateScope.SERVICES, today=None) -> list:
+    """Conditions on ``ClientRepresentative`` for a mandate in force ``today`` (the
+    local day by default) that covers ``scope`` (any scope when None)."""
+    today = today or local_today()
     conditions = [ClientRepresentative.ended_at.is_(None),
                   sa.or_(ClientRepresentative.valid_from.is_(None), ClientRepresentative.valid_from <= today),
                   sa.or_(ClientRepresentative.valid_until.is_(None), ClientRepresentative.valid_until >= today)]
@@ -36,11 +37,21 @@ def mandate_in_force(scope: str | None = MandateScope.SERVICES) -> list:
 def represented_client_ids(user, scope: str | None = MandateScope.SERVICES) -> sa.Select:
     """Ids of the clients a client-role user may act for: their own record and those
     they represent as a relative under a mandate in force covering ``scope``
-    (seeing the services by default; ``ANY`` for any scope)."""
-    own = sa.select(sa.literal(user.client_id if user.client_id is not None else -1))
-    relatives = sa.select(ClientRepresentative.client_id).where(
-        ClientRepresentative.user_id == user.id, *mandate_in_force(scope))
-    return sa.union(own, relatives)
+    (seeing the services by default; ``ANY`` for any scope).
+
+    The statement is built once per request, user, scope and day (the client
+    portfolio asks three times). It holds only the user's ids and the day: the
+    database reads the mandates each time it runs, so a mandate that ends or is
+    revoked stops access at the next query, as before."""
+    built = g.setdefault("_represented_client_ids", {}) if has_request_context() else {}
+    key = (user.id, user.client_id, scope, local_today())  # the mandates' validity is by day
+    stmt = built.get(key)
+    if stmt is None:
+        own = sa.select(sa.literal(user.client_id if user.client_id is not None else -1))
+        relatives = sa.select(ClientRepresentative.client_id).where(
+            ClientRepresentative.user_id == user.id, *mandate_in_force(scope, key[-1]))
+        stmt = built[key] = sa.union(own, relatives)
+    return stmt
 
 
 def can_act_for_client(user, client_id: int, scope: str | None = MandateScope.SERVICES) -> bool:

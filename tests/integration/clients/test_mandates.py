@@ -329,3 +329,32 @@ def test_the_checkout_api_refuses_buying_for_the_client_without_the_buy_scope(cl
                     headers=headers)
     assert r.status_code == 201, r.get_json()
     assert db.session.get(ShopOrder, r.get_json()["shop_order_id"]).client_id == world.aino.id
+
+
+def test_the_represented_clients_statement_is_built_once_per_request_user_and_day(app, db, world):
+    """The client portfolio asks for the represented clients three times per request: the
+    statement is built once (it holds only ids and the day; the database reads the
+    mandates whenever it runs), and afresh for another user, scope or day."""
+    from clients.scopes import ANY, represented_client_ids
+
+    relative, aino_user = world.relative, world.aino_user
+    with app.test_request_context("/"):
+        first = represented_client_ids(relative)
+        assert represented_client_ids(relative) is first
+        assert represented_client_ids(aino_user) is not first
+        assert represented_client_ids(relative, ANY) is not first
+        app.config["FROZEN_NOW"] = "2031-01-15T10:00:00Z"
+        try:
+            assert represented_client_ids(relative) is not first  # another day
+        finally:
+            app.config.pop("FROZEN_NOW")
+    # Kept, the statement still reads the mandates whenever it runs: one ended in the
+    # middle of a request stops access at the next query.
+    from clients.scopes import can_act_for_client
+    from core.db import utcnow
+
+    with app.test_request_context("/"):
+        assert can_act_for_client(relative, world.aino.id)
+        world.representation.ended_at = utcnow()
+        db.session.flush()
+        assert not can_act_for_client(relative, world.aino.id)
