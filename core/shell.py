@@ -84,8 +84,9 @@ def shell_header() -> Markup:
                                shell_csrf_token=Markup(_TOKEN),  # nosec B704
                                shell_navigation=navigation_items(menu), shell_demo=key[-1])
         pieces = cache[key] = _split(html)
+    # The pieces were rendered by Jinja with autoescape; the name is escaped here.
     if len(pieces) == 1:
-        return Markup(pieces[0])  # nosec B704 (rendered by Jinja with autoescape)
+        return Markup(pieces[0])  # nosec B704
     name = escape(user.name or user.email) if authenticated else ""
     token = generate_csrf() if _TOKEN in pieces else ""
     return Markup("".join(name if p is _NAME else token if p is _TOKEN else p for p in pieces))  # nosec B704
@@ -129,7 +130,8 @@ def shell_assets() -> Markup:
     cache = _cache("assets")
     html = cache.get(key)
     if html is None:
-        html = cache[key] = Markup(  # nosec B704 (URLs of the app's own static files)
+        # URLs of the app's own static files.
+        html = cache[key] = Markup(  # nosec B704
             f'<link rel="stylesheet" href="{escape(url_for("static", filename="css/app.css"))}">\n'
             f'  <script src="{escape(url_for("static", filename="js/app.js"))}" defer></script>')
     return html
