@@ -190,8 +190,9 @@ def test_requests_fail_cleanly_while_the_database_restarts_and_recover_without_a
     from tests.conftest import RequestIsolatingClient, _migrate
 
     _migrate(private_postgres.url)
+    # The catalogue's few-second cache off: every request goes to the database.
     app = create_app({"DATABASE_URL": private_postgres.url, "REDIS_URL": redis_url, "SERVER_NAME": "kotiapu.test",
-                      "BASE_URL": "http://kotiapu.test", "TESTING": True})
+                      "BASE_URL": "http://kotiapu.test", "TESTING": True, "CATALOGUE_CACHE_SECONDS": 0})
     app.test_client_class = RequestIsolatingClient
     statuses: list[tuple[float, int, str]] = []
     stop = threading.Event()
