@@ -11,7 +11,7 @@ the visitor's own token on the way out).
 
 A change shows at once in the process that makes it: any write to offerings, their
 areas, providers, service types or categories through the ORM session (a flush, or
-a bulk ``UPDATE``/``DELETE`` such as a provider's new rating) drops everything kept
+a bulk ``INSERT``/``UPDATE``/``DELETE`` such as a provider's new rating) drops everything kept
 in the process. Another web process shows it within ``CATALOGUE_CACHE_SECONDS``.
 At most ``MAX_ENTRIES`` pages are kept per process (the oldest goes first), so
 arbitrary queries cannot grow it.
@@ -101,7 +101,7 @@ def _after_flush(session, flush_context) -> None:
 
 
 def _on_execute(state) -> None:
-    if not (state.is_update or state.is_delete):
+    if not (state.is_insert or state.is_update or state.is_delete):
         return
     table = getattr(state.statement, "table", None)
     if getattr(table, "name", None) in WATCHED:

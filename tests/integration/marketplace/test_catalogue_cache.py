@@ -126,3 +126,13 @@ def test_an_offering_text_cannot_carry_the_stand_in(client, db, shop):
     db.session.commit()
     page = html(client.get("/services?postal_code=33100"))
     assert "csrf-stand-in-0000 &lt;b&gt;x&lt;/b&gt;" in page
+
+
+def test_a_bulk_insert_in_this_process_drops_what_is_kept(db):
+    """A Core INSERT into a watched table (through the session) counts as a change, as an
+    ORM flush or a bulk UPDATE does."""
+    from catalogue.models import ServiceCategory
+
+    before = page_cache.generation()
+    db.session.execute(sa.insert(ServiceCategory), [{"slug": "uusi-luokka", "name_fi": "Uusi luokka", "position": 99}])
+    assert page_cache.generation() > before
