@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
+from enum import Enum
 
 import sqlalchemy as sa
 from flask import g, has_request_context
@@ -95,6 +96,28 @@ _ACCESS_UNNEST = sa.text(
     "CAST(:what AS varchar[]), CAST(:purpose AS varchar[]), CAST(:channel AS varchar[]))")
 
 
+def array_literal(values) -> str:
+    """A PostgreSQL array literal (``{1,NULL,"a \\"b\\""}``) of ints, strings and
+    datetimes, for a ``CAST(:param AS type[])``. psycopg adapts a Python list element
+    by element in Python (0.5 ms of a page's CPU for the 65 access-log rows of the
+    staff dashboard); one string is adapted at once (0.14 ms). Every value but an int
+    and None is written double-quoted with its backslashes and double quotes escaped,
+    which is all the array syntax asks (so ``"NULL"`` stays a string)."""
+    quoted: dict = {}  # the columns repeat a few values
+    parts = []
+    for value in values:
+        if value is None:
+            parts.append("NULL")
+        elif type(value) is int:
+            parts.append(str(value))
+        else:
+            text = quoted.get(value)
+            if text is None:
+                text = quoted[value] = '"' + str(value.value if isinstance(value, Enum) else value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+            parts.append(text)
+    return "{" + ",".join(parts) + "}"
+
+
 def insert_access_rows(rows: list[dict]) -> None:
     """Write access-log rows (dicts of ``_ACCESS_COLUMNS``) in one round trip."""
     from core.models import AccessLogEntry
@@ -102,7 +125,7 @@ def insert_access_rows(rows: list[dict]) -> None:
     if not rows:
         return
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(_ACCESS_UNNEST, {k: [row[k] for row in rows] for k in _ACCESS_COLUMNS})
+        db.session.execute(_ACCESS_UNNEST, {k: array_literal([row[k] for row in rows]) for k in _ACCESS_COLUMNS})
     else:  # SQLite: an executemany of one compiled statement
         db.session.execute(sa.insert(AccessLogEntry), rows)
 

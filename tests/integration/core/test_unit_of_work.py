@@ -150,3 +150,34 @@ def test_an_accepted_form_commits_once_and_redirects(client, db, pages):
     access, mails = _state(db)
     assert access == [(pages[0], "view")]
     assert mails == ["form-action"]
+
+
+AWKWARD = ['plain', 'a "quoted" word', "back\\slash \\\" both", "NULL", "", "{braces}, commas", "ääkköset – ✓",
+           "  spaces around  ", "line\nbreak"]
+
+
+def test_access_rows_keep_every_text_and_time_exactly_as_recorded(app, db):
+    """The rows go to PostgreSQL as array literals (core.uow.array_literal): texts
+    with quotes, backslashes, braces, commas, a "NULL", an empty string and non-ASCII
+    letters, a missing actor and an aware time come back exactly as they were."""
+    from datetime import UTC, datetime
+
+    from core.roles import Role
+    from core.uow import insert_access_rows
+
+    clients = [factories.ClientFactory() for _ in AWKWARD]
+    actor = factories.UserFactory()
+    db.session.commit()
+    at = datetime(2026, 12, 6, 18, 30, 15, 123456, tzinfo=UTC)
+    rows = [{"at": at, "actor_id": actor.id if i % 2 else None, "actor_role": Role.STAFF if i % 2 else "system",
+             "client_id": c.id, "action": "view", "what": text, "purpose": text[::-1], "channel": "web"}
+            for i, (c, text) in enumerate(zip(clients, AWKWARD))]
+    with app.test_request_context():
+        insert_access_rows(rows)
+        db.session.commit()
+    got = db.session.execute(sa.select(AccessLogEntry.at, AccessLogEntry.actor_id, AccessLogEntry.actor_role,
+                                       AccessLogEntry.client_id, AccessLogEntry.what, AccessLogEntry.purpose)
+                             .order_by(AccessLogEntry.id)).all()
+    assert [tuple(r)[1:] for r in got] == [
+        (r["actor_id"], str(r["actor_role"]), r["client_id"], r["what"], r["purpose"]) for r in rows]
+    assert all(r[0].replace(tzinfo=UTC) == at for r in got)  # SQLite keeps no zone

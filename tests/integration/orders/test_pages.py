@@ -211,3 +211,23 @@ def test_inbox_counts_the_waiting_offers_it_does_not_show(client, market, login_
         html = client.get("/orders/inbox?lang=en").get_data(as_text=True)
     assert "The 50 with the soonest answer time are shown, of 51." in html
     assert counted["n"] == 4, counted["n"]  # the session, the offers with their count, the orders, the access log
+
+
+def test_staff_dashboard_order_texts_are_escaped(client, market, login_as, db):
+    """The staff dashboard's order tables are written with autoescape off; the order
+    number, the client's names, the service type and the provider are still escaped,
+    each in its cell, and the link goes to the order."""
+    provider = market.providers[0]
+    provider.name = "P" + EVIL
+    kind = f.ServiceTypeFactory(name_fi="S" + EVIL, name_sv="S" + EVIL, name_en="S" + EVIL)
+    someone = f.ClientFactory(first_name="F" + EVIL, last_name="L" + EVIL)
+    order = f.ServiceOrderFactory(number="W" + EVIL, client=someone, service_type=kind, ordered_by_id=market.staff.id,
+                                  status="completed", provider=provider)
+    db.session.commit()
+    login_as(market.staff)
+    html = client.get("/dashboard?lang=en").get_data(as_text=True)
+    assert "<b>x" not in html
+    e = EVIL_ESCAPED
+    row = (f'<tr><td><a href="/orders/{order.id}">W{e}</a></td>\n      <td>L{e}, F{e}</td><td>S{e}</td>\n'
+           f'      <td>P{e}</td>\n      <td><span class="status status-completed">Completed</span></td></tr>')
+    assert html.count(row) == 2  # "completed: confirm" and "your latest orders"
