@@ -231,3 +231,42 @@ def test_staff_dashboard_order_texts_are_escaped(client, market, login_as, db):
     row = (f'<tr><td><a href="/orders/{order.id}">W{e}</a></td>\n      <td>L{e}, F{e}</td><td>S{e}</td>\n'
            f'      <td>P{e}</td>\n      <td><span class="status status-completed">Completed</span></td></tr>')
     assert html.count(row) == 2  # "completed: confirm" and "your latest orders"
+
+
+def test_provider_inbox_pages_through_its_won_orders_newest_first(client, market, login_as, db):
+    """The inbox's won orders come 50 to a page, newest first; "Older orders" gives
+    the next page, which starts where the first ended. Another provider's orders and
+    finished ones are never listed, and every waiting offer is counted."""
+    import re
+
+    provider = market.providers[0]
+    won = []
+    for i in range(53):
+        order = f.ServiceOrderFactory(client=f.ClientFactory(), service_type=market.service_type,
+                                      ordered_by_id=market.staff.id, provider=provider,
+                                      status=("accepted", "in_progress", "completed")[i % 3])
+        won.append(order)
+    hidden = [f.ServiceOrderFactory(client=f.ClientFactory(), service_type=market.service_type, provider=provider,
+                                    ordered_by_id=market.staff.id, status="closed"),
+              f.ServiceOrderFactory(client=f.ClientFactory(), service_type=market.service_type,
+                                    provider=market.providers[1], ordered_by_id=market.staff.id, status="accepted")]
+    waiting = [f.OfferFactory(order=f.ServiceOrderFactory(client=f.ClientFactory(), service_type=market.service_type,
+                                                          ordered_by_id=market.staff.id), provider=provider)
+               for _ in range(3)]
+    db.session.commit()
+    login_as(market.members[0])
+    newest_first = [o.id for o in sorted(won, key=lambda o: o.id, reverse=True)]
+
+    def listed(html):
+        return [int(n) for n in re.findall(r'<a href="/orders/(\d+)"', html)]
+
+    first = client.get("/orders/inbox?lang=en").get_data(as_text=True)
+    more = re.search(r'href="/orders/inbox\?cursor=(\d+)"', first)
+    assert more and int(more.group(1)) == newest_first[49]
+    second = client.get(f"/orders/inbox?lang=en&cursor={more.group(1)}").get_data(as_text=True)
+    offers = sorted(o.order_id for o in waiting)
+    # Each page: the waiting offers' orders, then its part of the won orders.
+    assert sorted(listed(first)[:3]) == offers and listed(first)[3:] == newest_first[:50]
+    assert sorted(listed(second)[:3]) == offers and listed(second)[3:] == newest_first[50:]
+    assert "cursor=" not in second
+    assert not {o.id for o in hidden} & set(listed(first) + listed(second))
