@@ -14,6 +14,7 @@ from orders.scopes import scope_orders
 from clients.models import Client, Concern
 from core.db import where_given
 from core.extensions import db
+from core.kept import Kept
 from catalogue.models import ServiceCategory, ServiceType
 from core.i18n import current_language
 from orders.models import Offer, OfferStatus, OrderEvent, OrderStatus, ServiceOrder
@@ -179,15 +180,25 @@ def order_page(order: ServiceOrder) -> dict:
     return {"order": order}
 
 
-def filter_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
-    """The staff order list's filter lists, read in one statement: (id, name) of the
-    active guidance workers by name, and of every service type in the current
-    language in the catalogue's order."""
-    workers, service_types = [], []
-    for part, choice_id, name, _position in db.session.execute(
-            _list_statements(current_language())["filter_choices"]):
-        (service_types if part else workers).append((choice_id, name))
-    return workers, service_types
+# The staff order list's filter choices, kept 5 s per web process and language
+# (core.kept: a change of a user, a service type or a category drops them at once
+# in the process that makes it). No client data.
+_choices_kept = Kept("order-filter-choices", {"users", "service_types", "service_categories"})
+
+
+def filter_choices() -> tuple[tuple[tuple[int, str], ...], tuple[tuple[int, str], ...]]:
+    """The staff order list's filter lists: (id, name) of the active guidance
+    workers by name, and of every service type in the current language in the
+    catalogue's order. Read in one statement, and kept for a few seconds."""
+    lang = current_language()
+
+    def read():
+        workers, service_types = [], []
+        for part, choice_id, name, _position in db.session.execute(_list_statements(lang)["filter_choices"]):
+            (service_types if part else workers).append((choice_id, name))
+        return tuple(workers), tuple(service_types)  # shared by the requests: not to be changed
+
+    return _choices_kept.value(lang, read)
 
 
 def concerns_of_order(order: ServiceOrder, user) -> list[Concern]:
