@@ -18,7 +18,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import aliased, joinedload
 
 from accounts.models import Role, User
-from clients.scopes import ANY, mandate_in_force, represented_client_ids
+from clients.scopes import ANY, mandate_in_force
 from orders.queries import type_name_column
 from orders.scopes import scope_orders
 from clients.models import (
@@ -47,12 +47,37 @@ PAGE_SIZE = 50
 
 # -- whose data a client-role user is looking at -------------------------------
 
+_acting_statements: dict = {}  # day -> the statement of acting_client_ids
+
+
+def _represented(scope: str | None, today: date) -> sa.CompoundSelect:
+    """``represented_client_ids`` with the user's ids bound (``own_id``, ``user_id``)
+    instead of written in, so that it is built once per scope and day and not per
+    request; the mandates are read each time it runs, as there."""
+    return sa.union(
+        sa.select(sa.bindparam("own_id", type_=sa.Integer)),
+        sa.select(ClientRepresentative.client_id).where(
+            ClientRepresentative.user_id == sa.bindparam("user_id", type_=sa.Integer),
+            *mandate_in_force(scope, today)))
+
+
+def _user_ids(user) -> dict:
+    """The bound values of ``_represented`` (-1: a relative without a record of their own)."""
+    return {"user_id": user.id, "own_id": user.client_id if user.client_id is not None else -1}
+
+
 def acting_client_ids(user) -> list[int]:
-    """Ids of the clients a client-role user may act for, own record first."""
+    """Ids of the clients a client-role user may act for (a mandate of any scope in
+    force today), own record first."""
     if user is None or user.role != Role.CLIENT:
         return []
-    live = set(db.session.scalars(sa.select(Client.id).where(Client.id.in_(represented_client_ids(user, ANY)),
-                                                             Client.erased_at.is_(None))))
+    today = local_today()
+    stmt = _acting_statements.get(today)
+    if stmt is None:
+        _acting_statements.clear()  # yesterday's validity
+        stmt = _acting_statements[today] = sa.select(Client.id).where(
+            Client.id.in_(_represented(ANY, today)), Client.erased_at.is_(None))
+    live = set(db.session.scalars(stmt, _user_ids(user)).all())
     return sorted(live, key=lambda i: (i != user.client_id, i))
 
 
@@ -82,6 +107,7 @@ class ServiceView:
     last_visit: object | None = None
     started: bool = False  # the start date has passed
     ended: bool = False    # the end date has passed
+    card: object = None    # the portfolio's texts (clients.portfolio.Card)
 
 
 LATEST_VISITS = 5  # shown per order on the client's page
@@ -186,11 +212,7 @@ def _build_portfolio_statement(lang: str, today: date) -> sa.Select:
     one statement. Scoped as ``represented_client_ids`` scopes it (the user's own
     record, bound ``own_id``, or a mandate of the bound ``user_id`` in force
     ``today`` covering the services): another client's id gives no row."""
-    represented = sa.union(
-        sa.select(sa.bindparam("own_id", type_=sa.Integer)),
-        sa.select(ClientRepresentative.client_id).where(
-            ClientRepresentative.user_id == sa.bindparam("user_id", type_=sa.Integer),
-            *mandate_in_force(MandateScope.SERVICES, today)))
+    represented = _represented(MandateScope.SERVICES, today)
     client_id = sa.bindparam("client_id", type_=sa.Integer)
     worker = aliased(User)
     # On the bound id, not correlated: PostgreSQL counts once (an InitPlan), not per order row.
@@ -225,8 +247,7 @@ def portfolio(user, client_id: int) -> tuple[PortfolioClient, dict, int]:
         if any(day != today for _lang, day in _portfolio_statements):
             _portfolio_statements.clear()  # yesterday's mandates' validity
         stmt = _portfolio_statements[(lang, today)] = _build_portfolio_statement(lang, today)
-    rows = db.session.execute(stmt, {"client_id": client_id, "user_id": user.id,
-                                     "own_id": user.client_id if user.client_id is not None else -1}).all()
+    rows = db.session.execute(stmt, {"client_id": client_id, **_user_ids(user)}).all()
     if not rows:
         raise NotFoundError(_("Client not found."))
     first = rows[0]

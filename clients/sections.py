@@ -9,6 +9,7 @@ from clients import policy, queries, services
 from clients.concerns import CONCERN_TEXT
 from clients.models import Client, Concern, FollowUp, MandateScope
 from clients.portal import acts_for_several, current_client_id
+from clients.portfolio import service_cards
 from clients.scopes import ANY
 from core.access import Purpose, record_access, record_access_many
 from core.db import utcnow
@@ -70,5 +71,7 @@ def client_section(user) -> dict:
     # statement, as rows (ORM objects for them cost more than the statement).
     client, services_, unread = queries.portfolio(user, client_id)
     record_access(client.id, "view", policy.client_side_purpose(user, client_id), what="my services", actor=user)
-    return {"client": client, "services": services_, "unread_messages": unread,
+    # The cards' texts, each distinct one made once (a relative reads about the client).
+    labels = service_cards(services_, about_client=user.client_id != client.id)
+    return {"client": client, "services": services_, "card_labels": labels, "unread_messages": unread,
             "several": acts_for_several(user), "scopes": scopes}
