@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from accounts.models import Role, User
-from clients.scopes import ANY, represented_client_ids
+from clients.scopes import ANY, mandate_in_force
 from orders.queries import type_name_column
 from orders.scopes import scope_orders
 from clients.models import (
@@ -47,12 +47,37 @@ PAGE_SIZE = 50
 
 # -- whose data a client-role user is looking at -------------------------------
 
+_acting_statements: dict = {}  # day -> the statement of acting_client_ids
+
+
+def _represented(scope: str | None, today: date) -> sa.CompoundSelect:
+    """``represented_client_ids`` with the user's ids bound (``own_id``, ``user_id``)
+    instead of written in, so that it is built once per scope and day and not per
+    request; the mandates are read each time it runs, as there."""
+    return sa.union(
+        sa.select(sa.bindparam("own_id", type_=sa.Integer)),
+        sa.select(ClientRepresentative.client_id).where(
+            ClientRepresentative.user_id == sa.bindparam("user_id", type_=sa.Integer),
+            *mandate_in_force(scope, today)))
+
+
+def _user_ids(user) -> dict:
+    """The bound values of ``_represented`` (-1: a relative without a record of their own)."""
+    return {"user_id": user.id, "own_id": user.client_id if user.client_id is not None else -1}
+
+
 def acting_client_ids(user) -> list[int]:
-    """Ids of the clients a client-role user may act for, own record first."""
+    """Ids of the clients a client-role user may act for (a mandate of any scope in
+    force today), own record first."""
     if user is None or user.role != Role.CLIENT:
         return []
-    live = set(db.session.scalars(sa.select(Client.id).where(Client.id.in_(represented_client_ids(user, ANY)),
-                                                             Client.erased_at.is_(None))))
+    today = local_today()
+    stmt = _acting_statements.get(today)
+    if stmt is None:
+        _acting_statements.clear()  # yesterday's validity
+        stmt = _acting_statements[today] = sa.select(Client.id).where(
+            Client.id.in_(_represented(ANY, today)), Client.erased_at.is_(None))
+    live = set(db.session.scalars(stmt, _user_ids(user)).all())
     return sorted(live, key=lambda i: (i != user.client_id, i))
 
 
@@ -82,6 +107,7 @@ class ServiceView:
     last_visit: object | None = None
     started: bool = False  # the start date has passed
     ended: bool = False    # the end date has passed
+    card: object = None    # the portfolio's texts (clients.portfolio.Card)
 
 
 LATEST_VISITS = 5  # shown per order on the client's page
@@ -113,7 +139,7 @@ def _service_columns() -> tuple:
             Provider.name.label("provider_name"), Provider.phone.label("provider_phone"))
 
 
-def client_services(user, client_id: int, count=None) -> dict:
+def client_services(user, client_id: int) -> dict:
     """The client's orders grouped as "being arranged", "now" and "finished", with
     the latest visits of each. Scoped through ``scope_orders``: another client's id
     gives nothing. Two queries however many orders and visits there are: a
@@ -122,27 +148,23 @@ def client_services(user, client_id: int, count=None) -> dict:
     shown columns, not an ORM object: ``id``, ``status``, ``start_date``,
     ``end_date``, ``visits_per_week``, ``minutes_per_visit``, ``provider_id``,
     ``provider_name`` and ``provider_phone`` (None without a provider) and
-    ``service`` (the service type's name in the reader's language).
-
-    ``count``: a ``SELECT count(…)`` of something else the page shows (the unread
-    messages), read in the same statement as the orders (a statement of its own
-    when there are none) and given as ``groups["count"]``: a round trip less."""
+    ``service`` (the service type's name in the reader's language)."""
     listed = (scope_orders(sa.select(*_service_columns(), type_name_column().label("service"))
                            .join(ServiceType, ServiceType.id == ServiceOrder.service_type_id)
                            .outerjoin(Provider, Provider.id == ServiceOrder.provider_id), user)
               .where(ServiceOrder.client_id == client_id)
               .order_by(ServiceOrder.start_date.desc(), ServiceOrder.id.desc()).limit(100))
-    if count is None:
-        orders = db.session.execute(listed).all()
-    else:
-        # Beside each order; with no orders, on its own.
-        orders = db.session.execute(listed.add_columns(count.scalar_subquery().label("count"))).all()
-        extra = orders[0].count if orders else db.session.scalar(count)
+    return _grouped(db.session.execute(listed).all())
+
+
+def _grouped(orders: list) -> dict:
+    """``orders`` (rows with the columns of ``client_services``) as ServiceViews in
+    their groups, each with its latest visits (one statement, none without orders)."""
     ids = [order.id for order in orders]
     counts: dict[int, int] = {}
     latest: dict[int, list] = {}
     if ids:
-        for visit in db.session.execute(_latest_visits_statement(), {"order_ids": ids}):
+        for visit in db.session.execute(_latest_visits_statement(), {"order_ids": ids}).all():
             latest.setdefault(visit.order_id, []).append(visit)
             counts[visit.order_id] = visit.total
     today = local_today()
@@ -155,9 +177,83 @@ def client_services(user, client_id: int, count=None) -> dict:
             last_visit=visits[0] if visits else None, started=order.start_date <= today,
             ended=order.end_date is not None and order.end_date < today))
     groups["active"].sort(key=lambda s: (s.order.start_date, s.order.id))
-    if count is not None:
-        groups["count"] = extra
     return groups
+
+
+@dataclass(frozen=True, slots=True)
+class Worker:
+    """The responsible worker as the portfolio shows them."""
+
+    name: str
+    phone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioClient:
+    """The client whose services the portfolio shows: the shown columns only."""
+
+    id: int
+    first_name: str
+    last_name: str
+    responsible_worker: Worker | None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+_portfolio_statements: dict = {}  # (language, day) -> _build_portfolio_statement(…)
+
+
+def _build_portfolio_statement(lang: str, today: date) -> sa.Select:
+    """The client (bound ``client_id``) with their responsible worker, the number of
+    unread messages from the staff side and the shown columns of their latest 100
+    orders, one row per order (one row of NULL order columns without orders), in
+    one statement. Scoped as ``represented_client_ids`` scopes it (the user's own
+    record, bound ``own_id``, or a mandate of the bound ``user_id`` in force
+    ``today`` covering the services): another client's id gives no row."""
+    represented = _represented(MandateScope.SERVICES, today)
+    client_id = sa.bindparam("client_id", type_=sa.Integer)
+    worker = aliased(User)
+    # On the bound id, not correlated: PostgreSQL counts once (an InitPlan), not per order row.
+    unread = sa.select(sa.func.count()).select_from(Message).where(
+        Message.client_id == client_id, Message.read_at.is_(None),
+        Message.sender_id.in_(sa.select(User.id).where(User.role != Role.CLIENT))).scalar_subquery()
+    return (sa.select(Client.id.label("client_id"), Client.first_name, Client.last_name,
+                      worker.id.label("worker_id"), worker.name.label("worker_name"),
+                      worker.phone.label("worker_phone"), unread.label("unread"),
+                      *_service_columns(), type_name_column(lang).label("service"))
+            .select_from(Client)
+            .outerjoin(worker, worker.id == Client.responsible_worker_id)
+            .outerjoin(ServiceOrder, ServiceOrder.client_id == Client.id)
+            .outerjoin(ServiceType, ServiceType.id == ServiceOrder.service_type_id)
+            .outerjoin(Provider, Provider.id == ServiceOrder.provider_id)
+            .where(Client.id == client_id, Client.erased_at.is_(None),
+                   Client.id.in_(represented))
+            .order_by(ServiceOrder.start_date.desc(), ServiceOrder.id.desc()).limit(100))
+
+
+def portfolio(user, client_id: int) -> tuple[PortfolioClient, dict, int]:
+    """The client portfolio's data for a client-role user acting for ``client_id``
+    (their own record or a mandate covering the services): the client with the
+    responsible worker, their services as ``client_services`` groups them and the
+    number of unread messages, in two statements (the client, the unread count and
+    the orders in one; the latest visits). NotFoundError if the user may not see the
+    client's services or the client is erased. Writes no access-log row: the caller
+    logs the read."""
+    lang, today = current_language(), local_today()
+    stmt = _portfolio_statements.get((lang, today))
+    if stmt is None:
+        if any(day != today for _lang, day in _portfolio_statements):
+            _portfolio_statements.clear()  # yesterday's mandates' validity
+        stmt = _portfolio_statements[(lang, today)] = _build_portfolio_statement(lang, today)
+    rows = db.session.execute(stmt, {"client_id": client_id, **_user_ids(user)}).all()
+    if not rows:
+        raise NotFoundError(_("Client not found."))
+    first = rows[0]
+    worker = Worker(first.worker_name, first.worker_phone) if first.worker_id is not None else None
+    client = PortfolioClient(first.client_id, first.first_name, first.last_name, worker)
+    return client, _grouped([row for row in rows if row.id is not None]), first.unread
 
 
 # -- the network -----------------------------------------------------------------

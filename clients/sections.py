@@ -5,13 +5,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from accounts.models import Role, User
 from clients import policy, queries, services
 from clients.concerns import CONCERN_TEXT
-from clients.models import Client, Concern, FollowUp, MandateScope, Message
+from clients.models import Client, Concern, FollowUp, MandateScope
 from clients.portal import acts_for_several, current_client_id
+from clients.portfolio import service_cards
 from clients.scopes import ANY
-from core.access import Purpose, record_access_many
+from core.access import Purpose, record_access, record_access_many
 from core.db import utcnow
 from core.extensions import db
 
@@ -67,12 +67,11 @@ def client_section(user) -> dict:
         # A relative whose mandate does not cover the services: what they may do instead.
         client = services.lookup_portal_client(user, client_id, scope=ANY)
         return {"client": client, "services": None, "scopes": scopes, "several": acts_for_several(user)}
-    client = services.client_for_portal(user, client_id, what="my services",
-                                        options=(joinedload(Client.responsible_worker),))
-    # The unread messages are counted in the statement of the orders.
-    unread = sa.select(sa.func.count()).select_from(Message).where(
-        Message.client_id == client.id, Message.read_at.is_(None),
-        Message.sender_id.in_(sa.select(User.id).where(User.role != Role.CLIENT)))
-    services_ = queries.client_services(user, client.id, count=unread)
-    return {"client": client, "services": services_, "unread_messages": services_.pop("count"),
+    # The client, the responsible worker, the unread messages and the orders in one
+    # statement, as rows (ORM objects for them cost more than the statement).
+    client, services_, unread = queries.portfolio(user, client_id)
+    record_access(client.id, "view", policy.client_side_purpose(user, client_id), what="my services", actor=user)
+    # The cards' texts, each distinct one made once (a relative reads about the client).
+    labels = service_cards(services_, about_client=user.client_id != client.id)
+    return {"client": client, "services": services_, "card_labels": labels, "unread_messages": unread,
             "several": acts_for_several(user), "scopes": scopes}
