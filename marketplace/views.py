@@ -112,8 +112,7 @@ def _catalogue_body(key) -> tuple[str, int]:
     offerings, has_next = catalogue_services.search_catalogue(filters, page=page, per_page=PER_PAGE) if valid else ([], False)
     args = {k: v for k, v in request.args.items() if k not in ("page", "lang")}
     body = render_template("marketplace/_catalogue_body.html", form=form, offerings=offerings, filters=filters,
-                           page=page, has_next=has_next, args=args, vat_rate_label=vat_rate_label,
-                           next_url=request.full_path, csrf=page_cache.CSRF_STAND_IN).strip()
+                           page=page, has_next=has_next, args=args, next_url=request.full_path, csrf=page_cache.CSRF_STAND_IN).strip()
     if not valid:
         return body, 422
     page_cache.put(key, body, read_generation)
@@ -123,11 +122,12 @@ def _catalogue_body(key) -> tuple[str, int]:
 @bp.get("/services/providers/<int:provider_id>")
 def provider_page(provider_id: int):
     provider = catalogue_services.get_public_provider(provider_id)
+    offerings = catalogue_services.provider_shop_offerings(provider.id)
     return render_template("marketplace/provider.html", provider=provider,
-                           offerings=catalogue_services.provider_shop_offerings(provider.id),
+                           offerings=[catalogue_services.offering_card(o, o.postal_codes) for o in offerings],
                            areas=catalogue_services.provider_areas(provider.id),
                            feedback=published_feedback(provider.id),
-                           add_form=AddToCartForm(), cart_count=cart.count(), vat_rate_label=vat_rate_label)
+                           add_form=AddToCartForm(), cart_count=cart.count())
 
 
 # --------------------------------------------------------------------------- cart
