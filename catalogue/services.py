@@ -13,7 +13,13 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from catalogue.models import Offering, OfferingArea, ServiceCategory, ServiceType, provider_model
+from catalogue.models import (
+    Offering,
+    OfferingArea,
+    ServiceCategory,
+    ServiceType,
+    provider_model,
+)
 from core.errors import NotFoundError
 from core.extensions import db
 from core.i18n import current_language
