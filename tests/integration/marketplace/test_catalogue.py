@@ -176,6 +176,34 @@ def test_catalogue_search_statement_is_built_once_per_shape(app, client, shop):
     assert len(services._SEARCH_STATEMENTS) == len(built) + 1 == 2
 
 
+def test_catalogue_lists_exactly_the_sellable_offerings(app, db, shop):
+    # The search's statement repeats sellable_offerings' conditions on the tables' columns
+    # (catalogue.services._build_search_statement): the two must agree on every offering.
+    from catalogue.services import (
+        CatalogueFilter,
+        is_sellable,
+        search_catalogue,
+        sellable_offerings,
+    )
+
+    pending = f.ProviderFactory(status="pending")
+    stopped_type = f.ServiceTypeFactory(active=False)
+    not_for_sale = f.ServiceTypeFactory(self_paid_allowed=False)
+    for provider, service_type, extra in [
+        (pending, shop["cleaning"], {}), (shop["company"], stopped_type, {}), (shop["company"], not_for_sale, {}),
+        (shop["ngo"], shop["cleaning"], {"price_cents": None}), (shop["ngo"], shop["cleaning"], {"active": False}),
+        (shop["ngo"], shop["cleaning"], {"self_paid": False}), (shop["ngo"], shop["cleaning"], {"price_cents": 0}),
+    ]:
+        f.OfferingFactory(provider=provider, service_type=service_type, **extra)
+    db.session.commit()
+    with app.test_request_context("/services?lang=en"):
+        listed, has_next = search_catalogue(CatalogueFilter(), per_page=100)
+        sellable = {o.id for o in db.session.scalars(sellable_offerings())}
+        assert not has_next and {card.id for card in listed} == sellable
+        assert sellable == {o.id for o in db.session.scalars(sa.select(Offering)) if is_sellable(o)}
+        assert len(sellable) == 4  # the shop's three and the free one
+
+
 def test_card_rating_is_the_providers_rating_average():
     from catalogue.services import _rating_average
     from providers.models import Provider
