@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from catalogue.models import Offering, OfferingArea, ServiceCategory, ServiceType, provider_model
-from core.db import where_given
+from catalogue.models import (
+    Offering,
+    OfferingArea,
+    ServiceCategory,
+    ServiceType,
+    provider_model,
+)
 from core.errors import NotFoundError
 from core.extensions import db
 from core.i18n import current_language
@@ -39,11 +45,17 @@ def list_categories() -> list[ServiceCategory]:
 def category_choices() -> list[tuple[int, str]]:
     """(id, name in the current language) of every category, in their order: what a
     filter's drop-down needs, without loading the rows as objects."""
-    names = ServiceCategory.__table__.c
-    column = names.get(f"name_{current_language()}", names.name_fi)
-    return [tuple(row) for row in db.session.execute(
-        sa.select(names.id, sa.func.coalesce(sa.func.nullif(column, ""), names.name_fi))
-        .order_by(names.position, names.id))]
+    lang = current_language()
+    stmt = _CATEGORY_CHOICES.get(lang)
+    if stmt is None:  # built once per language: building it cost more than running it
+        names = ServiceCategory.__table__.c
+        column = names.get(f"name_{lang}", names.name_fi)
+        stmt = _CATEGORY_CHOICES[lang] = (sa.select(names.id, sa.func.coalesce(sa.func.nullif(column, ""), names.name_fi))
+                                          .order_by(names.position, names.id))
+    return [tuple(row) for row in db.session.execute(stmt).all()]
+
+
+_CATEGORY_CHOICES: dict[str, sa.Select] = {}
 
 
 def get_category(category_id: int) -> ServiceCategory:
@@ -103,42 +115,137 @@ def _serves(postal_code: str):
     return sa.exists().where(OfferingArea.offering_id == Offering.id, OfferingArea.postal_code == postal_code)
 
 
-def _speaks(language: str):
-    # Languages are a small JSON list such as ["fi", "sv"]; matching the quoted code in
-    # its text form works the same on SQLite and PostgreSQL.
-    return sa.cast(Offering.languages, sa.Text).like(f'%"{language}"%')
+class OfferingCard(NamedTuple):
+    """What an offering's card in the shop shows (``offering_cards`` in
+    templates/marketplace/_shop.html unpacks it in this order): the service type's name
+    in the reader's language, the provider's name, kind and rating (``rating_average`` as
+    ``Provider.rating_average`` gives it), the price, and ``work_share`` (the percentage of
+    the price that is work) only where the household tax deduction applies: the offering
+    qualifies and the provider is in the prepayment register. ``postal_codes``: the
+    provider page's cards only."""
+
+    id: int
+    type_name: str
+    provider_id: int
+    provider_name: str
+    kind: str
+    rating_average: float | None
+    rating_count: int
+    price_cents: int
+    unit: str
+    vat_rate_bp: int
+    languages: list
+    work_share: int | None
+    description: str
+    postal_codes: list[str] | None = None
 
 
-def search_catalogue(f: CatalogueFilter, page: int = 1, per_page: int = 20) -> tuple[list[Offering], bool]:
-    """One page of the public catalogue and whether a next page exists. Anyone may
-    call; only sellable offerings are listed. One query whatever the page size."""
-    provider = provider_model()
-    stmt = sellable_offerings()
+def _rating_average(rating_sum: int, rating_count: int) -> float | None:
+    # As providers.models.Provider.rating_average (which the catalogue does not import).
+    return round(rating_sum / rating_count, 2) if rating_count else None
+
+
+def offering_card(offering: Offering, postal_codes: list[str] | None = None) -> OfferingCard:
+    """The card of a loaded offering (its provider and service type loaded with it)."""
+    provider = offering.provider
+    return OfferingCard(
+        offering.id, offering.service_type.name(), provider.id, provider.name, provider.kind,
+        provider.rating_average, provider.rating_count, offering.price_cents, offering.unit,
+        offering.vat_rate_bp, offering.languages,
+        offering.labour_share_percent if offering.household_deduction and provider.prepayment_register else None,
+        offering.description, postal_codes)
+
+
+def search_catalogue(f: CatalogueFilter, page: int = 1, per_page: int = 20) -> tuple[list[OfferingCard], bool]:
+    """One page of the public catalogue's cards and whether a next page exists. Anyone
+    may call; only sellable offerings are listed (``sellable_offerings``' conditions).
+    One query whatever the page size, reading only the cards' columns, by a statement
+    built once for each language, order and set of filters given (with bound values)."""
+    # The filters given, and their values to bind (a filter left empty narrows nothing).
+    given = {name: value for name, value in (
+        ("category_id", f.category_id), ("service_type_id", f.service_type_id), ("provider_id", f.provider_id),
+        ("postal_code", f.postal_code), ("kind", f.kind)) if value}
     if f.q:
-        needle = f.q.strip().lower()[:100]
-        stmt = stmt.where(sa.or_(*(sa.func.lower(col).contains(needle, autoescape=True) for col in (
-            provider.name, ServiceType.name_fi, ServiceType.name_sv, ServiceType.name_en,
-            ServiceCategory.name_fi, ServiceCategory.name_sv, ServiceCategory.name_en))))
-    stmt = where_given(stmt, (ServiceType.category_id, f.category_id),
-                       (Offering.service_type_id, f.service_type_id), (Offering.provider_id, f.provider_id))
-    if f.postal_code:
-        stmt = stmt.where(_serves(f.postal_code))
+        # What ``contains(…, autoescape=True)`` does to a literal, done to the bound value.
+        given["q"] = f.q.strip().lower()[:100].replace("/", "//").replace("%", "/%").replace("_", "/_")
     if f.language:
-        stmt = stmt.where(_speaks(f.language))
-    if f.kind:
-        stmt = stmt.where(provider.kind == f.kind)
+        # Languages are a small JSON list such as ["fi", "sv"]: the quoted code in its text.
+        given["language"] = f'%"{f.language}"%'
     if f.max_price_cents is not None:
-        stmt = stmt.where(Offering.price_cents <= f.max_price_cents)
-    if f.sort == "rating":
+        given["max_price_cents"] = f.max_price_cents
+    stmt = _search_statement(current_language(), f.sort if f.sort in SORTS else "price", frozenset(given))
+    rows = db.session.execute(stmt, {**given, "offset": (page - 1) * per_page, "limit": per_page + 1}).all()
+    cards = [OfferingCard(id_, type_name, provider_id, provider_name, kind, _rating_average(rating_sum, rating_count),
+                          rating_count, price_cents, unit, vat_rate_bp, languages,
+                          labour_share if deduction and prepayment else None, description)
+             for (id_, type_name, provider_id, provider_name, kind, rating_sum, rating_count, price_cents, unit,
+                  vat_rate_bp, languages, deduction, prepayment, labour_share, description) in rows[:per_page]]
+    return cards, len(rows) > per_page
+
+
+_SEARCH_STATEMENTS: dict[tuple, sa.Select] = {}
+
+
+def _search_statement(lang: str, sort: str, given: frozenset) -> sa.Select:
+    """The catalogue search's statement for a language, an order and the names of the
+    filters given, built at first use with their values bound: building it took about
+    as long as running it. At most 3 languages × 3 orders × 2^8 sets of filters."""
+    key = (lang, sort, given)
+    stmt = _SEARCH_STATEMENTS.get(key)
+    if stmt is None:
+        stmt = _SEARCH_STATEMENTS[key] = _build_search_statement(lang, sort, given)
+    return stmt
+
+
+def _build_search_statement(lang: str, sort: str, given: frozenset) -> sa.Select:
+    offering = Offering.__table__.c
+    types = ServiceType.__table__.c
+    categories = ServiceCategory.__table__.c
+    provider_table = provider_model().__table__
+    provider = provider_table.c
+    type_name = types.get(f"name_{lang}", types.name_fi)
+    # The columns of OfferingCard (less the rating's average, worked out from its sum and count).
+    stmt = (sa.select(offering.id, sa.func.coalesce(sa.func.nullif(type_name, ""), types.name_fi), provider.id,
+                      provider.name, provider.kind, provider.rating_sum, provider.rating_count, offering.price_cents,
+                      offering.unit, offering.vat_rate_bp, offering.languages, offering.household_deduction,
+                      provider.prepayment_register, offering.labour_share_percent, offering.description)
+            .select_from(Offering.__table__)
+            .join(provider_table, provider.id == offering.provider_id)
+            .join(ServiceType.__table__, types.id == offering.service_type_id)
+            # sellable_offerings' conditions
+            .where(offering.active.is_(True), offering.self_paid.is_(True), offering.price_cents.is_not(None),
+                   provider.status == APPROVED, types.active.is_(True), types.self_paid_allowed.is_(True)))
+    if "q" in given:
+        stmt = stmt.join(ServiceCategory.__table__, categories.id == types.category_id)
+        needle = sa.bindparam("q", type_=sa.String)
+        stmt = stmt.where(sa.or_(*(sa.func.lower(col).contains(needle, escape="/") for col in (
+            provider.name, types.name_fi, types.name_sv, types.name_en,
+            categories.name_fi, categories.name_sv, categories.name_en))))
+    if "category_id" in given:
+        stmt = stmt.where(types.category_id == sa.bindparam("category_id", type_=sa.Integer))
+    if "service_type_id" in given:
+        stmt = stmt.where(offering.service_type_id == sa.bindparam("service_type_id", type_=sa.Integer))
+    if "provider_id" in given:
+        stmt = stmt.where(offering.provider_id == sa.bindparam("provider_id", type_=sa.Integer))
+    if "postal_code" in given:
+        areas = OfferingArea.__table__.c
+        stmt = stmt.where(sa.exists().where(areas.offering_id == offering.id,
+                                            areas.postal_code == sa.bindparam("postal_code", type_=sa.String)))
+    if "language" in given:
+        stmt = stmt.where(sa.cast(offering.languages, sa.Text).like(sa.bindparam("language", type_=sa.String)))
+    if "kind" in given:
+        stmt = stmt.where(provider.kind == sa.bindparam("kind", type_=sa.String))
+    if "max_price_cents" in given:
+        stmt = stmt.where(offering.price_cents <= sa.bindparam("max_price_cents", type_=sa.Integer))
+    if sort == "rating":
         average = provider.rating_sum * 1.0 / sa.func.nullif(provider.rating_count, 0)
         stmt = stmt.order_by(sa.case((provider.rating_count == 0, 1), else_=0), average.desc(),
-                             Offering.price_cents, Offering.id)
-    elif f.sort == "name":
-        stmt = stmt.order_by(ServiceType.name_fi, provider.name, Offering.id)
+                             offering.price_cents, offering.id)
+    elif sort == "name":
+        stmt = stmt.order_by(types.name_fi, provider.name, offering.id)
     else:
-        stmt = stmt.order_by(Offering.price_cents, Offering.id)
-    rows = list(db.session.scalars(stmt.offset((page - 1) * per_page).limit(per_page + 1)).unique())
-    return rows[:per_page], len(rows) > per_page
+        stmt = stmt.order_by(offering.price_cents, offering.id)
+    return stmt.offset(sa.bindparam("offset", type_=sa.Integer)).limit(sa.bindparam("limit", type_=sa.Integer))
 
 
 def list_offerings(*, service_type_id=None, postal_code=None, self_paid=None, provider_id=None,

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from core.inputs import Form as FlaskForm
-from core.time import local_today
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     DateField,
@@ -19,11 +17,22 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields import EmailField, SearchField, TelField
+from wtforms.fields import EmailField, Label, SearchField, TelField
 from wtforms.fields.choices import SelectChoice as C
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
-from wtforms.widgets import TextInput
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+from wtforms.widgets import SearchInput, TextInput
 
+from core.inputs import FastSelect, fast_html_params
+from core.inputs import Form as FlaskForm
+from core.time import local_today
 from marketplace.pricing import MAX_QUANTITY, MIN_QUANTITY
 
 POSTAL = Regexp(r"^\d{5}$", message=_l("A Finnish postal code has five digits."))
@@ -55,21 +64,57 @@ class EuroField(Field):
         self.data = int(value * 100)
 
 
+# The catalogue's filters are written on every first request of a query: their labels,
+# search box and drop-downs with ``core.inputs.fast_html_params`` (WTForms writes each
+# attribute with ``Markup.format``) and the drop-downs without WTForms' check of the
+# options' signature per drop-down. The same markup as WTForms' (a unit test compares).
+
+
+class FastSearchInput(SearchInput):
+    """WTForms' search input with ``fast_html_params``."""
+
+    html_params = staticmethod(fast_html_params)
+
+
+class FastPlainSelect(FastSelect):
+    """A drop-down of one choice without option groups or validation attributes, its tag
+    written with ``fast_html_params``; anything else as ``FastSelect`` writes it."""
+
+    def __call__(self, field, **kwargs):
+        flags = getattr(field, "flags", None)
+        if self.multiple or field.has_groups() or any(getattr(flags, k, False) for k in self.validation_attrs):
+            return super().__call__(field, **kwargs)
+        kwargs.setdefault("id", field.id)
+        options = "".join(self.render_option(choice) for choice in field.iter_choices())
+        return Markup(f"<select {fast_html_params(name=field.name, **kwargs)}>{options}</select>")  # nosec B704 (escaped)
+
+
+class FastLabel(Label):
+    """WTForms' label with ``fast_html_params``."""
+
+    def __call__(self, text=None, **kwargs):
+        if "for_" in kwargs:
+            kwargs["for"] = kwargs.pop("for_")
+        else:
+            kwargs.setdefault("for", self.field_id)
+        return Markup(f"<label {fast_html_params(**kwargs)}>{escape(text or self.text)}</label>")  # nosec B704 (escaped)
+
+
 class CatalogueSearchForm(FlaskForm):
     """The catalogue's filters (GET, bookmarkable: no CSRF token)."""
 
     class Meta:
         csrf = False
 
-    q = SearchField(_l("Search"), validators=[Optional(), Length(max=100)])
-    category = SelectField(_l("Category"), coerce=str, validate_choice=False, default="")
+    q = SearchField(_l("Search"), validators=[Optional(), Length(max=100)], widget=FastSearchInput())
+    category = SelectField(_l("Category"), coerce=str, validate_choice=False, default="", widget=FastPlainSelect())
     postal_code = StringField(_l("Your postal code"), validators=[Optional(), POSTAL],
                               render_kw={"inputmode": "numeric", "autocomplete": "postal-code", "maxlength": 5})
-    language = SelectField(_l("Language of service"), validate_choice=False, default="")
-    kind = SelectField(_l("Provider"), validate_choice=False, default="",
+    language = SelectField(_l("Language of service"), validate_choice=False, default="", widget=FastPlainSelect())
+    kind = SelectField(_l("Provider"), validate_choice=False, default="", widget=FastPlainSelect(),
                        choices=[C("", _l("All providers")), C("ngo", _l("Associations (NGO)")), C("company", _l("Companies"))])
     max_price = EuroField(_l("Highest price (€)"), validators=[Optional()], render_kw={"inputmode": "decimal"})
-    sort = SelectField(_l("Order"), validate_choice=False, default="price",
+    sort = SelectField(_l("Order"), validate_choice=False, default="price", widget=FastPlainSelect(),
                        choices=[C("price", _l("Lowest price first")), C("rating", _l("Best rated first")),
                                 C("name", _l("By service name"))])
 

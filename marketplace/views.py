@@ -28,11 +28,21 @@ from catalogue import offerings as offering_services
 from catalogue import services as catalogue_services
 from catalogue.money import VAT_CHOICES_BP, vat_rate_label
 from core.actions import Confirmation, form_action
-from core.templating import money
 from core.errors import DomainError, ValidationFailed
 from core.extensions import db
+from core.i18n import text_of
 from core.inputs import query_int, query_page
-from marketplace import billing, bp, cart, lifecycle, page_cache, payments, purchases, stripe_events
+from core.templating import money
+from marketplace import (
+    billing,
+    bp,
+    cart,
+    lifecycle,
+    page_cache,
+    payments,
+    purchases,
+    stripe_events,
+)
 from marketplace.checkout import Buyer, buyer_defaults, clients_acted_for
 from marketplace.checkout import checkout as make_purchase
 from marketplace.connect import start_payment_onboarding
@@ -45,6 +55,7 @@ from marketplace.forms import (
     CategoryForm,
     CheckoutForm,
     ConfirmTimeForm,
+    FastLabel,
     NoteForm,
     OfferingForm,
     RefundForm,
@@ -52,7 +63,12 @@ from marketplace.forms import (
 )
 from marketplace.models import ShopOrderStatus
 from marketplace.policy import purchase_actions
-from marketplace.pricing import MAX_QUANTITY, items_of_provider, price_cart_by_provider, price_items
+from marketplace.pricing import (
+    MAX_QUANTITY,
+    items_of_provider,
+    price_cart_by_provider,
+    price_items,
+)
 from marketplace.storefront import published_feedback
 from providers.models import Provider
 
@@ -93,11 +109,22 @@ def catalogue():
     return render_template("marketplace/catalogue.html", body=body, cart_count=cart.count()), status
 
 
+def _in_language(form: CatalogueSearchForm) -> None:
+    """The filters' labels and fixed choices as texts of the request's catalogue: a lazy
+    text is looked up by Flask-Babel afresh each time it is shown (an option's twice).
+    They stay markup, as a lazy text is shown: the platform's own translations."""
+    for field in form:
+        field.label = FastLabel(field.id, Markup(text_of(field.label.text)))  # nosec B704
+    for field in (form.kind, form.sort):
+        field.choices = [C(choice.value, Markup(text_of(choice.label))) for choice in field.choices]  # nosec B704
+
+
 def _catalogue_body(key) -> tuple[str, int]:
     read_generation = page_cache.generation()
     form = CatalogueSearchForm(request.args)
     form.category.choices = [C("", _("All categories"))] + [C(str(i), name) for i, name in catalogue_services.category_choices()]
     form.language.choices = _language_choices()
+    _in_language(form)
     valid = form.validate()
     filters = catalogue_services.CatalogueFilter(sort=form.sort.data if form.sort.data in catalogue_services.SORTS else "price")
     if valid:
@@ -112,8 +139,7 @@ def _catalogue_body(key) -> tuple[str, int]:
     offerings, has_next = catalogue_services.search_catalogue(filters, page=page, per_page=PER_PAGE) if valid else ([], False)
     args = {k: v for k, v in request.args.items() if k not in ("page", "lang")}
     body = render_template("marketplace/_catalogue_body.html", form=form, offerings=offerings, filters=filters,
-                           page=page, has_next=has_next, args=args, vat_rate_label=vat_rate_label,
-                           next_url=request.full_path, csrf=page_cache.CSRF_STAND_IN).strip()
+                           page=page, has_next=has_next, args=args, next_url=request.full_path, csrf=page_cache.CSRF_STAND_IN).strip()
     if not valid:
         return body, 422
     page_cache.put(key, body, read_generation)
@@ -123,11 +149,12 @@ def _catalogue_body(key) -> tuple[str, int]:
 @bp.get("/services/providers/<int:provider_id>")
 def provider_page(provider_id: int):
     provider = catalogue_services.get_public_provider(provider_id)
+    offerings = catalogue_services.provider_shop_offerings(provider.id)
     return render_template("marketplace/provider.html", provider=provider,
-                           offerings=catalogue_services.provider_shop_offerings(provider.id),
+                           offerings=[catalogue_services.offering_card(o, o.postal_codes) for o in offerings],
                            areas=catalogue_services.provider_areas(provider.id),
                            feedback=published_feedback(provider.id),
-                           add_form=AddToCartForm(), cart_count=cart.count(), vat_rate_label=vat_rate_label)
+                           add_form=AddToCartForm(), cart_count=cart.count())
 
 
 # --------------------------------------------------------------------------- cart

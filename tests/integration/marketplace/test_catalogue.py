@@ -96,6 +96,123 @@ def test_catalogue_query_count_does_not_grow_with_rows(client, db, shop, app):
     assert many == few, (few, many)
 
 
+def test_catalogue_cards_escape_every_text_from_the_database(client, db, shop):
+    # The cards are written with autoescape off (templates/marketplace/_shop.html): each
+    # text read from the database goes through |e, in its own place on the card.
+    provider = f.ProviderFactory(name='Firma <b>"1"</b> & co', kind="company")
+    service_type = f.ServiceTypeFactory(name_fi="Palvelu <i>2</i>", name_en="Service <i>2</i> & 'more'")
+    f.OfferingFactory(provider=provider, service_type=service_type, price_cents=1, languages=["fi", "<sv>"],
+                      description='Kuvaus <script>alert("3")</script>')
+    db.session.commit()
+    client.get("/?lang=en")
+    page = html(client.get("/services?postal_code=33100&q=firma"))
+    assert page.count('class="panel offering"') == 1
+    for raw in ("<b>", "<i>", "<sv>", "<script>"):
+        assert raw not in page
+    assert '<h3 class="offering-title">Service &lt;i&gt;2&lt;/i&gt; &amp; &#39;more&#39;</h3>' in page
+    assert f'<a href="/services/providers/{provider.id}">Firma &lt;b&gt;&#34;1&#34;&lt;/b&gt; &amp; co</a>' in page
+    assert "<li>Languages: fi, &lt;sv&gt;</li>" in page
+    assert "<p>Kuvaus &lt;script&gt;alert(&#34;3&#34;)&lt;/script&gt;</p>" in page
+    assert ('<span class="visually-hidden">: Service &lt;i&gt;2&lt;/i&gt; &amp; &#39;more&#39;, '
+            "Firma &lt;b&gt;&#34;1&#34;&lt;/b&gt; &amp; co</span>") in page
+    # The page's own address (a query the visitor typed) is escaped in every card's form.
+    page = html(client.get('/services?postal_code=33100&q=firma&x="><i>'))
+    assert 'name="next" value="/services?postal_code=33100&amp;q=firma&amp;x=&#34;&gt;&lt;i&gt;"' in page
+
+
+def test_catalogue_search_matches_percent_and_underscore_as_they_are(client, db, shop):
+    f.OfferingFactory(provider=f.ProviderFactory(name="Hoiva 100% Oy"), service_type=shop["cleaning"])
+    f.OfferingFactory(provider=f.ProviderFactory(name="Apu_ja_tuki ry", kind="ngo"), service_type=shop["cleaning"])
+    db.session.commit()
+    client.get("/?lang=en")
+    assert "Hoiva 100% Oy" in html(client.get("/services?q=%25")) and "Apu_ja_tuki" not in html(client.get("/services?q=%25"))
+    page = html(client.get("/services?q=_"))
+    assert "Apu_ja_tuki ry" in page and "Hoiva 100%" not in page and "Kirkas Koti" not in page
+
+
+def test_catalogue_orders_by_rating_name_and_price(client, db, shop):
+    shop["company"].rating_sum, shop["company"].rating_count = 9, 2      # 4.5
+    shop["ngo"].rating_sum, shop["ngo"].rating_count = 5, 1              # 5.0
+    unrated = f.ProviderFactory(name="Arvioimaton Oy")
+    f.OfferingFactory(provider=unrated, service_type=shop["cleaning"], price_cents=100)
+    db.session.commit()
+    client.get("/?lang=en")
+
+    def ids(query):
+        return [int(i) for i in re.findall(r'name="offering_id" value="(\d+)"', html(client.get(query)))]
+
+    cleaning, windows, meals = shop["offering"].id, shop["windows"].id, shop["meals"].id
+    cheap = ids("/services?q=arvioimaton")[0]
+    assert ids("/services") == [cheap, meals, cleaning, windows]
+    assert ids("/services?sort=rating") == [meals, cleaning, windows, cheap]
+    # By the Finnish name of the service type (Ateriakuljetus, Ikkunanpesu, Siivous), then the provider's name.
+    assert ids("/services?sort=name") == [meals, windows, cheap, cleaning]
+    page = html(client.get("/services?sort=rating"))
+    assert "Rating 5.0 / 5 (1 review)" in page and "Rating 4.5 / 5 (2 reviews)" in page and "No reviews yet" in page
+
+
+def test_catalogue_shows_names_in_the_readers_language_finnish_where_none(client, db, shop):
+    f.OfferingFactory(provider=shop["company"], service_type=f.ServiceTypeFactory(name_fi="Vain suomeksi", name_sv="",
+                                                                                  name_en=None))
+    db.session.commit()
+    client.get("/?lang=sv")
+    page = html(client.get("/services?postal_code=33100"))
+    assert ">Vain suomeksi</h3>" in page and '<h3 class="offering-title">Tjänst ' in page
+    client.get("/?lang=en")
+    page = html(client.get("/services?postal_code=33100"))
+    assert ">Vain suomeksi</h3>" in page and ">Cleaning</h3>" in page
+
+
+def test_catalogue_search_statement_is_built_once_per_shape(app, client, shop):
+    from catalogue import services
+
+    services._SEARCH_STATEMENTS.clear()  # a cache of the process: other tests filled it
+    client.get("/services?postal_code=33100&lang=en")
+    built = dict(services._SEARCH_STATEMENTS)
+    client.get("/services?postal_code=33200")
+    client.get("/services?postal_code=33500&page=2")
+    assert services._SEARCH_STATEMENTS == built  # the same shape: the same statement, other values
+    client.get("/services?postal_code=33100&kind=ngo")
+    assert len(services._SEARCH_STATEMENTS) == len(built) + 1 == 2
+
+
+def test_catalogue_lists_exactly_the_sellable_offerings(app, db, shop):
+    # The search's statement repeats sellable_offerings' conditions on the tables' columns
+    # (catalogue.services._build_search_statement): the two must agree on every offering.
+    from catalogue.services import (
+        CatalogueFilter,
+        is_sellable,
+        search_catalogue,
+        sellable_offerings,
+    )
+
+    pending = f.ProviderFactory(status="pending")
+    stopped_type = f.ServiceTypeFactory(active=False)
+    not_for_sale = f.ServiceTypeFactory(self_paid_allowed=False)
+    for provider, service_type, extra in [
+        (pending, shop["cleaning"], {}), (shop["company"], stopped_type, {}), (shop["company"], not_for_sale, {}),
+        (shop["ngo"], shop["cleaning"], {"price_cents": None}), (shop["ngo"], shop["cleaning"], {"active": False}),
+        (shop["ngo"], shop["cleaning"], {"self_paid": False}), (shop["ngo"], shop["cleaning"], {"price_cents": 0}),
+    ]:
+        f.OfferingFactory(provider=provider, service_type=service_type, **extra)
+    db.session.commit()
+    with app.test_request_context("/services?lang=en"):
+        listed, has_next = search_catalogue(CatalogueFilter(), per_page=100)
+        sellable = {o.id for o in db.session.scalars(sellable_offerings())}
+        assert not has_next and {card.id for card in listed} == sellable
+        assert sellable == {o.id for o in db.session.scalars(sa.select(Offering)) if is_sellable(o)}
+        assert len(sellable) == 4  # the shop's three and the free one
+
+
+def test_card_rating_is_the_providers_rating_average():
+    from catalogue.services import _rating_average
+    from providers.models import Provider
+
+    for rating_sum, rating_count in [(0, 0), (5, 1), (9, 2), (10, 3), (37, 9), (41, 10), (2, 3), (1, 8)]:
+        provider = Provider(rating_sum=rating_sum, rating_count=rating_count)
+        assert _rating_average(rating_sum, rating_count) == provider.rating_average
+
+
 def test_paging(client, db, shop):
     for i in range(25):
         f.OfferingFactory(provider=shop["company"], service_type=f.ServiceTypeFactory(), price_cents=2000 + i)
