@@ -1,8 +1,9 @@
 """Values kept for a few seconds in a web process, dropped at once when this
 process writes a table they were read from.
 
-For lists that every request of a page reads and that change seldom: the staff
-order list's filter choices (the guidance workers, the service types). A ``Kept``
+For what every request of a page reads and what changes seldom: the staff order
+list's filter choices (the guidance workers, the service types) and the public
+catalogue's rendered results (``marketplace.page_cache``). A ``Kept``
 names the tables its values come from; any write to one of them through an ORM
 session of this process (a flush, or a bulk ``INSERT``/``UPDATE``/``DELETE``)
 makes everything it keeps stale, so the process that makes a change shows it at
@@ -26,7 +27,10 @@ _watchers: list[Kept] = []
 
 
 class Kept:
-    def __init__(self, name: str, tables: set[str], seconds: float = 5, max_entries: int = 64):
+    """``seconds``: how long a value is kept, or a function of no arguments giving it
+    (read in the app's context, e.g. from a setting; 0 or less keeps nothing)."""
+
+    def __init__(self, name: str, tables: set[str], seconds=5, max_entries: int = 64):
         self.name, self.tables, self.seconds, self.max_entries = name, frozenset(tables), seconds, max_entries
         self.generation = 0  # this process's count of writes to the tables
         _watchers.append(self)
@@ -35,8 +39,13 @@ class Kept:
     def _store(self) -> dict:
         return current_app.extensions.setdefault(f"kept:{self.name}", {})
 
+    def _seconds(self) -> float:
+        return self.seconds() if callable(self.seconds) else self.seconds
+
     def get(self, key):
         """The value kept for ``key``; None when none is, it is too old or a table changed since."""
+        if self._seconds() <= 0:
+            return None
         entry = self._store().get(key)
         if entry is None:
             return None
@@ -48,10 +57,13 @@ class Kept:
     def put(self, key, value, generation: int) -> None:
         """Keep ``value``; ``generation`` is ``self.generation`` from before it was read
         (a write in between makes it stale at once)."""
+        seconds = self._seconds()
+        if seconds <= 0:
+            return
         store = self._store()
         if key not in store and len(store) >= self.max_entries:
             store.pop(next(iter(store)), None)
-        store[key] = (value, generation, time.monotonic() + self.seconds)
+        store[key] = (value, generation, time.monotonic() + seconds)
 
     def value(self, key, read):
         """The kept value for ``key``, or ``read()``'s, kept."""

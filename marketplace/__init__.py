@@ -27,13 +27,11 @@ def purchases_label(user):
 
 def init_app(app) -> None:
     # The routes import this package's ``bp``: imported here, once it exists.
-    from marketplace import api, page_cache, texts, views  # noqa: F401  (routes; the purchase history's message codes)
+    from marketplace import api, page_cache, texts, views  # noqa: F401  (routes; the purchase history's message codes; the kept catalogue)
     from marketplace.sections import provider_section
 
     # Stripe signs its webhook; it cannot carry our CSRF token.
     csrf.exempt(views.stripe_webhook)
-    # The catalogue's kept results are dropped when the catalogue changes in this process.
-    page_cache.install()
     register_domain(
         app, bp,
         navigation=[(Role.ADMIN, "marketplace.admin_catalogue", _l("Service catalogue"), 20),

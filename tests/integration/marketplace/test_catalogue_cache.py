@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from catalogue.models import Offering
+from core import kept
 from marketplace import page_cache
 from providers.models import Provider
 from tests import factories as f
@@ -89,7 +90,7 @@ def test_a_change_in_this_process_shows_at_once(client, db, shop):
 
 def test_a_change_from_elsewhere_shows_when_the_kept_seconds_are_over(app, client, db, shop, monkeypatch):
     now = [1000.0]
-    monkeypatch.setattr(page_cache.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(kept.time, "monotonic", lambda: now[0])
     client.get("/?lang=en")
     assert "Window cleaning" in html(client.get("/services?postal_code=33100"))
     with db.engine.begin() as conn:  # another process: no ORM session of this one sees it
@@ -104,11 +105,11 @@ def test_a_change_from_elsewhere_shows_when_the_kept_seconds_are_over(app, clien
 def test_invalid_queries_are_not_kept_and_the_store_is_bounded(app, client, shop, monkeypatch):
     assert client.get("/services?postal_code=abc").status_code == 422
     assert client.get("/services?postal_code=abc").status_code == 422
-    assert not [key for key in app.extensions.get("catalogue_page_cache", {}) if "abc" in key[1]]
-    monkeypatch.setattr(page_cache, "MAX_ENTRIES", 3)
+    assert not [key for key in app.extensions.get("kept:catalogue-pages", {}) if "abc" in key[1]]
+    monkeypatch.setattr(page_cache._pages, "max_entries", 3)
     for i in range(5):
         assert client.get(f"/services?q=x{i}").status_code == 200
-    assert len(app.extensions["catalogue_page_cache"]) == 3
+    assert len(app.extensions["kept:catalogue-pages"]) == 3
 
 
 def test_kept_for_no_time_when_turned_off(app, client, shop, count):
@@ -117,7 +118,7 @@ def test_kept_for_no_time_when_turned_off(app, client, shop, count):
     count.clear()
     client.get("/services?postal_code=33100")
     assert [s for s in count if "offerings" in s]
-    assert not app.extensions.get("catalogue_page_cache")
+    assert not app.extensions.get("kept:catalogue-pages")
 
 
 def test_an_offering_text_cannot_carry_the_stand_in(client, db, shop):
