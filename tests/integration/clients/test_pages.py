@@ -217,3 +217,21 @@ def test_the_record_s_form_fields_follow_the_language_and_the_workers(client, db
     db.session.commit()
     html = client.get(f"/clients/{world.aino.id}?lang=en").get_data(as_text=True)
     assert _select(html) == ["Anna &lt;Uusi&gt; &amp; co", "Mikko Ohjaaja"]
+
+
+def test_the_record_s_small_forms_carry_the_csrf_token_and_are_accepted(app, client, db, world, login_as):
+    """The consent, message, login and hand-over forms are written around their kept
+    fields with a form of no fields of its own: each carries the session's token."""
+    login_as(world.worker)
+    app.config["WTF_CSRF_ENABLED"] = True
+    html = client.get(f"/clients/{world.aino.id}?lang=en").get_data(as_text=True)
+    tokens = re.findall(r'<input name="csrf_token" type="hidden" value="([^"]+)">', html)
+    assert len(tokens) == 3 and len(set(tokens)) == 1  # Aino has a login: no form to give one
+    for action in ("consent", "handover", "messages"):
+        form = html.split(f'action="/clients/{world.aino.id}/{action}"', 1)[1].split("</form>", 1)[0]
+        assert f'value="{tokens[0]}"' in form
+    answer = client.post(f"/clients/{world.aino.id}/consent",
+                         data={"csrf_token": tokens[0], "consent": "no", "note": "Puhelimessa"})
+    assert answer.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Client, world.aino.id).consent_to_share is False
