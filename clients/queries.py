@@ -429,6 +429,19 @@ def _message_row(r) -> MessageRow:
     return MessageRow(body, created_at, sender, to_user, _named(to_provider_name, to_provider_id))
 
 
+def _sql_word(value: str):
+    """A code (a status, a role: lowercase letters and underscores) written into a
+    statement as a string literal."""
+    if not re.fullmatch(r"[a-z_]+", value):
+        raise ValueError(f"not a code: {value!r}")
+    return sa.literal_column(f"'{value}'", sa.String)
+
+
+def _sql_number(value: int):
+    """A whole number (a list's limit) written into a statement."""
+    return sa.literal_column(str(int(value)), sa.Integer)
+
+
 def _staff_page_statements() -> dict:
     """The staff page's statements for a bound ``client_id``: built once (building
     them is a fair share of the page's time). Plain table columns, read as rows: no
@@ -440,9 +453,12 @@ def _staff_page_statements() -> dict:
     contact, event, staff, actor = contacts.c, events.c, staff_users.c, actors.c
     orders, types, providers = ServiceOrder.__table__, ServiceType.__table__, Provider.__table__
     o, t, p = orders.c, types.c, providers.c
-    serving = sa.and_(o.provider_id.is_not(None), o.status.in_(ACTIVE_ORDER_STATES))
+    # Constants written into the statement, not bound: a bound list is expanded into
+    # the SQL text on every run, and PostgreSQL plans a prepared statement afresh
+    # while it binds a value whose selectivity the plan depends on (clients.signals).
+    serving = sa.and_(o.provider_id.is_not(None), o.status.in_([_sql_word(s) for s in ACTIVE_ORDER_STATES]))
     latest = (sa.select(o.id).where(o.client_id == cid)
-              .order_by(o.created_at.desc(), o.id.desc()).limit(ORDER_ROWS))
+              .order_by(o.created_at.desc(), o.id.desc()).limit(_sql_number(ORDER_ROWS)))
     follow_ups, concerns, users = FollowUp.__table__, Concern.__table__, User.__table__
     assigned, reporter, acknowledger = users.alias("assigned"), users.alias("reporter"), users.alias("acknowledger")
     concern_provider = providers.alias("concern_provider")
@@ -488,7 +504,7 @@ def _staff_page_statements() -> dict:
         # The users the page names, in one query: the client's own logins and the active
         # guidance workers the client can be handed over to (as ``records.staff_choices``).
         "users": sa.select(u.id, u.name, u.email, u.role, u.active, u.client_id, u.last_login_at)
-        .where(sa.or_(u.client_id == cid, sa.and_(u.role == Role.STAFF, u.active.is_(True))))
+        .where(sa.or_(u.client_id == cid, sa.and_(u.role == _sql_word(Role.STAFF), u.active.is_(True))))
         .order_by(u.name, u.id),
         "messages": sa.select(
             m.body, m.created_at, m.sender_id, sender.c.name, sender.c.email, sender.c.role, sender_org.c.id,
@@ -499,16 +515,16 @@ def _staff_page_statements() -> dict:
                      .outerjoin(recipient, recipient.c.id == m.to_user_id)
                      .outerjoin(to_provider, to_provider.c.id == m.to_provider_id))
         .where(m.client_id == cid)
-        .order_by(m.created_at.desc(), m.id.desc()).limit(30),
+        .order_by(m.created_at.desc(), m.id.desc()).limit(_sql_number(30)),
         # The guidance contacts and the record's history as rows of the shown columns.
         "contacts": sa.select(contact.at, contact.channel, contact.topic, contact.outcome, contact.referral,
                               staff.name.label("staff_name"))
         .select_from(contacts.outerjoin(staff_users, staff.id == contact.staff_id))
-        .where(contact.client_id == cid).order_by(contact.at.desc()).limit(10),
+        .where(contact.client_id == cid).order_by(contact.at.desc()).limit(_sql_number(10)),
         "events": sa.select(event.at, event.action, event.note, event.code, event.params, event.actor_id,
                             actor.name.label("actor_name"), actor.email.label("actor_email"))
         .select_from(events.outerjoin(actors, actor.id == event.actor_id))
-        .where(event.client_id == cid).order_by(event.at.desc(), event.id.desc()).limit(50),
+        .where(event.client_id == cid).order_by(event.at.desc(), event.id.desc()).limit(_sql_number(50)),
         "members": sa.select(members.id, members.name, members.organisation, members.role, members.responsibility,
                              members.phone, members.email, members.user_id, members.starts_on, members.ends_on,
                              members.code, members.params)

@@ -321,6 +321,23 @@ def test_signal_timeline_binds_only_the_client_and_the_date(app):
     assert "offers.status = 'declined'" in str(compiled) and "feedback.rating <= 2" in str(compiled)
 
 
+def test_staff_client_page_statements_bind_only_the_client(app):
+    """The client page's statements (built once) bind the client's id only: a bound
+    list of statuses was expanded into the SQL text on every run."""
+    from sqlalchemy.dialects import postgresql
+
+    from clients import queries
+
+    with app.app_context():
+        statements = queries._staff_page_statements()
+        for name, statement in statements.items():
+            compiled = statement.compile(dialect=postgresql.dialect())
+            assert set(compiled.params) == {"client_id"}, (name, compiled.params)
+            assert "POSTCOMPILE" not in str(compiled), name
+    with pytest.raises(ValueError):
+        queries._sql_word("x' OR 'a' = 'a")
+
+
 def test_signal_timeline_lists_each_kind_newest_first(app, db):
     from clients import signals
     from feedback.models import Feedback
