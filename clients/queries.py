@@ -301,10 +301,11 @@ def network(client: Client, include_ended: bool = True) -> list[NetworkEntry]:
     return _network(client, [_order_row(row) for row in orders], reps, include_ended)
 
 
-def _network(client: Client, serving: list[OrderRow], reps: list[ClientRepresentative],
-             include_ended: bool = True) -> list[NetworkEntry]:
+def _network(client: Client, serving: list[OrderRow], reps: list, include_ended: bool = True,
+             members: list | None = None) -> list[NetworkEntry]:
     """The network from rows already read: the active orders with a provider (by
-    start date) and the relatives' mandates in force (with their users)."""
+    start date) and the relatives' mandates in force (with their users); the
+    network members (rows of their columns) too when given, read here otherwise."""
     entries: list[NetworkEntry] = []
     if client.responsible_worker is not None:
         worker = client.responsible_worker
@@ -318,11 +319,10 @@ def _network(client: Client, serving: list[OrderRow], reps: list[ClientRepresent
                 kind="provider", name=order.provider_name, organisation=order.provider_name, role=provider_role,
                 responsibility=order.service, phone=order.provider_phone, email=order.provider_email,
                 starts_on=order.start_date, ends_on=order.end_date, order_id=order.id, service=order.service))
-    if "members" not in _statements:
-        _statements["members"] = (sa.select(NetworkMember)
-                                  .where(NetworkMember.client_id == sa.bindparam("client_id", type_=sa.Integer))
-                                  .order_by(NetworkMember.id))
-    members = db.session.scalars(_statements["members"], {"client_id": client.id}).all()
+    if members is None:
+        if "members" not in _statements:
+            _statements.update(_staff_page_statements())
+        members = db.session.execute(_statements["members"], {"client_id": client.id}).all()
     member_users = set()
     for m in members:
         if m.user_id:
@@ -401,83 +401,268 @@ def _order_row(row, lang: str | None = None) -> OrderRow:
                     row.name if row.provider_id is not None else None, row.phone, row.email)
 
 
+@dataclass(slots=True)
+class Named:
+    """A person or organisation a row of the staff page names (``name``; a person's
+    ``email`` where the page falls back to it)."""
+
+    name: str | None
+    email: str | None = None
+
+
+@dataclass(slots=True)
+class PersonRow:
+    """A user a row of the staff page names, with what the page shows of them."""
+
+    id: int
+    name: str | None
+    email: str
+    role: str = ""
+    phone: str | None = None
+    provider: Named | None = None
+
+
+@dataclass(slots=True)
+class ConcernRow:
+    """The concern behind a follow-up, as ``follow_up_item`` shows it."""
+
+    id: int
+    urgency: str
+    description: str
+    created_at: datetime
+    acknowledged_at: datetime | None
+    reported_by: Named | None
+    provider: Named | None
+    acknowledged_by: Named | None
+
+
+@dataclass(slots=True)
+class FollowUpRow:
+    """An open follow-up as the staff page shows it (``follow_up_item`` and the
+    title and priority texts read these attributes of a ``FollowUp``)."""
+
+    id: int
+    client_id: int
+    order_id: int | None
+    title: str
+    code: str | None
+    params: dict | None
+    due_at: datetime | None
+    priority: int
+    priority_code: str | None
+    priority_params: dict | None
+    concern_id: int | None
+    assigned_to: Named | None
+    concern: ConcernRow | None
+
+
+@dataclass(slots=True)
+class RepresentativeRow:
+    """A relative's mandate as the staff page shows it: the attributes of a
+    ``ClientRepresentative`` the page reads, with its ``scopes`` and ``state_on``."""
+
+    id: int
+    user: PersonRow
+    relationship_: str
+    consent_recorded_at: datetime
+    consent_recorded_by: Named | None
+    ended_at: datetime | None
+    ended_by: Named | None
+    may_see_services: bool
+    may_send_messages: bool
+    may_buy: bool
+    may_give_feedback: bool
+    valid_from: date | None
+    valid_until: date | None
+
+    SCOPE_COLUMNS = ClientRepresentative.SCOPE_COLUMNS
+    scopes = ClientRepresentative.scopes
+    is_valid_on = ClientRepresentative.is_valid_on
+    state_on = ClientRepresentative.state_on
+
+
+@dataclass(slots=True)
+class MessageRow:
+    """A message as ``message_list`` and ``sender_label`` show it."""
+
+    body: str
+    created_at: datetime
+    sender: PersonRow | None
+    to_user: PersonRow | None
+    to_provider: Named | None
+
+
+def _named(name, present) -> Named | None:
+    return Named(name) if present is not None else None
+
+
+def _follow_up_row(r) -> FollowUpRow:
+    (id_, client_id, order_id, title, code, params, due_at, priority, priority_code, priority_params, concern_id,
+     assigned_to_id, assigned_name, c_urgency, c_description, c_created_at, c_acknowledged_at, reporter_id,
+     reporter_name, c_provider_id, c_provider_name, ack_id, ack_name) = r
+    concern = None if concern_id is None else ConcernRow(
+        concern_id, c_urgency, c_description, c_created_at, c_acknowledged_at, _named(reporter_name, reporter_id),
+        _named(c_provider_name, c_provider_id), _named(ack_name, ack_id))
+    return FollowUpRow(id_, client_id, order_id, title, code, params, due_at, priority, priority_code, priority_params,
+                       concern_id, _named(assigned_name, assigned_to_id), concern)
+
+
+def _representative_row(r) -> RepresentativeRow:
+    (id_, user_id, user_name, user_email, user_phone, relationship_, consent_at, recorder_id, recorder_name,
+     ended_at, ender_id, ender_name, ender_email, services, messages, buy, feedback, valid_from, valid_until) = r
+    return RepresentativeRow(id_, PersonRow(user_id, user_name, user_email, phone=user_phone), relationship_,
+                             consent_at, _named(recorder_name, recorder_id), ended_at,
+                             Named(ender_name, ender_email) if ender_id is not None else None,
+                             services, messages, buy, feedback, valid_from, valid_until)
+
+
+def _message_row(r) -> MessageRow:
+    (body, created_at, sender_id, sender_name, sender_email, sender_role, sender_org_id, sender_org,
+     to_user_id, to_name, to_email, to_role, to_provider_id, to_provider_name) = r
+    sender = None if sender_id is None else PersonRow(sender_id, sender_name, sender_email, sender_role,
+                                                      provider=_named(sender_org, sender_org_id))
+    to_user = None if to_user_id is None else PersonRow(to_user_id, to_name, to_email, to_role)
+    return MessageRow(body, created_at, sender, to_user, _named(to_provider_name, to_provider_id))
+
+
+def _sql_word(value: str):
+    """A code (a status, a role: lowercase letters and underscores) written into a
+    statement as a string literal."""
+    if not re.fullmatch(r"[a-z_]+", value):
+        raise ValueError(f"not a code: {value!r}")
+    return sa.literal_column(f"'{value}'", sa.String)
+
+
+def _sql_number(value: int):
+    """A whole number (a list's limit) written into a statement."""
+    return sa.literal_column(str(int(value)), sa.Integer)
+
+
 def _staff_page_statements() -> dict:
     """The staff page's statements for a bound ``client_id``: built once (building
-    them is a fair share of the page's time)."""
+    them is a fair share of the page's time). Plain table columns, read as rows: no
+    ORM objects (an ORM read with its joined people cost three to four times the
+    Python of a row statement, most of it for the columns it did not need)."""
     cid = sa.bindparam("client_id", type_=sa.Integer)
     contacts, events = GuidanceContact.__table__, ClientEvent.__table__
     staff_users, actors = User.__table__.alias("staff"), User.__table__.alias("actor")
     contact, event, staff, actor = contacts.c, events.c, staff_users.c, actors.c
-    latest = (sa.select(ServiceOrder.id).where(ServiceOrder.client_id == cid)
-              .order_by(ServiceOrder.created_at.desc(), ServiceOrder.id.desc()).limit(ORDER_ROWS))
+    orders, types, providers = ServiceOrder.__table__, ServiceType.__table__, Provider.__table__
+    o, t, p = orders.c, types.c, providers.c
+    # Constants written into the statement, not bound: a bound list is expanded into
+    # the SQL text on every run, and PostgreSQL plans a prepared statement afresh
+    # while it binds a value whose selectivity the plan depends on (clients.signals).
+    serving = sa.and_(o.provider_id.is_not(None), o.status.in_([_sql_word(s) for s in ACTIVE_ORDER_STATES]))
+    latest = (sa.select(o.id).where(o.client_id == cid)
+              .order_by(o.created_at.desc(), o.id.desc()).limit(_sql_number(ORDER_ROWS)))
+    follow_ups, concerns, users = FollowUp.__table__, Concern.__table__, User.__table__
+    assigned, reporter, acknowledger = users.alias("assigned"), users.alias("reporter"), users.alias("acknowledger")
+    concern_provider = providers.alias("concern_provider")
+    fu, c = follow_ups.c, concerns.c
+    reps = ClientRepresentative.__table__
+    rep = reps.c
+    relative, recorder, ender = users.alias("relative"), users.alias("recorder"), users.alias("ender")
+    messages = Message.__table__
+    m = messages.c
+    sender, recipient = users.alias("sender"), users.alias("recipient")
+    sender_org, to_provider = providers.alias("sender_org"), providers.alias("to_provider")
+    u = users.c
+    members = NetworkMember.__table__.c
     return {
         # The latest ORDER_ROWS orders by creation come first, then any older order still served.
-        "orders": _orders_query(cid).add_columns(ServiceOrder.created_at, _serving().label("serving"))
-        .where(sa.or_(ServiceOrder.id.in_(latest), _serving()))
-        .order_by(ServiceOrder.created_at.desc(), ServiceOrder.id.desc()),
-        "follow_ups": sa.select(FollowUp).where(FollowUp.client_id == cid, FollowUp.done_at.is_(None))
-        .options(joinedload(FollowUp.assigned_to),
-                 joinedload(FollowUp.concern).options(joinedload(Concern.reported_by), joinedload(Concern.provider),
-                                                      joinedload(Concern.acknowledged_by)))
-        .order_by(FollowUp.priority.desc(), FollowUp.due_at.asc().nulls_last(), FollowUp.id),
-        "representatives": sa.select(ClientRepresentative).where(ClientRepresentative.client_id == cid)
-        .options(joinedload(ClientRepresentative.user), joinedload(ClientRepresentative.consent_recorded_by),
-                 joinedload(ClientRepresentative.ended_by))
-        .order_by(ClientRepresentative.ended_at.is_not(None), ClientRepresentative.id),
+        "orders": sa.select(o.id, o.number, o.status, o.start_date, o.end_date, o.provider_id, t.name_fi, t.name_sv,
+                            t.name_en, p.name, p.phone, p.email, serving.label("serving"))
+        .select_from(orders.join(types, t.id == o.service_type_id).outerjoin(providers, p.id == o.provider_id))
+        .where(o.client_id == cid, sa.or_(o.id.in_(latest), serving))
+        .order_by(o.created_at.desc(), o.id.desc()),
+        "follow_ups": sa.select(
+            fu.id, fu.client_id, fu.order_id, fu.title, fu.code, fu.params, fu.due_at, fu.priority, fu.priority_code,
+            fu.priority_params, fu.concern_id, fu.assigned_to_id, assigned.c.name, c.urgency, c.description,
+            c.created_at, c.acknowledged_at, c.reported_by_id, reporter.c.name, c.provider_id, concern_provider.c.name,
+            c.acknowledged_by_id, acknowledger.c.name)
+        .select_from(follow_ups.outerjoin(assigned, assigned.c.id == fu.assigned_to_id)
+                     .outerjoin(concerns, c.id == fu.concern_id)
+                     .outerjoin(reporter, reporter.c.id == c.reported_by_id)
+                     .outerjoin(concern_provider, concern_provider.c.id == c.provider_id)
+                     .outerjoin(acknowledger, acknowledger.c.id == c.acknowledged_by_id))
+        .where(fu.client_id == cid, fu.done_at.is_(None))
+        .order_by(fu.priority.desc(), fu.due_at.asc().nulls_last(), fu.id),
+        "representatives": sa.select(
+            rep.id, rep.user_id, relative.c.name, relative.c.email, relative.c.phone, rep.relationship,
+            rep.consent_recorded_at, rep.consent_recorded_by_id, recorder.c.name, rep.ended_at, rep.ended_by_id,
+            ender.c.name, ender.c.email, rep.may_see_services, rep.may_send_messages, rep.may_buy,
+            rep.may_give_feedback, rep.valid_from, rep.valid_until)
+        .select_from(reps.join(relative, relative.c.id == rep.user_id)
+                     .outerjoin(recorder, recorder.c.id == rep.consent_recorded_by_id)
+                     .outerjoin(ender, ender.c.id == rep.ended_by_id))
+        .where(rep.client_id == cid)
+        .order_by(rep.ended_at.is_not(None), rep.id),
         # The users the page names, in one query: the client's own logins and the active
         # guidance workers the client can be handed over to (as ``records.staff_choices``).
-        "users": sa.select(User.id, User.name, User.email, User.role, User.active, User.client_id,
-                           User.last_login_at)
-        .where(sa.or_(User.client_id == cid, sa.and_(User.role == Role.STAFF, User.active.is_(True))))
-        .order_by(User.name, User.id),
-        "messages": sa.select(Message).where(Message.client_id == cid)
-        .options(joinedload(Message.sender).joinedload(User.provider), joinedload(Message.to_user),
-                 joinedload(Message.to_provider))
-        .order_by(Message.created_at.desc(), Message.id.desc()).limit(30),
-        # The guidance contacts and the record's history as rows of the shown columns
-        # (plain table columns: no ORM objects, about half the Python per statement).
+        "users": sa.select(u.id, u.name, u.email, u.role, u.active, u.client_id, u.last_login_at)
+        .where(sa.or_(u.client_id == cid, sa.and_(u.role == _sql_word(Role.STAFF), u.active.is_(True))))
+        .order_by(u.name, u.id),
+        "messages": sa.select(
+            m.body, m.created_at, m.sender_id, sender.c.name, sender.c.email, sender.c.role, sender_org.c.id,
+            sender_org.c.name, m.to_user_id, recipient.c.name, recipient.c.email, recipient.c.role,
+            m.to_provider_id, to_provider.c.name)
+        .select_from(messages.outerjoin(sender, sender.c.id == m.sender_id)
+                     .outerjoin(sender_org, sender_org.c.id == sender.c.provider_id)
+                     .outerjoin(recipient, recipient.c.id == m.to_user_id)
+                     .outerjoin(to_provider, to_provider.c.id == m.to_provider_id))
+        .where(m.client_id == cid)
+        .order_by(m.created_at.desc(), m.id.desc()).limit(_sql_number(30)),
+        # The guidance contacts and the record's history as rows of the shown columns.
         "contacts": sa.select(contact.at, contact.channel, contact.topic, contact.outcome, contact.referral,
                               staff.name.label("staff_name"))
         .select_from(contacts.outerjoin(staff_users, staff.id == contact.staff_id))
-        .where(contact.client_id == cid).order_by(contact.at.desc()).limit(10),
+        .where(contact.client_id == cid).order_by(contact.at.desc()).limit(_sql_number(10)),
         "events": sa.select(event.at, event.action, event.note, event.code, event.params, event.actor_id,
                             actor.name.label("actor_name"), actor.email.label("actor_email"))
         .select_from(events.outerjoin(actors, actor.id == event.actor_id))
-        .where(event.client_id == cid).order_by(event.at.desc(), event.id.desc()).limit(50),
+        .where(event.client_id == cid).order_by(event.at.desc(), event.id.desc()).limit(_sql_number(50)),
+        "members": sa.select(members.id, members.name, members.organisation, members.role, members.responsibility,
+                             members.phone, members.email, members.user_id, members.starts_on, members.ends_on,
+                             members.code, members.params)
+        .where(members.client_id == cid).order_by(members.id),
     }
 
 
-_statements: dict = {}  # _staff_page_statements() and the network members' statement, once built
+_statements: dict = {}  # _staff_page_statements() and the client row's statement, once built
 
 
 def staff_client_page(client: Client) -> dict:
     """What the staff client page shows besides the record: orders, open
     follow-ups, network, relatives, logins, messages, guidance contacts and the
     record history, and the workers to hand the client over to (``staff``: id and
-    name). A constant number of queries (eight), whatever the rows: the orders
+    name). A constant number of queries (nine), whatever the rows: the orders
     listed and those the network names come in one query, the network's relatives
     are the mandates listed, and every person or organisation a row names is
-    loaded with it. The client's responsible worker and who recorded the consent
-    come with the client (``staff_page_client``)."""
+    read with it. Everything comes as rows (``OrderRow``, ``FollowUpRow``,
+    ``RepresentativeRow``, ``MessageRow`` and plain rows), not ORM objects. The
+    client's responsible worker and who recorded the consent come with the client
+    (``staff_page_client``)."""
     if "orders" not in _statements:
         _statements.update(_staff_page_statements())
     params = {"client_id": client.id}
     lang = current_language()
-    rows = db.session.execute(_statements["orders"], params).all()
+    execute = db.session.execute
+    rows = execute(_statements["orders"], params).all()
     orders = [_order_row(row, lang) for row in rows]
     serving = sorted((o for o, row in zip(orders, rows) if row.serving), key=lambda o: (o.start_date, o.id))
-    follow_ups = db.session.scalars(_statements["follow_ups"], params).all()
-    representatives = db.session.scalars(_statements["representatives"], params).all()
-    users = db.session.execute(_statements["users"], params).all()
+    follow_ups = [_follow_up_row(r) for r in execute(_statements["follow_ups"], params).all()]
+    representatives = [_representative_row(r) for r in execute(_statements["representatives"], params).all()]
+    users = execute(_statements["users"], params).all()
     logins = sorted((u for u in users if u.client_id == client.id), key=lambda u: u.id)
     staff = [(u.id, u.name or u.email) for u in users if u.role == Role.STAFF and u.active]
-    messages = db.session.scalars(_statements["messages"], params).all()
-    contacts = db.session.execute(_statements["contacts"], params).all()
-    events = db.session.execute(_statements["events"], params).all()
+    messages = [_message_row(r) for r in execute(_statements["messages"], params).all()]
+    contacts = execute(_statements["contacts"], params).all()
+    events = execute(_statements["events"], params).all()
+    members = execute(_statements["members"], params).all()
     return {"orders": orders[:ORDER_ROWS], "follow_ups": follow_ups,
-            "network": _network(client, serving, representatives), "representatives": representatives,
-            "logins": logins, "staff": staff, "messages": list(reversed(messages)), "contacts": contacts,
-            "events": events}
+            "network": _network(client, serving, representatives, members=members),
+            "representatives": representatives, "logins": logins, "staff": staff,
+            "messages": list(reversed(messages)), "contacts": contacts, "events": events}
 
 
 def staff_page_client_statement() -> sa.Select:

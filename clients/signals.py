@@ -53,9 +53,21 @@ def _window_days() -> int:
 _KINDS = (CONCERN, DECLINE, MISSED_VISIT, LOW_FEEDBACK)
 
 
+def _constant(value: int):
+    """An integer written into the statement (not a bound parameter)."""
+    return sa.literal_column(str(int(value)), sa.Integer)
+
+
 def _signals_query():
     """The four kinds of signal as one ``UNION ALL`` of plain rows, for the bound
-    ``client_id`` and ``since``; built once."""
+    ``client_id`` and ``since``; built once.
+
+    Every other value (the kinds, the declined status, the low rating) is written
+    into the statement, not bound: PostgreSQL plans a prepared statement afresh on
+    each run while it has a bound value whose selectivity the generic plan cannot
+    know (the offers' status), and planning this ten-table union took about 1 ms,
+    five times as long as running it. With only the client and the date bound, it
+    keeps one generic plan (the same plan) after five runs on a connection."""
     from feedback.models import Feedback
     from orders.models import Offer, OfferStatus, ServiceOrder, VisitReport
     from providers.models import Provider
@@ -63,7 +75,7 @@ def _signals_query():
     client_id = sa.bindparam("client_id", type_=sa.Integer)
     since = sa.bindparam("since", type_=Concern.created_at.type)
     no_text, no_number = sa.cast(sa.null(), sa.Text), sa.cast(sa.null(), sa.Integer)
-    concerns = (sa.select(sa.literal(0, sa.Integer).label("kind"), Concern.created_at.label("at"),
+    concerns = (sa.select(_constant(0).label("kind"), Concern.created_at.label("at"),
                           Concern.provider_id.label("provider_id"), Provider.name.label("provider_name"),
                           Concern.order_id.label("order_id"), ServiceOrder.number.label("number"),
                           Concern.description.label("text"), Concern.urgency.label("urgency"),
@@ -71,23 +83,23 @@ def _signals_query():
                 .outerjoin(ServiceOrder, ServiceOrder.id == Concern.order_id)
                 .outerjoin(Provider, Provider.id == Concern.provider_id)
                 .where(Concern.client_id == client_id, Concern.created_at >= since))
-    declines = (sa.select(sa.literal(1, sa.Integer), Offer.answered_at, Offer.provider_id, Provider.name,
+    declines = (sa.select(_constant(1), Offer.answered_at, Offer.provider_id, Provider.name,
                           Offer.order_id, ServiceOrder.number, Offer.decline_reason, no_text, no_number)
                 .join(ServiceOrder, ServiceOrder.id == Offer.order_id)
                 .join(Provider, Provider.id == Offer.provider_id)
-                .where(ServiceOrder.client_id == client_id, Offer.status == OfferStatus.DECLINED,
+                .where(ServiceOrder.client_id == client_id, Offer.status == sa.literal_column(f"'{OfferStatus.DECLINED.value}'", sa.String),
                        Offer.answered_at >= since))
-    missed = (sa.select(sa.literal(2, sa.Integer), VisitReport.created_at, VisitReport.provider_id, Provider.name,
+    missed = (sa.select(_constant(2), VisitReport.created_at, VisitReport.provider_id, Provider.name,
                         VisitReport.order_id, ServiceOrder.number, VisitReport.note, no_text, no_number)
               .join(ServiceOrder, ServiceOrder.id == VisitReport.order_id)
               .join(Provider, Provider.id == VisitReport.provider_id)
               .where(ServiceOrder.client_id == client_id, VisitReport.missed.is_(True),
                      VisitReport.created_at >= since))
-    feedback = (sa.select(sa.literal(3, sa.Integer), Feedback.created_at, no_number, no_text, Feedback.order_id,
+    feedback = (sa.select(_constant(3), Feedback.created_at, no_number, no_text, Feedback.order_id,
                           ServiceOrder.number, no_text, no_text, Feedback.rating)
                 .outerjoin(ServiceOrder, ServiceOrder.id == Feedback.order_id)
                 .where(Feedback.client_id == client_id, Feedback.created_at >= since,
-                       sa.or_(Feedback.rating <= LOW_RATING, Feedback.needs_met.is_(False))))
+                       sa.or_(Feedback.rating <= _constant(LOW_RATING), Feedback.needs_met.is_(False))))
     return sa.union_all(concerns, declines, missed, feedback).order_by(sa.text("kind"))
 
 

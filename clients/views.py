@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from flask import Response, abort, current_app, render_template, request, url_for
+from flask import Response, abort, current_app, get_template_attribute, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from accounts.models import Role
@@ -34,7 +35,8 @@ from core.access import Purpose, record_access, record_access_many
 from core.actions import Confirmation, form_action
 from core.db import utcnow
 from core.extensions import db
-from core.inputs import bounded_id, query_int
+from core.i18n import current_language
+from core.inputs import Form, bounded_id, query_int
 from core.time import local_today
 from orders.services import visible_order
 
@@ -101,34 +103,68 @@ def new():
 
 # -- staff: the client record --------------------------------------------------
 
+# The record's empty form fields as ``core/_form.html``'s ``field`` writes them, kept
+# per language (and the hand-over choice per list of workers): on a GET they hold no
+# data and no errors, so they are the same for every client; writing them (labels,
+# hints, the select's options) was about a fifth of the page's template. The forms
+# around them (the CSRF token, the action) are written on every request.
+_kept_fields: dict[tuple, Markup] = {}
+KEPT_FIELDS = 200  # at most; the hand-over choices change with the workers
+
+
+def _kept_field(key: tuple, field_and_hint) -> Markup:
+    """The kept HTML of a field; ``field_and_hint`` gives the bound field and its
+    hint when it is written the first time."""
+    html = _kept_fields.get(key)
+    if html is None:
+        if len(_kept_fields) >= KEPT_FIELDS:
+            _kept_fields.clear()
+        html = _kept_fields[key] = Markup(get_template_attribute("core/_form.html", "field")(*field_and_hint()))
+    return html
+
+
 @bp.get("/<int:client_id>")
 @role_required(Role.STAFF)
 def detail(client_id: int):
-    client = services.get_client(current_user, client_id, Purpose.GUIDANCE,
+    user = current_user._get_current_object()  # once: each use of the proxy looks the user up again
+    client = services.get_client(user, client_id, Purpose.GUIDANCE,
                                  what="client record, orders, network and messages",
                                  options=queries.staff_page_client(),
                                  staff_statement=queries.staff_page_client_statement())
     page = queries.staff_client_page(client)
-    services.mark_messages_read(current_user, client.id)
-    handover = HandoverForm()
-    handover.new_worker_id.choices = [SelectChoice(i, n) for i, n in page.pop("staff")
-                                      if i != client.responsible_worker_id]
-    message = MessageForm(to="client")
-    message.to.choices = [("client", client.full_name)]
+    services.mark_messages_read(user, client.id)
+    choices = tuple((i, n) for i, n in page.pop("staff") if i != client.responsible_worker_id)
+    lang = current_language()
+    fields = {
+        "note": _kept_field((lang, "note"), lambda: (ConsentForm().note,)),
+        "body": _kept_field((lang, "body"), lambda: (MessageForm().body, _(
+            "The client is told by e-mail that they have a new message; the e-mail does not contain the message."))),
+        "email": _kept_field((lang, "email"), lambda: (
+            LoginForm().email, _("The client gets an e-mail with a link to choose a password."))),
+        "new_worker_id": _kept_field((lang, "new_worker_id", choices), lambda: (_handover_field(choices),)),
+    }
     next_check = (client.last_check_at or client.created_at) + timedelta(days=SEGMENT_CHECK_DAYS[Segment(client.segment)])
     timeline = signals.timeline(client.id)
     if any(s.kind == signals.CONCERN for s in timeline) or any(f.concern_id for f in page["follow_ups"]):
         record_access(client.id, "view", Purpose.GUIDANCE, what=concerns.CONCERN_TEXT)
     actions = policy.staff_actions(client, page["logins"])
-    # The forms the page shows (a follow-up's "done" form is written by its macro; the
-    # reason form only goes with an erasure decision).
+    # The small forms (consent, hand-over, message, the client's login) are written
+    # around their kept fields with ``csrf_form``: on a GET each of them writes only
+    # the CSRF token and no errors, as a form without fields (``core.inputs.Form``)
+    # does. The reason form only goes with an erasure decision; a follow-up's "done"
+    # form is its macro's.
     return render_template(
-        "clients/detail.html", client=client, show_contact=policy.shows_contact(client, current_user),
-        actions=actions, next_check=next_check,
-        handover_form=handover, consent_form=ConsentForm(), message_form=message,
-        reason_form=ReasonForm() if "erase" in actions else None, login_form=LoginForm(),
+        "clients/detail.html", client=client, show_contact=policy.shows_contact(client, user),
+        actions=actions, next_check=next_check, csrf_form=Form(), fields=fields,
+        reason_form=ReasonForm() if "erase" in actions else None,
         sender_label=queries.sender_label,
         topic_labels=TOPIC_LABELS, signal_items=timeline, now=utcnow(), today=local_today(), **page)
+
+
+def _handover_field(choices: tuple):
+    form = HandoverForm()
+    form.new_worker_id.choices = [SelectChoice(i, n) for i, n in choices]
+    return form.new_worker_id
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])

@@ -193,3 +193,45 @@ def test_search_filters_and_hides_protected_postal_codes(client, db, world, logi
     assert "Asiakas, Aino" in by_code and "Toinen, Bertta" not in by_code
     by_name = client.get("/clients/?q=bertta").get_data(as_text=True)
     assert "Toinen, Bertta" in by_name and "33100" not in by_name.split("<tbody>")[1]
+
+
+def _select(html: str) -> list[str]:
+    select = html.split('<select id="new_worker_id"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r"<option [^>]*>([^<]*)</option>", select)
+
+
+def test_the_record_s_form_fields_follow_the_language_and_the_workers(client, db, world, login_as):
+    """The record's empty form fields are kept once written (clients.views._kept_field):
+    each language has its own, and the hand-over choice lists the workers there are
+    now, without the client's own responsible worker."""
+    login_as(world.worker)
+    english = client.get(f"/clients/{world.aino.id}?lang=en").get_data(as_text=True)
+    finnish = client.get(f"/clients/{world.aino.id}?lang=fi").get_data(as_text=True)
+    assert 'for="note">How was the consent given or withdrawn? (optional)</label>' in english
+    assert "The client is told by e-mail that they have a new message" in english
+    assert 'for="note">How was the consent given or withdrawn? (optional)</label>' not in finnish
+    assert "The client is told by e-mail that they have a new message" not in finnish
+    assert _select(english) == ["Mikko Ohjaaja"]  # not Sanna, Aino's own worker
+    assert _select(client.get(f"/clients/{world.bertta.id}?lang=en").get_data(as_text=True)) == ["Sanna Ohjaaja"]
+    f.UserFactory(role="staff", name="Anna <Uusi> & co")
+    db.session.commit()
+    html = client.get(f"/clients/{world.aino.id}?lang=en").get_data(as_text=True)
+    assert _select(html) == ["Anna &lt;Uusi&gt; &amp; co", "Mikko Ohjaaja"]
+
+
+def test_the_record_s_small_forms_carry_the_csrf_token_and_are_accepted(app, client, db, world, login_as):
+    """The consent, message, login and hand-over forms are written around their kept
+    fields with a form of no fields of its own: each carries the session's token."""
+    login_as(world.worker)
+    app.config["WTF_CSRF_ENABLED"] = True
+    html = client.get(f"/clients/{world.aino.id}?lang=en").get_data(as_text=True)
+    tokens = re.findall(r'<input name="csrf_token" type="hidden" value="([^"]+)">', html)
+    assert len(tokens) == 3 and len(set(tokens)) == 1  # Aino has a login: no form to give one
+    for action in ("consent", "handover", "messages"):
+        form = html.split(f'action="/clients/{world.aino.id}/{action}"', 1)[1].split("</form>", 1)[0]
+        assert f'value="{tokens[0]}"' in form
+    answer = client.post(f"/clients/{world.aino.id}/consent",
+                         data={"csrf_token": tokens[0], "consent": "no", "note": "Puhelimessa"})
+    assert answer.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Client, world.aino.id).consent_to_share is False

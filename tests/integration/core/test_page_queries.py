@@ -13,7 +13,7 @@ from clients.models import Concern, FollowUp
 from core.db import utcnow
 from core.models import AccessLogEntry
 from core.time import local_today
-from orders.models import ServiceOrder, VisitReport
+from orders.models import ServiceOrder
 from tests import factories as f
 
 pytestmark = pytest.mark.smoke
@@ -304,6 +304,69 @@ def test_follow_up_links_are_those_of_url_for(app):
         assert urls["client"](7) == url_for("clients.detail", client_id=7)
         assert urls["acknowledge"](3) == url_for("clients.concern_acknowledge", concern_id=3)
         assert urls["done"](45) == url_for("clients.follow_up_done", follow_up_id=45)
+
+
+def test_signal_timeline_binds_only_the_client_and_the_date(app):
+    """The client page's timeline of signals binds the client and the date only, and
+    writes its other values (kinds, the declined status, the low rating) into the
+    statement: PostgreSQL re-plans a prepared statement on every run while a bound
+    value could change its plan, and planning the union took 1 ms per page."""
+    from sqlalchemy.dialects import postgresql
+
+    from clients import signals
+
+    with app.app_context():
+        compiled = signals._signals_query().compile(dialect=postgresql.dialect())
+    assert set(compiled.params) == {"client_id", "since"}
+    assert "offers.status = 'declined'" in str(compiled) and "feedback.rating <= 2" in str(compiled)
+
+
+def test_staff_client_page_statements_bind_only_the_client(app):
+    """The client page's statements (built once) bind the client's id only: a bound
+    list of statuses was expanded into the SQL text on every run."""
+    from sqlalchemy.dialects import postgresql
+
+    from clients import queries
+
+    with app.app_context():
+        statements = queries._staff_page_statements()
+        for name, statement in statements.items():
+            compiled = statement.compile(dialect=postgresql.dialect())
+            assert set(compiled.params) == {"client_id"}, (name, compiled.params)
+            assert "POSTCOMPILE" not in str(compiled), name
+    with pytest.raises(ValueError):
+        queries._sql_word("x' OR 'a' = 'a")
+
+
+def test_signal_timeline_lists_each_kind_newest_first(app, db):
+    from clients import signals
+    from feedback.models import Feedback
+    from orders.models import Offer
+
+    person = f.ClientFactory()
+    provider = f.ProviderFactory(name="Hoiva Oy")
+    order = f.ServiceOrderFactory(client=person, provider=provider, status="in_progress")
+    now = utcnow()
+    db.session.add_all([
+        Concern(client_id=person.id, order_id=order.id, provider_id=provider.id, description="Laihtunut",
+                urgency="week", created_at=now - timedelta(days=1)),
+        Offer(order_id=order.id, provider_id=f.ProviderFactory(name="Toinen Oy").id, status="declined",
+              answered_at=now - timedelta(days=2), decline_reason="Ei ehdi", deadline_at=now),
+        Offer(order_id=order.id, provider_id=f.ProviderFactory().id, status="withdrawn",
+              answered_at=now - timedelta(days=2), deadline_at=now),
+    ])
+    f.VisitReportFactory(order_id=order.id, provider_id=provider.id, date=local_today(), missed=True, note="Ei kotona")
+    f.VisitReportFactory(order_id=order.id, provider_id=provider.id, date=local_today())
+    db.session.flush()
+    for rating, needs_met in ((1, True), (5, False), (5, True), (2, True)):
+        db.session.add(Feedback(client_id=person.id, order_id=order.id, provider_id=provider.id, rating=rating,
+                                needs_met=needs_met, created_at=now - timedelta(days=3, minutes=rating)))
+    db.session.flush()
+    kinds = [(s.kind, s.source_name, s.text, s.rating) for s in signals.timeline(person.id)]
+    assert kinds[:3] == [("missed_visit", "Hoiva Oy", "Ei kotona", None), ("concern", "Hoiva Oy", "Laihtunut", None),
+                         ("decline", "Toinen Oy", "Ei ehdi", None)]
+    assert sorted(k[3] for k in kinds[3:]) == [1, 2, 5]
+    assert all(k[0] == "low_feedback" for k in kinds[3:])
 
 
 @pytest.mark.parametrize("orders", [0, 3])
