@@ -190,6 +190,10 @@ def run_target(name, app_spec, path, email, how, env, seconds) -> dict:
                 requests_file = post_requests(how, base, env["DATABASE_URL"], Path(folder))
                 # No warm-up round for the POSTs: every accepted offer is gone once accepted.
                 loaded = wrk(base, 16, seconds, None, requests_file)
+                if how != "insert":
+                    # wrk stops at its time with up to 16 requests still being served: let
+                    # them commit before the next list is read, or it holds offers they accept.
+                    time.sleep(2)
                 single = wrk(base, 1, max(3, seconds // 2), None, requests_file) if how == "insert" else \
                     wrk(base, 1, max(3, seconds // 2), None, post_requests(how, base, env["DATABASE_URL"], Path(folder)))
     finally:
