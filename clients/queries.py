@@ -496,7 +496,29 @@ def _named(name, present) -> Named | None:
     return Named(name) if present is not None else None
 
 
-def _follow_up_row(r) -> FollowUpRow:
+def follow_up_rows_select():
+    """Open follow-ups as rows for ``follow_up_row``: each with the name of whom it is
+    assigned to and its concern with the concern's reporter, provider and
+    acknowledger, most urgent first. The caller adds whose (the client page: the
+    client's; the staff dashboard: the staff member's, with a limit)."""
+    follow_ups, concerns, users, providers = FollowUp.__table__, Concern.__table__, User.__table__, Provider.__table__
+    assigned, reporter, acknowledger = users.alias("assigned"), users.alias("reporter"), users.alias("acknowledger")
+    concern_provider = providers.alias("concern_provider")
+    fu, c = follow_ups.c, concerns.c
+    return (sa.select(
+        fu.id, fu.client_id, fu.order_id, fu.title, fu.code, fu.params, fu.due_at, fu.priority, fu.priority_code,
+        fu.priority_params, fu.concern_id, fu.assigned_to_id, assigned.c.name, c.urgency, c.description,
+        c.created_at, c.acknowledged_at, c.reported_by_id, reporter.c.name, c.provider_id, concern_provider.c.name,
+        c.acknowledged_by_id, acknowledger.c.name)
+        .select_from(follow_ups.outerjoin(assigned, assigned.c.id == fu.assigned_to_id)
+                     .outerjoin(concerns, c.id == fu.concern_id)
+                     .outerjoin(reporter, reporter.c.id == c.reported_by_id)
+                     .outerjoin(concern_provider, concern_provider.c.id == c.provider_id)
+                     .outerjoin(acknowledger, acknowledger.c.id == c.acknowledged_by_id))
+        .order_by(fu.priority.desc(), fu.due_at.asc().nulls_last(), fu.id))
+
+
+def follow_up_row(r) -> FollowUpRow:
     (id_, client_id, order_id, title, code, params, due_at, priority, priority_code, priority_params, concern_id,
      assigned_to_id, assigned_name, c_urgency, c_description, c_created_at, c_acknowledged_at, reporter_id,
      reporter_name, c_provider_id, c_provider_name, ack_id, ack_name) = r
@@ -555,10 +577,8 @@ def _staff_page_statements() -> dict:
     serving = sa.and_(o.provider_id.is_not(None), o.status.in_([_sql_word(s) for s in ACTIVE_ORDER_STATES]))
     latest = (sa.select(o.id).where(o.client_id == cid)
               .order_by(o.created_at.desc(), o.id.desc()).limit(_sql_number(ORDER_ROWS)))
-    follow_ups, concerns, users = FollowUp.__table__, Concern.__table__, User.__table__
-    assigned, reporter, acknowledger = users.alias("assigned"), users.alias("reporter"), users.alias("acknowledger")
-    concern_provider = providers.alias("concern_provider")
-    fu, c = follow_ups.c, concerns.c
+    users = User.__table__
+    fu = FollowUp.__table__.c
     reps = ClientRepresentative.__table__
     rep = reps.c
     relative, recorder, ender = users.alias("relative"), users.alias("recorder"), users.alias("ender")
@@ -575,18 +595,7 @@ def _staff_page_statements() -> dict:
         .select_from(orders.join(types, t.id == o.service_type_id).outerjoin(providers, p.id == o.provider_id))
         .where(o.client_id == cid, sa.or_(o.id.in_(latest), serving))
         .order_by(o.created_at.desc(), o.id.desc()),
-        "follow_ups": sa.select(
-            fu.id, fu.client_id, fu.order_id, fu.title, fu.code, fu.params, fu.due_at, fu.priority, fu.priority_code,
-            fu.priority_params, fu.concern_id, fu.assigned_to_id, assigned.c.name, c.urgency, c.description,
-            c.created_at, c.acknowledged_at, c.reported_by_id, reporter.c.name, c.provider_id, concern_provider.c.name,
-            c.acknowledged_by_id, acknowledger.c.name)
-        .select_from(follow_ups.outerjoin(assigned, assigned.c.id == fu.assigned_to_id)
-                     .outerjoin(concerns, c.id == fu.concern_id)
-                     .outerjoin(reporter, reporter.c.id == c.reported_by_id)
-                     .outerjoin(concern_provider, concern_provider.c.id == c.provider_id)
-                     .outerjoin(acknowledger, acknowledger.c.id == c.acknowledged_by_id))
-        .where(fu.client_id == cid, fu.done_at.is_(None))
-        .order_by(fu.priority.desc(), fu.due_at.asc().nulls_last(), fu.id),
+        "follow_ups": follow_up_rows_select().where(fu.client_id == cid, fu.done_at.is_(None)),
         "representatives": sa.select(
             rep.id, rep.user_id, relative.c.name, relative.c.email, relative.c.phone, rep.relationship,
             rep.consent_recorded_at, rep.consent_recorded_by_id, recorder.c.name, rep.ended_at, rep.ended_by_id,
@@ -650,7 +659,7 @@ def staff_client_page(client: Client) -> dict:
     rows = execute(_statements["orders"], params).all()
     orders = [_order_row(row, lang) for row in rows]
     serving = sorted((o for o, row in zip(orders, rows) if row.serving), key=lambda o: (o.start_date, o.id))
-    follow_ups = [_follow_up_row(r) for r in execute(_statements["follow_ups"], params).all()]
+    follow_ups = [follow_up_row(r) for r in execute(_statements["follow_ups"], params).all()]
     representatives = [_representative_row(r) for r in execute(_statements["representatives"], params).all()]
     users = execute(_statements["users"], params).all()
     logins = sorted((u for u in users if u.client_id == client.id), key=lambda u: u.id)

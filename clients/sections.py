@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
 
 from clients import policy, queries, services
 from clients.concerns import CONCERN_TEXT
-from clients.models import Client, Concern, FollowUp, MandateScope
+from clients.models import Client, FollowUp, MandateScope
 from clients.portal import acts_for_several, current_client_id
 from clients.portfolio import service_cards
 from clients.scopes import ANY
@@ -25,11 +24,12 @@ def _staff_statements() -> dict:
     me = sa.bindparam("user_id", type_=sa.Integer)
     mine = (FollowUp.assigned_to_id == me, FollowUp.done_at.is_(None))
     now = sa.bindparam("now", type_=FollowUp.due_at.type)
+    fu = FollowUp.__table__.c
     return {
-        "follow_ups": sa.select(FollowUp).where(*mine)
-        .options(joinedload(FollowUp.concern).options(joinedload(Concern.reported_by), joinedload(Concern.provider),
-                                                      joinedload(Concern.acknowledged_by)))
-        .order_by(FollowUp.priority.desc(), FollowUp.due_at.asc().nulls_last(), FollowUp.id).limit(20),
+        # As rows with their concern and its people (clients.queries.follow_up_row),
+        # as the client page reads them: no ORM objects with four joined loads.
+        "follow_ups": queries.follow_up_rows_select().where(fu.assigned_to_id == me, fu.done_at.is_(None))
+        .limit(20),
         # Both counts in one round trip.
         "counts": sa.select(
             sa.select(sa.func.count()).select_from(FollowUp).where(*mine, FollowUp.due_at < now).scalar_subquery(),
@@ -46,7 +46,8 @@ def staff_section(user) -> dict:
     if not _statements:
         _statements.update(_staff_statements())
     now = utcnow()
-    follow_ups = db.session.scalars(_statements["follow_ups"], {"user_id": user.id}).all()
+    follow_ups = [queries.follow_up_row(r) for r in db.session.execute(_statements["follow_ups"],
+                                                                         {"user_id": user.id}).all()]
     # The concern texts shown on the dashboard: each read is logged.
     record_access_many([f.client_id for f in follow_ups if f.concern_id], "view", Purpose.GUIDANCE,
                        what=CONCERN_TEXT)

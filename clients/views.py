@@ -119,7 +119,9 @@ def _kept_field(key: tuple, field_and_hint) -> Markup:
     if html is None:
         if len(_kept_fields) >= KEPT_FIELDS:
             _kept_fields.clear()
-        html = _kept_fields[key] = Markup(get_template_attribute("core/_form.html", "field")(*field_and_hint()))
+        # The macro's own output: written by Jinja with autoescape on (the field's
+        # values and labels escaped there), so nothing untrusted is marked safe here.
+        html = _kept_fields[key] = Markup(get_template_attribute("core/_form.html", "field")(*field_and_hint()))  # nosec B704
     return html
 
 

@@ -205,3 +205,18 @@ def db(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def sql_statements(db):
+    """The SQL statements the database is sent while the test runs, in order."""
+    import sqlalchemy as sa
+
+    seen: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", before)
+    yield seen
+    sa.event.remove(db.engine, "before_cursor_execute", before)

@@ -25,15 +25,8 @@ def tokens(page):
 
 
 @pytest.fixture
-def count(db):
-    statements = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", before)
-    yield statements
-    sa.event.remove(db.engine, "before_cursor_execute", before)
+def count(sql_statements):
+    return sql_statements
 
 
 def test_the_same_query_is_served_from_what_is_kept_with_each_visitors_own_token(app, client, shop, count):

@@ -18,15 +18,8 @@ pytestmark = pytest.mark.smoke
 
 
 @pytest.fixture
-def statements(db):
-    seen = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", before)
-    yield seen
-    sa.event.remove(db.engine, "before_cursor_execute", before)
+def statements(sql_statements):
+    return sql_statements
 
 
 @pytest.fixture
