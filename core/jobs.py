@@ -225,6 +225,11 @@ def _enqueue_rows(r: redis.Redis, rows) -> None:
     fails, remove their markers (the dispatcher pushes them later) and raise."""
     try:
         pipe = r.pipeline()
+        # MULTI first: RQ starts the transaction itself at an immediate job's enqueue
+        # only if none is open, and a scheduled job (enqueue_at) opens none, so an
+        # immediate job after a scheduled one made RQ call MULTI after commands and
+        # redis-py refused the whole batch (every such batch stayed in the outbox).
+        pipe.multi()
         for row_id, queue, run_at in rows:
             _enqueue(r, row_id, queue, run_at, pipeline=pipe)
         pipe.execute()

@@ -97,6 +97,31 @@ def test_a_commits_jobs_go_to_redis_in_two_round_trips(db, run_jobs, monkeypatch
     assert _runs(db, "batch-1") == 1 and _runs(db, "batch-2") == 1 and _runs(db, "batch-later") == 0
 
 
+def test_a_scheduled_job_before_immediate_ones_in_one_commit_pushes_them_all(db, run_jobs):
+    """A commit whose first job waits (a deadline) and whose next jobs run now: every
+    one reaches Redis in the one MULTI/EXEC. (RQ opened the transaction only at an
+    immediate job, after the scheduled job's commands, and redis-py refused the whole
+    batch: all of it stayed in the outbox, and the dispatcher failed on it again
+    every time.)"""
+    from datetime import timedelta
+
+    from rq.registry import ScheduledJobRegistry
+
+    from core.db import utcnow
+    from core.redis import get_redis
+
+    rows = [enqueue("tests.jobs_for_tests.record_run", "first-later", at=utcnow() + timedelta(days=2)),
+            enqueue("tests.jobs_for_tests.record_run", "then-now"),
+            enqueue("tests.jobs_for_tests.record_run", "then-mail", queue="mail")]
+    db.session.commit()
+    for row in rows:
+        db.session.refresh(row)
+        assert row.pushed_at is not None
+    assert f"outbox-{rows[0].id}" in ScheduledJobRegistry("default", connection=get_redis()).get_job_ids()
+    assert run_jobs() == 2
+    assert [_runs(db, m) for m in ("first-later", "then-now", "then-mail")] == [0, 1, 1]
+
+
 def test_a_row_of_the_batch_pushed_already_is_not_pushed_again(db, run_jobs, monkeypatch):
     """A row whose marker is set (the dispatcher pushed it meanwhile) goes the slow
     way and is not enqueued twice; the rest of the batch is pushed."""
