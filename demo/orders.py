@@ -62,7 +62,7 @@ from orders.services import (
     record_visit,
     reoffer_order,
 )
-from clients.concerns import escalate_overdue_concerns
+from clients.concerns import acknowledge_by, ack_hours, escalate_overdue_concerns
 from clients.signals import CONCERN as CONCERN_SIGNAL, note_signal
 from orders import policy as order_policy
 from providers.models import Provider
@@ -831,9 +831,14 @@ def _signals_and_escalations(d: Demo) -> None:
     for concern in concerns:
         note_signal(concern.client_id, CONCERN_SIGNAL, f"provider:{concern.provider_id}", at=concern.created_at)
     d.count("follow_ups", d.session.scalar(sa.select(sa.func.count()).select_from(FollowUp)) - before)
-    # The workers acknowledged every urgent concern in time but the newest one.
+    # The workers acknowledged every urgent concern in time but one: the newest whose
+    # time to acknowledge it (working hours) is over by now, so that the sweep has
+    # something to escalate whatever the hour and weekday the demo is loaded at.
     waiting = [c for c in concerns if c.acknowledged_at is None]
-    for concern in waiting[:-1]:
+    overdue = [c for c in waiting if c.urgency == Urgency.TODAY and c.created_at <= d.now - timedelta(hours=ack_hours())
+               and acknowledge_by(c) <= d.now]
+    left = overdue[-1] if overdue else (waiting[-1] if waiting else None)
+    for concern in (c for c in waiting if c is not left):
         client = d.session.get(Client, concern.client_id)
         concern.acknowledged_at = concern.created_at + timedelta(minutes=d.rng.randrange(20, 180))
         concern.acknowledged_by_id = client.responsible_worker_id

@@ -8,6 +8,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from core.time import local_today
+
 from tests import factories as f
 from tests.integration.vouchers.conftest import month_start, previous_month
 
@@ -77,7 +79,8 @@ def test_events_beyond_the_balance_or_before_the_grace_period_are_refused(client
     order, voucher = funded_order()
     provider = api_token(vw.members[0])
     url = f"/api/v1/orders/{order.id}/service-events"
-    today = date.today()
+    with app.app_context():
+        today = local_today()  # the county's day: after midnight in Helsinki it is not UTC's
     r = client.post(url, json={"date": today.isoformat(), "quantity": 480}, headers=provider)
     assert r.status_code == 201, r.get_json()
     event = r.get_json()
