@@ -9,6 +9,8 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from core.time import local_today
+
 from accounts.models import User
 from clients.models import Client, GuidanceContact, NetworkMember
 from core.models import AccessLogEntry, OutboxJob, OutgoingEmail
@@ -96,11 +98,13 @@ def test_the_identity_code_never_reaches_logs_jobs_emails_or_the_access_log(clie
         assert "9032" not in text and "9033" not in text
 
 
-def test_network_members_are_added_ended_and_shown_to_the_client(client, db, world, login_as):
+def test_network_members_are_added_ended_and_shown_to_the_client(app, client, db, world, login_as):
+    with app.app_context():
+        today = local_today()  # the county's day (Helsinki), not the machine's
     login_as(world.worker)
     r = client.post(f"/clients/{world.aino.id}/network/new", data={
         "name": "Liisa Lääkäri", "organisation": "Hervannan terveysasema", "role": "Omalääkäri",
-        "responsibility": "Reseptit", "phone": "03 565 000", "starts_on": date.today().isoformat()})
+        "responsibility": "Reseptit", "phone": "03 565 000", "starts_on": today.isoformat()})
     assert r.status_code == 302
     r = client.post(f"/clients/{world.aino.id}/network/new", data={"name": ""})
     assert r.status_code == 422
@@ -114,11 +118,11 @@ def test_network_members_are_added_ended_and_shown_to_the_client(client, db, wor
     client.post("/logout")
     login_as(world.worker)
     yesterday_member = f.NetworkMemberFactory(client_id=world.aino.id, name="Vanha Hoitaja",
-                                              ends_on=date.today() - timedelta(days=1))
+                                              ends_on=today - timedelta(days=1))
     db.session.commit()
     assert client.post(f"/clients/network/{member.id}/end").status_code == 302
     db.session.expire_all()
-    assert member.ends_on == date.today()
+    assert member.ends_on == today
     client.post("/logout")
     login_as(world.aino_user)
     assert yesterday_member.name not in client.get("/clients/me/network").get_data(as_text=True)
