@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,13 @@ os.environ.pop("MAIL_URL", None)
 os.environ.pop("STRIPE_SECRET_KEY", None)
 os.environ.pop("FROZEN_NOW", None)  # a test stops the clock itself, in its app's config
 os.environ["LOG_LEVEL"] = "WARNING"
+# The tests' own dates (``date.today()`` in fixtures and factories) are the county's
+# day, as the app's are (core.time.local_today(); tests/unit/core/test_one_clock.py keeps
+# the app off the machine's clock). Without this, between midnight in Helsinki and
+# midnight UTC a fixture's "three days ago" and the app's differ by a day and tests fail
+# by the hour they run at. The database servers keep their own zones.
+os.environ["TZ"] = "Europe/Helsinki"
+time.tzset()
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
