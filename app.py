@@ -35,6 +35,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_inputs(app)  # the bounded <int:> converter before any route; the NUL guard first
 
     db.init_app(app)
+    from core.db import install_idle_ping
+
+    with app.app_context():
+        install_idle_ping(db.engine)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -12,6 +12,7 @@ The API's bearer tokens are separate (``accounts.services``' tokens).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
@@ -66,15 +67,20 @@ def start_session(user: User, user_agent: str | None) -> str:
     return sid
 
 
+@functools.cache
+def _live_session_statement() -> sa.Select:
+    """Every page's first statement, built once per process (not per request)."""
+    return (sa.select(UserSession, User).join(User, User.id == UserSession.user_id)
+            .where(UserSession.sid_hash == sa.bindparam("sid_hash")))
+
+
 def live_session(sid: str | None, user_id: int) -> tuple[UserSession, User] | None:
     """The live session row of the cookie's ``sid`` for ``user_id`` and its user, in
     one query (every page asks), the row's last-seen time brought up to date; None
     when it has ended or timed out (a time-out is recorded on the row)."""
     if not sid or len(sid) > 100:
         return None
-    found = db.session.execute(
-        sa.select(UserSession, User).join(User, User.id == UserSession.user_id)
-        .where(UserSession.sid_hash == _hash(sid))).first()
+    found = db.session.execute(_live_session_statement(), {"sid_hash": _hash(sid)}).first()
     if found is None:
         return None
     row, user = found

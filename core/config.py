@@ -226,7 +226,8 @@ def _engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
         # Several processes (web, worker) share the file: wait on locks instead of failing.
         return {"connect_args": {"timeout": 30}, "hide_parameters": True}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, "hide_parameters": True}
+    # No pool_pre_ping: core.db.install_idle_ping checks only connections that sat idle.
+    return {"pool_size": 10, "max_overflow": 10, "hide_parameters": True}
 
 
 def _instance_secret(path: Path) -> str:

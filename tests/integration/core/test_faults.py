@@ -232,3 +232,64 @@ def test_requests_fail_cleanly_while_the_database_restarts_and_recover_without_a
     assert during and {code for code, _ in during} == {503}
     assert "Palvelu on hetken poissa käytöstä" in during[0][1]
     assert after and set(after) == {200}, "the app did not recover after the database came back"
+
+
+# --- a pooled connection whose server process ended ------------------------------
+
+
+def _pool_app(private_postgres, redis_url):
+    from app import create_app
+
+    return create_app({"DATABASE_URL": private_postgres.url, "REDIS_URL": redis_url, "SERVER_NAME": "kotiapu.test",
+                       "BASE_URL": "http://kotiapu.test", "TESTING": True})
+
+
+def _backend_pid(db) -> int:
+    pid = db.session.scalar(sa.text("SELECT pg_backend_pid()"))
+    db.session.commit()
+    db.session.remove()  # the connection goes back to the pool
+    return pid
+
+
+def _terminate(private_postgres, pid: int) -> None:
+    import psycopg
+
+    with psycopg.connect(private_postgres.url, autocommit=True) as killer:
+        assert killer.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]
+
+
+def test_a_connection_that_died_while_idle_in_the_pool_is_replaced_before_use(private_postgres, redis_url,
+                                                                              monkeypatch):
+    import core.db
+    from core.extensions import db
+
+    app = _pool_app(private_postgres, redis_url)
+    with app.app_context():
+        first = _backend_pid(db)
+        _terminate(private_postgres, first)
+        # The connection has now been idle longer than the threshold (as after a night).
+        monkeypatch.setattr(core.db, "PING_AFTER_IDLE_SECONDS", 0.0)
+        second = _backend_pid(db)  # no error: the pool checked it and connected afresh
+        assert second != first
+        db.engine.dispose()
+
+
+def test_a_connection_used_a_moment_ago_is_not_pinged_and_a_dead_one_fails_one_statement_only(
+        private_postgres, redis_url):
+    """The trade-off of core.db.install_idle_ping: no ping (no round trip) for a
+    connection returned to the pool a moment ago. Its death is met by the statement
+    that uses it (a request answers 503, see the restart test above), and the pool
+    then connects afresh for the next one."""
+    from core.extensions import db
+
+    app = _pool_app(private_postgres, redis_url)
+    with app.app_context():
+        first = _backend_pid(db)
+        _terminate(private_postgres, first)
+        with pytest.raises(sa.exc.OperationalError) as failed:
+            db.session.scalar(sa.text("SELECT pg_backend_pid()"))
+        assert failed.value.connection_invalidated
+        db.session.rollback()
+        db.session.remove()
+        assert _backend_pid(db) != first
+        db.engine.dispose()

@@ -25,7 +25,8 @@ def test_generated_secret_is_kept_between_starts(tmp_path):
 def test_postgres_urls_use_psycopg3(tmp_path):
     config = load_config(str(tmp_path), {"DATABASE_URL": "postgresql://u@h/db"})
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
-    assert "pool_pre_ping" in config["SQLALCHEMY_ENGINE_OPTIONS"]
+    # Not pinged at every checkout: core.db.install_idle_ping pings idle connections only.
+    assert "pool_pre_ping" not in config["SQLALCHEMY_ENGINE_OPTIONS"]
 
 
 def test_production_refuses_to_start_without_a_secret(tmp_path):
