@@ -3,7 +3,7 @@
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-from core.registry import register_dashboard, register_navigation
+from core.registry import register_dashboard, register_dashboard_figures, register_navigation
 from core.roles import Role
 from core.worker import register_periodic
 
@@ -15,7 +15,7 @@ def init_app(app) -> None:
     from clients import api, views  # noqa: F401  (routes)
     from clients.policy import shows_postal_code_in_lists, staff_actions
     from clients.queries import order_thread_for_viewer, sender_label
-    from clients.sections import client_section, staff_section
+    from clients.sections import client_section, staff_figures, staff_section
 
     app.register_blueprint(bp)
     register_navigation(Role.STAFF, "clients.search", _l("Clients"), 10)
@@ -28,6 +28,7 @@ def init_app(app) -> None:
     register_navigation(Role.CLIENT, "clients.my_mandates",
                         lambda user: _l("Who may act for me") if user.client_id else _l("My mandates"), 25)
     register_dashboard(Role.STAFF, staff_section)
+    register_dashboard_figures(Role.STAFF, staff_figures)
     register_dashboard(Role.CLIENT, client_section)
     # The order page includes templates/clients/_order_messages.html, which asks for its thread.
     app.add_template_global(order_thread_for_viewer, "order_messages")

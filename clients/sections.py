@@ -11,48 +11,47 @@ from clients.portal import acts_for_several, current_client_id
 from clients.portfolio import service_cards
 from clients.scopes import ANY
 from core.access import Purpose, record_access, record_access_many
-from core.db import utcnow
 from core.extensions import db
 
 
-def _staff_statements() -> dict:
-    """The staff dashboard's two statements for a bound ``user_id`` (and ``now``):
-    built once (building the follow-ups' loader options and the counts took about
-    as long as running them), at first use: expressions built at import would
-    configure the mappers before the forking worker means to
-    (core.worker.prepare_to_fork)."""
+def staff_figures():
+    """The staff dashboard's two figures for a bound ``user_id`` and ``now``: overdue
+    follow-ups and the clients the worker is responsible for (registered with
+    core.registry.register_dashboard_figures: read in the dashboard's one statement
+    of figures)."""
     me = sa.bindparam("user_id", type_=sa.Integer)
-    mine = (FollowUp.assigned_to_id == me, FollowUp.done_at.is_(None))
     now = sa.bindparam("now", type_=FollowUp.due_at.type)
+    return sa.select(
+        sa.select(sa.func.count()).select_from(FollowUp).where(
+            FollowUp.assigned_to_id == me, FollowUp.done_at.is_(None), FollowUp.due_at < now)
+        .scalar_subquery().label("overdue_follow_ups"),
+        sa.select(sa.func.count()).select_from(Client).where(
+            Client.responsible_worker_id == me, Client.erased_at.is_(None)).scalar_subquery().label("my_clients"))
+
+
+def _follow_ups_statement():
+    """The staff member's open follow-ups for a bound ``user_id``, as rows with their
+    concern and its people (clients.queries.follow_up_row), as the client page reads
+    them: no ORM objects with four joined loads. Built once, at first use: an
+    expression built at import would configure the mappers before the forking worker
+    means to (core.worker.prepare_to_fork)."""
     fu = FollowUp.__table__.c
-    return {
-        # As rows with their concern and its people (clients.queries.follow_up_row),
-        # as the client page reads them: no ORM objects with four joined loads.
-        "follow_ups": queries.follow_up_rows_select().where(fu.assigned_to_id == me, fu.done_at.is_(None))
-        .limit(20),
-        # Both counts in one round trip.
-        "counts": sa.select(
-            sa.select(sa.func.count()).select_from(FollowUp).where(*mine, FollowUp.due_at < now).scalar_subquery(),
-            sa.select(sa.func.count()).select_from(Client).where(
-                Client.responsible_worker_id == me, Client.erased_at.is_(None)).scalar_subquery()),
-    }
+    return (queries.follow_up_rows_select()
+            .where(fu.assigned_to_id == sa.bindparam("user_id", type_=sa.Integer), fu.done_at.is_(None)).limit(20))
 
 
-_statements: dict = {}  # _staff_statements(), once built
+_statements: list = []  # _follow_ups_statement(), once built
 
 
 def staff_section(user) -> dict:
-    """How many clients the staff member is responsible for, and their open follow-ups."""
+    """The staff member's open follow-ups (the figures come from staff_figures)."""
     if not _statements:
-        _statements.update(_staff_statements())
-    now = utcnow()
-    follow_ups = [queries.follow_up_row(r) for r in db.session.execute(_statements["follow_ups"],
-                                                                         {"user_id": user.id}).all()]
+        _statements.append(_follow_ups_statement())
+    follow_ups = [queries.follow_up_row(r) for r in db.session.execute(_statements[0], {"user_id": user.id}).all()]
     # The concern texts shown on the dashboard: each read is logged.
     record_access_many([f.client_id for f in follow_ups if f.concern_id], "view", Purpose.GUIDANCE,
                        what=CONCERN_TEXT)
-    overdue, my_clients = db.session.execute(_statements["counts"], {"user_id": user.id, "now": now}).one()
-    return {"my_clients": my_clients, "follow_ups": follow_ups, "overdue_follow_ups": overdue, "now": now}
+    return {"follow_ups": follow_ups}
 
 
 def client_section(user) -> dict:

@@ -15,12 +15,12 @@ SWEEP_SECONDS = 300
 def init_app(app) -> None:
     from flask_babel import lazy_gettext as _l
 
-    from core.registry import register_dashboard, register_navigation, register_status_labels
+    from core.registry import register_dashboard_figures, register_navigation, register_status_labels
     from core.roles import Role
     from core.templating import labeller
     from core.worker import register_periodic
     from frontdoor import api, views  # noqa: F401  (routes)
-    from frontdoor.sections import staff_section
+    from frontdoor.sections import staff_figures
     from frontdoor.services import (
         ANSWER_LABELS, CHANNEL_LABELS, CONTACT_CHANNEL_LABELS, EVENT_LABELS, FOR_WHOM_LABELS, QUESTION_LABELS,
         SEGMENT_LABELS, STATUS_LABELS, TOPIC_LABELS,
@@ -30,7 +30,7 @@ def init_app(app) -> None:
     register_navigation(Role.STAFF, "frontdoor.queue", _l("Help requests"), 5)
     register_navigation(Role.ADMIN, "frontdoor.rules", _l("Suggestion rules"), 60)
     register_navigation(Role.MANAGER, "frontdoor.report", _l("Front door"), 60)
-    register_dashboard(Role.STAFF, staff_section)
+    register_dashboard_figures(Role.STAFF, staff_figures)
     register_status_labels({"claimed": _l("Claimed"), "converted": _l("Became a client")})
 
     for labels, name in ((TOPIC_LABELS, "help_topic_label"), (CHANNEL_LABELS, "help_channel_label"),

@@ -92,6 +92,9 @@ def test_staff_dashboard_counts_help_requests_and_concerns_without_more_queries(
     assert "claimed by you: 12" in html
     assert html.count("Acknowledged by") == 6
     assert len(many) == len(few), (len(few), len(many))
+    # The figures of both domains (front door, clients) are one statement.
+    figures = [s for s in many if "help_requests" in s]
+    assert len(figures) == 1 and "responsible_worker_id" in figures[0] and "follow_ups" in figures[0]
 
 
 def test_staff_dashboard_queries_do_not_grow_and_its_reads_are_logged(client, db, login_as):
