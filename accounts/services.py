@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -175,7 +176,7 @@ _statements: dict[str, sa.Select] = {}
 
 def _token_statement() -> sa.Select:
     """The token row (and its user, joined) of a bound ``token_hash``; built at
-    first use and reused (every API call reads it)."""
+    first use and reused."""
     stmt = _statements.get("token")
     if stmt is None:
         stmt = _statements["token"] = sa.select(ApiToken).where(
@@ -183,18 +184,41 @@ def _token_statement() -> sa.Select:
     return stmt
 
 
-def token_for(token: str) -> ApiToken | None:
-    """The valid (unexpired, unrevoked) token row of an active user, else None. Notes
-    when it was used."""
+def _token_use_statement() -> sa.Select:
+    """What checking a bearer token needs of its row (id, revocation, expiry, last
+    use) and its user, for a bound ``token_hash``: the row's columns and the user
+    object, not a token object (every API call reads it); built at first use."""
+    stmt = _statements.get("token_use")
+    if stmt is None:
+        stmt = _statements["token_use"] = (
+            sa.select(ApiToken.id, ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at, User)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == sa.bindparam("token_hash", type_=ApiToken.token_hash.type)))
+    return stmt
+
+
+class TokenUse(NamedTuple):
+    """A valid bearer token: its row's id and its user."""
+
+    id: int
+    user: User
+
+
+def token_for(token: str) -> TokenUse | None:
+    """The valid (unexpired, unrevoked) token of an active user (its id and user),
+    else None. Notes when it was used."""
     if not token or len(token) > 200:
         return None
-    row = db.session.scalar(_token_statement(), {"token_hash": _token_hash(token)})
-    if row is None or row.revoked_at is not None or row.expires_at <= utcnow() or not row.user.active:
+    row = db.session.execute(_token_use_statement(), {"token_hash": _token_hash(token)}).first()
+    if row is None:
         return None
+    token_id, revoked_at, expires_at, last_used_at, user = row
     now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
-        after_unit_of_work(_note_use, row.id, now)
-    return row
+    if revoked_at is not None or expires_at <= now or not user.active:
+        return None
+    if last_used_at is None or now - last_used_at >= LAST_USED_PRECISION:
+        after_unit_of_work(_note_use, token_id, now)
+    return TokenUse(token_id, user)
 
 
 def _note_use(token_id: int, now) -> None:

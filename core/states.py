@@ -104,18 +104,28 @@ class StateMachine:
         if stamp and stamp not in changes:
             changes[stamp] = now
         model = self.model
-        conditions = [model.id == row.id, model.status == current]
-        if self.version_column:
-            column = getattr(model, self.version_column)
-            conditions.append(column == getattr(row, self.version_column))
-            changes[self.version_column] = column + 1
         db.session.flush()
         # The UPDATE returns the row it moved into ``row`` (populate_existing): no
         # second statement to read the new state back. ``touches``: the rows it can
         # change are ``row``'s (watchers such as reports.staleness read them there).
-        moved = db.session.scalars(
-            sa.update(model).where(*conditions).values(status=target, **changes).returning(model)
-            .execution_options(synchronize_session=False, populate_existing=True, touches=row)).all()
+        options = {"synchronize_session": False, "populate_existing": True, "touches": row}
+        stmt = self._apply_statement(tuple(changes)) if not any(
+            isinstance(v, sa.sql.ClauseElement) for v in changes.values()) else None
+        if stmt is not None:
+            binds = {"b_id": row.id, "b_status": current, "b_target": target,
+                     **{f"b_{key}": value for key, value in changes.items()}}
+            if self.version_column:
+                binds["b_version"] = getattr(row, self.version_column)
+            moved = db.session.scalars(stmt, binds, execution_options=options).all()
+        else:  # a value that is an SQL expression: the statement is built for it
+            conditions = [model.id == row.id, model.status == current]
+            if self.version_column:
+                column = getattr(model, self.version_column)
+                conditions.append(column == getattr(row, self.version_column))
+                changes[self.version_column] = column + 1
+            moved = db.session.scalars(
+                sa.update(model).where(*conditions).values(status=target, **changes).returning(model)
+                .execution_options(**options)).all()
         if len(moved) != 1:
             db.session.refresh(row)
             if self._lost is not None:
@@ -126,26 +136,60 @@ class StateMachine:
         db.session.flush()
         return target
 
+    def _apply_statement(self, keys: tuple[str, ...]):
+        """``apply``'s guarded ``UPDATE … RETURNING`` for the columns ``keys`` (besides
+        the status and the version), with every value bound (``b_id``, ``b_status``,
+        ``b_version``, ``b_target`` and ``b_<column>``): built once per set of columns
+        and reused. Building the statement and its cache key afresh was a good part
+        of a state change's Python (an accept makes two)."""
+        statements = self.__dict__.setdefault("_apply_statements", {})
+        stmt = statements.get(keys)
+        if stmt is None:
+            model = self.model
+            conditions = [model.id == sa.bindparam("b_id"), model.status == sa.bindparam("b_status")]
+            values = {"status": sa.bindparam("b_target", type_=model.status.type)}
+            for key in keys:
+                values[key] = sa.bindparam(f"b_{key}", type_=getattr(model, key).type)
+            if self.version_column:
+                column = getattr(model, self.version_column)
+                conditions.append(column == sa.bindparam("b_version"))
+                values[self.version_column] = column + 1
+            stmt = statements[keys] = sa.update(model).where(*conditions).values(**values).returning(model)
+        return stmt
+
     def apply_where(self, action: str, *conditions, actor=None, note: str | None = None,
-                    params: dict | None = None, values: dict | None = None, within=None) -> list[int]:
+                    params: dict | None = None, values: dict | None = None, within=None,
+                    key: str | None = None, binds: dict | None = None) -> list[int]:
         """Move every row matching ``conditions`` whose state allows ``action``, in
         one guarded UPDATE per source state. Returns the ids that moved; a row that a
         concurrent transaction moved first is not touched. ``within``: a loaded row
         that every matching row belongs to (the order of the offers), for watchers of
-        the statements (the ``touches`` option)."""
+        the statements (the ``touches`` option).
+
+        ``key`` names conditions that the caller built once with bound parameters
+        (their values in ``binds``; names not those of the model's columns): the
+        UPDATEs are then built once per key and reused, as ``apply``'s are."""
         moved: list[int] = []
         model = self.model
         db.session.flush()
+        options = {"synchronize_session": False, "touches": within}
         for source in self.sources(action):
             target = self.target(source, action)
             changes = dict(values or {})
             stamp = self.stamp_column(target)
             if stamp and stamp not in changes:
                 changes[stamp] = utcnow()
-            ids = [r[0] for r in db.session.execute(
-                sa.update(model).where(model.status == source, *conditions)
-                .values(status=target, **changes).returning(model.id)
-                .execution_options(synchronize_session=False, touches=within)).all()]
+            if key is not None and not any(isinstance(v, sa.sql.ClauseElement) for v in changes.values()):
+                stmt = self._where_statement(key, conditions, tuple(changes))
+                rows = db.session.execute(stmt, {**(binds or {}), "b_source": source, "b_target": target,
+                                                 **{f"b_{k}": v for k, v in changes.items()}},
+                                          execution_options=options).all()
+            else:
+                rows = db.session.execute(
+                    sa.update(model).where(model.status == source, *conditions)
+                    .values(status=target, **changes).returning(model.id)
+                    .execution_options(**options)).all()
+            ids = [r[0] for r in rows]
             if self.event is not None:
                 for row_id in ids:
                     self.event(row_id, str(action), source, target, actor, note, params or {})
@@ -156,6 +200,25 @@ class StateMachine:
                 if isinstance(obj, model) and obj.id in moved:
                     db.session.expire(obj)
         return moved
+
+    def _where_statement(self, key: str, conditions: tuple, columns: tuple[str, ...]):
+        """``apply_where``'s UPDATE for the conditions named ``key`` and the columns
+        set besides the status, with the source and target states (``b_source``,
+        ``b_target``) and the columns' values (``b_<column>``) bound; built once."""
+        statements = self.__dict__.setdefault("_where_statements", {})
+        found = statements.get((key, columns))
+        if found is None:
+            model = self.model
+            values = {"status": sa.bindparam("b_target", type_=model.status.type)}
+            for column in columns:
+                values[column] = sa.bindparam(f"b_{column}", type_=getattr(model, column).type)
+            found = statements[(key, columns)] = (
+                sa.update(model).where(model.status == sa.bindparam("b_source"), *conditions)
+                .values(**values).returning(model.id), conditions)
+        stmt, built_with = found
+        if len(built_with) != len(conditions) or any(a is not b for a, b in zip(built_with, conditions)):
+            raise ValueError(f"apply_where key {key!r} names other conditions: build them once")
+        return stmt
 
     def apply_by_id(self, row_id: int, action: str, **kwargs) -> bool:
         """Move one row known only by id, if its state allows ``action``; True if it moved."""

@@ -10,10 +10,13 @@ back change raises nothing, and no other domain has to call this package.
 
 from __future__ import annotations
 
+from itertools import chain
+
 import sqlalchemy as sa
 
 from core.extensions import db
 from interop import webhooks
+from interop.models import WebhookEndpoint
 from marketplace.models import ShopOrder, ShopOrderEvent
 from orders.models import Offer, OfferStatus, OrderEvent, ServiceOrder
 from staffing.models import StaffingRecipient
@@ -29,6 +32,9 @@ def _note(session, type_: str, subject_id, provider_id=None) -> None:
 
 
 def _after_flush(session, flush_context) -> None:
+    if session.info.get(webhooks.ENDPOINT_HINT) is not None and any(
+            isinstance(obj, WebhookEndpoint) for obj in chain(session.new, session.dirty, session.deleted)):
+        session.info.pop(webhooks.ENDPOINT_HINT, None)  # an endpoint changed: ask again
     for obj in session.new:
         if isinstance(obj, OrderEvent):
             for type_ in _ORDER_ACTIONS.get(obj.action, ()):
@@ -47,7 +53,13 @@ def _after_flush(session, flush_context) -> None:
 
 
 def _on_execute(state) -> None:
-    """Bulk inserts of staffing recipients (the staffing fan-out writes them so)."""
+    """Bulk inserts of staffing recipients (the staffing fan-out writes them so);
+    a bulk write of endpoints drops the transaction's answer of whether any is
+    active."""
+    if state.is_update or state.is_delete or state.is_insert:
+        table = getattr(getattr(state.statement, "table", None), "name", None)
+        if table == "webhook_endpoints":
+            state.session.info.pop(webhooks.ENDPOINT_HINT, None)
     if not state.is_insert or getattr(getattr(state.statement, "table", None), "name", None) != "staffing_recipients":
         return
     params = state.parameters
@@ -82,7 +94,7 @@ def _before_commit(session) -> None:
     try:
         session.flush()
         found = session.info.pop(_KEY, None)
-        if not found or not webhooks.any_active_endpoint():
+        if not found or not webhooks.any_active_endpoint(session):
             return
         for type_, subject_id, hint in dict.fromkeys(found):
             targets = webhooks.subscribed_providers(type_, _targets(type_, subject_id, hint))
@@ -96,10 +108,15 @@ def _after_rollback(session) -> None:
     session.info.pop(_KEY, None)
 
 
+def _transaction_end(session, transaction) -> None:
+    if transaction.parent is None:  # the answer read in the transaction is for it only
+        session.info.pop(webhooks.ENDPOINT_HINT, None)
+
+
 def install_event_hooks() -> None:
     session_class = db.session.session_factory.class_
     for name, hook in (("after_flush", _after_flush), ("before_commit", _before_commit),
-                       ("do_orm_execute", _on_execute)):
+                       ("do_orm_execute", _on_execute), ("after_transaction_end", _transaction_end)):
         if not sa.event.contains(session_class, name, hook):
             sa.event.listen(session_class, name, hook)
     if not sa.event.contains(session_class, "after_soft_rollback", _soft_rollback):

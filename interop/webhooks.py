@@ -270,14 +270,41 @@ def new_event(type_: str, provider_id: int, subject_id: int | None, endpoint_id:
 _statements: dict[str, sa.Select] = {}
 
 
-def any_active_endpoint() -> bool:
+# The answer of ``any_active_endpoint`` read earlier in the session's transaction
+# (``note_any_active_endpoint``), kept in ``session.info``; interop.events drops it
+# when the transaction ends and when the session writes an endpoint.
+ENDPOINT_HINT = "interop_any_active_endpoint"
+
+
+def any_active_endpoint_column():
+    """Whether any endpoint is active, as a column for a query that a busy write
+    makes anyway (placing an order reads its client, accepting an offer its offer):
+    its answer, given to ``note_any_active_endpoint``, spares the commit the query of
+    its own. Read within the same transaction as the commit's check; an endpoint
+    another process creates meanwhile is missed either way, as it would be a moment
+    after the check."""
+    return sa.exists().where(WebhookEndpoint.active.is_(True),
+                             WebhookEndpoint.deleted_at.is_(None)).label("any_webhook_endpoint")
+
+
+def note_any_active_endpoint(value) -> None:
+    """Keep the answer of ``any_active_endpoint_column`` for the rest of the session's
+    transaction."""
+    db.session().info[ENDPOINT_HINT] = bool(value)
+
+
+def any_active_endpoint(session=None) -> bool:
     """One cheap query before looking at events in detail: most commits of a
-    platform without webhooks stop here."""
+    platform without webhooks stop here. No query when the transaction has read
+    the answer already (``note_any_active_endpoint``)."""
+    session = session if session is not None else db.session()
+    hint = session.info.get(ENDPOINT_HINT)
+    if hint is not None:
+        return hint
     stmt = _statements.get("any_active")
     if stmt is None:  # built at first use and reused: every commit with events asks
-        stmt = _statements["any_active"] = sa.select(sa.exists().where(
-            WebhookEndpoint.active.is_(True), WebhookEndpoint.deleted_at.is_(None)))
-    return bool(db.session.scalar(stmt))
+        stmt = _statements["any_active"] = sa.select(any_active_endpoint_column())
+    return bool(session.scalar(stmt))
 
 
 def subscribed_providers(type_: str, provider_ids) -> set[int]:

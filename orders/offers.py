@@ -23,6 +23,7 @@ from core.db import utcnow
 from core.errors import NotFoundError, ValidationFailed
 from core.extensions import db
 from core.jobs import enqueue
+from interop.webhooks import any_active_endpoint_column, note_any_active_endpoint
 from orders import policy
 from orders.eligibility import auto_accept_applies
 from orders.models import Offer, OfferAction, OfferStatus, OrderAction, OrderStatus, ServiceOrder
@@ -60,20 +61,34 @@ def _sent_offer(order_id: int, provider_id: int) -> Offer:
     return offer
 
 
-_statements: dict[str, sa.Select] = {}
+_statements: dict[str, object] = {}
 
 
 def _offer_and_order_statement() -> sa.Select:
     """A sent offer of bound ``provider_id`` with its order (bound ``order_id``), in
-    one query; built at first use and reused."""
+    one query, with whether any webhook endpoint is active (the commit's check of
+    the acceptance's webhook events, asked here instead of in a query of its own);
+    built at first use and reused."""
     stmt = _statements.get("offer_and_order")
     if stmt is None:
         stmt = _statements["offer_and_order"] = (
-            sa.select(Offer, ServiceOrder).join(ServiceOrder, ServiceOrder.id == Offer.order_id)
+            sa.select(Offer, ServiceOrder, any_active_endpoint_column())
+            .join(ServiceOrder, ServiceOrder.id == Offer.order_id)
             .where(Offer.order_id == sa.bindparam("order_id", type_=sa.Integer),
                    Offer.provider_id == sa.bindparam("provider_id", type_=sa.Integer),
                    Offer.sent_at.is_not(None)))
     return stmt
+
+
+def _other_offers() -> tuple:
+    """The offers of bound ``b_order_id`` but ``b_offer_id`` (those an accept
+    withdraws), as conditions built once for ``OFFER_MACHINE.apply_where``."""
+    conditions = _statements.get("other_offers")
+    if conditions is None:
+        conditions = _statements["other_offers"] = (
+            Offer.order_id == sa.bindparam("b_order_id", type_=sa.Integer),
+            Offer.id != sa.bindparam("b_offer_id", type_=sa.Integer))
+    return conditions
 
 
 def accept_offer(actor, order_id: int, provider_id: int | None = None, auto: bool = False) -> ServiceOrder:
@@ -89,7 +104,8 @@ def accept_offer(actor, order_id: int, provider_id: int | None = None, auto: boo
                                {"order_id": order_id, "provider_id": provider_id}).first()
     if found is None:
         raise NotFoundError(_("Order not found."))
-    offer, order = found
+    offer, order, any_endpoint = found
+    note_any_active_endpoint(any_endpoint)
     taken = order.provider_id is not None and order.provider_id != provider_id
     if offer.status != OfferStatus.PENDING:
         if taken:
@@ -106,8 +122,8 @@ def accept_offer(actor, order_id: int, provider_id: int | None = None, auto: boo
     OFFER_MACHINE.apply(offer, OfferAction.ACCEPT, actor,
                         values={"answered_by_id": getattr(actor, "id", None), "auto_accepted": auto})
     # Guarded: an offer declined meanwhile stays declined.
-    withdrawn = OFFER_MACHINE.apply_where(OfferAction.WITHDRAW, Offer.order_id == order.id, Offer.id != offer.id,
-                                          actor=actor, within=order)
+    withdrawn = OFFER_MACHINE.apply_where(OfferAction.WITHDRAW, *_other_offers(), actor=actor, within=order,
+                                          key="other_offers", binds={"b_order_id": order.id, "b_offer_id": offer.id})
     enqueue("orders.jobs.send_acceptance_notifications", order.id, queue="mail")
     for offer_id in withdrawn:
         enqueue("orders.jobs.send_offer_withdrawn_notification", offer_id, queue="mail")

@@ -32,6 +32,7 @@ from core.jobs import enqueue
 from core.mail import language_of
 from core.time import local_today
 from feedback.services import issue_feedback_link
+from interop.webhooks import any_active_endpoint_column, note_any_active_endpoint
 from catalogue.models import ServiceType
 from orders import policy
 from orders.eligibility import Eligible, eligible_providers
@@ -124,14 +125,17 @@ _statements: dict[str, tuple] = {}
 
 def _client_and_type_statement() -> tuple:
     """The client and the service type of a new order in one query, for bound
-    ``client_id`` and ``service_type_id`` (on PostgreSQL with the order's id to be,
-    ``next_id_column``), and whether it takes that id; built at first use per
+    ``client_id`` and ``service_type_id``, with whether any webhook endpoint is
+    active (the commit's check of the offer's webhook event, asked here instead of
+    in a query of its own) and, on PostgreSQL, the order's id to be
+    (``next_id_column``); and whether it takes that id. Built at first use per
     dialect and reused."""
     dialect = db.session.get_bind().dialect.name
     found = _statements.get(dialect)
     if found is None:
         next_id = next_id_column(ServiceOrder)
-        stmt = (sa.select(Client, ServiceType, *([next_id] if next_id is not None else []))
+        stmt = (sa.select(Client, ServiceType, any_active_endpoint_column(),
+                          *([next_id] if next_id is not None else []))
                 .join(ServiceType, ServiceType.id == sa.bindparam("service_type_id", type_=sa.Integer))
                 .where(Client.id == sa.bindparam("client_id", type_=sa.Integer)))
         found = _statements[dialect] = (stmt, next_id is not None)
@@ -156,7 +160,9 @@ def place_order(actor, *, client_id: int, service_type_id: int, start_date: date
     # say which.
     stmt, numbered = _client_and_type_statement()
     both = db.session.execute(stmt, {"client_id": client_id, "service_type_id": service_type_id}).first()
-    order_id = both[2] if both and numbered else None
+    order_id = both[3] if both and numbered else None
+    if both:
+        note_any_active_endpoint(both[2])
     client, service_type = both[:2] if both else (db.session.get(Client, client_id),
                                                   db.session.get(ServiceType, service_type_id))
     errors: dict[str, list[str]] = {}

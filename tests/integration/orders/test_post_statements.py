@@ -24,17 +24,19 @@ pytestmark = pytest.mark.smoke
 # order's id (for its number) with the client query; SQLite has one INSERT per job
 # (SQLAlchemy batches INSERT … RETURNING only where the order of the returned rows
 # is kept) and numbers the order with an UPDATE after its INSERT.
-# Placing an order: the token, the client with the service type, the eligibility
-# (offerings, providers, capacity, ranking and automatic-acceptance rules), the order,
-# its offer, the client's activity, the timeline, the two jobs, the access-log row,
-# the webhook check and the jobs' push stamp. (22 before issue 19's POST work.)
-PLACE_STATEMENTS = {"postgresql": 11, "sqlite": 13}
+# Placing an order: the token, the client with the service type (and whether any
+# webhook endpoint is active), the eligibility (offerings, providers, capacity,
+# ranking and automatic-acceptance rules), the order, its offer, the client's
+# activity, the timeline, the two jobs, the access-log row and the jobs' push stamp.
+# (22 before issue 19's POST work; 11 with the webhook check in a query of its own.)
+PLACE_STATEMENTS = {"postgresql": 10, "sqlite": 12}
 # Accepting an offer of an order placed in a closed month whose report figures are
-# kept: the token, the offer with its order, the month marked stale (once), the
-# order's UPDATE … RETURNING, the timeline, the offer's UPDATE … RETURNING, the other
-# offers withdrawn, the jobs (the acceptance, the two withdrawals), the webhook check
-# and the push stamp. (21 on PostgreSQL and 22 on SQLite before.)
-ACCEPT_STATEMENTS = {"postgresql": 10, "sqlite": 12}
+# kept: the token, the offer with its order (and whether any webhook endpoint is
+# active), the month marked stale (once), the order's UPDATE … RETURNING, the
+# timeline, the offer's UPDATE … RETURNING, the other offers withdrawn, the jobs (the
+# acceptance, the two withdrawals) and the push stamp. (21 on PostgreSQL and 22 on
+# SQLite before; 10 and 12 with the webhook check in a query of its own.)
+ACCEPT_STATEMENTS = {"postgresql": 9, "sqlite": 11}
 
 
 @contextmanager
@@ -166,3 +168,39 @@ def test_webhook_events_still_come_from_both_posts(client, db, market, api_token
                                 .order_by(WebhookEvent.id)).all()
     assert [tuple(e) for e in events] == [("order.offered", provider.id, order_id),
                                           ("order.accepted", provider.id, order_id)]
+
+
+
+@pytest.mark.parametrize("how", ["flush", "bulk"])
+def test_an_endpoint_written_after_the_posts_read_the_webhook_check_still_gets_its_events(db, market, how):
+    """Both POSTs read whether any endpoint is active with their first query and the
+    commit uses that answer (``interop.webhooks.note_any_active_endpoint``). An
+    endpoint written later in the same transaction, by a flush or by a bulk
+    statement, drops the answer: the commit asks again and raises the events."""
+    from orders.services import accept_offer, place_order
+
+    provider = market.providers[1]
+    if how == "bulk":
+        db.session.add(WebhookEndpoint(provider_id=provider.id, url="https://example.invalid/hook",
+                                       secret="s" * 32, events=["order.offered", "order.accepted"], active=False))
+        db.session.commit()
+    order = place_order(market.staff, client_id=market.client.id, service_type_id=market.service_type.id,
+                        start_date=date.today() + timedelta(days=3), provider_ids=[provider.id])
+    assert db.session.info.get("interop_any_active_endpoint") is False  # none active when it was read
+    if how == "bulk":
+        db.session.execute(sa.update(WebhookEndpoint).values(active=True))
+    else:
+        db.session.add(WebhookEndpoint(provider_id=provider.id, url="https://example.invalid/hook",
+                                       secret="s" * 32, events=["order.offered", "order.accepted"]))
+        db.session.flush()
+    assert "interop_any_active_endpoint" not in db.session.info
+    db.session.commit()
+    member = next(m for m in market.members if m.provider_id == provider.id)
+    accept_offer(member, order.id)
+    assert db.session.info.get("interop_any_active_endpoint") is True
+    db.session.commit()
+    assert "interop_any_active_endpoint" not in db.session.info  # for one transaction only
+    events = db.session.execute(sa.select(WebhookEvent.type, WebhookEvent.provider_id, WebhookEvent.subject_id)
+                                .order_by(WebhookEvent.id)).all()
+    assert [tuple(e) for e in events] == [("order.offered", provider.id, order.id),
+                                          ("order.accepted", provider.id, order.id)]
