@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -560,15 +561,133 @@ def _sql_number(value: int):
     return sa.literal_column(str(int(value)), sa.Integer)
 
 
+class ContactRow(NamedTuple):
+    """A guidance contact as the staff page lists it."""
+
+    at: datetime
+    channel: str
+    topic: str
+    outcome: str
+    referral: str | None
+    staff_name: str | None
+
+
+class EventRow(NamedTuple):
+    """A change in the record's history as the staff page lists it."""
+
+    at: datetime
+    action: str
+    note: str | None
+    code: str | None
+    params: dict | None
+    actor_id: int | None
+    actor_name: str | None
+    actor_email: str | None
+
+
+class MemberRow(NamedTuple):
+    """A network member as ``_network`` reads it (the columns of the ``members`` statement)."""
+
+    id: int
+    name: str
+    organisation: str | None
+    role: str
+    responsibility: str | None
+    phone: str | None
+    email: str | None
+    user_id: int | None
+    starts_on: date | None
+    ends_on: date | None
+    code: str | None
+    params: dict | None
+
+
+class UserRow(NamedTuple):
+    """A user the staff page names: one of the client's logins or a guidance worker."""
+
+    id: int
+    name: str | None
+    email: str
+    role: str
+    active: bool
+    client_id: int | None
+    last_login_at: datetime | None
+
+
+CONTACT_ROWS, EVENT_ROWS = 10, 50  # the latest guidance contacts and history rows shown
+
+
+def _short_lists_statement(cid) -> sa.Select:
+    """Four short lists of the staff page for the bound ``cid`` as one ``UNION ALL``
+    (a round trip and SQLAlchemy's work per statement instead of four): the latest
+    guidance contacts (part 0), the record's latest history (1), the network members
+    (2), and the users the page names (3: the client's own logins and the active
+    guidance workers the client can be handed over to, as ``records.staff_choices``).
+    Each part takes its own order and limit and numbers its rows (``position``);
+    the columns go into typed slots shared by the parts (``_short_lists``). The
+    first part's column types are the statement's: every slot it leaves empty is a
+    NULL cast to the slot's type, so that each slot's values are read as that type
+    (times, dates, JSON, booleans) on SQLite as on PostgreSQL."""
+    contacts, events, members, users = (GuidanceContact.__table__, ClientEvent.__table__, NetworkMember.__table__,
+                                        User.__table__)
+    staff, actor = users.alias("staff"), users.alias("actor")
+    g, e, n, u = contacts.c, events.c, members.c, users.c
+
+    def null(type_):
+        return sa.cast(sa.null(), type_)
+
+    integer, text, day = sa.Integer, sa.String, sa.Date
+    when, json, boolean = g.at.type, n.params.type, u.active.type
+
+    def part(kind: int, order: tuple, i1, i2, t1, d1, d2, strings: tuple, j1, b1, from_, where, limit=None):
+        strings = strings + tuple(null(text) for _ in range(7 - len(strings)))
+        stmt = (sa.select(_sql_number(kind).label("kind"),
+                          sa.func.row_number().over(order_by=order).label("position"),
+                          i1.label("i1"), i2.label("i2"), t1.label("t1"), d1.label("d1"), d2.label("d2"),
+                          *(s.label(f"s{i}") for i, s in enumerate(strings, 1)), j1.label("j1"), b1.label("b1"))
+                .select_from(from_).where(where).order_by(*order))
+        if limit is not None:
+            stmt = stmt.limit(_sql_number(limit))
+        return stmt.subquery().select()
+
+    return sa.union_all(
+        part(0, (g.at.desc(),), null(integer), null(integer), g.at, null(day), null(day),
+             (g.channel, g.topic, g.outcome, g.referral, staff.c.name), null(json), null(boolean),
+             contacts.outerjoin(staff, staff.c.id == g.staff_id), g.client_id == cid, CONTACT_ROWS),
+        part(1, (e.at.desc(), e.id.desc()), e.actor_id, null(integer), e.at, null(day), null(day),
+             (e.action, e.note, e.code, actor.c.name, actor.c.email), e.params, null(boolean),
+             events.outerjoin(actor, actor.c.id == e.actor_id), e.client_id == cid, EVENT_ROWS),
+        part(2, (n.id,), n.id, n.user_id, null(when), n.starts_on, n.ends_on,
+             (n.name, n.organisation, n.role, n.responsibility, n.phone, n.email, n.code), n.params, null(boolean),
+             members, n.client_id == cid),
+        part(3, (u.name, u.id), u.id, u.client_id, u.last_login_at, null(day), null(day), (u.name, u.email, u.role),
+             null(json), u.active,
+             users, sa.or_(u.client_id == cid, sa.and_(u.role == _sql_word(Role.STAFF), u.active.is_(True)))),
+    ).order_by(sa.literal_column("kind"), sa.literal_column("position"))
+
+
+def _short_lists(rows) -> tuple[list, list, list, list]:
+    """The rows of ``_short_lists_statement`` as the page's contacts, history,
+    network members and users."""
+    contacts, events, members, users = [], [], [], []
+    for kind, _position, i1, i2, t1, d1, d2, s1, s2, s3, s4, s5, s6, s7, j1, b1 in rows:
+        if kind == 0:
+            contacts.append(ContactRow(t1, s1, s2, s3, s4, s5))
+        elif kind == 1:
+            events.append(EventRow(t1, s1, s2, s3, j1, i1, s4, s5))
+        elif kind == 2:
+            members.append(MemberRow(i1, s1, s2, s3, s4, s5, s6, i2, d1, d2, s7, j1))
+        else:
+            users.append(UserRow(i1, s1, s2, s3, b1, i2, t1))
+    return contacts, events, members, users
+
+
 def _staff_page_statements() -> dict:
     """The staff page's statements for a bound ``client_id``: built once (building
     them is a fair share of the page's time). Plain table columns, read as rows: no
     ORM objects (an ORM read with its joined people cost three to four times the
     Python of a row statement, most of it for the columns it did not need)."""
     cid = sa.bindparam("client_id", type_=sa.Integer)
-    contacts, events = GuidanceContact.__table__, ClientEvent.__table__
-    staff_users, actors = User.__table__.alias("staff"), User.__table__.alias("actor")
-    contact, event, staff, actor = contacts.c, events.c, staff_users.c, actors.c
     orders, types, providers = ServiceOrder.__table__, ServiceType.__table__, Provider.__table__
     o, t, p = orders.c, types.c, providers.c
     # Constants written into the statement, not bound: a bound list is expanded into
@@ -586,7 +705,6 @@ def _staff_page_statements() -> dict:
     m = messages.c
     sender, recipient = users.alias("sender"), users.alias("recipient")
     sender_org, to_provider = providers.alias("sender_org"), providers.alias("to_provider")
-    u = users.c
     members = NetworkMember.__table__.c
     return {
         # The latest ORDER_ROWS orders by creation come first, then any older order still served.
@@ -606,11 +724,6 @@ def _staff_page_statements() -> dict:
                      .outerjoin(ender, ender.c.id == rep.ended_by_id))
         .where(rep.client_id == cid)
         .order_by(rep.ended_at.is_not(None), rep.id),
-        # The users the page names, in one query: the client's own logins and the active
-        # guidance workers the client can be handed over to (as ``records.staff_choices``).
-        "users": sa.select(u.id, u.name, u.email, u.role, u.active, u.client_id, u.last_login_at)
-        .where(sa.or_(u.client_id == cid, sa.and_(u.role == _sql_word(Role.STAFF), u.active.is_(True))))
-        .order_by(u.name, u.id),
         "messages": sa.select(
             m.body, m.created_at, m.sender_id, sender.c.name, sender.c.email, sender.c.role, sender_org.c.id,
             sender_org.c.name, m.to_user_id, recipient.c.name, recipient.c.email, recipient.c.role,
@@ -621,15 +734,7 @@ def _staff_page_statements() -> dict:
                      .outerjoin(to_provider, to_provider.c.id == m.to_provider_id))
         .where(m.client_id == cid)
         .order_by(m.created_at.desc(), m.id.desc()).limit(_sql_number(30)),
-        # The guidance contacts and the record's history as rows of the shown columns.
-        "contacts": sa.select(contact.at, contact.channel, contact.topic, contact.outcome, contact.referral,
-                              staff.name.label("staff_name"))
-        .select_from(contacts.outerjoin(staff_users, staff.id == contact.staff_id))
-        .where(contact.client_id == cid).order_by(contact.at.desc()).limit(_sql_number(10)),
-        "events": sa.select(event.at, event.action, event.note, event.code, event.params, event.actor_id,
-                            actor.name.label("actor_name"), actor.email.label("actor_email"))
-        .select_from(events.outerjoin(actors, actor.id == event.actor_id))
-        .where(event.client_id == cid).order_by(event.at.desc(), event.id.desc()).limit(_sql_number(50)),
+        "lists": _short_lists_statement(cid),
         "members": sa.select(members.id, members.name, members.organisation, members.role, members.responsibility,
                              members.phone, members.email, members.user_id, members.starts_on, members.ends_on,
                              members.code, members.params)
@@ -644,13 +749,15 @@ def staff_client_page(client: Client) -> dict:
     """What the staff client page shows besides the record: orders, open
     follow-ups, network, relatives, logins, messages, guidance contacts and the
     record history, and the workers to hand the client over to (``staff``: id and
-    name). A constant number of queries (nine), whatever the rows: the orders
+    name). A constant number of queries (five), whatever the rows: the orders
     listed and those the network names come in one query, the network's relatives
-    are the mandates listed, and every person or organisation a row names is
+    are the mandates listed, the guidance contacts, the history, the network
+    members and the users the page names come as one ``UNION ALL``
+    (``_short_lists_statement``), and every person or organisation a row names is
     read with it. Everything comes as rows (``OrderRow``, ``FollowUpRow``,
-    ``RepresentativeRow``, ``MessageRow`` and plain rows), not ORM objects. The
-    client's responsible worker and who recorded the consent come with the client
-    (``staff_page_client``)."""
+    ``RepresentativeRow``, ``MessageRow``, ``ContactRow``, ``EventRow``,
+    ``MemberRow``, ``UserRow``), not ORM objects. The client's responsible worker
+    and who recorded the consent come with the client (``staff_page_client``)."""
     if "orders" not in _statements:
         _statements.update(_staff_page_statements())
     params = {"client_id": client.id}
@@ -661,33 +768,90 @@ def staff_client_page(client: Client) -> dict:
     serving = sorted((o for o, row in zip(orders, rows) if row.serving), key=lambda o: (o.start_date, o.id))
     follow_ups = [follow_up_row(r) for r in execute(_statements["follow_ups"], params).all()]
     representatives = [_representative_row(r) for r in execute(_statements["representatives"], params).all()]
-    users = execute(_statements["users"], params).all()
+    messages = [_message_row(r) for r in execute(_statements["messages"], params).all()]
+    contacts, events, members, users = _short_lists(execute(_statements["lists"], params).all())
     logins = sorted((u for u in users if u.client_id == client.id), key=lambda u: u.id)
     staff = [(u.id, u.name or u.email) for u in users if u.role == Role.STAFF and u.active]
-    messages = [_message_row(r) for r in execute(_statements["messages"], params).all()]
-    contacts = execute(_statements["contacts"], params).all()
-    events = execute(_statements["events"], params).all()
-    members = execute(_statements["members"], params).all()
     return {"orders": orders[:ORDER_ROWS], "follow_ups": follow_ups,
             "network": _network(client, serving, representatives, members=members),
             "representatives": representatives, "logins": logins, "staff": staff,
             "messages": list(reversed(messages)), "contacts": contacts, "events": events}
 
 
-def staff_page_client_statement() -> sa.Select:
+@dataclass(slots=True)
+class StaffPageClient:
+    """The client of the staff page as a row: the record's columns the page shows,
+    its responsible worker (``PersonRow``) and who recorded the consent (``Named``),
+    and whether a message of the thread waits unread for the reader
+    (``unread_to_reader``). The attributes are those of a ``Client`` the page and
+    ``clients.policy`` read."""
+
+    id: int
+    first_name: str
+    last_name: str
+    birth_date: date | None
+    personal_identity_code: str | None
+    address: str
+    postal_code: str
+    municipality: str
+    phone: str | None
+    email: str | None
+    languages: list
+    consent_to_share: bool
+    consent_recorded_at: datetime | None
+    segment: str
+    non_disclosure: bool
+    responsible_worker_id: int | None
+    created_at: datetime
+    last_activity_at: datetime
+    last_check_at: datetime | None
+    retention_flagged_at: datetime | None
+    erasure_requested_at: datetime | None
+    erased_at: datetime | None
+    responsible_worker: PersonRow | None
+    consent_recorded_by: Named | None
+    unread_to_reader: bool
+
+    full_name = Client.full_name
+    masked_identity_code = Client.masked_identity_code
+
+
+def _staff_page_client_statement() -> sa.Select:
     """The client row of the staff page for a bound ``client_id``, with the people
-    its record names (``staff_page_client``): built once."""
-    if "client" not in _statements:
-        _statements["client"] = (sa.select(Client).where(Client.id == sa.bindparam("client_id", type_=sa.Integer))
-                                 .options(*staff_page_client()))
-    return _statements["client"]
+    its record names and whether a message to the bound ``reader_id`` waits unread
+    (the condition of ``mark_messages_read`` for a staff member): built once. Every
+    column but ``notes`` and ``updated_at``, which the page does not show."""
+    clients, users, messages = Client.__table__, User.__table__, Message.__table__
+    c, m = clients.c, messages.c
+    worker, recorder = users.alias("worker"), users.alias("recorder")
+    cid = sa.bindparam("client_id", type_=sa.Integer)
+    unread = sa.exists().where(m.client_id == cid, m.read_at.is_(None),
+                               m.to_user_id == sa.bindparam("reader_id", type_=sa.Integer))
+    return (sa.select(c.id, c.first_name, c.last_name, c.birth_date, c.personal_identity_code, c.address,
+                      c.postal_code, c.municipality, c.phone, c.email, c.languages, c.consent_to_share,
+                      c.consent_recorded_at, c.segment, c.non_disclosure, c.responsible_worker_id, c.created_at,
+                      c.last_activity_at, c.last_check_at, c.retention_flagged_at, c.erasure_requested_at,
+                      c.erased_at, worker.c.name, worker.c.email, worker.c.phone, c.consent_recorded_by_id,
+                      recorder.c.name, unread.label("unread"))
+            .select_from(clients.outerjoin(worker, worker.c.id == c.responsible_worker_id)
+                         .outerjoin(recorder, recorder.c.id == c.consent_recorded_by_id))
+            .where(c.id == cid))
 
 
-def staff_page_client() -> tuple:
-    """Loader options for the client row of the staff page: the people its record
-    names come with it. (A function: options built at import would configure the
-    mappers before the forking worker means to, core.worker.prepare_to_fork.)"""
-    return joinedload(Client.responsible_worker), joinedload(Client.consent_recorded_by)
+def staff_page_client(client_id: int, reader_id: int) -> StaffPageClient | None:
+    """The client of the staff page (``StaffPageClient``) for the staff member
+    ``reader_id``, in one statement; None if there is no such client. Writes no
+    access-log row: the caller (``records.get_client``) logs the read."""
+    stmt = _statements.get("client")
+    if stmt is None:
+        stmt = _statements["client"] = _staff_page_client_statement()
+    row = db.session.execute(stmt, {"client_id": client_id, "reader_id": reader_id}).first()
+    if row is None:
+        return None
+    *columns, worker_name, worker_email, worker_phone, recorder_id, recorder_name, unread = row
+    worker_id = columns[15]
+    worker = None if worker_id is None else PersonRow(worker_id, worker_name, worker_email, phone=worker_phone)
+    return StaffPageClient(*columns, worker, _named(recorder_name, recorder_id), bool(unread))
 
 
 def latest_event(client_id: int, action: str) -> ClientEvent | None:

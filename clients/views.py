@@ -131,10 +131,10 @@ def detail(client_id: int):
     user = current_user._get_current_object()  # once: each use of the proxy looks the user up again
     client = services.get_client(user, client_id, Purpose.GUIDANCE,
                                  what="client record, orders, network and messages",
-                                 options=queries.staff_page_client(),
-                                 staff_statement=queries.staff_page_client_statement())
+                                 staff_read=queries.staff_page_client)
     page = queries.staff_client_page(client)
-    services.mark_messages_read(user, client.id)
+    if client.unread_to_reader:  # else the UPDATE would find nothing to stamp
+        services.mark_messages_read(user, client.id)
     choices = tuple((i, n) for i, n in page.pop("staff") if i != client.responsible_worker_id)
     lang = current_language()
     fields = {
