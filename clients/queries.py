@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -31,7 +32,7 @@ from clients.messaging import mark_messages_read
 from clients.texts import network_responsibility, network_role
 from clients.serializers import access_entry_json, client_json, json_value
 from core.access import Purpose, record_access
-from core.db import utcnow
+from core.db import UTCDateTime, utcnow
 from core.errors import NotFoundError
 from core.extensions import db
 from core.models import AccessLogEntry
@@ -614,72 +615,129 @@ class UserRow(NamedTuple):
     last_login_at: datetime | None
 
 
-CONTACT_ROWS, EVENT_ROWS = 10, 50  # the latest guidance contacts and history rows shown
+CONTACT_ROWS, EVENT_ROWS, MESSAGE_ROWS = 10, 50, 30  # the latest shown
+
+# The parts of the staff page's UNION ALL (``_lists_statement``), in its order.
+FOLLOW_UPS, REPRESENTATIVES, MESSAGES, CONTACTS, EVENTS, MEMBERS, USERS = range(7)
+
+# The slots a part's columns go into, by the kind of value (``_slot_kind``): a part
+# takes the first free slots of each kind, the others are NULL.
+_SLOT_TYPES = {"int": sa.Integer(), "str": sa.String(), "time": UTCDateTime(), "day": sa.Date(), "json": sa.JSON(),
+               "bool": sa.Boolean()}
 
 
-def _short_lists_statement(cid) -> sa.Select:
-    """Four short lists of the staff page for the bound ``cid`` as one ``UNION ALL``
-    (a round trip and SQLAlchemy's work per statement instead of four): the latest
-    guidance contacts (part 0), the record's latest history (1), the network members
-    (2), and the users the page names (3: the client's own logins and the active
-    guidance workers the client can be handed over to, as ``records.staff_choices``).
-    Each part takes its own order and limit and numbers its rows (``position``);
-    the columns go into typed slots shared by the parts (``_short_lists``). The
-    first part's column types are the statement's: every slot it leaves empty is a
-    NULL cast to the slot's type, so that each slot's values are read as that type
-    (times, dates, JSON, booleans) on SQLite as on PostgreSQL."""
-    contacts, events, members, users = (GuidanceContact.__table__, ClientEvent.__table__, NetworkMember.__table__,
-                                        User.__table__)
+def _slot_kind(type_) -> str:
+    """The kind of slot a column of ``type_`` goes into."""
+    if isinstance(type_, UTCDateTime | sa.DateTime):
+        return "time"
+    for kind in ("bool", "int", "day", "json", "str"):  # (Boolean is no Integer; Text is a String)
+        if isinstance(type_, type(_SLOT_TYPES[kind])):
+            return kind
+    raise TypeError(f"no slot for {type_!r}")
+
+
+def _lists_statement(parts: list) -> tuple[sa.CompoundSelect, list[itemgetter]]:
+    """Lists of one page as one ``UNION ALL`` of rows (a round trip and SQLAlchemy's
+    work per statement instead of one per list), and for each part the getter that
+    takes its row back out of the union's row, its columns in their order.
+
+    ``parts``: (a statement with its own joins, conditions, order and limit, the
+    same order for numbering its rows). Each part numbers its rows (``position``)
+    and the union is ordered by part and position. The columns go into slots
+    shared by the parts, a slot per kind of value (integers, texts, times, dates,
+    JSON, booleans): the statement's column types are its first part's, so each
+    slot the first part leaves empty is a NULL cast to the slot's type, and the
+    values of each slot are read as that type on SQLite as on PostgreSQL."""
+    layouts = []
+    for stmt, _order in parts:
+        used = dict.fromkeys(_SLOT_TYPES, 0)
+        layout = []
+        for column in stmt.selected_columns:
+            kind = _slot_kind(column.type)
+            layout.append((kind, used[kind]))
+            used[kind] += 1
+        layouts.append(layout)
+    sizes = {kind: max((sum(1 for k, _i in layout if k == kind) for layout in layouts), default=0)
+             for kind in _SLOT_TYPES}
+    offsets, at = {}, 2  # after the part's number and the row's position
+    for kind, size in sizes.items():
+        offsets[kind] = at
+        at += size
+    selects, getters = [], []
+    for number, ((stmt, order), layout) in enumerate(zip(parts, layouts)):
+        sub = stmt.add_columns(sa.func.row_number().over(order_by=order).label("position")).subquery()
+        *columns, position = sub.c
+        slots = [None] * (at - 2)
+        for column, (kind, index) in zip(columns, layout):
+            slots[offsets[kind] - 2 + index] = column
+        for kind, size in sizes.items():
+            for index in range(size):
+                if slots[offsets[kind] - 2 + index] is None:
+                    slots[offsets[kind] - 2 + index] = sa.cast(sa.null(), _SLOT_TYPES[kind])
+        selects.append(sa.select(_sql_number(number).label("part"), position.label("position"),
+                                 *(slot.label(f"slot{i}") for i, slot in enumerate(slots))))
+        getters.append(itemgetter(*(offsets[kind] + index for kind, index in layout)))
+    return sa.union_all(*selects).order_by(sa.literal_column("part"), sa.literal_column("position")), getters
+
+
+def _staff_page_lists(cid) -> tuple[sa.CompoundSelect, list[itemgetter]]:
+    """The staff page's lists for the bound ``cid`` as one ``UNION ALL``
+    (``_lists_statement``), parts numbered as ``FOLLOW_UPS`` … ``USERS``: the open
+    follow-ups (most urgent first), the relatives' mandates (those in force first),
+    the latest messages, the latest guidance contacts, the record's latest history,
+    the network members, and the users the page names (the client's own logins and
+    the active guidance workers the client can be handed over to, as
+    ``records.staff_choices``). Every person or organisation a row names comes with
+    it."""
+    users, providers = User.__table__, Provider.__table__
+    fu = FollowUp.__table__.c
+    reps, messages = ClientRepresentative.__table__, Message.__table__
+    rep, m = reps.c, messages.c
+    relative, recorder, ender = users.alias("relative"), users.alias("recorder"), users.alias("ender")
+    sender, recipient = users.alias("sender"), users.alias("recipient")
+    sender_org, to_provider = providers.alias("sender_org"), providers.alias("to_provider")
+    contacts, events, members = GuidanceContact.__table__, ClientEvent.__table__, NetworkMember.__table__
     staff, actor = users.alias("staff"), users.alias("actor")
     g, e, n, u = contacts.c, events.c, members.c, users.c
-
-    def null(type_):
-        return sa.cast(sa.null(), type_)
-
-    integer, text, day = sa.Integer, sa.String, sa.Date
-    when, json, boolean = g.at.type, n.params.type, u.active.type
-
-    def part(kind: int, order: tuple, i1, i2, t1, d1, d2, strings: tuple, j1, b1, from_, where, limit=None):
-        strings = strings + tuple(null(text) for _ in range(7 - len(strings)))
-        stmt = (sa.select(_sql_number(kind).label("kind"),
-                          sa.func.row_number().over(order_by=order).label("position"),
-                          i1.label("i1"), i2.label("i2"), t1.label("t1"), d1.label("d1"), d2.label("d2"),
-                          *(s.label(f"s{i}") for i, s in enumerate(strings, 1)), j1.label("j1"), b1.label("b1"))
-                .select_from(from_).where(where).order_by(*order))
-        if limit is not None:
-            stmt = stmt.limit(_sql_number(limit))
-        return stmt.subquery().select()
-
-    return sa.union_all(
-        part(0, (g.at.desc(),), null(integer), null(integer), g.at, null(day), null(day),
-             (g.channel, g.topic, g.outcome, g.referral, staff.c.name), null(json), null(boolean),
-             contacts.outerjoin(staff, staff.c.id == g.staff_id), g.client_id == cid, CONTACT_ROWS),
-        part(1, (e.at.desc(), e.id.desc()), e.actor_id, null(integer), e.at, null(day), null(day),
-             (e.action, e.note, e.code, actor.c.name, actor.c.email), e.params, null(boolean),
-             events.outerjoin(actor, actor.c.id == e.actor_id), e.client_id == cid, EVENT_ROWS),
-        part(2, (n.id,), n.id, n.user_id, null(when), n.starts_on, n.ends_on,
-             (n.name, n.organisation, n.role, n.responsibility, n.phone, n.email, n.code), n.params, null(boolean),
-             members, n.client_id == cid),
-        part(3, (u.name, u.id), u.id, u.client_id, u.last_login_at, null(day), null(day), (u.name, u.email, u.role),
-             null(json), u.active,
-             users, sa.or_(u.client_id == cid, sa.and_(u.role == _sql_word(Role.STAFF), u.active.is_(True)))),
-    ).order_by(sa.literal_column("kind"), sa.literal_column("position"))
-
-
-def _short_lists(rows) -> tuple[list, list, list, list]:
-    """The rows of ``_short_lists_statement`` as the page's contacts, history,
-    network members and users."""
-    contacts, events, members, users = [], [], [], []
-    for kind, _position, i1, i2, t1, d1, d2, s1, s2, s3, s4, s5, s6, s7, j1, b1 in rows:
-        if kind == 0:
-            contacts.append(ContactRow(t1, s1, s2, s3, s4, s5))
-        elif kind == 1:
-            events.append(EventRow(t1, s1, s2, s3, j1, i1, s4, s5))
-        elif kind == 2:
-            members.append(MemberRow(i1, s1, s2, s3, s4, s5, s6, i2, d1, d2, s7, j1))
-        else:
-            users.append(UserRow(i1, s1, s2, s3, b1, i2, t1))
-    return contacts, events, members, users
+    follow_up_order = (fu.priority.desc(), fu.due_at.asc().nulls_last(), fu.id)
+    rep_order = (rep.ended_at.is_not(None), rep.id)
+    message_order = (m.created_at.desc(), m.id.desc())
+    contact_order, event_order, member_order, user_order = (g.at.desc(),), (e.at.desc(), e.id.desc()), (n.id,), \
+        (u.name, u.id)
+    parts = [None] * 7
+    parts[FOLLOW_UPS] = (follow_up_rows_select().where(fu.client_id == cid, fu.done_at.is_(None)), follow_up_order)
+    parts[REPRESENTATIVES] = (sa.select(
+        rep.id, rep.user_id, relative.c.name, relative.c.email, relative.c.phone, rep.relationship,
+        rep.consent_recorded_at, rep.consent_recorded_by_id, recorder.c.name, rep.ended_at, rep.ended_by_id,
+        ender.c.name, ender.c.email, rep.may_see_services, rep.may_send_messages, rep.may_buy,
+        rep.may_give_feedback, rep.valid_from, rep.valid_until)
+        .select_from(reps.join(relative, relative.c.id == rep.user_id)
+                     .outerjoin(recorder, recorder.c.id == rep.consent_recorded_by_id)
+                     .outerjoin(ender, ender.c.id == rep.ended_by_id))
+        .where(rep.client_id == cid).order_by(*rep_order), rep_order)
+    parts[MESSAGES] = (sa.select(
+        m.body, m.created_at, m.sender_id, sender.c.name, sender.c.email, sender.c.role, sender_org.c.id,
+        sender_org.c.name, m.to_user_id, recipient.c.name, recipient.c.email, recipient.c.role,
+        m.to_provider_id, to_provider.c.name)
+        .select_from(messages.outerjoin(sender, sender.c.id == m.sender_id)
+                     .outerjoin(sender_org, sender_org.c.id == sender.c.provider_id)
+                     .outerjoin(recipient, recipient.c.id == m.to_user_id)
+                     .outerjoin(to_provider, to_provider.c.id == m.to_provider_id))
+        .where(m.client_id == cid).order_by(*message_order).limit(_sql_number(MESSAGE_ROWS)), message_order)
+    parts[CONTACTS] = (sa.select(g.at, g.channel, g.topic, g.outcome, g.referral, staff.c.name)
+                       .select_from(contacts.outerjoin(staff, staff.c.id == g.staff_id))
+                       .where(g.client_id == cid).order_by(*contact_order).limit(_sql_number(CONTACT_ROWS)),
+                       contact_order)
+    parts[EVENTS] = (sa.select(e.at, e.action, e.note, e.code, e.params, e.actor_id, actor.c.name, actor.c.email)
+                     .select_from(events.outerjoin(actor, actor.c.id == e.actor_id))
+                     .where(e.client_id == cid).order_by(*event_order).limit(_sql_number(EVENT_ROWS)), event_order)
+    parts[MEMBERS] = (sa.select(n.id, n.name, n.organisation, n.role, n.responsibility, n.phone, n.email, n.user_id,
+                                n.starts_on, n.ends_on, n.code, n.params)
+                      .where(n.client_id == cid).order_by(*member_order), member_order)
+    parts[USERS] = (sa.select(u.id, u.name, u.email, u.role, u.active, u.client_id, u.last_login_at)
+                    .where(sa.or_(u.client_id == cid, sa.and_(u.role == _sql_word(Role.STAFF), u.active.is_(True))))
+                    .order_by(*user_order), user_order)
+    return _lists_statement(parts)
 
 
 def _staff_page_statements() -> dict:
@@ -696,15 +754,6 @@ def _staff_page_statements() -> dict:
     serving = sa.and_(o.provider_id.is_not(None), o.status.in_([_sql_word(s) for s in ACTIVE_ORDER_STATES]))
     latest = (sa.select(o.id).where(o.client_id == cid)
               .order_by(o.created_at.desc(), o.id.desc()).limit(_sql_number(ORDER_ROWS)))
-    users = User.__table__
-    fu = FollowUp.__table__.c
-    reps = ClientRepresentative.__table__
-    rep = reps.c
-    relative, recorder, ender = users.alias("relative"), users.alias("recorder"), users.alias("ender")
-    messages = Message.__table__
-    m = messages.c
-    sender, recipient = users.alias("sender"), users.alias("recipient")
-    sender_org, to_provider = providers.alias("sender_org"), providers.alias("to_provider")
     members = NetworkMember.__table__.c
     return {
         # The latest ORDER_ROWS orders by creation come first, then any older order still served.
@@ -713,28 +762,6 @@ def _staff_page_statements() -> dict:
         .select_from(orders.join(types, t.id == o.service_type_id).outerjoin(providers, p.id == o.provider_id))
         .where(o.client_id == cid, sa.or_(o.id.in_(latest), serving))
         .order_by(o.created_at.desc(), o.id.desc()),
-        "follow_ups": follow_up_rows_select().where(fu.client_id == cid, fu.done_at.is_(None)),
-        "representatives": sa.select(
-            rep.id, rep.user_id, relative.c.name, relative.c.email, relative.c.phone, rep.relationship,
-            rep.consent_recorded_at, rep.consent_recorded_by_id, recorder.c.name, rep.ended_at, rep.ended_by_id,
-            ender.c.name, ender.c.email, rep.may_see_services, rep.may_send_messages, rep.may_buy,
-            rep.may_give_feedback, rep.valid_from, rep.valid_until)
-        .select_from(reps.join(relative, relative.c.id == rep.user_id)
-                     .outerjoin(recorder, recorder.c.id == rep.consent_recorded_by_id)
-                     .outerjoin(ender, ender.c.id == rep.ended_by_id))
-        .where(rep.client_id == cid)
-        .order_by(rep.ended_at.is_not(None), rep.id),
-        "messages": sa.select(
-            m.body, m.created_at, m.sender_id, sender.c.name, sender.c.email, sender.c.role, sender_org.c.id,
-            sender_org.c.name, m.to_user_id, recipient.c.name, recipient.c.email, recipient.c.role,
-            m.to_provider_id, to_provider.c.name)
-        .select_from(messages.outerjoin(sender, sender.c.id == m.sender_id)
-                     .outerjoin(sender_org, sender_org.c.id == sender.c.provider_id)
-                     .outerjoin(recipient, recipient.c.id == m.to_user_id)
-                     .outerjoin(to_provider, to_provider.c.id == m.to_provider_id))
-        .where(m.client_id == cid)
-        .order_by(m.created_at.desc(), m.id.desc()).limit(_sql_number(30)),
-        "lists": _short_lists_statement(cid),
         "members": sa.select(members.id, members.name, members.organisation, members.role, members.responsibility,
                              members.phone, members.email, members.user_id, members.starts_on, members.ends_on,
                              members.code, members.params)
@@ -749,27 +776,33 @@ def staff_client_page(client: Client) -> dict:
     """What the staff client page shows besides the record: orders, open
     follow-ups, network, relatives, logins, messages, guidance contacts and the
     record history, and the workers to hand the client over to (``staff``: id and
-    name). A constant number of queries (five), whatever the rows: the orders
-    listed and those the network names come in one query, the network's relatives
-    are the mandates listed, the guidance contacts, the history, the network
-    members and the users the page names come as one ``UNION ALL``
-    (``_short_lists_statement``), and every person or organisation a row names is
-    read with it. Everything comes as rows (``OrderRow``, ``FollowUpRow``,
-    ``RepresentativeRow``, ``MessageRow``, ``ContactRow``, ``EventRow``,
-    ``MemberRow``, ``UserRow``), not ORM objects. The client's responsible worker
-    and who recorded the consent come with the client (``staff_page_client``)."""
-    if "orders" not in _statements:
-        _statements.update(_staff_page_statements())
+    name). A constant number of queries (two), whatever the rows: the orders
+    listed and those the network names come in one query, the open follow-ups,
+    the relatives' mandates, the messages, the guidance contacts, the history,
+    the network members and the users the page names as one ``UNION ALL``
+    (``_staff_page_lists``), the network's relatives are the mandates listed, and
+    every person or organisation a row names is read with it. Everything comes as
+    rows (``OrderRow``, ``FollowUpRow``, ``RepresentativeRow``, ``MessageRow``,
+    ``ContactRow``, ``EventRow``, ``MemberRow``, ``UserRow``), not ORM objects. The
+    client's responsible worker and who recorded the consent come with the client
+    (``staff_page_client``)."""
+    if "lists" not in _statements:
+        _statements.update(_staff_page_statements(), lists=_staff_page_lists(sa.bindparam("client_id", type_=sa.Integer)))
     params = {"client_id": client.id}
     lang = current_language()
     execute = db.session.execute
     rows = execute(_statements["orders"], params).all()
     orders = [_order_row(row, lang) for row in rows]
     serving = sorted((o for o, row in zip(orders, rows) if row.serving), key=lambda o: (o.start_date, o.id))
-    follow_ups = [follow_up_row(r) for r in execute(_statements["follow_ups"], params).all()]
-    representatives = [_representative_row(r) for r in execute(_statements["representatives"], params).all()]
-    messages = [_message_row(r) for r in execute(_statements["messages"], params).all()]
-    contacts, events, members, users = _short_lists(execute(_statements["lists"], params).all())
+    lists: list[list] = [[] for _part in range(7)]
+    statement, getters = _statements["lists"]
+    for row in execute(statement, params).all():
+        lists[row[0]].append(getters[row[0]](row))
+    follow_ups = [follow_up_row(r) for r in lists[FOLLOW_UPS]]
+    representatives = [_representative_row(r) for r in lists[REPRESENTATIVES]]
+    messages = [_message_row(r) for r in lists[MESSAGES]]
+    contacts, events = [ContactRow._make(r) for r in lists[CONTACTS]], [EventRow._make(r) for r in lists[EVENTS]]
+    members, users = [MemberRow._make(r) for r in lists[MEMBERS]], [UserRow._make(r) for r in lists[USERS]]
     logins = sorted((u for u in users if u.client_id == client.id), key=lambda u: u.id)
     staff = [(u.id, u.name or u.email) for u in users if u.role == Role.STAFF and u.active]
     return {"orders": orders[:ORDER_ROWS], "follow_ups": follow_ups,
