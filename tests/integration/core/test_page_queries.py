@@ -430,3 +430,22 @@ def test_client_portfolio_counts_unread_messages_in_the_orders_statement(client,
     reading_messages = [s for s in statements if "FROM messages" in s]
     assert len(reading_messages) == 1 and "service_orders" in reading_messages[0]
     assert "FROM clients" in reading_messages[0]
+
+
+def test_staff_client_page_escapes_each_text_of_its_orders(client, db, login_as):
+    """The orders' rows are written with autoescape off: each text read from the
+    database (the order's number, the service type's name, the provider's name)
+    still comes escaped in its own cell."""
+    staff = f.UserFactory(role="staff")
+    person = f.ClientFactory(responsible_worker_id=staff.id)
+    service_type = f.ServiceTypeFactory(name_en="<b>Clean</b> & tidy")
+    provider = f.ProviderFactory(name="<script>P</script> Oy")
+    f.ServiceOrderFactory(client=person, service_type=service_type, status="in_progress", provider=provider,
+                          number="<i>SO-1</i>", ordered_by_id=staff.id)
+    db.session.commit()
+    login_as(staff)
+    html = client.get(f"/clients/{person.id}?lang=en").get_data(as_text=True)
+    orders = html.split('id="orders-h"', 1)[1].split("</table>", 1)[0]
+    assert ">&lt;i&gt;SO-1&lt;/i&gt;</a></td><td>&lt;b&gt;Clean&lt;/b&gt; &amp; tidy</td>" in orders
+    assert "<td>&lt;script&gt;P&lt;/script&gt; Oy</td>" in orders
+    assert "<i>" not in orders and "<b>" not in orders and "<script>" not in html
