@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from operator import itemgetter
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -30,7 +32,7 @@ from clients.messaging import mark_messages_read
 from clients.texts import network_responsibility, network_role
 from clients.serializers import access_entry_json, client_json, json_value
 from core.access import Purpose, record_access
-from core.db import utcnow
+from core.db import UTCDateTime, utcnow
 from core.errors import NotFoundError
 from core.extensions import db
 from core.models import AccessLogEntry
@@ -560,15 +562,190 @@ def _sql_number(value: int):
     return sa.literal_column(str(int(value)), sa.Integer)
 
 
+class ContactRow(NamedTuple):
+    """A guidance contact as the staff page lists it."""
+
+    at: datetime
+    channel: str
+    topic: str
+    outcome: str
+    referral: str | None
+    staff_name: str | None
+
+
+class EventRow(NamedTuple):
+    """A change in the record's history as the staff page lists it."""
+
+    at: datetime
+    action: str
+    note: str | None
+    code: str | None
+    params: dict | None
+    actor_id: int | None
+    actor_name: str | None
+    actor_email: str | None
+
+
+class MemberRow(NamedTuple):
+    """A network member as ``_network`` reads it (the columns of the ``members`` statement)."""
+
+    id: int
+    name: str
+    organisation: str | None
+    role: str
+    responsibility: str | None
+    phone: str | None
+    email: str | None
+    user_id: int | None
+    starts_on: date | None
+    ends_on: date | None
+    code: str | None
+    params: dict | None
+
+
+class UserRow(NamedTuple):
+    """A user the staff page names: one of the client's logins or a guidance worker."""
+
+    id: int
+    name: str | None
+    email: str
+    role: str
+    active: bool
+    client_id: int | None
+    last_login_at: datetime | None
+
+
+CONTACT_ROWS, EVENT_ROWS, MESSAGE_ROWS = 10, 50, 30  # the latest shown
+
+# The parts of the staff page's UNION ALL (``_lists_statement``), in its order.
+FOLLOW_UPS, REPRESENTATIVES, MESSAGES, CONTACTS, EVENTS, MEMBERS, USERS = range(7)
+
+# The slots a part's columns go into, by the kind of value (``_slot_kind``): a part
+# takes the first free slots of each kind, the others are NULL.
+_SLOT_TYPES = {"int": sa.Integer(), "str": sa.String(), "time": UTCDateTime(), "day": sa.Date(), "json": sa.JSON(),
+               "bool": sa.Boolean()}
+
+
+def _slot_kind(type_) -> str:
+    """The kind of slot a column of ``type_`` goes into."""
+    if isinstance(type_, UTCDateTime | sa.DateTime):
+        return "time"
+    for kind in ("bool", "int", "day", "json", "str"):  # (Boolean is no Integer; Text is a String)
+        if isinstance(type_, type(_SLOT_TYPES[kind])):
+            return kind
+    raise TypeError(f"no slot for {type_!r}")
+
+
+def _lists_statement(parts: list) -> tuple[sa.CompoundSelect, list[itemgetter]]:
+    """Lists of one page as one ``UNION ALL`` of rows (a round trip and SQLAlchemy's
+    work per statement instead of one per list), and for each part the getter that
+    takes its row back out of the union's row, its columns in their order.
+
+    ``parts``: (a statement with its own joins, conditions, order and limit, the
+    same order for numbering its rows). Each part numbers its rows (``position``)
+    and the union is ordered by part and position. The columns go into slots
+    shared by the parts, a slot per kind of value (integers, texts, times, dates,
+    JSON, booleans): the statement's column types are its first part's, so each
+    slot the first part leaves empty is a NULL cast to the slot's type, and the
+    values of each slot are read as that type on SQLite as on PostgreSQL."""
+    layouts = []
+    for stmt, _order in parts:
+        used = dict.fromkeys(_SLOT_TYPES, 0)
+        layout = []
+        for column in stmt.selected_columns:
+            kind = _slot_kind(column.type)
+            layout.append((kind, used[kind]))
+            used[kind] += 1
+        layouts.append(layout)
+    sizes = {kind: max((sum(1 for k, _i in layout if k == kind) for layout in layouts), default=0)
+             for kind in _SLOT_TYPES}
+    offsets, at = {}, 2  # after the part's number and the row's position
+    for kind, size in sizes.items():
+        offsets[kind] = at
+        at += size
+    selects, getters = [], []
+    for number, ((stmt, order), layout) in enumerate(zip(parts, layouts)):
+        sub = stmt.add_columns(sa.func.row_number().over(order_by=order).label("position")).subquery()
+        *columns, position = sub.c
+        slots = [None] * (at - 2)
+        for column, (kind, index) in zip(columns, layout):
+            slots[offsets[kind] - 2 + index] = column
+        for kind, size in sizes.items():
+            for index in range(size):
+                if slots[offsets[kind] - 2 + index] is None:
+                    slots[offsets[kind] - 2 + index] = sa.cast(sa.null(), _SLOT_TYPES[kind])
+        selects.append(sa.select(_sql_number(number).label("part"), position.label("position"),
+                                 *(slot.label(f"slot{i}") for i, slot in enumerate(slots))))
+        getters.append(itemgetter(*(offsets[kind] + index for kind, index in layout)))
+    return sa.union_all(*selects).order_by(sa.literal_column("part"), sa.literal_column("position")), getters
+
+
+def _staff_page_lists(cid) -> tuple[sa.CompoundSelect, list[itemgetter]]:
+    """The staff page's lists for the bound ``cid`` as one ``UNION ALL``
+    (``_lists_statement``), parts numbered as ``FOLLOW_UPS`` … ``USERS``: the open
+    follow-ups (most urgent first), the relatives' mandates (those in force first),
+    the latest messages, the latest guidance contacts, the record's latest history,
+    the network members, and the users the page names (the client's own logins and
+    the active guidance workers the client can be handed over to, as
+    ``records.staff_choices``). Every person or organisation a row names comes with
+    it."""
+    users, providers = User.__table__, Provider.__table__
+    fu = FollowUp.__table__.c
+    reps, messages = ClientRepresentative.__table__, Message.__table__
+    rep, m = reps.c, messages.c
+    relative, recorder, ender = users.alias("relative"), users.alias("recorder"), users.alias("ender")
+    sender, recipient = users.alias("sender"), users.alias("recipient")
+    sender_org, to_provider = providers.alias("sender_org"), providers.alias("to_provider")
+    contacts, events, members = GuidanceContact.__table__, ClientEvent.__table__, NetworkMember.__table__
+    staff, actor = users.alias("staff"), users.alias("actor")
+    g, e, n, u = contacts.c, events.c, members.c, users.c
+    follow_up_order = (fu.priority.desc(), fu.due_at.asc().nulls_last(), fu.id)
+    rep_order = (rep.ended_at.is_not(None), rep.id)
+    message_order = (m.created_at.desc(), m.id.desc())
+    contact_order, event_order, member_order, user_order = (g.at.desc(),), (e.at.desc(), e.id.desc()), (n.id,), \
+        (u.name, u.id)
+    parts = [None] * 7
+    parts[FOLLOW_UPS] = (follow_up_rows_select().where(fu.client_id == cid, fu.done_at.is_(None)), follow_up_order)
+    parts[REPRESENTATIVES] = (sa.select(
+        rep.id, rep.user_id, relative.c.name, relative.c.email, relative.c.phone, rep.relationship,
+        rep.consent_recorded_at, rep.consent_recorded_by_id, recorder.c.name, rep.ended_at, rep.ended_by_id,
+        ender.c.name, ender.c.email, rep.may_see_services, rep.may_send_messages, rep.may_buy,
+        rep.may_give_feedback, rep.valid_from, rep.valid_until)
+        .select_from(reps.join(relative, relative.c.id == rep.user_id)
+                     .outerjoin(recorder, recorder.c.id == rep.consent_recorded_by_id)
+                     .outerjoin(ender, ender.c.id == rep.ended_by_id))
+        .where(rep.client_id == cid).order_by(*rep_order), rep_order)
+    parts[MESSAGES] = (sa.select(
+        m.body, m.created_at, m.sender_id, sender.c.name, sender.c.email, sender.c.role, sender_org.c.id,
+        sender_org.c.name, m.to_user_id, recipient.c.name, recipient.c.email, recipient.c.role,
+        m.to_provider_id, to_provider.c.name)
+        .select_from(messages.outerjoin(sender, sender.c.id == m.sender_id)
+                     .outerjoin(sender_org, sender_org.c.id == sender.c.provider_id)
+                     .outerjoin(recipient, recipient.c.id == m.to_user_id)
+                     .outerjoin(to_provider, to_provider.c.id == m.to_provider_id))
+        .where(m.client_id == cid).order_by(*message_order).limit(_sql_number(MESSAGE_ROWS)), message_order)
+    parts[CONTACTS] = (sa.select(g.at, g.channel, g.topic, g.outcome, g.referral, staff.c.name)
+                       .select_from(contacts.outerjoin(staff, staff.c.id == g.staff_id))
+                       .where(g.client_id == cid).order_by(*contact_order).limit(_sql_number(CONTACT_ROWS)),
+                       contact_order)
+    parts[EVENTS] = (sa.select(e.at, e.action, e.note, e.code, e.params, e.actor_id, actor.c.name, actor.c.email)
+                     .select_from(events.outerjoin(actor, actor.c.id == e.actor_id))
+                     .where(e.client_id == cid).order_by(*event_order).limit(_sql_number(EVENT_ROWS)), event_order)
+    parts[MEMBERS] = (sa.select(n.id, n.name, n.organisation, n.role, n.responsibility, n.phone, n.email, n.user_id,
+                                n.starts_on, n.ends_on, n.code, n.params)
+                      .where(n.client_id == cid).order_by(*member_order), member_order)
+    parts[USERS] = (sa.select(u.id, u.name, u.email, u.role, u.active, u.client_id, u.last_login_at)
+                    .where(sa.or_(u.client_id == cid, sa.and_(u.role == _sql_word(Role.STAFF), u.active.is_(True))))
+                    .order_by(*user_order), user_order)
+    return _lists_statement(parts)
+
+
 def _staff_page_statements() -> dict:
     """The staff page's statements for a bound ``client_id``: built once (building
     them is a fair share of the page's time). Plain table columns, read as rows: no
     ORM objects (an ORM read with its joined people cost three to four times the
     Python of a row statement, most of it for the columns it did not need)."""
     cid = sa.bindparam("client_id", type_=sa.Integer)
-    contacts, events = GuidanceContact.__table__, ClientEvent.__table__
-    staff_users, actors = User.__table__.alias("staff"), User.__table__.alias("actor")
-    contact, event, staff, actor = contacts.c, events.c, staff_users.c, actors.c
     orders, types, providers = ServiceOrder.__table__, ServiceType.__table__, Provider.__table__
     o, t, p = orders.c, types.c, providers.c
     # Constants written into the statement, not bound: a bound list is expanded into
@@ -577,16 +754,6 @@ def _staff_page_statements() -> dict:
     serving = sa.and_(o.provider_id.is_not(None), o.status.in_([_sql_word(s) for s in ACTIVE_ORDER_STATES]))
     latest = (sa.select(o.id).where(o.client_id == cid)
               .order_by(o.created_at.desc(), o.id.desc()).limit(_sql_number(ORDER_ROWS)))
-    users = User.__table__
-    fu = FollowUp.__table__.c
-    reps = ClientRepresentative.__table__
-    rep = reps.c
-    relative, recorder, ender = users.alias("relative"), users.alias("recorder"), users.alias("ender")
-    messages = Message.__table__
-    m = messages.c
-    sender, recipient = users.alias("sender"), users.alias("recipient")
-    sender_org, to_provider = providers.alias("sender_org"), providers.alias("to_provider")
-    u = users.c
     members = NetworkMember.__table__.c
     return {
         # The latest ORDER_ROWS orders by creation come first, then any older order still served.
@@ -595,41 +762,6 @@ def _staff_page_statements() -> dict:
         .select_from(orders.join(types, t.id == o.service_type_id).outerjoin(providers, p.id == o.provider_id))
         .where(o.client_id == cid, sa.or_(o.id.in_(latest), serving))
         .order_by(o.created_at.desc(), o.id.desc()),
-        "follow_ups": follow_up_rows_select().where(fu.client_id == cid, fu.done_at.is_(None)),
-        "representatives": sa.select(
-            rep.id, rep.user_id, relative.c.name, relative.c.email, relative.c.phone, rep.relationship,
-            rep.consent_recorded_at, rep.consent_recorded_by_id, recorder.c.name, rep.ended_at, rep.ended_by_id,
-            ender.c.name, ender.c.email, rep.may_see_services, rep.may_send_messages, rep.may_buy,
-            rep.may_give_feedback, rep.valid_from, rep.valid_until)
-        .select_from(reps.join(relative, relative.c.id == rep.user_id)
-                     .outerjoin(recorder, recorder.c.id == rep.consent_recorded_by_id)
-                     .outerjoin(ender, ender.c.id == rep.ended_by_id))
-        .where(rep.client_id == cid)
-        .order_by(rep.ended_at.is_not(None), rep.id),
-        # The users the page names, in one query: the client's own logins and the active
-        # guidance workers the client can be handed over to (as ``records.staff_choices``).
-        "users": sa.select(u.id, u.name, u.email, u.role, u.active, u.client_id, u.last_login_at)
-        .where(sa.or_(u.client_id == cid, sa.and_(u.role == _sql_word(Role.STAFF), u.active.is_(True))))
-        .order_by(u.name, u.id),
-        "messages": sa.select(
-            m.body, m.created_at, m.sender_id, sender.c.name, sender.c.email, sender.c.role, sender_org.c.id,
-            sender_org.c.name, m.to_user_id, recipient.c.name, recipient.c.email, recipient.c.role,
-            m.to_provider_id, to_provider.c.name)
-        .select_from(messages.outerjoin(sender, sender.c.id == m.sender_id)
-                     .outerjoin(sender_org, sender_org.c.id == sender.c.provider_id)
-                     .outerjoin(recipient, recipient.c.id == m.to_user_id)
-                     .outerjoin(to_provider, to_provider.c.id == m.to_provider_id))
-        .where(m.client_id == cid)
-        .order_by(m.created_at.desc(), m.id.desc()).limit(_sql_number(30)),
-        # The guidance contacts and the record's history as rows of the shown columns.
-        "contacts": sa.select(contact.at, contact.channel, contact.topic, contact.outcome, contact.referral,
-                              staff.name.label("staff_name"))
-        .select_from(contacts.outerjoin(staff_users, staff.id == contact.staff_id))
-        .where(contact.client_id == cid).order_by(contact.at.desc()).limit(_sql_number(10)),
-        "events": sa.select(event.at, event.action, event.note, event.code, event.params, event.actor_id,
-                            actor.name.label("actor_name"), actor.email.label("actor_email"))
-        .select_from(events.outerjoin(actors, actor.id == event.actor_id))
-        .where(event.client_id == cid).order_by(event.at.desc(), event.id.desc()).limit(_sql_number(50)),
         "members": sa.select(members.id, members.name, members.organisation, members.role, members.responsibility,
                              members.phone, members.email, members.user_id, members.starts_on, members.ends_on,
                              members.code, members.params)
@@ -644,50 +776,115 @@ def staff_client_page(client: Client) -> dict:
     """What the staff client page shows besides the record: orders, open
     follow-ups, network, relatives, logins, messages, guidance contacts and the
     record history, and the workers to hand the client over to (``staff``: id and
-    name). A constant number of queries (nine), whatever the rows: the orders
-    listed and those the network names come in one query, the network's relatives
-    are the mandates listed, and every person or organisation a row names is
-    read with it. Everything comes as rows (``OrderRow``, ``FollowUpRow``,
-    ``RepresentativeRow``, ``MessageRow`` and plain rows), not ORM objects. The
+    name). A constant number of queries (two), whatever the rows: the orders
+    listed and those the network names come in one query, the open follow-ups,
+    the relatives' mandates, the messages, the guidance contacts, the history,
+    the network members and the users the page names as one ``UNION ALL``
+    (``_staff_page_lists``), the network's relatives are the mandates listed, and
+    every person or organisation a row names is read with it. Everything comes as
+    rows (``OrderRow``, ``FollowUpRow``, ``RepresentativeRow``, ``MessageRow``,
+    ``ContactRow``, ``EventRow``, ``MemberRow``, ``UserRow``), not ORM objects. The
     client's responsible worker and who recorded the consent come with the client
     (``staff_page_client``)."""
-    if "orders" not in _statements:
-        _statements.update(_staff_page_statements())
+    if "lists" not in _statements:
+        _statements.update(_staff_page_statements(), lists=_staff_page_lists(sa.bindparam("client_id", type_=sa.Integer)))
     params = {"client_id": client.id}
     lang = current_language()
     execute = db.session.execute
     rows = execute(_statements["orders"], params).all()
     orders = [_order_row(row, lang) for row in rows]
     serving = sorted((o for o, row in zip(orders, rows) if row.serving), key=lambda o: (o.start_date, o.id))
-    follow_ups = [follow_up_row(r) for r in execute(_statements["follow_ups"], params).all()]
-    representatives = [_representative_row(r) for r in execute(_statements["representatives"], params).all()]
-    users = execute(_statements["users"], params).all()
+    lists: list[list] = [[] for _part in range(7)]
+    statement, getters = _statements["lists"]
+    for row in execute(statement, params).all():
+        lists[row[0]].append(getters[row[0]](row))
+    follow_ups = [follow_up_row(r) for r in lists[FOLLOW_UPS]]
+    representatives = [_representative_row(r) for r in lists[REPRESENTATIVES]]
+    messages = [_message_row(r) for r in lists[MESSAGES]]
+    contacts, events = [ContactRow._make(r) for r in lists[CONTACTS]], [EventRow._make(r) for r in lists[EVENTS]]
+    members, users = [MemberRow._make(r) for r in lists[MEMBERS]], [UserRow._make(r) for r in lists[USERS]]
     logins = sorted((u for u in users if u.client_id == client.id), key=lambda u: u.id)
     staff = [(u.id, u.name or u.email) for u in users if u.role == Role.STAFF and u.active]
-    messages = [_message_row(r) for r in execute(_statements["messages"], params).all()]
-    contacts = execute(_statements["contacts"], params).all()
-    events = execute(_statements["events"], params).all()
-    members = execute(_statements["members"], params).all()
     return {"orders": orders[:ORDER_ROWS], "follow_ups": follow_ups,
             "network": _network(client, serving, representatives, members=members),
             "representatives": representatives, "logins": logins, "staff": staff,
             "messages": list(reversed(messages)), "contacts": contacts, "events": events}
 
 
-def staff_page_client_statement() -> sa.Select:
+@dataclass(slots=True)
+class StaffPageClient:
+    """The client of the staff page as a row: the record's columns the page shows,
+    its responsible worker (``PersonRow``) and who recorded the consent (``Named``),
+    and whether a message of the thread waits unread for the reader
+    (``unread_to_reader``). The attributes are those of a ``Client`` the page and
+    ``clients.policy`` read."""
+
+    id: int
+    first_name: str
+    last_name: str
+    birth_date: date | None
+    personal_identity_code: str | None
+    address: str
+    postal_code: str
+    municipality: str
+    phone: str | None
+    email: str | None
+    languages: list
+    consent_to_share: bool
+    consent_recorded_at: datetime | None
+    segment: str
+    non_disclosure: bool
+    responsible_worker_id: int | None
+    created_at: datetime
+    last_activity_at: datetime
+    last_check_at: datetime | None
+    retention_flagged_at: datetime | None
+    erasure_requested_at: datetime | None
+    erased_at: datetime | None
+    responsible_worker: PersonRow | None
+    consent_recorded_by: Named | None
+    unread_to_reader: bool
+
+    full_name = Client.full_name
+    masked_identity_code = Client.masked_identity_code
+
+
+def _staff_page_client_statement() -> sa.Select:
     """The client row of the staff page for a bound ``client_id``, with the people
-    its record names (``staff_page_client``): built once."""
-    if "client" not in _statements:
-        _statements["client"] = (sa.select(Client).where(Client.id == sa.bindparam("client_id", type_=sa.Integer))
-                                 .options(*staff_page_client()))
-    return _statements["client"]
+    its record names and whether a message to the bound ``reader_id`` waits unread
+    (the condition of ``mark_messages_read`` for a staff member): built once. Every
+    column but ``notes`` and ``updated_at``, which the page does not show."""
+    clients, users, messages = Client.__table__, User.__table__, Message.__table__
+    c, m = clients.c, messages.c
+    worker, recorder = users.alias("worker"), users.alias("recorder")
+    cid = sa.bindparam("client_id", type_=sa.Integer)
+    unread = sa.exists().where(m.client_id == cid, m.read_at.is_(None),
+                               m.to_user_id == sa.bindparam("reader_id", type_=sa.Integer))
+    return (sa.select(c.id, c.first_name, c.last_name, c.birth_date, c.personal_identity_code, c.address,
+                      c.postal_code, c.municipality, c.phone, c.email, c.languages, c.consent_to_share,
+                      c.consent_recorded_at, c.segment, c.non_disclosure, c.responsible_worker_id, c.created_at,
+                      c.last_activity_at, c.last_check_at, c.retention_flagged_at, c.erasure_requested_at,
+                      c.erased_at, worker.c.name, worker.c.email, worker.c.phone, c.consent_recorded_by_id,
+                      recorder.c.name, unread.label("unread"))
+            .select_from(clients.outerjoin(worker, worker.c.id == c.responsible_worker_id)
+                         .outerjoin(recorder, recorder.c.id == c.consent_recorded_by_id))
+            .where(c.id == cid))
 
 
-def staff_page_client() -> tuple:
-    """Loader options for the client row of the staff page: the people its record
-    names come with it. (A function: options built at import would configure the
-    mappers before the forking worker means to, core.worker.prepare_to_fork.)"""
-    return joinedload(Client.responsible_worker), joinedload(Client.consent_recorded_by)
+def staff_page_client(client_id: int, reader_id: int) -> StaffPageClient | None:
+    """The client of the staff page (``StaffPageClient``) for the staff member
+    ``reader_id``, in one statement; None if there is no such client. Writes no
+    access-log row: the caller (``records.get_client``) logs the read."""
+    stmt = _statements.get("client")
+    if stmt is None:
+        stmt = _statements["client"] = _staff_page_client_statement()
+    row = db.session.execute(stmt, {"client_id": client_id, "reader_id": reader_id}).first()
+    if row is None:
+        return None
+    *columns, worker_name, worker_email, worker_phone, recorder_id, recorder_name, unread = row
+    worker_id = columns[15]
+    worker = None if worker_id is None else PersonRow(worker_id, worker_name, worker_email, phone=worker_phone)
+    return StaffPageClient(*columns, worker, _named(recorder_name, recorder_id), bool(unread))
 
 
 def latest_event(client_id: int, action: str) -> ClientEvent | None:

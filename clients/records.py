@@ -3,7 +3,9 @@ clients, consent, and the responsible worker (handovers)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import ngettext
@@ -140,15 +142,16 @@ def create_client(actor, data: dict) -> Client:
 
 def get_client(actor, client_id: int, purpose: str, what: str = "client record",
                scope: str | None = MandateScope.SERVICES, options: tuple = (),
-               staff_statement: sa.Select | None = None) -> Client:
+               staff_read: Callable[[int, int], Any] | None = None) -> Client:
     """A client the actor may see (a relative: under a mandate covering ``scope``),
     logging the read; NotFoundError otherwise. ``options``: loader options for what
     the page shows of the record (e.g. its responsible worker, in the same query).
-    ``staff_statement``: for a staff member (who sees every record), a statement
-    built once that selects the client by a bound ``client_id`` with its options,
-    run instead of building the same one again."""
-    if staff_statement is not None and actor.role == Role.STAFF:
-        client = db.session.scalar(staff_statement, {"client_id": client_id})
+    ``staff_read``: for a staff member (who sees every record), a function of the
+    client's id and the actor's id that reads the record as the page needs it (a
+    row with the attributes of a ``Client`` the page reads, or None), called
+    instead of loading the ``Client``."""
+    if staff_read is not None and actor.role == Role.STAFF:
+        client = staff_read(client_id, actor.id)
     else:
         client = db.session.scalar(scope_clients(sa.select(Client).where(Client.id == client_id), actor, scope)
                                    .options(*options))

@@ -115,7 +115,21 @@ def install_template_gettext(app) -> None:
 
 @pass_context
 def _template_gettext(__context, __string: str, **variables):
-    text = current_translations().ugettext(__string)
+    translations = current_translations()
+    if not variables and __context.eval_ctx.autoescape:
+        # A text without variables comes out the same every time: kept with its
+        # catalogue (one per language and domain, kept by Flask-Babel), so that a
+        # page's headings, labels and buttons are a dictionary lookup each, not a
+        # lookup in the catalogue, a Markup and a %-formatting.
+        kept = translations.__dict__.get("kotiapu_markup")
+        if kept is None:
+            kept = translations.__dict__["kotiapu_markup"] = {}
+        text = kept.get(__string)
+        if text is None:
+            # A translation from the platform's own catalogue, as below.
+            text = kept[__string] = Markup(translations.ugettext(__string)) % variables  # nosec B704
+        return text
+    text = translations.ugettext(__string)
     if __context.eval_ctx.autoescape:
         # A translation from the platform's own catalogue (as Jinja's i18n does);
         # the %-variables are escaped by Markup's own formatting.

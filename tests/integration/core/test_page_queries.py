@@ -157,6 +157,16 @@ def db_session():
     return db.session
 
 
+# The staff client page's statements: the session with its user, the client (with
+# whether a message waits unread for the reader), the orders, the open follow-ups,
+# the relatives' mandates, the messages, the guidance contacts, the history, the
+# network members and the users as one UNION ALL, the signals, and the access-log
+# rows; the read marks' UPDATE only when a message to the reader waits unread.
+# Six in production (bench/profile_page.py --sql); the tests' application is not in
+# production mode and asks whether the demo data is loaded (accounts.demo_mode), one more.
+CLIENT_PAGE_STATEMENTS = {"postgresql": 7, "sqlite": 7}
+
+
 def test_staff_client_page_queries_do_not_grow(client, db, login_as):
     staff = f.UserFactory(role="staff")
     provider = f.ProviderFactory()
@@ -164,15 +174,41 @@ def test_staff_client_page_queries_do_not_grow(client, db, login_as):
     person = f.ClientFactory(responsible_worker_id=staff.id)
     _client_history(person, provider, service_type, staff, 1)
     login_as(staff)
+    page = f"/clients/{person.id}?lang=en"
     with count_queries(db) as few:
-        assert client.get(f"/clients/{person.id}?lang=en").status_code == 200
+        assert client.get(page).status_code == 200
     _client_history(person, provider, service_type, staff, 8)
     db.session.commit()
     with count_queries(db) as many:
-        html = client.get(f"/clients/{person.id}?lang=en").get_data(as_text=True)
+        html = client.get(page).get_data(as_text=True)
     assert html.count("/orders/") >= 9
-    assert len(many) == len(few), (len(few), len(many))
+    assert len(many) == len(few) == CLIENT_PAGE_STATEMENTS[db.engine.dialect.name], "\n".join(many)
     assert any(row.client_id == person.id for row in _access_rows(db, staff.id))
+
+
+def test_staff_client_page_marks_the_reader_s_messages_read_only_when_one_waits(client, db, login_as):
+    """The read marks' UPDATE runs when a message to the reader waits unread (the
+    client's row says so) and stamps it; without one the page does not send it."""
+    from clients.models import Message
+
+    staff = f.UserFactory(role="staff")
+    person = f.ClientFactory(responsible_worker_id=staff.id)
+    login = f.UserFactory(role="client", client_id=person.id)
+    to_me = f.MessageFactory(client_id=person.id, sender_id=login.id, to_user_id=staff.id, body="Hei")
+    to_other = f.MessageFactory(client_id=person.id, sender_id=login.id, to_user_id=f.UserFactory(role="staff").id)
+    db.session.commit()
+    login_as(staff)
+    page, to_me_id, to_other_id = f"/clients/{person.id}?lang=en", to_me.id, to_other.id
+    expected = CLIENT_PAGE_STATEMENTS[db.engine.dialect.name]
+    with count_queries(db) as first:
+        assert client.get(page).status_code == 200
+    assert len(first) == expected + 1 and any(s.startswith("UPDATE messages") for s in first), "\n".join(first)
+    db.session.expire_all()
+    assert db.session.get(Message, to_me_id).read_at is not None
+    assert db.session.get(Message, to_other_id).read_at is None  # addressed to another worker
+    with count_queries(db) as second:
+        assert client.get(page).status_code == 200
+    assert len(second) == expected and not any(s.startswith("UPDATE") for s in second), "\n".join(second)
 
 
 def test_staff_client_page_queries_do_not_grow_with_the_people_its_rows_name(client, db, login_as):
@@ -333,6 +369,7 @@ def test_staff_client_page_statements_bind_only_the_client(app):
 
     with app.app_context():
         statements = queries._staff_page_statements()
+        statements["lists"] = queries._staff_page_lists(sa.bindparam("client_id", type_=sa.Integer))[0]
         for name, statement in statements.items():
             compiled = statement.compile(dialect=postgresql.dialect())
             assert set(compiled.params) == {"client_id"}, (name, compiled.params)
@@ -396,3 +433,22 @@ def test_client_portfolio_counts_unread_messages_in_the_orders_statement(client,
     reading_messages = [s for s in statements if "FROM messages" in s]
     assert len(reading_messages) == 1 and "service_orders" in reading_messages[0]
     assert "FROM clients" in reading_messages[0]
+
+
+def test_staff_client_page_escapes_each_text_of_its_orders(client, db, login_as):
+    """The orders' rows are written with autoescape off: each text read from the
+    database (the order's number, the service type's name, the provider's name)
+    still comes escaped in its own cell."""
+    staff = f.UserFactory(role="staff")
+    person = f.ClientFactory(responsible_worker_id=staff.id)
+    service_type = f.ServiceTypeFactory(name_en="<b>Clean</b> & tidy")
+    provider = f.ProviderFactory(name="<script>P</script> Oy")
+    f.ServiceOrderFactory(client=person, service_type=service_type, status="in_progress", provider=provider,
+                          number="<i>SO-1</i>", ordered_by_id=staff.id)
+    db.session.commit()
+    login_as(staff)
+    html = client.get(f"/clients/{person.id}?lang=en").get_data(as_text=True)
+    orders = html.split('id="orders-h"', 1)[1].split("</table>", 1)[0]
+    assert ">&lt;i&gt;SO-1&lt;/i&gt;</a></td><td>&lt;b&gt;Clean&lt;/b&gt; &amp; tidy</td>" in orders
+    assert "<td>&lt;script&gt;P&lt;/script&gt; Oy</td>" in orders
+    assert "<i>" not in orders and "<b>" not in orders and "<script>" not in html
