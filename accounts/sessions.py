@@ -66,15 +66,29 @@ def start_session(user: User, user_agent: str | None) -> str:
     return sid
 
 
+_statements: dict[str, sa.Select] = {}
+
+
+def _live_session_statement() -> sa.Select:
+    """The session row of a bound ``sid_hash`` with its user; built at first use and
+    reused (every page asks: building it and its cache key took about 0.07 ms of each
+    request, a third of the query's CPU). Not at import: that would configure the
+    mappers before the forking worker means to (core.worker.prepare_to_fork)."""
+    stmt = _statements.get("live")
+    if stmt is None:
+        stmt = _statements["live"] = (
+            sa.select(UserSession, User).join(User, User.id == UserSession.user_id)
+            .where(UserSession.sid_hash == sa.bindparam("sid_hash", type_=UserSession.sid_hash.type)))
+    return stmt
+
+
 def live_session(sid: str | None, user_id: int) -> tuple[UserSession, User] | None:
     """The live session row of the cookie's ``sid`` for ``user_id`` and its user, in
     one query (every page asks), the row's last-seen time brought up to date; None
     when it has ended or timed out (a time-out is recorded on the row)."""
     if not sid or len(sid) > 100:
         return None
-    found = db.session.execute(
-        sa.select(UserSession, User).join(User, User.id == UserSession.user_id)
-        .where(UserSession.sid_hash == _hash(sid))).first()
+    found = db.session.execute(_live_session_statement(), {"sid_hash": _hash(sid)}).first()
     if found is None:
         return None
     row, user = found
