@@ -116,6 +116,10 @@ def install_template_gettext(app) -> None:
 @pass_context
 def _template_gettext(__context, __string: str, **variables):
     text = current_translations().ugettext(__string)
+    if not variables and "%" not in text:
+        # Nothing to format: ``text % {}`` would give the text itself (Markup's ``%``
+        # is a dozen Python calls, and most of a page's texts have no variables).
+        return Markup(text) if __context.eval_ctx.autoescape else text  # nosec B704
     if __context.eval_ctx.autoescape:
         # A translation from the platform's own catalogue (as Jinja's i18n does);
         # the %-variables are escaped by Markup's own formatting.
