@@ -130,6 +130,9 @@ def _template_gettext(__context, __string: str, **variables):
             text = kept[__string] = Markup(translations.ugettext(__string)) % variables  # nosec B704
         return text
     text = translations.ugettext(__string)
+    if not variables and "%" not in text:
+        # Nothing to format (autoescape off): ``text % {}`` would give the text itself.
+        return text
     if __context.eval_ctx.autoescape:
         # A translation from the platform's own catalogue (as Jinja's i18n does);
         # the %-variables are escaped by Markup's own formatting.

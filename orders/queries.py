@@ -126,6 +126,16 @@ def _build_list_statements(lang: str) -> dict:
     }
 
 
+def _rows(stmt, values: dict) -> list:
+    """A list's rows of plain columns, run on the session's connection (its
+    transaction) as a Core statement: the ORM's execution around a statement without
+    entities (its compile state, autoflush, the loading of each row) cost about 60 µs
+    of CPU per statement for nothing here. Nothing the lists read is changed earlier
+    in the request, so there is nothing to flush first (a pending touch of the login
+    session's last-seen time goes with the commit, as any write does)."""
+    return db.session.connection().execute(stmt, values).all()
+
+
 def staff_orders(actor, filters: OrderFilters, cursor: int | None = None, limit: int = PAGE_SIZE) -> Page:
     """Orders for guidance staff, newest first, keyset-paged by id. Rows, not ORM
     objects: only the shown columns, by name (``o.number``, ``o.client_last_name``,
@@ -148,7 +158,7 @@ def staff_orders(actor, filters: OrderFilters, cursor: int | None = None, limit:
                                  sa.func.lower(Client.last_name).like(like)))
     if cursor:
         stmt = stmt.where(ServiceOrder.id < cursor)
-    rows = db.session.execute(stmt, {"limit": limit + 1}).all()
+    rows = _rows(stmt, {"limit": limit + 1})
     return Page(items=rows[:limit], next_cursor=rows[limit - 1].id if len(rows) > limit else None)
 
 
@@ -161,10 +171,10 @@ def provider_inbox(actor, cursor: int | None = None, limit: int = PAGE_SIZE) -> 
     with the number of all of them) and, paged, the orders the organisation has won and not yet finished. Rows of
     the shown columns, not ORM objects."""
     statements = _list_statements(current_language())
-    offers = db.session.execute(statements["offers"], {"provider_id": actor.provider_id, "limit": limit}).all()
+    offers = _rows(statements["offers"], {"provider_id": actor.provider_id, "limit": limit})
     waiting_count = offers[0].waiting_count if offers else 0
-    rows = db.session.execute(statements["inbox_orders"], {"provider_id": actor.provider_id, "limit": limit + 1,
-                                                           "before": cursor or _NO_CURSOR}).all()
+    rows = _rows(statements["inbox_orders"], {"provider_id": actor.provider_id, "limit": limit + 1,
+                                              "before": cursor or _NO_CURSOR})
     return Page(items=rows[:limit], next_cursor=rows[limit - 1].id if len(rows) > limit else None,
                 extra={"offers": offers, "waiting_count": waiting_count})
 

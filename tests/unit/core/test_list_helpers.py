@@ -1,12 +1,27 @@
 """The helpers that let a long list render without a template call per row or per
 option: RowUrl gives exactly what url_for gives, select_options the same options as
-a loop would, with the current value selected and every text escaped."""
+a loop would, with the current value selected and every text escaped; ``|esc`` the
+text ``|e`` gives, and the short ways of ``|d`` and ``|dt`` the long ways' texts."""
+
+from datetime import UTC, date, datetime
 
 import pytest
 from flask import Flask, url_for
-from flask_babel import Babel
+from flask_babel import Babel, force_locale
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markupsafe import Markup, escape
 
-from core.templating import RowUrl, select_options
+from core.templating import (
+    _TIME_FORMATS,
+    RowUrl,
+    _date_text,
+    escape_text,
+    fmt_date,
+    fmt_dt,
+    select_options,
+)
+from core.time import to_local
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +60,40 @@ def test_select_options_select_and_escape(app):
         assert "selected" not in str(select_options([(1, "a"), (12, "b")], "12"))  # a string is not the number 12
         assert str(select_options(["open", "done"], "done", text=str.upper)) == (
             '<option value="open">OPEN</option><option value="done" selected>DONE</option>')
+
+
+def test_select_options_takes_a_kept_tuple_of_pairs_as_it_is(app):
+    """The staff list's kept choice lists are tuples of pairs, used without copying;
+    a tuple of lists reads the same."""
+    with app.test_request_context("/"):
+        pairs = ((1, "Siivous"), (2, 'Ateria <"kotiin">'))
+        expected = '<option value="1">Siivous</option><option value="2" selected>Ateria &lt;&#34;kotiin&#34;&gt;</option>'
+        assert str(select_options(pairs, 2)) == expected
+        assert str(select_options(([1, "Siivous"], [2, 'Ateria <"kotiin">']), 2)) == expected
+        assert "selected" not in str(select_options(pairs, "2"))
+
+
+EVIL_TEXTS = ["", "Sukunimi", "<b>x</b>&'\"", "Åke & <Öberg>", "a\u00a0b", "&amp;", "\"'<>&" * 20]
+
+
+@pytest.mark.parametrize("value", EVIL_TEXTS + [None, 12, Markup("<i>kept</i>")])
+def test_esc_escapes_as_e_does(value):
+    """``|esc`` (rows written with autoescape off) gives exactly ``|e``'s text."""
+    assert escape_text(value) == str(escape(value))
+    assert type(escape_text(value)) is str
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv", "en"])
+@settings(max_examples=300, deadline=None)
+@given(day=st.dates(min_value=date(1900, 1, 1), max_value=date(2200, 12, 31)),
+       moment=st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(2200, 12, 31)),
+       aware=st.booleans())
+def test_short_ways_of_dates_read_as_the_long_ways(app, lang, day, moment, aware):
+    """``|d`` of a date and ``|dt`` of a timestamp take a short way (one f-string per
+    language); they read exactly as the general formats, naive instants taken as UTC."""
+    if aware:
+        moment = moment.replace(tzinfo=UTC)
+    with app.test_request_context("/"), force_locale(lang):
+        assert fmt_date(day) == _date_text(day, lang)
+        local = to_local(moment)
+        assert fmt_dt(moment) == f"{_date_text(local.date(), lang)} {_TIME_FORMATS[lang].format(t=local)}"
