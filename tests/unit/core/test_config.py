@@ -63,3 +63,10 @@ def test_every_setting_is_in_the_readme():
     readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
     missing = [s.name for s in SETTINGS if f"`{s.name}`" not in readme]
     assert not missing, f"README lacks: {missing}"
+
+
+def test_plan_cache_mode_is_checked(tmp_path):
+    assert load_config(str(tmp_path), {})["DATABASE_PLAN_CACHE_MODE"] == "force_generic_plan"
+    assert load_config(str(tmp_path), {"DATABASE_PLAN_CACHE_MODE": "auto"})["DATABASE_PLAN_CACHE_MODE"] == "auto"
+    with pytest.raises(ConfigError, match="DATABASE_PLAN_CACHE_MODE must be auto, force_generic_plan"):
+        load_config(str(tmp_path), {"DATABASE_PLAN_CACHE_MODE": "generic; DROP TABLE users"})
