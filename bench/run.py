@@ -20,10 +20,10 @@ import argparse
 import http.cookiejar
 import json
 import os
+import platform
 import re
 import shutil
 import socket
-import platform
 import subprocess
 import sys
 import tempfile
@@ -56,6 +56,8 @@ TARGETS = [
     ("place an order (API)", PLATFORM, "/api/v1/orders", STAFF, "place"),
     ("accept an offer (API)", PLATFORM, "/api/v1/orders/{id}/accept", PROVIDER, "accept"),
 ]
+PAGE_YARDSTICK = next(t for t in TARGETS if t[0].startswith("minimal list page"))
+POST_YARDSTICK = next(t for t in TARGETS if t[0].startswith("minimal one-row INSERT"))
 ACCEPTING_PROVIDERS = 100  # each has about 80 pending offers in the reference data
 
 
@@ -156,7 +158,84 @@ def post_requests(kind: str, base: str, database_url: str, folder: Path) -> Path
     return path
 
 
-def run_target(name, app_spec, path, email, how, env, seconds) -> dict:
+class Server:
+    """One gunicorn serving a target on a free loopback port, ready and logged in."""
+
+    def __init__(self, app_spec: str, email: str | None, how: str, env: dict):
+        if how == "get-uncached":
+            env = dict(env, CATALOGUE_CACHE_SECONDS="0")
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", *GUNICORN, f"127.0.0.1:{self.port}", app_spec],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            if app_spec == PLATFORM:
+                wait_ready(self.base + "/healthz")
+            elif how.startswith("get"):
+                wait_ready(self.base + "/")
+            else:
+                time.sleep(3)
+            self.cookie = login(self.base, email, "bench-password-2026") if email else None
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(20)
+
+
+def _result(name: str, path: str, loaded: list[dict], single: list[dict]) -> dict:
+    """A target's figures: the median of its rounds (each round's are kept too)."""
+    def median(values):
+        values = sorted(values)
+        return values[len(values) // 2] if len(values) % 2 else (values[len(values) // 2 - 1] + values[len(values) // 2]) / 2
+
+    return {"name": name, "path": path, "rps_16": median([r["rps"] for r in loaded]),
+            "p95_ms_16": median([r["p95_ms"] for r in loaded]), "p50_ms_1": median([r["p50_ms"] for r in single]),
+            "rps_1": median([r["rps"] for r in single]),
+            "errors": sum(r["errors"] for r in loaded + single),
+            "status_errors": sum(r["status_errors"] for r in loaded + single),
+            "timeouts": sum(r["timeouts"] for r in loaded + single), "max_ms_16": max(r["max_ms"] for r in loaded),
+            "requests": sum(r["requests"] for r in loaded + single),
+            "rounds_rps_16": [r["rps"] for r in loaded]}
+
+
+def run_pages(targets: list[tuple], env: dict, seconds: int, rounds: int) -> list[dict]:
+    """Every page target served at once (idle servers cost nothing) and driven in
+    ``rounds`` rounds, the yardstick first in each: a page's ratio is the median of its
+    ratios to the yardstick of the same round, so a change of the machine's speed
+    between rounds (a shared machine's neighbours) hits both sides of each ratio."""
+    servers = {}
+    try:
+        for name, app_spec, _path, email, how in targets:
+            servers[name] = Server(app_spec, email, how, env)
+        for (name, _app, path, _email, _how) in targets:
+            # The page itself, not a redirect to the login form (a logged-out run would be fast and wrong).
+            request = urllib.request.Request(servers[name].base + path, headers={"Cookie": servers[name].cookie or ""})
+            with urllib.request.urlopen(request) as response:
+                if response.url != servers[name].base + path or response.status != 200:
+                    raise RuntimeError(f"{name}: {path} answered {response.status} at {response.url}")
+        for (name, _app, path, _email, _how) in targets:  # warm up every worker
+            wrk(servers[name].base + path, 16, 2, servers[name].cookie)
+        loaded = {name: [] for name, *_ in targets}
+        single = {name: [] for name, *_ in targets}
+        for round_number in range(rounds):
+            for (name, _app, path, _email, _how) in targets:
+                server = servers[name]
+                loaded[name].append(wrk(server.base + path, 16, seconds, server.cookie))
+                single[name].append(wrk(server.base + path, 1, max(3, seconds // 2), server.cookie))
+                print(f"  round {round_number + 1}: {name}: {loaded[name][-1]['rps']} req/s", file=sys.stderr,
+                      flush=True)
+    finally:
+        for server in servers.values():
+            server.stop()
+    return [_result(name, path, loaded[name], single[name]) for name, _app, path, _email, _how in targets]
+
+
+def run_post(name, app_spec, path, email, how, env, seconds) -> dict:
+    """A POST target, once: the POSTs change the data (an offer is accepted once)."""
     if how == "insert":
         import sqlalchemy as sa
 
@@ -167,43 +246,22 @@ def run_target(name, app_spec, path, email, how, env, seconds) -> dict:
                                   if url.startswith("postgresql://") else url)
         create_inserts_table(engine)
         engine.dispose()
-    if how == "get-uncached":
-        how, env = "get", dict(env, CATALOGUE_CACHE_SECONDS="0")
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", *GUNICORN, f"127.0.0.1:{port}", app_spec],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    server = Server(app_spec, None, how, env)
+    base = server.base
     try:
-        if app_spec == PLATFORM:
-            wait_ready(base + "/healthz")
-        elif how == "get":
-            wait_ready(base + "/")
-        else:
-            time.sleep(3)
-        if how == "get":
-            cookie = login(base, email, "bench-password-2026") if email else None
-            wrk(base + path, 16, 2, cookie)  # warm up every worker
-            loaded = wrk(base + path, 16, seconds, cookie)
-            single = wrk(base + path, 1, max(3, seconds // 2), cookie)
-        else:
-            with tempfile.TemporaryDirectory() as folder:
-                requests_file = post_requests(how, base, env["DATABASE_URL"], Path(folder))
-                # No warm-up round for the POSTs: every accepted offer is gone once accepted.
-                loaded = wrk(base, 16, seconds, None, requests_file)
-                if how != "insert":
-                    # wrk stops at its time with up to 16 requests still being served: let
-                    # them commit before the next list is read, or it holds offers they accept.
-                    time.sleep(2)
-                single = wrk(base, 1, max(3, seconds // 2), None, requests_file) if how == "insert" else \
-                    wrk(base, 1, max(3, seconds // 2), None, post_requests(how, base, env["DATABASE_URL"], Path(folder)))
+        with tempfile.TemporaryDirectory() as folder:
+            requests_file = post_requests(how, base, env["DATABASE_URL"], Path(folder))
+            # No warm-up round for the POSTs: every accepted offer is gone once accepted.
+            loaded = wrk(base, 16, seconds, None, requests_file)
+            if how != "insert":
+                # wrk stops at its time with up to 16 requests still being served: let
+                # them commit before the next list is read, or it holds offers they accept.
+                time.sleep(2)
+            single = wrk(base, 1, max(3, seconds // 2), None, requests_file) if how == "insert" else \
+                wrk(base, 1, max(3, seconds // 2), None, post_requests(how, base, env["DATABASE_URL"], Path(folder)))
     finally:
-        server.terminate()
-        server.wait(20)
-    return {"name": name, "path": path, "rps_16": loaded["rps"], "p95_ms_16": loaded["p95_ms"],
-            "errors": loaded["errors"] + single["errors"], "p50_ms_1": single["p50_ms"], "rps_1": single["rps"],
-            "status_errors": loaded["status_errors"] + single["status_errors"],
-            "timeouts": loaded["timeouts"] + single["timeouts"], "max_ms_16": loaded["max_ms"],
-            "requests": loaded["requests"] + single["requests"]}
+        server.stop()
+    return _result(name, path, [loaded], [single])
 
 
 def machine() -> str:
@@ -244,12 +302,22 @@ def print_table(results: list[dict], database_url: str) -> None:
     posts = next((r for r in results if r["name"].startswith("minimal one-row")), None)
     print(f"\n{datetime.now(timezone.utc).astimezone().strftime('%Y-%m-%d %H:%M %Z')}; {machine()}; "
           f"database {urllib.parse.urlsplit(database_url).path.lstrip('/')}; {commit_latency(database_url)}\n")
+    rounds = len(pages["rounds_rps_16"]) if pages else 1
+    print(f"Pages: {rounds} round(s), the minimal list page first in each; req/s, p95 and p50 are the "
+          "medians of the rounds, a ratio the median of the ratios to the yardstick of the same round "
+          "(lowest-highest in brackets). The POSTs run once each (they change the data).\n")
     print("| page | req/s at 16 conn. | ratio to its yardstick | p95 at 16 (ms) | p50 at 1 (ms) | "
           "non-2xx answers | time-outs (> 2 s) |")
     print("|---|---|---|---|---|---|---|")
     for r in results:
         yardstick = posts if r["path"].startswith("/api/") or r is posts else pages
-        ratio = f"{r['rps_16'] / yardstick['rps_16']:.2f}" if yardstick else "–"
+        ratio = "–"
+        if yardstick:
+            ratios = sorted(a / b for a, b in zip(r["rounds_rps_16"], yardstick["rounds_rps_16"]))
+            r["ratio"] = ratios[len(ratios) // 2] if len(ratios) % 2 else \
+                (ratios[len(ratios) // 2 - 1] + ratios[len(ratios) // 2]) / 2
+            r["ratios"] = [round(x, 3) for x in ratios]
+            ratio = f"{r['ratio']:.2f}" + (f" ({ratios[0]:.2f}-{ratios[-1]:.2f})" if len(ratios) > 1 else "")
         print(f"| {r['name']} (`{r['path']}`) | {r['rps_16']:.0f} | {ratio} | {r['p95_ms_16']:.1f} | "
               f"{r['p50_ms_1']:.1f} | {r['status_errors']} | {r['timeouts']} |")
 
@@ -258,7 +326,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/3"))
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=6, help="each round's time at 16 connections (half of it at one)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the pages, the yardstick first in each")
     parser.add_argument("--only", default="", help="comma-separated target names to run")
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "pages.json"))
     args = parser.parse_args()
@@ -272,11 +341,20 @@ def main() -> None:
                SESSION_COOKIE_SECURE="false",  # plain http on loopback
                REQUIRE_SECOND_FACTOR="false",  # the bench users have no authenticator app
                API_RATE_LIMIT="1000000/minute", API_ANONYMOUS_RATE_LIMIT="1000000/minute")
-    results = []
-    for name, app_spec, path, email, how in TARGETS:
-        if args.only and not any(o.strip() in name for o in args.only.split(",")):
+    chosen = [t for t in TARGETS if not args.only or any(o.strip() in t[0] for o in args.only.split(","))]
+    # The yardsticks run whatever --only says: a ratio needs its yardstick of the same run.
+    for kind, yardstick in ((lambda t: t[4].startswith("get"), PAGE_YARDSTICK),
+                            (lambda t: not t[4].startswith("get"), POST_YARDSTICK)):
+        if any(kind(t) for t in chosen) and yardstick not in chosen:
+            chosen.insert(0, yardstick)
+    pages = sorted((t for t in chosen if t[4].startswith("get")), key=lambda t: t is not PAGE_YARDSTICK)
+    results = run_pages(pages, env, args.seconds, args.rounds) if pages else []
+    for result in results:
+        print(json.dumps(result), flush=True)
+    for name, app_spec, path, email, how in chosen:
+        if how.startswith("get"):
             continue
-        result = run_target(name, app_spec, path, email, how, env, args.seconds)
+        result = run_post(name, app_spec, path, email, how, env, max(args.seconds, 10))
         results.append(result)
         print(json.dumps(result), flush=True)
     print_table(results, args.database_url)
