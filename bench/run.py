@@ -92,6 +92,18 @@ def login(base: str, email: str, password: str) -> str:
     return cookie
 
 
+def logout(base: str, cookie: str) -> None:
+    """End the session through the logout form: the account page lists the user's live
+    sessions, so sessions left open by earlier runs would make it longer in the next."""
+    with urllib.request.urlopen(urllib.request.Request(base + "/accessibility", headers={"Cookie": cookie})) as page:
+        found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.read().decode())
+        fresh = re.search(r"session=([^;]+)", page.headers.get("Set-Cookie", ""))
+    if fresh:
+        cookie = re.sub(r"session=[^;]+", "session=" + fresh.group(1), cookie)
+    data = urllib.parse.urlencode({"csrf_token": found.group(1) if found else ""}).encode()
+    urllib.request.urlopen(urllib.request.Request(base + "/logout", data=data, headers={"Cookie": cookie})).close()
+
+
 def wrk(url: str, connections: int, seconds: int, cookie: str | None, requests_file: Path | None = None) -> dict:
     threads = min(2, connections)
     script = "requests.lua" if requests_file else "p95.lua"
@@ -182,6 +194,11 @@ class Server:
             raise
 
     def stop(self) -> None:
+        if getattr(self, "cookie", None):
+            try:
+                logout(self.base, self.cookie)
+            except OSError as exc:
+                print(f"  logout at {self.base} failed: {exc}", file=sys.stderr, flush=True)
         self.process.terminate()
         self.process.wait(20)
 
