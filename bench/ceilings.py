@@ -5,7 +5,10 @@ as the platform:
 - ``minimal_app()`` – the minimal list page: one indexed SQLAlchemy query for 50 rows
   of the 100,000-row ``bench_items`` table (made by bench/seed.py), rendered by a
   Jinja template with one ``url_for`` per row;
-- ``insert_app()`` – the minimal one-row INSERT endpoint, the yardstick of the POSTs.
+- ``insert_app()`` – the minimal one-row INSERT endpoint, the yardstick of the POSTs;
+- ``ten_statements_app()`` – the same endpoint making as many statements as placing
+  an order does (3 reads, 5 INSERTs, 2 UPDATEs) in one transaction: the floor under a
+  POST that keeps the platform's records, whatever its code.
 
     gunicorn 'bench.ceilings:hello_app()'
     DATABASE_URL=... gunicorn 'bench.ceilings:minimal_app()'
@@ -97,5 +100,38 @@ def insert_app() -> Flask:
                                     .returning(rows.c.id)).scalar_one()
         db.session.commit()
         return {"id": new_id}, 201
+
+    return app
+
+
+def ten_statements_app() -> Flask:
+    """The POSTs' floor: the INSERT endpoint's request making the statements that
+    placing an order makes (``bench/profile_post.py --sql place``: 3 SELECTs, 5
+    INSERTs, 2 UPDATEs) through SQLAlchemy Core in one transaction, with no Python
+    work besides. Its ratio to ``insert_app`` says how far a POST with those records
+    can go on this machine, however lean its code."""
+    import itertools
+
+    import sqlalchemy as sa
+
+    app, db = _database_app("ten")
+    rows = INSERTS
+    items = sa.Table("bench_items", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("name", sa.String), sa.Column("category", sa.Integer))
+    counter = itertools.count(os.getpid() * 7919)
+
+    @app.post("/")
+    def ten():
+        body = request.get_json(silent=True) or {}
+        name = str(body.get("name", ""))[:100]
+        n = next(counter)
+        for k in range(3):
+            db.session.execute(sa.select(items.c.id, items.c.name).where(items.c.id == (n * 3 + k) % 100000 + 1)).first()
+        ids = [db.session.execute(sa.insert(rows).values(name=name).returning(rows.c.id)).scalar_one()
+               for _ in range(5)]
+        for new_id in ids[:2]:
+            db.session.execute(sa.update(rows).where(rows.c.id == new_id).values(name=name + "."))
+        db.session.commit()
+        return {"id": ids[0]}, 201
 
     return app
