@@ -34,27 +34,45 @@ class ApiAwareSessionInterface(SecureCookieSessionInterface):
         return super().save_session(app, session, response)
 
 
+# The headers every response gets unless its view set them itself, in the order they
+# are added. A response's headers are checked once for the names (case-insensitively)
+# and the missing ones appended in one ``extend``: eight ``Headers.setdefault`` calls
+# each scanned the whole list (about 0.1 ms and 250 function calls of every request).
+_ALWAYS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Permissions-Policy", "geolocation=(), camera=(), microphone=()"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+_HSTS = (("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),)
+_NO_STORE = (("Cache-Control", "no-store"),)
+# (production, not a static file) -> the headers in the order they are added.
+_WANTED = {(production, private): _ALWAYS + (_HSTS if production else ()) + (_NO_STORE if private else ())
+           for production in (False, True) for private in (False, True)}
+_NAMES = frozenset(name.lower() for name, _value in _WANTED[True, True])
+
+
+def add_security_headers(response, path: str, production: bool):
+    """Set each security header that ``response`` lacks (a view's own value, e.g. a
+    public logo's ``Cache-Control``, is kept). API answers and every page or download
+    but the static files get ``Cache-Control: no-store``: pages and downloads (report
+    files, exports) with personal data must not be kept in any cache."""
+    h = response.headers
+    wanted = _WANTED[production, not path.startswith("/static/")]
+    present = {name.lower() for name, _value in h}
+    if present.isdisjoint(_NAMES):
+        h.extend(wanted)
+    else:
+        h.extend([item for item in wanted if item[0].lower() not in present])
+    return response
+
+
 def init_security(app) -> None:
     app.session_interface = ApiAwareSessionInterface()
 
     @app.after_request
     def headers(response):
-        h = response.headers
-        h.setdefault("Content-Security-Policy", CSP)
-        h.setdefault("X-Content-Type-Options", "nosniff")
-        h.setdefault("X-Frame-Options", "DENY")
-        h.setdefault("Referrer-Policy", "same-origin")
-        h.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
-        h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if app.config.get("PRODUCTION"):
-            h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if request.path.startswith("/api/") or _private(request):
-            # Pages and downloads (report files, exports) with personal data must not
-            # be kept in any cache; a view that sets its own Cache-Control (a public
-            # logo) keeps it.
-            h.setdefault("Cache-Control", "no-store")
-        return response
+        return add_security_headers(response, request.path, bool(app.config.get("PRODUCTION")))
 
-
-def _private(req) -> bool:
-    return not req.path.startswith("/static/")
