@@ -3,8 +3,11 @@ that never sets a cookie on API responses."""
 
 from __future__ import annotations
 
+import time
+
 from flask import request
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import BadSignature
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -21,7 +24,41 @@ CSP = "; ".join([
 
 
 class ApiAwareSessionInterface(SecureCookieSessionInterface):
-    """The API authenticates with bearer tokens: it must set no cookie."""
+    """The API authenticates with bearer tokens: it must set no cookie.
+
+    A browser sends the same signed cookie with every request until the session
+    changes; checking its signature and decoding it took about 300 function calls
+    of every page. A cookie that was checked once is kept here with its content and
+    signing time, and the same cookie is then only checked for its age (the
+    session's lifetime, as itsdangerous checks it) and against the keys it was
+    checked with. Only cookies whose values are all plain texts, numbers, booleans
+    or None are kept, so a request's copy of the content can be changed without
+    touching the kept one; anything else (flashed messages) is decoded as before."""
+
+    def open_session(self, app, request):
+        name = self.get_cookie_name(app)
+        value = request.cookies.get(name)
+        if not value or not app.secret_key:
+            return super().open_session(app, request)
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        cache = app.extensions.get("kotiapu_session_cookies")
+        if cache is None:
+            cache = app.extensions["kotiapu_session_cookies"] = {}
+        kept = cache.get(value)
+        if kept is not None and kept[0] == keys:
+            age = int(time.time()) - kept[1]
+            if 0 <= age <= max_age:
+                return self.session_class(kept[2])
+        try:
+            data, signed_at = self.get_signing_serializer(app).loads(value, max_age=max_age, return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        if type(data) is dict and all(type(item) in _PLAIN for item in data.values()):
+            if len(cache) >= _MAX_KEPT_COOKIES:
+                cache.clear()
+            cache[value] = (keys, int(signed_at.timestamp()), data)
+        return self.session_class(data)
 
     def should_set_cookie(self, app, session):
         if request and request.path.startswith("/api/"):
@@ -31,7 +68,21 @@ class ApiAwareSessionInterface(SecureCookieSessionInterface):
     def save_session(self, app, session, response):
         if request and request.path.startswith("/api/"):
             return None
+        if session and not session.modified and not (session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]):
+            # Flask would work out the cookie's seven settings and then set nothing.
+            if session.accessed:
+                if response.headers.get("Vary") is None:
+                    response.headers["Vary"] = "Cookie"  # what vary.add writes then, without parsing
+                else:
+                    response.vary.add("Cookie")
+            return None
         return super().save_session(app, session, response)
+
+
+# The kept cookies (ApiAwareSessionInterface): one entry per browser session and
+# change of its content; emptied when full, a guard rather than a working limit.
+_MAX_KEPT_COOKIES = 4096
+_PLAIN = frozenset((str, int, float, bool, type(None)))
 
 
 # The headers every response gets unless its view set them itself, in the order they
