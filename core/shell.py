@@ -67,7 +67,7 @@ def navigation_items(menu: tuple) -> list[dict]:
 
 def shell_header() -> Markup:
     """``<body>`` to the demo banner, for this request's user, page and language."""
-    from flask_wtf.csrf import generate_csrf
+    from core.security import csrf_token
 
     user = current_user._get_current_object()
     endpoint = request.endpoint
@@ -88,7 +88,7 @@ def shell_header() -> Markup:
     if len(pieces) == 1:
         return Markup(pieces[0])  # nosec B704
     name = escape(user.name or user.email) if authenticated else ""
-    token = generate_csrf() if _TOKEN in pieces else ""
+    token = csrf_token() if _TOKEN in pieces else ""
     return Markup("".join(name if p is _NAME else token if p is _TOKEN else p for p in pieces))  # nosec B704
 
 
