@@ -80,10 +80,10 @@ def init_login(app) -> None:
         found = live_session(session.get(SESSION_KEY), uid)
         if found is None:
             return None
-        row, user = found
+        session_id, user = found
         if user.session_version != version or not user.active:
             return None
-        g.user_session_id = row.id
+        g.user_session_id = session_id
         return user
 
     @login_manager.request_loader

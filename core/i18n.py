@@ -20,19 +20,20 @@ def select_locale() -> str:
     if not has_request_context():
         # Jobs and commands choose their language with flask_babel.force_locale.
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    if request.path.startswith("/api/"):
+    req = request._get_current_object()  # once: every page asks
+    if req.path.startswith("/api/"):
         # The API reference page (no session: it is under /api/) follows its ?lang= links.
-        if request.path == "/api/docs" and request.args.get("lang") in languages:
-            return request.args["lang"]
+        if req.path == "/api/docs" and req.args.get("lang") in languages:
+            return req.args["lang"]
         # API callers choose with Accept-Language; otherwise Finnish, like the site.
-        return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
-    chosen = request.args.get("lang")
+        return req.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    chosen = req.args.get("lang")
     if chosen in languages:
-        if not request.path.startswith("/api/"):
-            session["lang"] = chosen
+        session["lang"] = chosen
         return chosen
-    if session.get("lang") in languages:
-        return session["lang"]
+    kept = session.get("lang")
+    if kept in languages:
+        return kept
     if current_user and getattr(current_user, "is_authenticated", False) and current_user.language in languages:
         return current_user.language
     # Finnish unless chosen otherwise: the browser's language is not a user's choice here.

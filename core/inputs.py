@@ -276,25 +276,37 @@ def _contains_nul(value) -> bool:
     return False
 
 
+# The WSGI variables that carry the request's headers besides the HTTP_* ones.
+_BODY_HEADERS = frozenset(("CONTENT_TYPE", "CONTENT_LENGTH"))
+
+
 def request_has_nul() -> bool:
-    environ = request.environ
-    if "\x00" in request.path or "%00" in environ.get("QUERY_STRING", "") or "\x00" in environ.get("QUERY_STRING", ""):
+    # Every request passes here: the request is resolved once, the headers are read
+    # from the WSGI environment they come from (what ``request.headers`` iterates
+    # over, without building it), and the query is parsed only when there is one.
+    req = request._get_current_object()
+    environ = req.environ
+    query = environ.get("QUERY_STRING", "")
+    path = req.path
+    if "\x00" in path or "%00" in query or "\x00" in query:
         return True
-    if any(_contains_nul(k) or _contains_nul(v) for k, v in request.args.items(multi=True)):
+    if query and any(_contains_nul(k) or _contains_nul(v) for k, v in req.args.items(multi=True)):
         return True
-    if any("\x00" in v for _, v in request.headers.items()):
-        return True
-    if any(_contains_nul(k) or _contains_nul(v) for k, v in request.cookies.items()):
-        return True
-    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-        if request.path.startswith("/api/"):
+    for key, value in environ.items():
+        if value.__class__ is str and "\x00" in value and (key.startswith("HTTP_") or key in _BODY_HEADERS):
+            return True
+    for key, value in req.cookies.items():
+        if "\x00" in key or "\x00" in value:
+            return True
+    if req.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if path.startswith("/api/"):
             pass  # the API's declared body models refuse it with a 422 naming the field (API.md)
-        elif request.mimetype == "application/json":
-            if _contains_nul(request.get_json(silent=True, force=True)):
+        elif req.mimetype == "application/json":
+            if _contains_nul(req.get_json(silent=True, force=True)):
                 return True
         else:
             try:
-                form, files = request.form, request.files
+                form, files = req.form, req.files
             except RequestEntityTooLarge:
                 return False  # the view answers that itself (a friendly 413 next to the field)
             if any(_contains_nul(k) or _contains_nul(v) for k, v in form.items(multi=True)):

@@ -45,20 +45,36 @@ def _cache(name: str) -> dict:
     return cache
 
 
+_DEPENDS_ON_USER = object()  # a role's menu with a label worked out per user: not kept
+
+
 def _menu(user, endpoint: str | None) -> tuple:
     """The role's menu as (endpoint, label text, current) for this user; the URLs are
-    worked out only when the header is rendered for a new key."""
+    worked out only when the header is rendered for a new key. A menu whose labels
+    are all plain texts is the same for every user of the role, page and catalogue,
+    and is kept (translating its labels took some fifty calls of every page)."""
     if not user.is_authenticated:
         return ()
+    role = user.role
+    entries = NAVIGATION.get(role, [])
+    cache = _cache("menu")
+    key = (role, endpoint, current_translations(), len(entries))
+    menu = cache.get(key)
+    if menu is not None and menu is not _DEPENDS_ON_USER:
+        return menu
     views = current_app.view_functions
     items = []
-    for _position, item_endpoint, label in NAVIGATION.get(user.role, []):
+    depends_on_user = False
+    for _position, item_endpoint, label in entries:
         if item_endpoint not in views:
             continue
         if isinstance(label, FunctionType):  # a label that depends on the user (see core.registry)
             label = label(user)
+            depends_on_user = True
         items.append((item_endpoint, text_of(label), endpoint == item_endpoint))
-    return tuple(items)
+    menu = tuple(items)
+    cache[key] = _DEPENDS_ON_USER if depends_on_user else menu
+    return menu
 
 
 def navigation_items(menu: tuple) -> list[dict]:
@@ -67,7 +83,7 @@ def navigation_items(menu: tuple) -> list[dict]:
 
 def shell_header() -> Markup:
     """``<body>`` to the demo banner, for this request's user, page and language."""
-    from flask_wtf.csrf import generate_csrf
+    from core.security import csrf_token
 
     user = current_user._get_current_object()
     endpoint = request.endpoint
@@ -88,7 +104,7 @@ def shell_header() -> Markup:
     if len(pieces) == 1:
         return Markup(pieces[0])  # nosec B704
     name = escape(user.name or user.email) if authenticated else ""
-    token = generate_csrf() if _TOKEN in pieces else ""
+    token = csrf_token() if _TOKEN in pieces else ""
     return Markup("".join(name if p is _NAME else token if p is _TOKEN else p for p in pieces))  # nosec B704
 
 

@@ -358,6 +358,20 @@ class Template(jinja2.Template):
             ctx = None  # no global of the renderer is missing here: Jinja would take the kept module
         return super()._get_default_module(ctx)
 
+    def new_context(self, vars=None, shared=False, locals=None):
+        """The render's context as Jinja makes it, cheaper in the usual case. Jinja
+        copies the template's globals (a ``ChainMap`` of the template's own over the
+        environment's) into the context with ``dict(ChainMap)``: a ``ChainMap``
+        lookup in Python for each of the 75 globals, about 155 function calls of
+        every page. A template without globals of its own (every template Flask
+        renders) has exactly the environment's, so they are copied from the
+        environment's own dict, read at each render as Jinja reads them."""
+        maps = getattr(self.globals, "maps", None)
+        if shared or locals or maps is None or len(maps) != 2 or maps[0]:
+            return super().new_context(vars, shared, locals)
+        parent = dict(maps[1], **vars) if vars else dict(maps[1])
+        return self.environment.context_class(self.environment, parent, self.name, self.blocks, globals=self.globals)
+
 
 def _client_home_label(user):
     """A client's own services; a relative without a record of their own acts for

@@ -144,9 +144,10 @@ def finish_request(response):
     that fails (the database went away after the view ran) replaces the response
     with the error page of that failure: the page the view made (e.g. "saved")
     would be untrue, and so would the messages it flashed."""
-    rows = g.pop(_ROWS, None) or []
-    failed = g.pop(_FAILED, False)
-    after = g.pop(_AFTER, None) or []
+    request_globals = g._get_current_object().__dict__  # g once: every request ends here
+    rows = request_globals.pop(_ROWS, None) or []
+    failed = request_globals.pop(_FAILED, False)
+    after = request_globals.pop(_AFTER, None) or []
     session = db.session
     try:
         if not failed and response.status_code < 400:

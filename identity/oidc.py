@@ -73,9 +73,12 @@ def init_oidc(app) -> None:
 
     @app.before_request
     def _note_strong_logout():
-        if request.endpoint == "accounts.logout" and session.get(METHOD_KEY) == METHOD_OIDC:
+        if request.endpoint != "accounts.logout":
+            return
+        method = session.get(METHOD_KEY)
+        if method == METHOD_OIDC:
             g.identity_provider_logout = True
-        if request.endpoint == "accounts.logout" and session.get(METHOD_KEY) == METHOD_SAML:
+        if method == METHOD_SAML:
             # Read before the logout ends the session row (SAML single logout).
             from identity.views import saml_subject_of_this_session
 
@@ -83,9 +86,10 @@ def init_oidc(app) -> None:
 
     @app.after_request
     def _provider_logout(response):
-        if session.get(METHOD_KEY) == METHOD_OIDC and response.mimetype == "text/html":
+        method = session.get(METHOD_KEY)
+        if method == METHOD_OIDC and response.mimetype == "text/html":
             _allow_logout_form(response)
-        if session.get(METHOD_KEY) == METHOD_SAML and response.mimetype == "text/html":
+        if method == METHOD_SAML and response.mimetype == "text/html":
             _allow_saml_logout_form(response)
         if g.get("saml_logout_subject") and response.status_code in (302, 303):
             from identity.views import start_saml_logout

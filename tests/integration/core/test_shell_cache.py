@@ -124,3 +124,30 @@ def test_the_header_and_footer_are_rendered_once_per_key(app, db, make_user):
     assert rendered.count("core/_shell_header.html") <= 3  # fi dashboard, fi clients, sv dashboard
     assert rendered.count("core/_shell_footer.html") <= 2  # fi, sv
     assert rendered.count("core/dashboard_staff.html") == 7  # the pages themselves every time
+
+
+def test_a_menu_label_worked_out_per_user_is_never_kept(app, db, make_user, monkeypatch):
+    from core.registry import NAVIGATION
+
+    # A label that depends on the user (as marketplace's purchases label does): the
+    # role's menu is then worked out for each user, not kept.
+    monkeypatch.setitem(NAVIGATION, "staff", [*NAVIGATION["staff"],
+                                              (999, "core.accessibility", lambda user: f"Menu of {user.email}")])
+    first, second = make_user("staff"), make_user("staff")
+    a, b = _login(app, db, first), _login(app, db, second)
+    for _ in range(2):
+        menu_a = _header(a.get("/dashboard").get_data(as_text=True))
+        menu_b = _header(b.get("/dashboard").get_data(as_text=True))
+        assert f"Menu of {first.email}" in menu_a and second.email not in menu_a
+        assert f"Menu of {second.email}" in menu_b and first.email not in menu_b
+
+
+def test_a_kept_menu_follows_the_language_and_the_page(app, db, make_user):
+    c = _login(app, db, make_user("staff"))
+    for _ in range(2):
+        fi = _header(c.get("/orders/?lang=fi").get_data(as_text=True))
+        en = _header(c.get("/orders/?lang=en").get_data(as_text=True))
+        assert fi != en and "Orders" in en and "Orders" not in fi
+        dashboard = _header(c.get("/dashboard?lang=en").get_data(as_text=True))
+        assert dashboard.count('aria-current="page"') == en.count('aria-current="page"') == 1
+        assert dashboard != en

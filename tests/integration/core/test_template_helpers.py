@@ -45,3 +45,30 @@ def test_imports_read_as_jinja_imports_them(app):
         assert macros._get_default_module(importer.new_context({})) is macros.module  # the kept module
         own = env.from_string('{% from macros import shout %}{{ shout("a") }}', globals={"extra": "!"})
         assert own.render(macros=macros) == "A!"
+
+
+def test_a_renders_context_is_the_one_jinja_makes(app):
+    """``Template.new_context`` copies the environment's globals itself when the
+    template has none of its own: the same context as Jinja's, globals added to the
+    environment after loading included; a template with its own globals, a shared
+    or a local context take Jinja's own way."""
+    import jinja2
+
+    env = app.jinja_env
+    with app.test_request_context("/"):
+        plain = env.from_string("{{ title }} {{ extra }} {{ _('Orders') }}")
+        own = env.from_string("{{ title }} {{ extra }}", globals={"extra": "own", "title": "own title"})
+        env.globals["kotiapu_test_late"] = "late"  # after loading: Jinja's ChainMap sees it
+        try:
+            for template in (plain, own):
+                for vars_ in (None, {}, {"title": "vars win", "extra": 1}):
+                    ours, jinjas = template.new_context(vars_), jinja2.Template.new_context(template, vars_)
+                    assert ours.parent == jinjas.parent and list(ours.parent) == list(jinjas.parent)
+                    assert ours.globals_keys == jinjas.globals_keys and ours.blocks == jinjas.blocks
+                    assert "kotiapu_test_late" in ours.parent
+            assert plain.render(title="T", extra="E") == "T E Tilaukset"
+            assert own.render() == "own title own" and own.render(title="T") == "T own"
+            shared = plain.new_context({"title": "S"}, shared=True)
+            assert shared.parent == {"title": "S"}
+        finally:
+            del env.globals["kotiapu_test_late"]
