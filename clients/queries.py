@@ -63,6 +63,16 @@ def _represented(scope: str | None, today: date) -> sa.CompoundSelect:
             *mandate_in_force(scope, today)))
 
 
+def _core_rows(stmt, values: dict) -> list:
+    """A statement's rows of plain columns, run on the session's connection (its
+    transaction) as a Core statement, as ``orders.queries._rows`` does: the ORM's
+    execution around a statement without entities (its compile state, the
+    ``do_orm_execute`` hooks, autoflush) cost about 60 µs of CPU per statement for
+    nothing on the pages that read these. For reads only, of rows nothing earlier
+    in the request has changed through the ORM unflushed."""
+    return db.session.connection().execute(stmt, values).all()
+
+
 def _user_ids(user) -> dict:
     """The bound values of ``_represented`` (-1: a relative without a record of their own)."""
     return {"user_id": user.id, "own_id": user.client_id if user.client_id is not None else -1}
@@ -79,7 +89,7 @@ def acting_client_ids(user) -> list[int]:
         _acting_statements.clear()  # yesterday's validity
         stmt = _acting_statements[today] = sa.select(Client.id).where(
             Client.id.in_(_represented(ANY, today)), Client.erased_at.is_(None))
-    live = set(db.session.scalars(stmt, _user_ids(user)).all())
+    live = {row[0] for row in _core_rows(stmt, _user_ids(user))}
     return sorted(live, key=lambda i: (i != user.client_id, i))
 
 
@@ -166,7 +176,7 @@ def _grouped(orders: list) -> dict:
     counts: dict[int, int] = {}
     latest: dict[int, list] = {}
     if ids:
-        for visit in db.session.execute(_latest_visits_statement(), {"order_ids": ids}).all():
+        for visit in _core_rows(_latest_visits_statement(), {"order_ids": ids}):
             latest.setdefault(visit.order_id, []).append(visit)
             counts[visit.order_id] = visit.total
     today = local_today()
@@ -249,13 +259,13 @@ def portfolio(user, client_id: int) -> tuple[PortfolioClient, dict, int]:
         if any(day != today for _lang, day in _portfolio_statements):
             _portfolio_statements.clear()  # yesterday's mandates' validity
         stmt = _portfolio_statements[(lang, today)] = _build_portfolio_statement(lang, today)
-    rows = db.session.execute(stmt, {"client_id": client_id, **_user_ids(user)}).all()
-    if not rows:
+    found = _core_rows(stmt, {"client_id": client_id, **_user_ids(user)})
+    if not found:
         raise NotFoundError(_("Client not found."))
-    first = rows[0]
+    first = found[0]
     worker = Worker(first.worker_name, first.worker_phone) if first.worker_id is not None else None
     client = PortfolioClient(first.client_id, first.first_name, first.last_name, worker)
-    return client, _grouped([row for row in rows if row.id is not None]), first.unread
+    return client, _grouped([row for row in found if row.id is not None]), first.unread
 
 
 # -- the network -----------------------------------------------------------------
@@ -324,7 +334,7 @@ def _network(client: Client, serving: list[OrderRow], reps: list, include_ended:
     if members is None:
         if "members" not in _statements:
             _statements.update(_staff_page_statements())
-        members = db.session.execute(_statements["members"], {"client_id": client.id}).all()
+        members = _core_rows(_statements["members"], {"client_id": client.id})
     member_users = set()
     for m in members:
         if m.user_id:
@@ -790,7 +800,7 @@ def staff_client_page(client: Client) -> dict:
         _statements.update(_staff_page_statements(), lists=_staff_page_lists(sa.bindparam("client_id", type_=sa.Integer)))
     params = {"client_id": client.id}
     lang = current_language()
-    execute = db.session.execute
+    execute = db.session.connection().execute  # the Core path: see _core_rows
     rows = execute(_statements["orders"], params).all()
     orders = [_order_row(row, lang) for row in rows]
     serving = sorted((o for o, row in zip(orders, rows) if row.serving), key=lambda o: (o.start_date, o.id))
@@ -878,7 +888,8 @@ def staff_page_client(client_id: int, reader_id: int) -> StaffPageClient | None:
     stmt = _statements.get("client")
     if stmt is None:
         stmt = _statements["client"] = _staff_page_client_statement()
-    row = db.session.execute(stmt, {"client_id": client_id, "reader_id": reader_id}).first()
+    row = _core_rows(stmt, {"client_id": client_id, "reader_id": reader_id})
+    row = row[0] if row else None
     if row is None:
         return None
     *columns, worker_name, worker_email, worker_phone, recorder_id, recorder_name, unread = row
