@@ -35,6 +35,7 @@ from core.access import Purpose, record_access
 from core.db import UTCDateTime, utcnow
 from core.errors import NotFoundError
 from core.extensions import db
+from core.kept import Kept
 from core.models import AccessLogEntry
 from core.templating import labeller, role_label
 from core.uow import write_access_rows_now
@@ -695,10 +696,9 @@ def _staff_page_lists(cid) -> tuple[sa.CompoundSelect, list[itemgetter]]:
     (``_lists_statement``), parts numbered as ``FOLLOW_UPS`` … ``USERS``: the open
     follow-ups (most urgent first), the relatives' mandates (those in force first),
     the latest messages, the latest guidance contacts, the record's latest history,
-    the network members, and the users the page names (the client's own logins and
-    the active guidance workers the client can be handed over to, as
-    ``records.staff_choices``). Every person or organisation a row names comes with
-    it."""
+    the network members, and the client's own logins. Every person or organisation
+    a row names comes with it. (The guidance workers to hand the client over to are
+    ``handover_workers``, kept for a few seconds.)"""
     users, providers = User.__table__, Provider.__table__
     fu = FollowUp.__table__.c
     reps, messages = ClientRepresentative.__table__, Message.__table__
@@ -745,8 +745,7 @@ def _staff_page_lists(cid) -> tuple[sa.CompoundSelect, list[itemgetter]]:
                                 n.starts_on, n.ends_on, n.code, n.params)
                       .where(n.client_id == cid).order_by(*member_order), member_order)
     parts[USERS] = (sa.select(u.id, u.name, u.email, u.role, u.active, u.client_id, u.last_login_at)
-                    .where(sa.or_(u.client_id == cid, sa.and_(u.role == _sql_word(Role.STAFF), u.active.is_(True))))
-                    .order_by(*user_order), user_order)
+                    .where(u.client_id == cid).order_by(*user_order), user_order)
     return _lists_statement(parts)
 
 
@@ -781,6 +780,27 @@ def _staff_page_statements() -> dict:
 
 _statements: dict = {}  # _staff_page_statements() and the client row's statement, once built
 
+# The active guidance workers a client can be handed over to, kept 5 s per web
+# process (core.kept: a write to ``users`` through this process drops them at once,
+# the other processes show it within 5 s), as the staff order list keeps its filter
+# choices: the same for every reader and every client, and 50 rows that the staff
+# client page read with every view.
+_workers_kept = Kept("handover-workers", {"users"})
+
+
+def handover_workers() -> tuple[tuple[int, str], ...]:
+    """The active guidance workers as (id, name, or the e-mail address for a worker
+    without a name), by name, as ``records.staff_choices`` gives them: kept for a few
+    seconds."""
+    def read():
+        if "workers" not in _statements:
+            u = User.__table__.c
+            _statements["workers"] = (sa.select(u.id, u.name, u.email)
+                                      .where(u.role == _sql_word(Role.STAFF), u.active.is_(True))
+                                      .order_by(u.name, u.id))
+        return tuple((uid, name or email) for uid, name, email in _core_rows(_statements["workers"], {}))
+    return _workers_kept.value("workers", read)
+
 
 def staff_client_page(client: Client) -> dict:
     """What the staff client page shows besides the record: orders, open
@@ -813,8 +833,8 @@ def staff_client_page(client: Client) -> dict:
     messages = [_message_row(r) for r in lists[MESSAGES]]
     contacts, events = [ContactRow._make(r) for r in lists[CONTACTS]], [EventRow._make(r) for r in lists[EVENTS]]
     members, users = [MemberRow._make(r) for r in lists[MEMBERS]], [UserRow._make(r) for r in lists[USERS]]
-    logins = sorted((u for u in users if u.client_id == client.id), key=lambda u: u.id)
-    staff = [(u.id, u.name or u.email) for u in users if u.role == Role.STAFF and u.active]
+    logins = sorted(users, key=lambda u: u.id)
+    staff = handover_workers()
     return {"orders": orders[:ORDER_ROWS], "follow_ups": follow_ups,
             "network": _network(client, serving, representatives, members=members),
             "representatives": representatives, "logins": logins, "staff": staff,
