@@ -47,7 +47,9 @@ def staff_section(user) -> dict:
     """The staff member's open follow-ups (the figures come from staff_figures)."""
     if not _statements:
         _statements.append(_follow_ups_statement())
-    follow_ups = [queries.follow_up_row(r) for r in db.session.execute(_statements[0], {"user_id": user.id}).all()]
+    # Plain columns on the session's connection: the Core path (clients.queries._core_rows).
+    follow_ups = [queries.follow_up_row(r)
+                  for r in db.session.connection().execute(_statements[0], {"user_id": user.id}).all()]
     # The concern texts shown on the dashboard: each read is logged.
     record_access_many([f.client_id for f in follow_ups if f.concern_id], "view", Purpose.GUIDANCE,
                        what=CONCERN_TEXT)

@@ -113,8 +113,9 @@ def signals_since(client_id: int, since: datetime) -> list[Signal]:
     if not _query:
         _query.append(_signals_query())
     found: list[Signal] = []
-    for kind, at, provider_id, name, order_id, number, body, urgency, rating in db.session.execute(
-            _query[0], {"client_id": client_id, "since": since}):
+    # On the session's connection as a Core statement (plain columns; see clients.queries._core_rows).
+    for kind, at, provider_id, name, order_id, number, body, urgency, rating in db.session.connection().execute(
+            _query[0], {"client_id": client_id, "since": since}).all():
         kind = _KINDS[kind]
         if kind == LOW_FEEDBACK:
             found.append(Signal(kind, at, "client", "client", order_id, number, rating=rating))

@@ -36,7 +36,7 @@ from core.actions import Confirmation, form_action
 from core.db import utcnow
 from core.extensions import db
 from core.i18n import current_language
-from core.inputs import Form, bounded_id, query_int
+from core.inputs import bounded_id, csrf_hidden_tag, query_int
 from core.templating import RowUrl
 from core.time import local_today
 from orders.services import visible_order
@@ -172,13 +172,13 @@ def detail(client_id: int):
         record_access(client.id, "view", Purpose.GUIDANCE, what=concerns.CONCERN_TEXT)
     actions = policy.staff_actions(client, page["logins"])
     # The small forms (consent, hand-over, message, the client's login) are written
-    # around their kept fields with ``csrf_form``: on a GET each of them writes only
-    # the CSRF token and no errors, as a form without fields (``core.inputs.Form``)
-    # does. The reason form only goes with an erasure decision; a follow-up's "done"
+    # around their kept fields with ``hidden``: on a GET each of them writes only
+    # the CSRF token and no errors, written as a form without fields writes it
+    # (``core.inputs.csrf_hidden_tag``). The reason form only goes with an erasure decision; a follow-up's "done"
     # form is its macro's.
     return render_template(
         "clients/detail.html", client=client, show_contact=policy.shows_contact(client, user),
-        actions=actions, next_check=next_check, csrf_form=Form(), fields=fields, links=_links(client.id),
+        actions=actions, next_check=next_check, hidden=csrf_hidden_tag(), fields=fields, links=_links(client.id),
         reason_form=ReasonForm() if "erase" in actions else None,
         sender_label=queries.sender_label,
         topic_labels=TOPIC_LABELS, signal_items=timeline, now=utcnow(), today=local_today(), **page)

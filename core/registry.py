@@ -72,7 +72,10 @@ def dashboard_context(user) -> dict:
     statement = _figures_statement(role)
     context: dict = {"now": utcnow()}  # one instant for the figures and the sections' lists
     if statement is not None:
-        context.update(db.session.execute(statement, {"user_id": user.id, "now": context["now"]}).one()._mapping)
+        # One row of counts, run on the session's connection as a Core statement (the
+        # ORM's execution path around it cost about 60 µs of CPU for nothing).
+        context.update(db.session.connection().execute(
+            statement, {"user_id": user.id, "now": context["now"]}).one()._mapping)
     for section in DASHBOARD_SECTIONS.get(role, []):
         context.update(section(user))
     return context
