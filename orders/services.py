@@ -89,7 +89,10 @@ def _choose(eligible: list[Eligible], provider_ids: list[int] | None, wrong_mess
     else:
         chosen = eligible
     if not chosen:
-        raise ValidationFailed(none_message, code="no_eligible_provider", fields=none_fields)
+        # The texts may be lazy: translated only when refused (placing an order
+        # looked up three texts on every request that only a refusal shows).
+        raise ValidationFailed(str(none_message), code="no_eligible_provider",
+                               fields={k: [str(v) for v in texts] for k, texts in none_fields.items()})
     return chosen
 
 
@@ -114,7 +117,7 @@ def _add_offers(order: ServiceOrder, chosen: list[Eligible], mode: str, first_ra
 
 def _require_consent(client: Client, message: str) -> None:
     if not client.consent_to_share:
-        raise ValidationFailed(message, code="no_consent",
+        raise ValidationFailed(str(message), code="no_consent",
                                fields={"client_id": [_("No consent to share data with providers.")]})
 
 
@@ -200,8 +203,8 @@ def place_order(actor, *, client_id: int, service_type_id: int, start_date: date
         errors["provider_ids"] = [_("Choose exactly one provider to offer the order to.")]
     if errors:
         raise ValidationFailed(_("The order could not be placed."), fields=errors)
-    _require_consent(client, _("The client has not consented to sharing their details with providers; "
-                               "record the consent first."))
+    _require_consent(client, _l("The client has not consented to sharing their details with providers; "
+                                "record the consent first."))
     voucher = None
     if voucher_id is not None:
         from vouchers.services import voucher_for_order
@@ -209,9 +212,9 @@ def place_order(actor, *, client_id: int, service_type_id: int, start_date: date
     # Named providers: only they need checking (the answer names those not eligible).
     chosen = _choose(eligible_providers(client, service_type_id, only=provider_ids or None), provider_ids,
                      _l("Not eligible for this order: %(ids)s."), _l("Provider %(pid)s is not eligible for this order."),
-                     _("No provider can take this order: nobody approved offers this service at the "
-                       "client's postal code in a language the client speaks, with capacity left."),
-                     {"service_type_id": [_("No eligible provider.")]})
+                     _l("No provider can take this order: nobody approved offers this service at the "
+                        "client's postal code in a language the client speaks, with capacity left."),
+                     {"service_type_id": [_l("No eligible provider.")]})
     if voucher is not None:
         from vouchers.services import providers_for_voucher
         chosen = providers_for_voucher(actor, voucher, chosen, explicit=bool(provider_ids))
