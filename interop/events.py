@@ -31,6 +31,13 @@ def _note(session, type_: str, subject_id, provider_id=None) -> None:
     session.info.setdefault(_KEY, []).append((type_, subject_id, provider_id))
 
 
+def note_order_event(session, action: str, order_id: int) -> None:
+    """An order event written without the ORM (``orders.states.insert_order_event``):
+    the webhook events it raises, noted as ``_after_flush`` notes a flushed one."""
+    for type_ in _ORDER_ACTIONS.get(action, ()):
+        _note(session, type_, order_id)
+
+
 def _after_flush(session, flush_context) -> None:
     if session.info.get(webhooks.ENDPOINT_HINT) is not None and any(
             isinstance(obj, WebhookEndpoint) for obj in chain(session.new, session.dirty, session.deleted)):

@@ -37,14 +37,14 @@ from catalogue.models import ServiceType
 from orders import policy
 from orders.eligibility import Eligible, eligible_providers
 from orders.models import (
-    Funding, Offer, OfferMode, OrderAction, OrderEvent, OrderStatus, Outcome, ServiceOrder, VisitReport,
+    Funding, Offer, OfferMode, OrderAction, OrderStatus, Outcome, ServiceOrder, VisitReport,
 )
 from orders.offers import (
     accept_offer, after_offers_sent, decline_offer, deadline, escalate_order, expire_offer, expire_overdue_offers,
     handle_provider_suspension, withdraw_open_offers,
 )
 from orders.states import (
-    AlreadyTaken, IllegalTransition, OrderError, refusal_message, timeline_event, transition,
+    AlreadyTaken, IllegalTransition, OrderError, insert_order_event, refusal_message, timeline_event, transition,
 )
 
 # The transition function under its former name (the lifecycle tests call it).
@@ -89,7 +89,10 @@ def _choose(eligible: list[Eligible], provider_ids: list[int] | None, wrong_mess
     else:
         chosen = eligible
     if not chosen:
-        raise ValidationFailed(none_message, code="no_eligible_provider", fields=none_fields)
+        # The texts may be lazy: translated only when refused (placing an order
+        # looked up three texts on every request that only a refusal shows).
+        raise ValidationFailed(str(none_message), code="no_eligible_provider",
+                               fields={k: [str(v) for v in texts] for k, texts in none_fields.items()})
     return chosen
 
 
@@ -114,13 +117,13 @@ def _add_offers(order: ServiceOrder, chosen: list[Eligible], mode: str, first_ra
 
 def _require_consent(client: Client, message: str) -> None:
     if not client.consent_to_share:
-        raise ValidationFailed(message, code="no_consent",
+        raise ValidationFailed(str(message), code="no_consent",
                                fields={"client_id": [_("No consent to share data with providers.")]})
 
 
 # -- placing and offering ------------------------------------------------------
 
-_statements: dict[str, tuple] = {}
+_statements: dict[str, object] = {}
 
 
 def _client_and_type_statement() -> tuple:
@@ -140,6 +143,22 @@ def _client_and_type_statement() -> tuple:
                 .where(Client.id == sa.bindparam("client_id", type_=sa.Integer)))
         found = _statements[dialect] = (stmt, next_id is not None)
     return found
+
+
+def _touch_client(client: Client, now) -> None:
+    """``client.last_activity_at = now`` (and ``updated_at``, as the flush's
+    ``onupdate`` stamps it) as one Core ``UPDATE``, the loaded client's values set
+    as committed: no dirty object left for the commit's flush."""
+    stmt = _statements.get("touch_client")
+    if stmt is None:
+        table = Client.__table__
+        stmt = _statements["touch_client"] = (
+            sa.update(table).where(table.c.id == sa.bindparam("b_id", type_=sa.Integer))
+            .values(last_activity_at=sa.bindparam("b_now", type_=table.c.last_activity_at.type),
+                    updated_at=sa.bindparam("b_now", type_=table.c.updated_at.type)))
+    db.session.connection().execute(stmt, {"b_id": client.id, "b_now": now})
+    set_committed_value(client, "last_activity_at", now)
+    set_committed_value(client, "updated_at", now)
 
 
 def place_order(actor, *, client_id: int, service_type_id: int, start_date: date, end_date: date | None = None,
@@ -184,8 +203,8 @@ def place_order(actor, *, client_id: int, service_type_id: int, start_date: date
         errors["provider_ids"] = [_("Choose exactly one provider to offer the order to.")]
     if errors:
         raise ValidationFailed(_("The order could not be placed."), fields=errors)
-    _require_consent(client, _("The client has not consented to sharing their details with providers; "
-                               "record the consent first."))
+    _require_consent(client, _l("The client has not consented to sharing their details with providers; "
+                                "record the consent first."))
     voucher = None
     if voucher_id is not None:
         from vouchers.services import voucher_for_order
@@ -193,9 +212,9 @@ def place_order(actor, *, client_id: int, service_type_id: int, start_date: date
     # Named providers: only they need checking (the answer names those not eligible).
     chosen = _choose(eligible_providers(client, service_type_id, only=provider_ids or None), provider_ids,
                      _l("Not eligible for this order: %(ids)s."), _l("Provider %(pid)s is not eligible for this order."),
-                     _("No provider can take this order: nobody approved offers this service at the "
-                       "client's postal code in a language the client speaks, with capacity left."),
-                     {"service_type_id": [_("No eligible provider.")]})
+                     _l("No provider can take this order: nobody approved offers this service at the "
+                        "client's postal code in a language the client speaks, with capacity left."),
+                     {"service_type_id": [_l("No eligible provider.")]})
     if voucher is not None:
         from vouchers.services import providers_for_voucher
         chosen = providers_for_voucher(actor, voucher, chosen, explicit=bool(provider_ids))
@@ -205,10 +224,11 @@ def place_order(actor, *, client_id: int, service_type_id: int, start_date: date
         ranked = [e for e in chosen if e.rank is not None]
         chosen = ranked or chosen  # without a procured ranking, fall back to the sorted list
     now = utcnow()
-    # The client and service type as the order's relationships: the answer's
-    # serializer reads them from here (no second SELECT of either).
+    # The client and service type by their ids: as relationships they joined the
+    # flush's graph of objects to visit and sort for nothing (neither changes).
     order = ServiceOrder(
-        id=order_id, number=number_for("SO", order_id) if order_id else pending_number(), client=client, service_type=service_type, ordered_by_id=actor.id,
+        id=order_id, number=number_for("SO", order_id) if order_id else pending_number(), client_id=client.id,
+        service_type_id=service_type.id, ordered_by_id=actor.id,
         status=OrderStatus.OFFERED, funding=funding, offer_mode=mode, instructions=(instructions or "").strip(),
         start_date=start_date, end_date=end_date, visits_per_week=visits_per_week,
         minutes_per_visit=minutes_per_visit, offered_at=now, voucher_id=voucher.id if voucher else None)
@@ -217,14 +237,18 @@ def place_order(actor, *, client_id: int, service_type_id: int, start_date: date
         assign_number(order, "SO")
     offers: list[Offer] = []
     sent = _add_offers(order, chosen, mode, created=offers)
-    # They are all the new order's offers: its collection is known without a query.
+    # They are all the new order's offers: its collection is known without a query;
+    # the client and the service type are the ones read above. The answer's
+    # serializer reads all three from here (no second SELECT of any).
     set_committed_value(order, "offers", sorted(offers, key=lambda o: o.id))
-    db.session.add(OrderEvent(order_id=order.id, actor_id=actor.id, action="create", from_status=None,
-                              to_status=OrderStatus.OFFERED, code="order.offered",
-                              params={"mode": str(mode), "num": 1 if mode == OfferMode.RANKED else len(chosen)}))
-    # The timeline's event and the client's activity go in with the jobs, at the
-    # commit's flush (no flush of their own).
-    client.last_activity_at = now
+    set_committed_value(order, "client", client)
+    set_committed_value(order, "service_type", service_type)
+    # The timeline's event and the client's activity as Core statements (the order
+    # is written): no object of either is read again in the request.
+    insert_order_event(order_id=order.id, actor_id=actor.id, action="create", from_status=None,
+                       to_status=OrderStatus.OFFERED, code="order.offered",
+                       params={"mode": str(mode), "num": 1 if mode == OfferMode.RANKED else len(chosen)})
+    _touch_client(client, now)
     record_access(client.id, "order", Purpose.ORDERING, what="service order", actor=actor)
     after_offers_sent(order, sent, rule_holders={e.provider.id for e in chosen if e.has_auto_accept_rule is not False})
     return order

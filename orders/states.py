@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import gettext as _, lazy_gettext as _l
 
+from core.db import utcnow
 from core.errors import DomainError
 from core.extensions import db
 from core.states import StateMachine
@@ -82,11 +83,37 @@ def _offer_lost(offer: Offer, action: str) -> DomainError:
     return _offer_refusal(offer.status, action)
 
 
+_EVENT_COLUMNS = ("order_id", "at", "actor_id", "provider_id", "action", "from_status", "to_status", "note", "code",
+                  "params")
+_statements: dict[str, object] = {}
+
+
+def insert_order_event(**values) -> None:
+    """Write one timeline row at once as a Core ``INSERT`` on the session's connection
+    (every column given, ``at`` defaulting to now) and note the webhook events it
+    raises (``interop.events.note_order_event``), as a flushed ``OrderEvent`` would:
+    nothing reads the row back as an object in the request, and the unit of work of
+    one more object (its state, the flush's ordering, the identity map) cost more
+    than the statement. The order's row must be written already (a state change's
+    ``UPDATE``, a new order's flush)."""
+    from interop.events import note_order_event
+
+    stmt = _statements.get("event")
+    if stmt is None:
+        stmt = _statements["event"] = sa.insert(OrderEvent.__table__)
+    row = dict.fromkeys(_EVENT_COLUMNS)
+    row.update(values)
+    if row["at"] is None:
+        row["at"] = utcnow()
+    session = db.session()
+    session.connection().execute(stmt, row)
+    note_order_event(session, row["action"], row["order_id"])
+
+
 def _order_event(order_id, action, from_state, to_state, actor, note, params) -> None:
-    db.session.add(OrderEvent(order_id=order_id, actor_id=getattr(actor, "id", None),
-                              provider_id=params.get("provider_id"), action=action, from_status=from_state,
-                              to_status=to_state, note=note, code=params.get("code"),
-                              params=params.get("code_params") if params.get("code") else None))
+    insert_order_event(order_id=order_id, actor_id=getattr(actor, "id", None), provider_id=params.get("provider_id"),
+                       action=action, from_status=from_state, to_status=to_state, note=note, code=params.get("code"),
+                       params=params.get("code_params") if params.get("code") else None)
 
 
 def _offer_event(offer_id, action, from_state, to_state, actor, note, params) -> None:
