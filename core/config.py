@@ -178,8 +178,11 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
         raise ConfigError("SESSION_IDLE_MINUTES and SESSION_MAX_HOURS must be at least 1")
     if values["DEFAULT_LANGUAGE"] not in ("fi", "sv", "en"):
         raise ConfigError("DEFAULT_LANGUAGE must be fi, sv or en")
-    if values["DATABASE_PLAN_CACHE_MODE"] not in ("auto", "force_generic_plan", "force_custom_plan"):
-        raise ConfigError("DATABASE_PLAN_CACHE_MODE must be auto, force_generic_plan or force_custom_plan")
+    from core.db import PLAN_CACHE_MODES
+
+    if values["DATABASE_PLAN_CACHE_MODE"] not in PLAN_CACHE_MODES:
+        raise ConfigError("DATABASE_PLAN_CACHE_MODE must be " + ", ".join(PLAN_CACHE_MODES[:-1])
+                          + " or " + PLAN_CACHE_MODES[-1])
     if values["WORKER_CLASS"] not in ("simple", "fork"):
         raise ConfigError("WORKER_CLASS must be simple or fork")
 
