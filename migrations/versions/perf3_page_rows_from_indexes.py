@@ -1,4 +1,4 @@
-"""the staff dashboard and the provider inbox read their rows from indexes
+"""the staff dashboard, the provider inbox and the client page read their rows from indexes
 
 The app keeps one generic plan per prepared statement (core.db.install_plan_cache_mode),
 so what a page's statement costs PostgreSQL is what its generic plan reads. Measured
@@ -21,12 +21,16 @@ generic plan:
   primary key (0.36 -> 0.16 ms). The inbox's statement writes the statuses into its
   text so that the generic plan can use the partial index. An added index: an
   order entering one of these statuses writes one more index entry.
+- ``visit_reports (order_id) WHERE missed IS TRUE``: the staff client page's signals
+  find the missed visits of the client's orders from this index instead of reading
+  every visit of each order (89 -> 3 buffers; the signals statement 0.14 -> 0.07 ms).
+  Only a missed visit writes an entry.
 
 On SQLite the indexes have no INCLUDE part.
 
 Revision ID: perf3
 Revises: perf2
-Create Date: 2026-12-07 06:00:00
+Create Date: 2026-12-07 05:30:00
 
 """
 import sqlalchemy as sa
@@ -60,9 +64,14 @@ def upgrade():
         batch_op.create_index('ix_service_orders_provider_won', ['provider_id', 'id'], unique=False,
                               postgresql_include=['number', 'client_id', 'status', 'start_date', 'service_type_id'],
                               postgresql_where=sa.text(WON), sqlite_where=sa.text(WON))
+    with op.batch_alter_table('visit_reports', schema=None) as batch_op:
+        batch_op.create_index('ix_visit_reports_missed_order', ['order_id'], unique=False,
+                              postgresql_where=sa.text('missed IS TRUE'), sqlite_where=sa.text('missed IS TRUE'))
 
 
 def downgrade():
+    with op.batch_alter_table('visit_reports', schema=None) as batch_op:
+        batch_op.drop_index('ix_visit_reports_missed_order')
     with op.batch_alter_table('service_orders', schema=None) as batch_op:
         batch_op.drop_index('ix_service_orders_provider_won')
         batch_op.drop_index('ix_service_orders_orderer_concern_rows')
