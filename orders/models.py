@@ -141,8 +141,8 @@ class ServiceOrder(db.Model):
         ),
         sa.CheckConstraint("funding in ('municipality','voucher','self_paid')", name="funding_known"),
         sa.Index("ix_service_orders_status_created", "status", "created_at"),
-        # The provider inbox's orders, newest first: the ids of a page are read from the
-        # index alone (migration perf2).
+        # A provider's orders by status (the provider dashboard, a provider's order
+        # scope; the inbox read its page's ids from it until perf3; migration perf2).
         sa.Index("ix_service_orders_provider_status_id", "provider_id", "status", "id"),
         # The provider inbox's won orders, newest first, read from the index alone: the
         # statuses are written into the statement (orders.queries.INBOX_ORDER_STATUSES)
