@@ -130,6 +130,25 @@ def where_given(stmt, *conditions):
     return stmt
 
 
+def sql_code(value: str):
+    """A code (a status, a role: lowercase letters and underscores) written into a
+    statement as a string literal, not bound: a statement's generic plan (see
+    install_plan_cache_mode) can then use a partial index whose predicate names the
+    code, and estimates its rows from the code's own frequency."""
+    import re
+
+    if not re.fullmatch(r"[a-z_]+", value):
+        raise ValueError(f"not a code: {value!r}")
+    return sa.literal_column(f"'{value}'", sa.String)
+
+
+def sql_number(value: int):
+    """A whole number (a list's limit) written into a statement, not bound: the
+    generic plan of a statement with a bound limit assumes it returns a tenth of the
+    rows it filters."""
+    return sa.literal_column(str(int(value)), sa.Integer)
+
+
 def assign_number(obj, prefix: str) -> str:
     """Give a flushed row a human-readable number from its id, e.g. ``SO-2026-000123``.
 

@@ -88,6 +88,11 @@ class Outcome(StrEnum):
     NOT_RECEIVED = "not_received"
 
 
+# The columns of an order's row on the staff dashboard besides its id and status
+# (orders.sections.staff_section), included in the indexes its lists are read from.
+_DASHBOARD_ROW = ["number", "client_id", "service_type_id", "provider_id"]
+
+
 class ServiceOrder(db.Model):
     __tablename__ = "service_orders"
 
@@ -136,13 +141,24 @@ class ServiceOrder(db.Model):
         ),
         sa.CheckConstraint("funding in ('municipality','voucher','self_paid')", name="funding_known"),
         sa.Index("ix_service_orders_status_created", "status", "created_at"),
-        # The provider inbox's orders, newest first: the ids of a page are read from the
-        # index alone (migration perf2).
+        # A provider's orders by status (the provider dashboard, a provider's order
+        # scope; the inbox read its page's ids from it until perf3; migration perf2).
         sa.Index("ix_service_orders_provider_status_id", "provider_id", "status", "id"),
-        # The staff dashboard's lists, newest first (migration perf1).
-        sa.Index("ix_service_orders_orderer_id", "ordered_by_id", "id"),
-        sa.Index("ix_service_orders_orderer_status", "ordered_by_id", "status", "id"),
-        sa.Index("ix_service_orders_orderer_concern", "ordered_by_id", "id",
+        # The provider inbox's won orders, newest first, read from the index alone: the
+        # statuses are written into the statement (orders.queries.INBOX_ORDER_STATUSES)
+        # so that its generic plan can use the partial index (migration perf3).
+        sa.Index("ix_service_orders_provider_won", "provider_id", "id",
+                 postgresql_include=["number", "client_id", "status", "start_date", "service_type_id"],
+                 sqlite_where=sa.text("status IN ('accepted', 'in_progress', 'completed')"),
+                 postgresql_where=sa.text("status IN ('accepted', 'in_progress', 'completed')")),
+        # The staff dashboard's lists, newest first (migration perf1), each row's columns
+        # read from the index alone (orders.sections.staff_section; migration perf3).
+        sa.Index("ix_service_orders_orderer_id_rows", "ordered_by_id", "id",
+                 postgresql_include=[*_DASHBOARD_ROW, "status"]),
+        sa.Index("ix_service_orders_orderer_status_rows", "ordered_by_id", "status", "id",
+                 postgresql_include=_DASHBOARD_ROW),
+        sa.Index("ix_service_orders_orderer_concern_rows", "ordered_by_id", "id",
+                 postgresql_include=[*_DASHBOARD_ROW, "status"],
                  sqlite_where=sa.text("has_concern"), postgresql_where=sa.text("has_concern")),
     )
 
@@ -221,4 +237,10 @@ class VisitReport(db.Model):
     missed: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
-    __table_args__ = (sa.CheckConstraint("minutes > 0", name="minutes_positive"),)
+    __table_args__ = (
+        sa.CheckConstraint("minutes > 0", name="minutes_positive"),
+        # The missed visits of an order: the client page's signals (clients.signals)
+        # find them without reading each of the order's visits (migration perf3).
+        sa.Index("ix_visit_reports_missed_order", "order_id",
+                 sqlite_where=sa.text("missed IS TRUE"), postgresql_where=sa.text("missed IS TRUE")),
+    )

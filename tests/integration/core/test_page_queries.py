@@ -394,6 +394,42 @@ def test_staff_client_page_statements_bind_only_the_client(app):
         queries._sql_word("x' OR 'a' = 'a")
 
 
+def test_staff_dashboard_lists_write_their_limits(app):
+    """The staff dashboard's lists (one statement) write each list's limit into the
+    statement: with bound limits PostgreSQL's generic plan assumed each list returns a
+    tenth of the orderer's orders and read the whole clients table into a hash (5 ms
+    at the reference size instead of 0.35 ms)."""
+    import re
+
+    from sqlalchemy.dialects import postgresql
+
+    from orders import sections
+
+    with app.app_context():
+        sql = str(sections._staff_lists_query().compile(dialect=postgresql.dialect()))
+    assert re.findall(r"LIMIT ([^\s)]+)", sql) == ["20", "20", "20", "10"]
+
+
+def test_provider_inbox_won_orders_match_their_partial_index(app):
+    """The inbox's won orders are read from the partial index of won orders (perf3):
+    its statement writes the statuses into its text exactly as the index's predicate
+    names them, so that the generic plan of the prepared statement can use it."""
+    from sqlalchemy.dialects import postgresql
+
+    from core.db import sql_code
+    from orders import queries
+
+    index = next(i for i in ServiceOrder.__table__.indexes if i.name == "ix_service_orders_provider_won")
+    predicate = str(index.dialect_options["postgresql"]["where"])
+    with app.app_context():
+        compiled = queries._build_list_statements("fi")["inbox_orders"].compile(dialect=postgresql.dialect())
+    assert "status" not in " ".join(compiled.params)
+    assert predicate.split(" IN ")[1] in str(compiled)
+    assert predicate == "status IN ('accepted', 'in_progress', 'completed')"
+    with pytest.raises(ValueError):
+        sql_code("x' OR 'a' = 'a")
+
+
 def test_signal_timeline_lists_each_kind_newest_first(app, db):
     from clients import signals
     from feedback.models import Feedback
