@@ -107,7 +107,9 @@ def install_template_gettext(app) -> None:
     resolving ``gettext`` from the context, the new-style wrapper, then the
     function); ``_``, ``gettext`` and ``ngettext`` here do the same in one, with
     the same new-style rules (escaped under autoescape, always %-formatted,
-    ``num`` set for plurals). A page shows a hundred texts or more."""
+    ``num`` set for plurals). A page shows a hundred texts or more; those without
+    variables are translated when a template is compiled instead
+    (:class:`TemplateEnvironment`), to exactly what ``_template_gettext`` returns."""
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: current_translations().ugettext(s),
         ngettext=lambda s, p, n: current_translations().ungettext(s, p, n),
