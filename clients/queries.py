@@ -39,7 +39,7 @@ from core.kept import Kept
 from core.models import AccessLogEntry
 from core.templating import labeller, role_label
 from core.uow import write_access_rows_now
-from core.i18n import current_language
+from core.i18n import current_language, text_of
 from core.time import local_date, local_today
 from catalogue.models import ServiceType
 from orders.models import ServiceOrder, VisitReport
@@ -318,15 +318,17 @@ def _network(client: Client, serving: list[OrderRow], reps: list, include_ended:
              members: list | None = None) -> list[NetworkEntry]:
     """The network from rows already read: the active orders with a provider (by
     start date) and the relatives' mandates in force (with their users); the
-    network members (rows of their columns) too when given, read here otherwise."""
+    network members (rows of their columns) too when given, read here otherwise.
+    Its labels in the reader's language through ``text_of`` (``str()`` of a lazy
+    text resolves Flask-Babel's locale and catalogue again, some fifteen calls each)."""
     entries: list[NetworkEntry] = []
     if client.responsible_worker is not None:
         worker = client.responsible_worker
         entries.append(NetworkEntry(kind="worker", name=worker.name or worker.email,
-                                    organisation=str(_l("Guidance office")), role=str(_l("Responsible worker")),
+                                    organisation=text_of(_l("Guidance office")), role=text_of(_l("Responsible worker")),
                                     phone=worker.phone, email=worker.email))
     if serving:
-        provider_role = str(_l("Service provider"))
+        provider_role = text_of(_l("Service provider"))
         for order in serving:
             entries.append(NetworkEntry(
                 kind="provider", name=order.provider_name, organisation=order.provider_name, role=provider_role,
@@ -349,7 +351,7 @@ def _network(client: Client, serving: list[OrderRow], reps: list, include_ended:
         user = rep.user
         if user.id in member_users or rep.ended_at is not None:
             continue
-        acts_for = acts_for or str(_l("Acts for the client in Kotiapu"))
+        acts_for = acts_for or text_of(_l("Acts for the client in Kotiapu"))
         entries.append(NetworkEntry(kind="relative", name=user.name or user.email, role=rep.relationship_,
                                     responsibility=acts_for, phone=user.phone,
                                     email=user.email, starts_on=rep.valid_from or local_date(rep.consent_recorded_at),

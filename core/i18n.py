@@ -100,6 +100,24 @@ def text_of(value) -> str:
     return str(value)
 
 
+def template_text(value) -> Markup:
+    """A text without variables as a template's ``_("…")`` gives it under
+    autoescape (:func:`_template_gettext`: the current catalogue's translation as
+    markup, %-formatted without variables, kept with the catalogue), for markup
+    written in Python where a template wrote the text before. ``value``: a
+    ``lazy_gettext`` string (so that the text is extracted) or its message id."""
+    msgid = value._args[0] if type(value) is LazyString and value._func is _lazy_gettext_func else value
+    translations = current_translations()
+    kept = translations.__dict__.get("kotiapu_markup")
+    if kept is None:
+        kept = translations.__dict__["kotiapu_markup"] = {}
+    text = kept.get(msgid)
+    if text is None:
+        # A translation from the platform's own catalogue, as _template_gettext marks it.
+        text = kept[msgid] = Markup(translations.ugettext(msgid)) % {}  # nosec B704
+    return text
+
+
 def install_template_gettext(app) -> None:
     """Templates' ``_``/``gettext``/``ngettext`` through :func:`current_translations`.
 
