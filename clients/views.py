@@ -458,10 +458,11 @@ def _portal_client(what: str, scope: str | None = MandateScope.SERVICES) -> Clie
     """The client whose page this is, the read logged with the user as the actor
     (a relative's read names both persons); a relative's mandate must cover
     ``scope`` (PermissionDenied, a 403 page saying so, otherwise)."""
-    client_id = current_client_id(request_user())
+    user = request_user()
+    client_id = current_client_id(user)
     if client_id is None:
         return None
-    return services.client_for_portal(request_user(), client_id, what=what, scope=scope)
+    return services.client_for_portal(user, client_id, what=what, scope=scope)
 
 
 def _no_client():
@@ -471,8 +472,9 @@ def _no_client():
 def _portal_page(template: str, client: Client, **context):
     """A page of the client portal. ``own``: the user looks at their own record; a
     relative acting for the client is addressed as themselves, the client named."""
-    context.setdefault("own", policy.is_own_record(request_user(), client.id))
-    return render_template(template, client=client, several=acts_for_several(request_user()), **context)
+    user = request_user()
+    context.setdefault("own", policy.is_own_record(user, client.id))
+    return render_template(template, client=client, several=acts_for_several(user), **context)
 
 
 @bp.get("/me/choose")
@@ -505,20 +507,22 @@ def my_access_log():
     has_next = len(rows) > queries.PAGE_SIZE
     rows = rows[:queries.PAGE_SIZE]
     next_url = url_for("clients.my_access_log", cursor=rows[-1].id, client=client.id) if has_next and rows else None
-    own = policy.is_own_record(request_user(), client.id)
+    user = request_user()
+    own = policy.is_own_record(user, client.id)
     return _portal_page("clients/my_access_log.html", client, rows=rows, next_url=next_url,
-                        log_line=lambda row: queries.portal_log_line(row, request_user(), own))
+                        log_line=lambda row: queries.portal_log_line(row, user, own))
 
 
 def _client_message_form(client: Client) -> MessageForm:
     form = MessageForm()
     choices = []
+    user = request_user()
     if client.responsible_worker_id:
         worker = client.responsible_worker
-        choices.append(("worker", queries.worker_recipient_label(request_user(), client, worker)))
+        choices.append(("worker", queries.worker_recipient_label(user, client, worker)))
     # The services are named only to those whose mandate covers seeing them.
-    orders = queries.client_services(request_user(), client.id) \
-        if policy.acts_for(request_user(), client.id, MandateScope.SERVICES) else {"active": [], "past": []}
+    orders = queries.client_services(user, client.id) \
+        if policy.acts_for(user, client.id, MandateScope.SERVICES) else {"active": [], "past": []}
     for item in orders["active"] + [s for s in orders["past"] if s.order.status == "completed"]:
         if item.order.provider_id is not None:
             choices.append((f"provider:{item.order.id}", _("%(provider)s (%(service)s)", provider=item.order.provider_name,
@@ -566,10 +570,11 @@ def my_mandates():
     client = _portal_client("relatives acting for the client", scope=None)
     if client is None:
         return _no_client()
-    own = policy.is_own_record(request_user(), client.id)
-    mandates = queries.mandates_of_client(client.id, None if own else request_user().id)
+    user = request_user()
+    own = policy.is_own_record(user, client.id)
+    mandates = queries.mandates_of_client(client.id, None if own else user.id)
     return _portal_page("clients/my_mandates.html", client, own=own, mandates=mandates, today=local_today(),
-                        scopes=policy.mandate_scopes(request_user(), client.id))
+                        scopes=policy.mandate_scopes(user, client.id))
 
 
 @bp.post("/me/mandates/<int:representative_id>/revoke")
@@ -587,9 +592,10 @@ def my_data():
     client = _portal_client("my data")
     if client is None:
         return _no_client()
+    user = request_user()
     return _portal_page(
-        "clients/my_data.html", client, own=policy.is_own_record(request_user(), client.id),
-        show_contact=policy.shows_contact(client, request_user()), actions=policy.portal_actions(request_user(), client),
+        "clients/my_data.html", client, own=policy.is_own_record(user, client.id),
+        show_contact=policy.shows_contact(client, user), actions=policy.portal_actions(user, client),
         form=ErasureRequestForm(), declined=queries.latest_event(client.id, ClientEventAction.ERASURE_DECLINED))
 
 
