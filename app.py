@@ -14,6 +14,11 @@ from core.config import SETTINGS, load_config
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or None,
                 instance_relative_config=True)
+    from core.i18n import TemplateEnvironment
+
+    # Before anything makes ``app.jinja_env``: templates' constant texts translated
+    # when compiled, once per language (core.i18n.TemplateEnvironment).
+    app.jinja_environment = TemplateEnvironment
     # Overrides of environment settings go through the same parsing as the
     # environment (derived values such as engine options follow them); the rest are
     # plain Flask config.

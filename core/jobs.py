@@ -206,9 +206,17 @@ def _stamp_pushed():
     return stmt
 
 
+_RETRY = Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS)
+_FAILURE_TTL = 30 * 24 * 3600
+
+
+def _job_timeout(queue: str) -> int:
+    return 3600 if queue == "reports" else 600
+
+
 def _job_options(row_id: int, queue: str) -> dict:
-    return {"job_id": f"outbox-{row_id}", "retry": Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
-            "job_timeout": 3600 if queue == "reports" else 600, "failure_ttl": 30 * 24 * 3600}
+    return {"job_id": f"outbox-{row_id}", "retry": _RETRY, "job_timeout": _job_timeout(queue),
+            "failure_ttl": _FAILURE_TTL}
 
 
 def _enqueue(r: redis.Redis, row_id: int, queue: str, run_at: datetime | None, pipeline=None) -> None:
@@ -225,7 +233,12 @@ def _enqueue(r: redis.Redis, row_id: int, queue: str, run_at: datetime | None, p
 
 def _enqueue_rows(r: redis.Redis, rows) -> None:
     """Enqueue rows whose markers the caller has just set, in one MULTI/EXEC; if that
-    fails, remove their markers (the dispatcher pushes them later) and raise."""
+    fails, remove their markers (the dispatcher pushes them later) and raise.
+
+    The jobs to run now go queue by queue through RQ's ``enqueue_many`` (one SADD of
+    the queue for all its jobs, and no dependency set-up per job: outbox jobs have
+    none); a delayed job (``run_at`` ahead) goes to RQ's scheduler by ``enqueue_at``
+    on the same pipeline."""
     try:
         pipe = r.pipeline()
         # MULTI first: RQ starts the transaction itself at an immediate job's enqueue
@@ -233,8 +246,17 @@ def _enqueue_rows(r: redis.Redis, rows) -> None:
         # immediate job after a scheduled one made RQ call MULTI after commands and
         # redis-py refused the whole batch (every such batch stayed in the outbox).
         pipe.multi()
+        now = utcnow()
+        immediate: dict[str, list] = {}
         for row_id, queue, run_at in rows:
-            _enqueue(r, row_id, queue, run_at, pipeline=pipe)
+            if run_at is not None and run_at > now:
+                _enqueue(r, row_id, queue, run_at, pipeline=pipe)
+            else:
+                immediate.setdefault(queue, []).append(Queue.prepare_data(
+                    run_outbox_job, (row_id,), job_id=f"outbox-{row_id}", retry=_RETRY,
+                    timeout=_job_timeout(queue), failure_ttl=_FAILURE_TTL))
+        for queue, jobs in immediate.items():
+            Queue(queue, connection=r).enqueue_many(jobs, pipeline=pipe)
         pipe.execute()
     except BaseException:
         try:

@@ -3,7 +3,6 @@ after commit, kept when Redis is down and run once when it is back."""
 
 from __future__ import annotations
 
-
 import pytest
 import sqlalchemy as sa
 
@@ -95,6 +94,31 @@ def test_a_commits_jobs_go_to_redis_in_two_round_trips(db, run_jobs, monkeypatch
     assert f"outbox-{rows[2].id}" in later.get_job_ids()
     assert run_jobs() == 2
     assert _runs(db, "batch-1") == 1 and _runs(db, "batch-2") == 1 and _runs(db, "batch-later") == 0
+
+
+def test_several_jobs_of_one_queue_in_one_commit_are_each_pushed_with_their_options(db, run_jobs):
+    """A commit's jobs that run now go queue by queue in one batch (RQ's
+    ``enqueue_many``): each is its own RQ job, with the outbox's retries, time-out
+    and failure TTL, and each runs once."""
+    from rq.job import Job
+
+    from core.redis import get_redis
+
+    rows = [enqueue("tests.jobs_for_tests.record_run", "many-1"),
+            enqueue("tests.jobs_for_tests.record_run", "many-2"),
+            enqueue("tests.jobs_for_tests.record_run", "many-mail", queue="mail"),
+            enqueue("tests.jobs_for_tests.record_run", "many-report", queue="reports")]
+    db.session.commit()
+    for row in rows:
+        db.session.refresh(row)
+        assert row.pushed_at is not None
+    found = Job.fetch_many([f"outbox-{row.id}" for row in rows], connection=get_redis())
+    assert [job.origin for job in found] == ["default", "default", "mail", "reports"]
+    assert [job.timeout for job in found] == [600, 600, 600, 3600]
+    assert all(job.retries_left == len(jobs.RETRY_INTERVALS) and job.retry_intervals == jobs.RETRY_INTERVALS
+               and job.failure_ttl == 30 * 24 * 3600 for job in found)
+    assert run_jobs() == 4
+    assert [_runs(db, m) for m in ("many-1", "many-2", "many-mail", "many-report")] == [1, 1, 1, 1]
 
 
 def test_a_scheduled_job_before_immediate_ones_in_one_commit_pushes_them_all(db, run_jobs):
