@@ -70,20 +70,25 @@ _statements: dict[str, sa.Select] = {}
 
 
 def _live_session_statement() -> sa.Select:
-    """The user of a bound ``sid_hash``'s session row with the row's columns that
-    say whether it still counts; built at first use and reused (every page asks:
+    """The user of a bound ``sid_hash``'s session row, when the row belongs to the
+    bound ``user_id`` and has not ended, with the row's times that say whether it
+    has timed out; built at first use and reused (every page asks:
     building it and its cache key took about 0.07 ms of each request, a third of the
     query's CPU). Not at import: that would configure the mappers before the forking
     worker means to (core.worker.prepare_to_fork). The row comes as plain columns,
     not as a second ORM object: loading it as one cost about 35 function calls of
-    every request, for a row the request rarely changes (``_touch``)."""
+    every request, for a row the request rarely changes (``_touch``). The owner and
+    the end are conditions of the query rather than columns of its row: each column
+    of the row cost about a dozen function calls of every request (the driver's
+    description of it, the result's processing)."""
     stmt = _statements.get("live")
     if stmt is None:
         stmt = _statements["live"] = (
-            sa.select(User, UserSession.id, UserSession.user_id, UserSession.created_at, UserSession.last_seen_at,
-                      UserSession.ended_at)
+            sa.select(User, UserSession.id, UserSession.created_at, UserSession.last_seen_at)
             .join(User, User.id == UserSession.user_id)
-            .where(UserSession.sid_hash == sa.bindparam("sid_hash", type_=UserSession.sid_hash.type)))
+            .where(UserSession.sid_hash == sa.bindparam("sid_hash", type_=UserSession.sid_hash.type),
+                   UserSession.user_id == sa.bindparam("user_id", type_=UserSession.user_id.type),
+                   UserSession.ended_at.is_(None)))
     return stmt
 
 
@@ -93,12 +98,10 @@ def live_session(sid: str | None, user_id: int) -> tuple[int, User] | None:
     date; None when it has ended or timed out (a time-out is recorded on the row)."""
     if not sid or len(sid) > 100:
         return None
-    found = db.session.execute(_live_session_statement(), {"sid_hash": _hash(sid)}).first()
-    if found is None:
+    found = db.session.execute(_live_session_statement(), {"sid_hash": _hash(sid), "user_id": user_id}).first()
+    if found is None:  # no such session, another user's, or ended
         return None
-    user, session_id, row_user_id, created_at, last_seen_at, ended_at = found
-    if row_user_id != user_id or ended_at is not None:
-        return None
+    user, session_id, created_at, last_seen_at = found
     now = utcnow()
     if now - created_at >= _absolute():
         _touch(session_id, ended_at=now, end_reason="expired")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import abort, g, session
 
 from clients.queries import acting_client_ids
+from core.current import unproxied
 from core.inputs import query_int
 
 SESSION_KEY = "acting_for_client_id"
@@ -15,6 +16,7 @@ SESSION_KEY = "acting_for_client_id"
 
 def _ids(user) -> list[int]:
     """The clients the user may act for, looked up once per request."""
+    user = unproxied(user)
     cache = g.setdefault("acting_client_ids", {})
     if user.id not in cache:
         cache[user.id] = acting_client_ids(user)

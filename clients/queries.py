@@ -32,6 +32,7 @@ from clients.messaging import mark_messages_read
 from clients.texts import network_responsibility, network_role
 from clients.serializers import access_entry_json, client_json, json_value
 from core.access import Purpose, record_access
+from core.current import unproxied
 from core.db import UTCDateTime, utcnow
 from core.errors import NotFoundError
 from core.extensions import db
@@ -76,6 +77,7 @@ def _core_rows(stmt, values: dict) -> list:
 
 def _user_ids(user) -> dict:
     """The bound values of ``_represented`` (-1: a relative without a record of their own)."""
+    user = unproxied(user)
     return {"user_id": user.id, "own_id": user.client_id if user.client_id is not None else -1}
 
 

@@ -14,7 +14,6 @@ from datetime import timedelta
 from flask import Response, abort, current_app, get_template_attribute, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
@@ -34,6 +33,7 @@ from clients.models import (
 from clients.portal import acts_for_several, current_client_id
 from core.access import Purpose, record_access, record_access_many
 from core.actions import Confirmation, form_action
+from core.current import request_user
 from core.db import utcnow
 from core.extensions import db
 from core.i18n import current_language, template_text
@@ -58,9 +58,9 @@ def _staff_form_page(client_id: int, what: str, form, template: str, action, suc
     POST is logged by the service as a change, and a refused POST that shows the
     client's data again as a read (one access-log row per request either way)."""
     if request.method == "GET":
-        client = services.get_client(current_user, client_id, Purpose.GUIDANCE, what=what)
+        client = services.get_client(request_user(), client_id, Purpose.GUIDANCE, what=what)
         return render_template(template, form=form, client=client, **context)
-    client = services.lookup_client(current_user, client_id)
+    client = services.lookup_client(request_user(), client_id)
 
     def render(status: int):
         record_access(client.id, "view", Purpose.GUIDANCE, what=what)
@@ -86,8 +86,8 @@ def search():
     if any(request.args.get(k) for k in ("q", "birth_date", "postal_code", "mine", "segment", "flagged")) \
             and form.validate():
         results = services.search_clients(
-            current_user, form.q.data or "", form.birth_date.data, form.postal_code.data or None,
-            responsible_worker_id=current_user.id if form.mine.data else None, segment=form.segment.data or None,
+            request_user(), form.q.data or "", form.birth_date.data, form.postal_code.data or None,
+            responsible_worker_id=request_user().id if form.mine.data else None, segment=form.segment.data or None,
             only_flagged=bool(form.flagged.data), limit=100)
     return render_template("clients/search.html", form=form, results=results)
 
@@ -97,7 +97,7 @@ def search():
 def new():
     form = ClientForm()
     if request.method == "POST":
-        return form_action(form, lambda: services.create_client(current_user, _form_data(form)),
+        return form_action(form, lambda: services.create_client(request_user(), _form_data(form)),
                            success=_("Client registered. You are their responsible worker."),
                            next_url=lambda client: url_for("clients.detail", client_id=client.id),
                            render=lambda status: (render_template("clients/new.html", form=form), status))
@@ -245,7 +245,7 @@ def network_rows(network, order_url: RowUrl, end_url: RowUrl) -> Markup:
 @bp.get("/<int:client_id>")
 @role_required(Role.STAFF)
 def detail(client_id: int):
-    user = current_user._get_current_object()  # once: each use of the proxy looks the user up again
+    user = request_user()
     client = services.get_client(user, client_id, Purpose.GUIDANCE,
                                  what="client record, orders, network and messages",
                                  staff_read=queries.staff_page_client)
@@ -293,11 +293,11 @@ def _handover_field(choices: tuple):
 def edit(client_id: int):
     form = ClientEditForm()
     if request.method == "GET":
-        client = services.lookup_client(current_user, client_id)
+        client = services.lookup_client(request_user(), client_id)
         form = ClientEditForm(obj=client)
         form.personal_identity_code.data = ""
     return _staff_form_page(client_id, "client details", form, "clients/edit.html",
-                            lambda client: services.update_client(current_user, client.id, _form_data(form)),
+                            lambda client: services.update_client(request_user(), client.id, _form_data(form)),
                             _("The client's details were saved."))
 
 
@@ -306,7 +306,7 @@ def edit(client_id: int):
 def consent(client_id: int):
     form = ConsentForm()
     given = form.consent.data == "yes"
-    return _button(form, lambda: services.set_consent(current_user, client_id, given, form.note.data),
+    return _button(form, lambda: services.set_consent(request_user(), client_id, given, form.note.data),
                    _("Consent recorded.") if given else
                    _("Withdrawal of consent recorded. No new orders can be placed for the client."),
                    _detail_url(client_id))
@@ -317,7 +317,7 @@ def consent(client_id: int):
 def handover(client_id: int):
     form = HandoverForm()
     form.new_worker_id.choices = services.staff_choices()
-    return _button(form, lambda: services.hand_over_client(current_user, client_id, form.new_worker_id.data),
+    return _button(form, lambda: services.hand_over_client(request_user(), client_id, form.new_worker_id.data),
                    _("The client was handed over. Their open follow-ups moved to the new worker and the client is "
                      "told."), _detail_url(client_id))
 
@@ -327,14 +327,14 @@ def handover(client_id: int):
 def network_new(client_id: int):
     form = NetworkMemberForm()
     return _staff_form_page(client_id, "network", form, "clients/network_form.html",
-                            lambda client: services.add_network_member(current_user, client.id, _form_data(form)),
+                            lambda client: services.add_network_member(request_user(), client.id, _form_data(form)),
                             _("Added to the client's network."), "network-h")
 
 
 def _end_button(model, row_id: int, action, success: str, anchor: str):
     """End a row of the client's record (a network member, a relative's access)."""
     row = db.session.get(model, row_id) or abort(404)
-    return _button(None, lambda: action(current_user, row_id), success, _detail_url(row.client_id, anchor))
+    return _button(None, lambda: action(request_user(), row_id), success, _detail_url(row.client_id, anchor))
 
 
 @bp.post("/network/<int:member_id>/end")
@@ -350,7 +350,7 @@ def relative_new(client_id: int):
     form = RepresentativeForm()
     return _staff_form_page(
         client_id, "relatives acting for the client", form, "clients/relative_form.html",
-        lambda client: services.add_representative(current_user, client.id, email=form.email.data, name=form.name.data,
+        lambda client: services.add_representative(request_user(), client.id, email=form.email.data, name=form.name.data,
                                                    relationship=form.relationship.data or "",
                                                    client_consents=bool(form.client_consents.data),
                                                    scopes=form.scopes.data or [], valid_from=form.valid_from.data,
@@ -369,7 +369,7 @@ def relative_edit(representative_id: int):
         data={"scopes": rep.scopes, "valid_from": rep.valid_from, "valid_until": rep.valid_until})
     return _staff_form_page(
         rep.client_id, "relatives acting for the client", form, "clients/mandate_form.html",
-        lambda client: services.update_mandate(current_user, rep.id, scopes=form.scopes.data or [],
+        lambda client: services.update_mandate(request_user(), rep.id, scopes=form.scopes.data or [],
                                                valid_from=form.valid_from.data, valid_until=form.valid_until.data),
         _("The relative's mandate was changed. It applies from their next page."), "relatives-h", rep=rep)
 
@@ -385,7 +385,7 @@ def relative_end(representative_id: int):
 @role_required(Role.STAFF)
 def give_login(client_id: int):
     form = LoginForm()
-    return _button(form, lambda: services.give_client_login(current_user, client_id, form.email.data),
+    return _button(form, lambda: services.give_client_login(request_user(), client_id, form.email.data),
                    _("The client gets an e-mail with a link to choose a password."),
                    _detail_url(client_id, "relatives-h"))
 
@@ -396,7 +396,7 @@ def follow_up_done(follow_up_id: int):
     follow = db.session.get(FollowUp, follow_up_id) or abort(404)
     form = FollowUpDoneForm()
     to_dashboard = request.form.get("back") == "dashboard"
-    return _button(form, lambda: services.complete_follow_up(current_user, follow_up_id, form.note.data),
+    return _button(form, lambda: services.complete_follow_up(request_user(), follow_up_id, form.note.data),
                    _("Follow-up marked done."),
                    url_for("core.dashboard") if to_dashboard else _detail_url(follow.client_id, "follow-ups-h"))
 
@@ -408,7 +408,7 @@ def concern_acknowledge(concern_id: int):
     back = {"order": url_for("orders.detail", order_id=concern.order_id) if concern.order_id else None,
             "dashboard": url_for("core.dashboard")}.get(request.form.get("next", "")) \
         or _detail_url(concern.client_id, "follow-ups-h")
-    return _button(None, lambda: concerns.acknowledge_concern(current_user, concern_id),
+    return _button(None, lambda: concerns.acknowledge_concern(request_user(), concern_id),
                    _("Concern acknowledged: it will not be escalated."), back)
 
 
@@ -417,7 +417,7 @@ def concern_acknowledge(concern_id: int):
 def staff_message(client_id: int):
     form = MessageForm()
     form.to.choices = [("client", "client")]
-    return _button(form, lambda: services.send_message(current_user, client_id, form.body.data, to="client"),
+    return _button(form, lambda: services.send_message(request_user(), client_id, form.body.data, to="client"),
                    _("Message sent. The client is told by e-mail that they have a new message."),
                    _detail_url(client_id, "messages-h"))
 
@@ -426,7 +426,7 @@ def staff_message(client_id: int):
 @role_required(Role.STAFF)
 def retention_keep(client_id: int):
     form = ReasonForm()
-    return _button(form, lambda: services.keep_client_record(current_user, client_id, form.reason.data),
+    return _button(form, lambda: services.keep_client_record(request_user(), client_id, form.reason.data),
                    _("The record is kept; the retention period starts again."), _detail_url(client_id))
 
 
@@ -434,7 +434,7 @@ def retention_keep(client_id: int):
 @role_required(Role.STAFF)
 def erasure_decline(client_id: int):
     form = ReasonForm()
-    return form_action(form, lambda: services.decline_erasure(current_user, client_id, form.reason.data),
+    return form_action(form, lambda: services.decline_erasure(request_user(), client_id, form.reason.data),
                        success=_("The erasure request was declined. The client can read your reason in Kotiapu."),
                        next_url=_detail_url(client_id),
                        confirm=lambda: Confirmation(
@@ -450,7 +450,7 @@ def erasure_decline(client_id: int):
 @recent_auth_required
 def erase(client_id: int):
     def confirm() -> Confirmation:
-        client = services.lookup_client(current_user, client_id)
+        client = services.lookup_client(request_user(), client_id)
         return Confirmation(
             title=_("Erase the personal data of %(name)s?", name=client.full_name),
             consequences=[_("The name, identity code, address, phone, e-mail and notes are erased."),
@@ -459,7 +459,7 @@ def erase(client_id: int):
                           _("This cannot be undone.")],
             button=_("Yes, erase the personal data"), back=_detail_url(client_id))
 
-    return form_action(None, lambda: services.erase_client(current_user, client_id),
+    return form_action(None, lambda: services.erase_client(request_user(), client_id),
                        success=_("The client's personal data was erased. Statistics are kept under a pseudonym."),
                        next_url=url_for("clients.search"), back=_detail_url(client_id), confirm=confirm)
 
@@ -468,7 +468,7 @@ def erase(client_id: int):
 @role_required(Role.STAFF)
 @recent_auth_required
 def staff_export(client_id: int):
-    return _json_download(queries.export_client_data(current_user, client_id), f"kotiapu-client-{client_id}.json")
+    return _json_download(queries.export_client_data(request_user(), client_id), f"kotiapu-client-{client_id}.json")
 
 
 def _json_download(data: dict, filename: str) -> Response:
@@ -488,7 +488,7 @@ def access_log():
     cursor = query_int("cursor")
     client = None
     if bounded_id(form.client_id.data):
-        client = services.get_client(current_user, form.client_id.data, Purpose.GUIDANCE, what="access log")
+        client = services.get_client(request_user(), form.client_id.data, Purpose.GUIDANCE, what="access log")
     rows = queries.search_access_log(
         cursor, client_id=client.id if client else None, actor_text=(form.actor.data or "").strip() or None,
         action=form.action.data or None, since=form.since.data if not form.since.errors else None,
@@ -528,9 +528,9 @@ def guidance_contacts():
         # Choosing the client: search by name (or birth date as typed), then choose
         # from the list; plain links, so it works without JavaScript.
         find = (request.args.get("find") or "").strip()[:100]
-        found = services.search_clients(current_user, find, limit=20) if find and client is None else None
+        found = services.search_clients(request_user(), find, limit=20) if find and client is None else None
         rows, summary = services.guidance_contacts(
-            current_user, since=filters.since.data if not filters.since.errors else None,
+            request_user(), since=filters.since.data if not filters.since.errors else None,
             until=filters.until.data if not filters.until.errors else None, channel=filters.channel.data or None,
             topic=filters.topic.data or None, mine=bool(filters.mine.data), logged=logged)
         return render_template("clients/guidance_contacts.html", form=form, filters=filters, rows=rows,
@@ -540,7 +540,7 @@ def guidance_contacts():
     if request.method == "POST":
         return form_action(
             form, lambda: services.log_guidance_contact(
-                current_user, channel=form.channel.data, topic=form.topic.data, outcome=form.outcome.data or "",
+                request_user(), channel=form.channel.data, topic=form.topic.data, outcome=form.outcome.data or "",
                 referral=form.referral.data, municipality=form.municipality.data, minutes=form.minutes.data,
                 client_id=form.client_id.data or None),
             success=_("Guidance contact logged."),
@@ -556,10 +556,11 @@ def _portal_client(what: str, scope: str | None = MandateScope.SERVICES) -> Clie
     """The client whose page this is, the read logged with the user as the actor
     (a relative's read names both persons); a relative's mandate must cover
     ``scope`` (PermissionDenied, a 403 page saying so, otherwise)."""
-    client_id = current_client_id(current_user)
+    user = request_user()
+    client_id = current_client_id(user)
     if client_id is None:
         return None
-    return services.client_for_portal(current_user, client_id, what=what, scope=scope)
+    return services.client_for_portal(user, client_id, what=what, scope=scope)
 
 
 def _no_client():
@@ -569,18 +570,19 @@ def _no_client():
 def _portal_page(template: str, client: Client, **context):
     """A page of the client portal. ``own``: the user looks at their own record; a
     relative acting for the client is addressed as themselves, the client named."""
-    context.setdefault("own", policy.is_own_record(current_user, client.id))
-    return render_template(template, client=client, several=acts_for_several(current_user), **context)
+    user = request_user()
+    context.setdefault("own", policy.is_own_record(user, client.id))
+    return render_template(template, client=client, several=acts_for_several(user), **context)
 
 
 @bp.get("/me/choose")
 @role_required(Role.CLIENT)
 def choose():
-    clients = queries.acting_clients(current_user)
+    clients = queries.acting_clients(request_user())
     for c in clients:
-        record_access(c.id, "list", policy.client_side_purpose(current_user, c.id),
+        record_access(c.id, "list", policy.client_side_purpose(request_user(), c.id),
                       what="name in the list of whose services")
-    return render_template("clients/choose.html", clients=clients, current_id=current_client_id(current_user))
+    return render_template("clients/choose.html", clients=clients, current_id=current_client_id(request_user()))
 
 
 @bp.get("/me/network")
@@ -603,20 +605,22 @@ def my_access_log():
     has_next = len(rows) > queries.PAGE_SIZE
     rows = rows[:queries.PAGE_SIZE]
     next_url = url_for("clients.my_access_log", cursor=rows[-1].id, client=client.id) if has_next and rows else None
-    own = policy.is_own_record(current_user, client.id)
+    user = request_user()
+    own = policy.is_own_record(user, client.id)
     return _portal_page("clients/my_access_log.html", client, rows=rows, next_url=next_url,
-                        log_line=lambda row: queries.portal_log_line(row, current_user, own))
+                        log_line=lambda row: queries.portal_log_line(row, user, own))
 
 
 def _client_message_form(client: Client) -> MessageForm:
     form = MessageForm()
     choices = []
+    user = request_user()
     if client.responsible_worker_id:
         worker = client.responsible_worker
-        choices.append(("worker", queries.worker_recipient_label(current_user, client, worker)))
+        choices.append(("worker", queries.worker_recipient_label(user, client, worker)))
     # The services are named only to those whose mandate covers seeing them.
-    orders = queries.client_services(current_user, client.id) \
-        if policy.acts_for(current_user, client.id, MandateScope.SERVICES) else {"active": [], "past": []}
+    orders = queries.client_services(user, client.id) \
+        if policy.acts_for(user, client.id, MandateScope.SERVICES) else {"active": [], "past": []}
     for item in orders["active"] + [s for s in orders["past"] if s.order.status == "completed"]:
         if item.order.provider_id is not None:
             choices.append((f"provider:{item.order.id}", _("%(provider)s (%(service)s)", provider=item.order.provider_name,
@@ -627,33 +631,33 @@ def _client_message_form(client: Client) -> MessageForm:
 
 def _send_client_message(client: Client, form: MessageForm):
     to, _sep, order_id = (form.to.data or "").partition(":")
-    return services.send_message(current_user, client.id, form.body.data, to=to,
+    return services.send_message(request_user(), client.id, form.body.data, to=to,
                                  order_id=int(order_id) if order_id.isdigit() else None)
 
 
 @bp.route("/me/messages", methods=["GET", "POST"])
 @role_required(Role.CLIENT)
 def my_messages():
-    client_id = current_client_id(current_user)
+    client_id = current_client_id(request_user())
     if client_id is None:
         return _no_client()
 
     def page(form: MessageForm, status: int = 200):
         # Something was wrong on a POST: the page is shown again with the typed text kept.
-        client = services.client_for_portal(current_user, client_id, what="messages", scope=MandateScope.MESSAGES)
+        client = services.client_for_portal(request_user(), client_id, what="messages", scope=MandateScope.MESSAGES)
         if request.method == "GET":
-            services.mark_messages_read(current_user, client.id)
+            services.mark_messages_read(request_user(), client.id)
         return _portal_page("clients/my_messages.html", client, form=form,
                             messages=queries.client_messages(client.id), sender_label=queries.sender_label), status
 
     if request.method == "POST":
-        client = services.lookup_portal_client(current_user, client_id, MandateScope.MESSAGES)
+        client = services.lookup_portal_client(request_user(), client_id, MandateScope.MESSAGES)
         form = _client_message_form(client)
         return form_action(form, lambda: _send_client_message(client, form),
                            success=_("Your message was sent. You will get an answer here; we also tell you by e-mail."),
                            next_url=url_for("clients.my_messages", client=client.id),
                            render=lambda status: page(form, status))
-    return page(_client_message_form(services.lookup_portal_client(current_user, client_id, MandateScope.MESSAGES)))
+    return page(_client_message_form(services.lookup_portal_client(request_user(), client_id, MandateScope.MESSAGES)))
 
 
 @bp.get("/me/mandates")
@@ -664,10 +668,11 @@ def my_mandates():
     client = _portal_client("relatives acting for the client", scope=None)
     if client is None:
         return _no_client()
-    own = policy.is_own_record(current_user, client.id)
-    mandates = queries.mandates_of_client(client.id, None if own else current_user.id)
+    user = request_user()
+    own = policy.is_own_record(user, client.id)
+    mandates = queries.mandates_of_client(client.id, None if own else user.id)
     return _portal_page("clients/my_mandates.html", client, own=own, mandates=mandates, today=local_today(),
-                        scopes=policy.mandate_scopes(current_user, client.id))
+                        scopes=policy.mandate_scopes(user, client.id))
 
 
 @bp.post("/me/mandates/<int:representative_id>/revoke")
@@ -675,7 +680,7 @@ def my_mandates():
 def my_mandate_revoke(representative_id: int):
     rep = db.session.get(ClientRepresentative, representative_id)
     back = url_for("clients.my_mandates", client=rep.client_id) if rep is not None else url_for("clients.my_mandates")
-    return _button(None, lambda: services.revoke_mandate(current_user, representative_id),
+    return _button(None, lambda: services.revoke_mandate(request_user(), representative_id),
                    _("The mandate was revoked. The relative can no longer act for you."), back)
 
 
@@ -685,29 +690,30 @@ def my_data():
     client = _portal_client("my data")
     if client is None:
         return _no_client()
+    user = request_user()
     return _portal_page(
-        "clients/my_data.html", client, own=policy.is_own_record(current_user, client.id),
-        show_contact=policy.shows_contact(client, current_user), actions=policy.portal_actions(current_user, client),
+        "clients/my_data.html", client, own=policy.is_own_record(user, client.id),
+        show_contact=policy.shows_contact(client, user), actions=policy.portal_actions(user, client),
         form=ErasureRequestForm(), declined=queries.latest_event(client.id, ClientEventAction.ERASURE_DECLINED))
 
 
 @bp.get("/me/data/export.json")
 @role_required(Role.CLIENT)
 def my_export():
-    client_id = current_client_id(current_user)
+    client_id = current_client_id(request_user())
     if client_id is None:
         abort(404)
-    return _json_download(queries.export_client_data(current_user, client_id), "kotiapu-my-data.json")
+    return _json_download(queries.export_client_data(request_user(), client_id), "kotiapu-my-data.json")
 
 
 @bp.post("/me/data/erasure")
 @role_required(Role.CLIENT)
 def my_erasure_request():
-    client_id = current_client_id(current_user)
+    client_id = current_client_id(request_user())
     if client_id is None:
         abort(404)
     form = ErasureRequestForm()
-    return _button(form, lambda: services.request_erasure(current_user, client_id, form.reason.data),
+    return _button(form, lambda: services.request_erasure(request_user(), client_id, form.reason.data),
                    _("Your request was sent. Your guidance worker will decide and tell you."),
                    url_for("clients.my_data", client=client_id))
 
@@ -717,7 +723,7 @@ def my_erasure_request():
 @bp.post("/orders/<int:order_id>/messages")
 @role_required(Role.CLIENT, Role.STAFF, Role.PROVIDER)
 def order_message(order_id: int):
-    order = visible_order(current_user, order_id)
+    order = visible_order(request_user(), order_id)
     form = MessageForm()
     form.to.choices = [("provider", "provider"), ("worker", "worker"), ("client", "client")]
     back = url_for("orders.detail", order_id=order.id, _anchor="messages-h")
@@ -725,7 +731,7 @@ def order_message(order_id: int):
     # with what was written and the error at its field.
     order_page = current_app.extensions.get("kotiapu.order_page")
     render = (lambda status: order_page(order.id, status, message_form=form)) if order_page else None
-    return form_action(form, lambda: services.send_message(current_user, order.client_id, form.body.data,
+    return form_action(form, lambda: services.send_message(request_user(), order.client_id, form.body.data,
                                                            to=form.to.data, order_id=order.id),
                        success=_("Message sent."), next_url=back, render=render, back=back, refusals_go_back=True)
 

@@ -5,8 +5,8 @@ refuse it); staff search them, and a client sees who has looked at their data.""
 from __future__ import annotations
 
 from flask import has_request_context, request
-from flask_login import current_user
 
+from core.current import request_user
 from core.db import utcnow
 from core.uow import defer_access_rows, insert_access_rows
 
@@ -25,8 +25,10 @@ class Purpose:
 
 
 def _actor_and_channel(actor):
-    if actor is None and has_request_context() and current_user and current_user.is_authenticated:
-        actor = current_user
+    if actor is None and has_request_context():
+        user = request_user()
+        if user and user.is_authenticated:
+            actor = user
     channel = "system"
     if has_request_context():
         channel = "api" if request.path.startswith("/api/") else "web"

@@ -9,11 +9,12 @@ from flask.templating import Environment as FlaskEnvironment
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _lazy_gettext_func  # what lazy_gettext calls
 from flask_babel.speaklater import LazyString
-from flask_login import current_user
 from jinja2 import nodes, pass_context
 from jinja2.nodes import EvalContext
 from jinja2.visitor import NodeTransformer
 from markupsafe import Markup
+
+from core.current import request_user
 
 LANGUAGE_NAMES = {"fi": "suomi", "sv": "svenska", "en": "English"}
 
@@ -37,8 +38,9 @@ def select_locale() -> str:
     kept = session.get("lang")
     if kept in languages:
         return kept
-    if current_user and getattr(current_user, "is_authenticated", False) and current_user.language in languages:
-        return current_user.language
+    user = request_user()
+    if user and getattr(user, "is_authenticated", False) and user.language in languages:
+        return user.language
     # Finnish unless chosen otherwise: the browser's language is not a user's choice here.
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 

@@ -8,7 +8,9 @@ from enum import StrEnum
 from functools import wraps
 
 from flask import abort
-from flask_login import current_user, login_required
+from flask_login import login_required
+
+from core.current import request_user
 
 
 class Role(StrEnum):
@@ -26,7 +28,7 @@ def role_required(*roles: str):
         @wraps(view)
         @login_required
         def wrapper(*args, **kwargs):
-            if current_user.role not in roles:
+            if request_user().role not in roles:
                 abort(403)
             return view(*args, **kwargs)
 

@@ -25,9 +25,9 @@ from __future__ import annotations
 from types import FunctionType
 
 from flask import current_app, render_template, request, url_for
-from flask_login import current_user
 from markupsafe import Markup, escape
 
+from core.current import request_user
 from core.i18n import current_language, current_translations, text_of
 from core.registry import NAVIGATION
 
@@ -85,7 +85,7 @@ def shell_header() -> Markup:
     """``<body>`` to the demo banner, for this request's user, page and language."""
     from core.security import csrf_token
 
-    user = current_user._get_current_object()
+    user = request_user()
     endpoint = request.endpoint
     menu = _menu(user, endpoint)
     authenticated = user.is_authenticated

@@ -13,9 +13,9 @@ import jinja2
 from flask import request, url_for
 from flask_babel import format_currency, format_decimal, format_percent
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from markupsafe import Markup, escape
 
+from core.current import request_user
 from core.i18n import LANGUAGE_NAMES, current_language, install_template_gettext, text_of
 from core.messages import init_messages
 from core.registry import STATUS_LABELS, register_navigation, register_status_labels
@@ -51,7 +51,7 @@ def navigation():
     """The menu of the user's role: what the domains registered (core.registry)."""
     from core.shell import _menu, navigation_items
 
-    return navigation_items(_menu(current_user, request.endpoint))
+    return navigation_items(_menu(request_user(), request.endpoint))
 
 
 def _dev_mail_enabled() -> bool:

@@ -6,8 +6,9 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
+from core.current import request_user
 from core.extensions import db
 from core.models import OutboxJob, OutgoingEmail
 from core.registry import dashboard_context, register_dashboard
@@ -18,7 +19,7 @@ bp = Blueprint("core", __name__)
 
 @bp.get("/")
 def index():
-    if current_user.is_authenticated:
+    if request_user().is_authenticated:
         return redirect(url_for("core.dashboard"))
     return render_template("core/index.html")
 
@@ -38,8 +39,9 @@ def accessibility():
 @bp.get("/dashboard")
 @login_required
 def dashboard():
-    data = dashboard_context(current_user)
-    return render_template(f"core/dashboard_{current_user.role}.html", **data)
+    user = request_user()
+    data = dashboard_context(user)
+    return render_template(f"core/dashboard_{user.role}.html", **data)
 
 
 def _jobs_section(user) -> dict:
@@ -69,7 +71,7 @@ def dev_mail_allowed() -> bool:
     only to a logged-in administrator. Everyone else gets 404, and no link to it."""
     return (current_app.config["APP_ENV"] == "development" and not current_app.config["PRODUCTION"]
             and not current_app.config.get("MAIL_URL")
-            and current_user.is_authenticated and current_user.role == Role.ADMIN)
+            and request_user().is_authenticated and request_user().role == Role.ADMIN)
 
 
 @bp.get("/dev/mail")

@@ -204,3 +204,35 @@ def test_api_tokens_are_separate(app, staff, api_token, client):
     c = _login(app, staff)
     c.post("/logout")
     assert client.get("/api/v1/me", headers=headers).status_code == 200
+
+
+def test_a_session_ended_in_another_browser_is_refused_on_the_very_next_request(app, staff, db):
+    laptop, phone = _login(app, staff), _login(app, staff)
+    assert phone.get("/dashboard").status_code == 200
+    phone_row = db.session.scalars(sa.select(UserSession).where(UserSession.user_id == staff.id)
+                                   .order_by(UserSession.id.desc())).first()
+    assert laptop.post(f"/account/sessions/{phone_row.id}/end").status_code == 302
+    r = phone.get("/dashboard")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login")
+    assert laptop.get("/dashboard").status_code == 200
+
+
+def test_a_session_row_ended_on_the_server_is_refused_however_recent(app, staff, db):
+    c = _login(app, staff)
+    assert _logged_in(c)
+    db.session.execute(sa.update(UserSession).where(UserSession.user_id == staff.id)
+                       .values(ended_at=utcnow(), end_reason="ended"))
+    db.session.commit()
+    assert not _logged_in(c)
+
+
+def test_a_cookie_naming_another_user_than_its_session_row_is_refused(app, staff, make_user, db):
+    """The session row must be the cookie user's own: a session id of one user with
+    another user's id (a cookie put together from two) logs in neither."""
+    other = make_user("manager")
+    db.session.commit()
+    c = _login(app, staff)
+    with c.session_transaction() as cookie:
+        cookie["_user_id"] = f"{other.id}:{other.session_version}"
+    r = c.get("/account")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login")
