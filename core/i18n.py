@@ -109,14 +109,18 @@ def template_text(value) -> Markup:
     written in Python where a template wrote the text before. ``value``: a
     ``lazy_gettext`` string (so that the text is extracted) or its message id."""
     msgid = value._args[0] if type(value) is LazyString and value._func is _lazy_gettext_func else value
-    translations = current_translations()
+    return _kept_text(current_translations(), msgid)
+
+
+def _kept_text(translations, msgid: str) -> Markup:
+    """:func:`folded_text` of ``msgid``, kept with its catalogue (one per language
+    and domain, kept by Flask-Babel): a dictionary lookup after the first time."""
     kept = translations.__dict__.get("kotiapu_markup")
     if kept is None:
         kept = translations.__dict__["kotiapu_markup"] = {}
     text = kept.get(msgid)
     if text is None:
-        # A translation from the platform's own catalogue, as _template_gettext marks it.
-        text = kept[msgid] = Markup(translations.ugettext(msgid)) % {}  # nosec B704
+        text = kept[msgid] = folded_text(translations, msgid)
     return text
 
 
@@ -147,14 +151,7 @@ def _template_gettext(__context, __string: str, **variables):
         # catalogue (one per language and domain, kept by Flask-Babel), so that a
         # page's headings, labels and buttons are a dictionary lookup each, not a
         # lookup in the catalogue, a Markup and a %-formatting.
-        kept = translations.__dict__.get("kotiapu_markup")
-        if kept is None:
-            kept = translations.__dict__["kotiapu_markup"] = {}
-        text = kept.get(__string)
-        if text is None:
-            # A translation from the platform's own catalogue, as below.
-            text = kept[__string] = Markup(translations.ugettext(__string)) % variables  # nosec B704
-        return text
+        return _kept_text(translations, __string)
     text = translations.ugettext(__string)
     if not variables and "%" not in text:
         # Nothing to format (autoescape off): ``text % {}`` would give the text itself.
