@@ -103,6 +103,14 @@ class Offering(db.Model):
         sa.CheckConstraint("unit in ('hour','visit','item')", name="unit_known"),
         sa.CheckConstraint("labour_share_percent between 0 and 100", name="labour_share_range"),
         sa.CheckConstraint("price_cents IS NULL OR price_cents >= 0", name="price_not_negative"),
+        # The public catalogue's first page in its default order (cheapest first): the
+        # sellable offerings walked in price order until a page of them serves the
+        # postal code asked, whatever the number of offerings (migration perf4). The
+        # predicate is written as the search statement writes sellable_offerings'
+        # conditions, so that PostgreSQL's generic plan can use it.
+        sa.Index("ix_offerings_sellable_price", "price_cents", "id",
+                 postgresql_where=sa.text("active IS true AND self_paid IS true AND price_cents IS NOT NULL"),
+                 sqlite_where=sa.text("active IS 1 AND self_paid IS 1 AND price_cents IS NOT NULL")),
     )
 
     @property

@@ -20,6 +20,7 @@ from catalogue.models import (
     ServiceType,
     provider_model,
 )
+from core.db import sql_number
 from core.errors import NotFoundError
 from core.extensions import db
 from core.i18n import current_language
@@ -173,8 +174,10 @@ def search_catalogue(f: CatalogueFilter, page: int = 1, per_page: int = 20) -> t
         given["language"] = f'%"{f.language}"%'
     if f.max_price_cents is not None:
         given["max_price_cents"] = f.max_price_cents
-    stmt = _search_statement(current_language(), f.sort if f.sort in SORTS else "price", frozenset(given))
-    rows = db.session.execute(stmt, {**given, "offset": (page - 1) * per_page, "limit": per_page + 1}).all()
+    stmt = _search_statement(current_language(), f.sort if f.sort in SORTS else "price", frozenset(given), per_page)
+    if page > 1:
+        stmt = stmt.offset(sql_number((page - 1) * per_page))
+    rows = db.session.execute(stmt, given).all()
     cards = [OfferingCard(id_, type_name, provider_id, provider_name, kind, _rating_average(rating_sum, rating_count),
                           rating_count, price_cents, unit, vat_rate_bp, languages,
                           labour_share if deduction and prepayment else None, description)
@@ -186,18 +189,26 @@ def search_catalogue(f: CatalogueFilter, page: int = 1, per_page: int = 20) -> t
 _SEARCH_STATEMENTS: dict[tuple, sa.Select] = {}
 
 
-def _search_statement(lang: str, sort: str, given: frozenset) -> sa.Select:
-    """The catalogue search's statement for a language, an order and the names of the
-    filters given, built at first use with their values bound: building it took about
-    as long as running it. At most 3 languages × 3 orders × 2^8 sets of filters."""
-    key = (lang, sort, given)
+def _search_statement(lang: str, sort: str, given: frozenset, per_page: int = 20) -> sa.Select:
+    """The catalogue search's first page for a language, an order, the names of the
+    filters given and the page size, built at first use with the filters' values bound:
+    building it took about as long as running it. At most 3 languages × 3 orders × 2^8
+    sets of filters for the one page size the catalogue uses.
+
+    The page's limit is written into the statement, as is a later page's offset
+    (``search_catalogue`` adds it to a copy): PostgreSQL's generic plan of a statement
+    with a bound limit or offset assumes it returns a tenth of the rows it filters, and
+    with that it sorted every offering serving the postal code instead of walking the
+    sellable offerings in price order (``ix_offerings_sellable_price``) until a page is
+    found (3.7 ms → 0.3 ms at the reference size, 15 ms → 0.3 ms at five times it)."""
+    key = (lang, sort, given, per_page)
     stmt = _SEARCH_STATEMENTS.get(key)
     if stmt is None:
-        stmt = _SEARCH_STATEMENTS[key] = _build_search_statement(lang, sort, given)
+        stmt = _SEARCH_STATEMENTS[key] = _build_search_statement(lang, sort, given, per_page)
     return stmt
 
 
-def _build_search_statement(lang: str, sort: str, given: frozenset) -> sa.Select:
+def _build_search_statement(lang: str, sort: str, given: frozenset, per_page: int = 20) -> sa.Select:
     offering = Offering.__table__.c
     types = ServiceType.__table__.c
     categories = ServiceCategory.__table__.c
@@ -245,7 +256,8 @@ def _build_search_statement(lang: str, sort: str, given: frozenset) -> sa.Select
         stmt = stmt.order_by(types.name_fi, provider.name, offering.id)
     else:
         stmt = stmt.order_by(offering.price_cents, offering.id)
-    return stmt.offset(sa.bindparam("offset", type_=sa.Integer)).limit(sa.bindparam("limit", type_=sa.Integer))
+    # One row more than a page tells whether a next page exists.
+    return stmt.limit(sql_number(per_page + 1))
 
 
 def list_offerings(*, service_type_id=None, postal_code=None, self_paid=None, provider_id=None,
