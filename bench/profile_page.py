@@ -46,6 +46,11 @@ def main() -> None:
                         help="with --profile: the time spent in each package's own code (tottime summed)")
     parser.add_argument("--callees", default="", help="with --profile: what the functions matching this call")
     parser.add_argument("--sql", action="store_true", help="print each SQL statement of one request and its time")
+    parser.add_argument("--buffers", action="store_true",
+                        help="with --sql: also the buffers each SELECT reads under the generic plan the page runs "
+                             "with (the statement prepared again, EXPLAIN (ANALYZE, BUFFERS) EXECUTE with the "
+                             "request's values, PostgreSQL only): the figure that shows whether a statement's work "
+                             "grows with the data, whatever the machine's load")
     args = parser.parse_args()
     os.environ.update(DATABASE_URL=args.database_url, REDIS_URL=args.redis_url, APP_ENV="production",
                       SECRET_KEY="bench-secret-key-0123456789-0123456789-xx", LOG_LEVEL="WARNING",
@@ -59,6 +64,7 @@ def main() -> None:
     app = create_app()
     statements: list[float] = []
     texts: list[str] = []
+    buffers: list[int | None] = []
 
     with app.app_context():
         engine = db.engine
@@ -71,7 +77,12 @@ def main() -> None:
     def _end(conn, cursor, statement, parameters, context, executemany):
         statements.append(time.perf_counter() - conn.info["t0"].pop())
         texts.append(" ".join(statement.split())[:300])
+        if explain and statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            buffers.append(_generic_plan_buffers(cursor.connection, statement, parameters))
+        elif explain:
+            buffers.append(None)
 
+    explain = False
     client = app.test_client()
     yardstick = None
     if args.yardstick:
@@ -115,8 +126,39 @@ def main() -> None:
             client.get(path)
             for took, text in zip(statements, texts):
                 print(f"  {took * 1000:7.2f} ms  {text}")
+            if args.buffers:
+                buffers.clear()
+                explain = True
+                client.get(path)
+                explain = False
+                print("  buffers read per statement: " + ", ".join("-" if b is None else str(b) for b in buffers))
         if profiler:
             print_profile(profiler, args)
+
+
+def _generic_plan_buffers(connection, statement: str, parameters) -> int:
+    """The shared buffers a SELECT reads under its generic plan: prepared on the page's
+    connection (in its transaction) with PostgreSQL's ``force_generic_plan``, run by
+    ``EXPLAIN (ANALYZE, BUFFERS) EXECUTE`` with the request's values, deallocated."""
+    import psycopg
+    from psycopg import _queries
+
+    query = _queries.PostgresQuery(psycopg.adapt.Transformer(connection))
+    query.convert(statement, parameters)
+    with psycopg.ClientCursor(connection) as own:  # the page's cursor still holds its rows
+        own.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        own.execute(b"PREPARE bench_buffers AS " + query.query)
+        try:
+            # The request's values in the order of the $n the statement was given.
+            values = ([parameters[name] for name in query._order] if isinstance(parameters, dict)
+                      else list(parameters or ()))
+            marks = ", ".join(["%s"] * len(values))
+            own.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE bench_buffers({marks})"
+                        if values else "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE bench_buffers", values)
+            plan = own.fetchone()[0][0]["Plan"]
+        finally:
+            own.execute("DEALLOCATE bench_buffers")
+    return plan.get("Shared Hit Blocks", 0) + plan.get("Shared Read Blocks", 0)
 
 
 def print_profile(profiler, args) -> None:
