@@ -141,7 +141,7 @@ def _generic_plan_buffers(connection, statement: str, parameters) -> int:
     connection (in its transaction) with PostgreSQL's ``force_generic_plan``, run by
     ``EXPLAIN (ANALYZE, BUFFERS) EXECUTE`` with the request's values, deallocated."""
     import psycopg
-    from psycopg import _queries
+    from psycopg import _queries  # psycopg's own %(name)s → $n conversion; no public API does it
 
     query = _queries.PostgresQuery(psycopg.adapt.Transformer(connection))
     query.convert(statement, parameters)

@@ -3,11 +3,11 @@
 The catalogue search (catalogue.services.search_catalogue) lists sellable offerings
 serving a postal code, cheapest first, a page of 20 at a time. Its generic plan
 sorted every offering serving the postal code to return the first 21: 833 offerings
-and 3.7 ms of the database at the reference size (bench/seed.py), 4,166 and 15 ms at
+and 3.7 ms of SQL at the reference size (bench/seed.py), 4,166 and 15.6 ms at
 five times it, so the page's cost grew with the catalogue. With this partial index of
 the sellable offerings by price, and the page's limit written into the statement,
 PostgreSQL walks the offerings in price order and stops when a page of them serves
-the postal code: 0.3 ms at either size. The predicate is written as the statement
+the postal code: 0.62 and 0.65 ms. The predicate is written as the statement
 writes sellable_offerings' conditions (``IS true``) so that the generic plan may use
 it. An offering's write maintains one more index entry if it is sellable.
 
